@@ -1,0 +1,15 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// Workspace packages resolve to their TypeScript sources through the `@ocikit/source`
+// export condition, so tests run without a build step.
+export default defineConfig({
+  resolve: { conditions: ['@ocikit/source', ...defaultServerConditions] },
+  ssr: { resolve: { conditions: ['@ocikit/source', ...defaultServerConditions] } },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tools/*/src/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
