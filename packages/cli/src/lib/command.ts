@@ -1,0 +1,50 @@
+import type { parseArgs, ParseArgsOptionsConfig } from 'node:util';
+
+/** Where a command reads and writes, and the global flags it was run with. */
+export interface Context {
+  /** The local state root (`--root`, `$OCIKIT_ROOT`, `$XDG_DATA_HOME/ocikit`). */
+  readonly root: string;
+  /** `--json`: machine-readable output on stdout. */
+  readonly json: boolean;
+  /** `-q/--quiet`: print only what was asked for (digests, ids). */
+  readonly quiet: boolean;
+  /** `--debug`: stack traces on errors. */
+  readonly debug: boolean;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Fires on SIGINT/SIGTERM; pass it to every I/O call. */
+  readonly signal: AbortSignal;
+}
+
+type Parsed<O extends ParseArgsOptionsConfig> = ReturnType<
+  typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>
+>;
+
+/** The parsed flags and positional arguments of one invocation. */
+export interface Args<O extends ParseArgsOptionsConfig> {
+  readonly values: Parsed<O>['values'];
+  readonly positionals: string[];
+}
+
+/** One `ocikit` subcommand: its help text, its flags (node:util parseArgs form) and what it does. */
+export interface Command<O extends ParseArgsOptionsConfig = ParseArgsOptionsConfig> {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** The synopsis, e.g. `ocikit copy SRC DST`. */
+  readonly usage: string;
+  /** Extra help: what the arguments mean, examples. */
+  readonly description?: string;
+  readonly options: O;
+  /** Short help for each flag, by flag name. */
+  readonly help?: { readonly [K in keyof O]?: string };
+  /** Runs the command; resolves to the process exit code. */
+  run(ctx: Context, args: Args<O>): Promise<number>;
+}
+
+/** Declares a command with its flags typed from `options`. */
+export function defineCommand<const O extends ParseArgsOptionsConfig>(command: Command<O>): Command<O> {
+  return command;
+}

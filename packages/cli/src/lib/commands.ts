@@ -1,0 +1,25 @@
+import type { Command } from './command.ts';
+
+/** A command's module, loaded only when that command runs so start-up stays light. */
+export type CommandLoader = () => Promise<Command>;
+
+const load =
+  <M extends Record<string, unknown>>(importer: () => Promise<M>, name: keyof M): CommandLoader =>
+  async () =>
+    (await importer())[name] as Command;
+
+/** Every `ocikit` subcommand, in the order `ocikit --help` lists them. */
+export const commands: Readonly<Record<string, { summary: string; load: CommandLoader }>> = {
+  digest: {
+    summary: 'Print the digest of a file or stdin',
+    load: load(() => import('../commands/digest.ts'), 'digestCommand'),
+  },
+  validate: {
+    summary: 'Validate an OCI document (manifest, index, config, runtime config, …)',
+    load: load(() => import('../commands/validate.ts'), 'validateCommand'),
+  },
+  ls: {
+    summary: 'List the images in an OCI layout',
+    load: load(() => import('../commands/ls.ts'), 'lsCommand'),
+  },
+};

@@ -1,0 +1,199 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { InvalidArgumentError, isOcikitError } from '@ocikit/errors';
+import type { Command, Context } from './command.ts';
+import { commands } from './commands.ts';
+
+/** The flags every command accepts, before or after its name. */
+export const globalOptions = {
+  root: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies ParseArgsOptionsConfig;
+
+const globalHelp: Record<keyof typeof globalOptions, string> = {
+  root: 'state root (default $OCIKIT_ROOT, else $XDG_DATA_HOME/ocikit)',
+  json: 'machine-readable output on stdout',
+  quiet: 'print only what was asked for',
+  debug: 'show stack traces on errors',
+  help: 'show help',
+  version: 'print the version',
+};
+
+/** The streams and environment `main` runs against; defaults to the process's own. */
+export interface MainOptions {
+  stdin?: Context['stdin'];
+  stdout?: Context['stdout'];
+  stderr?: Context['stderr'];
+  env?: Readonly<Record<string, string | undefined>>;
+  signal?: AbortSignal;
+}
+
+/** The version of the `ocikit` CLI, from its package.json. */
+export async function cliVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const raw = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(raw) as { version: string }).version;
+}
+
+/** Resolves the state root: `--root`, else `$OCIKIT_ROOT`, else `$XDG_DATA_HOME/ocikit`. */
+export function resolveRoot(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  if (flag) return flag;
+  if (env['OCIKIT_ROOT']) return env['OCIKIT_ROOT'];
+  const data = env['XDG_DATA_HOME'] || join(env['HOME'] || homedir(), '.local', 'share');
+  return join(data, 'ocikit');
+}
+
+function splitGlobals(argv: readonly string[]): { globals: string[]; name: string | undefined; rest: string[] } {
+  const globals: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('-') || arg === '-') break;
+    globals.push(arg);
+    if (arg === '--root') globals.push(argv[++i] ?? '');
+  }
+  return { globals, name: argv[i], rest: argv.slice(i + 1) };
+}
+
+function flagLines(options: ParseArgsOptionsConfig, help: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.entries(options).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' VALUE' : ''}`;
+    return `  ${flag.padEnd(28)} ${help[name] ?? ''}`.trimEnd();
+  });
+}
+
+function usageText(): string {
+  const names = Object.keys(commands);
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    'Usage: ocikit [global flags] COMMAND [flags] [args]',
+    '',
+    'A daemonless tool for OCI images: inspect, copy, validate and check images and layouts.',
+    '',
+    'Commands:',
+    ...names.map((n) => `  ${n.padEnd(width)}  ${commands[n]?.summary ?? ''}`),
+    '',
+    'Global flags:',
+    ...flagLines(globalOptions, globalHelp),
+    '',
+    "Run 'ocikit COMMAND --help' for a command's flags.",
+  ].join('\n');
+}
+
+function commandHelp(command: Command): string {
+  const help = (command.help ?? {}) as Record<string, string | undefined>;
+  return [
+    `Usage: ${command.usage}`,
+    '',
+    command.summary,
+    ...(command.description ? ['', command.description] : []),
+    ...(Object.keys(command.options).length ? ['', 'Flags:', ...flagLines(command.options, help)] : []),
+    '',
+    'Global flags:',
+    ...flagLines(globalOptions, globalHelp),
+  ].join('\n');
+}
+
+function parseFlags(command: Command | undefined, args: readonly string[]) {
+  const options = { ...globalOptions, ...(command?.options ?? {}) };
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const where = command ? `ocikit ${command.name}` : 'ocikit';
+    throw new InvalidArgumentError(`${where}: ${(e as Error).message.replace(/\. To specify.*$/s, '')}`, {
+      cause: e,
+      hint: `run '${where} --help' to see its flags`,
+    });
+  }
+}
+
+/**
+ * Runs the `ocikit` command line and resolves to the exit code; never throws.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv.slice(2));
+ * ```
+ */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const env = options.env ?? process.env;
+  let debug = argv.includes('--debug');
+  try {
+    const { globals, name, rest } = splitGlobals(argv);
+    const pre = parseFlags(undefined, globals).values;
+    if (pre.version) {
+      stdout.write(`ocikit ${await cliVersion()}\n`);
+      return 0;
+    }
+    if (name === undefined || name === 'help') {
+      (name === undefined && !pre.help ? stderr : stdout).write(`${usageText()}\n`);
+      return name === undefined && !pre.help ? 1 : 0;
+    }
+    const entry = commands[name];
+    if (!entry) {
+      throw new InvalidArgumentError(`ocikit: unknown command "${name}"`, { hint: "run 'ocikit --help' for the list" });
+    }
+    const command = await entry.load();
+    const { values, positionals } = parseFlags(command, [...globals, ...rest]);
+    debug = values.debug === true;
+    if (values.help) {
+      stdout.write(`${commandHelp(command)}\n`);
+      return 0;
+    }
+    const controller = new AbortController();
+    const onSignal = () => controller.abort(new Error('interrupted'));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+      const ctx: Context = {
+        root: resolveRoot(values.root as string | undefined, env),
+        json: values.json === true,
+        quiet: values.quiet === true,
+        debug,
+        stdin: options.stdin ?? process.stdin,
+        stdout,
+        stderr,
+        env,
+        signal,
+      };
+      return await command.run(ctx, { values, positionals } as Parameters<Command['run']>[1]);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  } catch (e) {
+    reportError(stderr, e, debug);
+    return 1;
+  }
+}
+
+/** Prints an error as one line with its hint, or with its stack under `--debug`. */
+export function reportError(stderr: Context['stderr'], e: unknown, debug: boolean): void {
+  if (debug) {
+    stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    if (e instanceof Error && e.cause) stderr.write(`caused by: ${String((e.cause as Error).stack ?? e.cause)}\n`);
+    return;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const prefix = message.startsWith('ocikit') ? '' : 'ocikit: ';
+  const hint = isOcikitError(e) && e.hint ? ` (${e.hint})` : '';
+  stderr.write(`${prefix}${message}${hint}\n`);
+}
+
+/** Fails with an InvalidArgumentError unless exactly `count` positional arguments were given. */
+export function expectPositionals(command: Command, positionals: readonly string[], min: number, max = min): void {
+  if (positionals.length < min || positionals.length > max) {
+    throw new InvalidArgumentError(
+      `ocikit ${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${positionals.length}`,
+      { hint: `usage: ${command.usage}` },
+    );
+  }
+}
