@@ -1,0 +1,159 @@
+import { createReadStream } from 'node:fs';
+import { DataLossError, throwIfAborted } from '@ocikit/errors';
+import { requireAlgorithm } from './algorithms.ts';
+import type { Digest } from './digest.ts';
+
+/** Bytes in any of the shapes digests are computed over. */
+export type DigestInput = Uint8Array | string | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+
+/** Options of the computing functions. */
+export interface DigestOptions {
+  /** Algorithm to use; `sha256` unless given. */
+  algorithm?: string;
+  signal?: AbortSignal;
+}
+
+/** An incremental digest: feed it chunks, then read the digest and the byte count. */
+export interface Hasher {
+  update(chunk: Uint8Array): void;
+  digest(): Digest;
+  readonly size: number;
+}
+
+/**
+ * Starts an incremental digest computation.
+ *
+ * @example
+ * ```ts
+ * const h = createHasher(); h.update(bytes); console.log(h.digest(), h.size);
+ * ```
+ */
+export function createHasher(algorithm = 'sha256'): Hasher {
+  const fn = requireAlgorithm(algorithm).createHash();
+  let size = 0;
+  return {
+    update(chunk) {
+      size += chunk.byteLength;
+      fn.update(chunk);
+    },
+    digest: () => `${algorithm}:${fn.digest()}` as Digest,
+    get size() {
+      return size;
+    },
+  };
+}
+
+function isWebStream(
+  input: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+): input is ReadableStream<Uint8Array> {
+  return typeof (input as ReadableStream).getReader === 'function' && !(Symbol.asyncIterator in input);
+}
+
+/** Iterates any byte source: an AsyncIterable, or a web ReadableStream without async iteration. */
+export async function* iterate(
+  input: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  if (Symbol.asyncIterator in input) {
+    yield* input as AsyncIterable<Uint8Array>;
+    return;
+  }
+  const reader = (input as ReadableStream<Uint8Array>).getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Computes the digest of bytes, a string (UTF-8), or a stream, in bounded memory.
+ *
+ * @example
+ * ```ts
+ * const d = await digestOf(createReadStream('layer.tar.gz'));
+ * ```
+ */
+export async function digestOf(input: DigestInput, options: DigestOptions = {}): Promise<Digest> {
+  const hasher = createHasher(options.algorithm);
+  if (typeof input === 'string') hasher.update(encoder.encode(input));
+  else if (input instanceof Uint8Array) hasher.update(input);
+  else {
+    const source = isWebStream(input) ? iterate(input) : input;
+    for await (const chunk of source) {
+      throwIfAborted(options.signal);
+      hasher.update(chunk);
+    }
+  }
+  throwIfAborted(options.signal);
+  return hasher.digest();
+}
+
+/** Computes the digest of bytes or a string (UTF-8) synchronously. */
+export function digestOfSync(input: Uint8Array | string, options: { algorithm?: string } = {}): Digest {
+  const hasher = createHasher(options.algorithm);
+  hasher.update(typeof input === 'string' ? encoder.encode(input) : input);
+  return hasher.digest();
+}
+
+/** Computes the digest of a file, reading it in large chunks. */
+export async function digestFile(path: string, options: DigestOptions = {}): Promise<Digest> {
+  const stream = createReadStream(path, {
+    highWaterMark: 4 << 20,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return digestOf(stream, options);
+}
+
+/** What a verified stream must turn out to be. */
+export interface Expected {
+  digest: Digest;
+  size?: number;
+}
+
+/**
+ * Passes the chunks of `source` through while hashing them, and fails with a DataLossError as soon
+ * as more than `expected.size` bytes arrive, or at the end when the size or digest is wrong. Consumers
+ * must not treat the bytes as trusted until the generator has finished without throwing.
+ *
+ * @example
+ * ```ts
+ * await pipeline(verifyStream(body, { digest, size }), createWriteStream(tmp));
+ * ```
+ */
+export async function* verifyStream(
+  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  expected: Expected,
+  options: { signal?: AbortSignal } = {},
+): AsyncGenerator<Uint8Array> {
+  const algorithm = expected.digest.slice(0, expected.digest.indexOf(':'));
+  const hasher = createHasher(algorithm);
+  for await (const chunk of iterate(source)) {
+    throwIfAborted(options.signal);
+    hasher.update(chunk);
+    if (expected.size !== undefined && hasher.size > expected.size) {
+      throw new DataLossError(
+        `content ${expected.digest} is larger than its expected ${expected.size} bytes`,
+        { details: { digest: expected.digest, expectedSize: expected.size, actualSize: hasher.size } },
+      );
+    }
+    yield chunk;
+  }
+  if (expected.size !== undefined && hasher.size !== expected.size) {
+    throw new DataLossError(
+      `content ${expected.digest} ended after ${hasher.size} of its ${expected.size} bytes`,
+      { details: { digest: expected.digest, expectedSize: expected.size, actualSize: hasher.size } },
+    );
+  }
+  const actual = hasher.digest();
+  if (actual !== expected.digest) {
+    throw new DataLossError(`content digest mismatch: expected ${expected.digest}, got ${actual}`, {
+      details: { digest: expected.digest, actualDigest: actual, size: hasher.size },
+    });
+  }
+}
