@@ -1,1 +1,35 @@
-export {};
+export type { CopyEvent, CopyOptions } from './lib/copy.ts';
+export { copy } from './lib/copy.ts';
+export {
+  childrenOf,
+  collect,
+  fetchAll,
+  isGraphNode,
+  pushBytes,
+  successors,
+  walk,
+  withoutRefName,
+} from './lib/helpers.ts';
+export type { FsckProblem, FsckResult, GcResult, OciLayout, OpenLayoutOptions } from './lib/layout.ts';
+export { openLayout } from './lib/layout.ts';
+export type { Lock, LockOptions } from './lib/lock.ts';
+export { acquireLock, withLock } from './lib/lock.ts';
+export { MemoryStore } from './lib/memory.ts';
+export type {
+  ContentWriter,
+  Deleter,
+  Existence,
+  Fetcher,
+  FetchOptions,
+  Ingester,
+  Mounter,
+  Pusher,
+  ReadOnlyTarget,
+  ReferrerLister,
+  Resolver,
+  SignalOptions,
+  Tagger,
+  TagLister,
+  Target,
+} from './lib/target.ts';
+export { isDeleter, isIngester, isMounter, isReferrerLister, isTagLister } from './lib/target.ts';

@@ -1,0 +1,168 @@
+import { verifyStream } from '@ocikit/digest';
+import { NotFoundError, throwIfAborted } from '@ocikit/errors';
+import {
+  type Descriptor,
+  formatPlatform,
+  isIndexMediaType,
+  matchPlatform,
+  type Platform,
+  parseIndex,
+} from '@ocikit/image-spec';
+import { childrenOf, fetchAll, isGraphNode, withoutRefName } from './helpers.ts';
+import { isIngester, isMounter, type ReadOnlyTarget, type Target } from './target.ts';
+
+/** What `copy` reports as it goes. */
+export type CopyEvent =
+  | { type: 'start'; descriptor: Descriptor; offset: number }
+  | { type: 'progress'; descriptor: Descriptor; bytes: number }
+  | { type: 'done'; descriptor: Descriptor }
+  | { type: 'skip'; descriptor: Descriptor; reason: 'exists' | 'mounted' };
+
+/** Options of {@link copy}. */
+export interface CopyOptions {
+  /** Blobs transferred at once (default 4). */
+  concurrency?: number;
+  /** Narrow an index to the one manifest for this platform. */
+  platform?: Platform;
+  /** Copy every manifest of an index (the default when `platform` is not given). */
+  allPlatforms?: boolean;
+  /** Called for every blob started, advanced, finished or skipped. */
+  onProgress?: (event: CopyEvent) => void;
+  signal?: AbortSignal;
+}
+
+function limiter(max: number) {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= max) await new Promise<void>((resolve) => queue.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
+
+/**
+ * Copies the image (or any graph) that `srcRef` names in `src` to `dst`, and tags it `dstRef` there.
+ * Children go before their parents, so `dst` never holds a manifest whose blobs are missing. Blobs
+ * `dst` has are skipped; with a `Mounter` destination on the same registry they are mounted; with an
+ * `Ingester` destination interrupted writes resume; every byte is verified before it is committed.
+ * Pull, push, registry-to-registry and layout-to-layout copies are all this one function.
+ * Returns the descriptor of what was copied (with `platform`, the selected manifest).
+ *
+ * @example
+ * ```ts
+ * const desc = await copy(await openLayout('a'), 'v1', await openLayout('b', { create: true }), 'v1');
+ * ```
+ */
+export async function copy(
+  src: ReadOnlyTarget,
+  srcRef: string,
+  dst: Target,
+  dstRef: string | undefined,
+  options: CopyOptions = {},
+): Promise<Descriptor> {
+  const { signal, onProgress } = options;
+  const opts = signal ? { signal } : {};
+  const limit = limiter(Math.max(1, options.concurrency ?? 4));
+  const done = new Map<string, Promise<void>>();
+  const emit = (e: CopyEvent) => onProgress?.(e);
+
+  const transfer = async (desc: Descriptor, bytes?: Uint8Array): Promise<void> => {
+    throwIfAborted(signal);
+    if (await dst.exists(desc, opts)) {
+      emit({ type: 'skip', descriptor: desc, reason: 'exists' });
+      return;
+    }
+    if (bytes) {
+      await dst.push(desc, bytes, opts);
+      emit({ type: 'done', descriptor: desc });
+      return;
+    }
+    const srcLocation = (src as { location?: { registry: string; repository: string } }).location;
+    if (isMounter(dst) && srcLocation && srcLocation.registry === dst.location.registry) {
+      if (await dst.mount(desc, srcLocation.repository, opts)) {
+        emit({ type: 'skip', descriptor: desc, reason: 'mounted' });
+        return;
+      }
+    }
+    if (isIngester(dst)) {
+      const writer = await dst.openWriter(desc, opts);
+      try {
+        if (writer.offset >= desc.size && (await dst.exists(desc, opts))) {
+          await writer.commit();
+          emit({ type: 'skip', descriptor: desc, reason: 'exists' });
+          return;
+        }
+        emit({ type: 'start', descriptor: desc, offset: writer.offset });
+        const stream = await src.fetch(desc, { ...opts, offset: writer.offset });
+        for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+          throwIfAborted(signal);
+          await writer.write(chunk);
+          emit({ type: 'progress', descriptor: desc, bytes: chunk.byteLength });
+        }
+        await writer.commit();
+      } catch (e) {
+        // Keep what arrived so the next attempt resumes; commit() already discarded bad bytes.
+        await writer.close();
+        throw e;
+      }
+    } else {
+      emit({ type: 'start', descriptor: desc, offset: 0 });
+      const stream = await src.fetch(desc, opts);
+      const counted = (async function* () {
+        for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+          emit({ type: 'progress', descriptor: desc, bytes: chunk.byteLength });
+          yield chunk;
+        }
+      })();
+      await dst.push(desc, verifyStream(counted, { digest: desc.digest, size: desc.size }, opts), opts);
+    }
+    emit({ type: 'done', descriptor: desc });
+  };
+
+  const copyNode = (desc: Descriptor): Promise<void> => {
+    const key = desc.digest;
+    let p = done.get(key);
+    if (!p) {
+      p = (async () => {
+        if (!isGraphNode(desc)) return limit(() => transfer(desc));
+        if (await dst.exists(desc, opts)) {
+          emit({ type: 'skip', descriptor: desc, reason: 'exists' });
+          return;
+        }
+        const bytes = await fetchAll(src, desc, opts);
+        let children = childrenOf(desc, bytes);
+        if (isIndexMediaType(desc.mediaType) && options.platform && !options.allPlatforms) children = [];
+        await Promise.all(children.map(copyNode));
+        await transfer(desc, bytes);
+      })();
+      done.set(key, p);
+    }
+    return p;
+  };
+
+  let root = withoutRefName(await src.resolve(srcRef, opts));
+  if (isIndexMediaType(root.mediaType) && options.platform && !options.allPlatforms) {
+    const want = options.platform;
+    const index = parseIndex(await fetchAll(src, root, opts));
+    const match = index.manifests.find((m) => m.platform && matchPlatform(want, m.platform));
+    if (!match) {
+      const have = index.manifests
+        .map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown'))
+        .join(', ');
+      throw new NotFoundError(`${srcRef}: no manifest for platform ${formatPlatform(want)}`, {
+        details: { platform: formatPlatform(want) },
+        hint: `available: ${have || 'none'}`,
+      });
+    }
+    root = match;
+  }
+  await copyNode(root);
+  if (dstRef !== undefined) await dst.tag(root, dstRef, opts);
+  return root;
+}
