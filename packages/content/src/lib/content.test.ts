@@ -66,9 +66,9 @@ describe('copy between every pair of targets', () => {
     expect(root.digest).toBe(arm.manifest.digest);
     expect(await dst.exists(arm.layers[0] as Descriptor)).toBe(true);
     expect(await dst.exists(amd.layers[0] as Descriptor)).toBe(false);
-    const err = await copy(src, 'multi', dst, 'x', { platform: { os: 'linux', architecture: 's390x' } }).catch(
-      (e: unknown) => e,
-    );
+    const err = await copy(src, 'multi', dst, 'x', {
+      platform: { os: 'linux', architecture: 's390x' },
+    }).catch((e: unknown) => e);
     expect(isNotFound(err)).toBe(true);
     expect((err as Error).message).toContain('no manifest for platform linux/s390x');
   });
@@ -82,7 +82,8 @@ describe('copy between every pair of targets', () => {
     const slowPush = dst.push.bind(dst);
     dst.push = async (d, c, o) => {
       // The limit applies to blob transfers; manifests are small and pushed after their children.
-      if (d.mediaType === MediaType.ImageManifest || d.mediaType === MediaType.ImageIndex) return slowPush(d, c, o);
+      if (d.mediaType === MediaType.ImageManifest || d.mediaType === MediaType.ImageIndex)
+        return slowPush(d, c, o);
       active++;
       peak = Math.max(peak, active);
       await new Promise((r) => setTimeout(r, 5));

@@ -542,7 +542,7 @@ class Layout implements OciLayout {
         if (options.repair) {
           await unlink(path).catch(() => {});
           problem.repaired = true;
-        } else sizes.set(digest, (await stat(path)).size);
+        }
         problems.push(problem);
         continue;
       }
@@ -556,6 +556,7 @@ class Layout implements OciLayout {
       seen.add(desc.digest);
       const size = sizes.get(desc.digest);
       if (size === undefined) {
+        // A corrupt blob was reported already; anything else absent is missing.
         if (!problems.some((p) => p.digest === desc.digest)) {
           problems.push({
             kind: 'missing',

@@ -9,13 +9,20 @@ import type { Target } from './target.ts';
 const enc = new TextEncoder();
 
 /** Descriptor of `text` as a blob. */
-export function blob(text: string | Uint8Array, mediaType = 'application/octet-stream'): { desc: Descriptor; bytes: Uint8Array } {
+export function blob(
+  text: string | Uint8Array,
+  mediaType = 'application/octet-stream',
+): { desc: Descriptor; bytes: Uint8Array } {
   const bytes = typeof text === 'string' ? enc.encode(text) : text;
   return { desc: { mediaType, digest: digestOfSync(bytes), size: bytes.byteLength }, bytes };
 }
 
 /** Builds a small image (config, two layers, manifest) into `target` and returns the manifest descriptor. */
-export async function buildImage(target: Target, seed: string, platform?: { os: string; architecture: string }) {
+export async function buildImage(
+  target: Target,
+  seed: string,
+  platform?: { os: string; architecture: string },
+) {
   const layer1 = await pushBytes(target, MediaType.ImageLayerGzip, enc.encode(`layer one ${seed}`));
   const layer2 = await pushBytes(target, MediaType.ImageLayerGzip, enc.encode(`layer two ${seed}`));
   const config = await pushBytes(
