@@ -15,7 +15,10 @@ export const digestCommand = defineCommand({
   async run(ctx, { values, positionals }) {
     expectPositionals(digestCommand, positionals, 0, 1);
     const path = positionals[0] ?? '-';
-    const digest = await digestOf(await openInput(ctx, path), { algorithm: values.algorithm, signal: ctx.signal });
+    const digest = await digestOf(await openInput(ctx, path), {
+      algorithm: values.algorithm,
+      signal: ctx.signal,
+    });
     if (ctx.json) printJson(ctx, { digest, file: path });
     else println(ctx, digest);
     return 0;

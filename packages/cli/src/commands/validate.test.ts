@@ -40,7 +40,9 @@ describe('ocikit validate', () => {
   });
 
   it('rejects malformed JSON and an index given as a manifest', async () => {
-    expect((await runCli(['validate', '-k', 'manifest', file('m.json', '{"schemaVersion": 2,')])).code).toBe(1);
+    expect((await runCli(['validate', '-k', 'manifest', file('m.json', '{"schemaVersion": 2,')])).code).toBe(
+      1,
+    );
     const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
     expect((await runCli(['validate', '-k', 'index', file('i.json', index)])).code).toBe(0);
     expect((await runCli(['validate', '-k', 'manifest', file('i2.json', index)])).code).toBe(1);

@@ -1,7 +1,12 @@
-import { isInvalidArgument } from '@ocikit/errors';
-import { parseDescriptor, parseImageConfig, parseImageLayout, parseIndex, parseManifest } from '@ocikit/image-spec';
+import { InvalidArgumentError, isInvalidArgument } from '@ocikit/errors';
+import {
+  parseDescriptor,
+  parseImageConfig,
+  parseImageLayout,
+  parseIndex,
+  parseManifest,
+} from '@ocikit/image-spec';
 import { parseSpec, parseState } from '@ocikit/runtime-spec';
-import { InvalidArgumentError } from '@ocikit/errors';
 import { defineCommand } from '../lib/command.ts';
 import { readInput } from '../lib/input.ts';
 import { expectPositionals } from '../lib/main.ts';
@@ -31,7 +36,9 @@ export const validateCommand = defineCommand({
     const parse = kind === undefined ? undefined : parsers[kind];
     if (!parse) {
       throw new InvalidArgumentError(
-        kind === undefined ? 'ocikit validate: --kind is required' : `ocikit validate: unknown kind "${kind}"`,
+        kind === undefined
+          ? 'ocikit validate: --kind is required'
+          : `ocikit validate: unknown kind "${kind}"`,
         { hint: `--kind is one of ${Object.keys(parsers).join(', ')}` },
       );
     }
@@ -41,7 +48,9 @@ export const validateCommand = defineCommand({
       parse(bytes);
     } catch (e) {
       if (!isInvalidArgument(e)) throw e;
-      const issues = Array.isArray(e.details['issues']) ? (e.details['issues'] as unknown[]).map(String) : [e.message];
+      const issues = Array.isArray(e.details['issues'])
+        ? (e.details['issues'] as unknown[]).map(String)
+        : [e.message];
       if (ctx.json) printJson(ctx, { valid: false, kind, file, reasons: issues });
       else {
         ctx.stderr.write(`${file}: not a valid ${kind}\n`);

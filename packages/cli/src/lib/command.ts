@@ -1,4 +1,4 @@
-import type { parseArgs, ParseArgsOptionsConfig } from 'node:util';
+import type { ParseArgsOptionsConfig, parseArgs } from 'node:util';
 
 /** Where a command reads and writes, and the global flags it was run with. */
 export interface Context {

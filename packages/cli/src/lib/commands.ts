@@ -22,4 +22,16 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'List the images in an OCI layout',
     load: load(() => import('../commands/ls.ts'), 'lsCommand'),
   },
+  copy: {
+    summary: 'Copy an image between OCI layouts',
+    load: load(() => import('../commands/copy.ts'), 'copyCommand'),
+  },
+  fsck: {
+    summary: 'Check every blob and reference of an OCI layout',
+    load: load(() => import('../commands/fsck.ts'), 'fsckCommand'),
+  },
+  gc: {
+    summary: 'Remove blobs no image in an OCI layout refers to',
+    load: load(() => import('../commands/gc.ts'), 'gcCommand'),
+  },
 };

@@ -35,6 +35,7 @@ export async function readInput(ctx: Context, path: string, max: number): Promis
 export function fileError(path: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new NotFoundError(`${path}: no such file or directory`, { cause: e });
-  if (code === 'EACCES' || code === 'EPERM') return new PermissionDeniedError(`${path}: permission denied`, { cause: e });
+  if (code === 'EACCES' || code === 'EPERM')
+    return new PermissionDeniedError(`${path}: permission denied`, { cause: e });
   return e instanceof Error ? e : new Error(String(e));
 }

@@ -15,8 +15,12 @@ export function parseLocation(arg: string): Location {
     const i = rest.indexOf(':');
     const dir = i < 0 ? rest : rest.slice(0, i);
     const ref = i < 0 ? undefined : rest.slice(i + 1);
-    if (dir === '') throw new InvalidArgumentError(`"${arg}": no directory after "oci:"`, { hint: 'write oci:DIR[:REF]' });
-    if (ref === '') throw new InvalidArgumentError(`"${arg}": empty reference after the directory`, { hint: 'write oci:DIR[:REF]' });
+    if (dir === '')
+      throw new InvalidArgumentError(`"${arg}": no directory after "oci:"`, { hint: 'write oci:DIR[:REF]' });
+    if (ref === '')
+      throw new InvalidArgumentError(`"${arg}": empty reference after the directory`, {
+        hint: 'write oci:DIR[:REF]',
+      });
     return { kind: 'oci', dir, ref };
   }
   if (arg === '') throw new InvalidArgumentError('empty image reference');

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { InvalidArgumentError, isOcikitError } from '@ocikit/errors';
 import type { Command, Context } from './command.ts';
 import { commands } from './commands.ts';
@@ -41,14 +41,21 @@ export async function cliVersion(): Promise<string> {
 }
 
 /** Resolves the state root: `--root`, else `$OCIKIT_ROOT`, else `$XDG_DATA_HOME/ocikit`. */
-export function resolveRoot(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+export function resolveRoot(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
   if (flag) return flag;
   if (env['OCIKIT_ROOT']) return env['OCIKIT_ROOT'];
   const data = env['XDG_DATA_HOME'] || join(env['HOME'] || homedir(), '.local', 'share');
   return join(data, 'ocikit');
 }
 
-function splitGlobals(argv: readonly string[]): { globals: string[]; name: string | undefined; rest: string[] } {
+function splitGlobals(argv: readonly string[]): {
+  globals: string[];
+  name: string | undefined;
+  rest: string[];
+} {
   const globals: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
@@ -60,7 +67,10 @@ function splitGlobals(argv: readonly string[]): { globals: string[]; name: strin
   return { globals, name: argv[i], rest: argv.slice(i + 1) };
 }
 
-function flagLines(options: ParseArgsOptionsConfig, help: Readonly<Record<string, string | undefined>>): string[] {
+function flagLines(
+  options: ParseArgsOptionsConfig,
+  help: Readonly<Record<string, string | undefined>>,
+): string[] {
   return Object.entries(options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' VALUE' : ''}`;
     return `  ${flag.padEnd(28)} ${help[name] ?? ''}`.trimEnd();
@@ -138,7 +148,9 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     }
     const entry = commands[name];
     if (!entry) {
-      throw new InvalidArgumentError(`ocikit: unknown command "${name}"`, { hint: "run 'ocikit --help' for the list" });
+      throw new InvalidArgumentError(`ocikit: unknown command "${name}"`, {
+        hint: "run 'ocikit --help' for the list",
+      });
     }
     const command = await entry.load();
     const { values, positionals } = parseFlags(command, [...globals, ...rest]);
@@ -152,7 +164,9 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+      const signal = options.signal
+        ? AbortSignal.any([options.signal, controller.signal])
+        : controller.signal;
       const ctx: Context = {
         root: resolveRoot(values.root as string | undefined, env),
         json: values.json === true,
@@ -179,7 +193,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
 export function reportError(stderr: Context['stderr'], e: unknown, debug: boolean): void {
   if (debug) {
     stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    if (e instanceof Error && e.cause) stderr.write(`caused by: ${String((e.cause as Error).stack ?? e.cause)}\n`);
+    if (e instanceof Error && e.cause)
+      stderr.write(`caused by: ${String((e.cause as Error).stack ?? e.cause)}\n`);
     return;
   }
   const message = e instanceof Error ? e.message : String(e);
@@ -189,7 +204,12 @@ export function reportError(stderr: Context['stderr'], e: unknown, debug: boolea
 }
 
 /** Fails with an InvalidArgumentError unless exactly `count` positional arguments were given. */
-export function expectPositionals(command: Command, positionals: readonly string[], min: number, max = min): void {
+export function expectPositionals(
+  command: Command,
+  positionals: readonly string[],
+  min: number,
+  max = min,
+): void {
   if (positionals.length < min || positionals.length > max) {
     throw new InvalidArgumentError(
       `ocikit ${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${positionals.length}`,

@@ -11,7 +11,11 @@ export function printJson(ctx: Context, value: unknown): void {
 }
 
 /** Writes rows as aligned columns with a header line. */
-export function printTable(ctx: Context, headers: readonly string[], rows: readonly (readonly string[])[]): void {
+export function printTable(
+  ctx: Context,
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells

@@ -67,7 +67,9 @@ export class Progress {
     const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
     const copied = this.#bars.size - this.#skipped;
     const skipped = this.#skipped ? `, ${this.#skipped} already present` : '';
-    this.#ctx.stderr.write(`${verb} ${copied} blob(s), ${formatBytes(this.#bytes)} in ${seconds} s${skipped}\n`);
+    this.#ctx.stderr.write(
+      `${verb} ${copied} blob(s), ${formatBytes(this.#bytes)} in ${seconds} s${skipped}\n`,
+    );
   }
 
   #schedule(): void {
@@ -83,7 +85,8 @@ export class Progress {
     const lines = [...this.#bars.values()].map((b) => {
       const ratio = b.total > 0 ? Math.min(1, b.done / b.total) : 1;
       const fill = Math.round(ratio * width);
-      const status = b.state === 'skipped' ? 'exists' : b.state === 'done' ? 'done' : `${Math.floor(ratio * 100)}%`;
+      const status =
+        b.state === 'skipped' ? 'exists' : b.state === 'done' ? 'done' : `${Math.floor(ratio * 100)}%`;
       return `${b.label}  [${'='.repeat(fill)}${' '.repeat(width - fill)}]  ${formatBytes(b.done)}/${formatBytes(b.total)}  ${status}`;
     });
     const up = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : '';

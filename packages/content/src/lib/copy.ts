@@ -79,7 +79,9 @@ export async function copy(
       return;
     }
     if (bytes) {
+      emit({ type: 'start', descriptor: desc, offset: 0 });
       await dst.push(desc, bytes, opts);
+      emit({ type: 'progress', descriptor: desc, bytes: bytes.byteLength });
       emit({ type: 'done', descriptor: desc });
       return;
     }

@@ -1,0 +1,33 @@
+import { openLayout } from '@ocikit/content';
+import { defineCommand } from '../lib/command.ts';
+import { parseLayoutLocation } from '../lib/location.ts';
+import { expectPositionals } from '../lib/main.ts';
+import { printJson, println } from '../lib/output.ts';
+
+/** `ocikit fsck oci:DIR`: re-hash every blob and check every reference; exit 1 on problems. */
+export const fsckCommand = defineCommand({
+  name: 'fsck',
+  summary: 'Check every blob and reference of an OCI layout',
+  usage: 'ocikit fsck [--repair] oci:DIR',
+  options: { repair: { type: 'boolean' } },
+  help: { repair: 'remove corrupt blobs' },
+  async run(ctx, { values, positionals }) {
+    expectPositionals(fsckCommand, positionals, 1);
+    const { dir } = parseLayoutLocation(positionals[0] ?? '', 'ocikit fsck:');
+    const layout = await openLayout(dir, { signal: ctx.signal });
+    const result = await layout.fsck({ repair: values.repair === true, signal: ctx.signal });
+    const unrepaired = result.problems.filter((p) => !p.repaired);
+    if (ctx.json) printJson(ctx, result);
+    else {
+      for (const p of result.problems)
+        ctx.stderr.write(`${p.kind}: ${p.message}${p.repaired ? ' (removed)' : ''}\n`);
+      if (!ctx.quiet) {
+        println(
+          ctx,
+          `${result.blobs} blobs, ${result.references} references checked: ${result.problems.length ? `${result.problems.length} problem(s)` : 'ok'}`,
+        );
+      }
+    }
+    return unrepaired.length ? 1 : 0;
+  },
+});
