@@ -1,0 +1,178 @@
+import { InvalidArgumentError } from '@ocikit/errors';
+import type { ImageConfig } from '@ocikit/image-spec';
+import { defaultSpec } from './defaults.ts';
+import { readInRoot } from './rootfs.ts';
+import type { Spec, User } from './types.ts';
+
+/** Options of {@link specFromImageConfig}. */
+export interface ConvertOptions {
+  /** The unpacked root file system, to resolve user and group names from its /etc/passwd and /etc/group. */
+  rootfs?: string;
+  /** Replaces the image's Cmd (like `docker run IMAGE ARGS…`). */
+  args?: string[];
+  /** Replaces the image's Entrypoint (and drops its Cmd unless `args` is given). */
+  entrypoint?: string[];
+  /** Extra `NAME=VALUE` entries; they replace the image's entries of the same name. */
+  env?: string[];
+  /** Replaces the image's WorkingDir. */
+  cwd?: string;
+  /** Replaces the image's User: `user`, `uid`, `user:group`, `uid:gid`, … */
+  user?: string;
+  /** Attach a terminal (adds TERM=xterm when the image sets none). */
+  terminal?: boolean;
+  /** The config to start from (default: {@link defaultSpec}). */
+  base?: Spec;
+}
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+function parsePasswd(text: string | undefined): PasswdEntry[] {
+  return (text ?? '')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 4 && f[0] && !f[0].startsWith('#'))
+    .map((f) => ({ name: f[0] as string, uid: Number(f[2]), gid: Number(f[3]) }))
+    .filter((e) => Number.isInteger(e.uid) && Number.isInteger(e.gid));
+}
+
+function parseGroup(text: string | undefined): GroupEntry[] {
+  return (text ?? '')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 3 && f[0] && !f[0].startsWith('#'))
+    .map((f) => ({
+      name: f[0] as string,
+      gid: Number(f[2]),
+      members: (f[3] ?? '').split(',').filter(Boolean),
+    }))
+    .filter((e) => Number.isInteger(e.gid));
+}
+
+const numeric = (s: string) => /^[0-9]+$/.test(s);
+
+/**
+ * Resolves an image's `User` (`user`, `uid`, `user:group`, `uid:gid`, `user:gid`, `uid:group`)
+ * to numeric IDs using the root file system's /etc/passwd and /etc/group, as runc and containerd do;
+ * supplementary groups come from /etc/group membership.
+ */
+export async function resolveUser(value: string, rootfs: string | undefined): Promise<User> {
+  if (value === '') return { uid: 0, gid: 0 };
+  const [userPart = '', groupPart] = value.split(':', 2);
+  const needFiles =
+    !numeric(userPart) || (groupPart !== undefined && !numeric(groupPart)) || rootfs !== undefined;
+  const passwd = needFiles && rootfs ? parsePasswd(await readInRoot(rootfs, '/etc/passwd')) : [];
+  const groups = needFiles && rootfs ? parseGroup(await readInRoot(rootfs, '/etc/group')) : [];
+  let uid: number;
+  let gid = 0;
+  let name: string | undefined;
+  if (numeric(userPart)) {
+    uid = Number(userPart);
+    const entry = passwd.find((e) => e.uid === uid);
+    if (entry) {
+      gid = entry.gid;
+      name = entry.name;
+    }
+  } else {
+    const entry = passwd.find((e) => e.name === userPart);
+    if (!entry) {
+      throw new InvalidArgumentError(`user "${userPart}" not found in the image's /etc/passwd`, {
+        details: { user: userPart },
+        hint: rootfs
+          ? 'use a numeric uid, or a user the image defines'
+          : 'no root file system was given to look it up in',
+      });
+    }
+    uid = entry.uid;
+    gid = entry.gid;
+    name = entry.name;
+  }
+  if (groupPart !== undefined && groupPart !== '') {
+    if (numeric(groupPart)) gid = Number(groupPart);
+    else {
+      const group = groups.find((g) => g.name === groupPart);
+      if (!group) {
+        throw new InvalidArgumentError(`group "${groupPart}" not found in the image's /etc/group`, {
+          details: { group: groupPart },
+        });
+      }
+      gid = group.gid;
+    }
+  }
+  const user: User = { uid, gid };
+  if (name !== undefined && groupPart === undefined) {
+    const extra = groups.filter((g) => g.members.includes(name) && g.gid !== gid).map((g) => g.gid);
+    if (extra.length) user.additionalGids = [...new Set(extra)];
+  }
+  return user;
+}
+
+function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...base, ...extra]) {
+    const i = e.indexOf('=');
+    out.set(i < 0 ? e : e.slice(0, i), e);
+  }
+  return [...out.values()];
+}
+
+/**
+ * Builds a runtime config from an image config, following image-spec's conversion.md: Entrypoint +
+ * Cmd become `process.args`, Env `process.env` (PATH added when missing), WorkingDir `process.cwd`,
+ * User the resolved `process.user`, and the image's os, architecture, variant, os.version,
+ * os.features, author, created, StopSignal and ExposedPorts become `org.opencontainers.image.*`
+ * annotations.
+ *
+ * @example
+ * ```ts
+ * const spec = await specFromImageConfig(config, { rootfs: 'bundle/rootfs', args: ['echo', 'hi'] });
+ * ```
+ */
+export async function specFromImageConfig(config: ImageConfig, options: ConvertOptions = {}): Promise<Spec> {
+  const spec = structuredClone(options.base ?? defaultSpec());
+  const exec = config.config ?? {};
+  const entrypoint = options.entrypoint ?? exec.Entrypoint ?? [];
+  const cmd = options.args ?? (options.entrypoint ? [] : (exec.Cmd ?? []));
+  const args = [...entrypoint, ...cmd];
+  if (args.length === 0) {
+    throw new InvalidArgumentError('the image has no Entrypoint or Cmd, and no command was given', {
+      hint: 'give the command to run',
+    });
+  }
+  let env = [...(exec.Env ?? [])];
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
+  if (options.terminal && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+  env = mergeEnv(env, options.env ?? []);
+  const process = spec.process ?? { cwd: '/' };
+  process.args = args;
+  process.env = env;
+  process.cwd = options.cwd ?? (exec.WorkingDir || '/');
+  process.terminal = options.terminal ?? false;
+  process.user = await resolveUser(options.user ?? exec.User ?? '', options.rootfs);
+  spec.process = process;
+  const annotations: Record<string, string> = { ...spec.annotations };
+  const set = (key: string, value: string | undefined) => {
+    if (value) annotations[`org.opencontainers.image.${key}`] = value;
+  };
+  set('os', config.os);
+  set('architecture', config.architecture);
+  set('variant', config.variant);
+  set('os.version', config['os.version']);
+  set('os.features', config['os.features']?.join(','));
+  set('author', config.author);
+  set('created', config.created);
+  set('stopSignal', exec.StopSignal);
+  set('exposedPorts', exec.ExposedPorts ? Object.keys(exec.ExposedPorts).join(',') : undefined);
+  if (Object.keys(annotations).length) spec.annotations = annotations;
+  return spec;
+}

@@ -1,0 +1,71 @@
+import { InvalidArgumentError, truncate } from '@ocikit/errors';
+import type { z } from 'zod';
+import { featuresSchema, specSchema, stateSchema } from './schema.ts';
+import type { Features, Spec, State } from './types.ts';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const MAX = 16 * 1024 * 1024;
+
+function decode(input: unknown, what: string): unknown {
+  if (!(input instanceof Uint8Array) && typeof input !== 'string') return input;
+  if ((typeof input === 'string' ? input.length : input.byteLength) > MAX) {
+    throw new InvalidArgumentError(`${what}: larger than ${MAX} bytes`, { details: { reason: 'too-large' } });
+  }
+  let text: string;
+  try {
+    text = typeof input === 'string' ? input : decoder.decode(input);
+    return JSON.parse(text);
+  } catch (e) {
+    const shown = typeof input === 'string' ? input : Buffer.from(input).toString('utf8');
+    throw new InvalidArgumentError(
+      `${what}: malformed JSON (${(e as Error).message}) in "${truncate(shown, 60)}"`,
+      {
+        cause: e,
+        details: { reason: 'malformed' },
+      },
+    );
+  }
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '(document)';
+}
+
+function validate<T>(schema: z.ZodType, input: unknown, what: string): T {
+  const result = schema.safeParse(decode(input, what));
+  if (result.success) return result.data as T;
+  const issues = result.error.issues.map(
+    (i) => `${pathOf(i.path)}: ${/received undefined$/.test(i.message) ? 'is required' : i.message}`,
+  );
+  throw new InvalidArgumentError(
+    `invalid ${what}: ${issues.slice(0, 3).join('; ')}${issues.length > 3 ? '; …' : ''}`,
+    {
+      details: { reason: 'invalid', issues },
+    },
+  );
+}
+
+/**
+ * Parses a runtime config (`config.json`) from bytes, a string or a JSON value; throws an
+ * InvalidArgumentError listing every problem with its JSON path.
+ *
+ * @example
+ * ```ts
+ * const spec = parseSpec(await readFile('bundle/config.json'));
+ * ```
+ */
+export function parseSpec(input: unknown): Spec {
+  return validate<Spec>(specSchema, input, 'runtime config');
+}
+
+/** Parses a container state (`runtime state ID` output) from bytes, a string or a JSON value. */
+export function parseState(input: unknown): State {
+  return validate<State>(stateSchema, input, 'container state');
+}
+
+/** Parses a runtime's features document (`runc features`) from bytes, a string or a JSON value. */
+export function parseFeatures(input: unknown): Features {
+  return validate<Features>(featuresSchema, input, 'runtime features');
+}

@@ -1,0 +1,41 @@
+import { lstat, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Resolves `path` inside `root` as if `root` were `/` (chroot semantics): absolute symlinks and
+ * `..` never leave the root. Returns the host path, which may not exist.
+ */
+export async function resolveInRoot(root: string, path: string): Promise<string> {
+  let links = 0;
+  const pending = path.split('/').filter((p) => p !== '' && p !== '.');
+  const done: string[] = [];
+  while (pending.length > 0) {
+    const part = pending.shift() as string;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, part);
+    const st = await lstat(host).catch(() => undefined);
+    if (st?.isSymbolicLink()) {
+      if (++links > 255) throw new Error(`too many symlinks resolving ${path}`);
+      const target = await readlink(host);
+      if (target.startsWith('/')) done.length = 0;
+      pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
+      continue;
+    }
+    done.push(part);
+  }
+  return join(root, ...done);
+}
+
+/** Reads a file inside a root file system safely; undefined when it does not exist. */
+export async function readInRoot(root: string, path: string): Promise<string | undefined> {
+  try {
+    return await readFile(await resolveInRoot(root, path), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
+    throw e;
+  }
+}

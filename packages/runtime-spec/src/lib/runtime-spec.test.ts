@@ -1,0 +1,198 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ImageConfig } from '@ocikit/image-spec';
+import { describe, expect, it } from 'vitest';
+import { resolveUser, specFromImageConfig } from './convert.ts';
+import { defaultRootlessSpec, defaultSpec } from './defaults.ts';
+import { parseFeatures, parseSpec, parseState } from './parse.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-rs-'));
+
+function runcSpec(...flags: string[]): unknown {
+  const dir = tmp();
+  execFileSync('runc', ['spec', ...flags], { cwd: dir });
+  return JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+}
+
+describe('defaultSpec', () => {
+  it('is exactly what the real `runc spec` writes', () => {
+    expect(defaultSpec()).toEqual(runcSpec());
+    expect(() => parseSpec(defaultSpec())).not.toThrow();
+  });
+
+  it('has a rootless variant equal to `runc spec --rootless`', () => {
+    expect(defaultRootlessSpec()).toEqual(runcSpec('--rootless'));
+  });
+
+  it('returns a fresh object each time', () => {
+    const a = defaultSpec();
+    a.process!.args = ['x'];
+    expect(defaultSpec().process!.args).toEqual(['sh']);
+  });
+});
+
+describe('parseFeatures and parseState on real runtime output', () => {
+  // crun 1.8 (Debian 12) has no `features` command; runc 1.1 does.
+  it('parses `runc features`', () => {
+    const features = parseFeatures(execFileSync('runc', ['features']));
+    expect(features.ociVersionMin).toMatch(/^1\./);
+    expect(features.mountOptions).toContain('bind');
+  });
+
+  it('rejects a state with an unknown status and names the field', () => {
+    expect(() => parseState({ ociVersion: '1.0.2', id: 'x', status: 'frozen', bundle: '/b' })).toThrow(
+      /status/,
+    );
+    expect(parseState({ ociVersion: '1.0.2', id: 'x', status: 'running', pid: 42, bundle: '/b' }).pid).toBe(
+      42,
+    );
+  });
+
+  it('names every problem of a broken config with its path', () => {
+    const bad = defaultSpec() as unknown as { process: { cwd: unknown; rlimits: { type: string }[] } };
+    bad.process.cwd = 7;
+    bad.process.rlimits[0]!.type = 'nofile';
+    let issues: string[] = [];
+    try {
+      parseSpec(bad);
+    } catch (e) {
+      issues = (e as { details: { issues: string[] } }).details.issues;
+    }
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^process\.cwd: /),
+        expect.stringMatching(/^process\.rlimits\[0\]\.type: /),
+      ]),
+    );
+    expect(() => parseSpec('{]')).toThrow(/malformed JSON/);
+  });
+});
+
+function rootfs(): string {
+  const root = tmp();
+  mkdirSync(join(root, 'etc'));
+  writeFileSync(
+    join(root, 'etc', 'passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n# comment\nbob:x:1001:100::/:/bin/sh\n',
+  );
+  writeFileSync(
+    join(root, 'etc', 'group'),
+    'root:x:0:\nalice:x:1000:\nusers:x:100:\nwheel:x:10:alice,bob\naudio:x:29:alice\n',
+  );
+  return root;
+}
+
+describe('resolveUser', () => {
+  const root = rootfs();
+  it.each([
+    ['', { uid: 0, gid: 0 }],
+    ['alice', { uid: 1000, gid: 1000, additionalGids: [10, 29] }],
+    ['1000', { uid: 1000, gid: 1000, additionalGids: [10, 29] }],
+    ['bob:users', { uid: 1001, gid: 100 }],
+    ['1001:10', { uid: 1001, gid: 10 }],
+    ['alice:100', { uid: 1000, gid: 100 }],
+    ['4242', { uid: 4242, gid: 0 }],
+    ['4242:4243', { uid: 4242, gid: 4243 }],
+  ])('"%s"', async (value, expected) => {
+    expect(await resolveUser(value, root)).toEqual(expected);
+  });
+
+  it('names a user or group that does not exist', async () => {
+    await expect(resolveUser('mallory', root)).rejects.toThrow(/user "mallory" not found/);
+    await expect(resolveUser('alice:nogroup', root)).rejects.toThrow(/group "nogroup" not found/);
+  });
+
+  it('resolves numeric users without a root file system', async () => {
+    expect(await resolveUser('5:6', undefined)).toEqual({ uid: 5, gid: 6 });
+  });
+
+  it('never reads /etc/passwd outside the root through a symlink', async () => {
+    const host = join(tmp(), 'passwd');
+    writeFileSync(host, 'mallory:x:0:0::/:/bin/sh\n');
+    const absolute = tmp();
+    mkdirSync(join(absolute, 'etc'));
+    symlinkSync(host, join(absolute, 'etc', 'passwd'));
+    await expect(resolveUser('mallory', absolute)).rejects.toThrow(/user "mallory" not found/);
+    const relative = tmp();
+    mkdirSync(join(relative, 'etc'));
+    symlinkSync(`../../../../../../../..${host}`, join(relative, 'etc', 'passwd'));
+    await expect(resolveUser('mallory', relative)).rejects.toThrow(/user "mallory" not found/);
+    // The same link resolved inside the root finds the file planted there.
+    mkdirSync(join(relative, host, '..'), { recursive: true });
+    writeFileSync(join(relative, host), 'mallory:x:7:8::/:/bin/sh\n');
+    expect(await resolveUser('mallory', relative)).toEqual({ uid: 7, gid: 8 });
+  });
+});
+
+describe('specFromImageConfig (conversion.md)', () => {
+  const config: ImageConfig = {
+    architecture: 'amd64',
+    os: 'linux',
+    created: '2026-01-01T00:00:00Z',
+    author: 'ocikit',
+    rootfs: { type: 'layers', diff_ids: [] },
+    config: {
+      User: 'alice',
+      Env: ['FOO=bar', 'HOME=/home/alice'],
+      Entrypoint: ['/bin/entry'],
+      Cmd: ['--flag'],
+      WorkingDir: '/work',
+      StopSignal: 'SIGINT',
+      ExposedPorts: { '80/tcp': {}, '53/udp': {} },
+    },
+  };
+
+  it('maps Entrypoint + Cmd, Env (adding PATH), WorkingDir, User and the annotations', async () => {
+    const spec = await specFromImageConfig(config, { rootfs: rootfs() });
+    expect(spec.process).toMatchObject({
+      args: ['/bin/entry', '--flag'],
+      env: [
+        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        'FOO=bar',
+        'HOME=/home/alice',
+      ],
+      cwd: '/work',
+      terminal: false,
+      user: { uid: 1000, gid: 1000, additionalGids: [10, 29] },
+    });
+    expect(spec.annotations).toEqual({
+      'org.opencontainers.image.os': 'linux',
+      'org.opencontainers.image.architecture': 'amd64',
+      'org.opencontainers.image.author': 'ocikit',
+      'org.opencontainers.image.created': '2026-01-01T00:00:00Z',
+      'org.opencontainers.image.stopSignal': 'SIGINT',
+      'org.opencontainers.image.exposedPorts': '80/tcp,53/udp',
+    });
+    expect(() => parseSpec(spec)).not.toThrow();
+  });
+
+  it('applies overrides like docker run', async () => {
+    const spec = await specFromImageConfig(config, {
+      rootfs: rootfs(),
+      args: ['echo', 'hi'],
+      env: ['FOO=baz', 'NEW=1'],
+      cwd: '/',
+      user: '0:0',
+      terminal: true,
+    });
+    expect(spec.process?.args).toEqual(['/bin/entry', 'echo', 'hi']);
+    expect(spec.process?.env).toEqual([
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'FOO=baz',
+      'HOME=/home/alice',
+      'TERM=xterm',
+      'NEW=1',
+    ]);
+    expect(spec.process?.user).toEqual({ uid: 0, gid: 0 });
+    const noEntry = await specFromImageConfig(config, { rootfs: rootfs(), entrypoint: ['/bin/sh'] });
+    expect(noEntry.process?.args).toEqual(['/bin/sh']);
+  });
+
+  it('fails clearly when there is nothing to run', async () => {
+    await expect(
+      specFromImageConfig({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    ).rejects.toThrow(/no Entrypoint or Cmd/);
+  });
+});
