@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseReference, parseStrictReference } from './reference.ts';
+
+describe('parseReference', () => {
+  it('normalizes Docker Hub names and adds latest', () => {
+    const r = parseReference('busybox');
+    expect(r.registry).toBe('docker.io');
+    expect(r.repository).toBe('library/busybox');
+    expect(r.tag).toBe('latest');
+    expect(r.toString()).toBe('docker.io/library/busybox:latest');
+    expect(r.familiarString()).toBe('busybox:latest');
+    expect(parseReference('index.docker.io/user/app:1').toString()).toBe('docker.io/user/app:1');
+  });
+
+  it('keeps local registries and their ports, and the digest over the tag', () => {
+    const d = `sha256:${'a'.repeat(64)}`;
+    const r = parseReference(`localhost:5000/team/app:v1@${d}`);
+    expect(r.registry).toBe('localhost:5000');
+    expect(r.repository).toBe('team/app');
+    expect(r.tag).toBeUndefined();
+    expect(r.digest).toBe(d);
+    expect(r.identifier).toBe(d);
+    expect(r.familiarName()).toBe('localhost:5000/team/app');
+    expect(parseReference('127.0.0.1:5000/x').identifier).toBe('latest');
+  });
+
+  it('names what is wrong', () => {
+    expect(() => parseReference('Busybox')).toThrow(/must be lowercase/);
+    expect(() => parseReference('busybox:-bad')).toThrow(/invalid reference format/);
+    expect(() => parseReference('')).toThrow(/at least one component/);
+  });
+
+  it('parses strictly without normalizing', () => {
+    const r = parseStrictReference('busybox');
+    expect(r.registry).toBe('');
+    expect(r.toString()).toBe('busybox');
+  });
+});
