@@ -166,8 +166,14 @@ export function parseNormalizedReference(input: string): Reference {
   const [domain, remainder] = splitDockerDomain(input);
   const tagSep = remainder.indexOf(':');
   const remoteName = tagSep > -1 ? remainder.slice(0, tagSep) : remainder;
+  if (input === '') throw fail('name-empty', input);
   if (remoteName.toLowerCase() !== remoteName) throw fail('name-contains-uppercase', input);
-  return parseStrictReference(`${domain}/${remainder}`);
+  try {
+    return parseStrictReference(`${domain}/${remainder}`);
+  } catch (e) {
+    // Report the reference as the user wrote it, not its normalized form.
+    throw fail((e as InvalidArgumentError).details['reason'] as ReferenceErrorReason, input);
+  }
 }
 
 /**
