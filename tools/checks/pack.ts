@@ -27,7 +27,10 @@ function targets(exp: unknown): string[] {
 try {
   for (const dirName of readdirSync(join(root, 'packages')).sort()) {
     const pkgDir = join(root, 'packages', dirName);
-    const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name: string; private?: boolean };
+    const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+      name: string;
+      private?: boolean;
+    };
     if (manifest.private) continue;
     const out = join(work, dirName);
     execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: pkgDir, stdio: 'pipe' });
@@ -56,7 +59,8 @@ try {
       }
     }
     const { messages, pkg } = await publint({ pkgDir: dir, pack: false, strict: true });
-    for (const m of messages) problems.push(`${manifest.name}: publint ${m.type}: ${formatMessage(m, pkg) ?? m.code}`);
+    for (const m of messages)
+      problems.push(`${manifest.name}: publint ${m.type}: ${formatMessage(m, pkg) ?? m.code}`);
     console.log(`pack check: ${manifest.name} (${files.length} files)`);
   }
 } finally {

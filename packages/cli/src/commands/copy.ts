@@ -1,8 +1,7 @@
 import { type CopyEvent, copy, openLayout } from '@ocikit/content';
 import { InvalidArgumentError } from '@ocikit/errors';
-import { defineCommand } from '../lib/command.ts';
+import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { parseLayoutLocation } from '../lib/location.ts';
-import { expectPositionals } from '../lib/main.ts';
 import { printJson, println } from '../lib/output.ts';
 import { copyFlags, copyFlagsHelp, copyOptionsFrom } from '../lib/platform-flags.ts';
 import { Progress } from '../lib/progress.ts';

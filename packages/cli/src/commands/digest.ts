@@ -1,7 +1,6 @@
 import { digestOf } from '@ocikit/digest';
-import { defineCommand } from '../lib/command.ts';
+import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { openInput } from '../lib/input.ts';
-import { expectPositionals } from '../lib/main.ts';
 import { printJson, println } from '../lib/output.ts';
 
 /** `ocikit digest [FILE|-]`: the digest of a file or of stdin. */

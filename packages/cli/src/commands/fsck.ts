@@ -1,7 +1,6 @@
 import { openLayout } from '@ocikit/content';
-import { defineCommand } from '../lib/command.ts';
+import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { parseLayoutLocation } from '../lib/location.ts';
-import { expectPositionals } from '../lib/main.ts';
 import { printJson, println } from '../lib/output.ts';
 
 /** `ocikit fsck oci:DIR`: re-hash every blob and check every reference; exit 1 on problems. */

@@ -1,7 +1,6 @@
 import { openLayout } from '@ocikit/content';
-import { defineCommand } from '../lib/command.ts';
+import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { parseLayoutLocation } from '../lib/location.ts';
-import { expectPositionals } from '../lib/main.ts';
 import { formatBytes, printJson, println } from '../lib/output.ts';
 
 /** `ocikit gc oci:DIR`: remove blobs that no image in the layout refers to. */

@@ -1,8 +1,7 @@
 import { openLayout } from '@ocikit/content';
 import { Annotation, formatPlatform } from '@ocikit/image-spec';
-import { defineCommand } from '../lib/command.ts';
+import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { parseLayoutLocation } from '../lib/location.ts';
-import { expectPositionals } from '../lib/main.ts';
 import { formatBytes, printJson, println, printTable, shortDigest } from '../lib/output.ts';
 
 /** `ocikit ls oci:DIR`: the images (index.json entries) of an OCI layout. */

@@ -7,9 +7,8 @@ import {
   parseManifest,
 } from '@ocikit/image-spec';
 import { parseSpec, parseState } from '@ocikit/runtime-spec';
-import { defineCommand } from '../lib/command.ts';
+import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { readInput } from '../lib/input.ts';
-import { expectPositionals } from '../lib/main.ts';
 import { printJson, println } from '../lib/output.ts';
 
 const parsers: Readonly<Record<string, (input: Uint8Array) => unknown>> = {

@@ -1,4 +1,5 @@
 import type { ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { InvalidArgumentError } from '@ocikit/errors';
 
 /** Where a command reads and writes, and the global flags it was run with. */
 export interface Context {
@@ -47,4 +48,19 @@ export interface Command<O extends ParseArgsOptionsConfig = ParseArgsOptionsConf
 /** Declares a command with its flags typed from `options`. */
 export function defineCommand<const O extends ParseArgsOptionsConfig>(command: Command<O>): Command<O> {
   return command;
+}
+
+/** Fails with an InvalidArgumentError unless `min` to `max` positional arguments were given. */
+export function expectPositionals(
+  command: { name: string; usage: string },
+  positionals: readonly string[],
+  min: number,
+  max = min,
+): void {
+  if (positionals.length < min || positionals.length > max) {
+    throw new InvalidArgumentError(
+      `ocikit ${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${positionals.length}`,
+      { hint: `usage: ${command.usage}` },
+    );
+  }
 }

@@ -202,18 +202,3 @@ export function reportError(stderr: Context['stderr'], e: unknown, debug: boolea
   const hint = isOcikitError(e) && e.hint ? ` (${e.hint})` : '';
   stderr.write(`${prefix}${message}${hint}\n`);
 }
-
-/** Fails with an InvalidArgumentError unless exactly `count` positional arguments were given. */
-export function expectPositionals(
-  command: Command,
-  positionals: readonly string[],
-  min: number,
-  max = min,
-): void {
-  if (positionals.length < min || positionals.length > max) {
-    throw new InvalidArgumentError(
-      `ocikit ${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${positionals.length}`,
-      { hint: `usage: ${command.usage}` },
-    );
-  }
-}
