@@ -145,6 +145,7 @@ class LayoutWriter implements ContentWriter {
   readonly #hasher: Hasher;
   readonly #sync: boolean;
   #fh: FileHandle | undefined;
+  #pending: Promise<void> = Promise.resolve();
   #done = false;
 
   constructor(
@@ -181,11 +182,17 @@ class LayoutWriter implements ContentWriter {
       );
     }
     this.#hasher.update(chunk);
-    let written = 0;
-    while (written < chunk.byteLength) {
-      const { bytesWritten } = await this.#fh.write(chunk, written, chunk.byteLength - written);
-      written += bytesWritten;
-    }
+    // One write in flight: the caller reads and hashes the next chunk while this one is written.
+    const fh = this.#fh;
+    const previous = this.#pending;
+    this.#pending = previous.then(async () => {
+      let written = 0;
+      while (written < chunk.byteLength) {
+        const { bytesWritten } = await fh.write(chunk, written, chunk.byteLength - written);
+        written += bytesWritten;
+      }
+    });
+    await previous;
   }
 
   async commit(): Promise<void> {
@@ -193,6 +200,12 @@ class LayoutWriter implements ContentWriter {
     if (!this.#fh) {
       await this.#finish();
       return;
+    }
+    try {
+      await this.#pending;
+    } catch (e) {
+      await this.abort();
+      throw e;
     }
     const actual = this.#hasher.digest();
     if (this.#hasher.size !== this.#desc.size || actual !== this.#desc.digest) {
@@ -222,6 +235,7 @@ class LayoutWriter implements ContentWriter {
 
   async abort(): Promise<void> {
     if (this.#done) return;
+    await this.#pending.catch(() => {});
     await this.#fh?.close();
     this.#fh = undefined;
     await rm(this.#data, { force: true });
@@ -230,6 +244,7 @@ class LayoutWriter implements ContentWriter {
 
   async close(): Promise<void> {
     if (this.#done) return;
+    await this.#pending.catch(() => {});
     await this.#fh?.close();
     this.#fh = undefined;
     await this.#finish();

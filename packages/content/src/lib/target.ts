@@ -56,7 +56,10 @@ export interface Target extends ReadOnlyTarget, Pusher, Tagger {}
 export interface ContentWriter {
   /** Bytes already kept from an earlier, interrupted write; send the rest from here. */
   readonly offset: number;
-  /** Appends bytes; DataLossError as soon as more than the descriptor's size arrive. */
+  /**
+   * Appends bytes; DataLossError as soon as more than the descriptor's size arrive. The chunk may
+   * still be in flight when the promise resolves: do not reuse its memory.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** Verifies digest and size and makes the blob visible; DataLossError (and a clean slate) otherwise. */
   commit(): Promise<void>;

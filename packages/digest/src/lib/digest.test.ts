@@ -4,7 +4,7 @@ import { isDataLoss, isInvalidArgument } from '@ocikit/errors';
 import { describe, expect, it } from 'vitest';
 import cases from '../../test/fixtures/digest.json' with { type: 'json' };
 import { registerAlgorithm, unregisterAlgorithm } from './algorithms.ts';
-import { createHasher, digestOf, digestOfSync, verifyStream } from './compute.ts';
+import { createHasher, digestFile, digestOf, digestOfSync, verifyStream } from './compute.ts';
 import { type Digest, digestAlgorithm, digestEncoded, isDigest, parseDigest } from './digest.ts';
 
 interface Case {
@@ -132,6 +132,22 @@ describe('digestOf inputs', () => {
     h.update(Buffer.from('hello world'));
     expect(h.size).toBe(11);
     expect(h.digest()).toBe(hello);
+  });
+});
+
+describe('digestFile', () => {
+  it('hashes a file larger than its two 4 MiB read buffers', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const bytes = Buffer.alloc(9 * 1024 * 1024 + 17);
+    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = i % 251;
+    const path = join(mkdtempSync(join(tmpdir(), 'ocikit-digest-')), 'f');
+    writeFileSync(path, bytes);
+    expect(await digestFile(path)).toBe(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+    expect(await digestFile(path, { algorithm: 'sha512' })).toBe(
+      `sha512:${createHash('sha512').update(bytes).digest('hex')}`,
+    );
   });
 });
 
