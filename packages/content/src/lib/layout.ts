@@ -234,19 +234,19 @@ class LayoutWriter implements ContentWriter {
   }
 
   async abort(): Promise<void> {
-    if (this.#done) return;
-    await this.#pending.catch(() => {});
-    await this.#fh?.close();
-    this.#fh = undefined;
-    await rm(this.#data, { force: true });
-    await this.#finish();
+    await this.#stop(true);
   }
 
   async close(): Promise<void> {
+    await this.#stop(false);
+  }
+
+  async #stop(discard: boolean): Promise<void> {
     if (this.#done) return;
     await this.#pending.catch(() => {});
     await this.#fh?.close();
     this.#fh = undefined;
+    if (discard) await rm(this.#data, { force: true });
     await this.#finish();
   }
 

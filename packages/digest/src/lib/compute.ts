@@ -112,7 +112,7 @@ export async function digestFile(path: string, options: DigestOptions = {}): Pro
     const size = 4 << 20;
     const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)] as const;
     let turn = 0;
-    let pending = fh.read(buffers[0], 0, size, null);
+    let pending: Promise<{ bytesRead: number; buffer: Buffer }> = fh.read(buffers[0], 0, size, null);
     for (;;) {
       const { bytesRead, buffer } = await pending;
       if (bytesRead === 0) break;

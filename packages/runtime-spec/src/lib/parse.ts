@@ -1,31 +1,8 @@
-import { InvalidArgumentError, truncate } from '@ocikit/errors';
+import { InvalidArgumentError } from '@ocikit/errors';
+import { decodeJson } from '@ocikit/image-spec';
 import type { z } from 'zod';
 import { featuresSchema, specSchema, stateSchema } from './schema.ts';
 import type { Features, Spec, State } from './types.ts';
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
-const MAX = 16 * 1024 * 1024;
-
-function decode(input: unknown, what: string): unknown {
-  if (!(input instanceof Uint8Array) && typeof input !== 'string') return input;
-  if ((typeof input === 'string' ? input.length : input.byteLength) > MAX) {
-    throw new InvalidArgumentError(`${what}: larger than ${MAX} bytes`, { details: { reason: 'too-large' } });
-  }
-  let text: string;
-  try {
-    text = typeof input === 'string' ? input : decoder.decode(input);
-    return JSON.parse(text);
-  } catch (e) {
-    const shown = typeof input === 'string' ? input : Buffer.from(input).toString('utf8');
-    throw new InvalidArgumentError(
-      `${what}: malformed JSON (${(e as Error).message}) in "${truncate(shown, 60)}"`,
-      {
-        cause: e,
-        details: { reason: 'malformed' },
-      },
-    );
-  }
-}
 
 function pathOf(path: readonly PropertyKey[]): string {
   let out = '';
@@ -34,7 +11,7 @@ function pathOf(path: readonly PropertyKey[]): string {
 }
 
 function validate<T>(schema: z.ZodType, input: unknown, what: string): T {
-  const result = schema.safeParse(decode(input, what));
+  const result = schema.safeParse(decodeJson(input, what));
   if (result.success) return result.data as T;
   const issues = result.error.issues.map(
     (i) => `${pathOf(i.path)}: ${/received undefined$/.test(i.message) ? 'is required' : i.message}`,
