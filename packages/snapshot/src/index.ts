@@ -1,1 +1,2 @@
-export {};
+export type { ApplyOptions, ApplyResult } from './lib/apply.ts';
+export { applyLayer } from './lib/apply.ts';

@@ -1,0 +1,371 @@
+import { spawnSync } from 'node:child_process';
+import { constants } from 'node:fs';
+import {
+  chmod,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readdir,
+  rm,
+  symlink,
+  utimes,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createZstdDecompress } from 'node:zlib';
+import { createHasher, type Digest } from '@ocikit/digest';
+import { DataLossError, FailedPreconditionError, InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
+import { layerCompression } from '@ocikit/image-spec';
+import { type Header, extract as tarExtract } from 'tar-stream';
+import { cleanComponents, resolveDir } from './resolve.ts';
+
+/** Options of {@link applyLayer}. */
+export interface ApplyOptions {
+  /** The layer's media type; its compression must match the stream's magic bytes. */
+  mediaType?: string;
+  /** The expected uncompressed digest (the image config's diffID); DataLossError when it differs. */
+  diffId?: Digest;
+  /** Create device nodes and set ownership (needs root). Default: true when running as root. */
+  privileged?: boolean;
+  /** Map a layer's uid/gid to the host's (user namespaces). */
+  idMap?: { uid: (id: number) => number; gid: (id: number) => number };
+  /** Stop after this many uncompressed bytes (decompression bombs). */
+  quota?: number;
+  signal?: AbortSignal;
+}
+
+/** What {@link applyLayer} did. */
+export interface ApplyResult {
+  /** The digest of the uncompressed tar stream. */
+  diffId: Digest;
+  /** Uncompressed bytes. */
+  size: number;
+  /** Entries applied (whiteouts included). */
+  entries: number;
+  /** Entries not applied, and why (devices without privilege, unsupported types). */
+  skipped: { path: string; reason: string }[];
+}
+
+const WH = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+
+function invalid(message: string, reason = 'invalid-archive'): InvalidArgumentError {
+  return new InvalidArgumentError(`invalid layer: ${message}`, { details: { reason } });
+}
+
+function compressionOf(head: Uint8Array): 'gzip' | 'zstd' | 'none' {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  return 'none';
+}
+
+async function sniff(
+  source: AsyncIterable<Uint8Array>,
+): Promise<{ kind: 'gzip' | 'zstd' | 'none'; stream: Readable }> {
+  const it = source[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  while (have < 4) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    head.push(r.value);
+    have += r.value.byteLength;
+  }
+  const first = Buffer.concat(head);
+  const stream = Readable.from(
+    (async function* () {
+      if (first.byteLength) yield first;
+      if (done) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    })(),
+    { objectMode: false },
+  );
+  return { kind: compressionOf(first), stream };
+}
+
+async function exists(path: string) {
+  return lstat(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+}
+
+/**
+ * Applies one layer (tar, tar+gzip or tar+zstd, streamed) onto the directory `root`: every path is
+ * resolved inside `root` with chroot semantics, whiteouts and opaque whiteouts remove what lower
+ * layers put there, and the uncompressed digest is checked against `diffId`.
+ *
+ * @example
+ * ```ts
+ * await applyLayer('rootfs', await store.fetch(layer), { mediaType: layer.mediaType, diffId });
+ * ```
+ */
+export async function applyLayer(
+  root: string,
+  layer: AsyncIterable<Uint8Array>,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const privileged = options.privileged ?? process.getuid?.() === 0;
+  const { kind, stream } = await sniff(layer);
+  const declared = options.mediaType ? layerCompression(options.mediaType) : undefined;
+  if (declared && declared !== kind) {
+    throw invalid(
+      `media type ${options.mediaType} says ${declared}, but the stream is ${kind === 'none' ? 'an uncompressed tar' : kind}`,
+      'compression-mismatch',
+    );
+  }
+  const hasher = createHasher();
+  const quota = options.quota;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hasher.update(chunk);
+      if (quota !== undefined && hasher.size > quota) {
+        cb(
+          new FailedPreconditionError(`layer expands beyond the ${quota}-byte quota`, {
+            details: { reason: 'quota', quota },
+          }),
+        );
+        return;
+      }
+      cb(null, chunk);
+    },
+  });
+  const extract = tarExtract();
+  const decompress =
+    kind === 'gzip'
+      ? createGunzip({ chunkSize: 256 * 1024 })
+      : kind === 'zstd'
+        ? createZstdDecompress({ chunkSize: 256 * 1024 })
+        : undefined;
+  const piped = decompress ? pipeline(stream, decompress, tap, extract) : pipeline(stream, tap, extract);
+  piped.catch(() => {});
+
+  const result: ApplyResult = { diffId: '' as Digest, size: 0, entries: 0, skipped: [] };
+  const written = new Set<string>();
+  const touched = new Set<string>();
+  const dirTimes: [string, Date][] = [];
+  let dirs = new Map<string, string>();
+
+  const dirFor = async (components: readonly string[]): Promise<string> => {
+    const key = components.join('/');
+    let host = dirs.get(key);
+    if (host === undefined) {
+      host = (await resolveDir(root, components, true)) as string;
+      dirs.set(key, host);
+    }
+    return host;
+  };
+  const forget = () => {
+    dirs = new Map();
+  };
+  const mark = (host: string) => {
+    written.add(host);
+    for (let d = dirname(host); d.length > root.length && !touched.has(d); d = dirname(d)) touched.add(d);
+  };
+  const removeExisting = async (target: string, keepDir: boolean) => {
+    const st = await exists(target);
+    if (!st) return;
+    if (keepDir && st.isDirectory()) return;
+    await rm(target, { recursive: true, force: true });
+    forget();
+  };
+  const removeLower = async (dir: string): Promise<void> => {
+    for (const name of await readdir(dir)) {
+      const child = join(dir, name);
+      if (written.has(child) || touched.has(child)) {
+        const st = await lstat(child);
+        if (st.isDirectory()) await removeLower(child);
+      } else {
+        await rm(child, { recursive: true, force: true });
+      }
+    }
+    forget();
+  };
+  try {
+    for await (const entry of extract) {
+      throwIfAborted(options.signal);
+      const header = entry.header;
+      result.entries++;
+      const components = cleanComponents(header.name);
+      const base = components.at(-1);
+      const mode = (header.mode ?? 0o644) & 0o7777;
+      const mtime = header.mtime ?? new Date(0);
+      if (base === undefined) {
+        // The root itself. An entry that names it outright ("/", ".") as anything but a directory
+        // is refused, as umoci does; names that only clean to it ("", "..") are skipped, as
+        // containerd does. Either way the root is never replaced.
+        entry.resume();
+        if (header.type === 'directory') continue;
+        if (/^[./]+$/.test(header.name) && !header.name.includes('..')) {
+          throw invalid(`entry "${header.name}" would replace the root directory`, 'malicious-root-entry');
+        }
+        result.skipped.push({ path: header.name, reason: 'resolves to the root directory' });
+        continue;
+      }
+      const parentComponents = components.slice(0, -1);
+      if (base.startsWith(WH)) {
+        entry.resume();
+        const parent = await resolveDir(root, parentComponents, false);
+        if (base === OPAQUE) {
+          if (parent && (await exists(parent))?.isDirectory()) await removeLower(parent);
+          continue;
+        }
+        const name = base.slice(WH.length);
+        if (name === '' || name === '.' || name === '..')
+          throw invalid(`whiteout "${header.name}" names no file`);
+        if (!parent) continue;
+        const target = join(parent, name);
+        if (!written.has(target) && !touched.has(target)) {
+          await rm(target, { recursive: true, force: true });
+          forget();
+        }
+        continue;
+      }
+      const parent = await dirFor(parentComponents);
+      const target = join(parent, base);
+      switch (header.type) {
+        case 'file':
+        case 'contiguous-file': {
+          await removeExisting(target, false);
+          const fh = await open(
+            target,
+            constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+            0o600,
+          );
+          try {
+            for await (const chunk of entry as AsyncIterable<Buffer>) {
+              let off = 0;
+              while (off < chunk.byteLength) off += (await fh.write(chunk, off)).bytesWritten;
+            }
+            if (privileged) await fh.chown(...ids(header, options));
+            await fh.chmod(mode);
+            await fh.utimes(mtime, mtime);
+          } finally {
+            await fh.close();
+          }
+          break;
+        }
+        case 'directory': {
+          entry.resume();
+          await removeExisting(target, true);
+          if (!(await exists(target))) await mkdir(target, { mode: 0o700 });
+          if (privileged) await lchown(target, ...ids(header, options));
+          await chmod(target, mode);
+          dirTimes.push([target, mtime]);
+          break;
+        }
+        case 'symlink': {
+          entry.resume();
+          await removeExisting(target, false);
+          await symlink(header.linkname ?? '', target);
+          if (privileged) await lchown(target, ...ids(header, options));
+          await lutimes(target, mtime, mtime);
+          forget();
+          break;
+        }
+        case 'link': {
+          entry.resume();
+          const linkComponents = cleanComponents(header.linkname ?? '');
+          const linkBase = linkComponents.at(-1);
+          const linkParent =
+            linkBase === undefined ? undefined : await resolveDir(root, linkComponents.slice(0, -1), false);
+          const source =
+            linkParent === undefined || linkBase === undefined ? undefined : join(linkParent, linkBase);
+          const st = source ? await exists(source) : undefined;
+          if (!source || !st)
+            throw invalid(`hardlink "${header.name}" points at "${header.linkname}", which does not exist`);
+          if (st.isDirectory()) throw invalid(`hardlink "${header.name}" points at a directory`);
+          if (source !== target) {
+            await removeExisting(target, false);
+            await link(source, target);
+          }
+          break;
+        }
+        case 'character-device':
+        case 'block-device':
+        case 'fifo': {
+          entry.resume();
+          if (!privileged && header.type !== 'fifo') {
+            result.skipped.push({
+              path: `/${components.join('/')}`,
+              reason: `${header.type} needs privileges`,
+            });
+            break;
+          }
+          await removeExisting(target, false);
+          const args =
+            header.type === 'fifo'
+              ? ['mkfifo', '-m', mode.toString(8), target]
+              : [
+                  'mknod',
+                  '-m',
+                  mode.toString(8),
+                  target,
+                  header.type === 'character-device' ? 'c' : 'b',
+                  String(header.devmajor ?? 0),
+                  String(header.devminor ?? 0),
+                ];
+          const r = spawnSync(args[0] as string, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+          if (r.status !== 0) {
+            result.skipped.push({
+              path: `/${components.join('/')}`,
+              reason: `${args[0]} failed: ${r.stderr?.toString().trim()}`,
+            });
+            break;
+          }
+          if (privileged) await lchown(target, ...ids(header, options));
+          await utimes(target, mtime, mtime);
+          break;
+        }
+        default:
+          entry.resume();
+          result.skipped.push({
+            path: `/${components.join('/')}`,
+            reason: `unsupported entry type ${header.type}`,
+          });
+          continue;
+      }
+      mark(target);
+    }
+    await piped;
+  } catch (e) {
+    extract.destroy();
+    await piped.catch(() => {});
+    if (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^(ENOTDIR|ELOOP)$/.test(e.code)) {
+      throw invalid(e.message);
+    }
+    throw e;
+  }
+  // Directory times last, deepest first, so creating their children does not move them.
+  dirTimes.sort((a, b) => b[0].length - a[0].length);
+  for (const [dir, time] of dirTimes) await utimes(dir, time, time).catch(() => {});
+  result.diffId = hasher.digest();
+  result.size = hasher.size;
+  if (options.diffId && options.diffId !== result.diffId) {
+    throw new DataLossError(
+      `layer diffID mismatch: the image config says ${options.diffId}, the layer is ${result.diffId}`,
+      {
+        details: { expected: options.diffId, actual: result.diffId },
+      },
+    );
+  }
+  return result;
+}
+
+function ids(header: Header, options: ApplyOptions): [number, number] {
+  const uid = header.uid ?? 0;
+  const gid = header.gid ?? 0;
+  return options.idMap ? [options.idMap.uid(uid), options.idMap.gid(gid)] : [uid, gid];
+}
