@@ -1,0 +1,108 @@
+import { mkdir } from 'node:fs/promises';
+import { type Fetcher, fetchAll } from '@ocikit/content';
+import { verifyStream } from '@ocikit/digest';
+import { InvalidArgumentError, NotFoundError, throwIfAborted } from '@ocikit/errors';
+import {
+  type Descriptor,
+  formatPlatform,
+  hostPlatform,
+  type ImageConfig,
+  type ImageManifest,
+  isIndexMediaType,
+  matchPlatform,
+  type Platform,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+} from '@ocikit/image-spec';
+import { type ApplyResult, applyLayer } from './apply.ts';
+
+/** Options of {@link unpackImage}. */
+export interface UnpackOptions {
+  /** Which manifest of an index to unpack (default: the host's platform). */
+  platform?: Platform;
+  /** Create device nodes and set ownership (default: when running as root). */
+  privileged?: boolean;
+  /** Called after each layer is applied. */
+  onLayer?: (layer: Descriptor, result: ApplyResult, index: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** What {@link unpackImage} unpacked. */
+export interface UnpackResult {
+  manifest: Descriptor;
+  config: ImageConfig;
+  layers: ApplyResult[];
+}
+
+/** Resolves an index to the manifest for `platform` (default: the host's); a manifest passes through. */
+export async function selectManifest(
+  fetcher: Fetcher,
+  desc: Descriptor,
+  platform: Platform | undefined,
+  options: { signal?: AbortSignal } = {},
+): Promise<{ desc: Descriptor; manifest: ImageManifest }> {
+  let current = desc;
+  for (let depth = 0; depth < 4; depth++) {
+    const bytes = await fetchAll(fetcher, current, options);
+    if (!isIndexMediaType(current.mediaType)) return { desc: current, manifest: parseManifest(bytes) };
+    const want = platform ?? hostPlatform();
+    const index = parseIndex(bytes);
+    const match = index.manifests.find((m) => m.platform && matchPlatform(want, m.platform));
+    if (!match) {
+      const have = index.manifests
+        .map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown'))
+        .join(', ');
+      throw new NotFoundError(`no manifest for platform ${formatPlatform(want)} in ${current.digest}`, {
+        hint: `available: ${have || 'none'}`,
+      });
+    }
+    current = match;
+  }
+  throw new InvalidArgumentError(`${desc.digest}: indexes nested too deeply`);
+}
+
+/**
+ * Unpacks an image's layers, in order, into `dir` (created if missing): each layer's bytes are
+ * verified against its digest as they stream, applied safely, and its uncompressed digest checked
+ * against the config's diffID.
+ *
+ * @example
+ * ```ts
+ * const layout = await openLayout('images');
+ * await unpackImage(layout, await layout.resolve('busybox'), 'rootfs');
+ * ```
+ */
+export async function unpackImage(
+  fetcher: Fetcher,
+  desc: Descriptor,
+  dir: string,
+  options: UnpackOptions = {},
+): Promise<UnpackResult> {
+  const signalOpts = options.signal ? { signal: options.signal } : {};
+  const { desc: manifestDesc, manifest } = await selectManifest(fetcher, desc, options.platform, signalOpts);
+  const config = parseImageConfig(await fetchAll(fetcher, manifest.config, signalOpts));
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== manifest.layers.length) {
+    throw new InvalidArgumentError(
+      `image ${manifestDesc.digest} has ${manifest.layers.length} layers but its config lists ${diffIds.length} diffIDs`,
+    );
+  }
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const layers: ApplyResult[] = [];
+  for (const [i, layer] of manifest.layers.entries()) {
+    throwIfAborted(options.signal);
+    const stream = await fetcher.fetch(layer, signalOpts);
+    const verified = verifyStream(stream, { digest: layer.digest, size: layer.size }, signalOpts);
+    const applyOptions = {
+      mediaType: layer.mediaType,
+      diffId: diffIds[i] as (typeof diffIds)[number],
+      ...(options.privileged === undefined ? {} : { privileged: options.privileged }),
+      ...signalOpts,
+    };
+    const result = await applyLayer(dir, verified, applyOptions);
+    layers.push(result);
+    options.onLayer?.(layer, result, i, manifest.layers.length);
+  }
+  return { manifest: manifestDesc, config, layers };
+}
