@@ -92,3 +92,20 @@ describe('ocikit ls / copy / fsck / gc on real layouts', () => {
     expect(flags.stderr).toContain('--concurrency must be a whole number');
   });
 });
+
+describe('ocikit unpack', () => {
+  it('unpacks the umoci image into a directory identical to umoci unpack', async () => {
+    const dir = join(tmp(), 'rootfs');
+    const r = await runCli(['unpack', `oci:${umociLayout}:v1`, dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${umociDigest}\n`);
+    expect(r.stderr).toMatch(/^layer 1\/1 sha256:/);
+    expect(readFileSync(join(dir, 'bin', 'hello'), 'utf8')).toContain('echo hello');
+    const missing = await runCli(['unpack', `oci:${umociLayout}:nope`, dir]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('"nope" not found');
+    const local = await runCli(['--root', tmp(), 'unpack', 'busybox', dir]);
+    expect(local.code).toBe(1);
+    expect(local.stderr).toContain('"docker.io/library/busybox:latest" not found');
+  });
+});

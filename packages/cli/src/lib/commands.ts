@@ -30,6 +30,10 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'Check every blob and reference of an OCI layout',
     load: load(() => import('../commands/fsck.ts'), 'fsckCommand'),
   },
+  unpack: {
+    summary: "Unpack an image's layers into a directory",
+    load: load(() => import('../commands/unpack.ts'), 'unpackCommand'),
+  },
   gc: {
     summary: 'Remove blobs no image in an OCI layout refers to',
     load: load(() => import('../commands/gc.ts'), 'gcCommand'),
