@@ -1,4 +1,4 @@
-import { lstat, mkdir, readlink, rm } from 'node:fs/promises';
+import { lstatSync, mkdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Splits a tar entry name into clean components: `.` dropped, `..` clamped at the root (umoci). */
@@ -19,11 +19,11 @@ export function cleanComponents(name: string): string[] {
  * without it, missing components resolve lexically and a non-directory in the way gives undefined.
  * Returns the host path of the directory (which, without `create`, may not exist).
  */
-export async function resolveDir(
+export function resolveDirSync(
   root: string,
   components: readonly string[],
   create: boolean,
-): Promise<string | undefined> {
+): string | undefined {
   const done: string[] = [];
   const pending = [...components];
   let links = 0;
@@ -35,28 +35,34 @@ export async function resolveDir(
       continue;
     }
     const host = join(root, ...done, part);
-    const st = await lstat(host).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return undefined;
-      throw e;
-    });
+    const st = lstatSync(host, { throwIfNoEntry: false });
     if (st?.isSymbolicLink()) {
       if (++links > 255)
         throw Object.assign(new Error(`too many levels of symbolic links at ${host}`), { code: 'ELOOP' });
-      const target = await readlink(host);
+      const target = readlinkSync(host);
       if (target.startsWith('/')) done.length = 0;
       pending.unshift(...target.split('/'));
       continue;
     }
     if (!st) {
       // Missing: created when asked; otherwise resolution goes on lexically (a later ".." undoes it).
-      if (create) await mkdir(host, { mode: 0o755 });
+      if (create) mkdirSync(host, { mode: 0o755 });
     } else if (!st.isDirectory()) {
       if (!create) return undefined;
       // A non-directory where a directory is needed is replaced, as umoci does.
-      await rm(host, { force: true });
-      await mkdir(host, { mode: 0o755 });
+      rmSync(host, { force: true });
+      mkdirSync(host, { mode: 0o755 });
     }
     done.push(part);
   }
   return join(root, ...done);
+}
+
+/** {@link resolveDirSync}, as a promise. */
+export async function resolveDir(
+  root: string,
+  components: readonly string[],
+  create: boolean,
+): Promise<string | undefined> {
+  return resolveDirSync(root, components, create);
 }
