@@ -34,6 +34,10 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: "Unpack an image's layers into a directory",
     load: load(() => import('../commands/unpack.ts'), 'unpackCommand'),
   },
+  bundle: {
+    summary: 'Make an OCI runtime bundle (rootfs and config.json) from an image',
+    load: load(() => import('../commands/bundle.ts'), 'bundleCommand'),
+  },
   gc: {
     summary: 'Remove blobs no image in an OCI layout refers to',
     load: load(() => import('../commands/gc.ts'), 'gcCommand'),
