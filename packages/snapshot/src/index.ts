@@ -1,4 +1,20 @@
 export type { ApplyOptions, ApplyResult } from './lib/apply.ts';
 export { applyLayer } from './lib/apply.ts';
+export {
+  defaultSnapshotter,
+  mountAll,
+  nativeSnapshotter,
+  overlaySnapshotter,
+  overlaySupported,
+  unmount,
+} from './lib/dir-snapshotter.ts';
+export type {
+  PrepareOptions,
+  SnapshotInfo,
+  SnapshotKind,
+  SnapshotMount,
+  Snapshotter,
+  SnapshotUsage,
+} from './lib/snapshotter.ts';
 export type { UnpackOptions, UnpackResult } from './lib/unpack.ts';
 export { selectManifest, unpackImage } from './lib/unpack.ts';

@@ -1,0 +1,153 @@
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAlreadyExists, isFailedPrecondition, isNotFound } from '@ocikit/errors';
+import { describe, expect, it } from 'vitest';
+import {
+  mountAll,
+  nativeSnapshotter,
+  overlaySnapshotter,
+  overlaySupported,
+  unmount,
+} from './dir-snapshotter.ts';
+import type { Snapshotter } from './snapshotter.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-snap-'));
+const errorOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+async function withMounted<T>(s: Snapshotter, key: string, fn: (dir: string) => T): Promise<T> {
+  const target = tmp();
+  mountAll(await s.mounts(key), target);
+  try {
+    return fn(target);
+  } finally {
+    unmount(target);
+  }
+}
+
+/** One conformance suite for every snapshotter (containerd's testsuite pattern). */
+function snapshotterSuite(name: string, make: (root: string) => Snapshotter) {
+  describe(`${name} snapshotter`, () => {
+    it('prepares, fills, commits, stacks, views and removes snapshots', async () => {
+      const s = make(tmp());
+      const base = await s.prepare('base-active');
+      expect(base.length).toBeGreaterThan(0);
+      await withMounted(s, 'base-active', (dir) => {
+        writeFileSync(join(dir, 'kept'), 'base');
+        writeFileSync(join(dir, 'doomed'), 'base');
+        mkdirSync(join(dir, 'dir'));
+        writeFileSync(join(dir, 'dir', 'inner'), 'base');
+      });
+      await s.commit('base', 'base-active');
+      expect(isNotFound(await errorOf(s.stat('base-active')))).toBe(true);
+      expect(await s.stat('base')).toMatchObject({ name: 'base', kind: 'committed' });
+
+      await s.prepare('top-active', 'base');
+      await withMounted(s, 'top-active', (dir) => {
+        expect(readFileSync(join(dir, 'kept'), 'utf8')).toBe('base');
+        rmSync(join(dir, 'doomed'));
+        writeFileSync(join(dir, 'dir', 'inner'), 'top');
+        writeFileSync(join(dir, 'added'), 'top');
+      });
+      await s.commit('top', 'top-active', { labels: { layer: '2' } });
+      expect(await s.stat('top')).toMatchObject({
+        parent: 'base',
+        kind: 'committed',
+        labels: { layer: '2' },
+      });
+
+      await s.view('look', 'top');
+      await withMounted(s, 'look', (dir) => {
+        expect(readFileSync(join(dir, 'kept'), 'utf8')).toBe('base');
+        expect(readFileSync(join(dir, 'dir', 'inner'), 'utf8')).toBe('top');
+        expect(readFileSync(join(dir, 'added'), 'utf8')).toBe('top');
+        expect(existsSync(join(dir, 'doomed'))).toBe(false);
+        expect(() => writeFileSync(join(dir, 'nope'), 'x')).toThrow(/read-only|EROFS/);
+      });
+      // The base is untouched by its child.
+      await s.view('look-base', 'base');
+      await withMounted(s, 'look-base', (dir) => {
+        expect(readFileSync(join(dir, 'doomed'), 'utf8')).toBe('base');
+        expect(readFileSync(join(dir, 'dir', 'inner'), 'utf8')).toBe('base');
+      });
+
+      expect((await s.list()).map((i) => `${i.name}:${i.kind}`)).toEqual([
+        'base:committed',
+        'look:view',
+        'look-base:view',
+        'top:committed',
+      ]);
+      expect((await s.usage('top')).inodes).toBeGreaterThan(0);
+
+      expect(isFailedPrecondition(await errorOf(s.remove('base')))).toBe(true);
+      await s.remove('look');
+      await s.remove('look-base');
+      await s.remove('top');
+      await s.remove('base');
+      expect(await s.list()).toEqual([]);
+    });
+
+    it('refuses what containerd refuses', async () => {
+      const s = make(tmp());
+      expect(isNotFound(await errorOf(s.prepare('x', 'no-such-parent')))).toBe(true);
+      await s.prepare('a');
+      expect(isAlreadyExists(await errorOf(s.prepare('a')))).toBe(true);
+      expect(isFailedPrecondition(await errorOf(s.prepare('b', 'a')))).toBe(true);
+      await s.commit('c', 'a');
+      expect(isFailedPrecondition(await errorOf(s.commit('d', 'c')))).toBe(true);
+      expect(isFailedPrecondition(await errorOf(s.mounts('c')))).toBe(true);
+      expect(isNotFound(await errorOf(s.remove('nothing')))).toBe(true);
+    });
+
+    it('keeps symlinks and hardlinks across a commit', async () => {
+      const s = make(tmp());
+      await s.prepare('a');
+      await withMounted(s, 'a', (dir) => {
+        writeFileSync(join(dir, 'f'), 'x');
+        // symlink + hardlink made through the mount
+        symlinkSync('f', join(dir, 'l'));
+        linkSync(join(dir, 'f'), join(dir, 'h'));
+      });
+      await s.commit('a1', 'a');
+      await s.view('v', 'a1');
+      await withMounted(s, 'v', (dir) => {
+        expect(readlinkSync(join(dir, 'l'))).toBe('f');
+        expect(readFileSync(join(dir, 'h'), 'utf8')).toBe('x');
+      });
+    });
+  });
+}
+
+snapshotterSuite('native', (root) => nativeSnapshotter(root));
+snapshotterSuite('overlay', (root) => overlaySnapshotter(root));
+
+describe('overlay specifics', () => {
+  it('is supported on this machine (root, overlayfs in the kernel)', () => {
+    expect(overlaySupported()).toBe(true);
+  });
+
+  it('cleans up a mount that still uses a snapshot when it is removed', async () => {
+    const s = overlaySnapshotter(tmp());
+    await s.prepare('a');
+    await s.commit('a1', 'a');
+    const mounts = await s.prepare('b', 'a1');
+    const target = tmp();
+    mountAll(mounts, target);
+    await s.remove('b');
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(target);
+  });
+});

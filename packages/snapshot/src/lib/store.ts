@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { withLock } from '@ocikit/content';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+} from '@ocikit/errors';
+import type { SnapshotInfo, SnapshotKind } from './snapshotter.ts';
+
+/** One snapshot's record: its info and the directory that holds it. */
+export interface SnapshotRecord extends SnapshotInfo {
+  id: string;
+}
+
+interface Metadata {
+  snapshots: Record<string, SnapshotRecord>;
+}
+
+/**
+ * The metadata of a snapshotter: `ROOT/metadata.json`, rewritten atomically under a cross-process
+ * lock, and one directory per snapshot under `ROOT/snapshots/<id>`.
+ */
+export class SnapshotStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** The directory of snapshot `id`. */
+  dir(id: string): string {
+    return join(this.root, 'snapshots', id);
+  }
+
+  async #read(): Promise<Metadata> {
+    try {
+      return JSON.parse(await readFile(join(this.root, 'metadata.json'), 'utf8')) as Metadata;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { snapshots: {} };
+      throw e;
+    }
+  }
+
+  async #write(meta: Metadata): Promise<void> {
+    const tmp = join(this.root, `.metadata.${randomBytes(6).toString('hex')}`);
+    await writeFile(tmp, JSON.stringify(meta));
+    await rename(tmp, join(this.root, 'metadata.json'));
+  }
+
+  /** Runs `fn` on the metadata under the lock; what it returns in `meta` is saved. */
+  async update<T>(fn: (meta: Metadata) => Promise<T> | T): Promise<T> {
+    await mkdir(join(this.root, 'snapshots'), { recursive: true });
+    return withLock(join(this.root, 'metadata.lock'), async () => {
+      const meta = await this.#read();
+      const result = await fn(meta);
+      await this.#write(meta);
+      return result;
+    });
+  }
+
+  /** Reads the metadata (no lock: writes are atomic renames). */
+  async snapshot(): Promise<Metadata> {
+    return this.#read();
+  }
+
+  /** Adds an active or view snapshot on `parent` (which must be committed). */
+  async create(key: string, parent: string | undefined, kind: SnapshotKind, labels?: Record<string, string>) {
+    if (key === '') throw new InvalidArgumentError('a snapshot key cannot be empty');
+    return this.update((meta) => {
+      if (meta.snapshots[key]) throw new AlreadyExistsError(`snapshot "${key}" already exists`);
+      const chain: SnapshotRecord[] = [];
+      for (let p = parent; p !== undefined; ) {
+        const rec = meta.snapshots[p];
+        if (!rec) throw new NotFoundError(`parent snapshot "${p}" does not exist`);
+        if (rec.kind !== 'committed')
+          throw new FailedPreconditionError(`parent "${p}" is ${rec.kind}, not committed`);
+        chain.push(rec);
+        p = rec.parent;
+      }
+      const now = new Date().toISOString();
+      const rec: SnapshotRecord = {
+        id: randomBytes(8).toString('hex'),
+        name: key,
+        kind,
+        created: now,
+        updated: now,
+      };
+      if (parent !== undefined) rec.parent = parent;
+      if (labels) rec.labels = labels;
+      meta.snapshots[key] = rec;
+      return { record: rec, parents: chain };
+    });
+  }
+
+  /** The record of `key`, and its committed ancestors nearest first. */
+  async get(key: string): Promise<{ record: SnapshotRecord; parents: SnapshotRecord[] }> {
+    const meta = await this.snapshot();
+    const record = meta.snapshots[key];
+    if (!record) throw new NotFoundError(`snapshot "${key}" does not exist`);
+    const parents: SnapshotRecord[] = [];
+    for (let p = record.parent; p !== undefined; p = meta.snapshots[p]?.parent) {
+      const rec = meta.snapshots[p];
+      if (!rec) break;
+      parents.push(rec);
+    }
+    return { record, parents };
+  }
+}
