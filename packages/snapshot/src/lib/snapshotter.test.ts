@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openLayout } from '@ocikit/content';
 import { isAlreadyExists, isFailedPrecondition, isNotFound } from '@ocikit/errors';
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,6 +22,9 @@ import {
   unmount,
 } from './dir-snapshotter.ts';
 import type { Snapshotter } from './snapshotter.ts';
+import { describeTree, writeImage } from './test-image.ts';
+import { unpackImage } from './unpack.ts';
+import { unpackToSnapshots } from './unpack-snapshots.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-snap-'));
 const errorOf = async (p: Promise<unknown>) =>
@@ -150,4 +154,51 @@ describe('overlay specifics', () => {
     await s.remove('b');
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(target);
   });
+});
+
+describe('unpackToSnapshots', () => {
+  it.each([
+    ['native', nativeSnapshotter],
+    ['overlay', overlaySnapshotter],
+  ] as const)(
+    '%s: unpacks each layer once, keyed by chainID, and the view equals a plain unpack',
+    async (_n, make) => {
+      const layout = join(tmp(), 'layout');
+      const baseLayer = [
+        { path: 'etc/', type: 'dir' as const, mode: '0755' },
+        { path: 'etc/a', type: 'file' as const, content: 'a' },
+        { path: 'etc/b', type: 'file' as const, content: 'b' },
+        { path: 'data/', type: 'dir' as const, mode: '0755' },
+        { path: 'data/old', type: 'file' as const, content: 'old' },
+      ];
+      const one = await writeImage(layout, 'one', [
+        baseLayer,
+        [{ path: 'etc/.wh.a', type: 'file', content: '' }],
+      ]);
+      const two = await writeImage(layout, 'two', [
+        baseLayer,
+        [
+          { path: 'data/', type: 'dir', mode: '0755' },
+          { path: 'data/.wh..wh..opq', type: 'file', content: '' },
+          { path: 'data/new', type: 'file', content: 'new' },
+        ],
+      ]);
+      const store = await openLayout(layout);
+      const s = make(tmp());
+      const r1 = await unpackToSnapshots(store, one, s);
+      expect([r1.applied, r1.reused]).toEqual([2, 0]);
+      const r2 = await unpackToSnapshots(store, two, s);
+      expect([r2.applied, r2.reused]).toEqual([1, 1]);
+      for (const [r, ref] of [
+        [r1, 'one'],
+        [r2, 'two'],
+      ] as const) {
+        await s.view(`view-${ref}`, r.chainId);
+        const plain = join(tmp(), 'plain');
+        await unpackImage(store, await store.resolve(ref), plain);
+        await withMounted(s, `view-${ref}`, (dir) => expect(describeTree(dir)).toEqual(describeTree(plain)));
+      }
+      expect((await s.list()).filter((i) => i.kind === 'committed')).toHaveLength(3);
+    },
+  );
 });
