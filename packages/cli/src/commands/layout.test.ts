@@ -109,3 +109,23 @@ describe('ocikit unpack', () => {
     expect(local.stderr).toContain('"docker.io/library/busybox:latest" not found');
   });
 });
+
+describe('ocikit snapshots', () => {
+  it('unpacks an image into snapshots once, lists and removes them', async () => {
+    const root = tmp();
+    const first = await runCli(['--root', root, 'snapshots', 'unpack', `oci:${umociLayout}:v1`]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/^1 layer\(s\) applied, 0 reused \((overlay|native)\)/);
+    const top = first.stdout.trim();
+    expect(top).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const again = await runCli(['--root', root, 'snapshots', 'unpack', `oci:${umociLayout}:v1`]);
+    expect(again.stderr).toMatch(/^0 layer\(s\) applied, 1 reused/);
+    const ls = await runCli(['--root', root, 'snapshots', 'ls']);
+    expect(ls.stdout).toContain(`${top}`);
+    expect(ls.stdout).toContain('committed');
+    expect((await runCli(['--root', root, 'snapshots', 'rm', top])).code).toBe(0);
+    expect((await runCli(['--root', root, '-q', 'snapshots', 'ls'])).stdout).toBe('');
+    const bad = await runCli(['--root', root, 'snapshots', 'frob']);
+    expect(bad.stderr).toContain('unknown action "frob"');
+  });
+});

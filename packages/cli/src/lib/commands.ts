@@ -38,6 +38,10 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'Make an OCI runtime bundle (rootfs and config.json) from an image',
     load: load(() => import('../commands/bundle.ts'), 'bundleCommand'),
   },
+  snapshots: {
+    summary: 'List, remove, or unpack images into, the local snapshots',
+    load: load(() => import('../commands/snapshots.ts'), 'snapshotsCommand'),
+  },
   gc: {
     summary: 'Remove blobs no image in an OCI layout refers to',
     load: load(() => import('../commands/gc.ts'), 'gcCommand'),
