@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  createReadStream,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { digestOfSync } from '@ocikit/digest';
+import { describe, expect, it } from 'vitest';
+import { applyLayer } from './apply.ts';
+import { diffDirectories } from './diff.ts';
+import { describeTree } from './test-image.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-diff-'));
+
+function before(dir: string) {
+  mkdirSync(join(dir, 'etc'));
+  writeFileSync(join(dir, 'etc/keep'), 'same');
+  writeFileSync(join(dir, 'etc/change'), 'old');
+  writeFileSync(join(dir, 'etc/chmod'), 'mode', { mode: 0o644 });
+  writeFileSync(join(dir, 'etc/gone'), 'bye');
+  mkdirSync(join(dir, 'tree/deep'), { recursive: true });
+  writeFileSync(join(dir, 'tree/deep/file'), 'x');
+  symlinkSync('etc/keep', join(dir, 'link'));
+  symlinkSync('etc/keep', join(dir, 'relink'));
+  writeFileSync(join(dir, 'was-file'), 'file');
+}
+
+function after(dir: string) {
+  before(dir);
+  writeFileSync(join(dir, 'etc/change'), 'new content');
+  chmodSync(join(dir, 'etc/chmod'), 0o600);
+  rmSync(join(dir, 'etc/gone'));
+  rmSync(join(dir, 'tree'), { recursive: true });
+  rmSync(join(dir, 'relink'));
+  symlinkSync('etc/change', join(dir, 'relink'));
+  rmSync(join(dir, 'was-file'));
+  mkdirSync(join(dir, 'was-file'));
+  writeFileSync(join(dir, 'was-file/inside'), 'now a dir');
+  mkdirSync(join(dir, 'new'));
+  writeFileSync(join(dir, 'new/a'), 'a');
+  linkSync(join(dir, 'new/a'), join(dir, 'new/a-link'));
+  execFileSync('mkfifo', [join(dir, 'new/pipe')]);
+  execFileSync('mknod', [join(dir, 'new/null'), 'c', '1', '3']);
+}
+
+describe('diffDirectories', () => {
+  it.each(['gzip', 'zstd'] as const)(
+    'round-trips with %s: applying diff(A, B) onto A gives B',
+    async (compression) => {
+      const a = tmp();
+      const b = tmp();
+      before(a);
+      after(b);
+      // Same times for the unchanged files, so only real changes go into the layer.
+      for (const d of [a, b])
+        for (const f of ['etc/keep', 'etc/chmod', 'etc/change']) utimesSync(join(d, f), 1e9, 1e9);
+      const out = join(tmp(), 'layer');
+      const result = await diffDirectories(a, b, out, { compression });
+      const bytes = readFileSync(out);
+      expect(result.descriptor.digest).toBe(digestOfSync(bytes));
+      expect(result.descriptor.size).toBe(bytes.byteLength);
+      const c = tmp();
+      execFileSync('cp', ['-a', `${a}/.`, c]);
+      const applied = await applyLayer(c, createReadStream(out), {
+        mediaType: result.descriptor.mediaType,
+        diffId: result.diffId,
+      });
+      expect(applied.diffId).toBe(result.diffId);
+      expect(describeTree(c)).toEqual(describeTree(b));
+      // Unchanged entries are not in the layer: keep, link, and the unchanged directory etc itself.
+      const names = execFileSync('tar', ['-tf', out, compression === 'zstd' ? '--zstd' : '-z'], {
+        encoding: 'utf8',
+      });
+      expect(names).not.toMatch(/^etc\/keep$/m);
+      expect(names).toMatch(/^etc\/\.wh\.gone$/m);
+      expect(names).toMatch(/^\.wh\.tree$/m);
+      expect(names).not.toMatch(/^tree\/deep/m);
+    },
+  );
+
+  it('is reproducible: the same trees give the same digest, with times clamped to SOURCE_DATE_EPOCH', async () => {
+    const a = tmp();
+    const b1 = tmp();
+    const b2 = tmp();
+    before(a);
+    after(b1);
+    after(b2);
+    const d1 = await diffDirectories(a, b1, join(tmp(), 'l1'), { clampTime: 1_000_000 });
+    const d2 = await diffDirectories(a, b2, join(tmp(), 'l2'), { clampTime: 1_000_000 });
+    expect(d1.diffId).toBe(d2.diffId);
+    expect(d1.descriptor.digest).toBe(d2.descriptor.digest);
+  });
+
+  it('of a directory against nothing is the whole tree', async () => {
+    const b = tmp();
+    after(b);
+    const out = join(tmp(), 'full');
+    const r = await diffDirectories(join(tmp(), 'missing'), b, out);
+    const c = tmp();
+    await applyLayer(c, createReadStream(out), { diffId: r.diffId });
+    expect(describeTree(c)).toEqual(describeTree(b));
+  });
+});

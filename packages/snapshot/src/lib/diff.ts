@@ -1,0 +1,213 @@
+import {
+  createReadStream,
+  createWriteStream,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  type Stats,
+} from 'node:fs';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, createZstdCompress } from 'node:zlib';
+import { createHasher, type Digest } from '@ocikit/digest';
+import { InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
+import { type Descriptor, MediaType } from '@ocikit/image-spec';
+import { type Pack, pack as tarPack } from 'tar-stream';
+
+type Header = Parameters<Pack['entry']>[0];
+
+/** Options of {@link diffDirectories}. */
+export interface DiffOptions {
+  /** `gzip` (default) or `zstd`. */
+  compression?: 'gzip' | 'zstd';
+  /** Clamp every mtime to at most this time (seconds since the epoch); default `$SOURCE_DATE_EPOCH` when set. */
+  clampTime?: number;
+  signal?: AbortSignal;
+}
+
+/** The layer {@link diffDirectories} wrote: its descriptor and its uncompressed digest. */
+export interface DiffResult {
+  descriptor: Descriptor;
+  diffId: Digest;
+  /** Entries written (whiteouts included). */
+  entries: number;
+}
+
+type Node = { name: string; st: Stats };
+
+function list(dir: string | undefined): Node[] {
+  if (dir === undefined) return [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.sort().map((name) => ({ name, st: lstatSync(join(dir, name)) }));
+}
+
+function sameFile(a: string, sa: Stats, b: string, sb: Stats): boolean {
+  if (sa.size !== sb.size) return false;
+  if (sa.ino === sb.ino && sa.dev === sb.dev) return true;
+  return readFileSync(a).equals(readFileSync(b));
+}
+
+function kind(st: Stats): string {
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFile()) return 'file';
+  if (st.isCharacterDevice()) return 'character-device';
+  if (st.isBlockDevice()) return 'block-device';
+  if (st.isFIFO()) return 'fifo';
+  return 'socket';
+}
+
+/**
+ * Writes the changes that turn directory `lower` into directory `upper` as an OCI layer at `out`:
+ * added and changed entries, `.wh.` whiteouts for removed ones, hardlinks within the layer, devices,
+ * FIFOs. Reproducible: entries in sorted order, owners numeric, mtimes clamped when asked
+ * (`SOURCE_DATE_EPOCH`). Applying the layer onto `lower` gives `upper`.
+ *
+ * @example
+ * ```ts
+ * const { descriptor, diffId } = await diffDirectories('rootfs-before', 'rootfs-after', 'layer.tar.gz');
+ * ```
+ */
+export async function diffDirectories(
+  lower: string,
+  upper: string,
+  out: string,
+  options: DiffOptions = {},
+): Promise<DiffResult> {
+  const epoch = process.env['SOURCE_DATE_EPOCH'];
+  const clamp = options.clampTime ?? (epoch && /^\d+$/.test(epoch) ? Number(epoch) : undefined);
+  const compression = options.compression ?? 'gzip';
+  const pack = tarPack();
+  const uncompressed = createHasher();
+  const compressed = createHasher();
+  const tapU = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      uncompressed.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const tapC = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      compressed.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const compress = compression === 'zstd' ? createZstdCompress() : createGzip({ level: 6 });
+  const written = pipeline(pack, tapU, compress, tapC, createWriteStream(out));
+  written.catch(() => {});
+
+  let entries = 0;
+  const links = new Map<string, string>();
+  const mtime = (st: Stats) => {
+    const t =
+      clamp !== undefined && st.mtimeMs > clamp * 1000 ? clamp * 1000 : Math.floor(st.mtimeMs / 1000) * 1000;
+    return new Date(t);
+  };
+  const emit = (header: Header, body?: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      entries++;
+      pack.entry(header, body ?? '', (err) => (err ? reject(err) : resolve()));
+    });
+  const emitFile = (header: Header, path: string) =>
+    new Promise<void>((resolve, reject) => {
+      entries++;
+      const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+      createReadStream(path).on('error', reject).pipe(sink);
+    });
+
+  const add = async (rel: string, path: string, st: Stats): Promise<void> => {
+    const base: Header = {
+      name: rel,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      mtime: mtime(st),
+    };
+    if (st.isFile() && st.nlink > 1) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = links.get(key);
+      if (first) return emit({ ...base, type: 'link', linkname: first, size: 0 });
+      links.set(key, rel);
+    }
+    if (st.isDirectory()) return emit({ ...base, name: `${rel}/`, type: 'directory' });
+    if (st.isSymbolicLink()) return emit({ ...base, type: 'symlink', linkname: readlinkSync(path) });
+    if (st.isFile()) return emitFile({ ...base, type: 'file', size: st.size }, path);
+    if (st.isCharacterDevice() || st.isBlockDevice()) {
+      return emit({
+        ...base,
+        type: st.isCharacterDevice() ? 'character-device' : 'block-device',
+        devmajor: Math.floor(st.rdev / 256) & 0xfff,
+        devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+      });
+    }
+    if (st.isFIFO()) return emit({ ...base, type: 'fifo' });
+    throw new InvalidArgumentError(`${path}: sockets cannot go into a layer`);
+  };
+  const addTree = async (rel: string, path: string, st: Stats): Promise<void> => {
+    await add(rel, path, st);
+    if (st.isDirectory())
+      for (const child of list(path)) await addTree(`${rel}/${child.name}`, join(path, child.name), child.st);
+  };
+
+  const walk = async (rel: string, lowerDir: string | undefined, upperDir: string): Promise<void> => {
+    throwIfAborted(options.signal);
+    const lowers = new Map(list(lowerDir).map((n) => [n.name, n.st]));
+    const uppers = list(upperDir);
+    const names = new Set(uppers.map((n) => n.name));
+    // Whiteouts first, in sorted order with the rest: removed names of the lower directory.
+    for (const name of [...lowers.keys()].sort()) {
+      if (!names.has(name))
+        await emit({
+          name: `${rel}${rel ? '/' : ''}.wh.${name}`,
+          type: 'file',
+          size: 0,
+          mode: 0o644,
+          mtime: new Date(0),
+        });
+    }
+    for (const { name, st } of uppers) {
+      const r = `${rel}${rel ? '/' : ''}${name}`;
+      const up = join(upperDir, name);
+      const lowSt = lowers.get(name);
+      const low = lowerDir === undefined ? undefined : join(lowerDir, name);
+      if (!lowSt || !low || kind(lowSt) !== kind(st)) {
+        await addTree(r, up, st);
+        continue;
+      }
+      const meta =
+        (lowSt.mode & 0o7777) !== (st.mode & 0o7777) || lowSt.uid !== st.uid || lowSt.gid !== st.gid;
+      if (st.isDirectory()) {
+        if (meta) await add(r, up, st);
+        await walk(r, low, up);
+        continue;
+      }
+      let changed = meta || Math.floor(lowSt.mtimeMs / 1000) !== Math.floor(st.mtimeMs / 1000);
+      if (!changed && st.isSymbolicLink()) changed = readlinkSync(low) !== readlinkSync(up);
+      if (!changed && st.isFile()) changed = !sameFile(low, lowSt, up, st);
+      if (!changed && (st.isCharacterDevice() || st.isBlockDevice())) changed = lowSt.rdev !== st.rdev;
+      if (changed) await add(r, up, st);
+    }
+  };
+
+  try {
+    await walk('', lower, upper);
+    pack.finalize();
+    await written;
+  } catch (e) {
+    pack.destroy();
+    throw e;
+  }
+  const mediaType = compression === 'zstd' ? MediaType.ImageLayerZstd : MediaType.ImageLayerGzip;
+  return {
+    descriptor: { mediaType, digest: compressed.digest(), size: compressed.size },
+    diffId: uncompressed.digest(),
+    entries,
+  };
+}
