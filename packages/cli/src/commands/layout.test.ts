@@ -129,3 +129,18 @@ describe('ocikit snapshots', () => {
     expect(bad.stderr).toContain('unknown action "frob"');
   });
 });
+
+describe('ocikit diff', () => {
+  it('writes a layer between two directories and prints its digests', async () => {
+    const a = tmp();
+    const b = tmp();
+    writeFileSync(join(a, 'f'), 'old');
+    writeFileSync(join(b, 'f'), 'new');
+    const out = join(tmp(), 'layer.tgz');
+    const r = await runCli(['diff', a, b, '-o', out, '--timestamp', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^digest: sha256:[a-f0-9]{64}\ndiffID: sha256:[a-f0-9]{64}\n/);
+    expect(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' })).toBe('f\n');
+    expect((await runCli(['diff', a, b])).stderr).toContain('-o LAYER is required');
+  });
+});

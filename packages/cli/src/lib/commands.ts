@@ -42,6 +42,10 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'List, remove, or unpack images into, the local snapshots',
     load: load(() => import('../commands/snapshots.ts'), 'snapshotsCommand'),
   },
+  diff: {
+    summary: 'Write the changes between two directories as a layer',
+    load: load(() => import('../commands/diff.ts'), 'diffCommand'),
+  },
   gc: {
     summary: 'Remove blobs no image in an OCI layout refers to',
     load: load(() => import('../commands/gc.ts'), 'gcCommand'),
