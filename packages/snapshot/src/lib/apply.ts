@@ -26,6 +26,7 @@ import { createHasher, type Digest } from '@ocikit/digest';
 import { DataLossError, FailedPreconditionError, InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
 import { layerCompression } from '@ocikit/image-spec';
 import { type Header, extract as tarExtract } from 'tar-stream';
+import { PaxScanner } from './pax.ts';
 import { cleanComponents, resolveDirSync } from './resolve.ts';
 
 /** Options of {@link applyLayer}. */
@@ -131,10 +132,12 @@ export async function applyLayer(
     );
   }
   const hasher = createHasher();
+  const pax = new PaxScanner();
   const quota = options.quota;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hasher.update(chunk);
+      pax.push(chunk);
       if (quota !== undefined && hasher.size > quota) {
         cb(
           new FailedPreconditionError(`layer expands beyond the ${quota}-byte quota`, {
@@ -160,6 +163,8 @@ export async function applyLayer(
   const written = new Set<string>();
   const touched = new Set<string>();
   const dirTimes: [string, Date][] = [];
+  const xattrs: { path: string; name: string; value: string }[] = [];
+  let index = -1;
   let dirs = new Map<string, string>();
 
   const dirFor = (components: readonly string[]): string => {
@@ -211,6 +216,7 @@ export async function applyLayer(
       throwIfAborted(options.signal);
       const header = entry.header;
       result.entries++;
+      index++;
       const components = cleanComponents(header.name);
       const base = components.at(-1);
       const mode = (header.mode ?? 0o644) & 0o7777;
@@ -346,6 +352,11 @@ export async function applyLayer(
           continue;
       }
       mark(target);
+      const attrs = pax.xattrs.get(index);
+      if (attrs && header.type !== 'link') {
+        for (const [name, value] of attrs)
+          xattrs.push({ path: target, name, value: value.toString('base64') });
+      }
     }
     await piped;
   } catch (e) {
@@ -365,6 +376,8 @@ export async function applyLayer(
       // removed by a later entry of the layer
     }
   }
+  // Last, so no later write or chown clears them (the kernel drops security.capability on both).
+  if (xattrs.length) result.skipped.push(...setXattrs(xattrs));
   result.diffId = hasher.digest();
   result.size = hasher.size;
   if (options.diffId && options.diffId !== result.diffId) {
@@ -382,4 +395,30 @@ function ids(header: Header, options: ApplyOptions): [number, number] {
   const uid = header.uid ?? 0;
   const gid = header.gid ?? 0;
   return options.idMap ? [options.idMap.uid(uid), options.idMap.gid(gid)] : [uid, gid];
+}
+
+// Node has no setxattr(2): one python3 process sets every attribute of the layer (without following
+// symlinks). Returns what could not be set.
+const SETXATTR = `
+import base64, json, os, sys
+failed = []
+for a in json.load(sys.stdin):
+    try:
+        os.setxattr(a["path"], a["name"], base64.b64decode(a["value"]), follow_symlinks=False)
+    except OSError as e:
+        failed.append({"path": a["path"], "reason": "xattr %s: %s" % (a["name"], e.strerror)})
+json.dump(failed, sys.stdout)
+`;
+
+function setXattrs(
+  attrs: readonly { path: string; name: string; value: string }[],
+): { path: string; reason: string }[] {
+  const r = spawnSync('python3', ['-c', SETXATTR], { input: JSON.stringify(attrs), encoding: 'utf8' });
+  if (r.status !== 0) {
+    return attrs.map((a) => ({
+      path: a.path,
+      reason: `xattr ${a.name}: python3 is needed to set extended attributes`,
+    }));
+  }
+  return JSON.parse(r.stdout || '[]') as { path: string; reason: string }[];
 }
