@@ -98,10 +98,8 @@ export class PaxScanner {
             ? 0
             : padded;
       }
-      if (this.#skip === 0 && this.#collect) {
-        parseXattrs(Buffer.alloc(0), (this.#local ??= new Map()));
-        this.#collect = undefined;
-      }
+      // An empty PAX header has no records to read.
+      if (this.#skip === 0 && this.#collect) this.#collect = undefined;
     }
     this.#pending = Buffer.from(buf);
   }
