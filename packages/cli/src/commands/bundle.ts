@@ -6,6 +6,7 @@ import { unpackImage } from '@ocikit/snapshot';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { openLocalImage } from '../lib/image-source.ts';
 import { printJson, println } from '../lib/output.ts';
+import { layerProgress } from '../lib/progress.ts';
 
 /** `ocikit bundle IMAGE DIR`: an OCI runtime bundle (rootfs + config.json) that runc and crun run as it is. */
 export const bundleCommand = defineCommand({
@@ -23,10 +24,14 @@ export const bundleCommand = defineCommand({
     // runc needs a traversable bundle directory when it uses a user namespace.
     await mkdir(dir, { recursive: true, mode: 0o755 });
     await chmod(dir, 0o755);
+    const progress = layerProgress(ctx);
     const result = await unpackImage(layout, await layout.resolve(ref, { signal: ctx.signal }), rootfs, {
       ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
+      onProgress: progress.onProgress,
+      onLayer: progress.onLayer,
       signal: ctx.signal,
     });
+    progress.end();
     const spec = await specFromImageConfig(result.config, { rootfs });
     await writeFile(join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     if (ctx.json) printJson(ctx, { manifest: result.manifest.digest, bundle: dir, args: spec.process?.args });

@@ -99,7 +99,7 @@ describe('ocikit unpack', () => {
     const r = await runCli(['unpack', `oci:${umociLayout}:v1`, dir]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${umociDigest}\n`);
-    expect(r.stderr).toMatch(/^layer 1\/1 sha256:/);
+    expect(r.stderr).toMatch(/^unpacked 1 blob\(s\), /);
     expect(readFileSync(join(dir, 'bin', 'hello'), 'utf8')).toContain('echo hello');
     const missing = await runCli(['unpack', `oci:${umociLayout}:nope`, dir]);
     expect(missing.code).toBe(1);
@@ -142,5 +142,17 @@ describe('ocikit diff', () => {
     expect(r.stdout).toMatch(/^digest: sha256:[a-f0-9]{64}\ndiffID: sha256:[a-f0-9]{64}\n/);
     expect(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' })).toBe('f\n');
     expect((await runCli(['diff', a, b])).stderr).toContain('-o LAYER is required');
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('draws per-blob bars when stderr is a TTY (driven through a real pseudo-terminal)', () => {
+    const dir = join(tmp(), 'rootfs');
+    const bin = join(import.meta.dirname, '..', 'bin.ts');
+    const cmd = `${process.execPath} --conditions=@ocikit/source ${bin} unpack oci:${umociLayout}:v1 ${dir}`;
+    const out = execFileSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+    expect(out).toMatch(/sha256:[0-9a-f]{12}\s+\[=+\]\s+\S+ \S+\/\S+ \S+\s+done/);
+    expect(out).toContain('\x1b[2K');
+    expect(out).toMatch(/unpacked 1 blob\(s\)/);
   });
 });

@@ -2,7 +2,8 @@ import { parsePlatform } from '@ocikit/image-spec';
 import { unpackImage } from '@ocikit/snapshot';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { openLocalImage } from '../lib/image-source.ts';
-import { formatBytes, printJson, println } from '../lib/output.ts';
+import { printJson, println } from '../lib/output.ts';
+import { layerProgress } from '../lib/progress.ts';
 
 /** `ocikit unpack IMAGE DIR`: an image's layers flattened into DIR. */
 export const unpackCommand = defineCommand({
@@ -20,18 +21,15 @@ export const unpackCommand = defineCommand({
     const { layout, ref } = await openLocalImage(ctx, positionals[0] ?? '');
     const dir = positionals[1] ?? '';
     const root = await layout.resolve(ref, { signal: ctx.signal });
+    const progress = layerProgress(ctx);
     const result = await unpackImage(layout, root, dir, {
       ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
       ...(values.unprivileged ? { privileged: false } : {}),
       signal: ctx.signal,
-      onLayer: (layer, r, i, total) => {
-        if (!ctx.quiet && !ctx.json) {
-          ctx.stderr.write(
-            `layer ${i + 1}/${total} ${layer.digest.slice(0, 19)}: ${r.entries} entries, ${formatBytes(r.size)}\n`,
-          );
-        }
-      },
+      onProgress: progress.onProgress,
+      onLayer: progress.onLayer,
     });
+    progress.end();
     const skipped = result.layers.flatMap((l) => l.skipped);
     for (const s of skipped) if (!ctx.json) ctx.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
     if (ctx.json) {

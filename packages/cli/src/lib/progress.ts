@@ -94,3 +94,24 @@ export class Progress {
     this.#drawn = lines.length;
   }
 }
+
+/** Progress callbacks for unpacking layers (`unpackImage`'s `onProgress` and `onLayer`). */
+export function layerProgress(ctx: Context): {
+  onProgress: (layer: { digest: string; size: number }, bytes: number) => void;
+  onLayer: (layer: { digest: string }) => void;
+  end: () => void;
+} {
+  const progress = new Progress(ctx);
+  const started = new Set<string>();
+  return {
+    onProgress: (layer, bytes) => {
+      if (!started.has(layer.digest)) {
+        started.add(layer.digest);
+        progress.start(layer.digest, layer.size);
+      }
+      progress.advance(layer.digest, bytes);
+    },
+    onLayer: (layer) => progress.finish(layer.digest),
+    end: () => progress.end('unpacked'),
+  };
+}

@@ -25,6 +25,8 @@ export interface UnpackOptions {
   privileged?: boolean;
   /** Called after each layer is applied. */
   onLayer?: (layer: Descriptor, result: ApplyResult, index: number, total: number) => void;
+  /** Called as each layer's (compressed) bytes arrive: `bytes` more of `layer`. */
+  onProgress?: (layer: Descriptor, bytes: number) => void;
   signal?: AbortSignal;
 }
 
@@ -93,7 +95,16 @@ export async function unpackImage(
   for (const [i, layer] of manifest.layers.entries()) {
     throwIfAborted(options.signal);
     const stream = await fetcher.fetch(layer, signalOpts);
-    const verified = verifyStream(stream, { digest: layer.digest, size: layer.size }, signalOpts);
+    const onProgress = options.onProgress;
+    const counted = onProgress
+      ? (async function* () {
+          for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+            onProgress(layer, chunk.byteLength);
+            yield chunk;
+          }
+        })()
+      : stream;
+    const verified = verifyStream(counted, { digest: layer.digest, size: layer.size }, signalOpts);
     const applyOptions = {
       mediaType: layer.mediaType,
       diffId: diffIds[i] as (typeof diffIds)[number],
