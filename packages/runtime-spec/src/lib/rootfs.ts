@@ -1,5 +1,6 @@
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InvalidArgumentError } from '@ocikit/errors';
 
 /**
  * Resolves `path` inside `root` as if `root` were `/` (chroot semantics): absolute symlinks and
@@ -18,7 +19,10 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
     const host = join(root, ...done, part);
     const st = await lstat(host).catch(() => undefined);
     if (st?.isSymbolicLink()) {
-      if (++links > 255) throw new Error(`too many symlinks resolving ${path}`);
+      if (++links > 255)
+        throw new InvalidArgumentError(`too many symbolic links resolving ${path} in ${root}`, {
+          details: { root, path, reason: 'symlink-loop' },
+        });
       const target = await readlink(host);
       if (target.startsWith('/')) done.length = 0;
       pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
@@ -29,7 +33,10 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
   return join(root, ...done);
 }
 
-/** Reads a file inside a root file system safely; undefined when it does not exist. */
+/**
+ * Reads a file inside a root file system safely (symlinks resolved with {@link resolveInRoot});
+ * undefined when it does not exist.
+ */
 export async function readInRoot(root: string, path: string): Promise<string | undefined> {
   try {
     return await readFile(await resolveInRoot(root, path), 'utf8');

@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isInvalidArgument } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
 import { describe, expect, it } from 'vitest';
 import { resolveUser, specFromImageConfig } from './convert.ts';
 import { defaultRootlessSpec, defaultSpec } from './defaults.ts';
 import { parseFeatures, parseSpec, parseState } from './parse.ts';
+import { resolveInRoot } from './rootfs.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-rs-'));
 
@@ -194,5 +196,46 @@ describe('specFromImageConfig (conversion.md)', () => {
     await expect(
       specFromImageConfig({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
     ).rejects.toThrow(/no Entrypoint or Cmd/);
+  });
+});
+
+describe('resolveInRoot', () => {
+  it('reports a symlink loop as an InvalidArgumentError naming the path', async () => {
+    const root = tmp();
+    mkdirSync(join(root, 'etc'));
+    symlinkSync('/etc/group', join(root, 'etc', 'passwd'));
+    symlinkSync('/etc/passwd', join(root, 'etc', 'group'));
+    const caught = await resolveInRoot(root, '/etc/passwd').catch((e: unknown) => e);
+    expect(isInvalidArgument(caught)).toBe(true);
+    expect(String(caught)).toMatch(/too many symbolic links resolving \/etc\/passwd/);
+  });
+});
+
+describe('other platforms and features are typed and checked', () => {
+  it('checks the Solaris, Windows and z/OS sections and keeps unknown fields', () => {
+    const spec = parseSpec({
+      ociVersion: '1.3.0',
+      solaris: { milestone: 'svc:/milestone/container:default', cappedCPU: { ncpus: '8' } },
+      windows: { layerFolders: ['C:\\layers\\1'], hyperv: { utilityVMPath: 'C:\\uvm' } },
+      zos: { namespaces: [{ type: 'pid' }] },
+      'x-vendor': { kept: true },
+    });
+    expect(spec.solaris?.cappedCPU?.ncpus).toBe('8');
+    expect(spec.windows?.layerFolders).toEqual(['C:\\layers\\1']);
+    expect(spec['x-vendor']).toEqual({ kept: true });
+    expect(() => parseSpec({ ociVersion: '1', solaris: { milestone: 5 } })).toThrow(/solaris\.milestone/);
+    expect(() => parseSpec({ ociVersion: '1', windows: { servicing: 'yes' } })).toThrow(/windows\.servicing/);
+    expect(() => parseSpec({ ociVersion: '1', zos: { namespaces: [{ type: 'network' }] } })).toThrow(
+      /zos\.namespaces\[0\]\.type/,
+    );
+  });
+
+  it('types the Linux part of `runc features`', () => {
+    const features = parseFeatures(execFileSync('runc', ['features']));
+    expect(features.linux?.namespaces).toContain('pid');
+    expect(features.linux?.seccomp?.enabled).toBe(true);
+    expect(() =>
+      parseFeatures({ ociVersionMin: '1', ociVersionMax: '1', linux: { cgroup: { v2: 'y' } } }),
+    ).toThrow(/linux\.cgroup\.v2/);
   });
 });

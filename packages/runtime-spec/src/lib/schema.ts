@@ -303,6 +303,68 @@ const linux = z.looseObject({
     .optional(),
 });
 
+const opt = <T extends z.ZodType>(t: T) => t.optional();
+
+// Upstream's config-solaris.json and config-windows.json: every field OPTIONAL, types checked.
+const solaris = z.looseObject({
+  milestone: opt(z.string()),
+  limitpriv: opt(z.string()),
+  maxShmMemory: opt(z.string()),
+  cappedCPU: opt(z.looseObject({ ncpus: opt(z.string()) })),
+  cappedMemory: opt(z.looseObject({ physical: opt(z.string()), swap: opt(z.string()) })),
+  anet: opt(
+    z.array(
+      z.looseObject({
+        linkname: opt(z.string()),
+        lowerLink: opt(z.string()),
+        allowedAddress: opt(z.string()),
+        configureAllowedAddress: opt(z.string()),
+        defrouter: opt(z.string()),
+        linkProtection: opt(z.string()),
+        macAddress: opt(z.string()),
+      }),
+    ),
+  ),
+});
+
+const windows = z.looseObject({
+  layerFolders: opt(strings()),
+  devices: opt(z.array(z.looseObject({ id: z.string(), idType: z.string() }))),
+  resources: opt(
+    z.looseObject({
+      memory: opt(z.looseObject({ limit: opt(uint64()) })),
+      cpu: opt(
+        z.looseObject({
+          count: opt(uint64()),
+          shares: opt(int().min(0).max(65535)),
+          maximum: opt(int().min(0).max(65535)),
+          affinity: opt(z.array(z.unknown())),
+        }),
+      ),
+      storage: opt(z.looseObject({ iops: opt(uint64()), bps: opt(uint64()), sandboxSize: opt(uint64()) })),
+    }),
+  ),
+  credentialSpec: opt(z.unknown()),
+  servicing: opt(z.boolean()),
+  ignoreFlushesDuringBoot: opt(z.boolean()),
+  hyperv: opt(z.looseObject({ utilityVMPath: opt(z.string()) })),
+  network: opt(
+    z.looseObject({
+      endpointList: opt(strings()),
+      allowUnqualifiedDNSQuery: opt(z.boolean()),
+      DNSSearchList: opt(strings()),
+      networkSharedContainerName: opt(z.string()),
+      networkNamespace: opt(z.string()),
+    }),
+  ),
+});
+
+const zos = z.looseObject({
+  namespaces: opt(
+    z.array(z.looseObject({ type: z.enum(['pid', 'mount', 'ipc', 'uts']), path: opt(z.string()) })),
+  ),
+});
+
 const freebsd = z.looseObject({
   devices: z.array(z.looseObject({ path: z.string(), mode: fileMode().optional() })).optional(),
   jail: z
@@ -337,8 +399,8 @@ export const specSchema = z.looseObject({
   hooks: hooks.optional(),
   annotations: stringMap().optional(),
   linux: linux.optional(),
-  solaris: z.looseObject({}).optional(),
-  windows: z.looseObject({ layerFolders: strings().optional() }).optional(),
+  solaris: solaris.optional(),
+  windows: windows.optional(),
   vm: z
     .looseObject({
       hypervisor: vmImage.optional(),
@@ -350,7 +412,7 @@ export const specSchema = z.looseObject({
       image: z.looseObject({ path: z.string(), format: z.string() }).optional(),
     })
     .optional(),
-  zos: z.looseObject({}).optional(),
+  zos: zos.optional(),
   freebsd: freebsd.optional(),
 });
 
@@ -368,7 +430,34 @@ export const featuresSchema = z.looseObject({
   ociVersionMax: z.string(),
   hooks: strings().optional(),
   mountOptions: strings().optional(),
-  linux: z.looseObject({}).optional(),
+  linux: opt(
+    z.looseObject({
+      namespaces: opt(strings()),
+      capabilities: opt(strings()),
+      cgroup: opt(
+        z.looseObject({
+          v1: opt(z.boolean()),
+          v2: opt(z.boolean()),
+          systemd: opt(z.boolean()),
+          systemdUser: opt(z.boolean()),
+          rdma: opt(z.boolean()),
+        }),
+      ),
+      seccomp: opt(
+        z.looseObject({
+          enabled: opt(z.boolean()),
+          actions: opt(strings()),
+          operators: opt(strings()),
+          archs: opt(strings()),
+          knownFlags: opt(strings()),
+          supportedFlags: opt(strings()),
+        }),
+      ),
+      apparmor: opt(z.looseObject({ enabled: opt(z.boolean()) })),
+      selinux: opt(z.looseObject({ enabled: opt(z.boolean()) })),
+      intelRdt: opt(z.looseObject({ enabled: opt(z.boolean()) })),
+    }),
+  ),
   annotations: stringMap().optional(),
   potentiallyUnsafeConfigAnnotations: strings().optional(),
 });
