@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@ocikit/errors';
+import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
 import { defaultSpec } from './defaults.ts';
 import { readInRoot } from './rootfs.ts';
@@ -22,6 +22,11 @@ export interface ConvertOptions {
   terminal?: boolean;
   /** The config to start from (default: {@link defaultSpec}). */
   base?: Spec;
+  /**
+   * Security policy for the image's `Config.Labels`: labels for which this returns true are not
+   * copied into `annotations` (conversion.md allows omitting unsafe ones). Default: copy all.
+   */
+  omitLabel?: (key: string, value: string) => boolean;
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -63,16 +68,27 @@ const numeric = (s: string) => /^[0-9]+$/.test(s);
 
 /**
  * Resolves an image's `User` (`user`, `uid`, `user:group`, `uid:gid`, `user:gid`, `uid:group`)
- * to numeric IDs using the root file system's /etc/passwd and /etc/group, as runc and containerd do;
- * supplementary groups come from /etc/group membership.
+ * to numeric IDs using the root file system's /etc/passwd and /etc/group (read with symlinks
+ * resolved inside the root). A numeric uid without a group takes its primary gid from /etc/passwd
+ * when listed there (0 otherwise). Supplementary groups come from /etc/group membership, and only
+ * for a user named without a group, as conversion.md says. A name that is not found is an
+ * InvalidArgumentError naming the user and the file.
  */
 export async function resolveUser(value: string, rootfs: string | undefined): Promise<User> {
   if (value === '') return { uid: 0, gid: 0 };
   const [userPart = '', groupPart] = value.split(':', 2);
   const needFiles =
     !numeric(userPart) || (groupPart !== undefined && !numeric(groupPart)) || rootfs !== undefined;
-  const passwd = needFiles && rootfs ? parsePasswd(await readInRoot(rootfs, '/etc/passwd')) : [];
-  const groups = needFiles && rootfs ? parseGroup(await readInRoot(rootfs, '/etc/group')) : [];
+  const passwdText = needFiles && rootfs ? await readInRoot(rootfs, '/etc/passwd') : undefined;
+  const groupText = needFiles && rootfs ? await readInRoot(rootfs, '/etc/group') : undefined;
+  const passwd = parsePasswd(passwdText);
+  const groups = parseGroup(groupText);
+  const where = (file: string, text: string | undefined) =>
+    rootfs === undefined
+      ? `no root file system was given to read ${file} from`
+      : text === undefined
+        ? `${file} does not exist in ${rootfs}`
+        : `not found in ${rootfs}${file}`;
   let uid: number;
   let gid = 0;
   let name: string | undefined;
@@ -86,11 +102,9 @@ export async function resolveUser(value: string, rootfs: string | undefined): Pr
   } else {
     const entry = passwd.find((e) => e.name === userPart);
     if (!entry) {
-      throw new InvalidArgumentError(`user "${userPart}" not found in the image's /etc/passwd`, {
-        details: { user: userPart },
-        hint: rootfs
-          ? 'use a numeric uid, or a user the image defines'
-          : 'no root file system was given to look it up in',
+      throw new InvalidArgumentError(`user "${truncate(userPart)}": ${where('/etc/passwd', passwdText)}`, {
+        details: { user: truncate(userPart), file: '/etc/passwd', reason: 'user-not-found' },
+        hint: 'use a numeric uid, or a user the image defines',
       });
     }
     uid = entry.uid;
@@ -102,15 +116,17 @@ export async function resolveUser(value: string, rootfs: string | undefined): Pr
     else {
       const group = groups.find((g) => g.name === groupPart);
       if (!group) {
-        throw new InvalidArgumentError(`group "${groupPart}" not found in the image's /etc/group`, {
-          details: { group: groupPart },
+        throw new InvalidArgumentError(`group "${truncate(groupPart)}": ${where('/etc/group', groupText)}`, {
+          details: { group: truncate(groupPart), file: '/etc/group', reason: 'group-not-found' },
+          hint: 'use a numeric gid, or a group the image defines',
         });
       }
       gid = group.gid;
     }
   }
   const user: User = { uid, gid };
-  if (name !== undefined && groupPart === undefined) {
+  // conversion.md: additionalGids only for a user given by name and without a group.
+  if (name !== undefined && groupPart === undefined && !numeric(userPart)) {
     const extra = groups.filter((g) => g.members.includes(name) && g.gid !== gid).map((g) => g.gid);
     if (extra.length) user.additionalGids = [...new Set(extra)];
   }
@@ -131,7 +147,8 @@ function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
  * Cmd become `process.args`, Env `process.env` (PATH added when missing), WorkingDir `process.cwd`,
  * User the resolved `process.user`, and the image's os, architecture, variant, os.version,
  * os.features, author, created, StopSignal and ExposedPorts become `org.opencontainers.image.*`
- * annotations.
+ * annotations, and `Config.Labels` are copied into `annotations`, winning over those.
+ * `Config.Volumes` are not turned into mounts (the caller decides how to back them).
  *
  * @example
  * ```ts
@@ -162,7 +179,7 @@ export async function specFromImageConfig(config: ImageConfig, options: ConvertO
   spec.process = process;
   const annotations: Record<string, string> = { ...spec.annotations };
   const set = (key: string, value: string | undefined) => {
-    if (value) annotations[`org.opencontainers.image.${key}`] = value;
+    if (value !== undefined && value !== '') annotations[`org.opencontainers.image.${key}`] = value;
   };
   set('os', config.os);
   set('architecture', config.architecture);
@@ -173,6 +190,10 @@ export async function specFromImageConfig(config: ImageConfig, options: ConvertO
   set('created', config.created);
   set('stopSignal', exec.StopSignal);
   set('exposedPorts', exec.ExposedPorts ? Object.keys(exec.ExposedPorts).join(',') : undefined);
+  // Config.Labels take precedence over the implicit annotations above (conversion.md "Annotations").
+  for (const [key, value] of Object.entries(exec.Labels ?? {})) {
+    if (!options.omitLabel?.(key, value)) annotations[key] = value;
+  }
   if (Object.keys(annotations).length) spec.annotations = annotations;
   return spec;
 }

@@ -91,7 +91,8 @@ describe('resolveUser', () => {
   it.each([
     ['', { uid: 0, gid: 0 }],
     ['alice', { uid: 1000, gid: 1000, additionalGids: [10, 29] }],
-    ['1000', { uid: 1000, gid: 1000, additionalGids: [10, 29] }],
+    // conversion.md: no additionalGids for a numeric user; the primary gid comes from /etc/passwd.
+    ['1000', { uid: 1000, gid: 1000 }],
     ['bob:users', { uid: 1001, gid: 100 }],
     ['1001:10', { uid: 1001, gid: 10 }],
     ['alice:100', { uid: 1000, gid: 100 }],
@@ -102,8 +103,28 @@ describe('resolveUser', () => {
   });
 
   it('names a user or group that does not exist', async () => {
-    await expect(resolveUser('mallory', root)).rejects.toThrow(/user "mallory" not found/);
-    await expect(resolveUser('alice:nogroup', root)).rejects.toThrow(/group "nogroup" not found/);
+    await expect(resolveUser('mallory', root)).rejects.toThrow(
+      `user "mallory": not found in ${root}/etc/passwd`,
+    );
+    await expect(resolveUser('alice:nogroup', root)).rejects.toThrow(
+      `group "nogroup": not found in ${root}/etc/group`,
+    );
+    const caught = await resolveUser('mallory', root).catch((e: unknown) => e);
+    expect(isInvalidArgument(caught)).toBe(true);
+    expect((caught as { details: unknown }).details).toEqual({
+      user: 'mallory',
+      file: '/etc/passwd',
+      reason: 'user-not-found',
+    });
+  });
+
+  it('says when the file itself is missing, and accepts numeric IDs without it', async () => {
+    const empty = tmp();
+    await expect(resolveUser('alice', empty)).rejects.toThrow(`/etc/passwd does not exist in ${empty}`);
+    await expect(resolveUser('alice', undefined)).rejects.toThrow(/no root file system was given/);
+    expect(await resolveUser('1000', empty)).toEqual({ uid: 1000, gid: 0 });
+    expect(await resolveUser('1000:5', empty)).toEqual({ uid: 1000, gid: 5 });
+    await expect(resolveUser('1000:staff', empty)).rejects.toThrow(`/etc/group does not exist in ${empty}`);
   });
 
   it('resolves numeric users without a root file system', async () => {
@@ -116,11 +137,15 @@ describe('resolveUser', () => {
     const absolute = tmp();
     mkdirSync(join(absolute, 'etc'));
     symlinkSync(host, join(absolute, 'etc', 'passwd'));
-    await expect(resolveUser('mallory', absolute)).rejects.toThrow(/user "mallory" not found/);
+    await expect(resolveUser('mallory', absolute)).rejects.toThrow(
+      /user "mallory": \/etc\/passwd does not exist in/,
+    );
     const relative = tmp();
     mkdirSync(join(relative, 'etc'));
     symlinkSync(`../../../../../../../..${host}`, join(relative, 'etc', 'passwd'));
-    await expect(resolveUser('mallory', relative)).rejects.toThrow(/user "mallory" not found/);
+    await expect(resolveUser('mallory', relative)).rejects.toThrow(
+      /user "mallory": \/etc\/passwd does not exist in/,
+    );
     // The same link resolved inside the root finds the file planted there.
     mkdirSync(join(relative, host, '..'), { recursive: true });
     writeFileSync(join(relative, host), 'mallory:x:7:8::/:/bin/sh\n');
@@ -190,6 +215,38 @@ describe('specFromImageConfig (conversion.md)', () => {
     expect(spec.process?.user).toEqual({ uid: 0, gid: 0 });
     const noEntry = await specFromImageConfig(config, { rootfs: rootfs(), entrypoint: ['/bin/sh'] });
     expect(noEntry.process?.args).toEqual(['/bin/sh']);
+  });
+
+  it('copies Config.Labels into annotations, winning over the implicit ones, unless omitted', async () => {
+    const labelled: ImageConfig = {
+      ...config,
+      config: {
+        ...config.config,
+        Labels: { 'org.opencontainers.image.author': 'label author', 'run.oci.hooks': 'x', team: 'a' },
+      },
+    };
+    const spec = await specFromImageConfig(labelled, { rootfs: rootfs() });
+    expect(spec.annotations?.['org.opencontainers.image.author']).toBe('label author');
+    expect(spec.annotations?.team).toBe('a');
+    expect(spec.annotations?.['run.oci.hooks']).toBe('x');
+    expect(spec.annotations?.['org.opencontainers.image.os']).toBe('linux');
+    const safe = await specFromImageConfig(labelled, {
+      rootfs: rootfs(),
+      omitLabel: (key) => key.startsWith('run.oci.'),
+    });
+    expect(safe.annotations?.['run.oci.hooks']).toBeUndefined();
+    expect(safe.annotations?.team).toBe('a');
+  });
+
+  it('keeps the base spec and its annotations, and leaves the base object untouched', async () => {
+    const base = defaultSpec();
+    base.annotations = { 'com.example.base': '1' };
+    base.hostname = 'box';
+    const spec = await specFromImageConfig(config, { rootfs: rootfs(), base });
+    expect(spec.hostname).toBe('box');
+    expect(spec.annotations?.['com.example.base']).toBe('1');
+    expect(base.process?.args).toEqual(['sh']);
+    expect(spec.mounts).toEqual(defaultSpec().mounts);
   });
 
   it('fails clearly when there is nothing to run', async () => {
