@@ -28,6 +28,7 @@ import { layerCompression } from '@ocikit/image-spec';
 import { type Header, extract as tarExtract } from 'tar-stream';
 import { PaxScanner } from './pax.ts';
 import { cleanComponents, resolveDirSync } from './resolve.ts';
+import { setXattrs } from './xattr.ts';
 
 /** Options of {@link applyLayer}. */
 export interface ApplyOptions {
@@ -395,30 +396,4 @@ function ids(header: Header, options: ApplyOptions): [number, number] {
   const uid = header.uid ?? 0;
   const gid = header.gid ?? 0;
   return options.idMap ? [options.idMap.uid(uid), options.idMap.gid(gid)] : [uid, gid];
-}
-
-// Node has no setxattr(2): one python3 process sets every attribute of the layer (without following
-// symlinks). Returns what could not be set.
-const SETXATTR = `
-import base64, json, os, sys
-failed = []
-for a in json.load(sys.stdin):
-    try:
-        os.setxattr(a["path"], a["name"], base64.b64decode(a["value"]), follow_symlinks=False)
-    except OSError as e:
-        failed.append({"path": a["path"], "reason": "xattr %s: %s" % (a["name"], e.strerror)})
-json.dump(failed, sys.stdout)
-`;
-
-function setXattrs(
-  attrs: readonly { path: string; name: string; value: string }[],
-): { path: string; reason: string }[] {
-  const r = spawnSync('python3', ['-c', SETXATTR], { input: JSON.stringify(attrs), encoding: 'utf8' });
-  if (r.status !== 0) {
-    return attrs.map((a) => ({
-      path: a.path,
-      reason: `xattr ${a.name}: python3 is needed to set extended attributes`,
-    }));
-  }
-  return JSON.parse(r.stdout || '[]') as { path: string; reason: string }[];
 }

@@ -110,3 +110,59 @@ describe('diffDirectories', () => {
     expect(describeTree(c)).toEqual(describeTree(b));
   });
 });
+
+describe('diffDirectories and extended attributes', () => {
+  it('carries xattrs (binary security.capability, long names) into the layer, and round-trips them', async () => {
+    const a = tmp();
+    const b = tmp();
+    mkdirSync(join(b, 'bin'));
+    writeFileSync(join(b, 'bin', 'ping'), 'ping');
+    const long = `${'deep-directory-name/'.repeat(6)}file`;
+    mkdirSync(join(b, long, '..'), { recursive: true });
+    writeFileSync(join(b, long), 'long');
+    const py = (args: string[]) =>
+      execFileSync('python3', [
+        '-c',
+        'import os,sys; os.setxattr(sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3]))',
+        ...args,
+      ]);
+    py([join(b, 'bin', 'ping'), 'security.capability', '0100000200200000000000000000000000000000']);
+    py([join(b, long), 'user.note', Buffer.from('\u00ff\u0000x').toString('hex')]);
+    const out = join(tmp(), 'layer');
+    const r = await diffDirectories(a, b, out);
+    const c = tmp();
+    const applied = await applyLayer(c, createReadStream(out), { diffId: r.diffId });
+    expect(applied.skipped).toEqual([]);
+    const get = (p: string, n: string) =>
+      execFileSync(
+        'python3',
+        ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], sys.argv[2]).hex())', p, n],
+        { encoding: 'utf8' },
+      ).trim();
+    expect(get(join(c, 'bin', 'ping'), 'security.capability')).toBe(
+      '0100000200200000000000000000000000000000',
+    );
+    expect(get(join(c, long), 'user.note')).toBe(Buffer.from('\u00ff\u0000x').toString('hex'));
+    expect(describeTree(c)).toEqual(describeTree(b));
+    // GNU tar reads the same layer's names (our PAX header is standard).
+    expect(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' })).toContain(long);
+  });
+
+  it('emits a file whose only change is an extended attribute', async () => {
+    const a = tmp();
+    writeFileSync(join(a, 'ping'), 'ping');
+    const b = tmp();
+    execFileSync('cp', ['-a', join(a, 'ping'), join(b, 'ping')]);
+    execFileSync('python3', [
+      '-c',
+      'import os,sys; os.setxattr(sys.argv[1], "security.capability", bytes.fromhex("0100000200200000000000000000000000000000"))',
+      join(b, 'ping'),
+    ]);
+    const out = join(tmp(), 'layer');
+    const r = await diffDirectories(a, b, out);
+    expect(r.entries).toBe(1);
+    expect(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).trim()).toBe('ping');
+    const same = await diffDirectories(a, a, join(tmp(), 'empty'));
+    expect(same.entries).toBe(0);
+  });
+});

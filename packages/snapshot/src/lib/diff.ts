@@ -14,9 +14,8 @@ import { createGzip, createZstdCompress } from 'node:zlib';
 import { createHasher, type Digest } from '@ocikit/digest';
 import { InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
 import { type Descriptor, MediaType } from '@ocikit/image-spec';
-import { type Pack, pack as tarPack } from 'tar-stream';
-
-type Header = Parameters<Pack['entry']>[0];
+import { type TarHeader, TarWriter } from './tar-writer.ts';
+import { readXattrs } from './xattr.ts';
 
 /** Options of {@link diffDirectories}. */
 export interface DiffOptions {
@@ -36,6 +35,13 @@ export interface DiffResult {
 }
 
 type Node = { name: string; st: Stats };
+
+function sameXattrs(a: Map<string, Buffer> | undefined, b: Map<string, Buffer> | undefined): boolean {
+  if (!a?.size && !b?.size) return true;
+  if (!a || !b || a.size !== b.size) return false;
+  for (const [k, v] of a) if (!b.get(k)?.equals(v)) return false;
+  return true;
+}
 
 function list(dir: string | undefined): Node[] {
   if (dir === undefined) return [];
@@ -84,7 +90,6 @@ export async function diffDirectories(
   const epoch = process.env['SOURCE_DATE_EPOCH'];
   const clamp = options.clampTime ?? (epoch && /^\d+$/.test(epoch) ? Number(epoch) : undefined);
   const compression = options.compression ?? 'gzip';
-  const pack = tarPack();
   const uncompressed = createHasher();
   const compressed = createHasher();
   const tapU = new Transform({
@@ -100,45 +105,43 @@ export async function diffDirectories(
     },
   });
   const compress = compression === 'zstd' ? createZstdCompress() : createGzip({ level: 6 });
-  const written = pipeline(pack, tapU, compress, tapC, createWriteStream(out));
+  const written = pipeline(tapU, compress, tapC, createWriteStream(out));
   written.catch(() => {});
+  const tar = new TarWriter(tapU);
 
   let entries = 0;
   const links = new Map<string, string>();
+  const upperXattrs = readXattrs(upper);
+  const lowerXattrs = readXattrs(lower);
   const mtime = (st: Stats) => {
     const t =
       clamp !== undefined && st.mtimeMs > clamp * 1000 ? clamp * 1000 : Math.floor(st.mtimeMs / 1000) * 1000;
     return new Date(t);
   };
-  const emit = (header: Header, body?: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      entries++;
-      pack.entry(header, body ?? '', (err) => (err ? reject(err) : resolve()));
-    });
-  const emitFile = (header: Header, path: string) =>
-    new Promise<void>((resolve, reject) => {
-      entries++;
-      const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-      createReadStream(path).on('error', reject).pipe(sink);
-    });
+  const emit = async (header: TarHeader, content?: { path: string }) => {
+    entries++;
+    await tar.entry(header, content);
+  };
 
   const add = async (rel: string, path: string, st: Stats): Promise<void> => {
-    const base: Header = {
+    const attrs = upperXattrs.get(rel);
+    const base = {
       name: rel,
       mode: st.mode & 0o7777,
       uid: st.uid,
       gid: st.gid,
       mtime: mtime(st),
+      ...(attrs?.size ? { xattrs: attrs } : {}),
     };
     if (st.isFile() && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
       const first = links.get(key);
-      if (first) return emit({ ...base, type: 'link', linkname: first, size: 0 });
+      if (first) return emit({ ...base, type: 'link', linkname: first });
       links.set(key, rel);
     }
     if (st.isDirectory()) return emit({ ...base, name: `${rel}/`, type: 'directory' });
     if (st.isSymbolicLink()) return emit({ ...base, type: 'symlink', linkname: readlinkSync(path) });
-    if (st.isFile()) return emitFile({ ...base, type: 'file', size: st.size }, path);
+    if (st.isFile()) return emit({ ...base, type: 'file', size: st.size }, { path });
     if (st.isCharacterDevice() || st.isBlockDevice()) {
       return emit({
         ...base,
@@ -155,23 +158,23 @@ export async function diffDirectories(
     if (st.isDirectory())
       for (const child of list(path)) await addTree(`${rel}/${child.name}`, join(path, child.name), child.st);
   };
+  const whiteout = (rel: string, name: string) =>
+    emit({
+      name: `${rel}${rel ? '/' : ''}.wh.${name}`,
+      type: 'file',
+      size: 0,
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: new Date(0),
+    });
 
   const walk = async (rel: string, lowerDir: string | undefined, upperDir: string): Promise<void> => {
     throwIfAborted(options.signal);
     const lowers = new Map(list(lowerDir).map((n) => [n.name, n.st]));
     const uppers = list(upperDir);
     const names = new Set(uppers.map((n) => n.name));
-    // Whiteouts first, in sorted order with the rest: removed names of the lower directory.
-    for (const name of [...lowers.keys()].sort()) {
-      if (!names.has(name))
-        await emit({
-          name: `${rel}${rel ? '/' : ''}.wh.${name}`,
-          type: 'file',
-          size: 0,
-          mode: 0o644,
-          mtime: new Date(0),
-        });
-    }
+    for (const name of [...lowers.keys()].sort()) if (!names.has(name)) await whiteout(rel, name);
     for (const { name, st } of uppers) {
       const r = `${rel}${rel ? '/' : ''}${name}`;
       const up = join(upperDir, name);
@@ -182,7 +185,10 @@ export async function diffDirectories(
         continue;
       }
       const meta =
-        (lowSt.mode & 0o7777) !== (st.mode & 0o7777) || lowSt.uid !== st.uid || lowSt.gid !== st.gid;
+        (lowSt.mode & 0o7777) !== (st.mode & 0o7777) ||
+        lowSt.uid !== st.uid ||
+        lowSt.gid !== st.gid ||
+        !sameXattrs(lowerXattrs.get(r), upperXattrs.get(r));
       if (st.isDirectory()) {
         if (meta) await add(r, up, st);
         await walk(r, low, up);
@@ -198,10 +204,10 @@ export async function diffDirectories(
 
   try {
     await walk('', lower, upper);
-    pack.finalize();
+    await tar.finish();
     await written;
   } catch (e) {
-    pack.destroy();
+    tapU.destroy();
     throw e;
   }
   const mediaType = compression === 'zstd' ? MediaType.ImageLayerZstd : MediaType.ImageLayerGzip;
