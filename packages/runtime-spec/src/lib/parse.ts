@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@ocikit/errors';
+import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { decodeJson } from '@ocikit/image-spec';
 import type { z } from 'zod';
 import { featuresSchema, specSchema, stateSchema } from './schema.ts';
@@ -11,13 +11,19 @@ function pathOf(path: readonly PropertyKey[]): string {
 }
 
 function validate<T>(schema: z.ZodType, input: unknown, what: string): T {
-  const result = schema.safeParse(decodeJson(input, what));
+  const result = schema.safeParse(decodeJson(input, what), { reportInput: true });
   if (result.success) return result.data as T;
-  const issues = result.error.issues.map(
-    (i) => `${pathOf(i.path)}: ${/received undefined$/.test(i.message) ? 'is required' : i.message}`,
-  );
+  const issues = result.error.issues.map((i) => {
+    if (/received undefined$/.test(i.message)) return `${pathOf(i.path)}: is required`;
+    // A short copy of the offending value, never the whole document.
+    const got =
+      i.input === undefined || typeof i.input === 'object'
+        ? ''
+        : ` (got ${truncate(JSON.stringify(i.input), 40)})`;
+    return `${pathOf(i.path)}: ${i.message}${got}`;
+  });
   throw new InvalidArgumentError(
-    `invalid ${what}: ${issues.slice(0, 3).join('; ')}${issues.length > 3 ? '; …' : ''}`,
+    `invalid ${what}: ${issues.slice(0, 3).join('; ')}${issues.length > 3 ? `; and ${issues.length - 3} more` : ''}`,
     {
       details: { reason: 'invalid', issues },
     },

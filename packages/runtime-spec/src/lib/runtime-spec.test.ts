@@ -64,11 +64,14 @@ describe('parseFeatures and parseState on real runtime output', () => {
     }
     expect(issues).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^process\.cwd: /),
-        expect.stringMatching(/^process\.rlimits\[0\]\.type: /),
+        expect.stringMatching(/^process\.cwd: .* \(got 7\)$/),
+        expect.stringMatching(/^process\.rlimits\[0\]\.type: .* \(got "nofile"\)$/),
       ]),
     );
     expect(() => parseSpec('{]')).toThrow(/malformed JSON/);
+    expect(() => parseSpec({ ociVersion: 1, hostname: 2, domainname: 3, mounts: 4 })).toThrow(
+      /^invalid runtime config: ociVersion: .*; hostname: .*; domainname: .*; and 1 more$/,
+    );
   });
 });
 
