@@ -76,7 +76,22 @@ const numeric = (s: string) => /^[0-9]+$/.test(s);
  */
 export async function resolveUser(value: string, rootfs: string | undefined): Promise<User> {
   if (value === '') return { uid: 0, gid: 0 };
-  const [userPart = '', groupPart] = value.split(':', 2);
+  const colon = value.indexOf(':');
+  const userPart = colon < 0 ? value : value.slice(0, colon);
+  const groupPart = colon < 0 ? undefined : value.slice(colon + 1);
+  for (const [what, part] of [
+    ['uid', userPart],
+    ['gid', groupPart],
+  ] as const) {
+    if (part !== undefined && numeric(part) && Number(part) > 4294967295) {
+      throw new InvalidArgumentError(
+        `user "${truncate(value)}": ${what} ${truncate(part)} does not fit in 32 bits`,
+        {
+          details: { user: truncate(value), reason: 'id-out-of-range' },
+        },
+      );
+    }
+  }
   const needFiles =
     !numeric(userPart) || (groupPart !== undefined && !numeric(groupPart)) || rootfs !== undefined;
   const passwdText = needFiles && rootfs ? await readInRoot(rootfs, '/etc/passwd') : undefined;

@@ -121,6 +121,18 @@ describe('resolveUser', () => {
     });
   });
 
+  it('rejects IDs beyond 32 bits and a group part that is not a group', async () => {
+    await expect(resolveUser('4294967296', undefined)).rejects.toThrow(
+      /uid 4294967296 does not fit in 32 bits/,
+    );
+    await expect(resolveUser('0:4294967296', undefined)).rejects.toThrow(/gid 4294967296 does not fit/);
+    expect(await resolveUser('4294967295:4294967295', undefined)).toEqual({
+      uid: 4294967295,
+      gid: 4294967295,
+    });
+    await expect(resolveUser('alice:users:extra', root)).rejects.toThrow(/group "users:extra": not found/);
+  });
+
   it('says when the file itself is missing, and accepts numeric IDs without it', async () => {
     const empty = tmp();
     await expect(resolveUser('alice', empty)).rejects.toThrow(`/etc/passwd does not exist in ${empty}`);
