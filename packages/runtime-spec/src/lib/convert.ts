@@ -27,6 +27,8 @@ export interface ConvertOptions {
    * copied into `annotations` (conversion.md allows omitting unsafe ones). Default: copy all.
    */
   omitLabel?: (key: string, value: string) => boolean;
+  /** Aborts reading the root file system. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -74,7 +76,11 @@ const numeric = (s: string) => /^[0-9]+$/.test(s);
  * for a user named without a group, as conversion.md says. A name that is not found is an
  * InvalidArgumentError naming the user and the file.
  */
-export async function resolveUser(value: string, rootfs: string | undefined): Promise<User> {
+export async function resolveUser(
+  value: string,
+  rootfs: string | undefined,
+  options: { signal?: AbortSignal } = {},
+): Promise<User> {
   if (value === '') return { uid: 0, gid: 0 };
   const colon = value.indexOf(':');
   const userPart = colon < 0 ? value : value.slice(0, colon);
@@ -94,8 +100,8 @@ export async function resolveUser(value: string, rootfs: string | undefined): Pr
   }
   const needFiles =
     !numeric(userPart) || (groupPart !== undefined && !numeric(groupPart)) || rootfs !== undefined;
-  const passwdText = needFiles && rootfs ? await readInRoot(rootfs, '/etc/passwd') : undefined;
-  const groupText = needFiles && rootfs ? await readInRoot(rootfs, '/etc/group') : undefined;
+  const passwdText = needFiles && rootfs ? await readInRoot(rootfs, '/etc/passwd', options) : undefined;
+  const groupText = needFiles && rootfs ? await readInRoot(rootfs, '/etc/group', options) : undefined;
   const passwd = parsePasswd(passwdText);
   const groups = parseGroup(groupText);
   const where = (file: string, text: string | undefined) =>
@@ -190,7 +196,11 @@ export async function specFromImageConfig(config: ImageConfig, options: ConvertO
   process.env = env;
   process.cwd = options.cwd ?? (exec.WorkingDir || '/');
   process.terminal = options.terminal ?? false;
-  process.user = await resolveUser(options.user ?? exec.User ?? '', options.rootfs);
+  process.user = await resolveUser(
+    options.user ?? exec.User ?? '',
+    options.rootfs,
+    options.signal ? { signal: options.signal } : {},
+  );
   spec.process = process;
   const annotations: Record<string, string> = { ...spec.annotations };
   const set = (key: string, value: string | undefined) => {

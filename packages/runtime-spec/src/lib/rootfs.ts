@@ -1,12 +1,16 @@
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError } from '@ocikit/errors';
+import { InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
 
 /**
  * Resolves `path` inside `root` as if `root` were `/` (chroot semantics): absolute symlinks and
  * `..` never leave the root. Returns the host path, which may not exist.
  */
-export async function resolveInRoot(root: string, path: string): Promise<string> {
+export async function resolveInRoot(
+  root: string,
+  path: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<string> {
   let links = 0;
   const pending = path.split('/').filter((p) => p !== '' && p !== '.');
   const done: string[] = [];
@@ -16,6 +20,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
       done.pop();
       continue;
     }
+    throwIfAborted(options.signal);
     const host = join(root, ...done, part);
     const st = await lstat(host).catch(() => undefined);
     if (st?.isSymbolicLink()) {
@@ -37,12 +42,22 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
  * Reads a file inside a root file system safely (symlinks resolved with {@link resolveInRoot});
  * undefined when it does not exist.
  */
-export async function readInRoot(root: string, path: string): Promise<string | undefined> {
+export async function readInRoot(
+  root: string,
+  path: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<string | undefined> {
   try {
-    return await readFile(await resolveInRoot(root, path), 'utf8');
+    const host = await resolveInRoot(root, path, options);
+    return await readFile(host, options.signal ? { encoding: 'utf8', signal: options.signal } : 'utf8');
   } catch (e) {
+    throwIfAborted(options.signal);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
       return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new InvalidArgumentError(`${path} in ${root} is a directory, not a file`, {
+        details: { root, path, reason: 'not-a-file' },
+      });
     throw e;
   }
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isInvalidArgument } from '@ocikit/errors';
+import { isAborted, isInvalidArgument } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
 import { describe, expect, it } from 'vitest';
 import { resolveUser, specFromImageConfig } from './convert.ts';
@@ -131,6 +131,31 @@ describe('resolveUser', () => {
       gid: 4294967295,
     });
     await expect(resolveUser('alice:users:extra', root)).rejects.toThrow(/group "users:extra": not found/);
+  });
+
+  it('reports an /etc/passwd that is a directory', async () => {
+    const odd = tmp();
+    mkdirSync(join(odd, 'etc', 'passwd'), { recursive: true });
+    await expect(resolveUser('alice', odd)).rejects.toThrow(
+      `/etc/passwd in ${odd} is a directory, not a file`,
+    );
+  });
+
+  it('stops when aborted, with an AbortedError', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const caught = await resolveUser('alice', root, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(isAborted(caught)).toBe(true);
+    const viaConvert = await specFromImageConfig(
+      {
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [] },
+        config: { User: 'alice', Cmd: ['x'] },
+      },
+      { rootfs: root, signal: controller.signal },
+    ).catch((e: unknown) => e);
+    expect(isAborted(viaConvert)).toBe(true);
   });
 
   it('says when the file itself is missing, and accepts numeric IDs without it', async () => {
