@@ -123,7 +123,8 @@ export function debianCacheDir(): string {
  * Returns a one-layer Debian minbase image (bookworm, debootstrap `--variant=minbase`, without apt
  * lists, apt caches and /dev entries), tagged `debian`, building it on first use: the layout is
  * cached under {@link debianCacheDir} keyed by the build date (`debian-minbase-YYYYMMDD`), and the
- * newest cached one is reused, so each machine builds it once. Needs root and the Debian mirror.
+ * newest cached one is reused, so each machine builds it once. Needs root and the Debian mirror
+ * (or an existing debootstrap tree: `$OCIKIT_DEBIAN_ROOTFS`, default the unpack benchmark's).
  *
  * @example
  * const { layout } = buildDebianImage(); // /var/cache/ocikit-test-images/debian-minbase-20261122
@@ -146,7 +147,11 @@ export function buildDebianImage(mirror = 'http://deb.debian.org/debian'): Built
   const rootfs = join(dir, 'rootfs');
   if (!existsSync(join(rootfs, 'usr'))) {
     rmSync(rootfs, { recursive: true, force: true });
-    execFileSync('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], { stdio: 'inherit' });
+    mkdirSync(dir, { recursive: true });
+    // The unpack benchmark's debootstrap of the same suite, when this machine already has one.
+    const seed = process.env['OCIKIT_DEBIAN_ROOTFS'] ?? '/var/cache/ocikit-bench/debian';
+    if (existsSync(join(seed, 'usr'))) execFileSync('cp', ['-a', seed, rootfs]);
+    else execFileSync('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror], { stdio: 'inherit' });
   }
   for (const junk of ['var/lib/apt/lists', 'var/cache/apt', 'dev']) {
     rmSync(join(rootfs, junk), { recursive: true, force: true });
