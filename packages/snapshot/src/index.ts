@@ -1,7 +1,7 @@
 export type { ApplyOptions, ApplyResult } from './lib/apply.ts';
 export { applyLayer } from './lib/apply.ts';
 export type { DiffOptions, DiffResult } from './lib/diff.ts';
-export { diffDirectories } from './lib/diff.ts';
+export { diffDirectories, diffOverlayUpper } from './lib/diff.ts';
 export {
   defaultSnapshotter,
   mountAll,

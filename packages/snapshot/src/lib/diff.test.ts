@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { digestOfSync } from '@ocikit/digest';
 import { describe, expect, it } from 'vitest';
 import { applyLayer } from './apply.ts';
-import { diffDirectories } from './diff.ts';
+import { diffDirectories, diffOverlayUpper } from './diff.ts';
 import { describeTree } from './test-image.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-diff-'));
@@ -164,5 +164,49 @@ describe('diffDirectories and extended attributes', () => {
     expect(execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).trim()).toBe('ping');
     const same = await diffDirectories(a, a, join(tmp(), 'empty'));
     expect(same.entries).toBe(0);
+  });
+});
+
+describe('diffOverlayUpper', () => {
+  it('writes an overlay upper dir (0/0 whiteouts, opaque dir) as a layer that rebuilds the merged tree', async () => {
+    const lower = tmp();
+    before(lower);
+    const upper = tmp();
+    const work = tmp();
+    const merged = tmp();
+    execFileSync('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
+      merged,
+    ]);
+    let want: string[];
+    try {
+      rmSync(join(merged, 'etc/gone'));
+      rmSync(join(merged, 'tree'), { recursive: true });
+      mkdirSync(join(merged, 'tree'));
+      writeFileSync(join(merged, 'tree/new'), 'fresh');
+      writeFileSync(join(merged, 'etc/change'), 'new content');
+      chmodSync(join(merged, 'etc/chmod'), 0o600);
+      writeFileSync(join(merged, 'added'), 'added');
+      linkSync(join(merged, 'added'), join(merged, 'added-link'));
+      want = describeTree(merged);
+    } finally {
+      execFileSync('umount', [merged]);
+    }
+    const out = join(tmp(), 'layer');
+    const r = await diffOverlayUpper(upper, out);
+    const names = execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).trim().split('\n');
+    expect(names).toContain('etc/.wh.gone');
+    expect(names).toContain('tree/.wh..wh..opq');
+    expect(names).not.toContain('etc/keep');
+    const pax = execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-tvvzf', out], { encoding: 'utf8' });
+    expect(pax).not.toContain('trusted.overlay');
+    const target = tmp();
+    execFileSync('cp', ['-a', `${lower}/.`, target]);
+    await applyLayer(target, createReadStream(out), { diffId: r.diffId });
+    expect(describeTree(target)).toEqual(want);
   });
 });

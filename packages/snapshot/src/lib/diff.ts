@@ -79,6 +79,36 @@ export async function diffDirectories(
   out: string,
   options: DiffOptions = {},
 ): Promise<DiffResult> {
+  return writeDiff(lower, upper, out, options);
+}
+
+/**
+ * Writes an overlayfs upper directory as an OCI layer at `out`, as containerd does: every entry of
+ * the upper dir goes in (it was created or copied up), a 0/0 character device becomes a `.wh.`
+ * whiteout, a directory with `trusted.overlay.opaque=y` gets `.wh..wh..opq`, and `trusted.overlay.*`
+ * attributes stay out. The lowers are not read. Applying the layer onto the lowers' merged tree
+ * gives the overlay's merged tree. The overlay must be unmounted (or quiescent).
+ *
+ * @example
+ * ```ts
+ * const { descriptor } = await diffOverlayUpper('/var/lib/snap/3/fs', 'layer.tar.gz');
+ * ```
+ */
+export async function diffOverlayUpper(
+  upper: string,
+  out: string,
+  options: DiffOptions = {},
+): Promise<DiffResult> {
+  return writeDiff(undefined, upper, out, options);
+}
+
+async function writeDiff(
+  lower: string | undefined,
+  upper: string,
+  out: string,
+  options: DiffOptions,
+): Promise<DiffResult> {
+  const overlay = lower === undefined;
   const epoch = process.env['SOURCE_DATE_EPOCH'];
   const clamp = options.clampTime ?? (epoch && /^\d+$/.test(epoch) ? Number(epoch) : undefined);
   const compression = options.compression ?? 'gzip';
@@ -104,7 +134,14 @@ export async function diffDirectories(
   let entries = 0;
   const links = new Map<string, string>();
   const upperXattrs = readXattrs(upper);
-  const lowerXattrs = readXattrs(lower);
+  const lowerXattrs = lower === undefined ? new Map<string, Map<string, Buffer>>() : readXattrs(lower);
+  const opaque = new Set<string>();
+  if (overlay) {
+    for (const [rel, attrs] of upperXattrs) {
+      if (attrs.get('trusted.overlay.opaque')?.toString() === 'y') opaque.add(rel);
+      for (const k of [...attrs.keys()]) if (k.startsWith('trusted.overlay.')) attrs.delete(k);
+    }
+  }
   const mtime = (st: Stats) => {
     const t =
       clamp !== undefined && st.mtimeMs > clamp * 1000 ? clamp * 1000 : Math.floor(st.mtimeMs / 1000) * 1000;
@@ -161,6 +198,25 @@ export async function diffDirectories(
       mtime: new Date(0),
     });
 
+  const isOverlayWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
+  const walkOverlay = async (rel: string, upperDir: string, inOpaque: boolean): Promise<void> => {
+    throwIfAborted(options.signal);
+    for (const { name, st } of list(upperDir)) {
+      const r = `${rel}${rel ? '/' : ''}${name}`;
+      const up = join(upperDir, name);
+      if (isOverlayWhiteout(st)) {
+        // Inside an opaque directory nothing below shows through: no whiteout is needed.
+        if (!inOpaque) await whiteout(rel, name);
+        continue;
+      }
+      await add(r, up, st);
+      if (!st.isDirectory()) continue;
+      const isOpaque = inOpaque || opaque.has(r);
+      if (opaque.has(r)) await whiteout(r, '.wh..opq');
+      await walkOverlay(r, up, isOpaque);
+    }
+  };
+
   const walk = async (rel: string, lowerDir: string | undefined, upperDir: string): Promise<void> => {
     throwIfAborted(options.signal);
     const lowers = new Map(list(lowerDir).map((n) => [n.name, n.st]));
@@ -195,7 +251,8 @@ export async function diffDirectories(
   };
 
   try {
-    await walk('', lower, upper);
+    if (overlay) await walkOverlay('', upper, false);
+    else await walk('', lower, upper);
     await tar.finish();
     await written;
   } catch (e) {
