@@ -393,7 +393,12 @@ export async function applyLayer(
 }
 
 function ids(header: Header, options: ApplyOptions): [number, number] {
-  const uid = header.uid ?? 0;
-  const gid = header.gid ?? 0;
+  // PAX uid/gid (ids past the ustar field's 2^21) win over the header's.
+  const pax = (key: 'uid' | 'gid') => {
+    const v = (header.pax as Record<string, string> | undefined)?.[key];
+    return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+  };
+  const uid = pax('uid') ?? header.uid ?? 0;
+  const gid = pax('gid') ?? header.gid ?? 0;
   return options.idMap ? [options.idMap.uid(uid), options.idMap.gid(gid)] : [uid, gid];
 }

@@ -210,3 +210,20 @@ describe('diffOverlayUpper', () => {
     expect(describeTree(target)).toEqual(want);
   });
 });
+
+describe('diffDirectories and large ids', () => {
+  it('writes owners past the ustar field (uid 3000000) as PAX records that apply restores', async () => {
+    const a = tmp();
+    const b = tmp();
+    writeFileSync(join(b, 'owned'), 'x');
+    execFileSync('chown', ['3000000:3000001', join(b, 'owned')]);
+    const out = join(tmp(), 'layer');
+    const r = await diffDirectories(a, b, out);
+    expect(execFileSync('tar', ['-tvzf', out, '--numeric-owner'], { encoding: 'utf8' })).toContain(
+      '3000000/3000001',
+    );
+    const c = tmp();
+    await applyLayer(c, createReadStream(out), { diffId: r.diffId, privileged: true });
+    expect(describeTree(c)).toEqual(describeTree(b));
+  });
+});

@@ -97,6 +97,13 @@ export class TarWriter {
     if (!fits(header.name)) records.push(paxRecord('path', Buffer.from(header.name)));
     if (header.linkname && !fits(header.linkname))
       records.push(paxRecord('linkpath', Buffer.from(header.linkname)));
+    // Numbers past the ustar octal fields (ids ≥ 2^21, sizes ≥ 8 GiB) go in PAX records; the
+    // header then holds 0, as GNU tar writes.
+    const ID_MAX = 0o7777777;
+    const SIZE_MAX = 0o77777777777;
+    if (header.uid > ID_MAX) records.push(paxRecord('uid', Buffer.from(String(header.uid))));
+    if (header.gid > ID_MAX) records.push(paxRecord('gid', Buffer.from(String(header.gid))));
+    if (size > SIZE_MAX) records.push(paxRecord('size', Buffer.from(String(size))));
     for (const [k, v] of header.xattrs ?? []) records.push(paxRecord(`SCHILY.xattr.${k}`, v));
     const mtime = header.mtime.getTime() / 1000;
     if (records.length) {
@@ -118,9 +125,9 @@ export class TarWriter {
         name: ascii(header.name),
         typeflag: TYPEFLAG[header.type],
         mode: header.mode,
-        uid: header.uid,
-        gid: header.gid,
-        size,
+        uid: header.uid > ID_MAX ? 0 : header.uid,
+        gid: header.gid > ID_MAX ? 0 : header.gid,
+        size: size > SIZE_MAX ? 0 : size,
         mtime,
         ...(header.linkname ? { linkname: ascii(header.linkname) } : {}),
         ...(header.devmajor !== undefined ? { devmajor: header.devmajor } : {}),
