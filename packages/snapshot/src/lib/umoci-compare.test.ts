@@ -5,12 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLayout } from '@ocikit/content';
+import { buildBusyboxImage, buildDebianImage, buildWhiteoutImage } from '@ocikit/test-images';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  buildBusyboxImage,
-  buildDebianImage,
-  buildWhiteoutImage,
-} from '../../../../tools/images/src/index.ts';
 import { describeTree } from './test-image.ts';
 import { unpackImage } from './unpack.ts';
 import { readXattrs } from './xattr.ts';
