@@ -142,11 +142,35 @@ describe('applyLayer details', () => {
     expect((err as Error).message).toContain('quota');
   });
 
-  it('skips device nodes and ownership without privileges, and says so', async () => {
+  it('maps owners through idMap for user namespaces', async () => {
     const root = tmp();
-    const tar = await tarOf([{ path: 'f', type: 'file', content: 'x', uid: 7, gid: 8 }]);
-    await applyLayer(root, Readable.from([tar]), { privileged: false });
+    const tar = await tarOf([
+      { path: 'd/', type: 'dir', mode: '0755', uid: 0, gid: 0 },
+      { path: 'd/f', type: 'file', content: 'x', uid: 1000, gid: 100 },
+      { path: 'd/l', type: 'symlink', linkname: 'f', uid: 5, gid: 6 },
+    ]);
+    const shift = (id: number) => id + 100_000;
+    await applyLayer(root, Readable.from([tar]), { privileged: true, idMap: { uid: shift, gid: shift } });
+    expect([lstatSync(join(root, 'd')).uid, lstatSync(join(root, 'd')).gid]).toEqual([100_000, 100_000]);
+    expect([lstatSync(join(root, 'd/f')).uid, lstatSync(join(root, 'd/f')).gid]).toEqual([101_000, 100_100]);
+    expect([lstatSync(join(root, 'd/l')).uid, lstatSync(join(root, 'd/l')).gid]).toEqual([100_005, 100_006]);
+  });
+
+  it('skips device nodes and ownership without privileges, and says so', async () => {
+    const src = tmp();
+    execFileSync('mknod', [join(src, 'null'), 'c', '1', '3']);
+    writeFileSync(join(src, 'f'), 'x');
+    execFileSync('chown', ['7:8', join(src, 'f')]);
+    const layer = join(tmp(), 'dev.tar');
+    execFileSync('tar', ['-cf', layer, '-C', src, 'null', 'f']);
+    const root = tmp();
+    const r = await applyLayer(root, Readable.from([readFileSync(layer)]), { privileged: false });
+    expect(r.skipped).toEqual([{ path: '/null', reason: 'character-device needs privileges' }]);
     expect(lstatSync(join(root, 'f')).uid).toBe(process.getuid?.());
+    const privileged = tmp();
+    await applyLayer(privileged, Readable.from([readFileSync(layer)]), { privileged: true });
+    expect(lstatSync(join(privileged, 'null')).isCharacterDevice()).toBe(true);
+    expect(lstatSync(join(privileged, 'f')).uid).toBe(7);
   });
 
   it('fails on a corrupt gzip stream without touching anything outside the root', async () => {
