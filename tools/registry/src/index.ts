@@ -1,0 +1,9 @@
+// @ocikit/test-registry: the real registry (Debian's docker-registry, CNCF distribution 2.8) on
+// loopback ports in three auth modes (anonymous, htpasswd Basic, Bearer token with our own token
+// issuer), plus a fault-injecting HTTP proxy for client retry/verification tests.
+
+export type { AuthMode, RunningRegistry, StartRegistryOptions } from './lib/registry.ts';
+export { startRegistry } from './lib/registry.ts';
+export type { AccessEntry, Credentials, TokenIssuer, TokenIssuerOptions, TokenRequest } from './lib/token-issuer.ts';
+export { parseScope, startTokenIssuer } from './lib/token-issuer.ts';
+export { freePort } from './lib/ports.ts';

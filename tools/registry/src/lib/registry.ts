@@ -1,0 +1,188 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './ports.ts';
+import { type Credentials, startTokenIssuer, type TokenIssuer } from './token-issuer.ts';
+
+const run = promisify(execFile);
+
+/** How the registry authenticates clients. */
+export type AuthMode = 'none' | 'basic' | 'token';
+
+/** Options of {@link startRegistry}. */
+export interface StartRegistryOptions {
+  /** Authentication mode (default `none`). */
+  auth?: AuthMode;
+  /** Users for `basic` and `token` (default one user `ocikit` / random password). */
+  users?: Credentials[];
+  /** Token mode: grant `pull` to anonymous token requests (default true). */
+  anonymousPull?: boolean;
+  /** Aborts start-up. */
+  signal?: AbortSignal;
+}
+
+/** A running `docker-registry` (CNCF distribution) on a loopback port. */
+export interface RunningRegistry {
+  /** Base URL, `http://127.0.0.1:PORT`. */
+  url: string;
+  /** `127.0.0.1:PORT`, for image references. */
+  host: string;
+  /** The authentication mode. */
+  auth: AuthMode;
+  /** The first configured user (meaningful for `basic` and `token`). */
+  credentials: Credentials;
+  /** The token issuer (token mode only). */
+  tokenIssuer?: TokenIssuer;
+  /** The registry's stdout and stderr so far (debug log level, so blob mounts are visible). */
+  logs(): string;
+  /** The storage root directory. */
+  dataDir: string;
+  /** Kills the registry, stops the issuer and removes temp directories. */
+  stop(): Promise<void>;
+  /** Same as {@link RunningRegistry.stop}. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const SERVICE = 'ocikit-test-registry';
+const ISSUER = 'ocikit-test-issuer';
+
+function configYaml(port: number, dataDir: string, authBlock: string): string {
+  return `version: 0.1
+log:
+  level: debug
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: ${dataDir}
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:${port}
+  secret: ocikit-test-secret
+${authBlock}`;
+}
+
+async function waitReady(url: string, exited: () => string | undefined, signal?: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    signal?.throwIfAborted();
+    if (exited() !== undefined) return false;
+    try {
+      const res = await fetch(`${url}/v2/`);
+      await res.arrayBuffer();
+      if (res.status === 200 || res.status === 401) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+/**
+ * Starts Debian's `docker-registry` (distribution 2.8) on a free loopback port with filesystem
+ * storage in a temp dir, in one of three auth modes, and waits until `GET /v2/` answers.
+ *
+ * @example
+ * await using registry = await startRegistry({ auth: 'basic' });
+ * const res = await fetch(`${registry.url}/v2/`); // 401 with a Basic challenge
+ */
+export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry> {
+  const auth = options.auth ?? 'none';
+  const users = options.users ?? [{ username: 'ocikit', password: `pw-${Math.random().toString(36).slice(2)}` }];
+  const credentials = users[0];
+  if (credentials === undefined) throw new Error('startRegistry: users must not be empty');
+  const root = await mkdtemp(join(tmpdir(), 'ocikit-registry-'));
+  const dataDir = join(root, 'data');
+  let issuer: TokenIssuer | undefined;
+  try {
+    let authBlock = '';
+    if (auth === 'basic') {
+      const htpasswd = join(root, 'htpasswd');
+      let first = true;
+      for (const user of users) {
+        await run('htpasswd', [first ? '-Bbc' : '-Bb', htpasswd, user.username, user.password]);
+        first = false;
+      }
+      authBlock = `auth:\n  htpasswd:\n    realm: ocikit-test\n    path: ${htpasswd}\n`;
+    } else if (auth === 'token') {
+      issuer = await startTokenIssuer({
+        dir: root,
+        users,
+        service: SERVICE,
+        issuer: ISSUER,
+        ...(options.anonymousPull === undefined ? {} : { anonymousPull: options.anonymousPull }),
+      });
+      authBlock = `auth:\n  token:\n    realm: ${issuer.realm}\n    service: ${SERVICE}\n    issuer: ${ISSUER}\n    rootcertbundle: ${issuer.certificatePath}\n`;
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      options.signal?.throwIfAborted();
+      const port = await freePort();
+      const configPath = join(root, 'config.yml');
+      await writeFile(configPath, configYaml(port, dataDir, authBlock));
+      const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      let exit: string | undefined;
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString('utf8');
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        output += d.toString('utf8');
+      });
+      child.on('exit', (code, sig) => {
+        exit = `${code ?? sig}`;
+      });
+      child.on('error', (err) => {
+        exit = err.message;
+      });
+      const url = `http://127.0.0.1:${port}`;
+      const ready = await waitReady(url, () => exit, options.signal).catch((err: unknown) => {
+        child.kill('SIGKILL');
+        throw err;
+      });
+      if (!ready) {
+        child.kill('SIGKILL');
+        if (/address already in use/i.test(output)) continue;
+        throw new Error(`docker-registry did not start (exit ${exit ?? 'none'}): ${output.slice(-2000)}`);
+      }
+      let stopped: Promise<void> | undefined;
+      const stop = (): Promise<void> => {
+        stopped ??= (async () => {
+          if (exit === undefined) {
+            const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+            child.kill('SIGTERM');
+            const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+            await gone;
+            clearTimeout(timer);
+          }
+          await issuer?.stop();
+          await rm(root, { recursive: true, force: true });
+        })();
+        return stopped;
+      };
+      const registry: RunningRegistry = {
+        url,
+        host: `127.0.0.1:${port}`,
+        auth,
+        credentials,
+        logs: () => output,
+        dataDir,
+        stop,
+        [Symbol.asyncDispose]: stop,
+      };
+      if (issuer !== undefined) registry.tokenIssuer = issuer;
+      return registry;
+    }
+    throw new Error('docker-registry: no free port after 5 attempts');
+  } catch (err) {
+    await issuer?.stop();
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
+}
