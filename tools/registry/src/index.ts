@@ -7,3 +7,5 @@ export { startRegistry } from './lib/registry.ts';
 export type { AccessEntry, Credentials, TokenIssuer, TokenIssuerOptions, TokenRequest } from './lib/token-issuer.ts';
 export { parseScope, startTokenIssuer } from './lib/token-issuer.ts';
 export { freePort } from './lib/ports.ts';
+export type { Fault, FaultMatch, FaultProxy, FaultProxyOptions, ProxiedRequest } from './lib/fault-proxy.ts';
+export { startFaultProxy } from './lib/fault-proxy.ts';
