@@ -7,9 +7,13 @@ const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
 describe('ocikit-test-registry CLI', () => {
   it('start --auth basic prints URL and credentials as JSON, serves, and cleans up on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--conditions=@ocikit/source', CLI, 'start', '--auth', 'basic', '--user', 'carol:c-pass'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@ocikit/source', CLI, 'start', '--auth', 'basic', '--user', 'carol:c-pass'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => {
@@ -18,7 +22,12 @@ describe('ocikit-test-registry CLI', () => {
       });
       child.on('exit', (code) => reject(new Error(`cli exited ${code}`)));
     });
-    const info = JSON.parse(line) as { url: string; auth: string; credentials: { username: string; password: string }; dataDir: string };
+    const info = JSON.parse(line) as {
+      url: string;
+      auth: string;
+      credentials: { username: string; password: string };
+      dataDir: string;
+    };
     expect(info.auth).toBe('basic');
     expect(info.credentials).toEqual({ username: 'carol', password: 'c-pass' });
     const authorization = `Basic ${Buffer.from('carol:c-pass').toString('base64')}`;
@@ -31,7 +40,11 @@ describe('ocikit-test-registry CLI', () => {
   });
 
   it('rejects an unknown auth mode with exit status 2', async () => {
-    const child = spawn(process.execPath, ['--conditions=@ocikit/source', CLI, 'start', '--auth', 'kerberos'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@ocikit/source', CLI, 'start', '--auth', 'kerberos'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString('utf8');

@@ -27,9 +27,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (positionals[0] !== 'start' || positionals.length !== 1) fail(`unknown command ${JSON.stringify(positionals.join(' '))}`);
+  if (positionals[0] !== 'start' || positionals.length !== 1)
+    fail(`unknown command ${JSON.stringify(positionals.join(' '))}`);
   const auth = values.auth ?? 'none';
-  if (auth !== 'none' && auth !== 'basic' && auth !== 'token') fail(`--auth must be none, basic or token, not ${JSON.stringify(auth.slice(0, 40))}`);
+  if (auth !== 'none' && auth !== 'basic' && auth !== 'token')
+    fail(`--auth must be none, basic or token, not ${JSON.stringify(auth.slice(0, 40))}`);
   const users: Credentials[] = [];
   for (const user of values.user ?? []) {
     const colon = user.indexOf(':');
@@ -49,7 +51,9 @@ async function main(): Promise<void> {
       auth: registry.auth,
       credentials: registry.credentials,
       dataDir: registry.dataDir,
-      ...(issuer === undefined ? {} : { tokenIssuer: { realm: issuer.realm, service: issuer.service, issuer: issuer.issuer } }),
+      ...(issuer === undefined
+        ? {}
+        : { tokenIssuer: { realm: issuer.realm, service: issuer.service, issuer: issuer.issuer } }),
     })}\n`,
   );
   const shutdown = (): void => {

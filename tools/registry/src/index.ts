@@ -2,10 +2,16 @@
 // loopback ports in three auth modes (anonymous, htpasswd Basic, Bearer token with our own token
 // issuer), plus a fault-injecting HTTP proxy for client retry/verification tests.
 
-export type { AuthMode, RunningRegistry, StartRegistryOptions } from './lib/registry.ts';
-export { startRegistry } from './lib/registry.ts';
-export type { AccessEntry, Credentials, TokenIssuer, TokenIssuerOptions, TokenRequest } from './lib/token-issuer.ts';
-export { parseScope, startTokenIssuer } from './lib/token-issuer.ts';
-export { freePort } from './lib/ports.ts';
 export type { Fault, FaultMatch, FaultProxy, FaultProxyOptions, ProxiedRequest } from './lib/fault-proxy.ts';
 export { startFaultProxy } from './lib/fault-proxy.ts';
+export { freePort } from './lib/ports.ts';
+export type { AuthMode, RunningRegistry, StartRegistryOptions } from './lib/registry.ts';
+export { startRegistry } from './lib/registry.ts';
+export type {
+  AccessEntry,
+  Credentials,
+  TokenIssuer,
+  TokenIssuerOptions,
+  TokenRequest,
+} from './lib/token-issuer.ts';
+export { parseScope, startTokenIssuer } from './lib/token-issuer.ts';

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { InvalidArgumentError } from '@ocikit/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fault, startFaultProxy } from './fault-proxy.ts';
 import { type RunningRegistry, startRegistry } from './registry.ts';
@@ -71,24 +72,33 @@ describe('startFaultProxy', () => {
     expect(proxy.requests.map((r) => r.method)).toEqual(['GET', 'POST', 'PUT']);
   });
 
-  it.each([429, 503])('answers %i with Retry-After for the first K matching requests, then forwards', async (status) => {
-    const fault: Fault = { kind: 'status', status, retryAfter: 2, times: 2, match: { method: 'GET', path: '/blobs/' } };
-    await using proxy = await startFaultProxy({ target: registry.url, faults: [fault] });
-    const first = await fetch(`${proxy.url}${blobPath}`);
-    expect(first.status).toBe(status);
-    expect(first.headers.get('retry-after')).toBe('2');
-    await first.arrayBuffer();
-    const second = await fetch(`${proxy.url}${blobPath}`);
-    expect(second.status).toBe(status);
-    await second.arrayBuffer();
-    const third = await fetch(`${proxy.url}${blobPath}`);
-    expect(third.status).toBe(200);
-    expect(Buffer.from(await third.arrayBuffer()).equals(blob)).toBe(true);
-    const v2 = await fetch(`${proxy.url}/v2/`);
-    expect(v2.status).toBe(200);
-    expect(proxy.applied(fault)).toBe(2);
-    expect(proxy.matched(fault)).toBe(3);
-  });
+  it.each([429, 503])(
+    'answers %i with Retry-After for the first K matching requests, then forwards',
+    async (status) => {
+      const fault: Fault = {
+        kind: 'status',
+        status,
+        retryAfter: 2,
+        times: 2,
+        match: { method: 'GET', path: '/blobs/' },
+      };
+      await using proxy = await startFaultProxy({ target: registry.url, faults: [fault] });
+      const first = await fetch(`${proxy.url}${blobPath}`);
+      expect(first.status).toBe(status);
+      expect(first.headers.get('retry-after')).toBe('2');
+      await first.arrayBuffer();
+      const second = await fetch(`${proxy.url}${blobPath}`);
+      expect(second.status).toBe(status);
+      await second.arrayBuffer();
+      const third = await fetch(`${proxy.url}${blobPath}`);
+      expect(third.status).toBe(200);
+      expect(Buffer.from(await third.arrayBuffer()).equals(blob)).toBe(true);
+      const v2 = await fetch(`${proxy.url}/v2/`);
+      expect(v2.status).toBe(200);
+      expect(proxy.applied(fault)).toBe(2);
+      expect(proxy.matched(fault)).toBe(3);
+    },
+  );
 
   it('resets the connection after N body bytes', async () => {
     const fault: Fault = { kind: 'reset', afterBytes: 30_000, match: { path: '/blobs/sha256:' } };
@@ -96,7 +106,10 @@ describe('startFaultProxy', () => {
     const broken = await rawGet(proxy.url, blobPath);
     expect(broken.error).toBe('ECONNRESET');
     expect(broken.body.length).toBeLessThanOrEqual(30_000);
-    await expect(fetch(`${proxy.url}${blobPath}`).then((r) => r.arrayBuffer())).resolves.toHaveProperty('byteLength', blob.length);
+    await expect(fetch(`${proxy.url}${blobPath}`).then((r) => r.arrayBuffer())).resolves.toHaveProperty(
+      'byteLength',
+      blob.length,
+    );
     expect(proxy.applied(fault)).toBe(1);
   });
 
@@ -159,5 +172,18 @@ describe('startFaultProxy', () => {
     expect((await fetch(`${proxy.url}${blobPath}`)).status).toBe(200);
     expect(proxy.applied(fault)).toBe(2);
     expect(proxy.requests.map((r) => r.fault)).toEqual(['status', 'status', undefined]);
+  });
+
+  it('rejects a bad target or fault with InvalidArgumentError', async () => {
+    await expect(startFaultProxy({ target: 'not a url', faults: [] })).rejects.toThrow(InvalidArgumentError);
+    await expect(startFaultProxy({ target: 'https://127.0.0.1:1', faults: [] })).rejects.toThrow(
+      /must be http:\/\//,
+    );
+    await expect(
+      startFaultProxy({ target: registry.url, faults: [{ kind: 'reset', afterBytes: -1 }] }),
+    ).rejects.toThrow(/reset fault: afterBytes must be a non-negative integer/);
+    await expect(
+      startFaultProxy({ target: registry.url, faults: [{ kind: 'status', status: 42 }] }),
+    ).rejects.toThrow(/status must be an HTTP status/);
   });
 });

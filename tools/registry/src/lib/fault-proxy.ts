@@ -1,5 +1,12 @@
-import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
+import { InvalidArgumentError, truncate } from '@ocikit/errors';
 
 /** Which requests a fault applies to: all given conditions must hold. */
 export interface FaultMatch {
@@ -72,6 +79,28 @@ function matches(fault: Fault, req: IncomingMessage): boolean {
   return true;
 }
 
+function checkFault(fault: Fault): void {
+  const bad = (what: string): never => {
+    throw new InvalidArgumentError(`startFaultProxy: ${fault.kind} fault: ${what}`, {
+      details: { kind: fault.kind },
+    });
+  };
+  if (fault.times !== undefined && !(fault.times >= 0)) bad('times must be >= 0');
+  if (
+    (fault.kind === 'reset' || fault.kind === 'truncate') &&
+    !(Number.isInteger(fault.afterBytes) && fault.afterBytes >= 0)
+  ) {
+    bad('afterBytes must be a non-negative integer');
+  }
+  if (
+    fault.kind === 'status' &&
+    !(Number.isInteger(fault.status) && fault.status >= 100 && fault.status <= 599)
+  )
+    bad('status must be an HTTP status');
+  if (fault.kind === 'slow' && fault.bytesPerSecond !== undefined && !(fault.bytesPerSecond > 0))
+    bad('bytesPerSecond must be > 0');
+}
+
 function defaultTimes(fault: Fault): number {
   return fault.kind === 'ignore-range' || fault.kind === 'slow' ? Number.POSITIVE_INFINITY : 1;
 }
@@ -88,7 +117,21 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * const proxy = await startFaultProxy({ target: registry.url, faults: [{ kind: 'status', status: 503, retryAfter: 1, times: 2 }] });
  */
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const target = new URL(options.target);
+  let target: URL;
+  try {
+    target = new URL(options.target);
+  } catch (cause) {
+    throw new InvalidArgumentError(
+      `startFaultProxy: target is not a URL: ${JSON.stringify(truncate(options.target, 80))}`,
+      { cause },
+    );
+  }
+  if (target.protocol !== 'http:') {
+    throw new InvalidArgumentError(
+      `startFaultProxy: target must be http://, not ${JSON.stringify(truncate(options.target, 80))}`,
+    );
+  }
+  if (Array.isArray(options.faults)) for (const fault of options.faults) checkFault(fault);
   const appliedCounts = new Map<Fault, number>();
   const matchedCounts = new Map<Fault, number>();
   const requests: ProxiedRequest[] = [];
@@ -105,7 +148,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     for (const fault of options.faults) {
       if (!matches(fault, req)) continue;
       matchedCounts.set(fault, (matchedCounts.get(fault) ?? 0) + 1);
-      if (chosen === undefined && (appliedCounts.get(fault) ?? 0) < (fault.times ?? defaultTimes(fault))) chosen = fault;
+      if (chosen === undefined && (appliedCounts.get(fault) ?? 0) < (fault.times ?? defaultTimes(fault)))
+        chosen = fault;
     }
     return chosen;
   };
@@ -126,7 +170,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     }
     if (fault?.kind === 'slow' && fault.delayMs !== undefined) await sleep(fault.delayMs);
 
-    const headers = { ...req.headers, host: target.host };
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host };
     if (fault?.kind === 'ignore-range') {
       delete headers.range;
       delete headers['if-range'];

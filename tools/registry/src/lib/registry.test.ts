@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
+import { AbortedError, InvalidArgumentError } from '@ocikit/errors';
 import { describe, expect, it } from 'vitest';
 import { startRegistry } from './registry.ts';
 
@@ -57,9 +58,15 @@ describe('startRegistry', () => {
     const anon = await fetch(`${registry.url}/v2/`);
     expect(anon.status).toBe(401);
     expect(anon.headers.get('www-authenticate')).toMatch(/^Basic realm="/);
-    expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: basic('alice', 'a-secret') } })).status).toBe(200);
-    expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: basic('bob', 'b-secret') } })).status).toBe(200);
-    expect((await fetch(`${registry.url}/v2/`, { headers: { authorization: basic('alice', 'wrong') } })).status).toBe(401);
+    expect(
+      (await fetch(`${registry.url}/v2/`, { headers: { authorization: basic('alice', 'a-secret') } })).status,
+    ).toBe(200);
+    expect(
+      (await fetch(`${registry.url}/v2/`, { headers: { authorization: basic('bob', 'b-secret') } })).status,
+    ).toBe(200);
+    expect(
+      (await fetch(`${registry.url}/v2/`, { headers: { authorization: basic('alice', 'wrong') } })).status,
+    ).toBe(401);
   });
 
   it('token: Bearer challenge, issuer token accepted for a real blob push and pull, scopes recorded', async () => {
@@ -76,11 +83,19 @@ describe('startRegistry', () => {
     );
 
     const scope = 'repository:tok/blob:pull,push';
-    const tokenRes = await fetch(`${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}`, {
-      headers: { authorization: basic(username, password) },
-    });
+    const tokenRes = await fetch(
+      `${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}`,
+      {
+        headers: { authorization: basic(username, password) },
+      },
+    );
     expect(tokenRes.status).toBe(200);
-    const body = (await tokenRes.json()) as { token: string; access_token: string; expires_in: number; issued_at: string };
+    const body = (await tokenRes.json()) as {
+      token: string;
+      access_token: string;
+      expires_in: number;
+      issued_at: string;
+    };
     expect(body.access_token).toBe(body.token);
     expect(body.expires_in).toBe(300);
     expect(Number.isNaN(Date.parse(body.issued_at))).toBe(false);
@@ -96,25 +111,45 @@ describe('startRegistry', () => {
     const bearer = `Bearer ${body.token}`;
     const blob = randomBytes(5000);
     const digest = await pushBlob(registry.url, 'tok/blob', blob, bearer);
-    const pulled = await fetch(`${registry.url}/v2/tok/blob/blobs/${digest}`, { headers: { authorization: bearer } });
+    const pulled = await fetch(`${registry.url}/v2/tok/blob/blobs/${digest}`, {
+      headers: { authorization: bearer },
+    });
     expect(pulled.status).toBe(200);
     expect(Buffer.from(await pulled.arrayBuffer()).equals(blob)).toBe(true);
 
     // A token for another repository is refused by the registry.
-    expect((await fetch(`${registry.url}/v2/other/blobs/${digest}`, { headers: { authorization: bearer } })).status).toBe(401);
+    expect(
+      (await fetch(`${registry.url}/v2/other/blobs/${digest}`, { headers: { authorization: bearer } }))
+        .status,
+    ).toBe(401);
 
     // Anonymous tokens carry pull only: pull works, push does not.
-    const anonToken = (await (await fetch(`${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}`)).json()) as { token: string };
-    const anonPull = await fetch(`${registry.url}/v2/tok/blob/blobs/${digest}`, { headers: { authorization: `Bearer ${anonToken.token}` } });
+    const anonToken = (await (
+      await fetch(`${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}`)
+    ).json()) as { token: string };
+    const anonPull = await fetch(`${registry.url}/v2/tok/blob/blobs/${digest}`, {
+      headers: { authorization: `Bearer ${anonToken.token}` },
+    });
     expect(anonPull.status).toBe(200);
     await anonPull.arrayBuffer();
-    const anonPush = await fetch(`${registry.url}/v2/tok/blob/blobs/uploads/`, { method: 'POST', headers: { authorization: `Bearer ${anonToken.token}` } });
+    const anonPush = await fetch(`${registry.url}/v2/tok/blob/blobs/uploads/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${anonToken.token}` },
+    });
     expect(anonPush.status).toBe(401);
 
     // With anonymous pull switched off, the anonymous token grants nothing.
     issuer.anonymousPull = false;
-    const noneToken = (await (await fetch(`${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}`)).json()) as { token: string };
-    expect((await fetch(`${registry.url}/v2/tok/blob/blobs/${digest}`, { headers: { authorization: `Bearer ${noneToken.token}` } })).status).toBe(401);
+    const noneToken = (await (
+      await fetch(`${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}`)
+    ).json()) as { token: string };
+    expect(
+      (
+        await fetch(`${registry.url}/v2/tok/blob/blobs/${digest}`, {
+          headers: { authorization: `Bearer ${noneToken.token}` },
+        })
+      ).status,
+    ).toBe(401);
 
     // Wrong credentials: the issuer answers 401 and records it.
     const bad = await fetch(`${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}`, {
@@ -135,12 +170,31 @@ describe('startRegistry', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields).toString(),
     });
-    const first = await fetch(issuer.realm, form({ grant_type: 'password', username, password, service: issuer.service, scope, client_id: 'ocikit' }));
+    const first = await fetch(
+      issuer.realm,
+      form({
+        grant_type: 'password',
+        username,
+        password,
+        service: issuer.service,
+        scope,
+        client_id: 'ocikit',
+      }),
+    );
     expect(first.status).toBe(200);
     const firstBody = (await first.json()) as { access_token: string; refresh_token: string };
     expect(firstBody.refresh_token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
 
-    const second = await fetch(issuer.realm, form({ grant_type: 'refresh_token', refresh_token: firstBody.refresh_token, service: issuer.service, scope, client_id: 'ocikit' }));
+    const second = await fetch(
+      issuer.realm,
+      form({
+        grant_type: 'refresh_token',
+        refresh_token: firstBody.refresh_token,
+        service: issuer.service,
+        scope,
+        client_id: 'ocikit',
+      }),
+    );
     expect(second.status).toBe(200);
     const secondBody = (await second.json()) as { access_token: string };
     const blob = randomBytes(100);
@@ -151,7 +205,32 @@ describe('startRegistry', () => {
       ['POST', 'refresh_token', username, [scope]],
     ]);
 
-    expect((await fetch(issuer.realm, form({ grant_type: 'refresh_token', refresh_token: 'bogus', service: issuer.service }))).status).toBe(401);
-    expect((await fetch(issuer.realm, form({ grant_type: 'password', username, password: 'wrong', service: issuer.service }))).status).toBe(401);
+    expect(
+      (
+        await fetch(
+          issuer.realm,
+          form({ grant_type: 'refresh_token', refresh_token: 'bogus', service: issuer.service }),
+        )
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await fetch(
+          issuer.realm,
+          form({ grant_type: 'password', username, password: 'wrong', service: issuer.service }),
+        )
+      ).status,
+    ).toBe(401);
+  });
+
+  it('rejects bad options with InvalidArgumentError and an aborted signal with AbortedError', async () => {
+    await expect(startRegistry({ users: [] })).rejects.toThrow(InvalidArgumentError);
+    await expect(
+      startRegistry({ auth: 'basic', users: [{ username: 'a:b', password: 'x' }] }),
+    ).rejects.toThrow(/user name "a:b" must be non-empty without colons/);
+    await expect(startRegistry({ auth: 'ldap' as 'none' })).rejects.toThrow(
+      /auth must be none, basic or token, not "ldap"/,
+    );
+    await expect(startRegistry({ signal: AbortSignal.abort() })).rejects.toThrow(AbortedError);
   });
 });

@@ -1,8 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { InvalidArgumentError, throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
 import { freePort } from './ports.ts';
 import { type Credentials, startTokenIssuer, type TokenIssuer } from './token-issuer.ts';
 
@@ -68,10 +70,14 @@ http:
 ${authBlock}`;
 }
 
-async function waitReady(url: string, exited: () => string | undefined, signal?: AbortSignal): Promise<boolean> {
+async function waitReady(
+  url: string,
+  exited: () => string | undefined,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     if (exited() !== undefined) return false;
     try {
       const res = await fetch(`${url}/v2/`);
@@ -95,9 +101,24 @@ async function waitReady(url: string, exited: () => string | undefined, signal?:
  */
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<RunningRegistry> {
   const auth = options.auth ?? 'none';
-  const users = options.users ?? [{ username: 'ocikit', password: `pw-${Math.random().toString(36).slice(2)}` }];
+  if (auth !== 'none' && auth !== 'basic' && auth !== 'token') {
+    throw new InvalidArgumentError(
+      `startRegistry: auth must be none, basic or token, not ${JSON.stringify(truncate(String(auth), 40))}`,
+    );
+  }
+  const users = options.users ?? [
+    { username: 'ocikit', password: `pw-${randomBytes(9).toString('base64url')}` },
+  ];
   const credentials = users[0];
-  if (credentials === undefined) throw new Error('startRegistry: users must not be empty');
+  if (credentials === undefined) throw new InvalidArgumentError('startRegistry: users must not be empty');
+  for (const user of users) {
+    if (!/^[^:\s]+$/.test(user.username) || user.password === '' || /[\r\n]/.test(user.password)) {
+      throw new InvalidArgumentError(
+        `startRegistry: user name ${JSON.stringify(truncate(user.username, 40))} must be non-empty without colons or spaces, and its password non-empty on one line`,
+      );
+    }
+  }
+  throwIfAborted(options.signal);
   const root = await mkdtemp(join(tmpdir(), 'ocikit-registry-'));
   const dataDir = join(root, 'data');
   let issuer: TokenIssuer | undefined;
@@ -122,7 +143,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       authBlock = `auth:\n  token:\n    realm: ${issuer.realm}\n    service: ${SERVICE}\n    issuer: ${ISSUER}\n    rootcertbundle: ${issuer.certificatePath}\n`;
     }
     for (let attempt = 0; attempt < 5; attempt++) {
-      options.signal?.throwIfAborted();
+      throwIfAborted(options.signal);
       const port = await freePort();
       const configPath = join(root, 'config.yml');
       await writeFile(configPath, configYaml(port, dataDir, authBlock));
@@ -149,7 +170,13 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       if (!ready) {
         child.kill('SIGKILL');
         if (/address already in use/i.test(output)) continue;
-        throw new Error(`docker-registry did not start (exit ${exit ?? 'none'}): ${output.slice(-2000)}`);
+        throw new UnavailableError(
+          `docker-registry did not start (exit ${exit ?? 'none'}): ${truncate(output.slice(-2000), 2000)}`,
+          {
+            details: { exit: exit ?? null, port },
+            hint: 'is the docker-registry Debian package installed?',
+          },
+        );
       }
       let stopped: Promise<void> | undefined;
       const stop = (): Promise<void> => {
@@ -179,7 +206,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       if (issuer !== undefined) registry.tokenIssuer = issuer;
       return registry;
     }
-    throw new Error('docker-registry: no free port after 5 attempts');
+    throw new UnavailableError('docker-registry: no free port after 5 attempts');
   } catch (err) {
     await issuer?.stop();
     await rm(root, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -89,7 +89,10 @@ export function parseScope(scope: string): AccessEntry | undefined {
   return {
     type: scope.slice(0, first),
     name: scope.slice(first + 1, last),
-    actions: scope.slice(last + 1).split(',').filter((a) => a !== ''),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter((a) => a !== ''),
   };
 }
 
@@ -123,8 +126,19 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
   const keyPath = join(options.dir, 'token.key');
   const certificatePath = join(options.dir, 'token.crt');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certificatePath,
-    '-days', '2', '-subj', '/CN=ocikit-test-token-issuer',
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certificatePath,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ocikit-test-token-issuer',
   ]);
   const key: KeyObject = createPrivateKey(await readFile(keyPath));
   const pem = await readFile(certificatePath, 'utf8');
@@ -192,7 +206,10 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
     let grantType: string | undefined;
     let offline = false;
     if (req.method === 'GET') {
-      scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== '');
+      scopes = url.searchParams
+        .getAll('scope')
+        .flatMap((s) => s.split(' '))
+        .filter((s) => s !== '');
       service = url.searchParams.get('service') ?? undefined;
       offline = url.searchParams.get('offline_token') === 'true';
       const user = basicUser(req, options.users);
