@@ -91,6 +91,21 @@ describe('platforms', () => {
       architecture: 'amd64',
       'os.version': '10.0.17763',
     });
+    expect(parsePlatform('windows/amd64:10.0.17763')).toEqual({
+      os: 'windows',
+      architecture: 'amd64',
+      'os.version': '10.0.17763',
+    });
+    expect(parsePlatform('linux/arm/v7:5.10')).toEqual({
+      os: 'linux',
+      architecture: 'arm',
+      variant: 'v7',
+      'os.version': '5.10',
+    });
+    expect(() => parsePlatform('windows:1/amd64:2')).toThrow(/misplaced os\.version/);
+    expect(() => parsePlatform('windows/amd64:1:2')).toThrow(/misplaced os\.version/);
+    expect(() => parsePlatform('windows/amd64:')).toThrow(/misplaced os\.version/);
+    expect(() => parsePlatform('linux/arm:1/v7')).toThrow(/misplaced os\.version/);
     expect(formatPlatform({ os: 'linux', architecture: 'arm', variant: 'v7' })).toBe('linux/arm/v7');
     expect(() => parsePlatform('linux')).toThrow(/expected os\/arch/);
     expect(() => parsePlatform('linux/amd64/v1/x')).toThrow(/invalid platform/);

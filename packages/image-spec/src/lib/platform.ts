@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@ocikit/errors';
+import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import type { Platform } from './types.ts';
 
 const archAliases: Readonly<Record<string, string>> = {
@@ -40,21 +40,40 @@ export function normalizePlatform(platform: Platform): Platform {
 }
 
 /**
- * Parses `os/arch[/variant]` (e.g. `linux/arm64/v8`); an os of the form `os:version` sets
- * `os.version` (e.g. `windows:10.0.17763/amd64`).
+ * Parses `os/arch[/variant]` (e.g. `linux/arm64/v8`). An `os.version` may follow the os
+ * (`windows:10.0.17763/amd64`) or end the string (`windows/amd64:10.0.17763`).
  */
 export function parsePlatform(input: string): Platform {
   const parts = input.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[A-Za-z0-9_.:-]+$/.test(p))) {
-    throw new InvalidArgumentError(`invalid platform "${input}": expected os/arch[/variant]`, {
+    throw new InvalidArgumentError(`invalid platform "${truncate(input, 80)}": expected os/arch[/variant]`, {
       details: { reason: 'invalid-format' },
       hint: 'for example linux/amd64 or linux/arm64/v8',
     });
   }
+  const last = parts.length - 1;
+  const lastSplit = (parts[last] ?? '').split(':');
+  const [tail = '', trailingVersion] = lastSplit;
+  parts[last] = tail;
   const [osPart = '', architecture = '', variant] = parts;
-  const [os = '', osVersion] = osPart.split(':', 2);
+  const [os = '', leadingVersion] = osPart.split(':');
+  const versions = [leadingVersion, trailingVersion].filter((v) => v !== undefined);
+  if (
+    !os ||
+    !architecture ||
+    versions.length > 1 ||
+    versions[0] === '' ||
+    parts.slice(1).some((p) => p.includes(':')) ||
+    osPart.split(':').length > 2 ||
+    lastSplit.length > 2
+  ) {
+    throw new InvalidArgumentError(`invalid platform "${truncate(input, 80)}": misplaced os.version`, {
+      details: { reason: 'invalid-format' },
+      hint: 'give os.version once, as windows/amd64:10.0.17763',
+    });
+  }
   const platform: Platform = { os, architecture };
-  if (osVersion) platform['os.version'] = osVersion;
+  if (versions[0]) platform['os.version'] = versions[0];
   if (variant) platform.variant = variant;
   return platform;
 }
