@@ -39,6 +39,15 @@ describe('startRegistry', () => {
       const got = await fetch(`${registry.url}/v2/anon/blob/blobs/${digest}`);
       expect(Buffer.from(await got.arrayBuffer()).equals(blob)).toBe(true);
       expect(registry.logs()).toContain('anon/blob');
+      const mount = await fetch(
+        `${registry.url}/v2/anon/other/blobs/uploads/?mount=${digest}&from=anon/blob`,
+        { method: 'POST' },
+      );
+      await mount.arrayBuffer();
+      expect(mount.status).toBe(201);
+      expect(registry.logs()).toContain(
+        `"POST /v2/anon/other/blobs/uploads/?mount=${digest}&from=anon/blob HTTP/1.1" 201`,
+      );
     } finally {
       await registry.stop();
     }
@@ -150,6 +159,23 @@ describe('startRegistry', () => {
         })
       ).status,
     ).toBe(401);
+
+    // offline_token=true with credentials adds a refresh token; anonymous requests never get one.
+    const offline = (await (
+      await fetch(
+        `${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}&offline_token=true`,
+        {
+          headers: { authorization: basic(username, password) },
+        },
+      )
+    ).json()) as { refresh_token?: string };
+    expect(typeof offline.refresh_token).toBe('string');
+    const offlineAnon = (await (
+      await fetch(`${issuer.realm}?service=${issuer.service}&offline_token=true`)
+    ).json()) as {
+      refresh_token?: string;
+    };
+    expect(offlineAnon.refresh_token).toBeUndefined();
 
     // Wrong credentials: the issuer answers 401 and records it.
     const bad = await fetch(`${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}`, {
