@@ -107,6 +107,10 @@ describe('platforms', () => {
     expect(() => parsePlatform('windows/amd64:')).toThrow(/misplaced os\.version/);
     expect(() => parsePlatform('linux/arm:1/v7')).toThrow(/misplaced os\.version/);
     expect(formatPlatform({ os: 'linux', architecture: 'arm', variant: 'v7' })).toBe('linux/arm/v7');
+    expect(formatPlatform(parsePlatform('windows:10.0.17763/amd64'))).toBe('windows/amd64:10.0.17763');
+    expect(parsePlatform(formatPlatform(parsePlatform('linux/arm/v7:5.10')))).toEqual(
+      parsePlatform('linux/arm/v7:5.10'),
+    );
     expect(() => parsePlatform('linux')).toThrow(/expected os\/arch/);
     expect(() => parsePlatform('linux/amd64/v1/x')).toThrow(/invalid platform/);
   });

@@ -78,10 +78,10 @@ export function parsePlatform(input: string): Platform {
   return platform;
 }
 
-/** Formats a platform as `os/arch[/variant]`. */
+/** Formats a platform as `os/arch[/variant][:os.version]`, the form parsePlatform reads back. */
 export function formatPlatform(platform: Platform): string {
-  const os = platform['os.version'] ? `${platform.os}:${platform['os.version']}` : platform.os;
-  return [os, platform.architecture, platform.variant].filter(Boolean).join('/');
+  const base = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+  return platform['os.version'] ? `${base}:${platform['os.version']}` : base;
 }
 
 /**
