@@ -40,6 +40,17 @@ describe('parseWwwAuthenticate', () => {
     expect(isInvalidArgument(caught)).toBe(true);
     expect(String((caught as Error).message)).toContain('Bearer realm="oops');
   });
+  it('keeps a token68 challenge and the scheme that follows it', () => {
+    expect(parseWwwAuthenticate('Negotiate abc+/def==, Basic realm="r"')).toEqual([
+      { scheme: 'negotiate', params: { token68: 'abc+/def==' } },
+      { scheme: 'basic', params: { realm: 'r' } },
+    ]);
+  });
+  it('rejects parameters without a comma between them', () => {
+    expect(() => parseWwwAuthenticate('Bearer realm="a" service="b"')).toThrow(
+      /expected "," between parameters/,
+    );
+  });
   it('rejects an empty header', () => {
     expect(() => parseWwwAuthenticate('  ')).toThrow(/no challenge/);
   });
