@@ -8,7 +8,10 @@ const load =
   async () =>
     (await importer())[name] as Command;
 
-/** Every `ocikit` subcommand, in the order `ocikit --help` lists them. */
+/**
+ * Every `ocikit` subcommand, in the order `ocikit --help` lists them. The summaries repeat the
+ * commands' own, so `--help` needs no command module; a test keeps the two in step.
+ */
 export const commands: Readonly<Record<string, { summary: string; load: CommandLoader }>> = {
   digest: {
     summary: 'Print the digest of a file or stdin',

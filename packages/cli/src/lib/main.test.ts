@@ -87,3 +87,14 @@ describe('ocikit digest', () => {
     expect(alg.stderr).toContain('md5');
   });
 });
+
+describe('the command list', () => {
+  it('repeats each command summary exactly (kept in commands.ts so --help loads no command module)', async () => {
+    const { commands } = await import('./commands.ts');
+    for (const [name, entry] of Object.entries(commands)) {
+      const command = await entry.load();
+      expect(command.name).toBe(name);
+      expect(command.summary).toBe(entry.summary);
+    }
+  });
+});
