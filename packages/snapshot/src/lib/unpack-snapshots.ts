@@ -2,20 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Fetcher, fetchAll } from '@ocikit/content';
-import { type Digest, verifyStream } from '@ocikit/digest';
+import type { Fetcher } from '@ocikit/content';
+import type { Digest } from '@ocikit/digest';
 import { InvalidArgumentError, isNotFound, throwIfAborted } from '@ocikit/errors';
-import {
-  chainId,
-  type Descriptor,
-  type ImageConfig,
-  type Platform,
-  parseImageConfig,
-} from '@ocikit/image-spec';
-import { applyLayer } from './apply.ts';
+import { chainId, type Descriptor, type ImageConfig, type Platform } from '@ocikit/image-spec';
 import { mountAll, unmount } from './dir-snapshotter.ts';
 import type { Snapshotter } from './snapshotter.ts';
-import { selectManifest } from './unpack.ts';
+import { fetchAndApply, loadImage } from './unpack.ts';
 
 /** What {@link unpackToSnapshots} did. */
 export interface SnapshotUnpackResult {
@@ -41,14 +34,14 @@ export async function unpackToSnapshots(
   options: { platform?: Platform; privileged?: boolean; signal?: AbortSignal } = {},
 ): Promise<SnapshotUnpackResult> {
   const signalOpts = options.signal ? { signal: options.signal } : {};
-  const { desc: manifestDesc, manifest } = await selectManifest(fetcher, desc, options.platform, signalOpts);
-  const config = parseImageConfig(await fetchAll(fetcher, manifest.config, signalOpts));
+  const {
+    desc: manifestDesc,
+    manifest,
+    config,
+  } = await loadImage(fetcher, desc, options.platform, signalOpts);
   const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== manifest.layers.length || diffIds.length === 0) {
-    throw new InvalidArgumentError(
-      `image ${manifestDesc.digest} has ${manifest.layers.length} layers and ${diffIds.length} diffIDs`,
-    );
-  }
+  if (diffIds.length === 0)
+    throw new InvalidArgumentError(`image ${manifestDesc.digest} has no layers to unpack`);
   let parent: Digest | undefined;
   let applied = 0;
   let reused = 0;
@@ -70,17 +63,7 @@ export async function unpackToSnapshots(
     try {
       mountAll(mounts, target);
       try {
-        const stream = await fetcher.fetch(layer, signalOpts);
-        await applyLayer(
-          target,
-          verifyStream(stream, { digest: layer.digest, size: layer.size }, signalOpts),
-          {
-            mediaType: layer.mediaType,
-            diffId: diffIds[i] as Digest,
-            ...(options.privileged === undefined ? {} : { privileged: options.privileged }),
-            ...signalOpts,
-          },
-        );
+        await fetchAndApply(fetcher, layer, diffIds[i] as Digest, target, options);
       } finally {
         unmount(target);
       }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { type Fetcher, fetchAll } from '@ocikit/content';
-import { verifyStream } from '@ocikit/digest';
+import { type Digest, verifyStream } from '@ocikit/digest';
 import { InvalidArgumentError, NotFoundError, throwIfAborted } from '@ocikit/errors';
 import {
   type Descriptor,
@@ -64,6 +64,65 @@ export async function selectManifest(
   throw new InvalidArgumentError(`${desc.digest}: indexes nested too deeply`);
 }
 
+/** An image resolved to one manifest, with its parsed config; layers and diffIDs agree in number. */
+export interface LoadedImage {
+  desc: Descriptor;
+  manifest: ImageManifest;
+  config: ImageConfig;
+}
+
+/** Resolves `desc` to the platform's manifest and reads its config, checking one diffID per layer. */
+export async function loadImage(
+  fetcher: Fetcher,
+  desc: Descriptor,
+  platform: Platform | undefined,
+  options: { signal?: AbortSignal } = {},
+): Promise<LoadedImage> {
+  const { desc: manifestDesc, manifest } = await selectManifest(fetcher, desc, platform, options);
+  const config = parseImageConfig(await fetchAll(fetcher, manifest.config, options));
+  const diffIds = config.rootfs.diff_ids;
+  if (diffIds.length !== manifest.layers.length) {
+    throw new InvalidArgumentError(
+      `image ${manifestDesc.digest} has ${manifest.layers.length} layers but its config lists ${diffIds.length} diffIDs`,
+    );
+  }
+  return { desc: manifestDesc, manifest, config };
+}
+
+/**
+ * Fetches one layer, verifies it against its digest as it streams (reporting progress), and applies
+ * it onto `dir`, checking its diffID.
+ */
+export async function fetchAndApply(
+  fetcher: Fetcher,
+  layer: Descriptor,
+  diffId: Digest,
+  dir: string,
+  options: {
+    privileged?: boolean;
+    onProgress?: (layer: Descriptor, bytes: number) => void;
+    signal?: AbortSignal;
+  },
+): Promise<ApplyResult> {
+  const signalOpts = options.signal ? { signal: options.signal } : {};
+  const stream = await fetcher.fetch(layer, signalOpts);
+  const onProgress = options.onProgress;
+  const counted = onProgress
+    ? (async function* () {
+        for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+          onProgress(layer, chunk.byteLength);
+          yield chunk;
+        }
+      })()
+    : stream;
+  return applyLayer(dir, verifyStream(counted, { digest: layer.digest, size: layer.size }, signalOpts), {
+    mediaType: layer.mediaType,
+    diffId,
+    ...(options.privileged === undefined ? {} : { privileged: options.privileged }),
+    ...signalOpts,
+  });
+}
+
 /**
  * Unpacks an image's layers, in order, into `dir` (created if missing): each layer's bytes are
  * verified against its digest as they stream, applied safely, and its uncompressed digest checked
@@ -82,36 +141,17 @@ export async function unpackImage(
   options: UnpackOptions = {},
 ): Promise<UnpackResult> {
   const signalOpts = options.signal ? { signal: options.signal } : {};
-  const { desc: manifestDesc, manifest } = await selectManifest(fetcher, desc, options.platform, signalOpts);
-  const config = parseImageConfig(await fetchAll(fetcher, manifest.config, signalOpts));
+  const {
+    desc: manifestDesc,
+    manifest,
+    config,
+  } = await loadImage(fetcher, desc, options.platform, signalOpts);
   const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== manifest.layers.length) {
-    throw new InvalidArgumentError(
-      `image ${manifestDesc.digest} has ${manifest.layers.length} layers but its config lists ${diffIds.length} diffIDs`,
-    );
-  }
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const layers: ApplyResult[] = [];
   for (const [i, layer] of manifest.layers.entries()) {
     throwIfAborted(options.signal);
-    const stream = await fetcher.fetch(layer, signalOpts);
-    const onProgress = options.onProgress;
-    const counted = onProgress
-      ? (async function* () {
-          for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-            onProgress(layer, chunk.byteLength);
-            yield chunk;
-          }
-        })()
-      : stream;
-    const verified = verifyStream(counted, { digest: layer.digest, size: layer.size }, signalOpts);
-    const applyOptions = {
-      mediaType: layer.mediaType,
-      diffId: diffIds[i] as (typeof diffIds)[number],
-      ...(options.privileged === undefined ? {} : { privileged: options.privileged }),
-      ...signalOpts,
-    };
-    const result = await applyLayer(dir, verified, applyOptions);
+    const result = await fetchAndApply(fetcher, layer, diffIds[i] as Digest, dir, options);
     layers.push(result);
     options.onLayer?.(layer, result, i, manifest.layers.length);
   }
