@@ -1,6 +1,6 @@
 import { type CopyEvent, copy, openLayout } from '@ocikit/content';
-import { InvalidArgumentError } from '@ocikit/errors';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
+import { openLocalImage } from '../lib/image-source.ts';
 import { parseLayoutLocation } from '../lib/location.ts';
 import { printJson, println } from '../lib/output.ts';
 import { copyFlags, copyFlagsHelp, copyOptionsFrom } from '../lib/platform-flags.ts';
@@ -17,24 +17,11 @@ export const copyCommand = defineCommand({
   help: copyFlagsHelp,
   async run(ctx, { values, positionals }) {
     expectPositionals(copyCommand, positionals, 2);
-    const from = parseLayoutLocation(positionals[0] ?? '', 'source');
+    // Both sides must be layouts; the source's reference defaults to its only image.
+    parseLayoutLocation(positionals[0] ?? '', 'source');
     const to = parseLayoutLocation(positionals[1] ?? '', 'destination');
     const options = copyOptionsFrom(values);
-    const src = await openLayout(from.dir, { signal: ctx.signal });
-    let srcRef = from.ref;
-    if (srcRef === undefined) {
-      const entries = await src.list();
-      if (entries.length !== 1) {
-        throw new InvalidArgumentError(
-          `${from.dir} holds ${entries.length} images: say which one with oci:DIR:REF`,
-          {
-            hint: `see 'ocikit ls oci:${from.dir}'`,
-          },
-        );
-      }
-      const only = entries[0];
-      srcRef = only?.annotations?.['org.opencontainers.image.ref.name'] ?? only?.digest ?? '';
-    }
+    const { layout: src, ref: srcRef } = await openLocalImage(ctx, positionals[0] ?? '');
     const dstRef = to.ref ?? srcRef;
     const dst = await openLayout(to.dir, { create: true, signal: ctx.signal });
     const progress = new Progress(ctx);
