@@ -2,7 +2,6 @@ export type { CopyEvent, CopyOptions } from './lib/copy.ts';
 export { copy } from './lib/copy.ts';
 export {
   childrenOf,
-  collect,
   fetchAll,
   isGraphNode,
   pushBytes,

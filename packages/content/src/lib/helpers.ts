@@ -1,5 +1,5 @@
 import { type Digest, digestOfSync, verifyStream } from '@ocikit/digest';
-import { DataLossError, InvalidArgumentError } from '@ocikit/errors';
+import { InvalidArgumentError } from '@ocikit/errors';
 import {
   type Descriptor,
   isIndexMediaType,
@@ -94,22 +94,6 @@ export async function walk(
     for (const child of await successors(fetcher, desc, options)) await step(child, desc);
   };
   await step(root, undefined);
-}
-
-/** Collects a byte source into one buffer, failing with DataLossError beyond `limit` bytes. */
-export async function collect(
-  content: AsyncIterable<Uint8Array> | Uint8Array,
-  limit: number,
-): Promise<Uint8Array> {
-  if (content instanceof Uint8Array) return content;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const c of content) {
-    size += c.byteLength;
-    if (size > limit) throw new DataLossError(`content is larger than its expected ${limit} bytes`);
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** A descriptor without the layout-only `org.opencontainers.image.ref.name` annotation. */
