@@ -1,2 +1,22 @@
+export type { RegistryErrorEntry, RequestContext } from './lib/errors.ts';
+export { parseErrorBody, registryErrors, responseError } from './lib/errors.ts';
+export type { FetchedManifest, ListOptions, RepositoryOptions } from './lib/repository.ts';
+export {
+  listCatalog,
+  MANIFEST_ACCEPT,
+  nextLink,
+  openRepository,
+  Repository,
+  referrersTag,
+} from './lib/repository.ts';
+export type {
+  CredentialSource,
+  RegistryRequest,
+  RegistryResponse,
+  RequestBody,
+  RequestEvent,
+  TransportOptions,
+} from './lib/transport.ts';
+export { isLoopback, retryAfterMs, Transport } from './lib/transport.ts';
 export type { AuthChallenge } from './lib/www-authenticate.ts';
 export { parseWwwAuthenticate } from './lib/www-authenticate.ts';
