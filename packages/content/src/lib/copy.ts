@@ -1,5 +1,5 @@
 import { verifyStream } from '@ocikit/digest';
-import { NotFoundError, throwIfAborted } from '@ocikit/errors';
+import { isDataLoss, NotFoundError, throwIfAborted } from '@ocikit/errors';
 import {
   type Descriptor,
   formatPlatform,
@@ -109,8 +109,10 @@ export async function copy(
         }
         await writer.commit();
       } catch (e) {
-        // Keep what arrived so the next attempt resumes; commit() already discarded bad bytes.
-        await writer.close();
+        // Bytes that failed verification are discarded; anything else keeps what arrived so the
+        // next attempt resumes (commit() already discarded bad bytes).
+        if (isDataLoss(e)) await writer.abort();
+        else await writer.close();
         throw e;
       }
     } else {

@@ -333,6 +333,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     };
     const first = await open(offset);
     const retries = this.#options.resumeRetries ?? 5;
+    const delay = this.#options.retryDelay ?? 200;
     const size = desc.size;
     async function* body(): AsyncGenerator<Uint8Array> {
       let position = offset;
@@ -374,7 +375,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
             }
             failures++;
             current.res.body.destroy();
-            await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** failures)));
+            await new Promise((resolve) => setTimeout(resolve, Math.min(5000, delay * 2 ** (failures - 1))));
             current = await open(position);
           }
         }
