@@ -283,6 +283,23 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     return res.status === 200;
   }
 
+  /** The descriptor of a blob from its `HEAD` (size from `Content-Length`); NotFound when absent. */
+  async statBlob(digest: Digest, options: SignalOptions = {}): Promise<Descriptor> {
+    const res = await this.#send({
+      method: 'HEAD',
+      path: this.#path('blobs', digest),
+      scopes: this.#pull(),
+      what: `blob ${digest} in ${this.name}`,
+      signal: options.signal,
+    });
+    await res.body.dump().catch(() => {});
+    const size = Number(header(res.headers, 'content-length'));
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new InvalidArgumentError(`blob ${digest} in ${this.name}: the registry gave no size`);
+    }
+    return { mediaType: 'application/octet-stream', digest, size };
+  }
+
   /**
    * Streams a blob or manifest, verified against its digest and size (from byte `offset` when
    * given: the caller verifies the whole). A download that breaks resumes with `Range` from the
