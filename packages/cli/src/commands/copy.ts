@@ -1,41 +1,51 @@
-import { type CopyEvent, copy, openLayout } from '@ocikit/content';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
-import { openLocalImage } from '../lib/image-source.ts';
-import { parseLayoutLocation } from '../lib/location.ts';
 import { printJson, println } from '../lib/output.ts';
-import { copyFlags, copyFlagsHelp, copyOptionsFrom } from '../lib/platform-flags.ts';
-import { Progress } from '../lib/progress.ts';
+import {
+  copyWithProgress,
+  openEndpoint,
+  transferFlags,
+  transferFlagsHelp,
+  transportFor,
+} from '../lib/registry.ts';
 
-/** `ocikit copy oci:DIR[:REF] oci:DIR2[:REF2]`: copy an image between OCI layouts. */
+/** `ocikit copy SRC DST`: copy an image between registries, OCI layouts and the local store. */
 export const copyCommand = defineCommand({
   name: 'copy',
-  summary: 'Copy an image between OCI layouts',
-  usage: 'ocikit copy [flags] oci:DIR[:REF] oci:DIR2[:REF2]',
+  summary: 'Copy an image between registries, OCI layouts and the local store',
+  usage: 'ocikit copy [flags] SRC DST',
   description:
-    'REF defaults to the only image in the source layout; REF2 defaults to REF. The destination layout is created when missing.',
-  options: copyFlags,
-  help: copyFlagsHelp,
+    'SRC and DST are each a registry reference, oci:DIR[:REF] (a layout; created when missing) or local:REF ' +
+    '(the local store). A layout source without REF means its only image; DST without a tag takes the ' +
+    "source's. From a registry, an index is narrowed to this machine's platform unless --platform or " +
+    '--all-platforms is given. Within one registry, blobs are mounted rather than copied.',
+  options: transferFlags,
+  help: transferFlagsHelp,
   async run(ctx, { values, positionals }) {
     expectPositionals(copyCommand, positionals, 2);
-    // Both sides must be layouts; the source's reference defaults to its only image.
-    parseLayoutLocation(positionals[0] ?? '', 'source');
-    const to = parseLayoutLocation(positionals[1] ?? '', 'destination');
-    const options = copyOptionsFrom(values);
-    const { layout: src, ref: srcRef } = await openLocalImage(ctx, positionals[0] ?? '');
-    const dstRef = to.ref ?? srcRef;
-    const dst = await openLayout(to.dir, { create: true, signal: ctx.signal });
-    const progress = new Progress(ctx);
-    const onProgress = (e: CopyEvent) => {
-      if (e.type === 'start') progress.start(e.descriptor.digest, e.descriptor.size);
-      else if (e.type === 'progress') progress.advance(e.descriptor.digest, e.bytes);
-      else if (e.type === 'done') progress.finish(e.descriptor.digest);
-      else progress.skip(e.descriptor.digest, e.descriptor.size);
-    };
-    const root = await copy(src, srcRef, dst, dstRef, { ...options, onProgress, signal: ctx.signal });
-    progress.end('copied');
-    if (ctx.json)
-      printJson(ctx, { digest: root.digest, mediaType: root.mediaType, size: root.size, ref: dstRef });
-    else println(ctx, root.digest);
-    return 0;
+    const transport = transportFor(ctx, values);
+    try {
+      const src = await openEndpoint(ctx, positionals[0] ?? '', transport, 'source');
+      const dst = await openEndpoint(ctx, positionals[1] ?? '', transport, 'destination');
+      const srcRef = src.ref ?? 'latest';
+      const dstRef = dst.ref ?? (dst.kind === 'oci' ? srcRef : undefined);
+      const desc = await copyWithProgress(
+        ctx,
+        { target: src.target, ref: srcRef, kind: src.kind },
+        { target: dst.target, ref: dstRef },
+        values,
+        'copied',
+      );
+      if (ctx.json)
+        printJson(ctx, {
+          digest: desc.digest,
+          mediaType: desc.mediaType,
+          size: desc.size,
+          ref: dstRef ?? null,
+        });
+      else println(ctx, desc.digest);
+      return 0;
+    } finally {
+      await transport.close();
+    }
   },
 });

@@ -14,7 +14,7 @@ const load =
  */
 export const commands: Readonly<Record<string, { summary: string; load: CommandLoader }>> = {
   digest: {
-    summary: 'Print the digest of a file or stdin',
+    summary: 'Print the digest of a file, stdin, or an image',
     load: load(() => import('../commands/digest.ts'), 'digestCommand'),
   },
   validate: {
@@ -25,9 +25,65 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'List the images in an OCI layout',
     load: load(() => import('../commands/ls.ts'), 'lsCommand'),
   },
+  pull: {
+    summary: 'Pull an image from a registry into the local store',
+    load: load(() => import('../commands/pull.ts'), 'pullCommand'),
+  },
+  push: {
+    summary: 'Push an image from the local store to a registry',
+    load: load(() => import('../commands/push.ts'), 'pushCommand'),
+  },
   copy: {
-    summary: 'Copy an image between OCI layouts',
+    summary: 'Copy an image between registries, OCI layouts and the local store',
     load: load(() => import('../commands/copy.ts'), 'copyCommand'),
+  },
+  images: {
+    summary: 'List the images in the local store',
+    load: load(() => import('../commands/images.ts'), 'imagesCommand'),
+  },
+  tag: {
+    summary: 'Give an image in the local store another name',
+    load: load(() => import('../commands/images.ts'), 'tagCommand'),
+  },
+  rmi: {
+    summary: 'Remove images from the local store',
+    load: load(() => import('../commands/images.ts'), 'rmiCommand'),
+  },
+  inspect: {
+    summary: "Show an image's digest, platforms, config and layers",
+    load: load(() => import('../commands/inspect.ts'), 'inspectCommand'),
+  },
+  manifest: {
+    summary: 'Print the raw manifest or index of an image',
+    load: load(() => import('../commands/manifest.ts'), 'manifestCommand'),
+  },
+  config: {
+    summary: 'Print the config of an image',
+    load: load(() => import('../commands/manifest.ts'), 'configCommand'),
+  },
+  blob: {
+    summary: 'Write one blob of a repository to stdout',
+    load: load(() => import('../commands/blob.ts'), 'blobCommand'),
+  },
+  tags: {
+    summary: 'List the tags of a repository in a registry',
+    load: load(() => import('../commands/remote.ts'), 'tagsCommand'),
+  },
+  catalog: {
+    summary: 'List the repositories of a registry',
+    load: load(() => import('../commands/remote.ts'), 'catalogCommand'),
+  },
+  delete: {
+    summary: 'Delete an image (manifest) from a registry',
+    load: load(() => import('../commands/remote.ts'), 'deleteCommand'),
+  },
+  login: {
+    summary: 'Log in to a registry',
+    load: load(() => import('../commands/login.ts'), 'loginCommand'),
+  },
+  logout: {
+    summary: 'Remove stored credentials for a registry',
+    load: load(() => import('../commands/login.ts'), 'logoutCommand'),
   },
   fsck: {
     summary: 'Check every blob and reference of an OCI layout',

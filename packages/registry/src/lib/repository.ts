@@ -116,6 +116,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
   readonly transport: Transport;
   readonly #options: RepositoryOptions;
   readonly #recent = new Map<Digest, Uint8Array>();
+  readonly #absent = new Map<Digest, number>();
 
   constructor(ref: string | Reference, options: RepositoryOptions = {}) {
     const parsed = parseRepositoryReference(ref);
@@ -280,6 +281,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       signal: options.signal,
     });
     await res.body.dump().catch(() => {});
+    if (res.status === 404 && !graph) this.#absent.set(desc.digest, Date.now());
     return res.status === 200;
   }
 
@@ -422,7 +424,10 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       await this.#putManifest(desc, bytes, desc.digest, options);
       return;
     }
-    if (await this.exists(desc, options)) {
+    // `copy` asks `exists` just before `push`: a fresh 404 spares a second HEAD.
+    const absentAt = this.#absent.get(desc.digest);
+    this.#absent.delete(desc.digest);
+    if ((absentAt === undefined || Date.now() - absentAt > 5000) && (await this.exists(desc, options))) {
       if (!(content instanceof Uint8Array)) await content[Symbol.asyncIterator]().return?.();
       return;
     }

@@ -679,8 +679,8 @@ export class Transport {
   }
 }
 
-function toBody(body: RequestBody | undefined): Dispatcher.DispatchOptions['body'] {
+function toBody(body: RequestBody | undefined): Exclude<Dispatcher.DispatchOptions['body'], undefined> {
   if (body === undefined) return null;
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
-  return body as AsyncIterable<Uint8Array> as Dispatcher.DispatchOptions['body'];
+  return body as AsyncIterable<Uint8Array> as Exclude<Dispatcher.DispatchOptions['body'], undefined>;
 }

@@ -1,0 +1,105 @@
+import { fetchAll } from '@ocikit/content';
+import { InvalidArgumentError, NotFoundError } from '@ocikit/errors';
+import { Annotation, formatPlatform, isManifestMediaType, parseManifest } from '@ocikit/image-spec';
+import { parseReference } from '@ocikit/reference';
+import { defineCommand, expectPositionals } from '../lib/command.ts';
+import { formatBytes, printJson, println, printTable, shortDigest } from '../lib/output.ts';
+import { openStore } from '../lib/registry.ts';
+
+/** `ocikit images`: the images in the local store. */
+export const imagesCommand = defineCommand({
+  name: 'images',
+  summary: 'List the images in the local store',
+  usage: 'ocikit images',
+  description:
+    'SIZE is the manifest, config and layers (compressed) for an image; for an index, the index alone.',
+  options: {},
+  async run(ctx, { positionals }) {
+    expectPositionals(imagesCommand, positionals, 0);
+    const store = await openStore(ctx);
+    const rows: {
+      reference: string;
+      digest: string;
+      mediaType: string;
+      size: number;
+      platform: string | null;
+    }[] = [];
+    for (const d of await store.list()) {
+      let size = d.size;
+      const platform = d.platform ? formatPlatform(d.platform) : null;
+      if (isManifestMediaType(d.mediaType)) {
+        const m = parseManifest(await fetchAll(store, d, { signal: ctx.signal }));
+        size += m.config.size + m.layers.reduce((n, l) => n + l.size, 0);
+      }
+      rows.push({
+        reference: d.annotations?.[Annotation.RefName] ?? '<none>',
+        digest: d.digest,
+        mediaType: d.mediaType,
+        size,
+        platform,
+      });
+    }
+    rows.sort((a, b) => a.reference.localeCompare(b.reference));
+    if (ctx.json) printJson(ctx, rows);
+    else if (ctx.quiet) for (const r of rows) println(ctx, r.reference);
+    else
+      printTable(
+        ctx,
+        ['REFERENCE', 'DIGEST', 'SIZE', 'PLATFORM'],
+        rows.map((r) => [r.reference, shortDigest(r.digest), formatBytes(r.size), r.platform ?? '']),
+      );
+    return 0;
+  },
+});
+
+/** `ocikit rmi REF…`: untag images in the local store and free blobs nothing else uses. */
+export const rmiCommand = defineCommand({
+  name: 'rmi',
+  summary: 'Remove images from the local store',
+  usage: 'ocikit rmi REF...',
+  description:
+    'Removes the names, then the blobs no remaining image uses (blobs written in the last second are kept for the next gc).',
+  options: {},
+  async run(ctx, { positionals }) {
+    expectPositionals(rmiCommand, positionals, 1, Number.POSITIVE_INFINITY);
+    const store = await openStore(ctx);
+    const refs = positionals.map((p) => parseReference(p).toString());
+    const known = new Set((await store.list()).map((d) => d.annotations?.[Annotation.RefName]));
+    const missing = refs.filter((r) => !known.has(r));
+    if (missing.length > 0) {
+      throw new NotFoundError(`no image ${missing.join(', ')} in the local store`, {
+        hint: "see 'ocikit images'",
+      });
+    }
+    for (const ref of refs) await store.untag(ref, { signal: ctx.signal });
+    const gc = await store.gc({ signal: ctx.signal });
+    if (ctx.json) printJson(ctx, { untagged: refs, removedBlobs: gc.removed.length, bytes: gc.bytes });
+    else {
+      for (const ref of refs) println(ctx, `untagged ${ref}`);
+      if (!ctx.quiet) ctx.stderr.write(`removed ${gc.removed.length} blob(s), ${formatBytes(gc.bytes)}\n`);
+    }
+    return 0;
+  },
+});
+
+/** `ocikit tag SRC DST`: give a local image another name. */
+export const tagCommand = defineCommand({
+  name: 'tag',
+  summary: 'Give an image in the local store another name',
+  usage: 'ocikit tag SRC DST',
+  options: {},
+  async run(ctx, { positionals }) {
+    expectPositionals(tagCommand, positionals, 2);
+    const store = await openStore(ctx);
+    const src = parseReference(positionals[0] ?? '').toString();
+    const dst = parseReference(positionals[1] ?? '');
+    if (dst.digest !== undefined) {
+      throw new InvalidArgumentError(`ocikit tag: "${positionals[1]}" is a digest reference; give a tag`);
+    }
+    const desc = await store.resolve(src, { signal: ctx.signal });
+    await store.tag(desc, dst.toString(), { signal: ctx.signal });
+    if (ctx.json) printJson(ctx, { reference: dst.toString(), digest: desc.digest });
+    else if (!ctx.quiet) println(ctx, dst.toString());
+    return 0;
+  },
+});

@@ -1,0 +1,104 @@
+import { fetchAll, type ReadOnlyTarget } from '@ocikit/content';
+import { InvalidArgumentError } from '@ocikit/errors';
+import {
+  type Descriptor,
+  formatPlatform,
+  hostPlatform,
+  type ImageConfig,
+  type ImageManifest,
+  isIndexMediaType,
+  matchPlatform,
+  type Platform,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+  parsePlatform,
+} from '@ocikit/image-spec';
+import type { Transport } from '@ocikit/registry';
+import type { Context } from './command.ts';
+import { openEndpoint } from './registry.ts';
+
+/** An image opened for reading: where it is, and its root manifest or index as stored. */
+export interface ReadableImage {
+  target: ReadOnlyTarget;
+  display: string;
+  kind: 'registry' | 'oci' | 'local';
+  /** The root document's descriptor and bytes (for a registry, exactly as served). */
+  root: { descriptor: Descriptor; bytes: Uint8Array };
+}
+
+/** Opens a registry reference, `oci:DIR[:REF]` or `local:REF` and reads its root manifest or index. */
+export async function readImage(ctx: Context, arg: string, transport: Transport): Promise<ReadableImage> {
+  const end = await openEndpoint(ctx, arg, transport, 'source');
+  const ref = end.ref ?? 'latest';
+  const opts = { signal: ctx.signal };
+  if ('fetchManifest' in end.target && typeof end.target.fetchManifest === 'function') {
+    const fetched = await (
+      end.target as { fetchManifest: (r: string, o: typeof opts) => Promise<ReadableImage['root']> }
+    ).fetchManifest(ref, opts);
+    return { target: end.target, display: end.display, kind: end.kind, root: fetched };
+  }
+  const descriptor = await end.target.resolve(ref, opts);
+  const bytes = await fetchAll(end.target, descriptor, opts);
+  return { target: end.target, display: end.display, kind: end.kind, root: { descriptor, bytes } };
+}
+
+/** An image manifest picked from a root document, with its config. */
+export interface PickedImage {
+  descriptor: Descriptor;
+  bytes: Uint8Array;
+  manifest: ImageManifest;
+  platform: Platform | undefined;
+}
+
+/** The platforms an index offers, as `{ platform, descriptor }`. */
+export function platformsOf(root: ReadableImage['root']): { platform: string; descriptor: Descriptor }[] {
+  if (!isIndexMediaType(root.descriptor.mediaType)) return [];
+  return parseIndex(root.bytes).manifests.map((d) => ({
+    platform: d.platform ? formatPlatform(d.platform) : 'unknown',
+    descriptor: d,
+  }));
+}
+
+/**
+ * The image manifest of an image: the root itself, or the index entry for `--platform` (default:
+ * this machine's). NotFound-style InvalidArgumentError listing the platforms when none matches.
+ */
+export async function pickImage(
+  image: ReadableImage,
+  platformFlag: string | undefined,
+  ctx: Context,
+): Promise<PickedImage> {
+  const { root } = image;
+  if (!isIndexMediaType(root.descriptor.mediaType)) {
+    return {
+      descriptor: root.descriptor,
+      bytes: root.bytes,
+      manifest: parseManifest(root.bytes),
+      platform: undefined,
+    };
+  }
+  const want = platformFlag ? parsePlatform(platformFlag) : hostPlatform();
+  const entries = parseIndex(root.bytes).manifests;
+  const match = entries.find(
+    (d) => d.platform && matchPlatform(want, d.platform) && !isIndexMediaType(d.mediaType),
+  );
+  if (!match) {
+    throw new InvalidArgumentError(
+      `${image.display} has no image for ${formatPlatform(want)}; it has ${entries.map((d) => (d.platform ? formatPlatform(d.platform) : d.digest)).join(', ')}`,
+      { hint: 'choose one with --platform os/arch[/variant]' },
+    );
+  }
+  const bytes = await fetchAll(image.target, match, { signal: ctx.signal });
+  return { descriptor: match, bytes, manifest: parseManifest(bytes), platform: match.platform };
+}
+
+/** Reads and parses an image's config blob, returning it and its raw bytes. */
+export async function readConfig(
+  image: ReadableImage,
+  picked: PickedImage,
+  ctx: Context,
+): Promise<{ config: ImageConfig; bytes: Uint8Array }> {
+  const bytes = await fetchAll(image.target, picked.manifest.config, { signal: ctx.signal });
+  return { config: parseImageConfig(bytes), bytes };
+}

@@ -1,0 +1,153 @@
+import {
+  type CopyEvent,
+  copy,
+  type OciLayout,
+  openLayout,
+  type ReadOnlyTarget,
+  type Target,
+} from '@ocikit/content';
+import { InvalidArgumentError } from '@ocikit/errors';
+import { hostPlatform, type Platform } from '@ocikit/image-spec';
+import { parseReference } from '@ocikit/reference';
+import { loadCredentials, openRepository, type Repository, Transport } from '@ocikit/registry';
+import type { Context } from './command.ts';
+import { openLocalImage } from './image-source.ts';
+import { parseLocation } from './location.ts';
+import { copyFlags, copyFlagsHelp, copyOptionsFrom } from './platform-flags.ts';
+import { Progress } from './progress.ts';
+
+/** The flags of commands that talk to registries. */
+export const registryFlags = {
+  'plain-http': { type: 'boolean' },
+  insecure: { type: 'boolean' },
+  'ca-file': { type: 'string' },
+} as const;
+
+/** Help text of {@link registryFlags}. */
+export const registryFlagsHelp = {
+  'plain-http': 'use plain HTTP (loopback registries always do)',
+  insecure: 'skip TLS certificate verification',
+  'ca-file': 'a PEM file of extra trusted CA certificates',
+} as const;
+
+/** The flags of commands that copy images to or from registries. */
+export const transferFlags = { ...copyFlags, ...registryFlags } as const;
+/** Help text of {@link transferFlags}. */
+export const transferFlagsHelp = { ...copyFlagsHelp, ...registryFlagsHelp } as const;
+
+type RegistryValues = {
+  'plain-http'?: boolean | undefined;
+  insecure?: boolean | undefined;
+  'ca-file'?: string | undefined;
+};
+
+/**
+ * The HTTP transport for a command: credentials from Docker's and Podman's files (in the
+ * command's environment), TLS flags, and a line per request on stderr under `--debug`.
+ */
+export function transportFor(ctx: Context, values: RegistryValues): Transport {
+  const env = ctx.env as NodeJS.ProcessEnv;
+  return new Transport({
+    credentials: (registry, options) => loadCredentials(registry, { env, ...options }),
+    ...(values['plain-http'] ? { plainHttp: true } : {}),
+    ...(values.insecure ? { insecure: true } : {}),
+    ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
+    userAgent: 'ocikit',
+    ...(ctx.debug
+      ? {
+          onRequest: (e) =>
+            ctx.stderr.write(
+              `debug: ${e.method} ${e.url} → ${e.status ?? e.error ?? '?'} (${e.ms} ms${e.attempt ? `, retry ${e.attempt}` : ''})\n`,
+            ),
+        }
+      : {}),
+  });
+}
+
+/** A registry repository for an image reference, and the tag or digest it names. */
+export function remoteImage(
+  arg: string,
+  transport: Transport,
+): { repo: Repository; ref: string; name: string } {
+  const parsed = parseReference(arg);
+  const repo = openRepository(parsed, { transport });
+  return { repo, ref: parsed.digest ?? parsed.tag ?? 'latest', name: parsed.toString() };
+}
+
+/** One end of a copy: a target, the reference there, and how to show it. */
+export interface Endpoint {
+  target: Target;
+  ref: string | undefined;
+  display: string;
+  kind: 'registry' | 'oci' | 'local';
+}
+
+/**
+ * Opens a copy source or destination: `oci:DIR[:REF]` is a layout (created when a destination),
+ * `local:REF` the local store under `--root`, anything else a registry reference.
+ */
+export async function openEndpoint(
+  ctx: Context,
+  arg: string,
+  transport: Transport,
+  role: 'source' | 'destination',
+): Promise<Endpoint> {
+  if (arg.startsWith('local:')) {
+    const image = await openLocalImage(ctx, arg.slice('local:'.length));
+    return { target: image.layout, ref: image.ref, display: image.ref, kind: 'local' };
+  }
+  const loc = parseLocation(arg);
+  if (loc.kind === 'oci') {
+    if (role === 'source') {
+      const image = await openLocalImage(ctx, arg);
+      return { target: image.layout, ref: image.ref, display: arg, kind: 'oci' };
+    }
+    const layout = await openLayout(loc.dir, { create: true, signal: ctx.signal });
+    return { target: layout, ref: loc.ref, display: arg, kind: 'oci' };
+  }
+  const { repo, ref, name } = remoteImage(loc.ref, transport);
+  return { target: repo, ref, display: name, kind: 'registry' };
+}
+
+/** The local image store, `ROOT/content`. */
+export function openStore(ctx: Context): Promise<OciLayout> {
+  return openLayout(`${ctx.root}/content`, { create: true, signal: ctx.signal });
+}
+
+/**
+ * Copies with per-blob progress bars on a TTY and a summary line otherwise. From a registry, an
+ * index is narrowed to the host's platform unless `--platform` or `--all-platforms` says otherwise.
+ */
+export async function copyWithProgress(
+  ctx: Context,
+  src: { target: ReadOnlyTarget; ref: string; kind: Endpoint['kind'] },
+  dst: { target: Target; ref: string | undefined },
+  values: Parameters<typeof copyOptionsFrom>[0],
+  verb: string,
+): Promise<{ digest: string; mediaType: string; size: number; platform?: Platform }> {
+  const options = copyOptionsFrom(values);
+  if (src.kind === 'registry' && options.platform === undefined && !options.allPlatforms) {
+    options.platform = hostPlatform();
+  }
+  const progress = new Progress(ctx);
+  const onProgress = (e: CopyEvent) => {
+    if (e.type === 'start') progress.start(e.descriptor.digest, e.descriptor.size);
+    else if (e.type === 'progress') progress.advance(e.descriptor.digest, e.bytes);
+    else if (e.type === 'done') progress.finish(e.descriptor.digest);
+    else progress.skip(e.descriptor.digest, e.descriptor.size);
+  };
+  const desc = await copy(src.target, src.ref, dst.target, dst.ref, {
+    ...options,
+    onProgress,
+    signal: ctx.signal,
+  });
+  progress.end(verb);
+  return desc;
+}
+
+/** Fails unless `arg` is a registry reference (not `oci:` or `local:`). */
+export function expectRemote(arg: string, what: string): void {
+  if (arg.startsWith('oci:') || arg.startsWith('local:')) {
+    throw new InvalidArgumentError(`${what} must be a registry reference, not "${arg}"`);
+  }
+}
