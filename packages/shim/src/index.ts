@@ -1,0 +1,10 @@
+export type {
+  ContainerRecord,
+  ContainerStatus,
+  ContainersOptions,
+  LogLine,
+  PrepareOptions,
+} from './lib/containers.ts';
+export { Containers, parseLogLine } from './lib/containers.ts';
+export type { CreateOptions, ExecOptions, RuntimeOptions, Stdio } from './lib/runtime.ts';
+export { checkId, hasHybridCgroups, Runtime, signalNumber } from './lib/runtime.ts';

@@ -1,0 +1,410 @@
+import { type SpawnOptions, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  type OcikitError,
+  truncate,
+} from '@ocikit/errors';
+import {
+  type Features,
+  type LinuxResources,
+  type Process,
+  parseFeatures,
+  parseState,
+  type State,
+} from '@ocikit/runtime-spec';
+
+/** Which runtime to drive and where it keeps its state. */
+export interface RuntimeOptions {
+  /** `runc`, `crun`, `youki`, or a path to one of them (default `runc`). */
+  binary?: string;
+  /** The runtime's state directory (`--root`); default: the runtime's own default. */
+  root?: string;
+  /**
+   * Run crun inside a private mount namespace without the cgroup v2 hierarchy when the host has
+   * hybrid cgroups (crun refuses those). Default: detected.
+   */
+  hybridCgroupWorkaround?: boolean;
+}
+
+/** How a runtime command's standard streams are wired. */
+export type Stdio = 'inherit' | 'pipe' | 'ignore' | SpawnOptions['stdio'];
+
+/** Options of {@link Runtime.create}. */
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** Extra file descriptors passed to the container (fd 3 on). */
+  preserveFds?: number;
+  noPivot?: boolean;
+}
+
+/** Options of {@link Runtime.exec}. */
+export interface ExecOptions {
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  stdio?: Stdio;
+}
+
+/** True when this host mounts cgroup v1 controllers with the v2 hierarchy beside them (hybrid). */
+export function hasHybridCgroups(): boolean {
+  try {
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    return / \/sys\/fs\/cgroup\/unified .* - cgroup2 /.test(mounts) && / - cgroup cgroup /.test(mounts);
+  } catch {
+    return false;
+  }
+}
+
+function findBinary(name: string): string | undefined {
+  if (name.includes('/')) return existsSync(name) ? name : undefined;
+  for (const dir of (
+    process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  ).split(':')) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  for (const dir of ['/usr/sbin', '/sbin', '/usr/local/sbin'])
+    if (existsSync(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+
+/** The result of one runtime invocation. */
+interface Ran {
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  logError: string | undefined;
+}
+
+/**
+ * A typed wrapper of an OCI runtime's command line (runc, crun, youki). Failures become typed
+ * errors carrying the runtime's own message, read from its JSON log.
+ *
+ * @example
+ * ```ts
+ * const runc = new Runtime({ binary: 'runc', root: '/run/ocikit-runc' });
+ * const code = await runc.run('demo', { bundle: '/tmp/bundle', stdio: 'inherit' });
+ * ```
+ */
+export class Runtime {
+  /** The runtime's name (`runc`, `crun`, ...). */
+  readonly name: string;
+  /** The resolved path of its binary. */
+  readonly binary: string;
+  /** Its `--root`, if set. */
+  readonly root: string | undefined;
+  readonly #hybrid: boolean;
+
+  constructor(options: RuntimeOptions = {}) {
+    const wanted = options.binary ?? 'runc';
+    const found = findBinary(wanted);
+    if (!found) {
+      throw new FailedPreconditionError(
+        `the OCI runtime ${JSON.stringify(truncate(wanted, 80))} is not installed`,
+        {
+          details: { runtime: wanted },
+          hint: 'install runc or crun (apt-get install runc crun), or give --runtime PATH',
+        },
+      );
+    }
+    this.binary = found;
+    this.name = basename(found);
+    this.root = options.root;
+    this.#hybrid = options.hybridCgroupWorkaround ?? (this.name === 'crun' && hasHybridCgroups());
+  }
+
+  /** The command line that runs `args` (global flags and the hybrid-cgroup wrapper included). */
+  commandLine(args: readonly string[], logFile?: string): { file: string; args: string[] } {
+    const globals: string[] = [];
+    if (this.root !== undefined) globals.push(`--root=${this.root}`);
+    if (logFile !== undefined) globals.push(`--log=${logFile}`, '--log-format=json');
+    const full = [...globals, ...args];
+    if (!this.#hybrid) return { file: this.binary, args: full };
+    return {
+      file: 'unshare',
+      args: [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$0" "$@"',
+        this.binary,
+        ...full,
+      ],
+    };
+  }
+
+  async #run(
+    args: readonly string[],
+    options: { stdio?: Stdio; input?: string; what: string; allowFail?: boolean },
+  ): Promise<Ran> {
+    const logDir = await mkdtemp(join(tmpdir(), 'ocikit-rt-'));
+    const logFile = join(logDir, 'log.json');
+    try {
+      const { file, args: argv } = this.commandLine(args, logFile);
+      const stdio = options.stdio ?? 'pipe';
+      // With stdio ignored, stderr still goes to a file (not a pipe a container could hold open).
+      const errFd = stdio === 'ignore' ? await open(join(logDir, 'stderr'), 'w+') : undefined;
+      const ran = await new Promise<Omit<Ran, 'logError'>>((resolve, reject) => {
+        const child = spawn(file, argv, {
+          stdio:
+            stdio === 'pipe'
+              ? ['pipe', 'pipe', 'pipe']
+              : errFd
+                ? ['ignore', 'ignore', errFd.fd]
+                : (stdio as SpawnOptions['stdio']),
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+          if (stdout.length < 16 << 20) stdout += d;
+        });
+        child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+          if (stderr.length < 1 << 20) stderr += d;
+        });
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolve({ code: code ?? 128, signal, stdout, stderr }));
+        if (child.stdin) {
+          child.stdin.on('error', () => {});
+          child.stdin.end(options.input ?? '');
+        }
+      });
+      if (errFd) {
+        ran.stderr = await readFile(join(logDir, 'stderr'), 'utf8').catch(() => '');
+        await errFd.close();
+      }
+      const logError = await lastLogError(logFile);
+      const result = { ...ran, logError };
+      if (result.code !== 0 && !options.allowFail) throw this.#error(options.what, args[0] ?? '', result);
+      return result;
+    } finally {
+      await rm(logDir, { recursive: true, force: true });
+    }
+  }
+
+  #error(what: string, command: string, ran: Ran): OcikitError {
+    const said = ran.logError ?? lastLine(ran.stderr) ?? `exit status ${ran.code}`;
+    const message = `${this.name} ${command}: ${what}: ${truncate(said, 400)}`;
+    const details = { runtime: this.name, command, exitCode: ran.code, runtimeMessage: truncate(said, 1000) };
+    if (
+      (/does not exist|not found|no such container/i.test(said) && !/executable file/.test(said)) ||
+      /opening file `[^`]*\/status`: No such file/.test(said) // crun's way of saying so
+    ) {
+      return new NotFoundError(message, { details });
+    }
+    if (/already exists/i.test(said)) return new AlreadyExistsError(message, { details });
+    if (/invalid|unknown flag|unsupported|bad/i.test(said))
+      return new InvalidArgumentError(message, { details });
+    return new FailedPreconditionError(message, { details });
+  }
+
+  /** `create`: sets the container up, its process waiting for `start`. */
+  async create(id: string, options: CreateOptions): Promise<void> {
+    const args = ['create', '--bundle', options.bundle];
+    if (options.pidFile) args.push('--pid-file', options.pidFile);
+    if (options.consoleSocket) args.push('--console-socket', options.consoleSocket);
+    if (options.preserveFds) args.push('--preserve-fds', String(options.preserveFds));
+    if (options.noPivot) args.push('--no-pivot');
+    // No pipes: the container's process inherits create's stdio and would hold them open.
+    await this.#run([...args, checkId(id)], { what: `create ${id}`, stdio: 'ignore' });
+  }
+
+  /** `start`: runs the user process of a created container. */
+  async start(id: string): Promise<void> {
+    await this.#run(['start', checkId(id)], { what: `start ${id}` });
+  }
+
+  /**
+   * `run` in the foreground: stdio as given (default inherited, so a terminal works as it does
+   * for `runc run`); resolves to the container's exit code (128+N for a signal), or throws when
+   * the runtime itself failed before the process ran.
+   */
+  async run(
+    id: string,
+    options: { bundle: string; pidFile?: string; stdio?: Stdio; noPivot?: boolean },
+  ): Promise<number> {
+    const args = ['run', '--bundle', options.bundle];
+    if (options.pidFile) args.push('--pid-file', options.pidFile);
+    if (options.noPivot) args.push('--no-pivot');
+    const ran = await this.#run([...args, checkId(id)], {
+      what: `run ${id}`,
+      stdio: options.stdio ?? 'inherit',
+      allowFail: true,
+    });
+    if (ran.logError !== undefined && ran.code !== 0) throw this.#error(`run ${id}`, 'run', ran);
+    return ran.signal ? 128 + signalNumber(ran.signal) : ran.code;
+  }
+
+  /** `state`, parsed. NotFound when there is no such container. */
+  async state(id: string): Promise<State> {
+    const ran = await this.#run(['state', checkId(id)], { what: `state of ${id}` });
+    const raw = JSON.parse(ran.stdout) as { status?: string };
+    // runc and crun report "paused", which the spec's state does not list
+    if (raw.status === 'paused')
+      return { ...parseState({ ...raw, status: 'running' }), status: 'paused' as State['status'] };
+    return parseState(raw);
+  }
+
+  /** `list`: every container the runtime knows under its root. */
+  async list(): Promise<State[]> {
+    const ran = await this.#run(['list', '--format', 'json'], { what: 'list' });
+    const parsed: unknown = JSON.parse(ran.stdout.trim() || '[]');
+    if (!Array.isArray(parsed)) return [];
+    return parsed.map((entry: Record<string, unknown>) => ({
+      ociVersion: String(entry.ociVersion ?? ''),
+      id: String(entry.id),
+      status: String(entry.status) as State['status'],
+      ...(typeof entry.pid === 'number' && entry.pid > 0 ? { pid: entry.pid } : {}),
+      bundle: String(entry.bundle ?? ''),
+    }));
+  }
+
+  /** `kill`: sends a signal (name or number) to the container's process, or all its processes. */
+  async kill(
+    id: string,
+    signal: string | number = 'SIGTERM',
+    options: { all?: boolean } = {},
+  ): Promise<void> {
+    const args = ['kill'];
+    if (options.all) args.push('--all');
+    await this.#run([...args, checkId(id), String(signal)], { what: `kill ${id}` });
+  }
+
+  /** `delete`: removes a stopped container (any container with `force`). */
+  async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.#run(['delete', ...(options.force ? ['--force'] : []), checkId(id)], { what: `delete ${id}` });
+  }
+
+  /** `pause`: freezes every process of the container. */
+  async pause(id: string): Promise<void> {
+    await this.#run(['pause', checkId(id)], { what: `pause ${id}` });
+  }
+
+  /** `resume`: thaws a paused container. */
+  async resume(id: string): Promise<void> {
+    await this.#run(['resume', checkId(id)], { what: `resume ${id}` });
+  }
+
+  /**
+   * `exec`: runs another process in a running container, from a process spec; resolves to its
+   * exit code (0 at once when detached).
+   */
+  async exec(id: string, proc: Process, options: ExecOptions = {}): Promise<number> {
+    const dir = await mkdtemp(join(tmpdir(), 'ocikit-exec-'));
+    try {
+      const file = join(dir, 'process.json');
+      await writeFile(file, JSON.stringify(proc));
+      const args = ['exec', '--process', file];
+      if (options.detach) args.push('--detach');
+      if (options.pidFile) args.push('--pid-file', options.pidFile);
+      if (options.consoleSocket) args.push('--console-socket', options.consoleSocket);
+      const ran = await this.#run([...args, checkId(id)], {
+        what: `exec in ${id}`,
+        stdio: options.stdio ?? 'inherit',
+        allowFail: true,
+      });
+      if (ran.logError !== undefined && ran.code !== 0) throw this.#error(`exec in ${id}`, 'exec', ran);
+      return ran.signal ? 128 + signalNumber(ran.signal) : ran.code;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** `ps`: the host pids of the container's processes. */
+  async ps(id: string): Promise<number[]> {
+    const ran = await this.#run(['ps', '--format', 'json', checkId(id)], { what: `ps of ${id}` });
+    const parsed: unknown = JSON.parse(ran.stdout.trim() || '[]');
+    return Array.isArray(parsed) ? parsed.filter((p): p is number => typeof p === 'number') : [];
+  }
+
+  /** `events --stats`: one snapshot of the container's resource usage, as the runtime reports it. */
+  async stats(id: string): Promise<Record<string, unknown>> {
+    const ran = await this.#run(['events', '--stats', checkId(id)], { what: `stats of ${id}` });
+    const parsed = JSON.parse(ran.stdout.trim().split('\n')[0] ?? '{}') as { data?: Record<string, unknown> };
+    return parsed.data ?? {};
+  }
+
+  /** `update --resources`: changes the container's cgroup limits. */
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    // a file, not stdin: crun opens /dev/stdin, which fails on the socket Node gives a child
+    const dir = await mkdtemp(join(tmpdir(), 'ocikit-update-'));
+    try {
+      await writeFile(join(dir, 'resources.json'), JSON.stringify(resources));
+      await this.#run(['update', '--resources', join(dir, 'resources.json'), checkId(id)], {
+        what: `update of ${id}`,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** `features`, parsed; FailedPrecondition for runtimes too old to have it. */
+  async features(): Promise<Features> {
+    const ran = await this.#run(['features'], { what: 'features', allowFail: true });
+    if (ran.code !== 0) {
+      throw new FailedPreconditionError(
+        `${this.name} does not support "features" (${truncate(lastLine(ran.stderr) ?? '', 120)})`,
+        {
+          details: { runtime: this.name },
+        },
+      );
+    }
+    return parseFeatures(JSON.parse(ran.stdout));
+  }
+}
+
+/** Container ids: what runc accepts (letters, digits, `_.-`, not starting with a dot). */
+export function checkId(id: string): string {
+  if (!/^[\w+-][\w+.-]{0,1023}$/.test(id)) {
+    throw new InvalidArgumentError(`invalid container id ${JSON.stringify(truncate(id, 80))}`);
+  }
+  return id;
+}
+
+/** The last error message in a runtime's JSON log file (`--log-format=json`), if any. */
+export async function lastLogError(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let found: string | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if ((entry.level === 'error' || entry.level === 'fatal') && typeof entry.msg === 'string')
+        found = entry.msg;
+    } catch {
+      // a non-JSON line (crun writes some plain text): keep looking
+    }
+  }
+  return found;
+}
+
+function lastLine(text: string): string | undefined {
+  const lines = text.trim().split('\n').filter(Boolean);
+  return lines.at(-1);
+}
+
+/** The number of a signal name (`SIGKILL` → 9); numbers pass through. */
+export function signalNumber(signal: string | number): number {
+  if (typeof signal === 'number') return signal;
+  if (/^\d+$/.test(signal)) return Number(signal);
+  const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  const n = (constants.signals as Record<string, number | undefined>)[name];
+  if (n === undefined)
+    throw new InvalidArgumentError(`unknown signal ${JSON.stringify(truncate(signal, 20))}`);
+  return n;
+}
