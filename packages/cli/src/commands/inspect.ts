@@ -3,12 +3,13 @@ import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
 import { pickImage, platformsOf, readConfig, readImage } from '../lib/read-image.ts';
 import { registryFlags, registryFlagsHelp, transportFor } from '../lib/registry.ts';
+import { findContainer } from './containers.ts';
 
 /** `ocikit inspect REF`: what an image is, without pulling its layers. */
 export const inspectCommand = defineCommand({
   name: 'inspect',
-  summary: "Show an image's digest, platforms, config and layers",
-  usage: 'ocikit inspect [flags] REF',
+  summary: "Show a container's record, or an image's digest, platforms, config and layers",
+  usage: 'ocikit inspect [flags] CONTAINER|REF',
   description:
     'REF is a registry reference, oci:DIR[:REF] or local:REF (the local store). For an index, the image ' +
     "shown is the one for --platform (default: this machine's); every platform is listed.",
@@ -16,6 +17,12 @@ export const inspectCommand = defineCommand({
   help: { platform: 'which image of an index to show (os/arch[/variant])', ...registryFlagsHelp },
   async run(ctx, { values, positionals }) {
     expectPositionals(inspectCommand, positionals, 1);
+    // A container by that name or id comes first, as with podman inspect.
+    const container = await findContainer(ctx, positionals[0] ?? '');
+    if (container) {
+      printJson(ctx, container);
+      return 0;
+    }
     const transport = transportFor(ctx, values);
     try {
       const image = await readImage(ctx, positionals[0] ?? '', transport);

@@ -41,6 +41,13 @@ export interface Command<O extends ParseArgsOptionsConfig = ParseArgsOptionsConf
   readonly options: O;
   /** Short help for each flag, by flag name. */
   readonly help?: { readonly [K in keyof O]?: string };
+  /**
+   * Flags stop at the first positional argument: the rest (a container's command and its own
+   * flags) are positionals as written, as in `ocikit run IMAGE sh -c …`.
+   */
+  readonly stopAtFirstPositional?: boolean;
+  /** The exit code when the command itself fails (default 1; 125 for commands that run containers, as Docker). */
+  readonly failureExitCode?: number;
   /** Runs the command; resolves to the process exit code. */
   run(ctx: Context, args: Args<O>): Promise<number>;
 }

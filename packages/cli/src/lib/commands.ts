@@ -50,7 +50,7 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     load: load(() => import('../commands/images.ts'), 'rmiCommand'),
   },
   inspect: {
-    summary: "Show an image's digest, platforms, config and layers",
+    summary: "Show a container's record, or an image's digest, platforms, config and layers",
     load: load(() => import('../commands/inspect.ts'), 'inspectCommand'),
   },
   manifest: {
@@ -84,6 +84,58 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
   logout: {
     summary: 'Remove stored credentials for a registry',
     load: load(() => import('../commands/login.ts'), 'logoutCommand'),
+  },
+  run: {
+    summary: 'Run a command in a new container',
+    load: load(() => import('../commands/containers.ts'), 'runCommand'),
+  },
+  create: {
+    summary: 'Create a container without starting it',
+    load: load(() => import('../commands/containers.ts'), 'createCommand'),
+  },
+  start: {
+    summary: 'Start a created container',
+    load: load(() => import('../commands/containers.ts'), 'startCommand'),
+  },
+  exec: {
+    summary: 'Run a command in a running container',
+    load: load(() => import('../commands/containers.ts'), 'execCommand'),
+  },
+  ps: {
+    summary: 'List containers',
+    load: load(() => import('../commands/containers.ts'), 'psCommand'),
+  },
+  logs: {
+    summary: "Print a container's output",
+    load: load(() => import('../commands/containers.ts'), 'logsCommand'),
+  },
+  attach: {
+    summary: "Attach to a running detached container's stdio (and terminal)",
+    load: load(() => import('../commands/containers.ts'), 'attachCommand'),
+  },
+  wait: {
+    summary: 'Wait for containers to exit and print their exit codes',
+    load: load(() => import('../commands/containers.ts'), 'waitCommand'),
+  },
+  kill: {
+    summary: 'Send a signal to containers (default SIGKILL)',
+    load: load(() => import('../commands/containers.ts'), 'killCommand'),
+  },
+  stop: {
+    summary: 'Stop containers: their stop signal, then SIGKILL after a timeout',
+    load: load(() => import('../commands/containers.ts'), 'stopCommand'),
+  },
+  rm: {
+    summary: 'Remove containers',
+    load: load(() => import('../commands/containers.ts'), 'rmCommand'),
+  },
+  pause: {
+    summary: 'Freeze every process of containers',
+    load: load(() => import('../commands/containers.ts'), 'pauseCommand'),
+  },
+  unpause: {
+    summary: 'Thaw paused containers',
+    load: load(() => import('../commands/containers.ts'), 'unpauseCommand'),
   },
   fsck: {
     summary: 'Check every blob and reference of an OCI layout',

@@ -109,9 +109,33 @@ function commandHelp(command: Command): string {
   ].join('\n');
 }
 
+/** Splits `args` before the first positional (the flags' values kept with their flags). */
+function splitAtFirstPositional(
+  options: ParseArgsOptionsConfig,
+  args: readonly string[],
+): [string[], string[]] {
+  const takesValue = (arg: string): boolean => {
+    if (arg.startsWith('--')) return !arg.includes('=') && options[arg.slice(2)]?.type === 'string';
+    const last = arg.at(-1);
+    return arg.length >= 2 && Object.values(options).some((o) => o.short === last && o.type === 'string');
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--') return [args.slice(0, i), args.slice(i + 1)];
+    if (!arg.startsWith('-') || arg === '-') return [args.slice(0, i), args.slice(i)];
+    if (takesValue(arg)) i++;
+  }
+  return [[...args], []];
+}
+
 function parseFlags(command: Command | undefined, args: readonly string[]) {
   const options = { ...globalOptions, ...(command?.options ?? {}) };
   try {
+    if (command?.stopAtFirstPositional) {
+      const [flags, rest] = splitAtFirstPositional(options, args);
+      const parsed = parseArgs({ args: flags, options, allowPositionals: true, strict: true });
+      return { values: parsed.values, positionals: [...parsed.positionals, ...rest] };
+    }
     return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (e) {
     const where = command ? `ocikit ${command.name}` : 'ocikit';
@@ -135,6 +159,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
   let debug = argv.includes('--debug');
+  let failure = 1;
   try {
     const { globals, name, rest } = splitGlobals(argv);
     const pre = parseFlags(undefined, globals).values;
@@ -153,6 +178,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       });
     }
     const command = await entry.load();
+    failure = command.failureExitCode ?? 1;
     const { values, positionals } = parseFlags(command, [...globals, ...rest]);
     debug = values.debug === true;
     if (values.help) {
@@ -185,7 +211,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     }
   } catch (e) {
     reportError(stderr, e, debug);
-    return 1;
+    return failure;
   }
 }
 

@@ -7,7 +7,7 @@ import {
   type Target,
 } from '@ocikit/content';
 import { InvalidArgumentError } from '@ocikit/errors';
-import { hostPlatform, type Platform } from '@ocikit/image-spec';
+import { type Descriptor, hostPlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import { loadCredentials, openRepository, type Repository, Transport } from '@ocikit/registry';
 import type { Context } from './command.ts';
@@ -124,7 +124,7 @@ export async function copyWithProgress(
   dst: { target: Target; ref: string | undefined },
   values: Parameters<typeof copyOptionsFrom>[0],
   verb: string,
-): Promise<{ digest: string; mediaType: string; size: number; platform?: Platform }> {
+): Promise<Descriptor> {
   const options = copyOptionsFrom(values);
   if (src.kind === 'registry' && options.platform === undefined && !options.allPlatforms) {
     options.platform = hostPlatform();

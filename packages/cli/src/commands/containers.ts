@@ -1,0 +1,562 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidArgumentError, isNotFound, isOcikitError, NotFoundError } from '@ocikit/errors';
+import { parsePlatform } from '@ocikit/image-spec';
+import { parseReference } from '@ocikit/reference';
+import { resolveUser } from '@ocikit/runtime-spec';
+import { type ContainerRecord, Containers, signalNumber } from '@ocikit/shim';
+import { defaultSnapshotter, mountAll, unmount, unpackToSnapshots } from '@ocikit/snapshot';
+import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
+import { printJson, println, printTable } from '../lib/output.ts';
+import { copyWithProgress, openStore, remoteImage, transportFor } from '../lib/registry.ts';
+import { buildRunSpec, type RunValues, runFlags, runFlagsHelp } from '../lib/run-spec.ts';
+
+/** The parsed flags of `run` and `create`. */
+type RunCommandValues = RunValues & {
+  name?: string | undefined;
+  rm?: boolean | undefined;
+  interactive?: boolean | undefined;
+  runtime?: string | undefined;
+  platform?: string | undefined;
+  pull?: string | undefined;
+  'plain-http'?: boolean | undefined;
+  insecure?: boolean | undefined;
+  'ca-file'?: string | undefined;
+};
+
+const containersOf = (ctx: Context) => new Containers({ root: ctx.root });
+const snapshotterOf = (ctx: Context) => defaultSnapshotter(join(ctx.root, 'snapshots'));
+
+/** The local image for `run`/`create`, pulled first when missing (or always, with `--pull always`). */
+async function ensureImage(ctx: Context, image: string, values: RunCommandValues) {
+  const name = parseReference(image).toString();
+  const pull = values.pull ?? 'missing';
+  if (pull !== 'missing' && pull !== 'always' && pull !== 'never') {
+    throw new InvalidArgumentError(`--pull must be missing, always or never, not ${JSON.stringify(pull)}`);
+  }
+  const store = await openStore(ctx);
+  const have = await store.resolve(name, { signal: ctx.signal }).catch((e: unknown) => {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  });
+  if (have && pull !== 'always') return { store, desc: have, name };
+  if (pull === 'never')
+    throw new NotFoundError(`no image ${name} in the local store`, { hint: `pull it: ocikit pull ${image}` });
+  const transport = transportFor(ctx, values);
+  try {
+    const { repo, ref } = remoteImage(image, transport);
+    const desc = await copyWithProgress(
+      ctx,
+      { target: repo, ref, kind: 'registry' },
+      { target: store, ref: name },
+      values,
+      'pulled',
+    );
+    return { store, desc, name };
+  } finally {
+    await transport.close();
+  }
+}
+
+/**
+ * Makes a container from the command line: the image (pulled when missing) unpacked into
+ * snapshots, a writable snapshot on top mounted as the rootfs (overlay when the kernel has it),
+ * and config.json from the image config and the flags.
+ */
+async function prepareContainer(
+  ctx: Context,
+  values: RunCommandValues,
+  positionals: string[],
+): Promise<ContainerRecord> {
+  const [image, ...command] = positionals;
+  if (!image) throw new InvalidArgumentError('give an image: ocikit run [flags] IMAGE [CMD…]');
+  const { store, desc, name } = await ensureImage(ctx, image, values);
+  const containers = containersOf(ctx);
+  const record = await containers.prepare({
+    image: name,
+    command,
+    tty: values.tty === true,
+    interactive: values.interactive === true,
+    autoRemove: values.rm === true,
+    runtime: { binary: values.runtime ?? 'runc' },
+    ...(values.name !== undefined ? { name: values.name } : {}),
+  });
+  try {
+    const snapshotter = snapshotterOf(ctx);
+    const unpacked = await unpackToSnapshots(store, desc, snapshotter, {
+      ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
+      signal: ctx.signal,
+    });
+    const rootfs = join(record.bundle, 'rootfs');
+    await mkdir(rootfs, { recursive: true });
+    mountAll(await snapshotter.prepare(`container-${record.id}`, unpacked.chainId), rootfs);
+    const spec = await buildRunSpec({
+      config: unpacked.config,
+      rootfs,
+      image: name,
+      command,
+      values,
+      id: record.id,
+      env: ctx.env,
+    });
+    await writeFile(join(record.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
+    const next: ContainerRecord = {
+      ...record,
+      command: spec.process?.args ?? command,
+      stopSignal: unpacked.config.config?.StopSignal ?? 'SIGTERM',
+    };
+    await containers.save(next);
+    return next;
+  } catch (e) {
+    await removeContainer(ctx, record.id, true).catch(() => {});
+    throw e;
+  }
+}
+
+/** Removes a container and its rootfs mount and snapshot. */
+async function removeContainer(ctx: Context, ref: string, force: boolean): Promise<ContainerRecord> {
+  const containers = containersOf(ctx);
+  const record = await containers.get(ref);
+  if (!force && record.status !== 'exited' && record.status !== 'configured') {
+    // let the supervisor refuse with its message
+    return containers.remove(ref, { force });
+  }
+  const rootfs = join(record.bundle, 'rootfs');
+  if (force && (record.status === 'running' || record.status === 'paused' || record.status === 'created')) {
+    await containers
+      .runtimeFor(record)
+      .delete(record.id, { force: true })
+      .catch(() => {});
+  }
+  try {
+    unmount(rootfs);
+  } catch {
+    // not mounted (never was, or already gone)
+  }
+  await snapshotterOf(ctx)
+    .remove(`container-${record.id}`)
+    .catch(() => {});
+  return containers.remove(record.id, { force });
+}
+
+/** Docker's exit codes when the command cannot be run: 127 not found, 126 not executable. */
+function commandFailureCode(e: unknown): number | undefined {
+  const message = e instanceof Error ? e.message : '';
+  if (/executable file not found|no such file or directory/i.test(message)) return 127;
+  if (/permission denied/i.test(message)) return 126;
+  return undefined;
+}
+
+function exitCommandFor(ctx: Context, id: string): string[] {
+  return [
+    process.execPath,
+    ...process.execArgv,
+    process.argv[1] ?? 'ocikit',
+    '--root',
+    ctx.root,
+    'rm',
+    '-f',
+    id,
+  ];
+}
+
+/** `ocikit run IMAGE [CMD…]`. */
+export const runCommand = defineCommand({
+  name: 'run',
+  summary: 'Run a command in a new container',
+  usage: 'ocikit run [flags] IMAGE [CMD...]',
+  description:
+    'Pulls the image when missing, makes a container (a writable snapshot over the image, config from the image ' +
+    'and the flags) and runs it with runc (or --runtime crun): in the foreground, streaming stdio and exiting with ' +
+    "the container's code, or detached with -d (printing its id). Exit codes as Docker's: 125 when ocikit fails, " +
+    '126/127 when the command cannot be run or found.',
+  options: { ...runFlags, detach: { type: 'boolean', short: 'd' } },
+  help: { ...runFlagsHelp, detach: 'run in the background and print the container id' },
+  stopAtFirstPositional: true,
+  failureExitCode: 125,
+  async run(ctx, { values, positionals }) {
+    const record = await prepareContainer(ctx, values, positionals);
+    const containers = containersOf(ctx);
+    if (values.detach) {
+      await containers.createInRuntime(
+        record.id,
+        record.autoRemove ? { exitCommand: exitCommandFor(ctx, record.id) } : {},
+      );
+      await containers.start(record.id);
+      println(ctx, record.id);
+      return 0;
+    }
+    let code: number;
+    try {
+      code = await containers.runForeground(record.id, {
+        stdio: values.interactive || values.tty ? 'inherit' : ['ignore', 'inherit', 'inherit'],
+      });
+    } catch (e) {
+      const special = commandFailureCode(e);
+      if (record.autoRemove) await removeContainer(ctx, record.id, true).catch(() => {});
+      if (special === undefined) throw e;
+      ctx.stderr.write(`ocikit: ${(e as Error).message}\n`);
+      return special;
+    }
+    if (record.autoRemove) await removeContainer(ctx, record.id, true);
+    return code;
+  },
+});
+
+/** `ocikit create IMAGE [CMD…]`. */
+export const createCommand = defineCommand({
+  name: 'create',
+  summary: 'Create a container without starting it',
+  usage: 'ocikit create [flags] IMAGE [CMD...]',
+  description: "Prints the container id; 'ocikit start' runs it.",
+  options: runFlags,
+  help: runFlagsHelp,
+  stopAtFirstPositional: true,
+  failureExitCode: 125,
+  async run(ctx, { values, positionals }) {
+    const record = await prepareContainer(ctx, values, positionals);
+    await containersOf(ctx).createInRuntime(
+      record.id,
+      record.autoRemove ? { exitCommand: exitCommandFor(ctx, record.id) } : {},
+    );
+    println(ctx, record.id);
+    return 0;
+  },
+});
+
+/** `ocikit start [-a] CONTAINER`. */
+export const startCommand = defineCommand({
+  name: 'start',
+  summary: 'Start a created container',
+  usage: 'ocikit start [-a] CONTAINER',
+  options: { attach: { type: 'boolean', short: 'a' } },
+  help: { attach: 'follow its output and exit with its code' },
+  failureExitCode: 125,
+  async run(ctx, { values, positionals }) {
+    expectPositionals(startCommand, positionals, 1);
+    const containers = containersOf(ctx);
+    const record = await containers.start(positionals[0] ?? '');
+    if (!values.attach) {
+      println(ctx, record.name);
+      return 0;
+    }
+    await streamLogs(ctx, record.id, { follow: true });
+    return (await containers.wait(record.id, { signal: ctx.signal })) ?? 125;
+  },
+});
+
+async function streamLogs(
+  ctx: Context,
+  id: string,
+  options: { follow?: boolean; tail?: number; timestamps?: boolean },
+) {
+  for await (const line of containersOf(ctx).logs(id, {
+    ...(options.follow ? { follow: true } : {}),
+    ...(options.tail !== undefined ? { tail: options.tail } : {}),
+    signal: ctx.signal,
+  })) {
+    const out = line.stream === 'stdout' ? ctx.stdout : ctx.stderr;
+    out.write(`${options.timestamps ? `${line.time} ` : ''}${line.text}${line.partial ? '' : '\n'}`);
+  }
+}
+
+/** `ocikit logs CONTAINER`. */
+export const logsCommand = defineCommand({
+  name: 'logs',
+  summary: "Print a container's output",
+  usage: 'ocikit logs [-f] [--tail N] [-t] CONTAINER',
+  description: 'Detached containers keep their stdout and stderr with timestamps (size-capped).',
+  options: {
+    follow: { type: 'boolean', short: 'f' },
+    tail: { type: 'string' },
+    timestamps: { type: 'boolean', short: 't' },
+  },
+  help: {
+    follow: 'keep printing until it exits',
+    tail: 'only the last N lines',
+    timestamps: 'show when each line was written',
+  },
+  async run(ctx, { values, positionals }) {
+    expectPositionals(logsCommand, positionals, 1);
+    const tail = values.tail === undefined ? undefined : Number(values.tail);
+    if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) {
+      throw new InvalidArgumentError(`--tail must be a whole number, not ${JSON.stringify(values.tail)}`);
+    }
+    const record = await containersOf(ctx).get(positionals[0] ?? '');
+    await streamLogs(ctx, record.id, {
+      ...(values.follow ? { follow: true } : {}),
+      ...(tail !== undefined ? { tail } : {}),
+      ...(values.timestamps ? { timestamps: true } : {}),
+    });
+    return 0;
+  },
+});
+
+const RELAY = `
+import os, select, socket, sys, termios, tty
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+fd = sys.stdin.fileno()
+old = None
+if sys.argv[2] == '1' and os.isatty(fd):
+    old = termios.tcgetattr(fd)
+    tty.setraw(fd)
+stdin_open = sys.argv[3] == '1'
+try:
+    while True:
+        r, _, _ = select.select([s] + ([fd] if stdin_open else []), [], [])
+        if s in r:
+            d = s.recv(8193)
+            if not d:
+                break
+            os.write(2 if d[0] == 2 else 1, d[1:])
+        if stdin_open and fd in r:
+            d = os.read(fd, 8192)
+            if not d:
+                stdin_open = False
+            else:
+                s.send(d)
+finally:
+    if old is not None:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+`;
+
+/** `ocikit attach CONTAINER`. */
+export const attachCommand = defineCommand({
+  name: 'attach',
+  summary: "Attach to a running detached container's stdio (and terminal)",
+  usage: 'ocikit attach CONTAINER',
+  description:
+    "Relays the container's output, and your input when it was started with -i, through conmon's attach socket " +
+    "(a SOCK_SEQPACKET socket Node cannot open, so python3 relays it; decision 100). Exits with the container's code.",
+  options: {},
+  failureExitCode: 125,
+  async run(ctx, { positionals }) {
+    expectPositionals(attachCommand, positionals, 1);
+    const containers = containersOf(ctx);
+    const record = await containers.get(positionals[0] ?? '');
+    const socket = await containers.attachSocket(record.id);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        'python3',
+        ['-c', RELAY, socket, record.tty ? '1' : '0', record.interactive ? '1' : '0'],
+        {
+          stdio: 'inherit',
+        },
+      );
+      child.on('error', reject);
+      child.on('close', () => resolve());
+    });
+    return (await containers.wait(record.id, { signal: ctx.signal })) ?? 125;
+  },
+});
+
+/** `ocikit exec CONTAINER CMD…`. */
+export const execCommand = defineCommand({
+  name: 'exec',
+  summary: 'Run a command in a running container',
+  usage: 'ocikit exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...',
+  options: {
+    interactive: { type: 'boolean', short: 'i' },
+    tty: { type: 'boolean', short: 't' },
+    env: { type: 'string', short: 'e', multiple: true },
+    workdir: { type: 'string', short: 'w' },
+    user: { type: 'string', short: 'u' },
+  },
+  help: {
+    interactive: 'keep stdin open',
+    tty: 'allocate a terminal',
+    env: 'set a variable',
+    workdir: 'working directory',
+    user: 'user[:group]',
+  },
+  stopAtFirstPositional: true,
+  failureExitCode: 125,
+  async run(ctx, { values, positionals }) {
+    const [ref, ...args] = positionals;
+    if (!ref || args.length === 0)
+      throw new InvalidArgumentError('usage: ocikit exec [flags] CONTAINER CMD...');
+    const containers = containersOf(ctx);
+    const record = await containers.get(ref);
+    const user =
+      values.user !== undefined ? await resolveUser(values.user, join(record.bundle, 'rootfs')) : undefined;
+    try {
+      return await containers.exec(
+        record.id,
+        {
+          args,
+          terminal: values.tty === true,
+          ...(values.env
+            ? { env: values.env.map((e) => (e.includes('=') ? e : `${e}=${ctx.env[e] ?? ''}`)) }
+            : {}),
+          ...(values.workdir !== undefined ? { cwd: values.workdir } : {}),
+          ...(user ? { user } : {}),
+        },
+        { stdio: values.interactive || values.tty ? 'inherit' : ['ignore', 'inherit', 'inherit'] },
+      );
+    } catch (e) {
+      const special = commandFailureCode(e);
+      if (special === undefined) throw e;
+      ctx.stderr.write(`ocikit: ${(e as Error).message}\n`);
+      return special;
+    }
+  },
+});
+
+function ago(iso: string | undefined): string {
+  if (!iso) return '';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} seconds ago`;
+  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} hours ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+function statusText(r: ContainerRecord): string {
+  if (r.status === 'exited') return `Exited (${r.exitCode ?? 'unknown'}) ${ago(r.finishedAt)}`;
+  if (r.status === 'running') return `Up since ${r.startedAt ?? r.createdAt}`;
+  if (r.status === 'paused') return 'Paused';
+  if (r.status === 'created') return 'Created';
+  return 'Configuring';
+}
+
+/** `ocikit ps [-a]`. */
+export const psCommand = defineCommand({
+  name: 'ps',
+  summary: 'List containers',
+  usage: 'ocikit ps [-a]',
+  options: { all: { type: 'boolean', short: 'a' } },
+  help: { all: 'include stopped containers' },
+  async run(ctx, { values, positionals }) {
+    expectPositionals(psCommand, positionals, 0);
+    const all = await containersOf(ctx).list();
+    const shown = values.all ? all : all.filter((r) => r.status === 'running' || r.status === 'paused');
+    if (ctx.json) printJson(ctx, shown);
+    else if (ctx.quiet) for (const r of shown) println(ctx, r.id.slice(0, 12));
+    else
+      printTable(
+        ctx,
+        ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
+        shown.map((r) => [
+          r.id.slice(0, 12),
+          r.image,
+          JSON.stringify(r.command.join(' ')).slice(0, 30),
+          ago(r.createdAt),
+          statusText(r),
+          r.name,
+        ]),
+      );
+    return 0;
+  },
+});
+
+/** `ocikit wait CONTAINER…`. */
+export const waitCommand = defineCommand({
+  name: 'wait',
+  summary: 'Wait for containers to exit and print their exit codes',
+  usage: 'ocikit wait CONTAINER...',
+  options: {},
+  async run(ctx, { positionals }) {
+    expectPositionals(waitCommand, positionals, 1, Number.POSITIVE_INFINITY);
+    for (const ref of positionals) {
+      const code = await containersOf(ctx).wait(ref, { signal: ctx.signal });
+      println(ctx, code === undefined ? 'unknown' : String(code));
+    }
+    return 0;
+  },
+});
+
+/** `ocikit kill [-s SIGNAL] CONTAINER…`. */
+export const killCommand = defineCommand({
+  name: 'kill',
+  summary: 'Send a signal to containers (default SIGKILL)',
+  usage: 'ocikit kill [-s SIGNAL] CONTAINER...',
+  options: { signal: { type: 'string', short: 's' } },
+  help: { signal: 'signal name or number' },
+  async run(ctx, { values, positionals }) {
+    expectPositionals(killCommand, positionals, 1, Number.POSITIVE_INFINITY);
+    const signal = values.signal ?? 'SIGKILL';
+    signalNumber(signal);
+    for (const ref of positionals) {
+      await containersOf(ctx).kill(ref, signal);
+      println(ctx, ref);
+    }
+    return 0;
+  },
+});
+
+/** `ocikit stop [-t SECONDS] CONTAINER…`. */
+export const stopCommand = defineCommand({
+  name: 'stop',
+  summary: 'Stop containers: their stop signal, then SIGKILL after a timeout',
+  usage: 'ocikit stop [-t SECONDS] CONTAINER...',
+  options: { time: { type: 'string', short: 't' } },
+  help: { time: 'seconds to wait before SIGKILL (default 10)' },
+  async run(ctx, { values, positionals }) {
+    expectPositionals(stopCommand, positionals, 1, Number.POSITIVE_INFINITY);
+    const timeout = values.time === undefined ? 10 : Number(values.time);
+    if (!(Number.isFinite(timeout) && timeout >= 0))
+      throw new InvalidArgumentError(`-t must be a number of seconds, not ${JSON.stringify(values.time)}`);
+    for (const ref of positionals) {
+      await containersOf(ctx).stop(ref, { timeout, signal: ctx.signal });
+      println(ctx, ref);
+    }
+    return 0;
+  },
+});
+
+/** `ocikit rm [-f] CONTAINER…`. */
+export const rmCommand = defineCommand({
+  name: 'rm',
+  summary: 'Remove containers',
+  usage: 'ocikit rm [-f] CONTAINER...',
+  options: { force: { type: 'boolean', short: 'f' } },
+  help: { force: 'kill and remove running containers too' },
+  async run(ctx, { values, positionals }) {
+    expectPositionals(rmCommand, positionals, 1, Number.POSITIVE_INFINITY);
+    for (const ref of positionals) {
+      const removed = await removeContainer(ctx, ref, values.force === true);
+      println(ctx, removed.name === ref ? ref : removed.id.slice(0, 12));
+    }
+    return 0;
+  },
+});
+
+/** `ocikit pause CONTAINER…`. */
+export const pauseCommand = defineCommand({
+  name: 'pause',
+  summary: 'Freeze every process of containers',
+  usage: 'ocikit pause CONTAINER...',
+  options: {},
+  async run(ctx, { positionals }) {
+    expectPositionals(pauseCommand, positionals, 1, Number.POSITIVE_INFINITY);
+    for (const ref of positionals) await containersOf(ctx).pause(ref);
+    return 0;
+  },
+});
+
+/** `ocikit unpause CONTAINER…`. */
+export const unpauseCommand = defineCommand({
+  name: 'unpause',
+  summary: 'Thaw paused containers',
+  usage: 'ocikit unpause CONTAINER...',
+  options: {},
+  async run(ctx, { positionals }) {
+    expectPositionals(unpauseCommand, positionals, 1, Number.POSITIVE_INFINITY);
+    for (const ref of positionals) await containersOf(ctx).unpause(ref);
+    return 0;
+  },
+});
+
+/** The record of a container named by `ref`, or undefined (for `inspect`, which also takes images). */
+export async function findContainer(ctx: Context, ref: string): Promise<ContainerRecord | undefined> {
+  if (!existsSync(join(ctx.root, 'containers'))) return undefined;
+  try {
+    return await containersOf(ctx).get(ref);
+  } catch (e) {
+    if (isNotFound(e) || (isOcikitError(e) && /names \d+ containers/.test(e.message))) return undefined;
+    throw e;
+  }
+}
