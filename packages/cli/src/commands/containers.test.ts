@@ -1,0 +1,171 @@
+// `ocikit run` and the container commands end to end: the real CLI with real runc (and crun), a
+// busybox image in the local store, conmon for detached containers.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../lib/test-cli.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-cli-run-'));
+let root: string;
+const cli = (args: string[], stdin?: string) =>
+  runCli(['--root', root, ...args], stdin !== undefined ? { stdin } : {});
+
+beforeAll(async () => {
+  root = tmp();
+  const layout = join(tmp(), 'layout');
+  buildBusyboxImage(layout, 'busybox');
+  const copied = await cli(['copy', `oci:${layout}:busybox`, 'local:busybox']);
+  expect(copied.code, copied.stderr).toBe(0);
+});
+
+describe('ocikit run', () => {
+  it.each(['runc', 'crun'])(
+    "exits with the container's code under %s: 0, 7, and 137 for SIGKILL",
+    async (runtime) => {
+      expect((await cli(['run', '--rm', '--runtime', runtime, 'busybox', 'true'])).code).toBe(0);
+      expect((await cli(['run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', 'exit 7'])).code).toBe(
+        7,
+      );
+      const killed = await cli([
+        'run',
+        '--rm',
+        '--runtime',
+        runtime,
+        'busybox',
+        'sh',
+        '-c',
+        'sh -c "kill -9 \\$\\$"; exit $?',
+      ]);
+      expect(killed.code).toBe(137);
+    },
+  );
+
+  it('pipes stdin in with -i, and applies env, env-file, user, workdir and hostname', async () => {
+    const piped = await cli(
+      ['run', '--rm', '-i', 'busybox', 'sh', '-c', 'read line; echo "got $line"'],
+      'piped\n',
+    );
+    expect(piped.stdout).toBe('got piped\n');
+    const envFile = join(tmp(), 'env');
+    writeFileSync(envFile, '# comment\nFROM_FILE=yes\n\n');
+    const r = await cli([
+      'run',
+      '--rm',
+      '-e',
+      'GREETING=hi there',
+      '--env-file',
+      envFile,
+      '-u',
+      'nobody',
+      '-w',
+      '/tmp',
+      '--hostname',
+      'boxy',
+      'busybox',
+      'sh',
+      '-c',
+      'echo "$GREETING|$FROM_FILE|$(id -u)|$(pwd)|$(hostname)"',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('hi there|yes|65534|/tmp|boxy\n');
+  });
+
+  it('mounts a read-only bind that really is read-only, and --read-only roots', async () => {
+    const host = tmp();
+    writeFileSync(join(host, 'data'), 'from the host\n');
+    const read = await cli(['run', '--rm', '-v', `${host}:/data:ro`, 'busybox', 'cat', '/data/data']);
+    expect(read.stdout).toBe('from the host\n');
+    const write = await cli([
+      'run',
+      '--rm',
+      '-v',
+      `${host}:/data:ro`,
+      'busybox',
+      'sh',
+      '-c',
+      'echo x > /data/new',
+    ]);
+    expect(write.code).not.toBe(0);
+    expect(write.stderr).toMatch(/Read-only file system/);
+    const rw = await cli(['run', '--rm', '-v', `${host}:/data`, 'busybox', 'sh', '-c', 'echo x > /data/new']);
+    expect(rw.code).toBe(0);
+    const ro = await cli([
+      'run',
+      '--rm',
+      '--read-only',
+      '--tmpfs',
+      '/scratch',
+      'busybox',
+      'sh',
+      '-c',
+      'touch /x || echo no-root-write; touch /scratch/ok && echo tmpfs-ok',
+    ]);
+    expect(ro.stdout).toBe('no-root-write\ntmpfs-ok\n');
+  });
+
+  it('makes memory and pids limits visible inside', async () => {
+    const r = await cli([
+      'run',
+      '--rm',
+      '--memory',
+      '64m',
+      '--pids-limit',
+      '20',
+      'busybox',
+      'sh',
+      '-c',
+      'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${64 * 1024 * 1024}\n20\n`);
+  });
+
+  it('runs detached: ps, logs, exec, stop, rm', async () => {
+    const started = await cli([
+      'run',
+      '-d',
+      '--name',
+      'svc',
+      'busybox',
+      'sh',
+      '-c',
+      'trap "exit 3" TERM; echo ready; while true; do sleep 0.1; done',
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect((await cli(['ps'])).stdout).toMatch(/svc/);
+    for (let i = 0; i < 50 && !(await cli(['logs', 'svc'])).stdout.includes('ready'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await cli(['logs', 'svc'])).stdout).toBe('ready\n');
+    expect((await cli(['logs', '-t', 'svc'])).stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+ ready\n$/);
+    const exec = await cli(['exec', '-e', 'X=1', 'svc', 'sh', '-c', 'echo "in $X"; exit 5']);
+    expect(exec).toMatchObject({ code: 5, stdout: 'in 1\n' });
+    expect((await cli(['exec', 'svc', 'no-such-command'])).code).toBe(127);
+    expect((await cli(['pause', 'svc'])).code).toBe(0);
+    expect((await cli(['--json', 'inspect', 'svc'])).stdout).toMatch(/"status": "paused"/);
+    expect((await cli(['unpause', 'svc'])).code).toBe(0);
+    expect((await cli(['stop', '-t', '5', 'svc'])).code).toBe(0);
+    expect((await cli(['wait', 'svc'])).stdout).toBe('3\n');
+    expect((await cli(['ps', '-a'])).stdout).toMatch(/Exited \(3\).*svc/);
+    expect((await cli(['rm', 'svc'])).code).toBe(0);
+    expect((await cli(['ps', '-a', '-q'])).stdout).not.toContain(id.slice(0, 12));
+  });
+
+  it('gives clear errors: a missing image, a missing runtime, a command not found, bad flags', async () => {
+    const image = await cli(['run', '--pull', 'never', 'nothing-here']);
+    expect(image.code).toBe(125);
+    expect(image.stderr).toMatch(/no image docker\.io\/library\/nothing-here:latest/);
+    const runtime = await cli(['run', '--runtime', 'no-such-runtime', 'busybox', 'true']);
+    expect(runtime.code).toBe(125);
+    expect(runtime.stderr).toMatch(/no-such-runtime.*not installed/);
+    const notFound = await cli(['run', '--rm', 'busybox', 'no-such-command']);
+    expect(notFound.code).toBe(127);
+    const flag = await cli(['run', '--memory', 'lots', 'busybox', 'true']);
+    expect(flag.code).toBe(125);
+    expect(flag.stderr).toContain('--memory');
+    expect(flag.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
