@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openLayout } from '@ocikit/content';
 import { InvalidArgumentError, isNotFound, isOcikitError, NotFoundError } from '@ocikit/errors';
 import { parsePlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
@@ -10,7 +11,6 @@ import { type ContainerRecord, Containers, signalNumber } from '@ocikit/shim';
 import { defaultSnapshotter, mountAll, unmount, unpackToSnapshots } from '@ocikit/snapshot';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
 import { printJson, println, printTable } from '../lib/output.ts';
-import { copyWithProgress, openStore, remoteImage, transportFor } from '../lib/registry.ts';
 import { buildRunSpec, type RunValues, runFlags, runFlagsHelp } from '../lib/run-spec.ts';
 
 /** The parsed flags of `run` and `create`. */
@@ -36,7 +36,7 @@ async function ensureImage(ctx: Context, image: string, values: RunCommandValues
   if (pull !== 'missing' && pull !== 'always' && pull !== 'never') {
     throw new InvalidArgumentError(`--pull must be missing, always or never, not ${JSON.stringify(pull)}`);
   }
-  const store = await openStore(ctx);
+  const store = await openLayout(join(ctx.root, 'content'), { create: true, signal: ctx.signal });
   const have = await store.resolve(name, { signal: ctx.signal }).catch((e: unknown) => {
     if (isNotFound(e)) return undefined;
     throw e;
@@ -44,6 +44,8 @@ async function ensureImage(ctx: Context, image: string, values: RunCommandValues
   if (have && pull !== 'always') return { store, desc: have, name };
   if (pull === 'never')
     throw new NotFoundError(`no image ${name} in the local store`, { hint: `pull it: ocikit pull ${image}` });
+  // the registry client (undici) loads only when a pull is needed: it costs ~35 ms of start-up
+  const { copyWithProgress, remoteImage, transportFor } = await import('../lib/registry.ts');
   const transport = transportFor(ctx, values);
   try {
     const { repo, ref } = remoteImage(image, transport);

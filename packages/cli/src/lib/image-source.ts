@@ -12,11 +12,11 @@ export interface LocalImage {
 }
 
 /**
- * Finds a local image: `oci:DIR:REF` names a layout directory; anything else is a reference in
- * the local store (`ROOT/content`), normalized as Docker does (`busybox` → `docker.io/library/busybox:latest`).
+ * Finds a local image: `oci:DIR:REF` names a layout directory; anything else (optionally written
+ * `local:REF`) is a reference in the local store (`ROOT/content`), normalized as Docker does (`busybox` → `docker.io/library/busybox:latest`).
  */
 export async function openLocalImage(ctx: Context, arg: string): Promise<LocalImage> {
-  const loc = parseLocation(arg);
+  const loc = parseLocation(arg.startsWith('local:') ? arg.slice('local:'.length) : arg);
   if (loc.kind === 'oci') {
     const layout = await openLayout(loc.dir, { signal: ctx.signal });
     if (loc.ref !== undefined) return { layout, ref: loc.ref };

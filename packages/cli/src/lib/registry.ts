@@ -93,7 +93,7 @@ export async function openEndpoint(
   role: 'source' | 'destination',
 ): Promise<Endpoint> {
   if (arg.startsWith('local:')) {
-    const image = await openLocalImage(ctx, arg.slice('local:'.length));
+    const image = await openLocalImage(ctx, arg);
     return { target: image.layout, ref: image.ref, display: image.ref, kind: 'local' };
   }
   const loc = parseLocation(arg);

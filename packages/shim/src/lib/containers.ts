@@ -699,7 +699,8 @@ export class Containers {
         hint: `stop it first, or use 'ocikit rm -f ${record.name}'`,
       });
     }
-    if (record.status !== 'configured' || existsSync(join(record.runtimeRoot, record.id))) {
+    // the runtime keeps state only while it knows the container (`runc run` deletes it at exit)
+    if (existsSync(join(record.runtimeRoot, record.id))) {
       await this.runtimeFor(record)
         .delete(record.id, { force: true })
         .catch((e: unknown) => {
