@@ -45,21 +45,9 @@ async function ensureImage(ctx: Context, image: string, values: RunCommandValues
   if (pull === 'never')
     throw new NotFoundError(`no image ${name} in the local store`, { hint: `pull it: ocikit pull ${image}` });
   // the registry client (undici) loads only when a pull is needed: it costs ~35 ms of start-up
-  const { copyWithProgress, remoteImage, transportFor } = await import('../lib/registry.ts');
-  const transport = transportFor(ctx, values);
-  try {
-    const { repo, ref } = remoteImage(image, transport);
-    const desc = await copyWithProgress(
-      ctx,
-      { target: repo, ref, kind: 'registry' },
-      { target: store, ref: name },
-      values,
-      'pulled',
-    );
-    return { store, desc, name };
-  } finally {
-    await transport.close();
-  }
+  const { pullIntoStore } = await import('../lib/registry.ts');
+  const { desc } = await pullIntoStore(ctx, image, values, store);
+  return { store, desc, name };
 }
 
 /**

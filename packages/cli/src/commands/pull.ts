@@ -1,14 +1,6 @@
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printJson, println } from '../lib/output.ts';
-import {
-  copyWithProgress,
-  expectRemote,
-  openStore,
-  remoteImage,
-  transferFlags,
-  transferFlagsHelp,
-  transportFor,
-} from '../lib/registry.ts';
+import { expectRemote, pullIntoStore, transferFlags, transferFlagsHelp } from '../lib/registry.ts';
 
 /** `ocikit pull REF`: copy an image from a registry into the local store. */
 export const pullCommand = defineCommand({
@@ -24,23 +16,10 @@ export const pullCommand = defineCommand({
     expectPositionals(pullCommand, positionals, 1);
     const arg = positionals[0] ?? '';
     expectRemote(arg, 'ocikit pull: the image');
-    const transport = transportFor(ctx, values);
-    try {
-      const { repo, ref, name } = remoteImage(arg, transport);
-      const store = await openStore(ctx);
-      const desc = await copyWithProgress(
-        ctx,
-        { target: repo, ref, kind: 'registry' },
-        { target: store, ref: name },
-        values,
-        'pulled',
-      );
-      if (ctx.json)
-        printJson(ctx, { reference: name, digest: desc.digest, mediaType: desc.mediaType, size: desc.size });
-      else println(ctx, desc.digest);
-      return 0;
-    } finally {
-      await transport.close();
-    }
+    const { desc, name } = await pullIntoStore(ctx, arg, values);
+    if (ctx.json)
+      printJson(ctx, { reference: name, digest: desc.digest, mediaType: desc.mediaType, size: desc.size });
+    else println(ctx, desc.digest);
+    return 0;
   },
 });

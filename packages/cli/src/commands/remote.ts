@@ -5,6 +5,7 @@ import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printJson, println } from '../lib/output.ts';
 import {
   expectRemote,
+  parseLimit,
   registryFlags,
   registryFlagsHelp,
   remoteImage,
@@ -23,10 +24,7 @@ export const tagsCommand = defineCommand({
     const arg = positionals[0] ?? '';
     expectRemote(arg, 'ocikit tags: the repository');
     const ref = parseNormalizedReference(arg);
-    const limit = values.limit === undefined ? undefined : Number(values.limit);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
-      throw new InvalidArgumentError(`--limit must be a positive whole number, not "${values.limit}"`);
-    }
+    const limit = parseLimit(values.limit);
     const transport = transportFor(ctx, values);
     try {
       const repo = openRepository(ref, { transport });
@@ -55,10 +53,7 @@ export const catalogCommand = defineCommand({
         hint: 'write HOST[:PORT], e.g. localhost:5000',
       });
     }
-    const limit = values.limit === undefined ? undefined : Number(values.limit);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
-      throw new InvalidArgumentError(`--limit must be a positive whole number, not "${values.limit}"`);
-    }
+    const limit = parseLimit(values.limit);
     const transport = transportFor(ctx, values);
     try {
       const names = await listCatalog(registry, {
