@@ -154,6 +154,25 @@ describe('ocikit run', () => {
     expect((await cli(['ps', '-a', '-q'])).stdout).not.toContain(id.slice(0, 12));
   });
 
+  it('attaches to a detached -i container: stdin in, output out, its exit code back', async () => {
+    const started = await cli([
+      'run',
+      '-d',
+      '-i',
+      '--name',
+      'att',
+      'busybox',
+      'sh',
+      '-c',
+      'read x; echo "got $x"; exit 6',
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const attached = await cli(['attach', 'att'], 'hello\n');
+    expect(attached).toMatchObject({ code: 6, stdout: 'got hello\n' });
+    expect((await cli(['logs', 'att'])).stdout).toBe('got hello\n');
+    expect((await cli(['rm', 'att'])).code).toBe(0);
+  });
+
   it('gives clear errors: a missing image, a missing runtime, a command not found, bad flags', async () => {
     const image = await cli(['run', '--pull', 'never', 'nothing-here']);
     expect(image.code).toBe(125);

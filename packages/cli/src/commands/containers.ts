@@ -301,7 +301,7 @@ try:
             d = s.recv(8193)
             if not d:
                 break
-            os.write(2 if d[0] == 2 else 1, d[1:])
+            os.write(2 if d[0] == 3 else 1, d[1:])  # conmon: 2 stdout, 3 stderr
         if stdin_open and fd in r:
             d = os.read(fd, 8192)
             if not d:

@@ -675,7 +675,7 @@ export class Containers {
 
   /**
    * The attach socket conmon serves for a detached container (SOCK_SEQPACKET: each packet from it
-   * starts with a stream byte, 1 stdout, 2 stderr; bytes written to it go to the container's stdin).
+   * starts with a stream byte, 2 stdout, 3 stderr; bytes written to it go to the container's stdin).
    */
   async attachSocket(ref: string): Promise<string> {
     const record = await this.get(ref);
