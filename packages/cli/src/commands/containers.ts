@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openLayout } from '@ocikit/content';
@@ -542,7 +541,6 @@ export const unpauseCommand = defineCommand({
 
 /** The record of a container named by `ref`, or undefined (for `inspect`, which also takes images). */
 export async function findContainer(ctx: Context, ref: string): Promise<ContainerRecord | undefined> {
-  if (!existsSync(join(ctx.root, 'containers'))) return undefined;
   try {
     return await containersOf(ctx).get(ref);
   } catch (e) {

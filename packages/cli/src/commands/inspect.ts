@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatPlatform } from '@ocikit/image-spec';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
 import { pickImage, platformsOf, readConfig, readImage } from '../lib/read-image.ts';
 import { registryFlags, registryFlagsHelp, transportFor } from '../lib/registry.ts';
-import { findContainer } from './containers.ts';
 
 /** `ocikit inspect REF`: what an image is, without pulling its layers. */
 export const inspectCommand = defineCommand({
@@ -18,7 +19,10 @@ export const inspectCommand = defineCommand({
   async run(ctx, { values, positionals }) {
     expectPositionals(inspectCommand, positionals, 1);
     // A container by that name or id comes first, as with podman inspect.
-    const container = await findContainer(ctx, positionals[0] ?? '');
+    // (the container modules load only when there are containers: image inspection stays light)
+    const container = existsSync(join(ctx.root, 'containers'))
+      ? await (await import('./containers.ts')).findContainer(ctx, positionals[0] ?? '')
+      : undefined;
     if (container) {
       printJson(ctx, container);
       return 0;
