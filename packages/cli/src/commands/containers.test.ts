@@ -1,8 +1,10 @@
 // `ocikit run` and the container commands end to end: the real CLI with real runc (and crun), a
 // busybox image in the local store, conmon for detached containers.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../lib/test-cli.ts';
@@ -171,6 +173,38 @@ describe('ocikit run', () => {
     expect(attached).toMatchObject({ code: 6, stdout: 'got hello\n' });
     expect((await cli(['logs', 'att'])).stdout).toBe('got hello\n');
     expect((await cli(['rm', 'att'])).code).toBe(0);
+  });
+
+  it('reconciles the record of a run whose ocikit was SIGKILLed mid-run', async () => {
+    const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@ocikit/source',
+        bin,
+        '--root',
+        root,
+        'run',
+        '--name',
+        'orphan',
+        'busybox',
+        'sleep',
+        '1',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    for (let i = 0; i < 100 && !(await cli(['ps'])).stdout.includes('orphan'); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await cli(['ps'])).stdout).toMatch(/Up since.*orphan/);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    // the runtime finishes the container on its own; the next commands see it exited, not wedged
+    const waited = await cli(['wait', 'orphan']);
+    expect(waited.code).toBe(0);
+    expect((await cli(['ps', '-a'])).stdout).toMatch(/Exited \(\S+\).*orphan/);
+    expect((await cli(['rm', 'orphan'])).code).toBe(0);
   });
 
   it('gives clear errors: a missing image, a missing runtime, a command not found, bad flags', async () => {
