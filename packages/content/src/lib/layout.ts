@@ -100,6 +100,9 @@ function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
 }
 
+/** Bytes gathered before one `writev` of an ingest. */
+const BATCH_BYTES = 1 << 20;
+
 async function pathExists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -146,6 +149,8 @@ class LayoutWriter implements ContentWriter {
   readonly #sync: boolean;
   #fh: FileHandle | undefined;
   #pending: Promise<void> = Promise.resolve();
+  #batch: Uint8Array[] = [];
+  #batchBytes = 0;
   #done = false;
 
   constructor(
@@ -182,14 +187,31 @@ class LayoutWriter implements ContentWriter {
       );
     }
     this.#hasher.update(chunk);
-    // One write in flight: the caller reads and hashes the next chunk while this one is written.
+    // Chunks are gathered into ~1 MiB batches (one writev each, not a syscall per 64 KiB chunk),
+    // with one batch in flight: the caller reads and hashes the next chunks while it is written.
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.byteLength;
+    if (this.#batchBytes >= BATCH_BYTES) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
     const fh = this.#fh;
+    if (!fh || this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
     const previous = this.#pending;
     this.#pending = previous.then(async () => {
-      let written = 0;
-      while (written < chunk.byteLength) {
-        const { bytesWritten } = await fh.write(chunk, written, chunk.byteLength - written);
-        written += bytesWritten;
+      let buffers: Uint8Array[] = batch;
+      while (buffers.length > 0) {
+        let { bytesWritten } = await fh.writev(buffers);
+        // a short write: drop what was written and go on with the rest
+        while (buffers.length > 0 && bytesWritten >= (buffers[0] as Uint8Array).byteLength) {
+          bytesWritten -= (buffers[0] as Uint8Array).byteLength;
+          buffers = buffers.slice(1);
+        }
+        if (bytesWritten > 0 && buffers.length > 0)
+          buffers = [(buffers[0] as Uint8Array).subarray(bytesWritten), ...buffers.slice(1)];
       }
     });
     await previous;
@@ -202,6 +224,7 @@ class LayoutWriter implements ContentWriter {
       return;
     }
     try {
+      await this.#flush();
       await this.#pending;
     } catch (e) {
       await this.abort();
@@ -243,6 +266,8 @@ class LayoutWriter implements ContentWriter {
 
   async #stop(discard: boolean): Promise<void> {
     if (this.#done) return;
+    // what arrived is kept for resuming: write out the last batch too (unless it is discarded)
+    if (!discard) await this.#flush().catch(() => {});
     await this.#pending.catch(() => {});
     await this.#fh?.close();
     this.#fh = undefined;

@@ -509,9 +509,9 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
         return;
       }
     }
-    const source =
-      bytes ??
-      verifyStream(content as AsyncIterable<Uint8Array>, { digest: desc.digest, size: desc.size }, options);
+    // A stream is not hashed again here: the registry verifies `?digest=` before the blob becomes
+    // visible, and `copy` has verified it on the way (Content-Length bounds what is sent).
+    const source = bytes ?? (content as AsyncIterable<Uint8Array>);
     const res = await this.#send({
       method: 'PUT',
       path: withQuery(location, 'digest', desc.digest),
