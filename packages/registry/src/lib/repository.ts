@@ -410,7 +410,8 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
   /**
    * Stores a blob or manifest. Manifests are verified, then `PUT` by digest (a `subject` the
    * registry does not index is added to the referrers fallback tag). Blobs are uploaded
-   * monolithically, in chunks (`chunkSize`), or in one POST (`singlePostLimit`), verified as they stream.
+   * monolithically, in chunks (`chunkSize`), or in one POST (`singlePostLimit`); bytes are verified
+   * before sending, a stream by the registry's `?digest=` check (DataLossError on a mismatch).
    * A no-op when the registry has it.
    */
   async push(
