@@ -313,7 +313,6 @@ export class Transport {
     const retries = this.#replayable(req.body) ? (this.#options.retries ?? 4) : 0;
     const base = this.#options.retryDelay ?? 200;
     const max = this.#options.maxRetryDelay ?? 30_000;
-    let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(req.signal);
       let res: RegistryResponse | undefined;
@@ -326,18 +325,15 @@ export class Transport {
           if (isOcikitError(e)) throw e;
           throw this.#networkError(req, e, attempt);
         }
-        lastError = e;
       }
       if (res !== undefined) {
         if (!RETRY_STATUSES.has(res.status) || attempt >= retries) return res;
-        lastError = undefined;
         await res.body.dump().catch(() => {});
       }
       const backoff = Math.min(max, base * 2 ** attempt);
       const jittered = backoff / 2 + Math.random() * (backoff / 2);
       const after = res ? retryAfterMs(res.headers['retry-after']) : undefined;
       await sleep(Math.min(max, after ?? jittered), req.signal ?? undefined);
-      void lastError;
     }
   }
 
