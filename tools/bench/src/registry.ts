@@ -23,6 +23,7 @@ import { compareAsync, report } from './harness.ts';
 
 const run = promisify(execFile);
 const cache = process.env['OCIKIT_BENCH_CACHE'] ?? '/var/cache/ocikit-bench';
+// run as users do: the executable itself, so its shebang's V8 flags apply
 const cli = fileURLToPath(new URL('../../../packages/cli/bin/ocikit.js', import.meta.url));
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -151,7 +152,7 @@ try {
         },
         {
           name: 'ocikit pull',
-          argv: [process.execPath, cli, '--root', ours, '-q', 'pull', `${host}/seed/${img.tag}:1`],
+          argv: [cli, '--root', ours, '-q', 'pull', `${host}/seed/${img.tag}:1`],
           setup: () => rmSync(ours, { recursive: true, force: true }),
         },
       ],
@@ -177,14 +178,7 @@ try {
         },
         {
           name: 'ocikit push',
-          argv: [
-            process.execPath,
-            cli,
-            '-q',
-            'push',
-            `oci:${img.layout}:${img.tag}`,
-            `${host}/push/ocikit:1`,
-          ],
+          argv: [cli, '-q', 'push', `oci:${img.layout}:${img.tag}`, `${host}/push/ocikit:1`],
           setup: () => dropRepo('push/ocikit'),
         },
       ],
@@ -229,7 +223,7 @@ try {
     ],
     [
       'ocikit pull',
-      [process.execPath, cli, '--root', join(work, 'big-ours'), '-q', 'pull', `${host}/seed/big:1`],
+      [cli, '--root', join(work, 'big-ours'), '-q', 'pull', `${host}/seed/big:1`],
       join(work, 'big-ours'),
     ],
   ] as const) {

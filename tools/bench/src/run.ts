@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import { compare, report } from './harness.ts';
 
+// run as users do: the executable itself, so its shebang's V8 flags apply
 const cli = fileURLToPath(new URL('../../../packages/cli/bin/ocikit.js', import.meta.url));
 const runs = Number(process.env['BENCH_RUNS'] ?? 9);
 const sh = (file: string, args: string[]) =>
@@ -27,11 +28,11 @@ mkdirSync(work, { recursive: true });
 const layout = join(work, 'layout');
 buildBusyboxImage(layout, 'busybox');
 const root = join(work, 'ocikit');
-sh(process.execPath, [cli, '--root', root, '-q', 'copy', `oci:${layout}:busybox`, 'local:busybox']);
+sh(cli, ['--root', root, '-q', 'copy', `oci:${layout}:busybox`, 'local:busybox']);
 
 // bare runc: a prepared bundle, as `ocikit bundle` makes it
 const bundle = join(work, 'bundle');
-sh(process.execPath, [cli, '--root', root, '-q', 'bundle', 'local:busybox', bundle]);
+sh(cli, ['--root', root, '-q', 'bundle', 'local:busybox', bundle]);
 const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as {
   process: { args: string[]; terminal: boolean };
 };
@@ -88,7 +89,7 @@ try {
       },
       {
         name: 'ocikit run --rm',
-        argv: [process.execPath, cli, '--root', root, 'run', '--rm', 'busybox', 'true'],
+        argv: [cli, '--root', root, 'run', '--rm', 'busybox', 'true'],
       },
       {
         name: 'podman run --rm',
