@@ -10,6 +10,11 @@ export interface SignalOptions {
 export interface FetchOptions extends SignalOptions {
   /** Start the stream at this byte (to resume an interrupted transfer). */
   offset?: number;
+  /**
+   * False when the consumer verifies the bytes itself (as a layout writer does on commit), so a
+   * fetcher that would hash the stream (a registry) need not do it twice. Default true.
+   */
+  verify?: boolean;
 }
 
 /** Reads blobs. */

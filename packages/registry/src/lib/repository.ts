@@ -402,8 +402,11 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
         current.res.body.destroy();
       }
     }
-    const source =
-      offset === 0 ? verifyStream(body(), { digest: desc.digest, size }, signal ? { signal } : {}) : body();
+    // verified unless the consumer verifies (options.verify === false) or it starts mid-way
+    const verify = offset === 0 && options.verify !== false;
+    const source = verify
+      ? verifyStream(body(), { digest: desc.digest, size }, signal ? { signal } : {})
+      : body();
     return Readable.from(source, { objectMode: false, highWaterMark: 1 });
   }
 
