@@ -14,7 +14,7 @@ import {
   parseManifest,
   parsePlatform,
 } from '@ocikit/image-spec';
-import type { Transport } from '@ocikit/registry';
+import { Repository, type Transport } from '@ocikit/registry';
 import type { Context } from './command.ts';
 import { openEndpoint } from './registry.ts';
 
@@ -32,11 +32,10 @@ export async function readImage(ctx: Context, arg: string, transport: Transport)
   const end = await openEndpoint(ctx, arg, transport, 'source');
   const ref = end.ref ?? 'latest';
   const opts = { signal: ctx.signal };
-  if ('fetchManifest' in end.target && typeof end.target.fetchManifest === 'function') {
-    const fetched = await (
-      end.target as { fetchManifest: (r: string, o: typeof opts) => Promise<ReadableImage['root']> }
-    ).fetchManifest(ref, opts);
-    return { target: end.target, display: end.display, kind: end.kind, root: fetched };
+  if (end.target instanceof Repository) {
+    // a registry's manifest exactly as served (its digest is the image digest)
+    const root = await end.target.fetchManifest(ref, opts);
+    return { target: end.target, display: end.display, kind: end.kind, root };
   }
   const descriptor = await end.target.resolve(ref, opts);
   const bytes = await fetchAll(end.target, descriptor, opts);

@@ -142,6 +142,25 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     return this.transport.send({ ...req, registry: this.location.registry });
   }
 
+  /** Sends a request whose body is not needed and drains it, keeping the connection reusable. */
+  async #call(req: Omit<RegistryRequest, 'registry'>): Promise<RegistryResponse> {
+    const res = await this.#send(req);
+    await res.body.dump().catch(() => {});
+    return res;
+  }
+
+  /** Cancels an upload session (best effort), so it does not linger in the registry. */
+  async #cancelUpload(location: string, what: string, signal: AbortSignal | undefined): Promise<void> {
+    await this.#call({
+      method: 'DELETE',
+      path: location,
+      scopes: this.#push(),
+      what,
+      expect: [202, 204, 404],
+      signal,
+    }).catch(() => {});
+  }
+
   #path(kind: 'manifests' | 'blobs' | 'tags' | 'referrers', rest = ''): string {
     return `/v2/${this.location.repository}/${kind}/${rest}`;
   }
@@ -152,7 +171,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
    */
   async resolve(ref: string, options: SignalOptions = {}): Promise<Descriptor> {
     const identifier = this.#identifier(ref);
-    const res = await this.#send({
+    const res = await this.#call({
       method: 'HEAD',
       path: this.#path('manifests', identifier),
       headers: { accept: MANIFEST_ACCEPT.join(', ') },
@@ -160,7 +179,6 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       what: `manifest ${this.name}${identifier.includes(':') ? '@' : ':'}${identifier}`,
       signal: options.signal,
     });
-    await res.body.dump().catch(() => {});
     const digest = header(res.headers, 'docker-content-digest');
     const mediaType = header(res.headers, 'content-type')?.split(';')[0]?.trim();
     const length = Number(header(res.headers, 'content-length'));
@@ -271,7 +289,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
   /** True when the registry has the blob or manifest. */
   async exists(desc: Descriptor, options: SignalOptions = {}): Promise<boolean> {
     const graph = isGraph(desc.mediaType);
-    const res = await this.#send({
+    const res = await this.#call({
       method: 'HEAD',
       path: this.#path(graph ? 'manifests' : 'blobs', desc.digest),
       headers: graph ? { accept: [desc.mediaType, ...MANIFEST_ACCEPT].join(', ') } : {},
@@ -280,21 +298,19 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       expect: [200, 404],
       signal: options.signal,
     });
-    await res.body.dump().catch(() => {});
     if (res.status === 404 && !graph) this.#absent.set(desc.digest, Date.now());
     return res.status === 200;
   }
 
   /** The descriptor of a blob from its `HEAD` (size from `Content-Length`); NotFound when absent. */
   async statBlob(digest: Digest, options: SignalOptions = {}): Promise<Descriptor> {
-    const res = await this.#send({
+    const res = await this.#call({
       method: 'HEAD',
       path: this.#path('blobs', digest),
       scopes: this.#pull(),
       what: `blob ${digest} in ${this.name}`,
       signal: options.signal,
     });
-    await res.body.dump().catch(() => {});
     const size = Number(header(res.headers, 'content-length'));
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new InvalidArgumentError(`blob ${digest} in ${this.name}: the registry gave no size`);
@@ -444,7 +460,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     ref: string,
     options: SignalOptions,
   ): Promise<void> {
-    const res = await this.#send({
+    const res = await this.#call({
       method: 'PUT',
       path: this.#path('manifests', ref),
       headers: { 'content-type': desc.mediaType },
@@ -454,7 +470,6 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       expect: [201, 200, 202],
       signal: options.signal,
     });
-    await res.body.dump().catch(() => {});
     this.#remember(desc.digest, bytes);
     const served = header(res.headers, 'docker-content-digest');
     if (served?.startsWith('sha256:') && desc.digest.startsWith('sha256:') && served !== desc.digest) {
@@ -482,7 +497,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     const post = `/v2/${this.location.repository}/blobs/uploads/`;
     let location: string;
     if (bytes !== undefined && desc.size <= singleLimit) {
-      const res = await this.#send({
+      const res = await this.#call({
         method: 'POST',
         path: `${post}?digest=${encodeURIComponent(desc.digest)}`,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) },
@@ -492,11 +507,10 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
         expect: [201, 202],
         signal: options.signal,
       });
-      await res.body.dump().catch(() => {});
       if (res.status === 201) return;
       location = this.#location(res, what);
     } else {
-      const res = await this.#send({
+      const res = await this.#call({
         method: 'POST',
         path: post,
         scopes: this.#push(),
@@ -504,7 +518,6 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
         expect: [202],
         signal: options.signal,
       });
-      await res.body.dump().catch(() => {});
       location = this.#location(res, what);
       const minChunk = Number(header(res.headers, 'oci-chunk-min-length')) || 0;
       const chunkSize = this.#options.chunkSize;
@@ -516,7 +529,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     // A stream is not hashed again here: the registry verifies `?digest=` before the blob becomes
     // visible, and `copy` has verified it on the way (Content-Length bounds what is sent).
     const source = bytes ?? (content as AsyncIterable<Uint8Array>);
-    const res = await this.#send({
+    await this.#call({
       method: 'PUT',
       path: withQuery(location, 'digest', desc.digest),
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
@@ -526,7 +539,6 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       expect: [201, 204],
       signal: options.signal,
     });
-    await res.body.dump().catch(() => {});
   }
 
   async #uploadChunks(
@@ -541,7 +553,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     let location = firstLocation;
     let sent = 0;
     const flush = async (chunk: Uint8Array) => {
-      const res = await this.#send({
+      const res = await this.#call({
         method: 'PATCH',
         path: location,
         headers: {
@@ -555,7 +567,6 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
         expect: [202, 204],
         signal: options.signal,
       });
-      await res.body.dump().catch(() => {});
       location = this.#location(res, what);
       sent += chunk.byteLength;
     };
@@ -588,19 +599,10 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       }
       if (pendingSize > 0) await flush(Buffer.concat(pending));
     } catch (e) {
-      await this.#send({
-        method: 'DELETE',
-        path: location,
-        scopes: this.#push(),
-        what,
-        expect: [204, 202, 404],
-        signal: options.signal,
-      })
-        .then((r) => r.body.dump())
-        .catch(() => {});
+      await this.#cancelUpload(location, what, options.signal);
       throw e;
     }
-    const res = await this.#send({
+    await this.#call({
       method: 'PUT',
       path: withQuery(location, 'digest', desc.digest),
       headers: { 'content-length': '0' },
@@ -609,7 +611,6 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       expect: [201, 204],
       signal: options.signal,
     });
-    await res.body.dump().catch(() => {});
   }
 
   /** Keeps the last few manifests pushed, so tagging one needs no second download. */
@@ -662,7 +663,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
    */
   async mount(desc: Descriptor, fromRepository: string, options: SignalOptions = {}): Promise<boolean> {
     const what = `mount of ${desc.digest} from ${fromRepository} into ${this.name}`;
-    const res = await this.#send({
+    const res = await this.#call({
       method: 'POST',
       path: `/v2/${this.location.repository}/blobs/uploads/?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(fromRepository)}`,
       scopes: [...this.#push(), `repository:${fromRepository}:pull`],
@@ -670,21 +671,10 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       expect: [201, 202],
       signal: options.signal,
     });
-    await res.body.dump().catch(() => {});
     if (res.status === 201) return true;
     const location = header(res.headers, 'location');
     if (location) {
-      // The registry opened an upload instead; cancel it so it does not linger.
-      await this.#send({
-        method: 'DELETE',
-        path: location,
-        scopes: this.#push(),
-        what,
-        expect: [202, 204, 404],
-        signal: options.signal,
-      })
-        .then((r) => r.body.dump())
-        .catch(() => {});
+      await this.#cancelUpload(location, what, options.signal); // the registry opened an upload instead
     }
     return false;
   }
@@ -692,7 +682,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
   /** Deletes a manifest (by digest) or a blob; NotFound when absent, FailedPrecondition when the registry forbids deletion. */
   async delete(desc: Descriptor, options: SignalOptions = {}): Promise<void> {
     const graph = isGraph(desc.mediaType);
-    const res = await this.#send({
+    await this.#call({
       method: 'DELETE',
       path: this.#path(graph ? 'manifests' : 'blobs', desc.digest),
       scopes: [`repository:${this.location.repository}:delete`, ...this.#pull()],
@@ -700,14 +690,13 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       expect: [202, 200, 204],
       signal: options.signal,
     });
-    await res.body.dump().catch(() => {});
   }
 
   /** Deletes a tag (`DELETE /manifests/<tag>`, where the registry supports it). */
   async untag(tag: string, options: SignalOptions = {}): Promise<void> {
     const identifier = this.#identifier(tag);
     const what = `delete of tag ${this.name}:${identifier}`;
-    const res = await this.#send({
+    const res = await this.#call({
       method: 'DELETE',
       path: this.#path('manifests', identifier),
       scopes: [`repository:${this.location.repository}:delete`, ...this.#pull()],
@@ -715,7 +704,6 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       expect: [202, 200, 204, 400, 405],
       signal: options.signal,
     });
-    await res.body.dump().catch(() => {});
     if (res.status === 400 || res.status === 405) {
       // distribution 2.x answers 400 DIGEST_INVALID: it deletes manifests by digest only
       throw new FailedPreconditionError(`${what}: the registry does not delete tags (${res.status})`, {

@@ -454,7 +454,7 @@ export class Transport {
     const cred = await this.#credentialFor(req.registry, req.signal ?? undefined);
     if (challenge.scheme === 'basic') {
       if (cred?.username === undefined || cred.password === undefined) return undefined;
-      return `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+      return basicAuth(cred);
     }
     if (cred?.registryToken !== undefined) return `Bearer ${cred.registryToken}`;
     const scopes = [...new Set(req.scopes)].sort();
@@ -499,31 +499,6 @@ export class Transport {
     }
     const service = challenge.params.service;
     const what = `token for ${req.registry}`;
-    const tokenRequest = async (
-      method: 'GET' | 'POST',
-      url: URL,
-      headers: Record<string, string>,
-      body?: string,
-    ) => {
-      const agent = await this.#getAgent();
-      const started = Date.now();
-      const data = await agent.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method,
-        headers,
-        body: body ?? null,
-        signal: req.signal ?? null,
-      });
-      this.#report({
-        method,
-        url: `${url.origin}${url.pathname}`,
-        status: data.statusCode,
-        attempt: 0,
-        ms: Date.now() - started,
-      });
-      return data;
-    };
     let data: Dispatcher.ResponseData | undefined;
     try {
       if (cred?.identityToken !== undefined) {
@@ -534,10 +509,11 @@ export class Transport {
         });
         if (service !== undefined) form.set('service', service);
         if (scopes.length > 0) form.set('scope', scopes.join(' '));
-        data = await tokenRequest(
+        data = await this.#tokenRequest(
           'POST',
           realmUrl,
           { 'content-type': 'application/x-www-form-urlencoded' },
+          req.signal,
           form.toString(),
         );
         if (data.statusCode === 404 || data.statusCode === 405) {
@@ -552,9 +528,9 @@ export class Transport {
         const headers: Record<string, string> = {};
         if (cred?.username !== undefined && cred.password !== undefined) {
           url.searchParams.set('account', cred.username);
-          headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+          headers.authorization = basicAuth(cred);
         }
-        data = await tokenRequest('GET', url, headers);
+        data = await this.#tokenRequest('GET', url, headers, req.signal);
       }
     } catch (e) {
       if (isOcikitError(e)) throw e;
@@ -596,6 +572,34 @@ export class Transport {
     return { token, expiresAt: start + expiresIn * 1000 - Math.min(10_000, (expiresIn * 1000) / 4) };
   }
 
+  /** One request to a token service (never retried: a refused credential must not be resent). */
+  async #tokenRequest(
+    method: 'GET' | 'POST',
+    url: URL,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+    body?: string,
+  ): Promise<Dispatcher.ResponseData> {
+    const agent = await this.#getAgent();
+    const started = Date.now();
+    const data = await agent.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method,
+      headers,
+      body: body ?? null,
+      signal: signal ?? null,
+    });
+    this.#report({
+      method,
+      url: `${url.origin}${url.pathname}`,
+      status: data.statusCode,
+      attempt: 0,
+      ms: Date.now() - started,
+    });
+    return data;
+  }
+
   /**
    * Asks a Bearer token service for an identity (refresh) token with username and password, as
    * `docker login` does with `offline_token=true`; undefined when the registry uses Basic auth or
@@ -622,8 +626,7 @@ export class Transport {
     if (!challenge)
       throw new UnauthenticatedError(`login to ${registry}: the registry answered 401 without a challenge`);
     if (challenge.scheme === 'basic') {
-      const auth = `Basic ${Buffer.from(`${credential.username ?? ''}:${credential.password ?? ''}`).toString('base64')}`;
-      const res = await this.#sendWithRetries(req, auth);
+      const res = await this.#sendWithRetries(req, basicAuth(credential));
       await res.body.dump().catch(() => {});
       if (res.status !== 200) {
         throw new UnauthenticatedError(
@@ -643,16 +646,12 @@ export class Transport {
     url.searchParams.set('offline_token', 'true');
     url.searchParams.set('client_id', 'ocikit');
     url.searchParams.set('account', credential.username ?? '');
-    const agent = await this.#getAgent();
-    const data = await agent.request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: 'GET',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${credential.username ?? ''}:${credential.password ?? ''}`).toString('base64')}`,
-      },
-      signal: options.signal ?? null,
-    });
+    const data = await this.#tokenRequest(
+      'GET',
+      url,
+      { authorization: basicAuth(credential) },
+      options.signal,
+    );
     const text = (await readBody(data.body, MAX_TOKEN_BODY, `login to ${registry}`)).toString('utf8');
     if (data.statusCode !== 200) {
       throw new UnauthenticatedError(
@@ -673,6 +672,11 @@ export class Transport {
       );
     }
   }
+}
+
+/** The `Authorization` value for Basic auth. */
+function basicAuth(cred: Credential): string {
+  return `Basic ${Buffer.from(`${cred.username ?? ''}:${cred.password ?? ''}`).toString('base64')}`;
 }
 
 function toBody(body: RequestBody | undefined): Exclude<Dispatcher.DispatchOptions['body'], undefined> {

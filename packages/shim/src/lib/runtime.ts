@@ -144,13 +144,20 @@ export class Runtime {
     };
   }
 
+  /**
+   * Runs the runtime with its JSON log in a temp dir (where `files` are written first; `args` may
+   * name them through the dir it is given). Throws the runtime's message unless `allowFail`.
+   */
   async #run(
-    args: readonly string[],
-    options: { stdio?: Stdio; input?: string; what: string; allowFail?: boolean },
+    argsOrBuild: readonly string[] | ((dir: string) => readonly string[]),
+    options: { stdio?: Stdio; files?: Record<string, string>; what: string; allowFail?: boolean },
   ): Promise<Ran> {
     const logDir = await mkdtemp(join(tmpdir(), 'ocikit-rt-'));
     const logFile = join(logDir, 'log.json');
     try {
+      for (const [name, content] of Object.entries(options.files ?? {}))
+        await writeFile(join(logDir, name), content);
+      const args = typeof argsOrBuild === 'function' ? argsOrBuild(logDir) : argsOrBuild;
       const { file, args: argv } = this.commandLine(args, logFile);
       const stdio = options.stdio ?? 'pipe';
       // With stdio ignored, stderr still goes to a file (not a pipe a container could hold open).
@@ -176,7 +183,7 @@ export class Runtime {
         child.on('close', (code, signal) => resolve({ code: code ?? 128, signal, stdout, stderr }));
         if (child.stdin) {
           child.stdin.on('error', () => {});
-          child.stdin.end(options.input ?? '');
+          child.stdin.end();
         }
       });
       if (errFd) {
@@ -241,7 +248,12 @@ export class Runtime {
       stdio: options.stdio ?? 'inherit',
       allowFail: true,
     });
-    if (ran.logError !== undefined && ran.code !== 0) throw this.#error(`run ${id}`, 'run', ran);
+    return this.#exitCode(ran, `run ${id}`, 'run');
+  }
+
+  /** The process's exit code (128+N for signal N), or the runtime's own failure as an error. */
+  #exitCode(ran: Ran, what: string, command: string): number {
+    if (ran.logError !== undefined && ran.code !== 0) throw this.#error(what, command, ran);
     return ran.signal ? 128 + signalNumber(ran.signal) : ran.code;
   }
 
@@ -300,24 +312,20 @@ export class Runtime {
    * exit code (0 at once when detached).
    */
   async exec(id: string, proc: Process, options: ExecOptions = {}): Promise<number> {
-    const dir = await mkdtemp(join(tmpdir(), 'ocikit-exec-'));
-    try {
-      const file = join(dir, 'process.json');
-      await writeFile(file, JSON.stringify(proc));
-      const args = ['exec', '--process', file];
-      if (options.detach) args.push('--detach');
-      if (options.pidFile) args.push('--pid-file', options.pidFile);
-      if (options.consoleSocket) args.push('--console-socket', options.consoleSocket);
-      const ran = await this.#run([...args, checkId(id)], {
+    const flags: string[] = [];
+    if (options.detach) flags.push('--detach');
+    if (options.pidFile) flags.push('--pid-file', options.pidFile);
+    if (options.consoleSocket) flags.push('--console-socket', options.consoleSocket);
+    const ran = await this.#run(
+      (dir) => ['exec', '--process', join(dir, 'process.json'), ...flags, checkId(id)],
+      {
         what: `exec in ${id}`,
+        files: { 'process.json': JSON.stringify(proc) },
         stdio: options.stdio ?? 'inherit',
         allowFail: true,
-      });
-      if (ran.logError !== undefined && ran.code !== 0) throw this.#error(`exec in ${id}`, 'exec', ran);
-      return ran.signal ? 128 + signalNumber(ran.signal) : ran.code;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      },
+    );
+    return this.#exitCode(ran, `exec in ${id}`, 'exec');
   }
 
   /** `ps`: the host pids of the container's processes. */
@@ -337,15 +345,10 @@ export class Runtime {
   /** `update --resources`: changes the container's cgroup limits. */
   async update(id: string, resources: LinuxResources): Promise<void> {
     // a file, not stdin: crun opens /dev/stdin, which fails on the socket Node gives a child
-    const dir = await mkdtemp(join(tmpdir(), 'ocikit-update-'));
-    try {
-      await writeFile(join(dir, 'resources.json'), JSON.stringify(resources));
-      await this.#run(['update', '--resources', join(dir, 'resources.json'), checkId(id)], {
-        what: `update of ${id}`,
-      });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await this.#run((dir) => ['update', '--resources', join(dir, 'resources.json'), checkId(id)], {
+      what: `update of ${id}`,
+      files: { 'resources.json': JSON.stringify(resources) },
+    });
   }
 
   /** `features`, parsed; FailedPrecondition for runtimes too old to have it. */
