@@ -47,6 +47,16 @@ function limiter(max: number) {
 }
 
 /**
+ * Waits for every promise, then throws the first failure: a failed blob does not leave its siblings'
+ * transfers running (and their ingests half-written) after `copy` has returned.
+ */
+async function settleAll(promises: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
  * Copies the image (or any graph) that `srcRef` names in `src` to `dst`, and tags it `dstRef` there.
  * Children go before their parents, so `dst` never holds a manifest whose blobs are missing. Blobs
  * `dst` has are skipped; with a `Mounter` destination on the same registry they are mounted; with an
@@ -143,7 +153,7 @@ export async function copy(
         const bytes = await fetchAll(src, desc, opts);
         let children = childrenOf(desc, bytes);
         if (isIndexMediaType(desc.mediaType) && options.platform && !options.allPlatforms) children = [];
-        await Promise.all(children.map(copyNode));
+        await settleAll(children.map(copyNode));
         await transfer(desc, bytes);
       })();
       done.set(key, p);
