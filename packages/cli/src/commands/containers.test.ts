@@ -189,15 +189,19 @@ describe('ocikit run', () => {
         'orphan',
         'busybox',
         'sleep',
-        '1',
+        '4',
       ],
       {
         stdio: 'ignore',
       },
     );
-    for (let i = 0; i < 100 && !(await cli(['ps'])).stdout.includes('orphan'); i++)
-      await new Promise((r) => setTimeout(r, 50));
-    expect((await cli(['ps'])).stdout).toMatch(/Up since.*orphan/);
+    // long enough a sleep that a loaded machine still sees it running (a 1 s sleep raced in CI)
+    let listed = '';
+    for (let i = 0; i < 100 && !/Up since.*orphan/.test(listed); i++) {
+      listed = (await cli(['ps'])).stdout;
+      if (!listed.includes('orphan')) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(listed).toMatch(/Up since.*orphan/);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('close', r));
     // the runtime finishes the container on its own; the next commands see it exited, not wedged

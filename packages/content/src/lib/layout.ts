@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,6 +39,9 @@ import type {
   TagLister,
   Target,
 } from './target.ts';
+
+// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
+const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 /** What {@link OciLayout.gc} removed. */
 export interface GcResult {

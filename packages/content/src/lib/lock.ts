@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { throwIfAborted, UnavailableError } from '@ocikit/errors';
+
+// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
+const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 /** A held cross-process lock. */
 export interface Lock {

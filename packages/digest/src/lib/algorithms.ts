@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '@ocikit/errors';
+
+// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
+const { createHash } = process.getBuiltinModule('node:crypto');
 
 /** An incremental hash function as a digest algorithm needs it. */
 export interface HashFunction {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
-import type { z } from 'zod';
+import { type Check, issuesOf } from './check.ts';
 import { configSchema, descriptorSchema, indexSchema, layoutSchema, manifestSchema } from './schema.ts';
 import type { Descriptor, ImageConfig, ImageIndex, ImageLayout, ImageManifest } from './types.ts';
 
@@ -51,14 +51,12 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out || '(document)';
 }
 
-/** Validates `value` with a schema, turning every problem into one line of an InvalidArgumentError. */
-export function validateWith<T>(schema: z.ZodType, input: unknown, what: string): T {
+/** Validates `input` with a check, turning every problem into one line of an InvalidArgumentError. */
+function validateWith<T>(check: Check, input: unknown, what: string): T {
   const value = decodeJson(input, what);
-  const result = schema.safeParse(value);
-  if (result.success) return result.data as T;
-  const issues = result.error.issues.map(
-    (i) => `${formatPath(i.path)}: ${/received undefined$/.test(i.message) ? 'is required' : i.message}`,
-  );
+  const found = issuesOf(check, value);
+  if (found.length === 0) return value as T;
+  const issues = found.map((i) => `${formatPath(i.path)}: ${i.message}`);
   throw new InvalidArgumentError(
     `invalid ${what}: ${issues.slice(0, 3).join('; ')}${issues.length > 3 ? '; …' : ''}`,
     {

@@ -1,8 +1,17 @@
+import { createRequire } from 'node:module';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { decodeJson } from '@ocikit/image-spec';
 import type { z } from 'zod';
-import { featuresSchema, specSchema, stateSchema } from './schema.ts';
+import { buildSchemas, type Schemas } from './schema.ts';
 import type { Features, Spec, State } from './types.ts';
+
+let schemas: Schemas | undefined;
+
+/** The schemas, built on first use with zod loaded then (synchronously, through `require`). */
+function loadSchemas(): Schemas {
+  schemas ??= buildSchemas((createRequire(import.meta.url)('zod') as typeof import('zod')).z);
+  return schemas;
+}
 
 function pathOf(path: readonly PropertyKey[]): string {
   let out = '';
@@ -40,15 +49,15 @@ function validate<T>(schema: z.ZodType, input: unknown, what: string): T {
  * ```
  */
 export function parseSpec(input: unknown): Spec {
-  return validate<Spec>(specSchema, input, 'runtime config');
+  return validate<Spec>(loadSchemas().specSchema, input, 'runtime config');
 }
 
 /** Parses a container state (`runtime state ID` output) from bytes, a string or a JSON value. */
 export function parseState(input: unknown): State {
-  return validate<State>(stateSchema, input, 'container state');
+  return validate<State>(loadSchemas().stateSchema, input, 'container state');
 }
 
 /** Parses a runtime's features document (`runc features`) from bytes, a string or a JSON value. */
 export function parseFeatures(input: unknown): Features {
-  return validate<Features>(featuresSchema, input, 'runtime features');
+  return validate<Features>(loadSchemas().featuresSchema, input, 'runtime features');
 }

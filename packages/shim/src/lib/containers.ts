@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +22,9 @@ import {
   type Stdio,
   signalNumber,
 } from './runtime.ts';
+
+// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
+const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 /** Where a container is in its life. `configured`: its bundle is being prepared, not yet created. */
 export type ContainerStatus = 'configured' | 'created' | 'running' | 'paused' | 'exited';
@@ -478,18 +480,32 @@ export class Containers {
     };
     await this.save(running);
     const pidFile = join(dir, 'pid');
-    // Record the pid as soon as the runtime writes it, so a crash of this process leaves a record the next command can check.
+    // Record the pid as soon as the runtime writes it, so a crash of this process leaves a record the
+    // next command can check; once the runtime has returned there is nothing left to watch for.
+    let finished = false;
+    let wake = () => {};
     const watcher = (async () => {
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 200 && !finished; i++) {
         const text = await readFile(pidFile, 'utf8').catch(() => undefined);
         if (text?.trim()) {
           const current = await this.#read(record.id);
           if (current?.status === 'running') await this.save({ ...current, pid: Number(text.trim()) });
           return;
         }
-        await sleep(25);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 25);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
     })();
+    const stopWatching = () => {
+      finished = true;
+      wake();
+      return watcher;
+    };
     let code: number;
     try {
       code = await runtime.run(record.id, {
@@ -498,7 +514,7 @@ export class Containers {
         stdio: options.stdio ?? 'inherit',
       });
     } catch (e) {
-      await watcher;
+      await stopWatching();
       await this.save({
         ...((await this.#read(record.id)) ?? running),
         status: 'exited',
@@ -506,7 +522,7 @@ export class Containers {
       });
       throw e;
     }
-    await watcher;
+    await stopWatching();
     await writeExitFile(join(dir, 'exits'), record.id, code);
     const done: ContainerRecord = {
       ...((await this.#read(record.id)) ?? running),

@@ -2,12 +2,14 @@ import { createWriteStream, lstatSync, readdirSync, readFileSync, readlinkSync, 
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, createZstdCompress } from 'node:zlib';
 import { createHasher, type Digest } from '@ocikit/digest';
 import { InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
 import { type Descriptor, MediaType } from '@ocikit/image-spec';
 import { type TarHeader, TarWriter } from './tar-writer.ts';
 import { readXattrs } from './xattr.ts';
+
+// an ESM import of node:zlib evaluates the whole module (~10 ms of start-up); this takes what is used
+const { createGzip, createZstdCompress } = process.getBuiltinModule('node:zlib');
 
 /** Options of {@link diffDirectories}. */
 export interface DiffOptions {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,9 @@ import { chainId, type Descriptor, type ImageConfig, type Platform } from '@ocik
 import { mountAll, unmount } from './dir-snapshotter.ts';
 import type { Snapshotter } from './snapshotter.ts';
 import { fetchAndApply, loadImage } from './unpack.ts';
+
+// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
+const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 /** What {@link unpackToSnapshots} did. */
 export interface SnapshotUnpackResult {
