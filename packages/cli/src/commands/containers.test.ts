@@ -211,6 +211,33 @@ describe('ocikit run', () => {
     expect((await cli(['rm', 'orphan'])).code).toBe(0);
   });
 
+  it('works through the built executable (the bundle of decision 022), zod loaded on demand', async () => {
+    const bin = fileURLToPath(new URL('../../bin/ocikit.js', import.meta.url));
+    const exec = (args: string[], stdin = '') =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(bin, ['--root', root, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d;
+        });
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d;
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+        child.stdin.end(stdin);
+      });
+    const ran = await exec(['run', '--rm', 'busybox', 'sh', '-c', 'echo hi; exit 3']);
+    expect(ran.stdout, ran.stderr).toBe('hi\n');
+    expect(ran.code).toBe(3);
+    const valid = await exec(['validate', '--kind', 'runtime-config', '-'], '{"ociVersion": "1.2.0"}');
+    expect(valid.code, valid.stderr).toBe(0);
+    const invalid = await exec(['validate', '--kind', 'runtime-config', '-'], '{"ociVersion": 1}');
+    expect(invalid.code).not.toBe(0);
+    expect(invalid.stderr).toContain('ociVersion');
+  });
+
   it('gives clear errors: a missing image, a missing runtime, a command not found, bad flags', async () => {
     const image = await cli(['run', '--pull', 'never', 'nothing-here']);
     expect(image.code).toBe(125);

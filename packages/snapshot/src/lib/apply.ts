@@ -153,7 +153,12 @@ export async function applyLayer(
     },
   });
   // loaded here, not at import: `run` of an unpacked image never needs the tar reader (~20 ms)
-  const { extract: tarExtract } = await import('tar-stream');
+  const tarStream = await import('tar-stream');
+  // a CommonJS module: Node names its exports, a bundle (the CLI's, decision 022) gives them as `default`
+  const { extract: tarExtract } =
+    typeof tarStream.extract === 'function'
+      ? tarStream
+      : (tarStream as unknown as { default: typeof tarStream }).default;
   const extract = tarExtract();
   const decompress =
     kind === 'gzip'
