@@ -1,7 +1,7 @@
 // `ocikit run` and the container commands end to end: the real CLI with real runc (and crun), a
 // busybox image in the local store, conmon for detached containers.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +146,12 @@ describe('ocikit run', () => {
     const exec = await cli(['exec', '-e', 'X=1', 'svc', 'sh', '-c', 'echo "in $X"; exit 5']);
     expect(exec).toMatchObject({ code: 5, stdout: 'in 1\n' });
     expect((await cli(['exec', 'svc', 'no-such-command'])).code).toBe(127);
+    // runc mounted the overlay in the container's namespace (decision 102): nothing on the host, and
+    // exec resolves a user name in the container's own root
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(id);
+    expect(readdirSync(join(root, 'containers', id, 'bundle', 'rootfs'))).toEqual([]);
+    const asNobody = await cli(['exec', '-u', 'nobody', 'svc', 'sh', '-c', 'id -u; touch /tmp/made']);
+    expect(asNobody).toMatchObject({ code: 0, stdout: '65534\n' });
     expect((await cli(['pause', 'svc'])).code).toBe(0);
     expect((await cli(['--json', 'inspect', 'svc'])).stdout).toMatch(/"status": "paused"/);
     expect((await cli(['unpause', 'svc'])).code).toBe(0);

@@ -1,13 +1,19 @@
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { openLayout } from '@ocikit/content';
 import { InvalidArgumentError, isNotFound, isOcikitError, NotFoundError } from '@ocikit/errors';
 import { parsePlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
-import { resolveUser } from '@ocikit/runtime-spec';
+import { type Mount, resolveUser } from '@ocikit/runtime-spec';
 import { type ContainerRecord, Containers, signalNumber } from '@ocikit/shim';
-import { defaultSnapshotter, mountAll, unmount, unpackToSnapshots } from '@ocikit/snapshot';
+import {
+  defaultSnapshotter,
+  mountAll,
+  type SnapshotMount,
+  unmount,
+  unpackToSnapshots,
+} from '@ocikit/snapshot';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
 import { printJson, println, printTable } from '../lib/output.ts';
 import { buildRunSpec, type RunValues, runFlags, runFlagsHelp } from '../lib/run-spec.ts';
@@ -80,7 +86,9 @@ async function prepareContainer(
     });
     const rootfs = join(record.bundle, 'rootfs');
     await mkdir(rootfs, { recursive: true });
-    mountAll(await snapshotter.prepare(`container-${record.id}`, unpacked.chainId), rootfs);
+    const mounts = await snapshotter.prepare(`container-${record.id}`, unpacked.chainId);
+    const rootMount = runtimeMountsRoot(record.runtime, mounts, values.user ?? unpacked.config.config?.User);
+    if (!rootMount) mountAll(mounts, rootfs);
     const spec = await buildRunSpec({
       config: unpacked.config,
       rootfs,
@@ -90,6 +98,8 @@ async function prepareContainer(
       id: record.id,
       env: ctx.env,
     });
+    // the runtime mounts the overlay first, so every other mount lands on top of it
+    if (rootMount) spec.mounts = [rootMount, ...(spec.mounts ?? [])];
     await writeFile(join(record.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     const next: ContainerRecord = {
       ...record,
@@ -102,6 +112,25 @@ async function prepareContainer(
     await removeContainer(ctx, record.id, true).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * The overlay as the runtime's first mount, on `/`, when the runtime can do that and nothing needs
+ * the root file system on the host while the bundle is made: runc mounts it in the container's own
+ * mount namespace, which spares two mount(8) processes per container (~25 ms) and leaves no host
+ * mount behind when ocikit dies (decision 102). crun rejects a mount on `/`, and a user name (or a
+ * uid whose groups come from /etc/group) must be read from the image's files, so those mount on
+ * the host as before.
+ */
+function runtimeMountsRoot(
+  runtime: string,
+  mounts: readonly SnapshotMount[],
+  user: string | undefined,
+): Mount | undefined {
+  const [only, ...more] = mounts;
+  if (basename(runtime) !== 'runc' || !only || more.length > 0 || only.type !== 'overlay') return undefined;
+  if ((user ?? '') !== '') return undefined;
+  return { destination: '/', type: 'overlay', source: only.source, options: [...only.options] };
 }
 
 /** Removes a container and its rootfs mount and snapshot. */
@@ -369,8 +398,10 @@ export const execCommand = defineCommand({
       throw new InvalidArgumentError('usage: ocikit exec [flags] CONTAINER CMD...');
     const containers = containersOf(ctx);
     const record = await containers.get(ref);
-    const user =
-      values.user !== undefined ? await resolveUser(values.user, join(record.bundle, 'rootfs')) : undefined;
+    // names are looked up in the running container's own root (its /etc/passwd as it is now); the
+    // bundle's rootfs is empty on the host when the runtime mounted it (decision 102)
+    const root = record.pid !== undefined ? `/proc/${record.pid}/root` : join(record.bundle, 'rootfs');
+    const user = values.user !== undefined ? await resolveUser(values.user, root) : undefined;
     try {
       return await containers.exec(
         record.id,

@@ -19,17 +19,25 @@ function info(rec: SnapshotRecord): SnapshotInfo {
 }
 
 /** Mount points (from /proc/self/mountinfo) whose mount point or options mention `dir`. */
-function mountsUsing(dir: string): string[] {
-  let text = '';
+function mountInfo(): string[] {
   try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
   } catch {
     return [];
   }
+}
+
+const targetOf = (line: string) => (line.split(' ')[4] ?? '').replace(/\\040/g, ' ');
+
+/** Every mount point of this mount namespace. */
+function mountTargets(): string[] {
+  return mountInfo().map(targetOf);
+}
+
+function mountsUsing(dir: string): string[] {
   const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    const target = (fields[4] ?? '').replace(/\\040/g, ' ');
+  for (const line of mountInfo()) {
+    const target = targetOf(line);
     if (target.startsWith(`${dir}/`) || line.includes(`${dir}/`)) out.push(target);
   }
   return out.reverse();
@@ -217,8 +225,9 @@ export function mountAll(mounts: readonly SnapshotMount[], target: string): void
   }
 }
 
-/** Unmounts `target` (and anything below it). */
+/** Unmounts `target` (and anything below it); nothing to do when nothing is mounted there. */
 export function unmount(target: string): void {
+  if (!mountTargets().some((t) => t === target || t.startsWith(`${target}/`))) return;
   const r = spawnSync('umount', ['-R', target], { encoding: 'utf8' });
   if (r.status !== 0) throw new FailedPreconditionError(`umount ${target} failed: ${r.stderr.trim()}`);
 }
