@@ -1,6 +1,6 @@
-// Bundles the `ocikit` executable (dist/bin.js and everything it imports, @ocikit/* and undici
-// included) into dist/bundle/, one chunk per lazily loaded command, so a command loads a few files
-// instead of ~60 modules: `run` reaches its first step ~30 ms sooner (decision 022).
+// Bundles the `ocikit` executable (dist/bin.js and everything it imports, @ocikit/* included) into
+// dist/bundle/, one chunk per lazily loaded command, so a command loads a few files instead of ~60
+// modules: `run` reaches its first step ~30 ms sooner (decision 022).
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -18,7 +18,7 @@ await build({
   target: 'node22',
   // zod stays outside: runtime-spec loads it with require() on the first parse, resolved from here
   external: ['zod'],
-  // CommonJS dependencies (undici, tar-stream) call require() for Node's built-ins
+  // CommonJS dependencies (tar-stream and its stream stack) call require() for Node's built-ins
   banner: {
     js: "import { createRequire as __ocikitRequire } from 'node:module'; const require = __ocikitRequire(import.meta.url);",
   },

@@ -2,6 +2,7 @@ export type { Credential, CredentialStoreOptions } from './lib/credentials.ts';
 export { loadCredentials, removeCredentials, saveCredentials } from './lib/credentials.ts';
 export type { RegistryErrorEntry, RequestContext } from './lib/errors.ts';
 export { parseErrorBody, registryErrors, responseError } from './lib/errors.ts';
+export type { ResponseBody } from './lib/http.ts';
 export type { FetchedManifest, ListOptions, RepositoryOptions } from './lib/repository.ts';
 export {
   listCatalog,

@@ -49,7 +49,7 @@ async function ensureImage(ctx: Context, image: string, values: RunCommandValues
   if (have && pull !== 'always') return { store, desc: have, name };
   if (pull === 'never')
     throw new NotFoundError(`no image ${name} in the local store`, { hint: `pull it: ocikit pull ${image}` });
-  // the registry client (undici) loads only when a pull is needed: it costs ~35 ms of start-up
+  // the registry client loads only when a pull is needed
   const { pullIntoStore } = await import('../lib/registry.ts');
   const { desc } = await pullIntoStore(ctx, image, values, store);
   return { store, desc, name };

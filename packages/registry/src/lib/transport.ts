@@ -9,9 +9,9 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from '@ocikit/errors';
-import { Agent, type Dispatcher } from 'undici';
 import type { Credential } from './credentials.ts';
 import { responseError } from './errors.ts';
+import { HttpClient, type HttpResponse, type ResponseBody } from './http.ts';
 import { type AuthChallenge, parseWwwAuthenticate } from './www-authenticate.ts';
 
 /** Where credentials for a registry come from: fixed, or looked up per registry host. */
@@ -84,7 +84,7 @@ export interface RegistryRequest {
 export interface RegistryResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Dispatcher.ResponseData['body'];
+  readonly body: ResponseBody;
   /** The URL that answered (after redirects). */
   readonly url: URL;
 }
@@ -104,17 +104,13 @@ const RETRY_CODES = new Set([
   'EAI_AGAIN',
   'ENETUNREACH',
   'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 const MAX_ERROR_BODY = 64 * 1024;
 const MAX_TOKEN_BODY = 1024 * 1024;
 
-/** True when an error from undici or the socket is worth a retry. */
+/** True when an error from the socket or the HTTP parser is worth a retry. */
 export function isRetryableNetworkError(error: unknown): boolean {
   let e: unknown = error;
   for (let i = 0; i < 4 && e; i++) {
@@ -192,7 +188,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  */
 export class Transport {
   readonly #options: TransportOptions;
-  #agent: Promise<Agent> | undefined;
+  #client: Promise<HttpClient> | undefined;
   readonly #challenges = new Map<string, AuthChallenge | null>();
   readonly #tokens = new Map<string, Promise<CachedToken>>();
   readonly #credentials = new Map<string, Promise<Credential | undefined>>();
@@ -211,16 +207,15 @@ export class Transport {
 
   /** Closes the connection pools. */
   async close(): Promise<void> {
-    const agent = this.#agent;
-    this.#agent = undefined;
-    if (agent) await (await agent).close();
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) (await client).close();
   }
 
-  #getAgent(): Promise<Agent> {
-    this.#agent ??= (async () => {
+  #getClient(): Promise<HttpClient> {
+    this.#client ??= (async () => {
       const { caFile, insecure } = this.#options;
-      const connect: Record<string, unknown> = {};
-      if (insecure) connect.rejectUnauthorized = false;
+      let ca: string[] | undefined;
       if (caFile !== undefined) {
         let extra: string;
         try {
@@ -230,17 +225,16 @@ export class Transport {
             cause: e,
           });
         }
-        connect.ca = [...getCACertificates('default'), ...getCACertificates('system'), extra];
+        ca = [...getCACertificates('default'), ...getCACertificates('system'), extra];
       }
-      return new Agent({
-        connect,
+      return new HttpClient({
         connections: this.#options.connections ?? 16,
-        keepAliveTimeout: 30_000,
-        headersTimeout: this.#options.timeout ?? 60_000,
-        bodyTimeout: this.#options.timeout ?? 60_000,
+        timeout: this.#options.timeout ?? 60_000,
+        ...(ca ? { ca } : {}),
+        ...(insecure ? { insecure } : {}),
       });
     })();
-    return this.#agent;
+    return this.#client;
   }
 
   #credentialFor(registry: string, signal?: AbortSignal): Promise<Credential | undefined> {
@@ -359,7 +353,7 @@ export class Transport {
     auth: string | undefined,
     attempt: number,
   ): Promise<RegistryResponse> {
-    const agent = await this.#getAgent();
+    const client = await this.#getClient();
     const origin = this.endpoint(req.registry);
     let url = new URL(req.path, origin);
     let method = req.method;
@@ -369,15 +363,13 @@ export class Transport {
       // Credentials go only to the registry itself, never along a redirect to another host.
       if (auth !== undefined && url.origin === origin.origin) headers.authorization = auth;
       const started = Date.now();
-      let data: Dispatcher.ResponseData;
+      let data: HttpResponse;
       try {
-        data = await agent.request({
-          origin: url.origin,
-          path: `${url.pathname}${url.search}`,
-          method: method as Dispatcher.HttpMethod,
+        data = await client.request(url, {
+          method,
           headers,
-          body: hops === 0 ? toBody(req.body) : null,
-          signal: req.signal ?? null,
+          body: hops === 0 ? req.body : undefined,
+          ...(req.signal ? { signal: req.signal } : {}),
         });
       } catch (e) {
         this.#report({
@@ -499,7 +491,7 @@ export class Transport {
     }
     const service = challenge.params.service;
     const what = `token for ${req.registry}`;
-    let data: Dispatcher.ResponseData | undefined;
+    let data: HttpResponse | undefined;
     try {
       if (cred?.identityToken !== undefined) {
         const form = new URLSearchParams({
@@ -579,16 +571,14 @@ export class Transport {
     headers: Record<string, string>,
     signal: AbortSignal | undefined,
     body?: string,
-  ): Promise<Dispatcher.ResponseData> {
-    const agent = await this.#getAgent();
+  ): Promise<HttpResponse> {
+    const client = await this.#getClient();
     const started = Date.now();
-    const data = await agent.request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
+    const data = await client.request(url, {
       method,
       headers,
-      body: body ?? null,
-      signal: signal ?? null,
+      body,
+      ...(signal ? { signal } : {}),
     });
     this.#report({
       method,
@@ -677,10 +667,4 @@ export class Transport {
 /** The `Authorization` value for Basic auth. */
 function basicAuth(cred: Credential): string {
   return `Basic ${Buffer.from(`${cred.username ?? ''}:${cred.password ?? ''}`).toString('base64')}`;
-}
-
-function toBody(body: RequestBody | undefined): Exclude<Dispatcher.DispatchOptions['body'], undefined> {
-  if (body === undefined) return null;
-  if (typeof body === 'string' || body instanceof Uint8Array) return body;
-  return body as AsyncIterable<Uint8Array> as Exclude<Dispatcher.DispatchOptions['body'], undefined>;
 }
