@@ -56,8 +56,9 @@ function bodyOf(res: IncomingMessage): ResponseBody {
     dump: () =>
       new Promise<void>((resolve) => {
         const length = Number(res.headers['content-length']);
-        if (res.complete || res.readableEnded) return resolve();
-        if (!(length <= MAX_DUMP)) {
+        if (res.readableEnded || res.destroyed) return resolve();
+        // a response already parsed whole still has to be read to its end to free the connection
+        if (!res.complete && !(length <= MAX_DUMP)) {
           res.destroy();
           return resolve();
         }
@@ -129,13 +130,18 @@ export class HttpClient {
         fail(e);
         return;
       }
-      // No progress for `timeout` ms — connecting, waiting for headers, or between body bytes.
+      // No progress for `timeout` ms — connecting, waiting for headers, or between body bytes: the
+      // request fails, or the body being read does.
+      let response: IncomingMessage | undefined;
       req.setTimeout(this.#options.timeout, () => {
-        req.destroy(codedError(`no response within ${this.#options.timeout} ms`, 'ETIMEDOUT'));
+        const e = codedError(`no progress for ${this.#options.timeout} ms`, 'ETIMEDOUT');
+        if (response) response.destroy(e);
+        else req.destroy(e);
       });
       req.once('error', fail);
       req.once('response', (res) => {
         settled = true;
+        response = res;
         res.once('error', () => {}); // surfaced to whoever reads the body
         // Node frees the connection only once a response has ended, which takes reading it: one with
         // no body (HEAD, 204, 304, length 0) is read here, as no caller will
