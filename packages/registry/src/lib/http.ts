@@ -138,11 +138,11 @@ export class HttpClient {
         if (response) response.destroy(e);
         else req.destroy(e);
       });
-      req.once('error', fail);
+      req.on('error', fail); // kept: a socket can fail again after the response began
       req.once('response', (res) => {
         settled = true;
         response = res;
-        res.once('error', () => {}); // surfaced to whoever reads the body
+        res.on('error', () => {}); // surfaced to whoever reads the body
         // Node frees the connection only once a response has ended, which takes reading it: one with
         // no body (HEAD, 204, 304, length 0) is read here, as no caller will
         const length = res.headers['content-length'];
