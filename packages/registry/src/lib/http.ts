@@ -6,7 +6,8 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 
 const http = process.getBuiltinModule('node:http');
-const https = process.getBuiltinModule('node:https');
+// node:https (and TLS with it, ~13 ms) loads on the first https request, not for plain-HTTP registries
+const https = () => process.getBuiltinModule('node:https');
 
 /** A response body: its bytes as an async iterable. */
 export interface ResponseBody extends AsyncIterable<Uint8Array> {
@@ -83,17 +84,24 @@ function headersOf(res: IncomingMessage): Record<string, string | string[] | und
 export class HttpClient {
   readonly #options: HttpClientOptions;
   readonly #http: HttpAgent;
-  readonly #https: HttpsAgent;
+  #https: HttpsAgent | undefined;
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
-    const common = { keepAlive: true, maxSockets: options.connections, scheduling: 'lifo' as const };
-    this.#http = new http.Agent(common);
-    this.#https = new https.Agent({
-      ...common,
-      ...(options.ca ? { ca: options.ca } : {}),
-      ...(options.insecure ? { rejectUnauthorized: false } : {}),
+    this.#http = new http.Agent(this.#agentOptions());
+  }
+
+  #agentOptions() {
+    return { keepAlive: true, maxSockets: this.#options.connections, scheduling: 'lifo' as const };
+  }
+
+  #httpsAgent(): HttpsAgent {
+    this.#https ??= new (https().Agent)({
+      ...this.#agentOptions(),
+      ...(this.#options.ca ? { ca: this.#options.ca } : {}),
+      ...(this.#options.insecure ? { rejectUnauthorized: false } : {}),
     });
+    return this.#https;
   }
 
   /**
@@ -120,10 +128,10 @@ export class HttpClient {
       };
       let req: ClientRequest;
       try {
-        req = (tls ? https : http).request(url, {
+        req = (tls ? https() : http).request(url, {
           method: init.method,
           headers: init.headers,
-          agent: tls ? this.#https : this.#http,
+          agent: tls ? this.#httpsAgent() : this.#http,
           ...(init.signal ? { signal: init.signal } : {}),
         });
       } catch (e) {
@@ -168,6 +176,6 @@ export class HttpClient {
   /** Closes every connection. */
   close(): void {
     this.#http.destroy();
-    this.#https.destroy();
+    this.#https?.destroy();
   }
 }

@@ -1,7 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidArgumentError, throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
@@ -21,13 +23,19 @@ export interface StartRegistryOptions {
   users?: Credentials[];
   /** Token mode: grant `pull` to anonymous token requests (default true). */
   anonymousPull?: boolean;
+  /**
+   * Serve HTTPS with a fresh self-signed certificate, on this machine's first non-loopback IPv4
+   * address (clients use plain HTTP for loopback hosts, so TLS needs another address); the
+   * certificate is `caFile` of the result.
+   */
+  tls?: boolean;
   /** Aborts start-up. */
   signal?: AbortSignal;
 }
 
 /** A running `docker-registry` (CNCF distribution) on a loopback port. */
 export interface RunningRegistry {
-  /** Base URL, `http://127.0.0.1:PORT`. */
+  /** Base URL, `http://127.0.0.1:PORT` (`https://ADDRESS:PORT` with `tls`). */
   url: string;
   /** `127.0.0.1:PORT`, for image references. */
   host: string;
@@ -41,6 +49,8 @@ export interface RunningRegistry {
   logs(): string;
   /** The storage root directory. */
   dataDir: string;
+  /** The registry's self-signed certificate (PEM), with `tls`. */
+  caFile?: string;
   /** Kills the registry, stops the issuer and removes temp directories. */
   stop(): Promise<void>;
   /** Same as {@link RunningRegistry.stop}. */
@@ -50,7 +60,17 @@ export interface RunningRegistry {
 const SERVICE = 'ocikit-test-registry';
 const ISSUER = 'ocikit-test-issuer';
 
-function configYaml(port: number, dataDir: string, authBlock: string): string {
+/** This machine's first non-loopback IPv4 address (where a TLS registry listens). */
+function externalAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  throw new UnavailableError(
+    'startRegistry: tls needs a non-loopback IPv4 address and this machine has none',
+  );
+}
+
+function configYaml(address: string, port: number, dataDir: string, authBlock: string, tls: string): string {
   return `version: 0.1
 log:
   level: debug
@@ -65,13 +85,25 @@ storage:
     uploadpurging:
       enabled: false
 http:
-  addr: 127.0.0.1:${port}
+  addr: ${address}:${port}
   secret: ocikit-test-secret
-${authBlock}`;
+${tls}${authBlock}`;
+}
+
+/** The status of `GET url`, trusting `ca` for HTTPS. */
+function probe(url: string, ca: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, ca ? { ca } : {}, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+  });
 }
 
 async function waitReady(
   url: string,
+  ca: string | undefined,
   exited: () => string | undefined,
   signal?: AbortSignal,
 ): Promise<boolean> {
@@ -80,9 +112,8 @@ async function waitReady(
     throwIfAborted(signal);
     if (exited() !== undefined) return false;
     try {
-      const res = await fetch(`${url}/v2/`);
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return true;
+      const status = await probe(`${url}/v2/`, ca);
+      if (status === 200 || status === 401) return true;
     } catch {
       // not listening yet
     }
@@ -123,6 +154,33 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const dataDir = join(root, 'data');
   let issuer: TokenIssuer | undefined;
   try {
+    const address = options.tls ? externalAddress() : '127.0.0.1';
+    let tlsBlock = '';
+    let caFile: string | undefined;
+    let ca: string | undefined;
+    if (options.tls) {
+      caFile = join(root, 'registry.crt');
+      const keyFile = join(root, 'registry.key');
+      await run('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        caFile,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=ocikit-test-registry',
+        '-addext',
+        `subjectAltName=IP:${address}`,
+      ]);
+      ca = await readFile(caFile, 'utf8');
+      tlsBlock = `  tls:\n    certificate: ${caFile}\n    key: ${keyFile}\n`;
+    }
     let authBlock = '';
     if (auth === 'basic') {
       const htpasswd = join(root, 'htpasswd');
@@ -146,7 +204,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       throwIfAborted(options.signal);
       const port = await freePort();
       const configPath = join(root, 'config.yml');
-      await writeFile(configPath, configYaml(port, dataDir, authBlock));
+      await writeFile(configPath, configYaml(address, port, dataDir, authBlock, tlsBlock));
       const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       let exit: string | undefined;
@@ -162,8 +220,8 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       child.on('error', (err) => {
         exit = err.message;
       });
-      const url = `http://127.0.0.1:${port}`;
-      const ready = await waitReady(url, () => exit, options.signal).catch((err: unknown) => {
+      const url = `${options.tls ? 'https' : 'http'}://${address}:${port}`;
+      const ready = await waitReady(url, ca, () => exit, options.signal).catch((err: unknown) => {
         child.kill('SIGKILL');
         throw err;
       });
@@ -195,7 +253,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       };
       const registry: RunningRegistry = {
         url,
-        host: `127.0.0.1:${port}`,
+        host: `${address}:${port}`,
         auth,
         credentials,
         logs: () => output,
@@ -204,6 +262,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         [Symbol.asyncDispose]: stop,
       };
       if (issuer !== undefined) registry.tokenIssuer = issuer;
+      if (caFile !== undefined) registry.caFile = caFile;
       return registry;
     }
     throw new UnavailableError('docker-registry: no free port after 5 attempts');
