@@ -13,6 +13,9 @@
 import module from 'node:module';
 
 if (process.env.GLIBC_TUNABLES === 'glibc.malloc.hugetlb=1') delete process.env.GLIBC_TUNABLES;
+// libuv runs file-system calls on a pool of 4 threads by default; a pull's fsyncs (one per blob,
+// several at once) then hold every thread while reads and renames wait behind them
+process.env.UV_THREADPOOL_SIZE ??= '16';
 
 module.enableCompileCache?.();
 await import('../dist/bundle/bin.js');
