@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidArgumentError, throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
 import { freePort } from './ports.ts';
-import { type Credentials, startTokenIssuer, type TokenIssuer } from './token-issuer.ts';
+import {
+  type Credentials,
+  selfSignedCertificate,
+  startTokenIssuer,
+  type TokenIssuer,
+} from './token-issuer.ts';
 
 const run = promisify(execFile);
 
@@ -161,23 +166,12 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     if (options.tls) {
       caFile = join(root, 'registry.crt');
       const keyFile = join(root, 'registry.key');
-      await run('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        caFile,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=ocikit-test-registry',
-        '-addext',
-        `subjectAltName=IP:${address}`,
-      ]);
+      await selfSignedCertificate({
+        keyPath: keyFile,
+        certificatePath: caFile,
+        name: 'ocikit-test-registry',
+        ip: address,
+      });
       ca = await readFile(caFile, 'utf8');
       tlsBlock = `  tls:\n    certificate: ${caFile}\n    key: ${keyFile}\n`;
     }

@@ -115,6 +115,34 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /**
+ * Writes a fresh RSA key and a self-signed certificate for it (valid two days) with
+ * `openssl req -x509`; `ip` adds an IP subject alternative name, for TLS servers.
+ */
+export async function selfSignedCertificate(options: {
+  keyPath: string;
+  certificatePath: string;
+  name: string;
+  ip?: string;
+}): Promise<void> {
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    options.keyPath,
+    '-out',
+    options.certificatePath,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${options.name}`,
+    ...(options.ip ? ['-addext', `subjectAltName=IP:${options.ip}`] : []),
+  ]);
+}
+
+/**
  * Starts a small Docker-registry token issuer on a free loopback port with a fresh self-signed
  * certificate (made with `openssl req -x509`). Tokens are RS256 JWTs with an `x5c` header, as
  * distribution 2.8 expects.
@@ -125,21 +153,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startTokenIssuer(options: TokenIssuerOptions): Promise<TokenIssuer> {
   const keyPath = join(options.dir, 'token.key');
   const certificatePath = join(options.dir, 'token.crt');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    certificatePath,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=ocikit-test-token-issuer',
-  ]);
+  await selfSignedCertificate({ keyPath, certificatePath, name: 'ocikit-test-token-issuer' });
   const key: KeyObject = createPrivateKey(await readFile(keyPath));
   const pem = await readFile(certificatePath, 'utf8');
   const der = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
