@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { link, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { throwIfAborted, UnavailableError } from '@ocikit/errors';
@@ -76,9 +76,22 @@ async function breakStale(path: string, seen: string): Promise<void> {
  * is broken by the next process that wants it.
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock | undefined> {
-  await mkdir(dirname(path), { recursive: true });
+  throwIfAborted(options.signal);
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, self);
+  // The uncontended case, taken and released with synchronous calls: a handful of tiny-file
+  // operations cost a fraction of their thread-pool round trips (decision 103).
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(tmp, self);
+  try {
+    linkSync(tmp, path);
+    unlinkSync(tmp);
+    return heldLock(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+      await unlink(tmp).catch(() => {});
+      throw e;
+    }
+  }
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let delay = 2;
   try {
@@ -86,14 +99,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       throwIfAborted(options.signal);
       try {
         await link(tmp, path);
-        let released = false;
-        return {
-          release: async () => {
-            if (released) return;
-            released = true;
-            if ((await readOwner(path)) === self) await unlink(path).catch(() => {});
-          },
-        };
+        return heldLock(path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -118,6 +124,29 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   } finally {
     await unlink(tmp).catch(() => {});
   }
+}
+
+function heldLock(path: string): Lock {
+  let released = false;
+  return {
+    release: async () => {
+      if (released) return;
+      released = true;
+      let owner: string | undefined;
+      try {
+        owner = readFileSync(path, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      if (owner === self) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // broken by another process meanwhile: nothing left to release
+        }
+      }
+    },
+  };
 }
 
 /** Runs `fn` while holding the lock at `path`. */

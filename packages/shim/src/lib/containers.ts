@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -172,8 +181,9 @@ export class Containers {
       });
     }
     const runtime = new Runtime({ binary: options.runtime?.binary ?? 'runc' });
-    await mkdir(this.dir, { recursive: true, mode: 0o711 });
-    for (const other of await this.#readAll()) {
+    mkdirSync(this.dir, { recursive: true, mode: 0o711 });
+    // a generated name carries the new random id: only a chosen one can collide
+    for (const other of options.name === undefined ? [] : await this.#readAll()) {
       if (other.name === name) {
         throw new AlreadyExistsError(`a container named ${name} exists already (${other.id.slice(0, 12)})`, {
           hint: `remove it with 'ocikit rm ${name}', or choose another --name`,
@@ -182,10 +192,10 @@ export class Containers {
     }
     const dir = this.#recordDir(id);
     const bundle = join(dir, 'bundle');
-    await mkdir(bundle, { recursive: true });
+    mkdirSync(bundle, { recursive: true });
     // runc needs every directory up to the rootfs to be traversable
-    await chmod(dir, 0o755);
-    await chmod(bundle, 0o755);
+    chmodSync(dir, 0o755);
+    chmodSync(bundle, 0o755);
     const record: ContainerRecord = {
       id,
       name,
@@ -207,19 +217,20 @@ export class Containers {
     return record;
   }
 
-  /** Writes a record atomically. */
+  /**
+   * Writes a record atomically. Records are small files read and written many times per command:
+   * synchronous calls cost a fraction of the thread-pool round trips (decision 103).
+   */
   async save(record: ContainerRecord): Promise<void> {
     const file = join(this.#recordDir(record.id), 'container.json');
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
-    await rename(tmp, file);
+    writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+    renameSync(tmp, file);
   }
 
   async #read(id: string): Promise<ContainerRecord | undefined> {
     try {
-      return JSON.parse(
-        await readFile(join(this.#recordDir(id), 'container.json'), 'utf8'),
-      ) as ContainerRecord;
+      return JSON.parse(readFileSync(join(this.#recordDir(id), 'container.json'), 'utf8')) as ContainerRecord;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       if (e instanceof SyntaxError) return undefined; // a record torn by a crash mid-write: ignored
@@ -239,6 +250,9 @@ export class Containers {
 
   /** Finds a container by id, unique id prefix, or name; reconciled. NotFound otherwise. */
   async get(ref: string): Promise<ContainerRecord> {
+    // a full id names its directory: no need to read every record
+    const direct = /^[0-9a-f]{64}$/.test(ref) ? await this.#read(ref) : undefined;
+    if (direct) return this.refresh(direct);
     const all = await this.#readAll();
     const matches = all.filter((r) => r.id === ref || r.name === ref);
     const byPrefix = matches.length > 0 || ref.length < 3 ? matches : all.filter((r) => r.id.startsWith(ref));
@@ -308,7 +322,8 @@ export class Containers {
   async #exitFile(record: ContainerRecord): Promise<{ code: number; at: string } | undefined> {
     const file = join(this.#recordDir(record.id), 'exits', record.id);
     try {
-      const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+      const text = readFileSync(file, 'utf8');
+      const st = statSync(file);
       const code = Number(text.trim());
       return Number.isInteger(code) ? { code, at: st.mtime.toISOString() } : undefined;
     } catch {
@@ -470,7 +485,7 @@ export class Containers {
       throw new FailedPreconditionError(`container ${record.name} is ${record.status}, not being configured`);
     }
     const dir = this.#recordDir(record.id);
-    await mkdir(record.runtimeRoot, { recursive: true });
+    mkdirSync(record.runtimeRoot, { recursive: true });
     const runtime = this.runtimeFor(record);
     const running: ContainerRecord = {
       ...record,
@@ -523,7 +538,7 @@ export class Containers {
       throw e;
     }
     await stopWatching();
-    await writeExitFile(join(dir, 'exits'), record.id, code);
+    writeExitFile(join(dir, 'exits'), record.id, code);
     const done: ContainerRecord = {
       ...((await this.#read(record.id)) ?? running),
       status: 'exited',
@@ -727,7 +742,7 @@ export class Containers {
       // conmon exits once the container is gone; give it a moment to write the exit file
       for (let i = 0; i < 20 && isAlive(record.monitorPid); i++) await sleep(50);
     }
-    await rm(this.#recordDir(record.id), { recursive: true, force: true });
+    rmSync(this.#recordDir(record.id), { recursive: true, force: true });
     return record;
   }
 }
@@ -740,10 +755,10 @@ function socketDir(): string {
   return join(tmpdir(), `ocikit-${process.getuid?.() ?? 0}`);
 }
 
-async function writeExitFile(dir: string, id: string, code: number): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, `${id}.tmp`), String(code));
-  await rename(join(dir, `${id}.tmp`), join(dir, id));
+function writeExitFile(dir: string, id: string, code: number): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${id}.tmp`), String(code));
+  renameSync(join(dir, `${id}.tmp`), join(dir, id));
 }
 
 /** Parses one line of conmon's k8s-file log format: `TIME STREAM P|F TEXT`. */
