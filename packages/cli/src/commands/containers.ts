@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openLayout } from '@ocikit/content';
 import { InvalidArgumentError, isNotFound, isOcikitError, NotFoundError } from '@ocikit/errors';
@@ -85,7 +85,8 @@ async function prepareContainer(
       signal: ctx.signal,
     });
     const rootfs = join(record.bundle, 'rootfs');
-    await mkdir(rootfs, { recursive: true });
+    // a directory and a small file: synchronous calls, as for every small state file (decision 103)
+    mkdirSync(rootfs, { recursive: true });
     const mounts = await snapshotter.prepare(`container-${record.id}`, unpacked.chainId);
     const rootMount = runtimeMountsRoot(record.runtime, mounts, values.user ?? unpacked.config.config?.User);
     if (!rootMount) mountAll(mounts, rootfs);
@@ -100,7 +101,7 @@ async function prepareContainer(
     });
     // the runtime mounts the overlay first, so every other mount lands on top of it
     if (rootMount) spec.mounts = [rootMount, ...(spec.mounts ?? [])];
-    await writeFile(join(record.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
+    writeFileSync(join(record.bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     const next: ContainerRecord = {
       ...record,
       command: spec.process?.args ?? command,

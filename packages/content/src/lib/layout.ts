@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   createHasher,
   type Digest,
@@ -283,6 +283,9 @@ class LayoutWriter implements ContentWriter {
   }
 }
 
+/** Blobs up to this size (manifests, configs) are fetched with one synchronous read. */
+const SMALL_BLOB = 256 << 10;
+
 class Layout implements OciLayout {
   readonly path: string;
   readonly #sync: boolean;
@@ -299,13 +302,38 @@ class Layout implements OciLayout {
   async fetch(desc: Descriptor, options: FetchOptions = {}): Promise<Readable> {
     throwIfAborted(options.signal);
     const path = blobPath(this.path, desc.digest);
-    const fh = await open(path, 'r').catch((e: unknown) => {
+    const notFound = (e: unknown) => {
       if (errno(e) === 'ENOENT') {
-        throw new NotFoundError(`blob ${desc.digest} not found in ${this.path}`, {
+        return new NotFoundError(`blob ${desc.digest} not found in ${this.path}`, {
           details: { digest: desc.digest, layout: this.path },
         });
       }
-      throw e;
+      return e;
+    };
+    if (desc.size <= SMALL_BLOB && !options.offset) {
+      // manifests and configs: one synchronous read (decision 103), at most one byte more than
+      // the descriptor says, so a wrong size still reaches the verifier but a huge file is never read
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch (e) {
+        throw notFound(e);
+      }
+      try {
+        const buf = Buffer.allocUnsafe(desc.size + 1);
+        let n = 0;
+        while (n < buf.length) {
+          const got = readSync(fd, buf, n, buf.length - n, n);
+          if (got === 0) break;
+          n += got;
+        }
+        return Readable.from([buf.subarray(0, n)], { objectMode: false });
+      } finally {
+        closeSync(fd);
+      }
+    }
+    const fh = await open(path, 'r').catch((e: unknown) => {
+      throw notFound(e);
     });
     return createReadStream('', {
       fd: fh,
@@ -386,7 +414,8 @@ class Layout implements OciLayout {
     const path = join(this.path, 'index.json');
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      // read on every resolve and tag: one synchronous call (decision 103)
+      bytes = readFileSync(path);
     } catch (e) {
       if (errno(e) === 'ENOENT')
         throw new DataLossError(`${path} is missing`, { hint: 'is this an OCI layout?' });
@@ -654,7 +683,7 @@ export async function openLayout(dir: string, options: OpenLayoutOptions = {}): 
   const layoutFile = join(dir, 'oci-layout');
   let raw: Uint8Array | undefined;
   try {
-    raw = await readFile(layoutFile);
+    raw = readFileSync(layoutFile);
   } catch (e) {
     if (errno(e) === 'ENOTDIR') throw new FailedPreconditionError(`${dir} is not a directory`);
     if (errno(e) !== 'ENOENT') throw e;

@@ -501,7 +501,12 @@ export class Containers {
     let wake = () => {};
     const watcher = (async () => {
       for (let i = 0; i < 200 && !finished; i++) {
-        const text = await readFile(pidFile, 'utf8').catch(() => undefined);
+        let text: string | undefined;
+        try {
+          text = readFileSync(pidFile, 'utf8');
+        } catch {
+          // not written yet
+        }
         if (text?.trim()) {
           const current = await this.#read(record.id);
           if (current?.status === 'running') await this.save({ ...current, pid: Number(text.trim()) });

@@ -379,7 +379,8 @@ export function checkId(id: string): string {
 export async function lastLogError(file: string): Promise<string | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // a few lines at most (errors and warnings only): one synchronous read (decision 103)
+    text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }

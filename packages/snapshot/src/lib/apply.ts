@@ -29,8 +29,9 @@ import { PaxScanner } from './pax.ts';
 import { cleanComponents, resolveDirSync } from './resolve.ts';
 import { setXattrs } from './xattr.ts';
 
-// an ESM import of node:zlib evaluates the whole module (~10 ms of start-up); this takes what is used
-const { createGunzip, createZstdDecompress } = process.getBuiltinModule('node:zlib');
+// node:zlib through getBuiltinModule (an ESM import evaluates the whole module, ~10 ms), and only
+// when a layer is decompressed: running a container from unpacked snapshots never does
+const zlib = () => process.getBuiltinModule('node:zlib');
 
 /** Options of {@link applyLayer}. */
 export interface ApplyOptions {
@@ -162,9 +163,9 @@ export async function applyLayer(
   const extract = tarExtract();
   const decompress =
     kind === 'gzip'
-      ? createGunzip({ chunkSize: 1024 * 1024 })
+      ? zlib().createGunzip({ chunkSize: 1024 * 1024 })
       : kind === 'zstd'
-        ? createZstdDecompress({ chunkSize: 1024 * 1024 })
+        ? zlib().createZstdDecompress({ chunkSize: 1024 * 1024 })
         : undefined;
   const piped = decompress ? pipeline(stream, decompress, tap, extract) : pipeline(stream, tap, extract);
   piped.catch(() => {});

@@ -8,8 +8,9 @@ import { type Descriptor, MediaType } from '@ocikit/image-spec';
 import { type TarHeader, TarWriter } from './tar-writer.ts';
 import { readXattrs } from './xattr.ts';
 
-// an ESM import of node:zlib evaluates the whole module (~10 ms of start-up); this takes what is used
-const { createGzip, createZstdCompress } = process.getBuiltinModule('node:zlib');
+// node:zlib through getBuiltinModule (an ESM import evaluates the whole module, ~10 ms), and only
+// when a diff is compressed: most commands that load this module never do
+const zlib = () => process.getBuiltinModule('node:zlib');
 
 /** Options of {@link diffDirectories}. */
 export interface DiffOptions {
@@ -128,7 +129,7 @@ async function writeDiff(
       cb(null, chunk);
     },
   });
-  const compress = compression === 'zstd' ? createZstdCompress() : createGzip({ level: 6 });
+  const compress = compression === 'zstd' ? zlib().createZstdCompress() : zlib().createGzip({ level: 6 });
   const written = pipeline(tapU, compress, tapC, createWriteStream(out));
   written.catch(() => {});
   const tar = new TarWriter(tapU);

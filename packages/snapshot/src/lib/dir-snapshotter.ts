@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@ocikit/errors';
 import type {
@@ -84,8 +84,9 @@ class DirSnapshotter implements Snapshotter {
     const { record, parents } = await this.#store.create(key, parent, kind, options.labels);
     try {
       const fs = this.#fs(record);
-      await mkdir(fs, { recursive: true, mode: 0o755 });
-      if (this.kind === 'overlay') await mkdir(join(this.#store.dir(record.id), 'work'));
+      // two empty directories: synchronous calls, as for the metadata (decision 103)
+      mkdirSync(fs, { recursive: true, mode: 0o755 });
+      if (this.kind === 'overlay') mkdirSync(join(this.#store.dir(record.id), 'work'));
       const nearest = parents[0];
       if (this.kind === 'native' && nearest) {
         // The native snapshotter copies its parent, as containerd's does (cp keeps hardlinks,
