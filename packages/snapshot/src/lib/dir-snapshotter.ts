@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@ocikit/errors';
@@ -153,7 +153,10 @@ class DirSnapshotter implements Snapshotter {
     const dir = this.#store.dir(rec.id);
     // Detach whatever still mounts this snapshot (an overlay using it as upper or lower, a bind).
     for (const target of mountsUsing(dir)) spawnSync('umount', ['-l', target]);
-    await rm(dir, { recursive: true, force: true });
+    // Synchronous: Node's asynchronous rm walks the tree in JavaScript, a thread-pool round trip per
+    // entry, and a container's snapshot is usually a few directories (5 ms less per `run --rm`).
+    // It blocks the event loop for as long as a large tree takes to delete (decision 103).
+    rmSync(dir, { recursive: true, force: true });
   }
 
   async stat(key: string): Promise<SnapshotInfo> {
