@@ -283,6 +283,13 @@ class LayoutWriter implements ContentWriter {
   }
 }
 
+/**
+ * Blob reads go in 256 KiB chunks: each is a fresh buffer, and at 1 MiB a 49 MB layer read and
+ * hashed took 110 ms against 60 ms (this VM, hugepage-backed malloc; docs/benchmarks.md) — the big
+ * buffers are faulted in anew and hashed out of cache.
+ */
+const READ_CHUNK = 256 << 10;
+
 /** Blobs up to this size (manifests, configs) are fetched with one synchronous read. */
 const SMALL_BLOB = 256 << 10;
 
@@ -338,7 +345,7 @@ class Layout implements OciLayout {
     return createReadStream('', {
       fd: fh,
       start: options.offset ?? 0,
-      highWaterMark: 1 << 20,
+      highWaterMark: READ_CHUNK,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
@@ -371,7 +378,7 @@ class Layout implements OciLayout {
       }
       if (kept > 0) {
         // Re-hash what an earlier, interrupted writer kept, so the digest check covers it.
-        for await (const chunk of createReadStream(data, { end: kept - 1, highWaterMark: 1 << 20 })) {
+        for await (const chunk of createReadStream(data, { end: kept - 1, highWaterMark: READ_CHUNK })) {
           hasher.update(chunk as Uint8Array);
         }
       }
