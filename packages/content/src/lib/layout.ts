@@ -105,6 +105,13 @@ function errno(e: unknown): string | undefined {
 /** Bytes gathered before one `writev` of an ingest. */
 const BATCH_BYTES = 1 << 20;
 
+/**
+ * A synced ingest starts writing back to disk after this many new bytes, in the background, so the
+ * fsync at commit finds little left to flush: a 49 MB layer's final fsync took ~45 ms on its own,
+ * all of it on the pull's critical path.
+ */
+const WRITEBACK_BYTES = 8 << 20;
+
 async function pathExists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -151,6 +158,9 @@ class LayoutWriter implements ContentWriter {
   readonly #sync: boolean;
   #fh: FileHandle | undefined;
   #pending: Promise<void> = Promise.resolve();
+  /** Background `fdatasync`s (early writeback), awaited before the final sync and before close. */
+  #writeback: Promise<void> = Promise.resolve();
+  #unsynced = 0;
   #batch: Uint8Array[] = [];
   #batchBytes = 0;
   #done = false;
@@ -200,6 +210,7 @@ class LayoutWriter implements ContentWriter {
     const fh = this.#fh;
     if (!fh || this.#batch.length === 0) return;
     const batch = this.#batch;
+    const size = this.#batchBytes;
     this.#batch = [];
     this.#batchBytes = 0;
     const previous = this.#pending;
@@ -215,6 +226,13 @@ class LayoutWriter implements ContentWriter {
         if (bytesWritten > 0 && buffers.length > 0)
           buffers = [(buffers[0] as Uint8Array).subarray(bytesWritten), ...buffers.slice(1)];
       }
+      this.#unsynced += size;
+      if (this.#sync && this.#unsynced >= WRITEBACK_BYTES) {
+        this.#unsynced = 0;
+        // one at a time, beside the writes that follow; a failure surfaces at commit
+        this.#writeback = this.#writeback.then(() => fh.datasync());
+        this.#writeback.catch(() => {});
+      }
     });
     await previous;
   }
@@ -228,6 +246,7 @@ class LayoutWriter implements ContentWriter {
     try {
       await this.#flush();
       await this.#pending;
+      await this.#writeback;
     } catch (e) {
       await this.abort();
       throw e;
@@ -271,6 +290,7 @@ class LayoutWriter implements ContentWriter {
     // what arrived is kept for resuming: write out the last batch too (unless it is discarded)
     if (!discard) await this.#flush().catch(() => {});
     await this.#pending.catch(() => {});
+    await this.#writeback.catch(() => {});
     await this.#fh?.close();
     this.#fh = undefined;
     if (discard) await rm(this.#data, { force: true });
