@@ -25,6 +25,7 @@ export type {
   Pusher,
   ReadOnlyTarget,
   ReferrerLister,
+  ResolveOptions,
   Resolver,
   SignalOptions,
   Tagger,

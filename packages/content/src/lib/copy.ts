@@ -161,7 +161,8 @@ export async function copy(
     return p;
   };
 
-  let root = withoutRefName(await src.resolve(srcRef, opts));
+  // the root is fetched next: a registry may GET it at once rather than HEAD, then GET
+  let root = withoutRefName(await src.resolve(srcRef, { ...opts, fetching: true }));
   if (isIndexMediaType(root.mediaType) && options.platform && !options.allPlatforms) {
     const want = options.platform;
     const index = parseIndex(await fetchAll(src, root, opts));

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestOfSync } from '@ocikit/digest';
@@ -27,6 +35,27 @@ describe('OCI layout store', () => {
       schemaVersion: 2,
       manifests: [],
     });
+  });
+
+  it('writes a blob past its background writeback points intact, and still refuses a wrong one', async () => {
+    const dir = tmp();
+    const layout = await openLayout(dir, { create: true });
+    // 20 MiB in 64 KiB chunks: two background fdatasyncs (every 8 MiB) before the final sync
+    const bytes = Buffer.alloc(20 << 20);
+    for (let i = 0; i < bytes.length; i += 4096) bytes.writeUInt32BE(i, i);
+    const desc = { mediaType: 'application/octet-stream', digest: digestOfSync(bytes), size: bytes.length };
+    const writer = await layout.openWriter(desc);
+    for (let i = 0; i < bytes.length; i += 65536) await writer.write(bytes.subarray(i, i + 65536));
+    await writer.commit();
+    expect(readFileSync(blobFile(dir, desc.digest)).equals(bytes)).toBe(true);
+
+    const wrong = { ...desc, digest: digestOfSync(Buffer.from('something else')) };
+    const bad = await layout.openWriter(wrong);
+    for (let i = 0; i < bytes.length; i += 65536) await bad.write(bytes.subarray(i, i + 65536));
+    const failed = await bad.commit().catch((e: unknown) => e);
+    expect(isDataLoss(failed)).toBe(true);
+    expect(await layout.exists(wrong)).toBe(false);
+    expect(readdirSync(join(dir, '.ocikit', 'ingest'))).toEqual([]);
   });
 
   it('names a directory that is not a layout, and a broken index.json', async () => {

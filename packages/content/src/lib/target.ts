@@ -41,9 +41,18 @@ export interface Pusher {
   ): Promise<void>;
 }
 
+/** Options of `resolve`. */
+export interface ResolveOptions extends SignalOptions {
+  /**
+   * The caller fetches what it resolves next: a target that would otherwise ask twice (a registry's
+   * `HEAD` then `GET`) may fetch it at once and serve the fetch that follows from what it kept.
+   */
+  fetching?: boolean;
+}
+
 /** Turns a tag (ref name) or a digest into a descriptor. */
 export interface Resolver {
-  resolve(ref: string, options?: SignalOptions): Promise<Descriptor>;
+  resolve(ref: string, options?: ResolveOptions): Promise<Descriptor>;
 }
 
 /** Points a tag (ref name) at a descriptor. */

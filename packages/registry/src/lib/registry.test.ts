@@ -87,6 +87,22 @@ describe.each<AuthMode>(['none', 'basic', 'token'])('against the real registry, 
     expect(byRef.digest).toBe(img.manifest.digest);
   });
 
+  it('asks for the manifest once when pulling by tag: one GET, no HEAD, no second GET by digest', async () => {
+    const img = await makeImage({ tag: 'once' });
+    const r = repo('once');
+    await copy(img.store, 'once', r, 'once');
+    const from = events.length;
+    const dst = new MemoryStore();
+    const pulled = await copy(r, 'once', dst, 'once');
+    expect(pulled.digest).toBe(img.manifest.digest);
+    const manifestCalls = events
+      .slice(from)
+      .filter((e) => e.url.includes('/manifests/') && e.status !== 401)
+      .map((e) => `${e.method} ${e.url.slice(e.url.lastIndexOf('/') + 1)}`);
+    expect(manifestCalls).toEqual(['GET once']);
+    expect(await dst.exists(img.manifest)).toBe(true);
+  });
+
   it('uploads in chunks, and with a single POST where allowed, verified by the registry', async () => {
     const img = await makeImage({ layers: [250_001, 100], tag: 'c1' });
     const chunked = repo('chunked', { chunkSize: 64 * 1024 });

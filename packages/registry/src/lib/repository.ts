@@ -4,6 +4,7 @@ import type {
   FetchOptions,
   Mounter,
   ReferrerLister,
+  ResolveOptions,
   SignalOptions,
   TagLister,
   Target,
@@ -169,7 +170,13 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
    * Resolves a tag or digest to the descriptor of the manifest it names: `HEAD` first, `GET`
    * when the registry's `HEAD` gives no digest.
    */
-  async resolve(ref: string, options: SignalOptions = {}): Promise<Descriptor> {
+  async resolve(ref: string, options: ResolveOptions = {}): Promise<Descriptor> {
+    if (options.fetching) {
+      // one round trip instead of HEAD then GET: the verified bytes serve the fetch that follows
+      const { descriptor, bytes } = await this.fetchManifest(ref, options);
+      this.#remember(descriptor.digest, bytes);
+      return descriptor;
+    }
     const identifier = this.#identifier(ref);
     const res = await this.#call({
       method: 'HEAD',
@@ -335,6 +342,9 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
         },
       );
     }
+    const kept = graph ? this.#recent.get(desc.digest) : undefined;
+    if (kept && kept.byteLength === desc.size)
+      return Readable.from([kept.subarray(offset)], { objectMode: false });
     const signal = options.signal;
     const open = async (from: number): Promise<{ res: RegistryResponse; skip: number }> => {
       const headers: Record<string, string> = graph
