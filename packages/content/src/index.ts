@@ -28,8 +28,16 @@ export type {
   ResolveOptions,
   Resolver,
   SignalOptions,
+  TaggedPusher,
   Tagger,
   TagLister,
   Target,
 } from './lib/target.ts';
-export { isDeleter, isIngester, isMounter, isReferrerLister, isTagLister } from './lib/target.ts';
+export {
+  isDeleter,
+  isIngester,
+  isMounter,
+  isReferrerLister,
+  isTaggedPusher,
+  isTagLister,
+} from './lib/target.ts';

@@ -9,7 +9,7 @@ import {
   parseIndex,
 } from '@ocikit/image-spec';
 import { childrenOf, fetchAll, isGraphNode, withoutRefName } from './helpers.ts';
-import { isIngester, isMounter, type ReadOnlyTarget, type Target } from './target.ts';
+import { isIngester, isMounter, isTaggedPusher, type ReadOnlyTarget, type Target } from './target.ts';
 
 /** What `copy` reports as it goes. */
 export type CopyEvent =
@@ -82,15 +82,24 @@ export async function copy(
   const done = new Map<string, Promise<void>>();
   const emit = (e: CopyEvent) => onProgress?.(e);
 
+  // the root's tag, when `dst` can store the root manifest under it in one step
+  let tagOnPush: { digest: string; ref: string } | undefined;
+  let tagged = false;
+
   const transfer = async (desc: Descriptor, bytes?: Uint8Array): Promise<void> => {
     throwIfAborted(signal);
-    if (await dst.exists(desc, opts)) {
+    // a manifest (`bytes`) was found absent just before its children were copied: pushing it again
+    // would be harmless, so it is not asked twice
+    if (!bytes && (await dst.exists(desc, opts))) {
       emit({ type: 'skip', descriptor: desc, reason: 'exists' });
       return;
     }
     if (bytes) {
       emit({ type: 'start', descriptor: desc, offset: 0 });
-      await dst.push(desc, bytes, opts);
+      if (tagOnPush?.digest === desc.digest && isTaggedPusher(dst)) {
+        await dst.pushTagged(desc, bytes, tagOnPush.ref, opts);
+        tagged = true;
+      } else await dst.push(desc, bytes, opts);
       emit({ type: 'progress', descriptor: desc, bytes: bytes.byteLength });
       emit({ type: 'done', descriptor: desc });
       return;
@@ -178,7 +187,8 @@ export async function copy(
     }
     root = match;
   }
+  if (dstRef !== undefined) tagOnPush = { digest: root.digest, ref: dstRef };
   await copyNode(root);
-  if (dstRef !== undefined) await dst.tag(root, dstRef, opts);
+  if (dstRef !== undefined && !tagged) await dst.tag(root, dstRef, opts);
   return root;
 }

@@ -95,6 +95,15 @@ export interface Mounter {
   mount(desc: Descriptor, fromRepository: string, options?: SignalOptions): Promise<boolean>;
 }
 
+/**
+ * A target that stores a manifest and tags it in one step (a registry's `PUT` by tag), where a
+ * plain push and a tag would take two.
+ */
+export interface TaggedPusher {
+  /** Stores the manifest `bytes` (verified against `desc`) and points `ref` at it. */
+  pushTagged(desc: Descriptor, bytes: Uint8Array, ref: string, options?: SignalOptions): Promise<void>;
+}
+
 /** Removes blobs or manifests. */
 export interface Deleter {
   delete(desc: Descriptor, options?: SignalOptions): Promise<void>;
@@ -123,6 +132,11 @@ export function isIngester(target: unknown): target is Ingester {
 /** True when `target` can mount blobs across repositories. */
 export function isMounter(target: unknown): target is Mounter {
   return has(target, 'mount') && typeof (target as { location?: unknown }).location === 'object';
+}
+
+/** True when `target` can store a manifest under a tag in one step. */
+export function isTaggedPusher(target: unknown): target is TaggedPusher {
+  return has(target, 'pushTagged');
 }
 
 /** True when `target` can delete. */

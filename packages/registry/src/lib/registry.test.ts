@@ -87,6 +87,18 @@ describe.each<AuthMode>(['none', 'basic', 'token'])('against the real registry, 
     expect(byRef.digest).toBe(img.manifest.digest);
   });
 
+  it('pushes a tagged image with two manifest requests: HEAD to skip, then one PUT by tag', async () => {
+    const img = await makeImage({ tag: 'put1' });
+    const from = events.length;
+    await copy(img.store, 'put1', repo('put1'), 'put1');
+    const manifestCalls = events
+      .slice(from)
+      .filter((e) => e.url.includes('/manifests/') && e.status !== 401)
+      .map((e) => `${e.method} ${e.url.slice(e.url.lastIndexOf('/') + 1)}`);
+    expect(manifestCalls).toEqual([`HEAD ${img.manifest.digest}`, 'PUT put1']);
+    expect(await repo('put1').resolve('put1')).toEqual(img.manifest);
+  });
+
   it('asks for the manifest once when pulling by tag: one GET, no HEAD, no second GET by digest', async () => {
     const img = await makeImage({ tag: 'once' });
     const r = repo('once');

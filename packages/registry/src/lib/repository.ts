@@ -6,6 +6,7 @@ import type {
   ReferrerLister,
   ResolveOptions,
   SignalOptions,
+  TaggedPusher,
   TagLister,
   Target,
 } from '@ocikit/content';
@@ -110,7 +111,7 @@ export function nextLink(link: string | string[] | undefined): string | undefine
  * await copy(repo, 'v1', await openLayout('app', { create: true }), 'v1');
  * ```
  */
-export class Repository implements Target, Mounter, Deleter, TagLister, ReferrerLister {
+export class Repository implements Target, Mounter, Deleter, TagLister, ReferrerLister, TaggedPusher {
   /** The registry host and repository path, e.g. `{ registry: 'localhost:5000', repository: 'app' }`. */
   readonly location: { readonly registry: string; readonly repository: string };
   /** The transport (shared pools and tokens). */
@@ -464,11 +465,27 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     await this.#uploadBlob(desc, content, options);
   }
 
+  /**
+   * Stores a manifest under a tag in one `PUT` (a push and then a tag would be two): `copy` does
+   * this for the root it tags. Verified like `push`; a `subject` the registry does not index is
+   * added to the referrers fallback tag.
+   */
+  async pushTagged(
+    desc: Descriptor,
+    bytes: Uint8Array,
+    ref: string,
+    options: SignalOptions = {},
+  ): Promise<void> {
+    verifyBytes(bytes, desc, `manifest for ${this.name}`);
+    await this.#putManifest(desc, bytes, this.#identifier(ref), options, true);
+  }
+
   async #putManifest(
     desc: Descriptor,
     bytes: Uint8Array,
     ref: string,
     options: SignalOptions,
+    firstPush = ref === desc.digest,
   ): Promise<void> {
     const res = await this.#call({
       method: 'PUT',
@@ -487,7 +504,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
         details: { expected: desc.digest, actual: served },
       });
     }
-    if (ref === desc.digest && header(res.headers, 'oci-subject') === undefined) {
+    if (firstPush && header(res.headers, 'oci-subject') === undefined) {
       const subject = subjectOf(desc, bytes);
       if (subject) await this.#addToReferrersTag(subject, referrerDescriptor(desc, bytes), options);
     }
