@@ -1,7 +1,12 @@
 // The HTTP client's own contract (decision 053), against a local node:http server: the registry
 // behaviour itself is tested against the real registry in registry.test.ts and faults.test.ts.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient } from './http.ts';
 
@@ -99,6 +104,143 @@ describe('HttpClient', () => {
         body: body(),
       }),
     ).rejects.toBe(boom);
+    client.close();
+  });
+});
+
+// GET and HEAD go through our own HTTP/1.1 connections (http1.ts, decision 054): framings and
+// malformed responses a real registry does not send, served byte for byte by a raw TCP server.
+describe('HttpClient GET and HEAD on its own connections', () => {
+  let raw: NetServer;
+  let rawBase: string;
+  let accepted = 0;
+  const sockets = new Set<Socket>();
+  const replies = new Map<string, string | Buffer>();
+
+  beforeAll(async () => {
+    raw = createNetServer((socket) => {
+      accepted++;
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      let pending = '';
+      socket.on('data', (d) => {
+        pending += d.toString('latin1');
+        for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+          const path = pending.slice(0, end).split(' ')[1] ?? '';
+          pending = pending.slice(end + 4);
+          const reply = replies.get(path);
+          if (reply === undefined) socket.destroy();
+          else if (path.startsWith('/close')) socket.end(reply);
+          else socket.write(reply);
+        }
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    rawBase = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => raw.close(resolve));
+  });
+
+  const get = (client: HttpClient, path: string, method: 'GET' | 'HEAD' = 'GET') =>
+    client.request(new URL(path, rawBase), { method, headers: { accept: '*/*' } });
+
+  it('decodes a chunked body (extensions and trailers too) and keeps the connection', async () => {
+    replies.set(
+      '/chunked',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n',
+    );
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    const before = accepted;
+    expect(await text((await get(client, '/chunked')).body)).toBe('hello, world');
+    expect(await text((await get(client, '/chunked')).body)).toBe('hello, world');
+    expect(accepted - before).toBe(1);
+    client.close();
+  });
+
+  it('reads a body without a length to the end of the connection, and never reuses it', async () => {
+    replies.set('/close-delimited', 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it');
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    const before = accepted;
+    expect(await text((await get(client, '/close-delimited')).body)).toBe('all of it');
+    expect(await text((await get(client, '/close-delimited')).body)).toBe('all of it');
+    expect(accepted - before).toBe(2);
+    client.close();
+  });
+
+  it('gives a HEAD response no body whatever its Content-Length says', async () => {
+    replies.set(
+      '/head',
+      'HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nDocker-Content-Digest: sha256:ab\r\n\r\n',
+    );
+    replies.set('/after', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    const head = await get(client, '/head', 'HEAD');
+    expect(head.headers['content-length']).toBe('1234');
+    expect(await text(head.body)).toBe('');
+    expect(await text((await get(client, '/after')).body)).toBe('ok');
+    client.close();
+  });
+
+  it('refuses malformed responses with a retryable ECONNRESET naming the fault', async () => {
+    replies.set('/bad-status', 'HTCPCP/1.0 418 teapot\r\n\r\n');
+    replies.set('/both', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n');
+    replies.set('/two-lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd');
+    replies.set('/bad-chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    replies.set('/huge-head', `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(70 * 1024)}\r\n\r\n`);
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    for (const [path, fault] of [
+      ['/bad-status', 'bad status line'],
+      ['/both', 'both Transfer-Encoding and Content-Length'],
+      ['/two-lengths', 'bad Content-Length'],
+      ['/huge-head', 'head longer than'],
+    ] as const) {
+      await expect(get(client, path)).rejects.toMatchObject({
+        code: 'ECONNRESET',
+        message: expect.stringContaining(fault),
+      });
+    }
+    const chunked = await get(client, '/bad-chunk');
+    await expect(text(chunked.body)).rejects.toMatchObject({
+      code: 'ECONNRESET',
+      message: expect.stringContaining('bad chunk size'),
+    });
+    client.close();
+  });
+
+  it('fails a body cut short by the server with ECONNRESET', async () => {
+    replies.set('/close-short', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345');
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    const res = await get(client, '/close-short');
+    await expect(text(res.body)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    client.close();
+  });
+
+  it('retries once on a fresh connection when a kept one turns out closed', async () => {
+    replies.set('/ok', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    const before = accepted;
+    expect(await text((await get(client, '/ok')).body)).toBe('ok');
+    // the server drops every connection it has (as one does after its idle timeout)
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await text((await get(client, '/ok')).body)).toBe('ok');
+    expect(accepted - before).toBe(2);
+    client.close();
+  });
+
+  it('aborts a request waiting for its response', async () => {
+    replies.set('/never', '');
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    const ac = new AbortController();
+    const pending = client.request(new URL('/never', rawBase), {
+      method: 'GET',
+      headers: {},
+      signal: ac.signal,
+    });
+    setTimeout(() => ac.abort(), 50);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     client.close();
   });
 });

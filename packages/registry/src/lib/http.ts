@@ -1,44 +1,18 @@
-// The HTTP/1.1 client under the transport: Node's own `node:http`/`node:https` with keep-alive
+// The HTTP/1.1 client under the transport: GET and HEAD on connections of our own (http1.ts,
+// decision 054); everything with a body on Node's own `node:http`/`node:https` with keep-alive
 // agents. It replaced undici, whose 1.4 MB of JavaScript and WebAssembly parser cost ~50 ms to load
 // and ~25 ms to parse a 49 MB pull in every CLI process; Node's client is in its binary (decision 053).
 import type { ClientRequest, Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
+import type { HttpBody, HttpClientOptions, HttpResponse, ResponseBody } from './http-types.ts';
+import { Http1Pool } from './http1.ts';
 
 const http = process.getBuiltinModule('node:http');
 // node:https (and TLS with it, ~13 ms) loads on the first https request, not for plain-HTTP registries
 const https = () => process.getBuiltinModule('node:https');
 
-/** A response body: its bytes as an async iterable. */
-export interface ResponseBody extends AsyncIterable<Uint8Array> {
-  /** Reads and discards the rest (a small rest: the connection is kept), or drops the connection. */
-  dump(): Promise<void>;
-  /** Stops reading and closes the connection. */
-  destroy(): void;
-}
-
-/** A response as the transport sees it. */
-export interface HttpResponse {
-  readonly statusCode: number;
-  /** Lower-case names; a header sent more than once has every value, in order. */
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: ResponseBody;
-}
-
-/** A request body: bytes, a string, or a stream of bytes (sent once). */
-export type HttpBody = Uint8Array | string | AsyncIterable<Uint8Array>;
-
-/** How the client connects. */
-export interface HttpClientOptions {
-  /** Connections kept per host. */
-  connections: number;
-  /** Milliseconds without progress (connecting, waiting for headers, between body bytes). */
-  timeout: number;
-  /** TLS: trusted CAs (PEM), replacing Node's default set. */
-  ca?: string[];
-  /** TLS: skip certificate verification. */
-  insecure?: boolean;
-}
+export type { HttpBody, HttpClientOptions, HttpResponse, ResponseBody } from './http-types.ts';
 
 /** Bodies longer than this are not drained to keep the connection: the connection is dropped. */
 const MAX_DUMP = 128 * 1024;
@@ -85,10 +59,13 @@ export class HttpClient {
   readonly #options: HttpClientOptions;
   readonly #http: HttpAgent;
   #https: HttpsAgent | undefined;
+  /** GET and HEAD: connections of our own that read bodies into large slabs (decision 054). */
+  readonly #get: Http1Pool;
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
     this.#http = new http.Agent(this.#agentOptions());
+    this.#get = new Http1Pool(options);
   }
 
   #agentOptions() {
@@ -118,6 +95,9 @@ export class HttpClient {
       signal?: AbortSignal;
     },
   ): Promise<HttpResponse> {
+    if ((init.method === 'GET' || init.method === 'HEAD') && init.body === undefined) {
+      return this.#get.request(url, { method: init.method, headers: init.headers, signal: init.signal });
+    }
     const tls = url.protocol === 'https:';
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
@@ -175,6 +155,7 @@ export class HttpClient {
 
   /** Closes every connection. */
   close(): void {
+    this.#get.close();
     this.#http.destroy();
     this.#https?.destroy();
   }
