@@ -209,6 +209,32 @@ describe('HttpClient GET and HEAD on its own connections', () => {
     client.close();
   });
 
+  it('skips interim responses (103 Early Hints) and reads the final one', async () => {
+    replies.set(
+      '/hints',
+      'HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal',
+    );
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    const res = await get(client, '/hints');
+    expect(res.statusCode).toBe(200);
+    expect(await text(res.body)).toBe('final');
+    client.close();
+  });
+
+  it('bounds chunk trailers: a server sending them without end is cut off', async () => {
+    replies.set(
+      '/trailers',
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n${'X-T: y\r\n'.repeat(20_000)}`,
+    );
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    const res = await get(client, '/trailers');
+    await expect(text(res.body)).rejects.toMatchObject({
+      code: 'ECONNRESET',
+      message: expect.stringContaining('trailers longer than'),
+    });
+    client.close();
+  });
+
   it('fails a body cut short by the server with ECONNRESET', async () => {
     replies.set('/close-short', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345');
     const client = new HttpClient({ connections: 1, timeout: 5000 });

@@ -75,6 +75,10 @@ interface Exchange {
   onBody(chunk: Buffer): boolean;
   onEnd(error?: Error): void;
   framing: Framing | undefined;
+  /** Interim (1xx) responses skipped so far. */
+  interim: number;
+  /** Bytes of chunk trailers so far. */
+  trailerBytes: number;
   /** The server lets the connection be reused after this response. */
   keepAlive: boolean;
   /** Pending bytes of a chunk-size line or trailer line. */
@@ -207,7 +211,14 @@ class Connection {
       }
       if (end < 0) return true;
       ex.head = [];
+      ex.headBytes = 0;
       const parsed = parseHead(all.subarray(0, end).toString('latin1'), ex.method);
+      if (parsed === 'interim') {
+        // 1xx (103 Early Hints, say): skipped; the final response follows
+        if (++ex.interim > 8) throw protocolError('more than 8 interim responses');
+        const rest = all.subarray(end + 4);
+        return rest.length > 0 ? this.#consume(ex, rest) : true;
+      }
       ex.framing = parsed.framing;
       ex.keepAlive = parsed.keepAlive;
       ex.onHead(parsed);
@@ -266,7 +277,10 @@ class Connection {
         if (!m) throw protocolError(`a bad chunk size ${JSON.stringify(text.slice(0, 40))}`);
         f.left = Number.parseInt(m[1] as string, 16);
         f.state = f.left === 0 ? 'trailers' : 'data';
-      } else if (text === '') {
+      } else if (text !== '') {
+        ex.trailerBytes += line.length;
+        if (ex.trailerBytes > MAX_HEAD) throw protocolError(`trailers longer than ${MAX_HEAD} bytes`);
+      } else {
         // the end of the trailers
         if (data.length > 0) throw protocolError('bytes after the last chunk');
         this.#done(ex, ex.keepAlive);
@@ -289,17 +303,20 @@ class Connection {
 function parseHead(
   text: string,
   method: 'GET' | 'HEAD',
-): {
-  statusCode: number;
-  headers: Record<string, string | string[]>;
-  keepAlive: boolean;
-  framing: Framing;
-} {
+):
+  | 'interim'
+  | {
+      statusCode: number;
+      headers: Record<string, string | string[]>;
+      keepAlive: boolean;
+      framing: Framing;
+    } {
   const lines = text.split('\r\n');
   const status = /^HTTP\/1\.([01]) ([1-9]\d{2})(?: .*)?$/.exec(lines[0] ?? '');
   if (!status) throw protocolError(`a bad status line ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
   const statusCode = Number(status[2]);
-  if (statusCode < 200) throw protocolError(`an unexpected interim status ${statusCode}`);
+  if (statusCode === 101) throw protocolError('a protocol switch nobody asked for');
+  if (statusCode < 200) return 'interim';
   const headers: Record<string, string | string[]> = {};
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
@@ -452,6 +469,8 @@ export class Http1Pool {
         head: [],
         headBytes: 0,
         framing: undefined,
+        interim: 0,
+        trailerBytes: 0,
         keepAlive: false,
         line: [],
         lineBytes: 0,
