@@ -101,7 +101,12 @@ class Connection {
     key: string,
     url: URL,
     options: HttpClientOptions,
-    hooks: { gone: (c: Connection) => void; park: (c: Connection) => void },
+    hooks: {
+      gone: (c: Connection) => void;
+      park: (c: Connection) => void;
+      /** TLS sessions kept per origin, so a new connection resumes instead of a full handshake. */
+      sessions: Map<string, Buffer>;
+    },
   ) {
     this.key = key;
     this.#onPark = hooks.park;
@@ -121,10 +126,12 @@ class Connection {
             ALPNProtocols: ['http/1.1'],
             ...(options.ca ? { ca: options.ca } : {}),
             ...(options.insecure ? { rejectUnauthorized: false } : {}),
+            ...(hooks.sessions.has(key) ? { session: hooks.sessions.get(key) } : {}),
             // TLS sockets take `onread` as net sockets do; Node's types only list it for net
             onread,
           } as ConnectionOptions)
         : net.connect({ host, port, onread });
+    this.socket.on('session', (session: Buffer) => hooks.sessions.set(key, session));
     this.socket.setNoDelay(true);
     this.socket.setTimeout(options.timeout, () => {
       this.destroy(codedError(`no progress for ${options.timeout} ms`, 'ETIMEDOUT'));
@@ -370,6 +377,7 @@ export class Http1Pool {
   readonly #active = new Map<string, number>();
   readonly #waiting = new Map<string, (() => void)[]>();
   readonly #all = new Set<Connection>();
+  readonly #sessions = new Map<string, Buffer>();
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
@@ -427,6 +435,7 @@ export class Http1Pool {
         const list = this.#idle.get(gone.key);
         if (list?.includes(gone)) list.splice(list.indexOf(gone), 1);
       },
+      sessions: this.#sessions,
       park: (parked) => {
         const list = this.#idle.get(parked.key) ?? [];
         list.push(parked);
