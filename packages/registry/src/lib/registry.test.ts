@@ -3,6 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { type CopyEvent, copy, fetchAll, MemoryStore, openLayout, pushBytes } from '@ocikit/content';
 import { digestOfSync } from '@ocikit/digest';
 import {
@@ -97,6 +99,20 @@ describe.each<AuthMode>(['none', 'basic', 'token'])('against the real registry, 
       .map((e) => `${e.method} ${e.url.slice(e.url.lastIndexOf('/') + 1)}`);
     expect(manifestCalls).toEqual([`HEAD ${img.manifest.digest}`, 'PUT put1']);
     expect(await repo('put1').resolve('put1')).toEqual(img.manifest);
+  });
+
+  it('serves a fetched blob both to `for await` and to a stream pipeline, verified either way', async () => {
+    const img = await makeImage({ layers: [200_000], tag: 'both' });
+    const r = repo('both');
+    await copy(img.store, 'both', r, 'both');
+    const layer = img.layers[0]!;
+    const want = Buffer.from(img.bytes.get(layer.digest)!);
+    const iterated: Uint8Array[] = [];
+    for await (const c of await r.fetch(layer)) iterated.push(c);
+    expect(Buffer.concat(iterated).equals(want)).toBe(true);
+    const piped: Buffer[] = [];
+    await pipeline(await r.fetch(layer), new Writable({ write: (c, _e, cb) => (piped.push(c), cb()) }));
+    expect(Buffer.concat(piped).equals(want)).toBe(true);
   });
 
   it('asks for the manifest once when pulling by tag: one GET, no HEAD, no second GET by digest', async () => {

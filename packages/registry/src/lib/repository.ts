@@ -434,7 +434,12 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     const source = verify
       ? verifyStream(body(), { digest: desc.digest, size }, signal ? { signal } : {})
       : body();
-    return Readable.from(source, { objectMode: false, highWaterMark: 1 });
+    const stream = Readable.from(source, { objectMode: false, highWaterMark: 1 });
+    // A `for await` consumer (copy, fetchAll) takes the chunks straight from the source, without a
+    // stream's buffering and ticks per chunk (~20 ms of a 49 MB pull); piping or reading it as a
+    // stream still goes through Readable.from. One or the other: the source is read once.
+    stream[Symbol.asyncIterator] = () => source[Symbol.asyncIterator]();
+    return stream;
   }
 
   /**
