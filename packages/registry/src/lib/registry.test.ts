@@ -111,7 +111,13 @@ describe.each<AuthMode>(['none', 'basic', 'token'])('against the real registry, 
     for await (const c of await r.fetch(layer)) iterated.push(c);
     expect(Buffer.concat(iterated).equals(want)).toBe(true);
     const piped: Buffer[] = [];
-    await pipeline(await r.fetch(layer), new Writable({ write: (c, _e, cb) => (piped.push(c), cb()) }));
+    const sink = new Writable({
+      write: (c, _e, cb) => {
+        piped.push(c);
+        cb();
+      },
+    });
+    await pipeline(await r.fetch(layer), sink);
     expect(Buffer.concat(piped).equals(want)).toBe(true);
   });
 
