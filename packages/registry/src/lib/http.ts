@@ -4,7 +4,6 @@
 // and ~25 ms to parse a 49 MB pull in every CLI process; Node's client is in its binary (decision 053).
 import type { ClientRequest, Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { Readable } from 'node:stream';
 import type { HttpBody, HttpClientOptions, HttpResponse, ResponseBody } from './http-types.ts';
 import { Http1Pool } from './http1.ts';
 
@@ -52,6 +51,44 @@ function headersOf(res: IncomingMessage): Record<string, string | string[] | und
     out[name] = values.length === 1 ? values[0] : values;
   }
   return out;
+}
+
+/**
+ * Writes a streamed body, waiting for `drain` when the socket is full: a plain loop, where
+ * `Readable.from(body).pipe(req)` added a stream's buffering and ticks per chunk. The body's own
+ * failure (a digest that does not match, say) is the request's error.
+ */
+async function sendBody(
+  req: ClientRequest,
+  body: AsyncIterable<Uint8Array>,
+  fail: (e: unknown) => void,
+): Promise<void> {
+  const chunks = body[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) break;
+      if (req.destroyed) {
+        await chunks.return?.();
+        return;
+      }
+      if (!req.write(next.value)) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            req.off('drain', go);
+            req.off('close', go);
+            resolve();
+          };
+          req.on('drain', go);
+          req.on('close', go);
+        });
+      }
+    }
+    req.end();
+  } catch (e) {
+    fail(e);
+    req.destroy(e as Error);
+  }
 }
 
 /** Keep-alive HTTP/1.1 connections to any number of hosts, plain or TLS. */
@@ -141,15 +178,7 @@ export class HttpClient {
       const body = init.body;
       if (body === undefined) req.end();
       else if (typeof body === 'string' || body instanceof Uint8Array) req.end(body);
-      else {
-        const source = Readable.from(body, { objectMode: false });
-        source.once('error', (e) => {
-          // the body's own failure (a digest that does not match, say) is the request's error
-          fail(e);
-          req.destroy(e);
-        });
-        source.pipe(req);
-      }
+      else void sendBody(req, body, fail);
     });
   }
 
