@@ -47,7 +47,7 @@ class Slabs {
   #used = 0;
 
   region(): Buffer {
-    if (this.#slab.length - this.#used < 64 * 1024) {
+    if (this.#slab.length - this.#used < READ) {
       this.#slab = Buffer.allocUnsafe(SLAB);
       this.#used = 0;
     }
