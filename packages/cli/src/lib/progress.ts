@@ -16,7 +16,8 @@ export class Progress {
   readonly #ctx: Context;
   readonly #bars = new Map<string, Bar>();
   readonly #tty: boolean;
-  readonly #started = performance.now();
+  // Date.now(): the global `performance` loads perf_hooks on first use (~1 ms of every transfer)
+  readonly #started = Date.now();
   #drawn = 0;
   #timer: NodeJS.Timeout | undefined;
   #bytes = 0;
@@ -64,7 +65,7 @@ export class Progress {
     this.#timer = undefined;
     if (this.#tty) this.#draw();
     if (this.#ctx.quiet || this.#ctx.json) return;
-    const seconds = ((performance.now() - this.#started) / 1000).toFixed(1);
+    const seconds = ((Date.now() - this.#started) / 1000).toFixed(1);
     const copied = this.#bars.size - this.#skipped;
     const skipped = this.#skipped ? `, ${this.#skipped} already present` : '';
     this.#ctx.stderr.write(

@@ -7,7 +7,8 @@ import type { Agent as HttpsAgent } from 'node:https';
 import type { HttpBody, HttpClientOptions, HttpResponse, ResponseBody } from './http-types.ts';
 import { Http1Pool } from './http1.ts';
 
-const http = process.getBuiltinModule('node:http');
+// node:http loads with the first request that has a body (GET and HEAD do not need it: ~3 ms)
+const http = () => process.getBuiltinModule('node:http');
 // node:https (and TLS with it, ~13 ms) loads on the first https request, not for plain-HTTP registries
 const https = () => process.getBuiltinModule('node:https');
 
@@ -94,19 +95,23 @@ async function sendBody(
 /** Keep-alive HTTP/1.1 connections to any number of hosts, plain or TLS. */
 export class HttpClient {
   readonly #options: HttpClientOptions;
-  readonly #http: HttpAgent;
+  #http: HttpAgent | undefined;
   #https: HttpsAgent | undefined;
   /** GET and HEAD: connections of our own that read bodies into large slabs (decision 054). */
   readonly #get: Http1Pool;
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
-    this.#http = new http.Agent(this.#agentOptions());
     this.#get = new Http1Pool(options);
   }
 
   #agentOptions() {
     return { keepAlive: true, maxSockets: this.#options.connections, scheduling: 'lifo' as const };
+  }
+
+  #httpAgent(): HttpAgent {
+    this.#http ??= new (http().Agent)(this.#agentOptions());
+    return this.#http;
   }
 
   #httpsAgent(): HttpsAgent {
@@ -145,10 +150,10 @@ export class HttpClient {
       };
       let req: ClientRequest;
       try {
-        req = (tls ? https() : http).request(url, {
+        req = (tls ? https() : http()).request(url, {
           method: init.method,
           headers: init.headers,
-          agent: tls ? this.#httpsAgent() : this.#http,
+          agent: tls ? this.#httpsAgent() : this.#httpAgent(),
           ...(init.signal ? { signal: init.signal } : {}),
         });
       } catch (e) {
@@ -185,7 +190,7 @@ export class HttpClient {
   /** Closes every connection. */
   close(): void {
     this.#get.close();
-    this.#http.destroy();
+    this.#http?.destroy();
     this.#https?.destroy();
   }
 }
