@@ -253,6 +253,18 @@ describe('HttpClient GET and HEAD on its own connections', () => {
     client.close();
   });
 
+  it('refuses a header that would smuggle a line into the request', async () => {
+    const client = new HttpClient({ connections: 1, timeout: 5000 });
+    const url = new URL('/ok', rawBase);
+    await expect(
+      client.request(url, { method: 'GET', headers: { 'x-a': 'b\r\nInjected: 1' } }),
+    ).rejects.toBeInstanceOf(TypeError);
+    await expect(client.request(url, { method: 'GET', headers: { 'bad name': 'v' } })).rejects.toBeInstanceOf(
+      TypeError,
+    );
+    client.close();
+  });
+
   it('aborts a request waiting for its response', async () => {
     replies.set('/never', '');
     const client = new HttpClient({ connections: 1, timeout: 5000 });

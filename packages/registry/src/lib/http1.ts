@@ -152,7 +152,9 @@ class Connection {
     this.exchange = exchange;
     let text = `${exchange.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
     for (const [name, value] of Object.entries(headers)) {
-      if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new TypeError(`invalid header ${name}`);
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
+        throw new TypeError(`invalid header ${JSON.stringify(name.slice(0, 40))}`);
+      }
       if (name.toLowerCase() !== 'host') text += `${name}: ${value}\r\n`;
     }
     this.socket.write(`${text}\r\n`);
