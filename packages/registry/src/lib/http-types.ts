@@ -1,4 +1,5 @@
-// The shapes the transport sees of an HTTP exchange, shared by both clients (http.ts, http1.ts).
+// What both HTTP clients (http.ts, http1.ts) share: the shapes the transport sees of an exchange,
+// and errors with the Node-style `code` its retry rules read.
 
 /** A response body: its bytes as an async iterable. */
 export interface ResponseBody extends AsyncIterable<Uint8Array> {
@@ -29,4 +30,9 @@ export interface HttpClientOptions {
   ca?: string[];
   /** TLS: skip certificate verification. */
   insecure?: boolean;
+}
+
+/** An error with a Node-style `code`, as the transport's retry rules read them. */
+export function codedError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
 }

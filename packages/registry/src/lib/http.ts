@@ -4,7 +4,13 @@
 // and ~25 ms to parse a 49 MB pull in every CLI process; Node's client is in its binary (decision 053).
 import type { ClientRequest, Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import type { HttpBody, HttpClientOptions, HttpResponse, ResponseBody } from './http-types.ts';
+import {
+  codedError,
+  type HttpBody,
+  type HttpClientOptions,
+  type HttpResponse,
+  type ResponseBody,
+} from './http-types.ts';
 import { Http1Pool } from './http1.ts';
 
 // node:http loads with the first request that has a body (GET and HEAD do not need it: ~3 ms)
@@ -16,11 +22,6 @@ export type { HttpBody, HttpClientOptions, HttpResponse, ResponseBody } from './
 
 /** Bodies longer than this are not drained to keep the connection: the connection is dropped. */
 const MAX_DUMP = 128 * 1024;
-
-/** An error with a Node-style `code`, as the transport's retry rules read them. */
-function codedError(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
-}
 
 function bodyOf(res: IncomingMessage): ResponseBody {
   return {

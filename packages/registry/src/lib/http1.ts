@@ -5,7 +5,7 @@
 // length is known. Requests with a body keep going through `node:http` (http.ts).
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { HttpClientOptions, HttpResponse, ResponseBody } from './http-types.ts';
+import { codedError, type HttpClientOptions, type HttpResponse, type ResponseBody } from './http-types.ts';
 
 const net = process.getBuiltinModule('node:net');
 // node:tls (~13 ms to load) only for https
@@ -24,10 +24,6 @@ const HIGH_WATER = 4 << 20;
 const MAX_DUMP = 128 * 1024;
 /** How long an idle connection is kept. */
 const IDLE_MS = 30_000;
-
-function codedError(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
-}
 
 function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
