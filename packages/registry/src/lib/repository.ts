@@ -169,7 +169,8 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
 
   /**
    * Resolves a tag or digest to the descriptor of the manifest it names: `HEAD` first, `GET`
-   * when the registry's `HEAD` gives no digest.
+   * when the registry's `HEAD` gives no digest. With `fetching`, one `GET` whose verified bytes
+   * are kept to serve the `fetch` that follows.
    */
   async resolve(ref: string, options: ResolveOptions = {}): Promise<Descriptor> {
     if (options.fetching) {
