@@ -1,5 +1,5 @@
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { link, readFile, rename, unlink } from 'node:fs/promises';
+import { link, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { throwIfAborted, UnavailableError } from '@ocikit/errors';
@@ -46,9 +46,10 @@ export function ownerAlive(owner: string): boolean {
   return !start || now === undefined || now === start;
 }
 
-async function readOwner(path: string): Promise<string | undefined> {
+/** The owner written in a lock file ("pid starttime"); undefined when there is none. */
+function readOwner(path: string): string | undefined {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -65,7 +66,7 @@ async function breakStale(path: string, seen: string): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
   }
-  const taken = await readOwner(stale);
+  const taken = readOwner(stale);
   if (taken !== seen) await link(stale, path).catch(() => {});
   await unlink(stale).catch(() => {});
 }
@@ -103,7 +104,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      const owner = await readOwner(path);
+      const owner = readOwner(path);
       if (owner !== undefined && owner !== self && !ownerAlive(owner)) {
         await breakStale(path, owner);
         continue;
@@ -132,13 +133,7 @@ function heldLock(path: string): Lock {
     release: async () => {
       if (released) return;
       released = true;
-      let owner: string | undefined;
-      try {
-        owner = readFileSync(path, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-      if (owner === self) {
+      if (readOwner(path) === self) {
         try {
           unlinkSync(path);
         } catch {

@@ -36,3 +36,6 @@ export interface HttpClientOptions {
 export function codedError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
+
+/** A body with at most this much left is read to its end to keep the connection; a longer one drops it. */
+export const MAX_DUMP = 128 * 1024;

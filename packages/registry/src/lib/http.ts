@@ -9,6 +9,7 @@ import {
   type HttpBody,
   type HttpClientOptions,
   type HttpResponse,
+  MAX_DUMP,
   type ResponseBody,
 } from './http-types.ts';
 import { Http1Pool } from './http1.ts';
@@ -19,9 +20,6 @@ const http = () => process.getBuiltinModule('node:http');
 const https = () => process.getBuiltinModule('node:https');
 
 export type { HttpBody, HttpClientOptions, HttpResponse, ResponseBody } from './http-types.ts';
-
-/** Bodies longer than this are not drained to keep the connection: the connection is dropped. */
-const MAX_DUMP = 128 * 1024;
 
 function bodyOf(res: IncomingMessage): ResponseBody {
   return {

@@ -5,7 +5,13 @@
 // length is known. Requests with a body keep going through `node:http` (http.ts).
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { codedError, type HttpClientOptions, type HttpResponse, type ResponseBody } from './http-types.ts';
+import {
+  codedError,
+  type HttpClientOptions,
+  type HttpResponse,
+  MAX_DUMP,
+  type ResponseBody,
+} from './http-types.ts';
 
 const net = process.getBuiltinModule('node:net');
 // node:tls (~13 ms to load) only for https
@@ -20,8 +26,6 @@ const SLAB = 1 << 20;
 const READ = 64 << 10;
 /** Body bytes queued unread before the socket is paused. */
 const HIGH_WATER = 4 << 20;
-/** Bodies with at most this much left are read to their end to keep the connection. */
-const MAX_DUMP = 128 * 1024;
 /** How long an idle connection is kept. */
 const IDLE_MS = 30_000;
 
