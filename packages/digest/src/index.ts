@@ -4,3 +4,4 @@ export type { DigestInput, DigestOptions, Expected, Hasher } from './lib/compute
 export { createHasher, digestFile, digestOf, digestOfSync, verifyStream } from './lib/compute.ts';
 export type { Digest } from './lib/digest.ts';
 export { digestAlgorithm, digestEncoded, isDigest, parseDigest } from './lib/digest.ts';
+export { randomHex } from './lib/random.ts';

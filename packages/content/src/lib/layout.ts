@@ -11,6 +11,7 @@ import {
   type Hasher,
   isDigest,
   parseDigest,
+  randomHex,
 } from '@ocikit/digest';
 import {
   AlreadyExistsError,
@@ -39,9 +40,6 @@ import type {
   TagLister,
   Target,
 } from './target.ts';
-
-// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
-const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 /** What {@link OciLayout.gc} removed. */
 export interface GcResult {
@@ -125,7 +123,7 @@ async function pathExists(path: string): Promise<boolean> {
 async function writeAtomic(root: string, target: string, bytes: Uint8Array, sync: boolean): Promise<void> {
   const tmpDir = join(root, STATE, 'tmp');
   await mkdir(tmpDir, { recursive: true });
-  const tmp = join(tmpDir, `${randomBytes(8).toString('hex')}.tmp`);
+  const tmp = join(tmpDir, `${randomHex(8)}.tmp`);
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(bytes);

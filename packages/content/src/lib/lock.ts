@@ -2,10 +2,8 @@ import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'no
 import { link, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { randomHex } from '@ocikit/digest';
 import { throwIfAborted, UnavailableError } from '@ocikit/errors';
-
-// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
-const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 /** A held cross-process lock. */
 export interface Lock {
@@ -59,7 +57,7 @@ function readOwner(path: string): string | undefined {
 // Removes a lock whose owner is dead. Renaming first makes the removal atomic; if the file we renamed
 // turns out to be a fresh lock someone took in between, it is linked back.
 async function breakStale(path: string, seen: string): Promise<void> {
-  const stale = `${path}.stale.${randomBytes(6).toString('hex')}`;
+  const stale = `${path}.stale.${randomHex(6)}`;
   try {
     await rename(path, stale);
   } catch (e) {
@@ -78,7 +76,7 @@ async function breakStale(path: string, seen: string): Promise<void> {
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock | undefined> {
   throwIfAborted(options.signal);
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  const tmp = `${path}.${process.pid}.${randomHex(6)}`;
   // The uncontended case, taken and released with synchronous calls: a handful of tiny-file
   // operations cost a fraction of their thread-pool round trips (decision 103).
   mkdirSync(dirname(path), { recursive: true });

@@ -1,7 +1,10 @@
 import { InvalidArgumentError } from '@ocikit/errors';
 
-// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
-const { createHash } = process.getBuiltinModule('node:crypto');
+import { sha256Hex } from './sha256.ts';
+
+// node:crypto loads on the first hash that needs it: loading it costs ~8 ms, which a short command
+// (run, inspect of a local image) need not pay for the few KiB it hashes (decision 105)
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 /** An incremental hash function as a digest algorithm needs it. */
 export interface HashFunction {
@@ -21,7 +24,7 @@ export interface AlgorithmSpec {
 }
 
 const nodeHash = (name: string) => () => {
-  const h = createHash(name);
+  const h = crypto().createHash(name);
   return {
     update: (b: Uint8Array) => {
       h.update(b);
@@ -30,8 +33,39 @@ const nodeHash = (name: string) => () => {
   };
 };
 
+/**
+ * Up to this many bytes, sha256 runs in JavaScript (cold, ~1 ms per KiB at worst, less than loading
+ * node:crypto); past it, node:crypto takes over, fed what was held back.
+ */
+export const SMALL_SHA256 = 8 << 10;
+
+function sha256(): HashFunction {
+  let held: Uint8Array[] | undefined = [];
+  let size = 0;
+  let native: ReturnType<ReturnType<typeof crypto>['createHash']> | undefined;
+  return {
+    update(b) {
+      if (native) {
+        native.update(b);
+        return;
+      }
+      size += b.byteLength;
+      if (size <= SMALL_SHA256) {
+        // a copy: callers may reuse their buffer once update returns
+        held?.push(new Uint8Array(b));
+        return;
+      }
+      native = crypto().createHash('sha256');
+      for (const p of held ?? []) native.update(p);
+      native.update(b);
+      held = undefined;
+    },
+    digest: () => (native ? native.digest('hex') : sha256Hex(Buffer.concat(held ?? []))),
+  };
+}
+
 const algorithms = new Map<string, AlgorithmSpec>([
-  ['sha256', { createHash: nodeHash('sha256'), encodedPattern: /^[a-f0-9]{64}$/, encodedLength: 64 }],
+  ['sha256', { createHash: sha256, encodedPattern: /^[a-f0-9]{64}$/, encodedLength: 64 }],
   ['sha512', { createHash: nodeHash('sha512'), encodedPattern: /^[a-f0-9]{128}$/, encodedLength: 128 }],
 ]);
 

@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isDataLoss, isInvalidArgument } from '@ocikit/errors';
 import { describe, expect, it } from 'vitest';
 import cases from '../../test/fixtures/digest.json' with { type: 'json' };
-import { registerAlgorithm, unregisterAlgorithm } from './algorithms.ts';
+import { registerAlgorithm, SMALL_SHA256, unregisterAlgorithm } from './algorithms.ts';
 import { createHasher, digestFile, digestOf, digestOfSync, verifyStream } from './compute.ts';
 import { type Digest, digestAlgorithm, digestEncoded, isDigest, parseDigest } from './digest.ts';
+import { randomHex } from './random.ts';
+import { sha256Hex } from './sha256.ts';
 
 interface Case {
   name: string;
@@ -198,5 +200,55 @@ describe('verifyStream', () => {
   it('keeps Digest a branded string', () => {
     const d: Digest = parseDigest(digest);
     expect(typeof d).toBe('string');
+  });
+});
+
+describe('sha256 in JavaScript for small inputs (decision 105)', () => {
+  const node = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+  it('matches node:crypto at every padding boundary and around the hand-over size', () => {
+    const sizes = [0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 1000, SMALL_SHA256 - 1];
+    sizes.push(SMALL_SHA256, SMALL_SHA256 + 1, 3 * SMALL_SHA256);
+    for (const n of sizes) {
+      const bytes = randomBytes(n);
+      expect(sha256Hex(bytes), `${n} bytes`).toBe(node(bytes));
+      expect(digestOfSync(bytes), `${n} bytes`).toBe(`sha256:${node(bytes)}`);
+    }
+  });
+
+  it('hands over to node:crypto mid-stream with the bytes held so far', () => {
+    const bytes = randomBytes(3 * SMALL_SHA256 + 17);
+    const h = createHasher();
+    for (let o = 0; o < bytes.length; o += 1000) h.update(bytes.subarray(o, o + 1000));
+    expect(h.digest()).toBe(`sha256:${node(bytes)}`);
+    expect(h.size).toBe(bytes.length);
+  });
+
+  it('copies what it holds back, so a caller may reuse its buffer after update', () => {
+    const buf = Buffer.from('first half,');
+    const h = createHasher();
+    h.update(buf);
+    const second = Buffer.from('second half');
+    buf.fill(0);
+    h.update(second);
+    expect(h.digest()).toBe(`sha256:${node(Buffer.from('first half,second half'))}`);
+  });
+
+  it('passes the NIST FIPS 180-4 examples', () => {
+    expect(sha256Hex(Buffer.from('abc'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    expect(sha256Hex(Buffer.from('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))).toBe(
+      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+    );
+  });
+});
+
+describe('randomHex', () => {
+  it('gives the asked number of random bytes as hex, different every time', () => {
+    const seen = new Set(Array.from({ length: 100 }, () => randomHex(8)));
+    expect(seen.size).toBe(100);
+    for (const s of seen) expect(s).toMatch(/^[0-9a-f]{16}$/);
+    expect(randomHex(32)).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLock } from '@ocikit/content';
+import { randomHex } from '@ocikit/digest';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
@@ -8,9 +9,6 @@ import {
   NotFoundError,
 } from '@ocikit/errors';
 import type { SnapshotInfo, SnapshotKind } from './snapshotter.ts';
-
-// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
-const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 /** One snapshot's record: its info and the directory that holds it. */
 export interface SnapshotRecord extends SnapshotInfo {
@@ -49,7 +47,7 @@ export class SnapshotStore {
   }
 
   #write(meta: Metadata): void {
-    const tmp = join(this.root, `.metadata.${randomBytes(6).toString('hex')}`);
+    const tmp = join(this.root, `.metadata.${randomHex(6)}`);
     writeFileSync(tmp, JSON.stringify(meta));
     renameSync(tmp, join(this.root, 'metadata.json'));
   }
@@ -86,7 +84,7 @@ export class SnapshotStore {
       }
       const now = new Date().toISOString();
       const rec: SnapshotRecord = {
-        id: randomBytes(8).toString('hex'),
+        id: randomHex(8),
         name: key,
         kind,
         created: now,

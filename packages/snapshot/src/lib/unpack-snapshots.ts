@@ -2,15 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Fetcher } from '@ocikit/content';
-import type { Digest } from '@ocikit/digest';
+import { type Digest, randomHex } from '@ocikit/digest';
 import { InvalidArgumentError, isNotFound, throwIfAborted } from '@ocikit/errors';
 import { chainId, type Descriptor, type ImageConfig, type Platform } from '@ocikit/image-spec';
 import { mountAll, unmount } from './dir-snapshotter.ts';
 import type { Snapshotter } from './snapshotter.ts';
 import { fetchAndApply, loadImage } from './unpack.ts';
-
-// an ESM import of node:crypto evaluates the whole module (~10 ms of start-up); this takes what is used
-const { randomBytes } = process.getBuiltinModule('node:crypto');
 
 /** What {@link unpackToSnapshots} did. */
 export interface SnapshotUnpackResult {
@@ -59,7 +56,7 @@ export async function unpackToSnapshots(
       parent = name;
       continue;
     }
-    const key = `extract-${randomBytes(6).toString('hex')} ${name}`;
+    const key = `extract-${randomHex(6)} ${name}`;
     const mounts = await snapshotter.prepare(key, parent);
     const target = await mkdtemp(join(tmpdir(), 'ocikit-apply-'));
     try {
