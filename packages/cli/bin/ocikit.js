@@ -1,10 +1,12 @@
 #!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=4194304 node --max-semi-space-size=2
 // The `ocikit` executable: a committed file, so package managers can link it before the first build.
+// It runs dist/bundle/ocikit.cjs, the whole CLI in one CommonJS file (decisions 022 and 106), as a
+// vm.Script with a V8 code cache of its own: the cache is made after a command's first run, so it
+// holds the bytecode of every function that command ran — Node's compile cache keeps only what
+// compiles before the code runs, and compiling the rest took `run` ~9 ms on every start.
 // A small young generation (2 MB semi-spaces) makes V8 collect the chunk buffers of a transfer soon
 // after use: pulling 1 GiB peaks at ~120 MB instead of ~175 MB, and runs faster; short commands are
-// unaffected (measured in docs/benchmarks.md). Node's on-disk compile cache (in the OS temp dir, or
-// $NODE_COMPILE_CACHE) spares re-parsing the CLI's modules on every run, and the build bundles them
-// into a few chunks (dist/bundle, decision 022) so that a command loads a handful of files.
+// unaffected (measured in docs/benchmarks.md).
 // glibc.malloc.hugetlb=1 lets malloc back its heap with transparent huge pages (where the kernel's
 // THP mode is `madvise`, Debian's default): every socket read gets a fresh 64 KiB buffer, and
 // faulting those in 4 KiB pages cost more than the transfer itself — pulling 1 GiB: 3.7 → 2.8 s,
@@ -12,16 +14,109 @@
 // from a layout on that heap too, reused once freed: by default glibc maps each one afresh, and
 // faulting them in cost a push of 49 MB ~40 ms. Older glibc and other libcs ignore the tunables; the
 // processes ocikit starts (runc, conmon, mount) do not inherit them.
+import {
+  closeSync,
+  constants as fs,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import module from 'node:module';
+import { Script } from 'node:vm';
 
 if (process.env.GLIBC_TUNABLES === 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=4194304')
   delete process.env.GLIBC_TUNABLES;
+const argv = process.argv.slice(2);
+// the command's name, as main finds it: after the global flags (`--root` takes a value)
+let at = 0;
+while (at < argv.length && argv[at]?.startsWith('-') && argv[at] !== '-') at += argv[at] === '--root' ? 2 : 1;
+const command = /^[a-z][a-z0-9-]{0,31}$/.test(argv[at] ?? '') ? argv[at] : '_';
 // libuv runs file-system calls on a pool of 4 threads by default; a transfer's fsyncs (one per blob,
 // several at once) then hold every thread while reads and renames wait behind them, so transfers get
 // 16. Other commands keep 4: the pool starts on the first asynchronous call, and starting 16 threads
 // costs ~3 ms more (decision 103).
-if (process.argv.some((a) => a === 'pull' || a === 'push' || a === 'copy'))
-  process.env.UV_THREADPOOL_SIZE ??= '16';
+if (command === 'pull' || command === 'push' || command === 'copy') process.env.UV_THREADPOOL_SIZE ??= '16';
 
-module.enableCompileCache?.();
-await import('../dist/bundle/bin.js');
+const file = new URL('../dist/bundle/ocikit.cjs', import.meta.url);
+const source = readFileSync(file, 'utf8');
+// first line: `// ocikit-bundle <sha256 of the rest>`, written by scripts/bundle.ts
+const bundleId = source.slice(0, source.indexOf('\n')).split(' ')[2] ?? '';
+
+// The code cache lives in the user's own cache directory, and is used only when this user owns it
+// and nobody else can write it: it is code that runs. Its first line names the bundle it was made
+// for, so a cache for another build is never handed to V8 (which checks little but the length).
+const home =
+  process.env.XDG_CACHE_HOME || `${process.env.HOME || process.getBuiltinModule('node:os').homedir()}/.cache`;
+const cacheDir = `${home}/ocikit/v8`;
+const cacheFile = `${cacheDir}/${command}-${process.version}-${process.arch}.bin`;
+const header = Buffer.from(`ocikit-bundle ${bundleId}\n`);
+const uid = process.geteuid?.();
+const ownedByUs = (fd) => {
+  const st = fstatSync(fd);
+  return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+};
+/** The cache's bytes for this bundle; null when there is a cache that is not ours to trust or keep. */
+function readCache() {
+  let fd;
+  try {
+    fd = openSync(cacheFile, fs.O_RDONLY | fs.O_NOFOLLOW);
+  } catch {
+    return undefined; // none yet
+  }
+  try {
+    const dir = openSync(cacheDir, fs.O_RDONLY | fs.O_DIRECTORY);
+    const trusted = ownedByUs(dir) && ownedByUs(fd);
+    closeSync(dir);
+    if (!trusted) return null;
+    const data = readFileSync(fd);
+    return data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+const cached = readCache();
+// Node's own compile cache (for zod, loaded from node_modules when a config is validated) beside it
+module.enableCompileCache?.(`${home}/ocikit/node`);
+
+// one line of wrapper, so that line numbers in stack traces are the file's own
+const script = new Script(
+  `(function (exports, require, module, __filename, __dirname, __ocikitUrl) {${source}\n})`,
+  { filename: file.pathname, cachedData: cached ?? undefined },
+);
+const bundle = { exports: {} };
+script.runInThisContext()(
+  bundle.exports,
+  module.createRequire(file),
+  bundle,
+  file.pathname,
+  new URL('.', file).pathname,
+  file.href,
+);
+const code = await bundle.exports.main(argv);
+
+const helpOnly = argv.some((a) => a === '--help' || a === '-h' || a === '--version');
+if (cached !== null && (cached === undefined || script.cachedDataRejected) && !helpOnly) {
+  try {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    const dir = openSync(cacheDir, fs.O_RDONLY | fs.O_DIRECTORY);
+    const ours = ownedByUs(dir);
+    closeSync(dir);
+    if (ours) {
+      const tmp = `${cacheFile}.${process.pid}`;
+      writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]), { mode: 0o600 });
+      renameSync(tmp, cacheFile);
+    }
+  } catch {
+    // a read-only home: run without the cache
+  }
+}
+// Every command has finished its work when main returns (it awaits everything it starts), so exit
+// at once: Node's natural end (loop drain, environment teardown, heap disposal) costs ~5 ms more
+// (decision 105). Output still queued on a pipe is let drain first.
+if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+process.exitCode = code;

@@ -1,28 +1,32 @@
-// Bundles the `ocikit` executable (dist/bin.js and everything it imports, @ocikit/* included) into
-// dist/bundle/, one chunk per lazily loaded command, so a command loads a few files instead of ~60
-// modules: `run` reaches its first step ~30 ms sooner (decision 022).
-import { rmSync } from 'node:fs';
+// Bundles the `ocikit` executable's code — `main` (dist/lib/main.js) and everything it imports,
+// @ocikit/* and tar-stream included — into one CommonJS file, dist/bundle/ocikit.cjs, that
+// bin/ocikit.js runs as a vm.Script with a code cache per command (decisions 022 and 106).
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const outdir = new URL('../dist/bundle', import.meta.url).pathname;
-// chunk names carry content hashes: clear out the last build's
+const outdir = new URL('../dist/bundle/', import.meta.url);
 rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+const outfile = new URL('ocikit.cjs', outdir).pathname;
 
 await build({
-  entryPoints: [new URL('../dist/bin.js', import.meta.url).pathname],
-  outdir,
+  entryPoints: [new URL('../dist/lib/main.js', import.meta.url).pathname],
+  outfile,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node22',
   // zod stays outside: runtime-spec loads it with require() on the first parse, resolved from here
   external: ['zod'],
-  // CommonJS dependencies (tar-stream and its stream stack) call require() for Node's built-ins; the
-  // require function is made on first use (createRequire costs ~0.1 ms, and most chunks never call it)
-  banner: {
-    js: "import { createRequire as __ocikitRequire } from 'node:module'; let __ocikitReq; const require = (id) => (__ocikitReq ??= __ocikitRequire(import.meta.url))(id);",
-  },
+  // the loader passes the bundle's own URL (for package.json and for resolving zod)
+  define: { 'import.meta.url': '__ocikitUrl' },
   legalComments: 'eof',
   logLevel: 'warning',
 });
+
+// The first line names the build: the loader keys its code cache on it (V8 itself checks little more
+// than the source's length before trusting a cache).
+const code = readFileSync(outfile, 'utf8');
+const id = createHash('sha256').update(code).digest('hex');
+writeFileSync(outfile, `// ocikit-bundle ${id}\n${code}`);

@@ -39,7 +39,7 @@ export interface MainOptions {
 
 /** The version of the `ocikit` CLI, from its package.json. */
 export async function cliVersion(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = process.getBuiltinModule('node:fs/promises');
   const raw = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
   return (JSON.parse(raw) as { version: string }).version;
 }
