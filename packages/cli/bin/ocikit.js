@@ -1,12 +1,13 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=4194304 node --max-semi-space-size=2
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=4194304 node --min-semi-space-size=2 --max-semi-space-size=2
 // The `ocikit` executable: a committed file, so package managers can link it before the first build.
 // It runs dist/bundle/ocikit.cjs, the whole CLI in one CommonJS file (decisions 022 and 106), as a
 // vm.Script with a V8 code cache of its own: the cache is made after a command's first run, so it
 // holds the bytecode of every function that command ran — Node's compile cache keeps only what
 // compiles before the code runs, and compiling the rest took `run` ~9 ms on every start.
 // A small young generation (2 MB semi-spaces) makes V8 collect the chunk buffers of a transfer soon
-// after use: pulling 1 GiB peaks at ~120 MB instead of ~175 MB, and runs faster; short commands are
-// unaffected (measured in docs/benchmarks.md).
+// after use: pulling 1 GiB peaks at ~120-135 MB instead of ~175 MB, and runs faster. It starts at
+// its full 2 MB (V8 starts at 1 MB and grows): `run` then allocates less than that and never
+// collects, where a first scavenge of everything just loaded cost it 3-6 ms (decision 106).
 // glibc.malloc.hugetlb=1 lets malloc back its heap with transparent huge pages (where the kernel's
 // THP mode is `madvise`, Debian's default): every socket read gets a fresh 64 KiB buffer, and
 // faulting those in 4 KiB pages cost more than the transfer itself — pulling 1 GiB: 3.7 → 2.8 s,
