@@ -21,6 +21,10 @@ await build({
   external: ['zod'],
   // the loader passes the bundle's own URL (for package.json and for resolving zod)
   define: { 'import.meta.url': '__ocikitUrl' },
+  // whitespace and syntax minified (identifiers kept, so stack traces under --debug still name
+  // functions): 473 → 328 KB, and reading the file and its code cache costs ~5 ms less per start
+  minifyWhitespace: true,
+  minifySyntax: true,
   legalComments: 'eof',
   logLevel: 'warning',
 });
