@@ -15,6 +15,7 @@ export type { Lock, LockOptions } from './lib/lock.ts';
 export { acquireLock, withLock } from './lib/lock.ts';
 export { MemoryStore } from './lib/memory.ts';
 export type {
+  BytesFetcher,
   ContentWriter,
   Deleter,
   Existence,
@@ -34,6 +35,7 @@ export type {
   Target,
 } from './lib/target.ts';
 export {
+  isBytesFetcher,
   isDeleter,
   isIngester,
   isMounter,

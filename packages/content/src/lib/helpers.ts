@@ -1,4 +1,4 @@
-import { type Digest, digestOfSync, verifyStream } from '@ocikit/digest';
+import { type Digest, digestOfSync, verifyBytes, verifyStream } from '@ocikit/digest';
 import { InvalidArgumentError } from '@ocikit/errors';
 import {
   type Descriptor,
@@ -8,7 +8,7 @@ import {
   parseIndex,
   parseManifest,
 } from '@ocikit/image-spec';
-import type { Fetcher, Pusher, SignalOptions } from './target.ts';
+import { type Fetcher, isBytesFetcher, type Pusher, type SignalOptions } from './target.ts';
 
 /**
  * Reads a whole blob into memory, verified against its digest and size; refuses blobs larger than
@@ -28,8 +28,14 @@ export async function fetchAll(
       },
     );
   }
+  const signal = options.signal ? { signal: options.signal } : {};
+  const whole = isBytesFetcher(fetcher) ? await fetcher.fetchBytes(desc, signal) : undefined;
+  if (whole) {
+    verifyBytes(whole, { digest: desc.digest, size: desc.size });
+    return whole;
+  }
   const chunks: Uint8Array[] = [];
-  const stream = await fetcher.fetch(desc, options.signal ? { signal: options.signal } : {});
+  const stream = await fetcher.fetch(desc, signal);
   for await (const chunk of verifyStream(stream, { digest: desc.digest, size: desc.size }, options)) {
     chunks.push(chunk);
   }

@@ -15,7 +15,7 @@ import { isDataLoss, isNotFound } from '@ocikit/errors';
 import { MediaType } from '@ocikit/image-spec';
 import { describe, expect, it } from 'vitest';
 import { copy } from './copy.ts';
-import { pushBytes } from './helpers.ts';
+import { fetchAll, pushBytes } from './helpers.ts';
 import { openLayout } from './layout.ts';
 import { buildImage } from './test-suite.ts';
 
@@ -155,6 +155,29 @@ describe('OCI layout store', () => {
     const check = await layout.fsck();
     expect(check.problems).toHaveLength(1);
     expect(check.problems[0]).toMatchObject({ kind: 'invalid', digest: bad.digest });
+  });
+
+  it('reads small blobs whole for fetchAll and still verifies them', async () => {
+    const dir = tmp();
+    const layout = await openLayout(dir, { create: true });
+    const img = await buildImage(layout, 'z');
+    expect(Buffer.from(await fetchAll(layout, img.config)).toString()).toBe(
+      readFileSync(blobFile(dir, img.config.digest), 'utf8'),
+    );
+    const original = readFileSync(blobFile(dir, img.config.digest));
+    for (const bad of [
+      Buffer.from(original).fill(0x20, 0, 1),
+      original.subarray(1),
+      Buffer.concat([original, original]),
+    ]) {
+      writeFileSync(blobFile(dir, img.config.digest), bad);
+      const err = await fetchAll(layout, img.config).catch((e: unknown) => e);
+      expect(isDataLoss(err), String(err)).toBe(true);
+      expect((err as Error).message).toContain(img.config.digest);
+    }
+    rmSync(blobFile(dir, img.config.digest));
+    expect(isNotFound(await fetchAll(layout, img.config).catch((e: unknown) => e))).toBe(true);
+    expect(await layout.fetchBytes({ ...img.config, size: 300 << 10 })).toBeUndefined();
   });
 
   it('copy into a layout fails on a corrupt source blob and leaves the destination unchanged', async () => {

@@ -32,6 +32,7 @@ import {
 import { childrenOf, isGraphNode, withoutRefName } from './helpers.ts';
 import { acquireLock, type Lock, withLock } from './lock.ts';
 import type {
+  BytesFetcher,
   ContentWriter,
   Deleter,
   FetchOptions,
@@ -77,7 +78,7 @@ export interface OpenLayoutOptions extends SignalOptions {
 }
 
 /** An OCI image layout on disk, as a content target. */
-export interface OciLayout extends Target, Ingester, Deleter, TagLister {
+export interface OciLayout extends Target, Ingester, Deleter, TagLister, BytesFetcher {
   /** The layout's directory. */
   readonly path: string;
   /** The entries of index.json. */
@@ -326,39 +327,11 @@ class Layout implements OciLayout {
 
   async fetch(desc: Descriptor, options: FetchOptions = {}): Promise<Readable> {
     throwIfAborted(options.signal);
-    const path = blobPath(this.path, desc.digest);
-    const notFound = (e: unknown) => {
-      if (errno(e) === 'ENOENT') {
-        return new NotFoundError(`blob ${desc.digest} not found in ${this.path}`, {
-          details: { digest: desc.digest, layout: this.path },
-        });
-      }
-      return e;
-    };
     if (desc.size <= SMALL_BLOB && !options.offset) {
-      // manifests and configs: one synchronous read (decision 103), at most one byte more than
-      // the descriptor says, so a wrong size still reaches the verifier but a huge file is never read
-      let fd: number;
-      try {
-        fd = openSync(path, 'r');
-      } catch (e) {
-        throw notFound(e);
-      }
-      try {
-        const buf = Buffer.allocUnsafe(desc.size + 1);
-        let n = 0;
-        while (n < buf.length) {
-          const got = readSync(fd, buf, n, buf.length - n, n);
-          if (got === 0) break;
-          n += got;
-        }
-        return Readable.from([buf.subarray(0, n)], { objectMode: false });
-      } finally {
-        closeSync(fd);
-      }
+      return Readable.from([this.#readSmall(desc)], { objectMode: false });
     }
-    const fh = await open(path, 'r').catch((e: unknown) => {
-      throw notFound(e);
+    const fh = await open(blobPath(this.path, desc.digest), 'r').catch((e: unknown) => {
+      throw this.#notFound(desc, e);
     });
     return createReadStream('', {
       fd: fh,
@@ -366,6 +339,45 @@ class Layout implements OciLayout {
       highWaterMark: READ_CHUNK,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+  }
+
+  async fetchBytes(desc: Descriptor, options: SignalOptions = {}): Promise<Uint8Array | undefined> {
+    throwIfAborted(options.signal);
+    return desc.size <= SMALL_BLOB ? this.#readSmall(desc) : undefined;
+  }
+
+  /**
+   * Manifests and configs: one synchronous read (decision 103), at most one byte more than the
+   * descriptor says, so a wrong size still reaches the verifier but a huge file is never read.
+   */
+  #readSmall(desc: Descriptor): Buffer {
+    let fd: number;
+    try {
+      fd = openSync(blobPath(this.path, desc.digest), 'r');
+    } catch (e) {
+      throw this.#notFound(desc, e);
+    }
+    try {
+      const buf = Buffer.allocUnsafe(desc.size + 1);
+      let n = 0;
+      while (n < buf.length) {
+        const got = readSync(fd, buf, n, buf.length - n, n);
+        if (got === 0) break;
+        n += got;
+      }
+      return buf.subarray(0, n);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #notFound(desc: Descriptor, e: unknown): unknown {
+    if (errno(e) === 'ENOENT') {
+      return new NotFoundError(`blob ${desc.digest} not found in ${this.path}`, {
+        details: { digest: desc.digest, layout: this.path },
+      });
+    }
+    return e;
   }
 
   async exists(desc: Descriptor): Promise<boolean> {

@@ -104,6 +104,15 @@ export interface TaggedPusher {
   pushTagged(desc: Descriptor, bytes: Uint8Array, ref: string, options?: SignalOptions): Promise<void>;
 }
 
+/**
+ * Reads a small blob whole, without a stream: what `fetchAll` uses for manifests and configs where
+ * a target can (the layout store reads them with one system call). The bytes are not verified.
+ */
+export interface BytesFetcher {
+  /** The blob's bytes (at most one more than `desc.size`), or undefined when it is not small. */
+  fetchBytes(desc: Descriptor, options?: SignalOptions): Promise<Uint8Array | undefined>;
+}
+
 /** Removes blobs or manifests. */
 export interface Deleter {
   delete(desc: Descriptor, options?: SignalOptions): Promise<void>;
@@ -137,6 +146,11 @@ export function isMounter(target: unknown): target is Mounter {
 /** True when `target` can store a manifest under a tag in one step. */
 export function isTaggedPusher(target: unknown): target is TaggedPusher {
   return has(target, 'pushTagged');
+}
+
+/** True when `target` can read small blobs whole. */
+export function isBytesFetcher(target: unknown): target is BytesFetcher {
+  return has(target, 'fetchBytes');
 }
 
 /** True when `target` can delete. */

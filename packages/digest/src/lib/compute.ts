@@ -133,6 +133,19 @@ export interface Expected {
   size?: number;
 }
 
+const tooLarge = (expected: Expected, size: number) =>
+  new DataLossError(`content ${expected.digest} is larger than its expected ${expected.size} bytes`, {
+    details: { digest: expected.digest, expectedSize: expected.size, actualSize: size },
+  });
+const tooShort = (expected: Expected, size: number) =>
+  new DataLossError(`content ${expected.digest} ended after ${size} of its ${expected.size} bytes`, {
+    details: { digest: expected.digest, expectedSize: expected.size, actualSize: size },
+  });
+const mismatch = (expected: Expected, actual: Digest, size: number) =>
+  new DataLossError(`content digest mismatch: expected ${expected.digest}, got ${actual}`, {
+    details: { digest: expected.digest, actualDigest: actual, size },
+  });
+
 /**
  * Passes the chunks of `source` through while hashing them, and fails with a DataLossError as soon
  * as more than `expected.size` bytes arrive, or at the end when the size or digest is wrong. Consumers
@@ -153,24 +166,27 @@ export async function* verifyStream(
   for await (const chunk of iterate(source)) {
     throwIfAborted(options.signal);
     hasher.update(chunk);
-    if (expected.size !== undefined && hasher.size > expected.size) {
-      throw new DataLossError(
-        `content ${expected.digest} is larger than its expected ${expected.size} bytes`,
-        { details: { digest: expected.digest, expectedSize: expected.size, actualSize: hasher.size } },
-      );
-    }
+    if (expected.size !== undefined && hasher.size > expected.size) throw tooLarge(expected, hasher.size);
     yield chunk;
   }
-  if (expected.size !== undefined && hasher.size !== expected.size) {
-    throw new DataLossError(
-      `content ${expected.digest} ended after ${hasher.size} of its ${expected.size} bytes`,
-      { details: { digest: expected.digest, expectedSize: expected.size, actualSize: hasher.size } },
-    );
-  }
+  if (expected.size !== undefined && hasher.size !== expected.size) throw tooShort(expected, hasher.size);
   const actual = hasher.digest();
-  if (actual !== expected.digest) {
-    throw new DataLossError(`content digest mismatch: expected ${expected.digest}, got ${actual}`, {
-      details: { digest: expected.digest, actualDigest: actual, size: hasher.size },
-    });
-  }
+  if (actual !== expected.digest) throw mismatch(expected, actual, hasher.size);
+}
+
+/**
+ * Checks whole bytes against their expected digest and size: the DataLossError `verifyStream`
+ * would raise, without a stream.
+ *
+ * @example
+ * ```ts
+ * verifyBytes(readFileSync(path), { digest, size });
+ * ```
+ */
+export function verifyBytes(bytes: Uint8Array, expected: Expected): void {
+  const size = bytes.byteLength;
+  if (expected.size !== undefined && size > expected.size) throw tooLarge(expected, size);
+  if (expected.size !== undefined && size < expected.size) throw tooShort(expected, size);
+  const actual = digestOfSync(bytes, { algorithm: expected.digest.slice(0, expected.digest.indexOf(':')) });
+  if (actual !== expected.digest) throw mismatch(expected, actual, size);
 }

@@ -4,7 +4,7 @@ import { isDataLoss, isInvalidArgument } from '@ocikit/errors';
 import { describe, expect, it } from 'vitest';
 import cases from '../../test/fixtures/digest.json' with { type: 'json' };
 import { registerAlgorithm, SMALL_SHA256, unregisterAlgorithm } from './algorithms.ts';
-import { createHasher, digestFile, digestOf, digestOfSync, verifyStream } from './compute.ts';
+import { createHasher, digestFile, digestOf, digestOfSync, verifyBytes, verifyStream } from './compute.ts';
 import { type Digest, digestAlgorithm, digestEncoded, isDigest, parseDigest } from './digest.ts';
 import { randomHex } from './random.ts';
 import { sha256Hex } from './sha256.ts';
@@ -190,6 +190,26 @@ describe('verifyStream', () => {
       verifyStream(Readable.from([bytes.subarray(0, 5)]), { digest, size: 11 }),
     ).catch((e: unknown) => e);
     expect((err as Error).message).toContain('ended after 5 of its 11 bytes');
+  });
+
+  it('verifyBytes: the same checks on whole bytes', () => {
+    expect(() => verifyBytes(bytes, { digest, size: 11 })).not.toThrow();
+    expect(() => verifyBytes(bytes, { digest })).not.toThrow();
+    const wrong = (() => {
+      try {
+        verifyBytes(Buffer.from('hello WORLD'), { digest, size: 11 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isDataLoss(wrong)).toBe(true);
+    expect((wrong as Error).message).toContain(digestOfSync('hello WORLD'));
+    expect(() => verifyBytes(bytes.subarray(0, 5), { digest, size: 11 })).toThrow(
+      'ended after 5 of its 11 bytes',
+    );
+    expect(() => verifyBytes(Buffer.concat([bytes, bytes]), { digest, size: 11 })).toThrow(
+      'larger than its expected 11 bytes',
+    );
   });
 
   it('rejects an unsupported algorithm', () => {
