@@ -100,8 +100,10 @@ script.runInThisContext()(
 );
 const code = await bundle.exports.main(argv);
 
-const helpOnly = argv.some((a) => a === '--help' || a === '-h' || a === '--version');
-if (cached !== null && (cached === undefined || script.cachedDataRejected) && !helpOnly) {
+// Made from a run that went the whole way: not from help, a version query, or a failure, which
+// would leave the command's usual path out of the cache for good.
+const typical = code === 0 && !argv.some((a) => a === '--help' || a === '-h' || a === '--version');
+if (cached !== null && (cached === undefined || script.cachedDataRejected) && typical) {
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     const dir = openSync(cacheDir, fs.O_RDONLY | fs.O_DIRECTORY);

@@ -72,10 +72,11 @@ describe('the ocikit executable', () => {
     expect(readFileSync(cache, 'utf8')).toBe(`${header}planted`);
   });
 
-  it('writes no cache for --help or --version', async () => {
+  it('writes no cache for --help, --version or a failed run', async () => {
     const home = join(work, 'help');
     expect((await ocikit(['digest', '--help'], home)).code).toBe(0);
     expect((await ocikit(['--version'], home)).stdout).toMatch(/^ocikit /);
+    expect((await ocikit(['digest', join(work, 'no-such-file')], home)).code).not.toBe(0);
     expect(() => statSync(cacheOf(home))).toThrow();
   });
 });
