@@ -1,4 +1,5 @@
 // Benchmark (issue 5): `ocikit run --rm IMAGE true` beside bare `runc run` of a prepared bundle,
+// the same `runc run` spawned by a one-line Node script (what any Node.js tool pays at least),
 // `podman run --rm` and containerd's `ctr run --rm` with the same busybox image, whole processes,
 // interleaved. podman and containerd are installed from Debian when missing.
 // Run: pnpm build && pnpm --filter @ocikit/bench bench:run
@@ -86,6 +87,15 @@ try {
       {
         name: 'runc run (prepared bundle)',
         argv: ['runc', '--root', join(work, 'runc-state'), 'run', '--bundle', bundle, 'bench'],
+      },
+      {
+        // the floor for any Node.js tool: Node starts, loads child_process and runs the same bundle
+        name: 'node: spawn runc run (Node floor)',
+        argv: [
+          process.execPath,
+          '-e',
+          `require('node:child_process').spawn('runc', ['--root', ${JSON.stringify(join(work, 'runc-state'))}, 'run', '--bundle', ${JSON.stringify(bundle)}, 'floor'], { stdio: 'inherit' }).on('close', (c) => process.exit(c))`,
+        ],
       },
       {
         name: 'ocikit run --rm',
