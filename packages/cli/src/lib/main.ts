@@ -202,7 +202,10 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
         json: values.json === true,
         quiet: values.quiet === true,
         debug,
-        stdin: options.stdin ?? process.stdin,
+        // made on first use: process.stdin builds a stream (~1 ms) that most commands never read
+        get stdin() {
+          return options.stdin ?? process.stdin;
+        },
         stdout,
         stderr,
         env,
