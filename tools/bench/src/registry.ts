@@ -1,7 +1,8 @@
 // Benchmark (issue 3): `ocikit pull` and `ocikit push` beside `skopeo copy` against the same real
-// registry (CNCF distribution on loopback), whole processes, interleaved; and peak RSS while pulling
-// a 1 GiB single-layer image. Images: Debian minbase (debootstrap, via @ocikit/test-images), one
-// with many small layers, and 1 GiB of random bytes in one layer.
+// registry (CNCF distribution on loopback), whole processes, interleaved, with curl doing only the
+// HTTP for the Debian image (the registry's own floor); and peak RSS while pulling a 1 GiB
+// single-layer image. Images: Debian minbase (debootstrap, via @ocikit/test-images), one with many
+// small layers, and 1 GiB of random bytes in one layer.
 // Run: pnpm build && pnpm --filter @ocikit/bench bench:registry
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -95,6 +97,48 @@ async function randomImage(dir: string, tag: string, sizes: number[]): Promise<s
   return dir;
 }
 
+/**
+ * What the registry itself allows: curl, one process per request, doing only the HTTP a client must
+ * (push: POST and a monolithic PUT per blob, then the manifest; pull: GET the manifest and each
+ * blob into files, then sync) — no verification, no store. A reference row, not a contender.
+ */
+function curlFloor(kind: 'push' | 'pull', host: string, layout: string, tag: string, repo: string): string[] {
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const root = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  if (!root) throw new Error(`${tag} not in ${layout}`);
+  const blob = (d: string) => join(layout, 'blobs', 'sha256', d.slice(7));
+  const manifest = JSON.parse(readFileSync(blob(root.digest), 'utf8')) as {
+    config: { digest: string };
+    layers: { digest: string }[];
+  };
+  const blobs = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+  const base = `http://${host}/v2/${repo}`;
+  const mt = 'application/vnd.oci.image.manifest.v1+json';
+  const script =
+    kind === 'push'
+      ? [
+          'set -e',
+          ...blobs.map(
+            (d) =>
+              `loc=$(curl -sf -D - -o /dev/null -X POST ${base}/blobs/uploads/ | tr -d '\r' | sed -n 's/^[Ll]ocation: //p'); ` +
+              `case "$loc" in http*) ;; *) loc="http://${host}$loc";; esac; sep='?'; case "$loc" in *\\?*) sep='&';; esac; ` +
+              `curl -sf -o /dev/null -H 'expect:' -H 'content-type: application/octet-stream' -T ${blob(d)} "$loc\${sep}digest=${d}"`,
+          ),
+          `curl -sf -o /dev/null -X PUT -H 'content-type: ${mt}' --data-binary @${blob(root.digest)} ${base}/manifests/1`,
+        ]
+      : [
+          'set -e',
+          `d=$(mktemp -d /var/tmp/ocikit-curl-pull-XXXXXX)`,
+          `curl -sf -o $d/manifest -H 'accept: ${mt}' ${base}/manifests/1`,
+          ...blobs.map((b) => `curl -sf -o $d/${b.slice(7)} ${base}/blobs/${b}`),
+          'sync -f $d/manifest',
+          'rm -rf $d',
+        ];
+  return ['bash', '-c', script.join('\n')];
+}
+
 const debian = buildDebianImage();
 const small = await randomImage(
   join(cache, 'small-layers-layout'),
@@ -155,6 +199,14 @@ try {
           argv: [cli, '--root', ours, '-q', 'pull', `${host}/seed/${img.tag}:1`],
           setup: () => rmSync(ours, { recursive: true, force: true }),
         },
+        ...(img.tag === 'debian'
+          ? [
+              {
+                name: 'curl GETs (registry floor)',
+                argv: curlFloor('pull', host, img.layout, img.tag, `seed/${img.tag}`),
+              },
+            ]
+          : []),
       ],
       { runs, warmup: 1 },
     );
@@ -181,6 +233,15 @@ try {
           argv: [cli, '-q', 'push', `oci:${img.layout}:${img.tag}`, `${host}/push/ocikit:1`],
           setup: () => dropRepo('push/ocikit'),
         },
+        ...(img.tag === 'debian'
+          ? [
+              {
+                name: 'curl POST + PUT (registry floor)',
+                argv: curlFloor('push', host, img.layout, img.tag, 'push/curl'),
+                setup: () => dropRepo('push/curl'),
+              },
+            ]
+          : []),
       ],
       { runs, warmup: 1 },
     );
