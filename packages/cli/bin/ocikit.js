@@ -46,43 +46,52 @@ const source = readFileSync(file, 'utf8');
 // first line: `// ocikit-bundle <sha256 of the rest>`, written by scripts/bundle.ts
 const bundleId = source.slice(0, source.indexOf('\n')).split(' ')[2] ?? '';
 
-// The code cache lives in the user's own cache directory, and is used only when this user owns it
-// and nobody else can write it: it is code that runs. Its first line names the bundle it was made
-// for, so a cache for another build is never handed to V8 (which checks little but the length).
-const home =
-  process.env.XDG_CACHE_HOME || `${process.env.HOME || process.getBuiltinModule('node:os').homedir()}/.cache`;
-const cacheDir = `${home}/ocikit/v8`;
-const cacheFile = `${cacheDir}/${command}-${process.version}-${process.arch}.bin`;
+// The code caches live in the user's own cache directory and are used only when this user owns it
+// and nobody else can write to it: they are code that runs (as root, for `ocikit run`). Each names
+// the bundle it was made for in its first line, so a cache for another build is never handed to V8
+// (which checks little but the source's length).
+const cacheDir = `${process.env.XDG_CACHE_HOME || `${process.env.HOME || process.getBuiltinModule('node:os').homedir()}/.cache`}/ocikit`;
+const cacheFile = `${cacheDir}/${command}-${process.version}-${process.arch}.v8`;
 const header = Buffer.from(`ocikit-bundle ${bundleId}\n`);
 const uid = process.geteuid?.();
 const ownedByUs = (fd) => {
   const st = fstatSync(fd);
   return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
 };
-/** The cache's bytes for this bundle; null when there is a cache that is not ours to trust or keep. */
+/** Whether the cache directory is ours alone: true, false, or undefined when there is none. */
+function cacheDirState() {
+  let dir;
+  try {
+    dir = openSync(cacheDir, fs.O_RDONLY | fs.O_DIRECTORY | fs.O_NOFOLLOW);
+  } catch (e) {
+    return e.code === 'ENOENT' ? undefined : false;
+  }
+  try {
+    return ownedByUs(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+/** This command's code cache for this bundle, when there is one we can trust. */
 function readCache() {
   let fd;
   try {
     fd = openSync(cacheFile, fs.O_RDONLY | fs.O_NOFOLLOW);
   } catch {
-    return undefined; // none yet
+    return undefined;
   }
   try {
-    const dir = openSync(cacheDir, fs.O_RDONLY | fs.O_DIRECTORY);
-    const trusted = ownedByUs(dir) && ownedByUs(fd);
-    closeSync(dir);
-    if (!trusted) return null;
+    if (!ownedByUs(fd)) return undefined;
     const data = readFileSync(fd);
     return data.subarray(0, header.length).equals(header) ? data.subarray(header.length) : undefined;
-  } catch {
-    return null;
   } finally {
     closeSync(fd);
   }
 }
-const cached = readCache();
-// Node's own compile cache (for zod, loaded from node_modules when a config is validated) beside it
-module.enableCompileCache?.(`${home}/ocikit/node`);
+let trusted = cacheDirState();
+const cached = trusted ? readCache() : undefined;
+// Node's own compile cache (for zod, loaded from node_modules when a config is validated), in there too
+if (trusted) module.enableCompileCache?.(`${cacheDir}/node`);
 
 // one line of wrapper, so that line numbers in stack traces are the file's own
 const script = new Script(
@@ -103,13 +112,13 @@ const code = await bundle.exports.main(argv);
 // Made from a run that went the whole way: not from help, a version query, or a failure, which
 // would leave the command's usual path out of the cache for good.
 const typical = code === 0 && !argv.some((a) => a === '--help' || a === '-h' || a === '--version');
-if (cached !== null && (cached === undefined || script.cachedDataRejected) && typical) {
+if ((cached === undefined || script.cachedDataRejected) && typical && trusted !== false) {
   try {
-    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
-    const dir = openSync(cacheDir, fs.O_RDONLY | fs.O_DIRECTORY);
-    const ours = ownedByUs(dir);
-    closeSync(dir);
-    if (ours) {
+    if (trusted === undefined) {
+      mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      trusted = cacheDirState();
+    }
+    if (trusted) {
       const tmp = `${cacheFile}.${process.pid}`;
       writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]), { mode: 0o600 });
       renameSync(tmp, cacheFile);

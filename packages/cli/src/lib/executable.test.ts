@@ -27,8 +27,7 @@ function ocikit(args: string[], cacheHome: string): Promise<{ code: number; stdo
 describe('the ocikit executable', () => {
   const id = readFileSync(bundle, 'utf8').split('\n')[0]?.split(' ')[2] ?? '';
   const header = `ocikit-bundle ${id}\n`;
-  const cacheOf = (home: string) =>
-    join(home, 'ocikit', 'v8', `digest-${process.version}-${process.arch}.bin`);
+  const cacheOf = (home: string) => join(home, 'ocikit', `digest-${process.version}-${process.arch}.v8`);
 
   it('keeps a private code cache per command, made for this build, and runs the same with it', async () => {
     expect(id).toMatch(/^[0-9a-f]{64}$/);
@@ -38,7 +37,7 @@ describe('the ocikit executable', () => {
     const cache = cacheOf(home);
     expect(readFileSync(cache).subarray(0, header.length).toString()).toBe(header);
     expect(statSync(cache).mode & 0o777).toBe(0o600);
-    expect(statSync(join(home, 'ocikit', 'v8')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(home, 'ocikit')).mode & 0o777).toBe(0o700);
     const before = readFileSync(cache);
     const second = await ocikit(['digest', data], home);
     expect(second.stdout.trim()).toBe(expected);
@@ -61,15 +60,27 @@ describe('the ocikit executable', () => {
     }
   });
 
-  it('neither reads nor rewrites a cache that others can write', async () => {
+  it('neither reads nor writes caches in a directory others can write', async () => {
     const home = join(work, 'shared');
+    await ocikit(['digest', data], home);
+    const cache = cacheOf(home);
+    writeFileSync(cache, `${header}planted`);
+    chmodSync(join(home, 'ocikit'), 0o777);
+    const r = await ocikit(['digest', data], home);
+    expect(r.stdout.trim()).toBe(expected);
+    expect(readFileSync(cache, 'utf8')).toBe(`${header}planted`);
+  });
+
+  it('replaces a cache file others could write, inside its own private directory', async () => {
+    const home = join(work, 'loose');
     await ocikit(['digest', data], home);
     const cache = cacheOf(home);
     writeFileSync(cache, `${header}planted`);
     chmodSync(cache, 0o666);
     const r = await ocikit(['digest', data], home);
     expect(r.stdout.trim()).toBe(expected);
-    expect(readFileSync(cache, 'utf8')).toBe(`${header}planted`);
+    expect(statSync(cache).mode & 0o777).toBe(0o600);
+    expect(readFileSync(cache).length).toBeGreaterThan(1000);
   });
 
   it('writes no cache for --help, --version or a failed run', async () => {
