@@ -40,7 +40,7 @@ const nodeHash = (name: string) => () => {
 export const SMALL_SHA256 = 8 << 10;
 
 function sha256(): HashFunction {
-  let held: Uint8Array[] | undefined = [];
+  let held: Uint8Array[] = [];
   let size = 0;
   let native: ReturnType<ReturnType<typeof crypto>['createHash']> | undefined;
   return {
@@ -52,15 +52,15 @@ function sha256(): HashFunction {
       size += b.byteLength;
       if (size <= SMALL_SHA256) {
         // a copy: callers may reuse their buffer once update returns
-        held?.push(new Uint8Array(b));
+        held.push(new Uint8Array(b));
         return;
       }
       native = crypto().createHash('sha256');
-      for (const p of held ?? []) native.update(p);
+      for (const p of held) native.update(p);
       native.update(b);
-      held = undefined;
+      held = [];
     },
-    digest: () => (native ? native.digest('hex') : sha256Hex(Buffer.concat(held ?? []))),
+    digest: () => (native ? native.digest('hex') : sha256Hex(Buffer.concat(held))),
   };
 }
 

@@ -10,7 +10,15 @@ import type {
   TagLister,
   Target,
 } from '@ocikit/content';
-import { createHasher, type Digest, digestOfSync, isDigest, parseDigest, verifyStream } from '@ocikit/digest';
+import {
+  createHasher,
+  type Digest,
+  digestOfSync,
+  isDigest,
+  parseDigest,
+  verifyBytes,
+  verifyStream,
+} from '@ocikit/digest';
 import {
   AbortedError,
   DataLossError,
@@ -457,7 +465,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
   ): Promise<void> {
     if (isGraph(desc.mediaType)) {
       const bytes = content instanceof Uint8Array ? content : await collect(content, desc);
-      verifyBytes(bytes, desc, `manifest for ${this.name}`);
+      verifyBytes(bytes, desc);
       await this.#putManifest(desc, bytes, desc.digest, options);
       return;
     }
@@ -482,7 +490,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     ref: string,
     options: SignalOptions = {},
   ): Promise<void> {
-    verifyBytes(bytes, desc, `manifest for ${this.name}`);
+    verifyBytes(bytes, desc);
     await this.#putManifest(desc, bytes, this.#identifier(ref), options, true);
   }
 
@@ -526,7 +534,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     let bytes = content instanceof Uint8Array ? content : undefined;
     if (bytes === undefined && desc.size <= singleLimit)
       bytes = await collect(content as AsyncIterable<Uint8Array>, desc);
-    if (bytes !== undefined) verifyBytes(bytes, desc, what);
+    if (bytes !== undefined) verifyBytes(bytes, desc);
     const post = `/v2/${this.location.repository}/blobs/uploads/`;
     let location: string;
     if (bytes !== undefined && desc.size <= singleLimit) {
@@ -887,18 +895,6 @@ async function collect(content: AsyncIterable<Uint8Array>, desc: Descriptor): Pr
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
-}
-
-function verifyBytes(bytes: Uint8Array, desc: Descriptor, what: string): void {
-  const actual = digestOfSync(bytes, { algorithm: desc.digest.slice(0, desc.digest.indexOf(':')) });
-  if (actual !== desc.digest || bytes.byteLength !== desc.size) {
-    throw new DataLossError(
-      `${what}: the content is ${actual} (${bytes.byteLength} bytes), not ${desc.digest} (${desc.size} bytes)`,
-      {
-        details: { expected: desc.digest, actual, size: desc.size, received: bytes.byteLength },
-      },
-    );
-  }
 }
 
 /** Follows `Link` pagination of a tags or catalog listing. */
