@@ -6,5 +6,5 @@ export type {
   PrepareOptions,
 } from './lib/containers.ts';
 export { Containers, parseLogLine } from './lib/containers.ts';
-export type { CreateOptions, ExecOptions, RuntimeOptions, Stdio } from './lib/runtime.ts';
+export type { CreateOptions, ExecOptions, RunOptions, RuntimeOptions, Stdio } from './lib/runtime.ts';
 export { checkId, hasHybridCgroups, Runtime, signalNumber } from './lib/runtime.ts';

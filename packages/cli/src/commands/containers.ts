@@ -211,6 +211,8 @@ export const runCommand = defineCommand({
     try {
       code = await containers.runForeground(record.id, {
         stdio: values.interactive || values.tty ? 'inherit' : ['ignore', 'inherit', 'inherit'],
+        // as podman run (--sig-proxy): a signal sent to ocikit goes to the container
+        proxySignals: true,
       });
     } catch (e) {
       const special = commandFailureCode(e);
@@ -415,7 +417,11 @@ export const execCommand = defineCommand({
           ...(values.workdir !== undefined ? { cwd: values.workdir } : {}),
           ...(user ? { user } : {}),
         },
-        { stdio: values.interactive || values.tty ? 'inherit' : ['ignore', 'inherit', 'inherit'] },
+        {
+          stdio: values.interactive || values.tty ? 'inherit' : ['ignore', 'inherit', 'inherit'],
+          // as podman exec: a signal sent to ocikit goes to the process it runs
+          proxySignals: true,
+        },
       );
     } catch (e) {
       const special = commandFailureCode(e);

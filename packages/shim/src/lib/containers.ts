@@ -493,8 +493,9 @@ export class Containers {
   /**
    * Runs a configured container in the foreground with `runtime run`: stdio as given (inherited:
    * a terminal works as with `runc run`), the record kept up to date; resolves to its exit code.
+   * With `proxySignals`, signals sent to this process go to the container (see `RunOptions.proxySignals`).
    */
-  async runForeground(ref: string, options: { stdio?: Stdio } = {}): Promise<number> {
+  async runForeground(ref: string, options: { stdio?: Stdio; proxySignals?: boolean } = {}): Promise<number> {
     const record = await this.get(ref);
     if (record.status !== 'configured') {
       throw new FailedPreconditionError(`container ${record.name} is ${record.status}, not being configured`);
@@ -547,6 +548,7 @@ export class Containers {
         bundle: record.bundle,
         pidFile,
         stdio: options.stdio ?? 'inherit',
+        ...(options.proxySignals ? { proxySignals: true } : {}),
       });
     } catch (e) {
       await stopWatching();
@@ -695,12 +697,13 @@ export class Containers {
   /**
    * Runs another process in a running container; resolves to its exit code. What `proc` leaves
    * out (env, cwd, user, capabilities, rlimits) comes from the container's own process; `env`
-   * entries are added to the container's.
+   * entries are added to the container's. With `proxySignals`, signals sent to this process go to
+   * the exec'd process (see `RunOptions.proxySignals`).
    */
   async exec(
     ref: string,
     proc: Partial<Process> & { args: string[] },
-    options: { stdio?: Stdio } = {},
+    options: { stdio?: Stdio; proxySignals?: boolean } = {},
   ): Promise<number> {
     const record = await this.get(ref);
     if (record.status !== 'running')
@@ -712,7 +715,10 @@ export class Containers {
     const env = new Map((base.env ?? []).map((e) => [e.split('=')[0] ?? e, e]));
     for (const e of proc.env ?? []) env.set(e.split('=')[0] ?? e, e);
     const full: Process = { ...base, ...proc, env: [...env.values()], terminal: proc.terminal ?? false };
-    return this.runtimeFor(record).exec(record.id, full, { stdio: options.stdio ?? 'inherit' });
+    return this.runtimeFor(record).exec(record.id, full, {
+      stdio: options.stdio ?? 'inherit',
+      ...(options.proxySignals ? { proxySignals: true } : {}),
+    });
   }
 
   /** The process ids inside a running container. */

@@ -1,4 +1,4 @@
-import { type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
@@ -46,12 +46,57 @@ export interface CreateOptions {
   noPivot?: boolean;
 }
 
+/** Options of {@link Runtime.run}. */
+export interface RunOptions {
+  bundle: string;
+  pidFile?: string;
+  stdio?: Stdio;
+  noPivot?: boolean;
+  /**
+   * Forward the signals this process receives to the runtime, which hands them to the container's
+   * process (what `podman run --sig-proxy` does, its default): a `kill` of the calling process then
+   * stops the container instead of being lost. The runtime gets a session of its own, so a
+   * terminal's Ctrl-C reaches it once, through this process, not twice. While it runs, signals no
+   * longer end this process (listeners are installed). Default false.
+   */
+  proxySignals?: boolean;
+}
+
 /** Options of {@link Runtime.exec}. */
 export interface ExecOptions {
   detach?: boolean;
   pidFile?: string;
   consoleSocket?: string;
   stdio?: Stdio;
+  /** As {@link RunOptions.proxySignals}, for a process run in the foreground (not `detach`). */
+  proxySignals?: boolean;
+}
+
+/**
+ * The signals a foreground run forwards: the terminal's and those users send to stop or nudge a
+ * service. SIGWINCH lets the runtime resize a container's terminal. Not SIGTSTP/SIGTTIN/SIGTTOU
+ * (job control of this process itself), nor SIGCHLD or SIGPIPE.
+ */
+const PROXIED_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGHUP',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGTERM',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGALRM',
+  'SIGWINCH',
+];
+
+/** Forwards {@link PROXIED_SIGNALS} to `child` until the returned function is called. */
+function proxySignalsTo(child: ChildProcess): () => void {
+  const forward = (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  for (const signal of PROXIED_SIGNALS) process.on(signal, forward);
+  return () => {
+    for (const signal of PROXIED_SIGNALS) process.off(signal, forward);
+  };
 }
 
 /** True when this host mounts cgroup v1 controllers with the v2 hierarchy beside them (hybrid). */
@@ -150,7 +195,13 @@ export class Runtime {
    */
   async #run(
     argsOrBuild: readonly string[] | ((dir: string) => readonly string[]),
-    options: { stdio?: Stdio; files?: Record<string, string>; what: string; allowFail?: boolean },
+    options: {
+      stdio?: Stdio;
+      files?: Record<string, string>;
+      what: string;
+      allowFail?: boolean;
+      proxySignals?: boolean;
+    },
   ): Promise<Ran> {
     // a few tiny files: synchronous calls cost a fraction of the thread-pool round trips (decision 103)
     const logDir = mkdtempSync(join(tmpdir(), 'ocikit-rt-'));
@@ -171,7 +222,10 @@ export class Runtime {
               : errFd
                 ? ['ignore', 'ignore', errFd.fd]
                 : (stdio as SpawnOptions['stdio']),
+          // a session of its own: signals from the terminal reach it only through the proxy
+          detached: options.proxySignals === true,
         });
+        const unproxy = options.proxySignals ? proxySignalsTo(child) : () => {};
         let stdout = '';
         let stderr = '';
         child.stdout?.setEncoding('utf8').on('data', (d: string) => {
@@ -180,8 +234,14 @@ export class Runtime {
         child.stderr?.setEncoding('utf8').on('data', (d: string) => {
           if (stderr.length < 1 << 20) stderr += d;
         });
-        child.on('error', reject);
-        child.on('close', (code, signal) => resolve({ code: code ?? 128, signal, stdout, stderr }));
+        child.on('error', (e) => {
+          unproxy();
+          reject(e);
+        });
+        child.on('close', (code, signal) => {
+          unproxy();
+          resolve({ code: code ?? 128, signal, stdout, stderr });
+        });
         if (child.stdin) {
           child.stdin.on('error', () => {});
           child.stdin.end();
@@ -237,10 +297,7 @@ export class Runtime {
    * for `runc run`); resolves to the container's exit code (128+N for a signal), or throws when
    * the runtime itself failed before the process ran.
    */
-  async run(
-    id: string,
-    options: { bundle: string; pidFile?: string; stdio?: Stdio; noPivot?: boolean },
-  ): Promise<number> {
+  async run(id: string, options: RunOptions): Promise<number> {
     const args = ['run', '--bundle', options.bundle];
     if (options.pidFile) args.push('--pid-file', options.pidFile);
     if (options.noPivot) args.push('--no-pivot');
@@ -248,6 +305,7 @@ export class Runtime {
       what: `run ${id}`,
       stdio: options.stdio ?? 'inherit',
       allowFail: true,
+      proxySignals: options.proxySignals === true,
     });
     return this.#exitCode(ran, `run ${id}`, 'run');
   }
@@ -324,6 +382,7 @@ export class Runtime {
         files: { 'process.json': JSON.stringify(proc) },
         stdio: options.stdio ?? 'inherit',
         allowFail: true,
+        proxySignals: options.proxySignals === true && !options.detach,
       },
     );
     return this.#exitCode(ran, `exec in ${id}`, 'exec');

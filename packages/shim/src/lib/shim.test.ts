@@ -230,11 +230,15 @@ describe('Containers with runc', () => {
     expect(code === undefined || code === 0).toBe(true);
   });
 
-  it('drives a TTY session through a real pseudo-terminal', async () => {
+  it('drives a TTY session through a real pseudo-terminal (the runtime in a session of its own)', async () => {
     const rec = await containers.prepare({ image: 'busybox', command: ['sh'], tty: true });
     writeBusyboxBundle(
       rec.bundle,
-      ['sh', '-c', 'test -t 0 && echo "is a tty: $(tty)"; read line; echo "got $line"'],
+      [
+        'sh',
+        '-c',
+        'test -t 0 && echo "is a tty: $(tty)"; read line; echo "got $line"; read line; echo "size $(stty size)"',
+      ],
       (spec) => {
         if (spec.process) spec.process.terminal = true;
       },
@@ -243,16 +247,17 @@ describe('Containers with runc', () => {
     writeFileSync(
       script,
       `import { Containers } from ${JSON.stringify(fileURLToPath(new URL('./containers.ts', import.meta.url)))};\n` +
-        `process.exitCode = await new Containers({ root: ${JSON.stringify(root)} }).runForeground(${JSON.stringify(rec.id)});\n`,
+        `process.exitCode = await new Containers({ root: ${JSON.stringify(root)} }).runForeground(${JSON.stringify(rec.id)}, { proxySignals: true });\n`,
     );
     // python's pty module is the terminal: it feeds a line and collects what the container prints
     const driver = [
-      'import os, pty, sys, time',
+      'import fcntl, os, pty, struct, sys, termios, time',
       'pid, fd = pty.fork()',
       'if pid == 0:',
       '    os.execv(sys.argv[1], sys.argv[1:])',
       'out = b""',
       'sent = False',
+      'resized = False',
       'deadline = time.time() + 30',
       'while time.time() < deadline:',
       '    try:',
@@ -263,6 +268,10 @@ describe('Containers with runc', () => {
       '    out += data',
       '    if b"is a tty" in out and not sent:',
       '        os.write(fd, b"hello\\n"); sent = True',
+      // a resize of the terminal: the kernel tells our foreground group, the proxy tells the runtime
+      '    if b"got hello" in out and not resized:',
+      '        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 97, 0, 0)); resized = True',
+      '        time.sleep(0.5); os.write(fd, b"more\\n")',
       '_, status = os.waitpid(pid, 0)',
       'sys.stdout.write(out.decode(errors="replace"))',
       'sys.exit(os.waitstatus_to_exitcode(status))',
@@ -273,6 +282,7 @@ describe('Containers with runc', () => {
     });
     expect(r.stdout).toMatch(/is a tty: \/dev\/(pts\/\d+|console)/);
     expect(r.stdout).toContain('got hello');
+    expect(r.stdout).toContain('size 33 97');
     expect(r.status).toBe(0);
   });
 
