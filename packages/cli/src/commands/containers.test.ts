@@ -217,15 +217,14 @@ describe('ocikit run', () => {
     expect((await cli(['rm', 'orphan'])).code).toBe(0);
   });
 
-  it('proxies signals to the container, as podman run and exec do: SIGTERM to ocikit ends it with its own code', async () => {
+  it('proxies signals to the container, as podman run, exec and attach do: SIGTERM to ocikit ends it with its own code', async () => {
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
-    const start = (args: string[], script: string) => {
+    const start = (args: string[]) => {
       // a process group of its own, as a shell gives a foreground job
-      const child = spawn(
-        process.execPath,
-        ['--conditions=@ocikit/source', bin, '--root', root, ...args, 'sh', '-c', script],
-        { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
-      );
+      const child = spawn(process.execPath, ['--conditions=@ocikit/source', bin, '--root', root, ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        detached: true,
+      });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         out += d;
@@ -239,19 +238,23 @@ describe('ocikit run', () => {
     };
     // without the proxy the signal is lost and the loop runs its 20 s out, exiting 0
     const loop = 'echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done';
-    const term = start(
-      ['run', '--rm', '--name', 'sig-term', 'busybox'],
+    const term = start([
+      ...['run', '--rm', '--name', 'sig-term', 'busybox'],
+      'sh',
+      '-c',
       `trap 'echo got TERM; exit 3' TERM; ${loop}`,
-    );
+    ]);
     await term.ready;
     term.child.kill('SIGTERM');
     expect(await term.exited).toBe(3);
     expect(term.output()).toContain('got TERM');
     // a terminal's Ctrl-C goes to the whole foreground group: the container still gets it
-    const int = start(
-      ['run', '--rm', '--name', 'sig-int', 'busybox'],
+    const int = start([
+      ...['run', '--rm', '--name', 'sig-int', 'busybox'],
+      'sh',
+      '-c',
       `trap 'echo got INT; exit 4' INT; ${loop}`,
-    );
+    ]);
     await int.ready;
     process.kill(-(int.child.pid as number), 'SIGINT');
     expect(await int.exited).toBe(4);
@@ -259,11 +262,25 @@ describe('ocikit run', () => {
     expect((await cli(['ps', '-a'])).stdout).not.toMatch(/sig-term|sig-int/);
     // and `exec`, as podman exec: the signal goes to the exec'd process
     expect((await cli(['run', '-d', '--name', 'sig-exec', 'busybox', 'sleep', '60'])).code).toBe(0);
-    const exec = start(['exec', 'sig-exec'], `trap 'exit 5' TERM; ${loop}`);
+    const exec = start(['exec', 'sig-exec', 'sh', '-c', `trap 'exit 5' TERM; ${loop}`]);
     await exec.ready;
     exec.child.kill('SIGTERM');
     expect(await exec.exited).toBe(5);
     expect((await cli(['rm', '-f', 'sig-exec'])).code).toBe(0);
+    // and `attach`, as podman attach: a terminal's Ctrl-C goes to the container and attach stays;
+    // a TERM to ocikit ends the container, and attach exits with its code
+    const ticking = `trap 'echo got INT' INT; trap 'echo got TERM; exit 6' TERM; while :; do echo ready; sleep 0.1; done`;
+    expect((await cli(['run', '-d', '--name', 'sig-att', 'busybox', 'sh', '-c', ticking])).code).toBe(0);
+    const attach = start(['attach', 'sig-att']);
+    await attach.ready;
+    process.kill(-(attach.child.pid as number), 'SIGINT');
+    for (let i = 0; i < 200 && !attach.output().includes('got INT'); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(attach.output()).toContain('got INT');
+    attach.child.kill('SIGTERM');
+    expect(await attach.exited).toBe(6);
+    expect(attach.output()).toContain('got TERM');
+    expect((await cli(['rm', 'sig-att'])).code).toBe(0);
   });
 
   it('works through the built executable (the bundle of decision 022), zod loaded on demand', async () => {

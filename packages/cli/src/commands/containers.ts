@@ -344,6 +344,17 @@ finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
 `;
 
+/** What `attach` forwards to the container (a terminal's size goes through conmon, not a signal). */
+const ATTACH_PROXIED: readonly NodeJS.Signals[] = [
+  'SIGHUP',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGTERM',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGALRM',
+];
+
 /** `ocikit attach CONTAINER`. */
 export const attachCommand = defineCommand({
   name: 'attach',
@@ -359,18 +370,27 @@ export const attachCommand = defineCommand({
     const containers = containersOf(ctx);
     const record = await containers.get(positionals[0] ?? '');
     const socket = await containers.attachSocket(record.id);
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(
-        'python3',
-        ['-c', RELAY, socket, record.tty ? '1' : '0', record.interactive ? '1' : '0'],
-        {
-          stdio: 'inherit',
-        },
-      );
-      child.on('error', reject);
-      child.on('close', () => resolve());
-    });
-    return (await containers.wait(record.id, { signal: ctx.signal })) ?? 125;
+    // as podman attach (--sig-proxy): signals sent to ocikit go to the container, and the relay runs
+    // in a session of its own, so a terminal's Ctrl-C reaches the container instead of ending it
+    const forward = (signal: NodeJS.Signals) => {
+      containers.kill(record.id, signal).catch(() => {});
+    };
+    for (const signal of ATTACH_PROXIED) process.on(signal, forward);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(
+          'python3',
+          ['-c', RELAY, socket, record.tty ? '1' : '0', record.interactive ? '1' : '0'],
+          { stdio: 'inherit', detached: true },
+        );
+        child.on('error', reject);
+        child.on('close', () => resolve());
+      });
+      // not ctx.signal: a Ctrl-C was the container's to handle, and attach lasts as long as it runs
+      return (await containers.wait(record.id)) ?? 125;
+    } finally {
+      for (const signal of ATTACH_PROXIED) process.off(signal, forward);
+    }
   },
 });
 

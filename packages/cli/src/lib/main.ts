@@ -87,7 +87,7 @@ function usageText(): string {
   return [
     'Usage: ocikit [global flags] COMMAND [flags] [args]',
     '',
-    'A daemonless tool for OCI images: inspect, copy, validate and check images and layouts.',
+    'A daemonless tool for OCI images and containers: pull, inspect, copy, push, unpack and run them.',
     '',
     'Commands:',
     ...names.map((n) => `  ${n.padEnd(width)}  ${commands[n]?.summary ?? ''}`),
