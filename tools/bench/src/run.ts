@@ -1,5 +1,6 @@
 // Benchmark (issue 5): `ocikit run --rm IMAGE true` beside bare `runc run` of a prepared bundle,
-// the same `runc run` spawned by a one-line Node script (what any Node.js tool pays at least),
+// the same `runc run` spawned by a one-line Node script (what any Node.js tool pays at least) and
+// exec'd by one (what Node costs before the runtime even starts),
 // `podman run --rm` and containerd's `ctr run --rm` with the same busybox image, whole processes,
 // interleaved. podman and containerd are installed from Debian when missing.
 // Run: pnpm build && pnpm --filter @ocikit/bench bench:run
@@ -30,6 +31,8 @@ const layout = join(work, 'layout');
 buildBusyboxImage(layout, 'busybox');
 const root = join(work, 'ocikit');
 sh(cli, ['--root', root, '-q', 'copy', `oci:${layout}:busybox`, 'local:busybox']);
+
+const runcPath = sh('sh', ['-c', 'command -v runc']).trim();
 
 // bare runc: a prepared bundle, as `ocikit bundle` makes it
 const bundle = join(work, 'bundle');
@@ -95,6 +98,16 @@ try {
           process.execPath,
           '-e',
           `require('node:child_process').spawn('runc', ['--root', ${JSON.stringify(join(work, 'runc-state'))}, 'run', '--bundle', ${JSON.stringify(bundle)}, 'floor'], { stdio: 'inherit' }).on('close', (c) => process.exit(c))`,
+        ],
+      },
+      {
+        // lower still: Node starts and replaces itself with runc (process.execve) — no fork, no wait,
+        // no exit of its own, and so nothing left to keep a record or clean up after the container
+        name: 'node: exec runc run (no supervision)',
+        argv: [
+          process.execPath,
+          '-e',
+          `process.execve(${JSON.stringify(runcPath)}, ['runc', '--root', ${JSON.stringify(join(work, 'runc-state'))}, 'run', '--bundle', ${JSON.stringify(bundle)}, 'exec-floor'])`,
         ],
       },
       {
