@@ -6,7 +6,7 @@ import { InvalidArgumentError, isNotFound, isOcikitError, NotFoundError } from '
 import { parsePlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import { type Mount, resolveUser } from '@ocikit/runtime-spec';
-import { type ContainerRecord, Containers, signalNumber } from '@ocikit/shim';
+import { type ContainerRecord, Containers, proxySignals, signalNumber } from '@ocikit/shim';
 import {
   defaultSnapshotter,
   mountAll,
@@ -344,17 +344,6 @@ finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
 `;
 
-/** What `attach` forwards to the container (a terminal's size goes through conmon, not a signal). */
-const ATTACH_PROXIED: readonly NodeJS.Signals[] = [
-  'SIGHUP',
-  'SIGINT',
-  'SIGQUIT',
-  'SIGTERM',
-  'SIGUSR1',
-  'SIGUSR2',
-  'SIGALRM',
-];
-
 /** `ocikit attach CONTAINER`. */
 export const attachCommand = defineCommand({
   name: 'attach',
@@ -372,10 +361,13 @@ export const attachCommand = defineCommand({
     const socket = await containers.attachSocket(record.id);
     // as podman attach (--sig-proxy): signals sent to ocikit go to the container, and the relay runs
     // in a session of its own, so a terminal's Ctrl-C reaches the container instead of ending it
-    const forward = (signal: NodeJS.Signals) => {
-      containers.kill(record.id, signal).catch(() => {});
-    };
-    for (const signal of ATTACH_PROXIED) process.on(signal, forward);
+    // (a terminal's size goes through conmon, not a signal)
+    const stopProxy = proxySignals(
+      (signal) => {
+        containers.kill(record.id, signal).catch(() => {});
+      },
+      { resize: false },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         const child = spawn(
@@ -389,7 +381,7 @@ export const attachCommand = defineCommand({
       // not ctx.signal: a Ctrl-C was the container's to handle, and attach lasts as long as it runs
       return (await containers.wait(record.id)) ?? 125;
     } finally {
-      for (const signal of ATTACH_PROXIED) process.off(signal, forward);
+      stopProxy();
     }
   },
 });

@@ -74,7 +74,7 @@ export interface ExecOptions {
 
 /**
  * The signals a foreground run forwards: the terminal's and those users send to stop or nudge a
- * service. SIGWINCH lets the runtime resize a container's terminal. Not SIGTSTP/SIGTTIN/SIGTTOU
+ * service; SIGWINCH lets the runtime resize a container's terminal. Not SIGTSTP/SIGTTIN/SIGTTOU
  * (job control of this process itself), nor SIGCHLD or SIGPIPE.
  */
 const PROXIED_SIGNALS: readonly NodeJS.Signals[] = [
@@ -88,15 +88,34 @@ const PROXIED_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGWINCH',
 ];
 
-/** Forwards {@link PROXIED_SIGNALS} to `child` until the returned function is called. */
-function proxySignalsTo(child: ChildProcess): () => void {
-  const forward = (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  };
-  for (const signal of PROXIED_SIGNALS) process.on(signal, forward);
+/**
+ * Hands the signals this process receives to `forward` until the returned function is called, as
+ * podman's `--sig-proxy`: SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, and SIGWINCH
+ * unless `resize` is false. While it is on, those signals no longer end this process (decision 107).
+ *
+ * @example
+ * ```ts
+ * const stop = proxySignals((signal) => void containers.kill(id, signal));
+ * try { await containers.wait(id); } finally { stop(); }
+ * ```
+ */
+export function proxySignals(
+  forward: (signal: NodeJS.Signals) => void,
+  options: { resize?: boolean } = {},
+): () => void {
+  const signals =
+    options.resize === false ? PROXIED_SIGNALS.filter((s) => s !== 'SIGWINCH') : PROXIED_SIGNALS;
+  for (const signal of signals) process.on(signal, forward);
   return () => {
-    for (const signal of PROXIED_SIGNALS) process.off(signal, forward);
+    for (const signal of signals) process.off(signal, forward);
   };
+}
+
+/** Forwards signals to a runtime process until the returned function is called. */
+function proxySignalsTo(child: ChildProcess): () => void {
+  return proxySignals((signal) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  });
 }
 
 /** True when this host mounts cgroup v1 controllers with the v2 hierarchy beside them (hybrid). */
