@@ -217,6 +217,29 @@ describe('ocikit run', () => {
     expect((await cli(['rm', 'orphan'])).code).toBe(0);
   });
 
+  it('removes a --rm container whose ocikit was SIGKILLed mid-run once it has exited', async () => {
+    const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+    const args = ['--conditions=@ocikit/source', bin, '--root', root, 'run', '--rm', '--name', 'orphan-rm'];
+    const child = spawn(process.execPath, [...args, 'busybox', 'sleep', '3'], { stdio: 'ignore' });
+    let listed = '';
+    for (let i = 0; i < 100 && !/Up since.*orphan-rm/.test(listed); i++) {
+      listed = (await cli(['ps'])).stdout;
+      if (!listed.includes('orphan-rm')) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(listed).toMatch(/Up since.*orphan-rm/);
+    const { id } = JSON.parse((await cli(['inspect', 'orphan-rm'])).stdout) as { id: string };
+    expect((await cli(['snapshots', 'ls'])).stdout).toContain(`container-${id}`);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    // still running without its ocikit: listed, not removed
+    expect((await cli(['ps'])).stdout).toContain('orphan-rm');
+    expect((await cli(['wait', 'orphan-rm'])).code).toBe(0);
+    // exited, and nobody left to remove it: the next look removes it, snapshot and all
+    expect((await cli(['ps', '-a'])).stdout).not.toContain('orphan-rm');
+    expect((await cli(['inspect', 'orphan-rm'])).code).not.toBe(0);
+    expect((await cli(['snapshots', 'ls'])).stdout).not.toContain(`container-${id}`);
+  });
+
   it('proxies signals to the container, as podman run, exec and attach do: SIGTERM to ocikit ends it with its own code', async () => {
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     const start = (args: string[]) => {

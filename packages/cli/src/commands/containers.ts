@@ -470,7 +470,13 @@ export const psCommand = defineCommand({
   help: { all: 'include stopped containers' },
   async run(ctx, { values, positionals }) {
     expectPositionals(psCommand, positionals, 0);
-    const all = await containersOf(ctx).list();
+    const containers = containersOf(ctx);
+    const all: ContainerRecord[] = [];
+    for (const r of await containers.list()) {
+      // a --rm container whose ocikit was killed before it could remove it: removed now
+      if (containers.abandoned(r)) await removeContainer(ctx, r.id, true).catch(() => {});
+      else all.push(r);
+    }
     const shown = values.all ? all : all.filter((r) => r.status === 'running' || r.status === 'paused');
     if (ctx.json) printJson(ctx, shown);
     else if (ctx.quiet) for (const r of shown) println(ctx, r.id.slice(0, 12));

@@ -281,6 +281,20 @@ export class Containers {
     return this.refresh(byPrefix[0] as ContainerRecord);
   }
 
+  /**
+   * Whether a record is an exited `autoRemove` container that nobody is left to remove: the ocikit
+   * that ran it in the foreground and its monitor are both gone (killed before they could). The
+   * caller should remove it, as podman's conmon does with its exit command.
+   */
+  abandoned(record: ContainerRecord): boolean {
+    return (
+      record.autoRemove &&
+      record.status === 'exited' &&
+      !isAlive(record.ownerPid) &&
+      !isAlive(record.monitorPid)
+    );
+  }
+
   /** Every container, reconciled, newest first. */
   async list(): Promise<ContainerRecord[]> {
     const out: ContainerRecord[] = [];
