@@ -361,13 +361,23 @@ export const attachCommand = defineCommand({
     const socket = await containers.attachSocket(record.id);
     // as podman attach (--sig-proxy): signals sent to ocikit go to the container, and the relay runs
     // in a session of its own, so a terminal's Ctrl-C reaches the container instead of ending it
-    // (a terminal's size goes through conmon, not a signal)
+    // (a terminal's size goes through conmon's control FIFO, not a signal)
     const stopProxy = proxySignals(
       (signal) => {
         containers.kill(record.id, signal).catch(() => {});
       },
       { resize: false },
     );
+    // a TTY container's terminal follows ours, as with podman attach: now, and on every resize
+    const out = process.stdout;
+    const resize = () => {
+      if (out.isTTY && out.rows > 0 && out.columns > 0)
+        containers.resize(record.id, { rows: out.rows, columns: out.columns }).catch(() => {});
+    };
+    if (record.tty) {
+      resize();
+      out.on('resize', resize);
+    }
     try {
       await new Promise<void>((resolve, reject) => {
         const child = spawn(
@@ -382,6 +392,7 @@ export const attachCommand = defineCommand({
       return (await containers.wait(record.id)) ?? 125;
     } finally {
       stopProxy();
+      if (record.tty) out.off('resize', resize);
     }
   },
 });

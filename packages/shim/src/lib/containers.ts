@@ -3,6 +3,7 @@ import {
   chmodSync,
   closeSync,
   existsSync,
+  constants as fsConstants,
   mkdirSync,
   openSync,
   readFileSync,
@@ -11,6 +12,7 @@ import {
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -742,6 +744,38 @@ export class Containers {
       throw new FailedPreconditionError(`container ${record.name} is ${record.status}, not running`);
     }
     return this.runtimeFor(record).ps(record.id);
+  }
+
+  /**
+   * Resizes the terminal of a running detached `-t` container (what a client does when its own
+   * window changes): a line on conmon's control FIFO in the bundle, which sets the size of the
+   * container's pty. Does nothing when the monitor is gone (nobody reads the FIFO).
+   */
+  async resize(ref: string, size: { rows: number; columns: number }): Promise<void> {
+    const record = await this.get(ref);
+    if (!record.tty) throw new FailedPreconditionError(`container ${record.name} has no terminal`);
+    const rows = Math.trunc(size.rows);
+    const columns = Math.trunc(size.columns);
+    if (!(rows > 0 && rows <= 1000 && columns > 0 && columns <= 1000)) {
+      throw new InvalidArgumentError(
+        `a terminal of ${size.rows}x${size.columns}: rows and columns must be 1-1000`,
+      );
+    }
+    let fd: number;
+    try {
+      // non-blocking: opening a FIFO nobody reads would otherwise wait forever
+      fd = openSync(join(record.bundle, 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENXIO' || code === 'ENOENT') return;
+      throw e;
+    }
+    try {
+      // conmon's control message: type 1 (resize), height, width
+      writeSync(fd, `1 ${rows} ${columns}\n`);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /**
