@@ -95,7 +95,9 @@ const PROXIED_SIGNALS: readonly NodeJS.Signals[] = [
  *
  * @example
  * ```ts
- * const stop = proxySignals((signal) => void containers.kill(id, signal));
+ * const stop = proxySignals((signal) => {
+ *   containers.kill(id, signal).catch(() => {}); // gone already: nothing to tell
+ * });
  * try { await containers.wait(id); } finally { stop(); }
  * ```
  */
