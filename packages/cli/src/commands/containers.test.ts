@@ -1,11 +1,11 @@
 // `ocikit run` and the container commands end to end: the real CLI with real runc (and crun), a
 // busybox image in the local store, conmon for detached containers.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBusyboxImage } from '@ocikit/test-images';
+import { buildBusyboxImage, runInPty } from '@ocikit/test-images';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../lib/test-cli.ts';
 
@@ -187,50 +187,18 @@ describe('ocikit run', () => {
     const started = await cli(['run', '-d', '-i', '-t', '--name', 'tty-att', 'busybox', 'sh', '-c', script]);
     expect(started.code, started.stderr).toBe(0);
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
-    // python's pty module is the terminal (20x70 at first): it types a line, then resizes the window
-    const driver = [
-      'import fcntl, os, pty, struct, sys, termios, time',
-      'pid, fd = pty.fork()',
-      'if pid == 0:',
-      '    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 70, 0, 0))',
-      '    os.execv(sys.argv[1], sys.argv[1:])',
-      'time.sleep(1.5)',
-      'os.write(fd, b"hello\\r")',
-      'out = b""',
-      'resized = False',
-      'deadline = time.time() + 30',
-      'while time.time() < deadline:',
-      '    try:',
-      '        data = os.read(fd, 1024)',
-      '    except OSError:',
-      '        break',
-      '    if not data: break',
-      '    out += data',
-      '    if b"size 20 70" in out and not resized:',
-      '        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 97, 0, 0)); resized = True',
-      '        time.sleep(0.5); os.write(fd, b"more\\r")',
-      '_, status = os.waitpid(pid, 0)',
-      'sys.stdout.write(out.decode(errors="replace"))',
-      'sys.exit(os.waitstatus_to_exitcode(status))',
-    ].join('\n');
-    const r = spawnSync(
-      'python3',
+    // a terminal of 20x70: attach has nothing to wait for before it types; then the window grows
+    const r = runInPty(
+      [process.execPath, '--conditions=@ocikit/source', bin, '--root', root, 'attach', 'tty-att'],
       [
-        '-c',
-        driver,
-        process.execPath,
-        '--conditions=@ocikit/source',
-        bin,
-        '--root',
-        root,
-        'attach',
-        'tty-att',
+        { delay: 1.5, send: 'hello\r' },
+        { after: 'size 20 70', resize: [33, 97], send: 'more\r' },
       ],
-      { encoding: 'utf8', timeout: 60_000 },
+      { size: [20, 70] },
     );
-    expect(r.stdout).toContain('got hello');
-    expect(r.stdout).toContain('size 20 70');
-    expect(r.stdout).toContain('size 33 97');
+    expect(r.output).toContain('got hello');
+    expect(r.output).toContain('size 20 70');
+    expect(r.output).toContain('size 33 97');
     expect(r.status).toBe(9);
     expect((await cli(['rm', 'tty-att'])).code).toBe(0);
   });

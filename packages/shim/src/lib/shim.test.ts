@@ -1,10 +1,11 @@
 // The runtime wrapper and the container supervisor with the real runc and crun (and conmon).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isFailedPrecondition, isInvalidArgument, isNotFound } from '@ocikit/errors';
+import { runInPty } from '@ocikit/test-images';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Containers } from './containers.ts';
 import { Runtime } from './runtime.ts';
@@ -249,40 +250,18 @@ describe('Containers with runc', () => {
       `import { Containers } from ${JSON.stringify(fileURLToPath(new URL('./containers.ts', import.meta.url)))};\n` +
         `process.exitCode = await new Containers({ root: ${JSON.stringify(root)} }).runForeground(${JSON.stringify(rec.id)}, { proxySignals: true });\n`,
     );
-    // python's pty module is the terminal: it feeds a line and collects what the container prints
-    const driver = [
-      'import fcntl, os, pty, struct, sys, termios, time',
-      'pid, fd = pty.fork()',
-      'if pid == 0:',
-      '    os.execv(sys.argv[1], sys.argv[1:])',
-      'out = b""',
-      'sent = False',
-      'resized = False',
-      'deadline = time.time() + 30',
-      'while time.time() < deadline:',
-      '    try:',
-      '        data = os.read(fd, 1024)',
-      '    except OSError:',
-      '        break',
-      '    if not data: break',
-      '    out += data',
-      '    if b"is a tty" in out and not sent:',
-      '        os.write(fd, b"hello\\n"); sent = True',
-      // a resize of the terminal: the kernel tells our foreground group, the proxy tells the runtime
-      '    if b"got hello" in out and not resized:',
-      '        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 97, 0, 0)); resized = True',
-      '        time.sleep(0.5); os.write(fd, b"more\\n")',
-      '_, status = os.waitpid(pid, 0)',
-      'sys.stdout.write(out.decode(errors="replace"))',
-      'sys.exit(os.waitstatus_to_exitcode(status))',
-    ].join('\n');
-    const r = spawnSync('python3', ['-c', driver, process.execPath, '--conditions=@ocikit/source', script], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(r.stdout).toMatch(/is a tty: \/dev\/(pts\/\d+|console)/);
-    expect(r.stdout).toContain('got hello');
-    expect(r.stdout).toContain('size 33 97');
+    // a real terminal: a line typed once the container shows it has one, then a resize (the kernel
+    // tells our foreground group, the proxy tells the runtime)
+    const r = runInPty(
+      [process.execPath, '--conditions=@ocikit/source', script],
+      [
+        { after: 'is a tty', send: 'hello\n' },
+        { after: 'got hello', resize: [33, 97], send: 'more\n' },
+      ],
+    );
+    expect(r.output).toMatch(/is a tty: \/dev\/(pts\/\d+|console)/);
+    expect(r.output).toContain('got hello');
+    expect(r.output).toContain('size 33 97');
     expect(r.status).toBe(0);
   });
 
