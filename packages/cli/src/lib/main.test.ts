@@ -78,6 +78,21 @@ describe('ocikit digest', () => {
     expect(JSON.parse(r.stdout)).toEqual({ digest: sha256, file });
   });
 
+  it("takes a boolean flag's value as Docker does (--json=false), and --no-FLAG, but not after --", async () => {
+    expect(JSON.parse((await runCli(['digest', '--json=true', file])).stdout)).toEqual({
+      digest: sha256,
+      file,
+    });
+    expect((await runCli(['--json', 'digest', '--json=false', file])).stdout).toBe(`${sha256}\n`);
+    expect((await runCli(['--json', 'digest', '--no-json', file])).stdout).toBe(`${sha256}\n`);
+    const after = await runCli(['digest', '--', '--json=false']);
+    // taken as the thing to digest, as it was written
+    expect(after.stderr).toContain('"--json=false"');
+    const bad = await runCli(['digest', '--json=maybe', file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--json');
+  });
+
   it('names a missing file and an unknown algorithm', async () => {
     const missing = await runCli(['digest', join(dir, 'nope')]);
     expect(missing.code).toBe(1);

@@ -132,15 +132,37 @@ function splitAtFirstPositional(
   return [[...args], []];
 }
 
+/**
+ * Docker's and podman's way of giving a boolean flag a value, `--rm=false` or `--sig-proxy=true`,
+ * in the form parseArgs takes (`--no-rm`, `--sig-proxy`). Nothing after `--` is touched.
+ */
+function booleanValues(options: ParseArgsOptionsConfig, args: readonly string[]): string[] {
+  const end = args.indexOf('--');
+  return args.map((arg, i) => {
+    const m = /^--([a-z][a-z0-9-]*)=(true|false)$/.exec(arg);
+    if (!m || (end >= 0 && i > end) || options[m[1] as string]?.type !== 'boolean') return arg;
+    return m[2] === 'true' ? `--${m[1]}` : `--no-${m[1]}`;
+  });
+}
+
 function parseFlags(command: Command | undefined, args: readonly string[]) {
   const options = { ...globalOptions, ...(command?.options ?? {}) };
+  const parse = (flags: readonly string[]) =>
+    parseArgs({
+      args: booleanValues(options, flags),
+      options,
+      allowPositionals: true,
+      allowNegative: true,
+      strict: true,
+    });
   try {
     if (command?.stopAtFirstPositional) {
+      // the flags end at the first positional: what follows is the container's command line
       const [flags, rest] = splitAtFirstPositional(options, args);
-      const parsed = parseArgs({ args: flags, options, allowPositionals: true, strict: true });
+      const parsed = parse(flags);
       return { values: parsed.values, positionals: [...parsed.positionals, ...rest] };
     }
-    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    return parse(args);
   } catch (e) {
     const where = command ? `ocikit ${command.name}` : 'ocikit';
     throw new InvalidArgumentError(`${where}: ${(e as Error).message.replace(/\. To specify.*$/s, '')}`, {
