@@ -203,6 +203,33 @@ describe('ocikit run', () => {
     expect((await cli(['rm', 'tty-att'])).code).toBe(0);
   });
 
+  it('execs with -i -t through a real pseudo-terminal: a terminal of our size, a resize, its exit code', async () => {
+    expect((await cli(['run', '-d', '--name', 'tty-exec', 'busybox', 'sleep', '60'])).code).toBe(0);
+    const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+    const script = 'test -t 0 && echo "tty $(stty size)"; read line; echo "now $(stty size)"; exit 4';
+    const r = runInPty(
+      [
+        process.execPath,
+        '--conditions=@ocikit/source',
+        bin,
+        '--root',
+        root,
+        'exec',
+        '-it',
+        'tty-exec',
+        'sh',
+        '-c',
+        script,
+      ],
+      [{ after: 'tty 21 77', resize: [30, 90], send: 'go\r' }],
+      { size: [21, 77] },
+    );
+    expect(r.output).toContain('tty 21 77');
+    expect(r.output).toContain('now 30 90');
+    expect(r.status).toBe(4);
+    expect((await cli(['rm', '-f', 'tty-exec'])).code).toBe(0);
+  });
+
   it('reconciles the record of a run whose ocikit was SIGKILLed mid-run', async () => {
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     const child = spawn(
