@@ -133,8 +133,8 @@ function splitAtFirstPositional(
 }
 
 /**
- * Docker's and podman's way of giving a boolean flag a value, `--rm=false` or `--sig-proxy=true`,
- * in the form parseArgs takes (`--no-rm`, `--sig-proxy`). Nothing after `--` is touched.
+ * Docker's and podman's way of giving a boolean flag a value, `--rm=false` or `--json=true`, in
+ * the form parseArgs takes (`--no-rm`, `--json`). Nothing after `--` is touched.
  */
 function booleanValues(options: ParseArgsOptionsConfig, args: readonly string[]): string[] {
   const end = args.indexOf('--');
