@@ -203,6 +203,28 @@ describe('ocikit run', () => {
     expect((await cli(['rm', 'tty-att'])).code).toBe(0);
   });
 
+  it('detaches from a -t container with ctrl-p ctrl-q, passing a lone ctrl-p through, and leaves it running', async () => {
+    const loop = 'while read line; do echo "got [$line]"; done';
+    expect(
+      (await cli(['run', '-d', '-i', '-t', '--name', 'tty-detach', 'busybox', 'sh', '-c', loop])).code,
+    ).toBe(0);
+    const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+    const r = runInPty(
+      [process.execPath, '--conditions=@ocikit/source', bin, '--root', root, 'attach', 'tty-detach'],
+      [
+        { delay: 1.5, send: '\x10x\r' },
+        { after: 'x]', send: '\x10\x11' },
+      ],
+    );
+    expect(r.output).toContain('got [\x10x]');
+    expect(r.status).toBe(0);
+    expect((await cli(['ps'])).stdout).toMatch(/Up since.*tty-detach/);
+    const bad = await cli(['attach', '--detach-keys', 'ctrl-1', 'tty-detach']);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain('"ctrl-1" is not a key');
+    expect((await cli(['rm', '-f', 'tty-detach'])).code).toBe(0);
+  });
+
   it('execs with -i -t through a real pseudo-terminal: a terminal of our size, a resize, its exit code', async () => {
     expect((await cli(['run', '-d', '--name', 'tty-exec', 'busybox', 'sleep', '60'])).code).toBe(0);
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));

@@ -315,6 +315,9 @@ export const logsCommand = defineCommand({
   },
 });
 
+/** The relay's exit status when the user typed the detach keys. */
+const DETACHED = 10;
+
 const RELAY = `
 import os, select, socket, sys, termios, tty
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -325,8 +328,11 @@ if sys.argv[2] == '1' and os.isatty(fd):
     old = termios.tcgetattr(fd)
     tty.setraw(fd)
 stdin_open = sys.argv[3] == '1'
+keys = bytes.fromhex(sys.argv[4])  # the detach sequence; bytes that start it are held back
+held = b""
+detached = False
 try:
-    while True:
+    while not detached:
         r, _, _ = select.select([s] + ([fd] if stdin_open else []), [], [])
         if s in r:
             d = s.recv(8193)
@@ -337,25 +343,69 @@ try:
             d = os.read(fd, 8192)
             if not d:
                 stdin_open = False
-            else:
-                s.send(d)
+                continue
+            out = bytearray()
+            for b in d:
+                if keys and b == keys[len(held)]:
+                    held += bytes([b])
+                    if held == keys:
+                        detached = True
+                        break
+                    continue
+                out += held
+                held = b""
+                if keys and b == keys[0]:
+                    held = bytes([b])
+                else:
+                    out.append(b)
+            if out:
+                s.send(bytes(out))
 finally:
     if old is not None:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
+sys.exit(${DETACHED} if detached else 0)
 `;
+
+/**
+ * Docker's and podman's detach-key notation as bytes: a comma-separated sequence of single
+ * characters and `ctrl-X` (X one of a-z, @, [, backslash, ], ^, _); empty turns detaching off.
+ */
+function parseDetachKeys(spec: string): Buffer {
+  if (spec === '') return Buffer.alloc(0);
+  const bytes = spec.split(',').map((key) => {
+    const ctrl = /^ctrl-(.)$/i.exec(key);
+    if (ctrl) {
+      const c = (ctrl[1] as string).toLowerCase();
+      if (c >= 'a' && c <= 'z') return c.charCodeAt(0) - 0x60;
+      const special = '@[\\]^_'.indexOf(c);
+      if (special >= 0) return special === 0 ? 0 : 0x1a + special;
+    } else if (key.length === 1 && key.charCodeAt(0) < 0x80) {
+      return key.charCodeAt(0);
+    }
+    throw new InvalidArgumentError(`--detach-keys: ${JSON.stringify(key)} is not a key`, {
+      hint: "write keys as 'ctrl-p,ctrl-q': single characters and ctrl-<a-z @ [ \\ ] ^ _>, comma-separated",
+    });
+  });
+  return Buffer.from(bytes);
+}
 
 /** `ocikit attach CONTAINER`. */
 export const attachCommand = defineCommand({
   name: 'attach',
   summary: "Attach to a running detached container's stdio (and terminal)",
-  usage: 'ocikit attach CONTAINER',
+  usage: 'ocikit attach [--detach-keys KEYS] CONTAINER',
   description:
     "Relays the container's output, and your input when it was started with -i, through conmon's attach socket " +
-    "(a SOCK_SEQPACKET socket Node cannot open, so python3 relays it; decision 100). Exits with the container's code.",
-  options: {},
+    "(a SOCK_SEQPACKET socket Node cannot open, so python3 relays it; decision 100). Exits with the container's code, " +
+    'or 0 when you detach (ctrl-p ctrl-q), leaving it running.',
+  options: { 'detach-keys': { type: 'string' } },
+  help: {
+    'detach-keys': "keys that detach, leaving the container running (default 'ctrl-p,ctrl-q'; '' for none)",
+  },
   failureExitCode: 125,
-  async run(ctx, { positionals }) {
+  async run(ctx, { values, positionals }) {
     expectPositionals(attachCommand, positionals, 1);
+    const keys = parseDetachKeys(values['detach-keys'] ?? 'ctrl-p,ctrl-q');
     const containers = containersOf(ctx);
     const record = await containers.get(positionals[0] ?? '');
     const socket = await containers.attachSocket(record.id);
@@ -379,15 +429,17 @@ export const attachCommand = defineCommand({
       out.on('resize', resize);
     }
     try {
-      await new Promise<void>((resolve, reject) => {
+      const relayed = await new Promise<number | null>((resolve, reject) => {
         const child = spawn(
           'python3',
-          ['-c', RELAY, socket, record.tty ? '1' : '0', record.interactive ? '1' : '0'],
+          ['-c', RELAY, socket, record.tty ? '1' : '0', record.interactive ? '1' : '0', keys.toString('hex')],
           { stdio: 'inherit', detached: true },
         );
         child.on('error', reject);
-        child.on('close', () => resolve());
+        child.on('close', (code) => resolve(code));
       });
+      // detached on purpose: the container runs on
+      if (relayed === DETACHED) return 0;
       // not ctx.signal: a Ctrl-C was the container's to handle, and attach lasts as long as it runs
       return (await containers.wait(record.id)) ?? 125;
     } finally {
