@@ -328,7 +328,9 @@ if sys.argv[2] == '1' and os.isatty(fd):
     old = termios.tcgetattr(fd)
     tty.setraw(fd)
 stdin_open = sys.argv[3] == '1'
-keys = bytes.fromhex(sys.argv[4])  # the detach sequence; bytes that start it are held back
+# the detach sequence, read only from a terminal (piped input passes untouched); bytes that could
+# start it are held back until the next one shows whether it does
+keys = bytes.fromhex(sys.argv[4]) if os.isatty(fd) else b""
 held = b""
 detached = False
 try:
