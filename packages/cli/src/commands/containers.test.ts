@@ -311,7 +311,7 @@ describe('ocikit run', () => {
     expect((await cli(['snapshots', 'ls'])).stdout).not.toContain(`container-${id}`);
   });
 
-  it('proxies signals to the container, as podman run, exec and attach do: SIGTERM to ocikit ends it with its own code', async () => {
+  it('proxies signals to the container, as podman run, exec, attach and start -a do: SIGTERM to ocikit ends it with its own code', async () => {
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     const start = (args: string[]) => {
       // a process group of its own, as a shell gives a foreground job
@@ -374,6 +374,18 @@ describe('ocikit run', () => {
     attach.child.kill('SIGTERM');
     expect(await attach.exited).toBe(6);
     expect(attach.output()).toContain('got TERM');
+    // and `start -a`, as podman start --attach
+    expect((await cli(['create', '--name', 'sig-start', 'busybox', 'sh', '-c', ticking])).code).toBe(0);
+    const started = start(['start', '-a', 'sig-start']);
+    await started.ready;
+    process.kill(-(started.child.pid as number), 'SIGINT');
+    for (let i = 0; i < 200 && !started.output().includes('got INT'); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(started.output()).toContain('got INT');
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(6);
+    expect(started.output()).toContain('got TERM');
+    expect((await cli(['rm', 'sig-start'])).code).toBe(0);
     expect((await cli(['rm', 'sig-att'])).code).toBe(0);
   });
 

@@ -263,20 +263,41 @@ export const startCommand = defineCommand({
       println(ctx, record.name);
       return 0;
     }
-    await streamLogs(ctx, record.id, { follow: true });
-    return (await containers.wait(record.id, { signal: ctx.signal })) ?? 125;
+    // as podman start --attach: signals go to the container, whose output follows until it exits
+    const stopProxy = proxyToContainer(containers, record.id);
+    try {
+      await streamLogs(ctx, record.id, { follow: true, interruptible: false });
+      return (await containers.wait(record.id)) ?? 125;
+    } finally {
+      stopProxy();
+    }
   },
 });
+
+/**
+ * Passes the signals ocikit receives on to a detached container (through the runtime's `kill`)
+ * until the returned function is called, as podman's `--sig-proxy` (decision 107). Not SIGWINCH:
+ * a terminal's size goes through conmon's control FIFO.
+ */
+function proxyToContainer(containers: Containers, id: string): () => void {
+  return proxySignals(
+    (signal) => {
+      containers.kill(id, signal).catch(() => {}); // exited meanwhile: nothing to tell
+    },
+    { resize: false },
+  );
+}
 
 async function streamLogs(
   ctx: Context,
   id: string,
-  options: { follow?: boolean; tail?: number; timestamps?: boolean },
+  options: { follow?: boolean; tail?: number; timestamps?: boolean; interruptible?: boolean },
 ) {
   for await (const line of containersOf(ctx).logs(id, {
     ...(options.follow ? { follow: true } : {}),
     ...(options.tail !== undefined ? { tail: options.tail } : {}),
-    signal: ctx.signal,
+    // a Ctrl-C ends `logs -f`, but goes to the container (proxied) while `start -a` follows it
+    ...(options.interruptible === false ? {} : { signal: ctx.signal }),
   })) {
     const out = line.stream === 'stdout' ? ctx.stdout : ctx.stderr;
     out.write(`${options.timestamps ? `${line.time} ` : ''}${line.text}${line.partial ? '' : '\n'}`);
@@ -413,13 +434,7 @@ export const attachCommand = defineCommand({
     const socket = await containers.attachSocket(record.id);
     // as podman attach (--sig-proxy): signals sent to ocikit go to the container, and the relay runs
     // in a session of its own, so a terminal's Ctrl-C reaches the container instead of ending it
-    // (a terminal's size goes through conmon's control FIFO, not a signal)
-    const stopProxy = proxySignals(
-      (signal) => {
-        containers.kill(record.id, signal).catch(() => {});
-      },
-      { resize: false },
-    );
+    const stopProxy = proxyToContainer(containers, record.id);
     // a TTY container's terminal follows ours, as with podman attach: now, and on every resize
     const out = process.stdout;
     const resize = () => {
