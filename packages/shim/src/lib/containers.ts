@@ -643,8 +643,14 @@ export class Containers {
       else yield* lines;
       first = false;
       if (!options.follow) return;
-      const current = await this.get(record.id);
-      if (current.status === 'exited' || current.status === 'configured') {
+      // Done once the monitor has written the exit code or is gone: two cheap looks, where a full
+      // refresh would start `runtime state` ten times a second for as long as the log is followed.
+      // A container with no monitor (run in the foreground) keeps no log to follow.
+      const over =
+        record.monitorPid === undefined ||
+        !isAlive(record.monitorPid) ||
+        (await this.#exitFile(record)) !== undefined;
+      if (over) {
         if (lines.length === 0) return;
         continue;
       }

@@ -243,8 +243,10 @@ export class Runtime {
               : errFd
                 ? ['ignore', 'ignore', errFd.fd]
                 : (stdio as SpawnOptions['stdio']),
-          // a session of its own: signals from the terminal reach it only through the proxy
-          detached: options.proxySignals === true,
+          // A session of its own when it does not run the user's terminal: signals from the terminal
+          // then reach it only through the proxy, and a Ctrl-C meant for a container (proxied) does
+          // not kill a `state` or `kill` that happens to be running (decision 107).
+          detached: options.proxySignals === true || stdio === 'pipe' || stdio === 'ignore',
         });
         const unproxy = options.proxySignals ? proxySignalsTo(child) : () => {};
         let stdout = '';
