@@ -323,17 +323,31 @@ describe('ocikit run', () => {
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         out += d;
       });
-      const ready = (async () => {
-        for (let i = 0; i < 400 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 25));
-        expect(out).toContain('ready');
-      })();
+      const waitFor = async (text: string) => {
+        for (let i = 0; i < 400 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 25));
+        expect(out).toContain(text);
+      };
       const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-      return { child, ready, exited, output: () => out };
+      return { child, ready: waitFor('ready'), waitFor, exited, output: () => out };
+    };
+    // a terminal's Ctrl-C to the whole group: handled by the container, the command stays; then a
+    // TERM to ocikit alone ends the container, and the command exits with the container's code
+    const ctrlCThenTerm = async (p: ReturnType<typeof start>) => {
+      await p.ready;
+      process.kill(-(p.child.pid as number), 'SIGINT');
+      await p.waitFor('got INT');
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(6);
+      expect(p.output()).toContain('got TERM');
     };
     // without the proxy the signal is lost and the loop runs its 20 s out, exiting 0
     const loop = 'echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done';
     const term = start([
-      ...['run', '--rm', '--name', 'sig-term', 'busybox'],
+      'run',
+      '--rm',
+      '--name',
+      'sig-term',
+      'busybox',
       'sh',
       '-c',
       `trap 'echo got TERM; exit 3' TERM; ${loop}`,
@@ -344,7 +358,11 @@ describe('ocikit run', () => {
     expect(term.output()).toContain('got TERM');
     // a terminal's Ctrl-C goes to the whole foreground group: the container still gets it
     const int = start([
-      ...['run', '--rm', '--name', 'sig-int', 'busybox'],
+      'run',
+      '--rm',
+      '--name',
+      'sig-int',
+      'busybox',
       'sh',
       '-c',
       `trap 'echo got INT; exit 4' INT; ${loop}`,
@@ -361,30 +379,13 @@ describe('ocikit run', () => {
     exec.child.kill('SIGTERM');
     expect(await exec.exited).toBe(5);
     expect((await cli(['rm', '-f', 'sig-exec'])).code).toBe(0);
-    // and `attach`, as podman attach: a terminal's Ctrl-C goes to the container and attach stays;
-    // a TERM to ocikit ends the container, and attach exits with its code
+    // and `attach`, as podman attach
     const ticking = `trap 'echo got INT' INT; trap 'echo got TERM; exit 6' TERM; while :; do echo ready; sleep 0.1; done`;
     expect((await cli(['run', '-d', '--name', 'sig-att', 'busybox', 'sh', '-c', ticking])).code).toBe(0);
-    const attach = start(['attach', 'sig-att']);
-    await attach.ready;
-    process.kill(-(attach.child.pid as number), 'SIGINT');
-    for (let i = 0; i < 200 && !attach.output().includes('got INT'); i++)
-      await new Promise((r) => setTimeout(r, 25));
-    expect(attach.output()).toContain('got INT');
-    attach.child.kill('SIGTERM');
-    expect(await attach.exited).toBe(6);
-    expect(attach.output()).toContain('got TERM');
+    await ctrlCThenTerm(start(['attach', 'sig-att']));
     // and `start -a`, as podman start --attach
     expect((await cli(['create', '--name', 'sig-start', 'busybox', 'sh', '-c', ticking])).code).toBe(0);
-    const started = start(['start', '-a', 'sig-start']);
-    await started.ready;
-    process.kill(-(started.child.pid as number), 'SIGINT');
-    for (let i = 0; i < 200 && !started.output().includes('got INT'); i++)
-      await new Promise((r) => setTimeout(r, 25));
-    expect(started.output()).toContain('got INT');
-    started.child.kill('SIGTERM');
-    expect(await started.exited).toBe(6);
-    expect(started.output()).toContain('got TERM');
+    await ctrlCThenTerm(start(['start', '-a', 'sig-start']));
     expect((await cli(['rm', 'sig-start'])).code).toBe(0);
     expect((await cli(['rm', 'sig-att'])).code).toBe(0);
   });
