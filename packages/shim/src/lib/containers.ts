@@ -564,7 +564,7 @@ export class Containers {
         bundle: record.bundle,
         pidFile,
         stdio: options.stdio ?? 'inherit',
-        ...(options.proxySignals ? { proxySignals: true } : {}),
+        proxySignals: options.proxySignals === true,
       });
     } catch (e) {
       await stopWatching();
@@ -739,7 +739,7 @@ export class Containers {
     const full: Process = { ...base, ...proc, env: [...env.values()], terminal: proc.terminal ?? false };
     return this.runtimeFor(record).exec(record.id, full, {
       stdio: options.stdio ?? 'inherit',
-      ...(options.proxySignals ? { proxySignals: true } : {}),
+      proxySignals: options.proxySignals === true,
     });
   }
 
