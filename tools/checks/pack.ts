@@ -1,5 +1,6 @@
 // Packs every public package the way `pnpm publish` would and checks the tarball: publint finds no
-// problem, the entry points and type declarations are there, and no sources or tests are shipped.
+// problem, the entry points, type declarations and LICENSE are there, and no sources or tests are
+// shipped.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { formatMessage } from 'publint/utils';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const problems: string[] = [];
 const work = mkdtempSync(join(tmpdir(), 'ocikit-pack-'));
+// Every tarball carries the repository's license text (Apache-2.0, as every package.json says).
+const license = readFileSync(join(root, 'LICENSE'), 'utf8');
 
 function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -46,8 +49,11 @@ try {
       exports?: unknown;
       bin?: Record<string, string>;
     };
-    for (const required of ['README.md', 'dist/index.js', 'dist/index.d.ts']) {
+    for (const required of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
       if (!files.includes(required)) problems.push(`${manifest.name}: tarball lacks ${required}`);
+    }
+    if (files.includes('LICENSE') && readFileSync(join(dir, 'LICENSE'), 'utf8') !== license) {
+      problems.push(`${manifest.name}: tarball's LICENSE differs from the repository's LICENSE`);
     }
     for (const f of files) {
       if (/\.test\.|(^|\/)test-/.test(f)) problems.push(`${manifest.name}: tarball ships test file ${f}`);
