@@ -201,4 +201,37 @@ describe('unpackToSnapshots', () => {
       expect((await s.list()).filter((i) => i.kind === 'committed')).toHaveLength(3);
     },
   );
+
+  it.each([
+    ['native', nativeSnapshotter],
+    ['overlay', overlaySnapshotter],
+  ] as const)(
+    '%s: unpacks of one image at once, through one snapshotter and through several on the same root, converge',
+    async (_n, make) => {
+      const layout = join(tmp(), 'layout');
+      const desc = await writeImage(layout, 'img', [
+        [
+          { path: 'etc/', type: 'dir', mode: '0755' },
+          { path: 'etc/a', type: 'file', content: 'a' },
+        ],
+        [{ path: 'etc/b', type: 'file', content: 'b' }],
+      ]);
+      const store = await openLayout(layout);
+      const root = tmp();
+      const shared = make(root);
+      // four through one object (waits in this process), four through their own objects (as four
+      // processes would: the losers of the commit reuse the winner's snapshot)
+      const results = await Promise.all([
+        ...Array.from({ length: 4 }, () => unpackToSnapshots(store, desc, shared)),
+        ...Array.from({ length: 4 }, () => unpackToSnapshots(store, desc, make(root))),
+      ]);
+      expect(new Set(results.map((r) => r.chainId)).size).toBe(1);
+      for (const r of results) expect(r.applied + r.reused).toBe(2);
+      const all = await shared.list();
+      expect(all.map((i) => `${i.kind} ${i.parent ?? '-'}`).sort()).toEqual(
+        [`committed -`, `committed ${all.find((i) => i.parent === undefined)?.name}`].sort(),
+      );
+      expect(all.map((i) => i.name)).toContain(results[0]?.chainId);
+    },
+  );
 });
