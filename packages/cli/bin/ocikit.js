@@ -1,20 +1,12 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=4194304 node --min-semi-space-size=2 --max-semi-space-size=2
-// The `ocikit` executable: a committed file, so package managers can link it before the first build.
-// It runs dist/bundle/ocikit.cjs, the whole CLI in one CommonJS file (decisions 022 and 106), as a
-// vm.Script with a V8 code cache of its own: the cache is made after a command's first run, so it
-// holds the bytecode of every function that command ran — Node's compile cache keeps only what
-// compiles before the code runs, and compiling the rest took `run` ~9 ms on every start.
-// A small young generation (2 MB semi-spaces) makes V8 collect the chunk buffers of a transfer soon
-// after use: pulling 1 GiB peaks at ~120-135 MB instead of ~175 MB, and runs faster. It starts at
-// its full 2 MB (V8 starts at 1 MB and grows): `run` then allocates less than that and never
-// collects, where a first scavenge of everything just loaded cost it 3-6 ms (decision 106).
-// glibc.malloc.hugetlb=1 lets malloc back its heap with transparent huge pages (where the kernel's
-// THP mode is `madvise`, Debian's default): every socket read gets a fresh 64 KiB buffer, and
-// faulting those in 4 KiB pages cost more than the transfer itself — pulling 1 GiB: 3.7 → 2.8 s,
-// same peak RSS (docs/benchmarks.md). mmap_threshold=4 MiB keeps the 256 KiB buffers of a blob read
-// from a layout on that heap too, reused once freed: by default glibc maps each one afresh, and
-// faulting them in cost a push of 49 MB ~40 ms. Older glibc and other libcs ignore the tunables; the
-// processes ocikit starts (runc, conmon, mount) do not inherit them.
+#!/usr/bin/env node
+// The loader of the `ocikit` executable: a committed file, so package managers can link it before the
+// first build. bin/ocikit (the file package.json's `bin` names) runs it with malloc's tunables and
+// V8's semi-space flags (decision 023); run directly (`node bin/ocikit.js`), it works the same, only
+// without that tuning. It runs dist/bundle/ocikit.cjs, the whole CLI in one CommonJS file (decisions
+// 022 and 106), as a vm.Script with a V8 code cache of its own: the cache is made after a command's
+// first run, so it holds the bytecode of every function that command ran — Node's compile cache
+// keeps only what compiles before the code runs, and compiling the rest took `run` ~9 ms on every
+// start.
 import {
   closeSync,
   constants as fs,
@@ -28,6 +20,7 @@ import {
 import module from 'node:module';
 import { Script } from 'node:vm';
 
+// bin/ocikit's malloc tunables are this process's alone: runc, conmon and mount start without them
 if (process.env.GLIBC_TUNABLES === 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=4194304')
   delete process.env.GLIBC_TUNABLES;
 const argv = process.argv.slice(2);

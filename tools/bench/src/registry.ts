@@ -25,8 +25,8 @@ import { compareAsync, report } from './harness.ts';
 
 const run = promisify(execFile);
 const cache = process.env['OCIKIT_BENCH_CACHE'] ?? '/var/cache/ocikit-bench';
-// run as users do: the executable itself, so its shebang's V8 flags apply
-const cli = fileURLToPath(new URL('../../../packages/cli/bin/ocikit.js', import.meta.url));
+// run as users do: the executable itself, so its launcher's tuning (malloc tunables, V8 flags) applies
+const cli = fileURLToPath(new URL('../../../packages/cli/bin/ocikit', import.meta.url));
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import { compare, report } from './harness.ts';
 
-// run as users do: the executable itself, so its shebang's V8 flags apply
-const cli = fileURLToPath(new URL('../../../packages/cli/bin/ocikit.js', import.meta.url));
+// run as users do: the executable itself, so its launcher's tuning (malloc tunables, V8 flags) applies
+const cli = fileURLToPath(new URL('../../../packages/cli/bin/ocikit', import.meta.url));
 const runs = Number(process.env['BENCH_RUNS'] ?? 9);
 const sh = (file: string, args: string[]) =>
   execFileSync(file, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });

@@ -1,4 +1,4 @@
-// The built executable (bin/ocikit.js running dist/bundle/ocikit.cjs) and its code cache
+// The built executable (bin/ocikit → bin/ocikit.js running dist/bundle/ocikit.cjs) and its code cache
 // (decision 106). Needs `pnpm build`, as the README's test command does first.
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const bin = fileURLToPath(new URL('../../bin/ocikit.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/ocikit', import.meta.url));
 const bundle = fileURLToPath(new URL('../../dist/bundle/ocikit.cjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ocikit-exe-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
