@@ -19,8 +19,15 @@ await build({
   target: 'node22',
   // zod stays outside: runtime-spec loads it with require() on the first parse, resolved from here
   external: ['zod'],
-  // the loader passes the bundle's own URL (for package.json and for resolving zod)
-  define: { 'import.meta.url': '__ocikitUrl' },
+  // the loader passes the bundle's own URL (for resolving zod); the version is the package's, fixed
+  // at build time, so `ocikit --version` reads no file and names the build it runs
+  define: {
+    'import.meta.url': '__ocikitUrl',
+    OCIKIT_VERSION: JSON.stringify(
+      (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+        .version,
+    ),
+  },
   // whitespace and syntax minified (identifiers kept, so stack traces under --debug still name
   // functions): 473 → 328 KB, and reading the file and its code cache costs ~5 ms less per start
   minifyWhitespace: true,

@@ -1,7 +1,16 @@
 // The built executable (bin/ocikit → bin/ocikit.js running dist/bundle/ocikit.cjs) and its code cache
 // (decision 106). Needs `pnpm build`, as the README's test command does first.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,5 +98,28 @@ describe('the ocikit executable', () => {
     expect((await ocikit(['--version'], home)).stdout).toMatch(/^ocikit /);
     expect((await ocikit(['digest', join(work, 'no-such-file')], home)).code).not.toBe(0);
     expect(() => statSync(cacheOf(home))).toThrow();
+  });
+
+  it("prints its package's version, built into the bundle", async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const r = await ocikit(['--version'], join(work, 'version'));
+    expect(r.stdout).toBe(`ocikit ${pkg.version}\n`);
+    // the loader and the bundle alone, with no package.json beside them: the build names its version
+    const alone = join(work, 'alone');
+    mkdirSync(join(alone, 'bin'), { recursive: true });
+    mkdirSync(join(alone, 'dist', 'bundle'), { recursive: true });
+    copyFileSync(
+      fileURLToPath(new URL('../../bin/ocikit.js', import.meta.url)),
+      join(alone, 'bin', 'ocikit.js'),
+    );
+    copyFileSync(bundle, join(alone, 'dist', 'bundle', 'ocikit.cjs'));
+    const copied = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [join(alone, 'bin', 'ocikit.js'), '--version'], (error, stdout, stderr) =>
+        error ? reject(new Error(stderr)) : resolve(stdout),
+      ),
+    );
+    expect(copied).toBe(`ocikit ${pkg.version}\n`);
   });
 });

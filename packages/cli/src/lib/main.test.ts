@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,10 +9,13 @@ import { runCli } from './test-cli.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ocikit-cli-'));
 
 describe('ocikit (global behaviour)', () => {
-  it('prints the version', async () => {
+  it("prints its package's version", async () => {
     const r = await runCli(['--version']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ocikit \d+\.\d+\.\d+/);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(r.stdout).toBe(`ocikit ${pkg.version}\n`);
   });
 
   it('lists the commands on --help and fails without a command', async () => {

@@ -37,8 +37,12 @@ export interface MainOptions {
   signal?: AbortSignal;
 }
 
-/** The version of the `ocikit` CLI, from its package.json. */
+/** The CLI's version, written into the bundle by scripts/bundle.ts; not defined when run from source. */
+declare const OCIKIT_VERSION: string | undefined;
+
+/** The version of the `ocikit` CLI: its package.json's, as built into the executable. */
 export async function cliVersion(): Promise<string> {
+  if (typeof OCIKIT_VERSION === 'string') return OCIKIT_VERSION;
   const { readFile } = process.getBuiltinModule('node:fs/promises');
   const raw = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
   return (JSON.parse(raw) as { version: string }).version;
