@@ -4,9 +4,13 @@
 
 export type { Fault, FaultMatch, FaultProxy, FaultProxyOptions, ProxiedRequest } from './lib/fault-proxy.ts';
 export { startFaultProxy } from './lib/fault-proxy.ts';
+export type { ClientCertificate, TestPki } from './lib/pki.ts';
+export { makeClientCertificate, makeTestPki } from './lib/pki.ts';
 export { freePort } from './lib/ports.ts';
-export type { AuthMode, RunningRegistry, StartRegistryOptions } from './lib/registry.ts';
+export type { AuthMode, RegistryTlsOptions, RunningRegistry, StartRegistryOptions } from './lib/registry.ts';
 export { startRegistry } from './lib/registry.ts';
+export type { RunningTinyproxy, TinyproxyOptions } from './lib/tinyproxy.ts';
+export { startTinyproxy } from './lib/tinyproxy.ts';
 export type {
   AccessEntry,
   Credentials,

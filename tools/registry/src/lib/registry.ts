@@ -7,6 +7,8 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidArgumentError, throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
+import type { TestPki } from './pki.ts';
+import { makeClientCertificate, makeTestPki } from './pki.ts';
 import { freePort } from './ports.ts';
 import {
   type Credentials,
@@ -33,9 +35,20 @@ export interface StartRegistryOptions {
    * address (clients use plain HTTP for loopback hosts, so TLS needs another address); the
    * certificate is `caFile` of the result.
    */
-  tls?: boolean;
+  tls?: boolean | RegistryTlsOptions;
   /** Aborts start-up. */
   signal?: AbortSignal;
+}
+
+/** TLS beyond a self-signed certificate: a CA of its own, more names, client certificates. */
+export interface RegistryTlsOptions {
+  /** DNS names the server certificate covers besides the address (e.g. `registry.test`). */
+  names?: string[];
+  /**
+   * Require client certificates signed by the registry's CA (distribution's `http.tls.clientcas`):
+   * mutual TLS. Make one with `makeClientCertificate(dir, registry.pki)`.
+   */
+  clientCertificates?: boolean;
 }
 
 /** A running `docker-registry` (CNCF distribution) on a loopback port. */
@@ -54,8 +67,10 @@ export interface RunningRegistry {
   logs(): string;
   /** The storage root directory. */
   dataDir: string;
-  /** The registry's self-signed certificate (PEM), with `tls`. */
+  /** The registry's self-signed certificate (PEM) with `tls: true`; its CA's with {@link RegistryTlsOptions}. */
   caFile?: string;
+  /** With {@link RegistryTlsOptions}: the CA that signed the server certificate (and signs client ones). */
+  pki?: TestPki;
   /** Kills the registry, stops the issuer and removes temp directories. */
   stop(): Promise<void>;
   /** Same as {@link RunningRegistry.stop}. */
@@ -96,12 +111,16 @@ ${tls}${authBlock}`;
 }
 
 /** The status of `GET url`, trusting `ca` for HTTPS. */
-function probe(url: string, ca: string | undefined): Promise<number> {
+function probe(url: string, ca: string | undefined, client?: { cert: string; key: string }): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, ca ? { ca } : {}, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = (url.startsWith('https:') ? httpsGet : httpGet)(
+      url,
+      { ...(ca ? { ca } : {}), ...client },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
   });
 }
@@ -111,13 +130,14 @@ async function waitReady(
   ca: string | undefined,
   exited: () => string | undefined,
   signal?: AbortSignal,
+  client?: { cert: string; key: string },
 ): Promise<boolean> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     throwIfAborted(signal);
     if (exited() !== undefined) return false;
     try {
-      const status = await probe(`${url}/v2/`, ca);
+      const status = await probe(`${url}/v2/`, ca, client);
       if (status === 200 || status === 401) return true;
     } catch {
       // not listening yet
@@ -163,7 +183,22 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     let tlsBlock = '';
     let caFile: string | undefined;
     let ca: string | undefined;
-    if (options.tls) {
+    let pki: TestPki | undefined;
+    let probeClient: { cert: string; key: string } | undefined;
+    if (typeof options.tls === 'object') {
+      pki = await makeTestPki(root, { names: options.tls.names ?? [], ips: [address] });
+      caFile = pki.caFile;
+      ca = await readFile(caFile, 'utf8');
+      tlsBlock = `  tls:\n    certificate: ${pki.serverCertFile}\n    key: ${pki.serverKeyFile}\n`;
+      if (options.tls.clientCertificates) {
+        tlsBlock += `    clientcas:\n      - ${pki.caFile}\n`;
+        const probeCert = await makeClientCertificate(root, pki, 'probe');
+        probeClient = {
+          cert: await readFile(probeCert.certFile, 'utf8'),
+          key: await readFile(probeCert.keyFile, 'utf8'),
+        };
+      }
+    } else if (options.tls) {
       caFile = join(root, 'registry.crt');
       const keyFile = join(root, 'registry.key');
       await selfSignedCertificate({
@@ -215,10 +250,12 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         exit = err.message;
       });
       const url = `${options.tls ? 'https' : 'http'}://${address}:${port}`;
-      const ready = await waitReady(url, ca, () => exit, options.signal).catch((err: unknown) => {
-        child.kill('SIGKILL');
-        throw err;
-      });
+      const ready = await waitReady(url, ca, () => exit, options.signal, probeClient).catch(
+        (err: unknown) => {
+          child.kill('SIGKILL');
+          throw err;
+        },
+      );
       if (!ready) {
         child.kill('SIGKILL');
         if (/address already in use/i.test(output)) continue;
@@ -257,6 +294,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       };
       if (issuer !== undefined) registry.tokenIssuer = issuer;
       if (caFile !== undefined) registry.caFile = caFile;
+      if (pki !== undefined) registry.pki = pki;
       return registry;
     }
     throw new UnavailableError('docker-registry: no free port after 5 attempts');
