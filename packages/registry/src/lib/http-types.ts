@@ -20,6 +20,30 @@ export interface HttpResponse {
 /** A request body: bytes, a string, or a stream of bytes (sent once). */
 export type HttpBody = Uint8Array | string | AsyncIterable<Uint8Array>;
 
+/** TLS settings of one registry (certs.d, CA file, `insecure`), replacing the client's defaults. */
+export interface ConnectTls {
+  /** Trusted CAs (PEM), replacing Node's default set. */
+  readonly ca?: readonly string[] | undefined;
+  /** Client certificate chains (PEM) for mutual TLS, each with its key at the same index in `key`. */
+  readonly cert?: readonly string[] | undefined;
+  /** Private keys (PEM) of the client certificates. */
+  readonly key?: readonly string[] | undefined;
+  /** Skip certificate verification. */
+  readonly insecure?: boolean | undefined;
+}
+
+/** One request as the transport hands it to a client. */
+export interface HttpRequestInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: HttpBody | undefined;
+  signal?: AbortSignal | undefined;
+  /** TLS for this request's origin (the same object for the same settings: connections are pooled by it). */
+  tls?: ConnectTls | undefined;
+  /** The HTTP proxy to go through (undici carries proxied requests), or undefined to connect directly. */
+  proxy?: URL | undefined;
+}
+
 /** How the client connects. */
 export interface HttpClientOptions {
   /** Connections kept per host. */
@@ -30,6 +54,8 @@ export interface HttpClientOptions {
   ca?: string[];
   /** TLS: skip certificate verification. */
   insecure?: boolean;
+  /** `undici`: every request through undici (for measuring it against our own client, decision 060). */
+  engine?: 'builtin' | 'undici';
 }
 
 /** An error with a Node-style `code`, as the transport's retry rules read them. */

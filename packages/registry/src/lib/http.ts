@@ -5,21 +5,30 @@
 import type { ClientRequest, Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import {
+  type ConnectTls,
   codedError,
-  type HttpBody,
   type HttpClientOptions,
+  type HttpRequestInit,
   type HttpResponse,
   MAX_DUMP,
   type ResponseBody,
 } from './http-types.ts';
 import { Http1Pool } from './http1.ts';
+import type { UndiciClient } from './undici-client.ts';
 
 // node:http loads with the first request that has a body (GET and HEAD do not need it: ~3 ms)
 const http = () => process.getBuiltinModule('node:http');
 // node:https (and TLS with it, ~13 ms) loads on the first https request, not for plain-HTTP registries
 const https = () => process.getBuiltinModule('node:https');
 
-export type { HttpBody, HttpClientOptions, HttpResponse, ResponseBody } from './http-types.ts';
+export type {
+  ConnectTls,
+  HttpBody,
+  HttpClientOptions,
+  HttpRequestInit,
+  HttpResponse,
+  ResponseBody,
+} from './http-types.ts';
 
 function bodyOf(res: IncomingMessage): ResponseBody {
   return {
@@ -98,10 +107,27 @@ export class HttpClient {
   #https: HttpsAgent | undefined;
   /** GET and HEAD: connections of our own that read bodies into large slabs (decision 054). */
   readonly #get: Http1Pool;
+  /** Proxied requests (and all of them with `engine: 'undici'`), loaded on first use. */
+  #undici: Promise<UndiciClient> | undefined;
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
     this.#get = new Http1Pool(options);
+  }
+
+  #undiciClient(): Promise<UndiciClient> {
+    this.#undici ??= import('./undici-client.ts').then(({ UndiciClient }) => new UndiciClient(this.#options));
+    return this.#undici;
+  }
+
+  /** Node's per-request TLS options (its agent pools connections by them). */
+  #tlsRequestOptions(tls: ConnectTls | undefined) {
+    if (tls === undefined) return {};
+    return {
+      ...(tls.ca ? { ca: [...tls.ca] } : {}),
+      ...(tls.cert?.length ? { cert: [...tls.cert], key: [...(tls.key ?? [])] } : {}),
+      ...(tls.insecure !== undefined ? { rejectUnauthorized: !tls.insecure } : {}),
+    };
   }
 
   #agentOptions() {
@@ -127,17 +153,17 @@ export class HttpClient {
    * error (`code` ECONNRESET, ECONNREFUSED, ETIMEDOUT, …), the body stream's own error, or an
    * AbortError when `signal` fires.
    */
-  request(
-    url: URL,
-    init: {
-      method: string;
-      headers: Record<string, string>;
-      body?: HttpBody | undefined;
-      signal?: AbortSignal;
-    },
-  ): Promise<HttpResponse> {
+  request(url: URL, init: HttpRequestInit): Promise<HttpResponse> {
+    if (init.proxy !== undefined || this.#options.engine === 'undici') {
+      return this.#undiciClient().then((c) => c.request(url, init));
+    }
     if ((init.method === 'GET' || init.method === 'HEAD') && init.body === undefined) {
-      return this.#get.request(url, { method: init.method, headers: init.headers, signal: init.signal });
+      return this.#get.request(url, {
+        method: init.method,
+        headers: init.headers,
+        signal: init.signal,
+        tls: init.tls,
+      });
     }
     const tls = url.protocol === 'https:';
     return new Promise<HttpResponse>((resolve, reject) => {
@@ -153,6 +179,7 @@ export class HttpClient {
           method: init.method,
           headers: init.headers,
           agent: tls ? this.#httpsAgent() : this.#httpAgent(),
+          ...(tls ? this.#tlsRequestOptions(init.tls) : {}),
           ...(init.signal ? { signal: init.signal } : {}),
         });
       } catch (e) {
@@ -189,6 +216,7 @@ export class HttpClient {
   /** Closes every connection. */
   close(): void {
     this.#get.close();
+    void this.#undici?.then((c) => c.close());
     this.#http?.destroy();
     this.#https?.destroy();
   }

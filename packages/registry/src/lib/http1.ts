@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import {
+  type ConnectTls,
   codedError,
   type HttpClientOptions,
   type HttpResponse,
@@ -101,6 +102,7 @@ class Connection {
     key: string,
     url: URL,
     options: HttpClientOptions,
+    connectTls: ConnectTls | undefined,
     hooks: {
       gone: (c: Connection) => void;
       park: (c: Connection) => void;
@@ -124,8 +126,11 @@ class Connection {
             port,
             ...(net.isIP(host) ? {} : { servername: host }),
             ALPNProtocols: ['http/1.1'],
-            ...(options.ca ? { ca: options.ca } : {}),
-            ...(options.insecure ? { rejectUnauthorized: false } : {}),
+            ...((connectTls?.ca ?? options.ca) ? { ca: [...(connectTls?.ca ?? options.ca ?? [])] } : {}),
+            ...(connectTls?.cert?.length
+              ? { cert: [...connectTls.cert], key: [...(connectTls.key ?? [])] }
+              : {}),
+            ...((connectTls?.insecure ?? options.insecure) ? { rejectUnauthorized: false } : {}),
             ...(hooks.sessions.has(key) ? { session: hooks.sessions.get(key) } : {}),
             // TLS sockets take `onread` as net sockets do; Node's types only list it for net
             onread,
@@ -380,16 +385,36 @@ export class Http1Pool {
   readonly #waiting = new Map<string, (() => void)[]>();
   readonly #all = new Set<Connection>();
   readonly #sessions = new Map<string, Buffer>();
+  /** Connections are pooled per origin and TLS settings: an id per settings object. */
+  readonly #tlsIds = new WeakMap<ConnectTls, number>();
+  #nextTlsId = 1;
+  readonly #tls = new Map<string, ConnectTls | undefined>();
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
   }
 
+  #key(url: URL, tls: ConnectTls | undefined): string {
+    let id = 0;
+    if (tls !== undefined) {
+      id = this.#tlsIds.get(tls) ?? this.#nextTlsId++;
+      this.#tlsIds.set(tls, id);
+    }
+    const key = id === 0 ? `${url.protocol}//${url.host}` : `${url.protocol}//${url.host} ${id}`;
+    this.#tls.set(key, tls);
+    return key;
+  }
+
   async request(
     url: URL,
-    init: { method: 'GET' | 'HEAD'; headers: Record<string, string>; signal?: AbortSignal | undefined },
+    init: {
+      method: 'GET' | 'HEAD';
+      headers: Record<string, string>;
+      signal?: AbortSignal | undefined;
+      tls?: ConnectTls | undefined;
+    },
   ): Promise<HttpResponse> {
-    const key = `${url.protocol}//${url.host}`;
+    const key = this.#key(url, init.tls);
     const signal = init.signal;
     if (signal?.aborted) throw abortError(signal);
     await this.#slot(key, signal);
@@ -431,7 +456,7 @@ export class Http1Pool {
       const c = idle.pop() as Connection;
       if (!c.socket.destroyed) return c;
     }
-    const c = new Connection(key, url, this.#options, {
+    const c = new Connection(key, url, this.#options, this.#tls.get(key), {
       gone: (gone) => {
         this.#all.delete(gone);
         const list = this.#idle.get(gone.key);
