@@ -72,6 +72,9 @@ export async function readBlob(
     let failures = 0;
     try {
       for (;;) {
+        // why this response stopped short: a broken connection, or undefined when it ended
+        // complete by HTTP (a correctly framed shorter Content-Length) before the blob's end
+        let broke: unknown;
         try {
           let skip = current.skip;
           for await (const raw of current.res.body as AsyncIterable<Uint8Array>) {
@@ -88,27 +91,35 @@ export async function readBlob(
             yield chunk;
           }
           if (position >= size) return;
-          throw Object.assign(new Error(`the body ended at byte ${position} of ${size}`), {
-            code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-          });
         } catch (e) {
           if (signal?.aborted) throw new AbortedError(`${what}: aborted`, { cause: signal.reason });
-          if (isOcikitError(e) || !isRetryableNetworkError(e) || failures >= retries) {
-            if (isOcikitError(e)) throw e;
-            throw new DataLossError(
-              `${what}: the download broke at byte ${position} of ${size}: ${(e as Error).message}`,
-              {
-                cause: e,
-                details: { digest: desc.digest, received: position, size },
-                hint: 'try again; the registry or the network dropped the connection',
-              },
-            );
-          }
-          failures++;
-          current.res.body.destroy();
-          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, delay * 2 ** (failures - 1))));
-          current = await open(position);
+          if (isOcikitError(e)) throw e;
+          broke = e;
         }
+        // Both are resumed with Range from the last byte received, within the same budget.
+        if (broke !== undefined && (!isRetryableNetworkError(broke) || failures >= retries)) {
+          throw new DataLossError(
+            `${what}: the download broke at byte ${position} of ${size}: ${(broke as Error).message}`,
+            {
+              cause: broke,
+              details: { digest: desc.digest, received: position, size },
+              hint: 'try again; the registry or the network dropped the connection',
+            },
+          );
+        }
+        if (broke === undefined && failures >= retries) {
+          throw new DataLossError(
+            `${what}: the registry's response ended short at byte ${position} of ${size}, complete by its Content-Length${failures > 0 ? `, after ${failures} resumes` : ''}`,
+            {
+              details: { digest: desc.digest, received: position, size, reason: 'short-body' },
+              hint: 'a proxy or CDN between here and the registry may be cutting responses short; try again',
+            },
+          );
+        }
+        failures++;
+        current.res.body.destroy();
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, delay * 2 ** (failures - 1))));
+        current = await open(position);
       }
     } finally {
       current.res.body.destroy();

@@ -76,6 +76,32 @@ describe('through the fault proxy', () => {
     expect(r.blobGets.length).toBe(2);
   });
 
+  it('resumes a response complete by HTTP but short of the blob (a shorter, correctly framed Content-Length)', async () => {
+    const r = await pullThrough([
+      { kind: 'short-body', bytes: 200_000, match: { method: 'GET', path: layerPath() } },
+    ]);
+    expect(r.error).toBeUndefined();
+    expect(r.has).toBe(true);
+    expect(r.blobGets.map((g) => g.fault)).toEqual(['short-body', undefined]);
+    expect(r.fsck.problems).toEqual([]);
+  });
+
+  it('gives up on responses that keep ending short, with DataLoss saying so, after the resume budget', async () => {
+    const fault: Fault = {
+      kind: 'short-body',
+      bytes: 1000,
+      times: Number.POSITIVE_INFINITY,
+      match: { method: 'GET', path: layerPath() },
+    };
+    const r = await pullThrough([fault]);
+    expect(isDataLoss(r.error)).toBe(true);
+    expect((r.error as Error).message).toContain(image.layers[0]!.digest);
+    expect((r.error as Error).message).toMatch(/ended short/);
+    expect((r.error as { details?: { reason?: string } }).details?.reason).toBe('short-body');
+    expect(r.blobGets.length).toBe(6); // the first GET and the default 5 resumes
+    expect(r.has).toBe(false);
+  });
+
   it('starts over cleanly when the server ignores Range after a reset', async () => {
     const r = await pullThrough([
       { kind: 'reset', afterBytes: 300_000, match: { method: 'GET', path: layerPath() } },

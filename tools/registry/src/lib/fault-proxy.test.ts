@@ -123,6 +123,19 @@ describe('startFaultProxy', () => {
     expect(proxy.applied(fault)).toBe(1);
   });
 
+  it('answers a short body correctly framed: a shorter Content-Length and exactly that many bytes', async () => {
+    const fault: Fault = { kind: 'short-body', bytes: 12_345 };
+    await using proxy = await startFaultProxy({ target: registry.url, faults: [fault] });
+    const short = await fetch(`${proxy.url}${blobPath}`);
+    expect(short.status).toBe(200);
+    expect(short.headers.get('content-length')).toBe('12345');
+    // complete by HTTP: the client's parser sees no framing error
+    expect(Buffer.from(await short.arrayBuffer()).equals(blob.subarray(0, 12_345))).toBe(true);
+    const whole = await fetch(`${proxy.url}${blobPath}`);
+    expect((await whole.arrayBuffer()).byteLength).toBe(blob.length);
+    expect(proxy.applied(fault)).toBe(1);
+  });
+
   it('ignores Range: strips the header and answers 200 with the whole body', async () => {
     const fault: Fault = { kind: 'ignore-range', times: 1 };
     await using proxy = await startFaultProxy({ target: registry.url, faults: [fault] });

@@ -29,6 +29,11 @@ export type Fault =
   | (FaultBase & { kind: 'status'; status: number; retryAfter?: number })
   | (FaultBase & { kind: 'ignore-range' })
   | (FaultBase & { kind: 'truncate'; afterBytes: number })
+  /**
+   * A response complete by HTTP but short of the resource: `Content-Length: bytes` and only the
+   * first `bytes` bytes, correctly framed (a truncating proxy or CDN), where the upstream had more.
+   */
+  | (FaultBase & { kind: 'short-body'; bytes: number })
   | (FaultBase & { kind: 'slow'; delayMs?: number; bytesPerSecond?: number })
   | (FaultBase & { kind: 'corrupt'; offset?: number });
 
@@ -92,6 +97,8 @@ function checkFault(fault: Fault): void {
   ) {
     bad('afterBytes must be a non-negative integer');
   }
+  if (fault.kind === 'short-body' && !(Number.isInteger(fault.bytes) && fault.bytes >= 0))
+    bad('bytes must be a non-negative integer');
   if (
     fault.kind === 'status' &&
     !(Number.isInteger(fault.status) && fault.status >= 100 && fault.status <= 599)
@@ -110,7 +117,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * Starts an HTTP proxy on a free loopback port that forwards to `target` and injects faults:
  * connection resets after N body bytes, 429/503 with `Retry-After`, `Range` ignored, truncated
- * bodies, slow responses and corrupted bytes. `Location` headers pointing at the target are
+ * bodies, correctly framed short bodies, slow responses and corrupted bytes. `Location` headers pointing at the target are
  * rewritten to the proxy so uploads keep going through it.
  *
  * @example
@@ -198,6 +205,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         outHeaders[name] = origin + value.slice(target.origin.length);
       } else outHeaders[name] = value;
     }
+    // A short body only where the upstream's is longer, so the response stays correctly framed.
+    const short =
+      fault?.kind === 'short-body' && Number(up.headers['content-length']) > fault.bytes
+        ? fault.bytes
+        : undefined;
+    if (short !== undefined) {
+      outHeaders['content-length'] = String(short);
+      delete outHeaders['transfer-encoding'];
+    }
     res.writeHead(up.statusCode ?? 502, up.statusMessage, outHeaders);
 
     let sent = 0;
@@ -213,6 +229,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           else res.socket?.destroySoon();
           return;
         }
+      }
+      if (short !== undefined && sent + chunk.length >= short) {
+        res.end(chunk.subarray(0, short - sent));
+        up.destroy();
+        return;
       }
       if (fault?.kind === 'corrupt') {
         const offset = fault.offset ?? 0;
