@@ -27,7 +27,7 @@ import { layerCompression } from '@ocikit/image-spec';
 import type { Header } from 'tar-stream';
 import { PaxScanner } from './pax.ts';
 import { cleanComponents, resolveDirSync } from './resolve.ts';
-import { setXattrs } from './xattr.ts';
+import { setXattrs, type XattrToSet } from './xattr.ts';
 
 // node:zlib through getBuiltinModule (an ESM import evaluates the whole module, ~10 ms), and only
 // when a layer is decompressed: running a container from unpacked snapshots never does
@@ -56,7 +56,7 @@ export interface ApplyResult {
   size: number;
   /** Entries applied (whiteouts included). */
   entries: number;
-  /** Entries not applied, and why (devices without privilege, unsupported types). */
+  /** Entries not applied, and why (devices without privilege, unsupported types, attributes the kernel refused). */
   skipped: { path: string; reason: string }[];
 }
 
@@ -114,7 +114,9 @@ function exists(path: string) {
 /**
  * Applies one layer (tar, tar+gzip or tar+zstd, streamed) onto the directory `root`: every path is
  * resolved inside `root` with chroot semantics, whiteouts and opaque whiteouts remove what lower
- * layers put there, and the uncompressed digest is checked against `diffId`.
+ * layers put there, and the uncompressed digest is checked against `diffId`. Extended attributes
+ * (PAX `SCHILY.xattr.*`) are set through the `@napi-rs/xattr` addon, else python3; a layer that
+ * carries them fails with FailedPrecondition when neither is there, rather than unpacking without them.
  *
  * @example
  * ```ts
@@ -174,7 +176,7 @@ export async function applyLayer(
   const written = new Set<string>();
   const touched = new Set<string>();
   const dirTimes: [string, Date][] = [];
-  const xattrs: { path: string; name: string; value: string }[] = [];
+  const xattrs: XattrToSet[] = [];
   let index = -1;
   let dirs = new Map<string, string>();
 
@@ -365,8 +367,7 @@ export async function applyLayer(
       mark(target);
       const attrs = pax.xattrs.get(index);
       if (attrs && header.type !== 'link') {
-        for (const [name, value] of attrs)
-          xattrs.push({ path: target, name, value: value.toString('base64') });
+        for (const [name, value] of attrs) xattrs.push({ path: target, name, value });
       }
     }
     await piped;

@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { applyLayer } from './apply.ts';
 import { diffDirectories, diffOverlayUpper } from './diff.ts';
 import { describeTree } from './test-image.ts';
+import { getXattrHex, setXattrHex } from './test-xattr.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-diff-'));
 
@@ -124,25 +125,14 @@ describe('diffDirectories and extended attributes', () => {
     const long = `${'deep-directory-name/'.repeat(6)}file`;
     mkdirSync(join(b, long, '..'), { recursive: true });
     writeFileSync(join(b, long), 'long');
-    const py = (args: string[]) =>
-      execFileSync('python3', [
-        '-c',
-        'import os,sys; os.setxattr(sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3]))',
-        ...args,
-      ]);
-    py([join(b, 'bin', 'ping'), 'security.capability', '0100000200200000000000000000000000000000']);
-    py([join(b, long), 'user.note', Buffer.from('\u00ff\u0000x').toString('hex')]);
+    setXattrHex(join(b, 'bin', 'ping'), 'security.capability', '0100000200200000000000000000000000000000');
+    setXattrHex(join(b, long), 'user.note', Buffer.from('\u00ff\u0000x').toString('hex'));
     const out = join(tmp(), 'layer');
     const r = await diffDirectories(a, b, out);
     const c = tmp();
     const applied = await applyLayer(c, createReadStream(out), { diffId: r.diffId });
     expect(applied.skipped).toEqual([]);
-    const get = (p: string, n: string) =>
-      execFileSync(
-        'python3',
-        ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], sys.argv[2]).hex())', p, n],
-        { encoding: 'utf8' },
-      ).trim();
+    const get = getXattrHex;
     expect(get(join(c, 'bin', 'ping'), 'security.capability')).toBe(
       '0100000200200000000000000000000000000000',
     );
@@ -157,11 +147,7 @@ describe('diffDirectories and extended attributes', () => {
     writeFileSync(join(a, 'ping'), 'ping');
     const b = tmp();
     execFileSync('cp', ['-a', join(a, 'ping'), join(b, 'ping')]);
-    execFileSync('python3', [
-      '-c',
-      'import os,sys; os.setxattr(sys.argv[1], "security.capability", bytes.fromhex("0100000200200000000000000000000000000000"))',
-      join(b, 'ping'),
-    ]);
+    setXattrHex(join(b, 'ping'), 'security.capability', '0100000200200000000000000000000000000000');
     const out = join(tmp(), 'layer');
     const r = await diffDirectories(a, b, out);
     expect(r.entries).toBe(1);

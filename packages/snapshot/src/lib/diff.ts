@@ -69,7 +69,9 @@ function kind(st: Stats): string {
  * Writes the changes that turn directory `lower` into directory `upper` as an OCI layer at `out`:
  * added and changed entries, `.wh.` whiteouts for removed ones, hardlinks within the layer, devices,
  * FIFOs. Reproducible: entries in sorted order, owners numeric, mtimes clamped when asked
- * (`SOURCE_DATE_EPOCH`). Applying the layer onto `lower` gives `upper`.
+ * (`SOURCE_DATE_EPOCH`). Applying the layer onto `lower` gives `upper`. Extended attributes are read
+ * through the `@napi-rs/xattr` addon, else python3; with neither, FailedPrecondition (a layer
+ * without them would be wrong).
  *
  * @example
  * ```ts
@@ -90,7 +92,9 @@ export async function diffDirectories(
  * the upper dir goes in (it was created or copied up), a 0/0 character device becomes a `.wh.`
  * whiteout, a directory with `trusted.overlay.opaque=y` gets `.wh..wh..opq`, and `trusted.overlay.*`
  * attributes stay out. The lowers are not read. Applying the layer onto the lowers' merged tree
- * gives the overlay's merged tree. The overlay must be unmounted (or quiescent).
+ * gives the overlay's merged tree. The overlay must be unmounted (or quiescent). Without a way to
+ * read extended attributes (the `@napi-rs/xattr` addon, else python3), FailedPrecondition: opaque
+ * directories would be lost.
  *
  * @example
  * ```ts

@@ -1,13 +1,19 @@
 // Entry-by-entry comparison with umoci on the shared test images (tools/images): path, type, mode,
 // uid/gid, size, content hash, link target, hardlink groups (describeTree) and xattrs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLayout } from '@ocikit/content';
-import { buildBusyboxImage, buildDebianImage, buildWhiteoutImage } from '@ocikit/test-images';
+import {
+  buildBusyboxImage,
+  buildDebianImage,
+  buildWhiteoutImage,
+  writeImageLayout,
+} from '@ocikit/test-images';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeTree } from './test-image.ts';
+import { setXattrHex } from './test-xattr.ts';
 import { unpackImage } from './unpack.ts';
 import { readXattrs } from './xattr.ts';
 
@@ -27,6 +33,8 @@ function xattrLines(root: string): string[] {
     .sort();
 }
 
+// readXattrs fails rather than answering empty when it cannot read them, so equal lists are a
+// real comparison; the image with attributes below proves both sides do read them.
 async function compareWithUmoci(layout: string, ref: string): Promise<string[]> {
   const store = await openLayout(layout);
   const ours = join(tmp(), 'rootfs');
@@ -39,6 +47,13 @@ async function compareWithUmoci(layout: string, ref: string): Promise<string[]> 
   expect(xattrLines(ours)).toEqual(xattrLines(theirs));
   expect(result.layers.flatMap((l) => l.skipped)).toEqual([]);
   return tree;
+}
+
+/** The extended attributes below `root` of the image `ref` of `layout`, as umoci unpacks them. */
+function umociXattrs(layout: string, ref: string): string[] {
+  const bundle = join(tmp(), 'bundle');
+  execFileSync('umoci', ['unpack', '--image', `${layout}:${ref}`, bundle]);
+  return xattrLines(join(bundle, 'rootfs'));
 }
 
 describe('unpackImage gives the same trees as umoci unpack', () => {
@@ -59,6 +74,25 @@ describe('unpackImage gives the same trees as umoci unpack', () => {
     expect(tree.some((l) => l.startsWith('/gone'))).toBe(false);
     expect(tree.find((l) => l.startsWith('/bin/tool '))).toMatch(/^\/bin\/tool file 700 /);
     expect(tree.find((l) => l.startsWith('/new-hardlink '))).toMatch(/link=\/new-file$/);
+  });
+
+  it('a layer with file capabilities and user attributes: both sides carry them', async () => {
+    const src = tmp();
+    chmodSync(src, 0o755);
+    mkdirSync(join(src, 'bin'), { mode: 0o755 });
+    writeFileSync(join(src, 'bin', 'ping'), 'ping', { mode: 0o755 });
+    writeFileSync(join(src, 'note'), 'note', { mode: 0o644 });
+    // Debian's ping: cap_net_raw+ep (VFS_CAP_REVISION_2), binary and not UTF-8
+    setXattrHex(join(src, 'bin', 'ping'), 'security.capability', '0100000200200000000000000000000000000000');
+    setXattrHex(join(src, 'note'), 'user.note', Buffer.from('h\u00e9llo').toString('hex'));
+    const layout = join(tmp(), 'layout');
+    writeImageLayout(layout, 'caps', [{ dir: src }]);
+    const want = [
+      'bin/ping security.capability=0100000200200000000000000000000000000000',
+      `note user.note=${Buffer.from('h\u00e9llo').toString('hex')}`,
+    ];
+    expect(umociXattrs(layout, 'caps')).toEqual(want);
+    await compareWithUmoci(layout, 'caps');
   });
 
   it('Debian minbase, one layer (tools/images, cached per machine)', { timeout: 1_200_000 }, async () => {
