@@ -111,7 +111,7 @@ export async function sendWithRetries(
 
 /** What {@link requestFollowingRedirects} needs besides the request. */
 export interface RedirectContext {
-  readonly client: HttpClient;
+  readonly client: Pick<HttpClient, 'request'>;
   /** The registry's own origin: the only one credentials are sent to. */
   readonly origin: URL;
   /** The `Authorization` value for the registry, if any. */

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, UnauthenticatedError, UnavailableError } from '@ocikit/errors';
 import { Authenticator, basicAuth, type CredentialSource } from './auth.ts';
+import { certsFor } from './certs-d.ts';
 import type { Credential } from './credentials.ts';
 import { responseError } from './errors.ts';
-import { HttpClient, type HttpResponse } from './http.ts';
+import { type ConnectTls, HttpClient, type HttpRequestInit, type HttpResponse } from './http.ts';
+import { ProxyResolver, type ProxySettings, proxySettingsFromEnv } from './proxy.ts';
 import {
   isReplayable,
   type RegistryRequest,
@@ -24,10 +26,26 @@ export interface TransportOptions {
   credentials?: CredentialSource;
   /** Use plain HTTP: for every registry, or those the function picks (loopback registries always do). */
   plainHttp?: boolean | ((registry: string) => boolean);
-  /** Skip TLS certificate verification. */
-  insecure?: boolean;
+  /** Skip TLS certificate verification: for every registry, or those the function picks (registries.conf `insecure`). */
+  insecure?: boolean | ((registry: string) => boolean);
   /** A PEM file of extra trusted CAs, added to the system's and Node's. */
   caFile?: string;
+  /**
+   * Per-registry TLS directories: roots holding `HOST[:PORT]/` with `*.crt` CAs and `*.cert` +
+   * `*.key` client certificates (default `~/.config/containers/certs.d`, `/etc/containers/certs.d`,
+   * `/etc/docker/certs.d`; the first that has the registry's directory is used).
+   */
+  certsDirs?: readonly string[];
+  /** One certificates directory for every registry, as podman's `--cert-dir` (`certsDirs` is then not read). */
+  certDir?: string;
+  /**
+   * HTTP proxies, by Go's rules (HTTPS_PROXY for https, HTTP_PROXY for http, NO_PROXY exclusions,
+   * never loopback): default from `process.env`; `false` for none. Credentials are never sent to a
+   * proxy: HTTPS goes through a CONNECT tunnel.
+   */
+  proxy?: ProxySettings | false;
+  /** `undici` sends every request through undici instead of ocikit's own HTTP/1.1 client (for measuring, decision 060). */
+  engine?: 'builtin' | 'undici';
   /** Retries of a request after connection errors, 408, 429 and 5xx (default 4). */
   retries?: number;
   /** The first retry's delay in ms, doubled each time, with jitter (default 200). */
@@ -45,6 +63,16 @@ export interface TransportOptions {
 }
 
 const MAX_ERROR_BODY = 64 * 1024;
+
+/** TLS alerts by which a server refuses a missing or unacceptable client certificate (TLS 1.3 and 1.2). */
+const CLIENT_CERT_ALERT =
+  /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE)|certificate required/i;
+
+/** Node's bundled CAs and the system's (node:tls loaded only when a CA is added: ~13 ms of start-up). */
+function systemCas(): string[] {
+  const { getCACertificates } = process.getBuiltinModule('node:tls');
+  return [...getCACertificates('default'), ...getCACertificates('system')];
+}
 
 /** True for `localhost`, `127.0.0.0/8` and `::1`, with or without a port. */
 export function isLoopback(registry: string): boolean {
@@ -64,6 +92,11 @@ export class Transport {
   readonly #options: TransportOptions;
   #client: Promise<HttpClient> | undefined;
   readonly #auth: Authenticator;
+  #proxies: ProxyResolver | undefined;
+  /** TLS per host (certs.d, CA file, insecure), undefined where the defaults apply. */
+  readonly #tls = new Map<string, Promise<ConnectTls | undefined>>();
+  /** The system's and Node's CAs plus the CA file, read once. */
+  #baseCa: Promise<string[] | undefined> | undefined;
 
   constructor(options: TransportOptions = {}) {
     this.#options = options;
@@ -89,29 +122,78 @@ export class Transport {
 
   #getClient(): Promise<HttpClient> {
     this.#client ??= (async () => {
-      const { caFile, insecure } = this.#options;
-      let ca: string[] | undefined;
-      if (caFile !== undefined) {
-        let extra: string;
-        try {
-          extra = await readFile(caFile, 'utf8');
-        } catch (e) {
-          throw new InvalidArgumentError(`cannot read the CA file ${caFile}: ${(e as Error).message}`, {
-            cause: e,
-          });
-        }
-        // node:tls only here, where a CA file is given: importing it costs ~13 ms of start-up
-        const { getCACertificates } = process.getBuiltinModule('node:tls');
-        ca = [...getCACertificates('default'), ...getCACertificates('system'), extra];
-      }
+      const ca = await this.#caWithFile();
+      const insecure = this.#options.insecure === true;
       return new HttpClient({
         connections: this.#options.connections ?? 16,
         timeout: this.#options.timeout ?? 60_000,
         ...(ca ? { ca } : {}),
         ...(insecure ? { insecure } : {}),
+        ...(this.#options.engine ? { engine: this.#options.engine } : {}),
       });
     })();
     return this.#client;
+  }
+
+  /** Node's and the system's CAs plus `caFile`, or undefined without a CA file. */
+  #caWithFile(): Promise<string[] | undefined> {
+    this.#baseCa ??= (async () => {
+      const { caFile } = this.#options;
+      if (caFile === undefined) return undefined;
+      let extra: string;
+      try {
+        extra = await readFile(caFile, 'utf8');
+      } catch (e) {
+        throw new InvalidArgumentError(`cannot read the CA file ${caFile}: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      return [...systemCas(), extra];
+    })();
+    return this.#baseCa;
+  }
+
+  /** TLS for a host: its certs.d directory and `insecure` setting; undefined where the client's defaults do. */
+  #tlsFor(url: URL): Promise<ConnectTls | undefined> {
+    if (url.protocol !== 'https:') return Promise.resolve(undefined);
+    // certs.d is keyed by the name users write: docker.io, not the host it is served from
+    const host = url.host === 'registry-1.docker.io' ? 'docker.io' : url.host;
+    let p = this.#tls.get(host);
+    if (!p) {
+      p = (async () => {
+        const { insecure, certDir, certsDirs } = this.#options;
+        const skip = typeof insecure === 'function' && insecure(host);
+        const certs = await certsFor(host, { certDir, certsDirs });
+        if (!skip && (certs === undefined || (certs.ca.length === 0 && certs.cert.length === 0)))
+          return undefined;
+        const base = await this.#caWithFile();
+        return {
+          ...(certs?.ca.length ? { ca: [...(base ?? systemCas()), ...certs.ca] } : {}),
+          ...(certs?.cert.length ? { cert: certs.cert, key: certs.key } : {}),
+          ...(skip ? { insecure: true } : {}),
+        };
+      })();
+      this.#tls.set(host, p);
+    }
+    return p;
+  }
+
+  #proxyFor(url: URL): URL | undefined {
+    const settings = this.#options.proxy;
+    if (settings === false) return undefined;
+    this.#proxies ??= new ProxyResolver(settings ?? proxySettingsFromEnv(process.env));
+    return this.#proxies.proxyFor(url);
+  }
+
+  /** The HTTP client with each request's proxy and TLS settings filled in. */
+  #routed(client: HttpClient): Pick<HttpClient, 'request'> {
+    return {
+      request: async (url: URL, init: HttpRequestInit) => {
+        const proxy = this.#proxyFor(url);
+        const tls = await this.#tlsFor(url);
+        return client.request(url, { ...init, ...(proxy ? { proxy } : {}), ...(tls ? { tls } : {}) });
+      },
+    };
   }
 
   /**
@@ -173,7 +255,7 @@ export class Transport {
       },
       async (attempt) =>
         requestFollowingRedirects(req, {
-          client: await this.#getClient(),
+          client: this.#routed(await this.#getClient()),
           origin: this.endpoint(req.registry),
           auth,
           attempt,
@@ -185,8 +267,18 @@ export class Transport {
     );
   }
 
-  #networkError(req: RegistryRequest, e: unknown, attempt: number): UnavailableError {
+  #networkError(req: RegistryRequest, e: unknown, attempt: number): UnavailableError | UnauthenticatedError {
     const reason = (e as { code?: string }).code ?? (e as Error).message;
+    if (CLIENT_CERT_ALERT.test(reason)) {
+      return new UnauthenticatedError(
+        `${req.what}: ${req.registry} requires a TLS client certificate it accepts (${reason})`,
+        {
+          cause: e,
+          details: { registry: req.registry, url: this.#display(req), reason },
+          hint: `put the client certificate and key as NAME.cert and NAME.key in /etc/containers/certs.d/${req.registry}/ (or ~/.config/containers/certs.d/${req.registry}/, or --cert-dir)`,
+        },
+      );
+    }
     return new UnavailableError(
       `${req.what}: cannot reach ${req.registry} (${reason})${attempt > 0 ? ` after ${attempt + 1} tries` : ''}`,
       {
@@ -218,7 +310,7 @@ export class Transport {
     signal: AbortSignal | undefined,
     body?: string,
   ): Promise<HttpResponse> {
-    const client = await this.#getClient();
+    const client = this.#routed(await this.#getClient());
     const started = Date.now();
     const data = await client.request(url, {
       method,
