@@ -15,7 +15,6 @@ import {
   writeSync,
 } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AlreadyExistsError,
@@ -27,6 +26,7 @@ import {
   truncate,
 } from '@ocikit/errors';
 import type { Process } from '@ocikit/runtime-spec';
+import { attachDirFor, ensureOwnDirectory } from './attach-dir.ts';
 import {
   checkId,
   hasHybridCgroups,
@@ -85,6 +85,8 @@ export interface ContainerRecord {
   exitCode?: number;
   /** Its log file (stdout and stderr with timestamps), for detached containers. */
   logPath: string;
+  /** The directory holding the link to its attach socket (detached containers; this user's alone). */
+  attachDir?: string;
   /** Remove the container when it exits. */
   autoRemove: boolean;
   /** The signal `stop` sends first (default SIGTERM). */
@@ -382,8 +384,9 @@ export class Containers {
       });
     }
     const dir = this.#recordDir(record.id);
+    const attachDir = attachDirFor(this.#root);
+    ensureOwnDirectory(attachDir);
     await mkdir(join(dir, 'exits'), { recursive: true });
-    await mkdir(socketDir(), { recursive: true, mode: 0o700 });
     await mkdir(record.runtimeRoot, { recursive: true });
     const runtimeBinary = await this.#runtimeForMonitor(record);
     const args = [
@@ -408,7 +411,7 @@ export class Containers {
       '--exit-dir',
       join(dir, 'exits'),
       '--socket-dir-path',
-      socketDir(),
+      attachDir,
       '--conmon-pidfile',
       join(dir, 'conmon.pid'),
       '--runtime-arg',
@@ -473,6 +476,7 @@ export class Containers {
       ...record,
       status: 'created',
       pid: Number(pidText.trim()),
+      attachDir,
       ...(monitor > 0 ? { monitorPid: monitor } : {}),
     };
     await this.save(next);
@@ -790,8 +794,9 @@ export class Containers {
    */
   async attachSocket(ref: string): Promise<string> {
     const record = await this.get(ref);
-    const path = join(socketDir(), record.id.slice(0, 12), 'attach');
-    if (record.status !== 'running' || !existsSync(path)) {
+    const path = record.attachDir && join(record.attachDir, record.id.slice(0, 12), 'attach');
+    if (record.attachDir) ensureOwnDirectory(record.attachDir);
+    if (record.status !== 'running' || !path || !existsSync(path)) {
       throw new FailedPreconditionError(
         `container ${record.name} is ${record.status}; only a running detached container can be attached to`,
       );
@@ -822,17 +827,11 @@ export class Containers {
       // conmon exits once the container is gone; give it a moment to write the exit file
       for (let i = 0; i < 20 && isAlive(record.monitorPid); i++) await sleep(50);
     }
+    // conmon unlinks its socket link when it exits; one it could not (killed) goes here
+    if (record.attachDir) rmSync(join(record.attachDir, record.id.slice(0, 12)), { force: true });
     rmSync(this.#recordDir(record.id), { recursive: true, force: true });
     return record;
   }
-}
-
-/**
- * Where conmon puts attach sockets: a short path, since a unix socket path is at most 107 bytes
- * (conmon makes `DIR/<12-char id>/attach` a link into the bundle).
- */
-function socketDir(): string {
-  return join(tmpdir(), `ocikit-${process.getuid?.() ?? 0}`);
 }
 
 function writeExitFile(dir: string, id: string, code: number): void {
