@@ -94,18 +94,53 @@ export async function uploadBlob(
     }
   }
   // A stream is not hashed again here: the registry verifies `?digest=` before the blob becomes
-  // visible, and `copy` has verified it on the way (Content-Length bounds what is sent).
-  const source = bytes ?? (content as AsyncIterable<Uint8Array>);
-  await ctx.call({
-    method: 'PUT',
-    path: withQuery(location, 'digest', desc.digest),
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-    body: source,
-    scopes: ctx.pushScopes(),
-    what,
-    expect: [201, 204],
-    signal: options.signal,
-  });
+  // visible, and `copy` has verified it on the way. Its length is checked as it is sent: bytes past
+  // the Content-Length would go out on the pooled connection as the start of the next request.
+  const source = bytes ?? exactLength(content as AsyncIterable<Uint8Array>, desc, what);
+  try {
+    await ctx.call({
+      method: 'PUT',
+      path: withQuery(location, 'digest', desc.digest),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+      body: source,
+      scopes: ctx.pushScopes(),
+      what,
+      expect: [201, 204],
+      signal: options.signal,
+    });
+  } catch (e) {
+    await cancelUpload(ctx, location, what, options.signal);
+    throw e;
+  }
+}
+
+/** Passes a stream on, failing with DataLossError as soon as it is longer, or ends shorter, than `desc.size`. */
+async function* exactLength(
+  content: AsyncIterable<Uint8Array>,
+  desc: Descriptor,
+  what: string,
+): AsyncGenerator<Uint8Array> {
+  let size = 0;
+  for await (const chunk of content) {
+    size += chunk.byteLength;
+    if (size > desc.size) {
+      throw new DataLossError(
+        `${what}: the content is longer than the ${desc.size} bytes its descriptor says`,
+        {
+          details: { expected: desc.digest, size: desc.size, received: size },
+        },
+      );
+    }
+    yield chunk;
+  }
+  if (size !== desc.size) {
+    throw new DataLossError(
+      `${what}: the content ended at ${size} of the ${desc.size} bytes its descriptor says`,
+      {
+        details: { expected: desc.digest, size: desc.size, received: size },
+      },
+    );
+  }
 }
 
 async function uploadChunks(
