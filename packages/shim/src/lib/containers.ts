@@ -152,6 +152,28 @@ function isAlive(pid: number | undefined): boolean {
   }
 }
 
+/** The pid in a pid file, or undefined. */
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILL to a process group (and its leader), if there is one. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined || pid <= 1) return;
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // gone, or not a group leader
+    }
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -367,12 +389,16 @@ export class Containers {
   /**
    * Creates the container in the runtime under conmon, which stays as its monitor: it outlives
    * this process, reaps the container, keeps its logs and writes its exit code.
-   * `exitCommand` runs when the container exits (e.g. `ocikit rm` for `--rm`).
+   * `exitCommand` runs when the container exits (e.g. `ocikit rm` for `--rm`). When `signal` fires
+   * first, the monitor and the runtime are killed, what they made is removed, the record stays
+   * `configured`, and an AbortedError is thrown.
    */
   async createInRuntime(
     ref: string,
     options: { exitCommand?: string[]; signal?: AbortSignal } = {},
   ): Promise<ContainerRecord> {
+    const { signal } = options;
+    throwIfAborted(signal);
     const record = await this.get(ref);
     if (record.status !== 'configured') {
       throw new FailedPreconditionError(`container ${record.name} is ${record.status}, not being configured`);
@@ -430,37 +456,53 @@ export class Containers {
     args.push('--runtime-arg', `--log=${runtimeLog}`, '--runtime-arg', '--log-format=json');
     // conmon reports on the sync pipe (fd 3) once the runtime has created the container:
     // {"data": PID}, or {"data": -1, "message": ...}; nothing at all when it failed early.
-    const synced = await new Promise<{ pid?: number; message?: string }>((resolve, reject) => {
-      const child = spawn(conmon, args, {
-        stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-        env: { ...process.env, _OCI_SYNCPIPE: '3' },
-        detached: true,
-      });
-      const pipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
-      let text = '';
-      const timer = setTimeout(() => finish({ message: 'conmon did not report within 60 s' }), 60_000);
-      const finish = (r: { pid?: number; message?: string }) => {
-        clearTimeout(timer);
-        pipe.destroy();
-        child.unref();
-        resolve(r);
-      };
-      child.on('error', reject);
-      pipe.setEncoding('utf8');
-      pipe.on('data', (d: string) => {
-        text += d;
-        const line = text.split('\n')[0];
-        if (!text.includes('\n') || line === undefined) return;
-        try {
-          const msg = JSON.parse(line) as { data?: number; message?: string };
-          if (typeof msg.data === 'number' && msg.data > 0) finish({ pid: msg.data });
-          else finish({ message: msg.message ?? 'the runtime failed' });
-        } catch {
-          finish({ message: truncate(line, 200) });
-        }
-      });
-      pipe.on('end', () => finish({}));
-    });
+    throwIfAborted(signal);
+    const synced = await new Promise<{ pid?: number; message?: string; aborted?: true }>(
+      (resolve, reject) => {
+        const child = spawn(conmon, args, {
+          stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+          env: { ...process.env, _OCI_SYNCPIPE: '3' },
+          detached: true,
+        });
+        const pipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+        let text = '';
+        const timer = setTimeout(() => finish({ message: 'conmon did not report within 60 s' }), 60_000);
+        const finish = (r: { pid?: number; message?: string; aborted?: true }) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          pipe.destroy();
+          child.unref();
+          resolve(r);
+        };
+        // Aborted: kill conmon and what it started (the runtime, its hooks). conmon puts itself in the
+        // background: its group may be the one it was started in or one of its own.
+        const onAbort = () => {
+          const monitor = readPid(join(dir, 'conmon.pid'));
+          for (const group of [child.pid, monitor]) killGroup(group);
+          finish({ aborted: true });
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        child.on('error', reject);
+        pipe.setEncoding('utf8');
+        pipe.on('data', (d: string) => {
+          text += d;
+          const line = text.split('\n')[0];
+          if (!text.includes('\n') || line === undefined) return;
+          try {
+            const msg = JSON.parse(line) as { data?: number; message?: string };
+            if (typeof msg.data === 'number' && msg.data > 0) finish({ pid: msg.data });
+            else finish({ message: msg.message ?? 'the runtime failed' });
+          } catch {
+            finish({ message: truncate(line, 200) });
+          }
+        });
+        pipe.on('end', () => finish({}));
+      },
+    );
+    if (synced.aborted) {
+      await this.#undoCreate(record, dir, attachDir);
+      throwIfAborted(signal);
+    }
     if (synced.pid === undefined) {
       const said = (await lastLogError(runtimeLog)) ?? synced.message ?? 'the runtime failed to create it';
       await this.runtimeFor(record)
@@ -481,6 +523,21 @@ export class Containers {
     };
     await this.save(next);
     return next;
+  }
+
+  /** Removes what an interrupted create left: the monitor, the runtime's container, the monitor's files. */
+  async #undoCreate(record: ContainerRecord, dir: string, attachDir: string): Promise<void> {
+    const monitor = readPid(join(dir, 'conmon.pid'));
+    killGroup(monitor);
+    for (let i = 0; i < 40 && isAlive(monitor); i++) await sleep(25);
+    await this.runtimeFor(record)
+      .delete(record.id, { force: true })
+      .catch(() => {});
+    // a create killed before it wrote its state leaves a directory `delete` does not know
+    rmSync(join(record.runtimeRoot, record.id), { recursive: true, force: true });
+    rmSync(join(attachDir, record.id.slice(0, 12)), { force: true });
+    for (const name of ['exits', 'pid', 'conmon.pid', 'runtime.log'])
+      rmSync(join(dir, name), { recursive: true, force: true });
   }
 
   /** For crun on hybrid-cgroup hosts, conmon gets a wrapper that runs crun without the v2 hierarchy. */
