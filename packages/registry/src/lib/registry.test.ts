@@ -205,14 +205,20 @@ describe.each<AuthMode>(['none', 'basic', 'token'])('against the real registry, 
     // distribution 2.8 ignores `n` for tags (its catalog pages; tags paging is tested in faults.test.ts)
     expect((await r.tags({ pageSize: 2 })).sort()).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6']);
     expect(await r.tags({ limit: 3 })).toHaveLength(3);
-    if (auth === 'token') return; // our token issuer grants no registry:catalog:* scope
+    // a second repository of its own, so one-entry pages are at least two pages
+    await copy(img.store, 't', repo('paged-too'), 't');
     const before = events.length;
     const catalog = await listCatalog(registry.host, { transport, pageSize: 1 });
     expect(events.slice(before).filter((e) => e.url.endsWith('/_catalog')).length).toBeGreaterThanOrEqual(
       catalog.length,
     );
     expect(catalog).toContain(`${auth}/paged`);
-    expect(catalog).toContain(`${auth}/roundtrip`);
+    expect(catalog).toContain(`${auth}/paged-too`);
+    if (auth === 'token') {
+      // the catalog ran under a token for `registry:catalog:*`, granted by the issuer
+      const granted = registry.tokenIssuer!.requests.filter((q) => q.status === 200).flatMap((q) => q.scopes);
+      expect(granted).toContain('registry:catalog:*');
+    }
   });
 
   it('copies a multi-platform index whole, and one platform of it', async () => {

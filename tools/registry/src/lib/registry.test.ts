@@ -133,6 +133,25 @@ describe('startRegistry', () => {
         .status,
     ).toBe(401);
 
+    // The catalog needs `registry:catalog:*`: a repository token is refused, the issuer grants a
+    // user the catalog scope, and the registry lists with it.
+    expect((await fetch(`${registry.url}/v2/_catalog`, { headers: { authorization: bearer } })).status).toBe(
+      401,
+    );
+    const catalogToken = (await (
+      await fetch(
+        `${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent('registry:catalog:*')}`,
+        {
+          headers: { authorization: basic(username, password) },
+        },
+      )
+    ).json()) as { token: string };
+    const catalog = await fetch(`${registry.url}/v2/_catalog`, {
+      headers: { authorization: `Bearer ${catalogToken.token}` },
+    });
+    expect(catalog.status).toBe(200);
+    expect(((await catalog.json()) as { repositories: string[] }).repositories).toContain('tok/blob');
+
     // Anonymous tokens carry pull only: pull works, push does not.
     const anonToken = (await (
       await fetch(`${issuer.realm}?service=${issuer.service}&scope=${encodeURIComponent(scope)}`)
