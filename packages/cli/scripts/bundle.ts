@@ -18,7 +18,8 @@ await build({
   platform: 'node',
   target: 'node22',
   // zod stays outside: runtime-spec loads it with require() on the first parse, resolved from here
-  external: ['zod'],
+  // undici too: only proxied registry requests load it (decision 060), with require() from here
+  external: ['zod', 'undici'],
   // the loader passes the bundle's own URL (for resolving zod); the version is the package's, fixed
   // at build time, so `ocikit --version` reads no file and names the build it runs
   define: {

@@ -14,7 +14,7 @@ import {
   type ResponseBody,
 } from './http-types.ts';
 import { Http1Pool } from './http1.ts';
-import type { UndiciClient } from './undici-client.ts';
+import { UndiciClient } from './undici-client.ts';
 
 // node:http loads with the first request that has a body (GET and HEAD do not need it: ~3 ms)
 const http = () => process.getBuiltinModule('node:http');
@@ -108,15 +108,15 @@ export class HttpClient {
   /** GET and HEAD: connections of our own that read bodies into large slabs (decision 054). */
   readonly #get: Http1Pool;
   /** Proxied requests (and all of them with `engine: 'undici'`), loaded on first use. */
-  #undici: Promise<UndiciClient> | undefined;
+  #undici: UndiciClient | undefined;
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
     this.#get = new Http1Pool(options);
   }
 
-  #undiciClient(): Promise<UndiciClient> {
-    this.#undici ??= import('./undici-client.ts').then(({ UndiciClient }) => new UndiciClient(this.#options));
+  #undiciClient(): UndiciClient {
+    this.#undici ??= new UndiciClient(this.#options);
     return this.#undici;
   }
 
@@ -155,7 +155,7 @@ export class HttpClient {
    */
   request(url: URL, init: HttpRequestInit): Promise<HttpResponse> {
     if (init.proxy !== undefined || this.#options.engine === 'undici') {
-      return this.#undiciClient().then((c) => c.request(url, init));
+      return this.#undiciClient().request(url, init);
     }
     if ((init.method === 'GET' || init.method === 'HEAD') && init.body === undefined) {
       return this.#get.request(url, {
@@ -216,7 +216,7 @@ export class HttpClient {
   /** Closes every connection. */
   close(): void {
     this.#get.close();
-    void this.#undici?.then((c) => c.close());
+    this.#undici?.close();
     this.#http?.destroy();
     this.#https?.destroy();
   }

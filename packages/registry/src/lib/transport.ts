@@ -27,7 +27,7 @@ export interface TransportOptions {
   /** Use plain HTTP: for every registry, or those the function picks (loopback registries always do). */
   plainHttp?: boolean | ((registry: string) => boolean);
   /** Skip TLS certificate verification: for every registry, or those the function picks (registries.conf `insecure`). */
-  insecure?: boolean | ((registry: string) => boolean);
+  insecure?: boolean | ((registry: string) => boolean | Promise<boolean>);
   /** A PEM file of extra trusted CAs, added to the system's and Node's. */
   caFile?: string;
   /**
@@ -162,7 +162,7 @@ export class Transport {
     if (!p) {
       p = (async () => {
         const { insecure, certDir, certsDirs } = this.#options;
-        const skip = typeof insecure === 'function' && insecure(host);
+        const skip = typeof insecure === 'function' && (await insecure(host));
         const certs = await certsFor(host, { certDir, certsDirs });
         if (!skip && (certs === undefined || (certs.ca.length === 0 && certs.cert.length === 0)))
           return undefined;

@@ -13,9 +13,10 @@ import {
 } from './http-types.ts';
 
 type Undici = typeof import('undici');
-let loaded: Promise<Undici> | undefined;
-const undici = (): Promise<Undici> => {
-  loaded ??= import('undici');
+let loaded: Undici | undefined;
+// through require, as the CLI's bundle keeps undici outside and runs as a vm.Script (no import())
+const undici = (): Undici => {
+  loaded ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('undici') as Undici;
   return loaded;
 };
 
@@ -73,7 +74,7 @@ export class UndiciClient {
     const key = `${proxy?.href ?? 'direct'} ${url.origin} ${this.#tlsId(tls)}`;
     let d = this.#dispatchers.get(key);
     if (d) return d;
-    const { Agent, ProxyAgent } = await undici();
+    const { Agent, ProxyAgent } = undici();
     const common = {
       connections: this.#options.connections,
       headersTimeout: this.#options.timeout,
