@@ -218,7 +218,7 @@ describe('ocikit run', () => {
     );
     expect(r.output).toContain('got [\x10x]');
     expect(r.status).toBe(0);
-    expect((await cli(['ps'])).stdout).toMatch(/Up since.*tty-detach/);
+    expect((await cli(['ps'])).stdout).toMatch(/Up \S.*tty-detach/);
     const bad = await cli(['attach', '--detach-keys', 'ctrl-1', 'tty-detach']);
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain('"ctrl-1" is not a key');
@@ -274,11 +274,11 @@ describe('ocikit run', () => {
     );
     // long enough a sleep that a loaded machine still sees it running (a 1 s sleep raced in CI)
     let listed = '';
-    for (let i = 0; i < 100 && !/Up since.*orphan/.test(listed); i++) {
+    for (let i = 0; i < 100 && !/Up \S.*orphan/.test(listed); i++) {
       listed = (await cli(['ps'])).stdout;
       if (!listed.includes('orphan')) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(listed).toMatch(/Up since.*orphan/);
+    expect(listed).toMatch(/Up \S.*orphan/);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('close', r));
     // the runtime finishes the container on its own; the next commands see it exited, not wedged
@@ -293,11 +293,11 @@ describe('ocikit run', () => {
     const args = ['--conditions=@ocikit/source', bin, '--root', root, 'run', '--rm', '--name', 'orphan-rm'];
     const child = spawn(process.execPath, [...args, 'busybox', 'sleep', '3'], { stdio: 'ignore' });
     let listed = '';
-    for (let i = 0; i < 100 && !/Up since.*orphan-rm/.test(listed); i++) {
+    for (let i = 0; i < 100 && !/Up \S.*orphan-rm/.test(listed); i++) {
       listed = (await cli(['ps'])).stdout;
       if (!listed.includes('orphan-rm')) await new Promise((r) => setTimeout(r, 50));
     }
-    expect(listed).toMatch(/Up since.*orphan-rm/);
+    expect(listed).toMatch(/Up \S.*orphan-rm/);
     const { id } = JSON.parse((await cli(['inspect', 'orphan-rm'])).stdout) as { id: string };
     expect((await cli(['snapshots', 'ls'])).stdout).toContain(`container-${id}`);
     child.kill('SIGKILL');

@@ -15,8 +15,10 @@ import {
   unpackToSnapshots,
 } from '@ocikit/snapshot';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
-import { printJson, println, printTable } from '../lib/output.ts';
+import { printFormatted } from '../lib/format.ts';
+import { printJson, println } from '../lib/output.ts';
 import { buildRunSpec, type RunValues, runFlags, runFlagsHelp } from '../lib/run-spec.ts';
+import { psFields, psItem, psTable } from '../lib/views.ts';
 
 /** The parsed flags of `run` and `create`. */
 type RunCommandValues = RunValues & {
@@ -51,8 +53,9 @@ async function ensureImage(ctx: Context, image: string, values: RunCommandValues
     throw new NotFoundError(`no image ${name} in the local store`, { hint: `pull it: ocikit pull ${image}` });
   // the registry client loads only when a pull is needed
   const { pullIntoStore } = await import('../lib/registry.ts');
-  const { desc } = await pullIntoStore(ctx, image, values, store);
-  return { store, desc, name };
+  // the name it was pulled as: registries.conf may resolve a short name elsewhere than docker.io
+  const pulled = await pullIntoStore(ctx, image, values, store);
+  return { store, desc: pulled.desc, name: pulled.name };
 }
 
 /**
@@ -524,30 +527,16 @@ export const execCommand = defineCommand({
   },
 });
 
-function ago(iso: string | undefined): string {
-  if (!iso) return '';
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s} seconds ago`;
-  if (s < 3600) return `${Math.round(s / 60)} minutes ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} hours ago`;
-  return `${Math.round(s / 86400)} days ago`;
-}
-
-function statusText(r: ContainerRecord): string {
-  if (r.status === 'exited') return `Exited (${r.exitCode ?? 'unknown'}) ${ago(r.finishedAt)}`;
-  if (r.status === 'running') return `Up since ${r.startedAt ?? r.createdAt}`;
-  if (r.status === 'paused') return 'Paused';
-  if (r.status === 'created') return 'Created';
-  return 'Configuring';
-}
-
-/** `ocikit ps [-a]`. */
+/** `ocikit ps [-a] [--format TEMPLATE]`. */
 export const psCommand = defineCommand({
   name: 'ps',
   summary: 'List containers',
-  usage: 'ocikit ps [-a]',
-  options: { all: { type: 'boolean', short: 'a' } },
-  help: { all: 'include stopped containers' },
+  usage: 'ocikit ps [-a] [--format TEMPLATE]',
+  description:
+    "--format takes a Go template over docker's and podman's fields ({{.ID}}, {{.Names}}, {{.Image}}, " +
+    '{{.Status}}, {{json .}}, …); "table …" adds headers and aligns columns, "json" is {{json .}}.',
+  options: { all: { type: 'boolean', short: 'a' }, format: { type: 'string' } },
+  help: { all: 'include stopped containers', format: 'print each container with a Go template' },
   async run(ctx, { values, positionals }) {
     expectPositionals(psCommand, positionals, 0);
     const containers = containersOf(ctx);
@@ -558,21 +547,13 @@ export const psCommand = defineCommand({
       else all.push(r);
     }
     const shown = values.all ? all : all.filter((r) => r.status === 'running' || r.status === 'paused');
-    if (ctx.json) printJson(ctx, shown);
-    else if (ctx.quiet) for (const r of shown) println(ctx, r.id.slice(0, 12));
-    else
-      printTable(
-        ctx,
-        ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
-        shown.map((r) => [
-          r.id.slice(0, 12),
-          r.image,
-          JSON.stringify(r.command.join(' ')).slice(0, 30),
-          ago(r.createdAt),
-          statusText(r),
-          r.name,
-        ]),
-      );
+    const now = Date.now();
+    const items = shown.map((r) => psItem(r, now));
+    const table = () => printFormatted(ctx, psTable, items, psFields, () => {});
+    if (ctx.quiet) for (const r of shown) println(ctx, r.id.slice(0, 12));
+    else if (values.format !== undefined) printFormatted(ctx, values.format, items, psFields, table);
+    else if (ctx.json) printJson(ctx, shown);
+    else table();
     return 0;
   },
 });

@@ -1,35 +1,65 @@
 import { fetchAll } from '@ocikit/content';
 import { InvalidArgumentError, NotFoundError } from '@ocikit/errors';
-import { Annotation, formatPlatform, isManifestMediaType, parseManifest } from '@ocikit/image-spec';
+import {
+  Annotation,
+  formatPlatform,
+  isIndexMediaType,
+  isManifestMediaType,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+} from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
+import { printFormatted } from '../lib/format.ts';
 import { formatBytes, printJson, println, printTable, shortDigest } from '../lib/output.ts';
 import { openStore } from '../lib/registry.ts';
+import { type ImageRow, imagesFields, imagesItem } from '../lib/views.ts';
+
+/** Repository and tag of a stored name, as docker's REPOSITORY and TAG columns split it. */
+function nameParts(reference: string): { repository: string; tag: string } {
+  try {
+    const ref = parseReference(reference);
+    return { repository: ref.name, tag: ref.tag ?? '<none>' };
+  } catch {
+    return { repository: '<none>', tag: '<none>' };
+  }
+}
 
 /** `ocikit images`: the images in the local store. */
 export const imagesCommand = defineCommand({
   name: 'images',
   summary: 'List the images in the local store',
-  usage: 'ocikit images',
+  usage: 'ocikit images [--format TEMPLATE]',
   description:
-    'SIZE is the manifest, config and layers (compressed) for an image; for an index, the index alone.',
-  options: {},
-  async run(ctx, { positionals }) {
+    'SIZE is the manifest, config and layers (compressed) for an image; for an index, the index alone. ' +
+    "PLATFORM is the image config's os/arch[/variant]; for an index, each platform it lists. " +
+    "--format takes a Go template over docker's fields ({{.Repository}}, {{.Tag}}, {{.ID}}, {{.Size}}, " +
+    '{{.CreatedSince}}, …) and ocikit\'s ({{.Reference}}, {{.Platform}}); "table …" adds headers.',
+  options: { format: { type: 'string' } },
+  help: { format: 'print each image with a Go template' },
+  async run(ctx, { values, positionals }) {
     expectPositionals(imagesCommand, positionals, 0);
     const store = await openStore(ctx);
-    const rows: {
-      reference: string;
-      digest: string;
-      mediaType: string;
-      size: number;
-      platform: string | null;
-    }[] = [];
+    const rows: ImageRow[] = [];
     for (const d of await store.list()) {
       let size = d.size;
-      const platform = d.platform ? formatPlatform(d.platform) : null;
+      let platform = d.platform ? formatPlatform(d.platform) : null;
+      let created: string | null = null;
       if (isManifestMediaType(d.mediaType)) {
         const m = parseManifest(await fetchAll(store, d, { signal: ctx.signal }));
         size += m.config.size + m.layers.reduce((n, l) => n + l.size, 0);
+        const config = parseImageConfig(await fetchAll(store, m.config, { signal: ctx.signal }));
+        platform = formatPlatform({
+          os: config.os,
+          architecture: config.architecture,
+          ...(config.variant !== undefined ? { variant: config.variant } : {}),
+        });
+        created = config.created ?? null;
+      } else if (isIndexMediaType(d.mediaType)) {
+        const index = parseIndex(await fetchAll(store, d, { signal: ctx.signal }));
+        const platforms = index.manifests.flatMap((m) => (m.platform ? [formatPlatform(m.platform)] : []));
+        platform = platforms.length > 0 ? [...new Set(platforms)].join(', ') : platform;
       }
       rows.push({
         reference: d.annotations?.[Annotation.RefName] ?? '<none>',
@@ -37,17 +67,23 @@ export const imagesCommand = defineCommand({
         mediaType: d.mediaType,
         size,
         platform,
+        created,
       });
     }
     rows.sort((a, b) => a.reference.localeCompare(b.reference));
-    if (ctx.json) printJson(ctx, rows);
-    else if (ctx.quiet) for (const r of rows) println(ctx, r.reference);
-    else
+    const table = () =>
       printTable(
         ctx,
         ['REFERENCE', 'DIGEST', 'SIZE', 'PLATFORM'],
         rows.map((r) => [r.reference, shortDigest(r.digest), formatBytes(r.size), r.platform ?? '']),
       );
+    if (ctx.quiet) for (const r of rows) println(ctx, r.reference);
+    else if (values.format !== undefined) {
+      const now = Date.now();
+      const items = rows.map((r) => imagesItem(r, nameParts(r.reference), now));
+      printFormatted(ctx, values.format, items, imagesFields, table);
+    } else if (ctx.json) printJson(ctx, rows);
+    else table();
     return 0;
   },
 });

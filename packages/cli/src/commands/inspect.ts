@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatPlatform } from '@ocikit/image-spec';
+import { parseReference, type Reference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
+import { parseTemplate } from '../lib/format.ts';
 import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
 import { pickImage, platformsOf, readConfig, readImage } from '../lib/read-image.ts';
 import { registryFlags, registryFlagsHelp, transportFor } from '../lib/registry.ts';
+import { containerInspectItem, imageInspectItem } from '../lib/views.ts';
 
 /** `ocikit inspect REF`: what an image is, without pulling its layers. */
 export const inspectCommand = defineCommand({
@@ -13,9 +16,16 @@ export const inspectCommand = defineCommand({
   usage: 'ocikit inspect [flags] CONTAINER|REF',
   description:
     'REF is a registry reference, oci:DIR[:REF] or local:REF (the local store). For an index, the image ' +
-    "shown is the one for --platform (default: this machine's); every platform is listed.",
-  options: { platform: { type: 'string' }, ...registryFlags },
-  help: { platform: 'which image of an index to show (os/arch[/variant])', ...registryFlagsHelp },
+    "shown is the one for --platform (default: this machine's); every platform is listed. " +
+    "-f/--format takes a Go template over docker's and podman's inspect fields: {{.State.Status}}, " +
+    '{{.Config.Env}} and {{json .Config}} for a container or an image, {{.Os}}, {{.Architecture}}, ' +
+    '{{.RepoTags}}, {{.RootFS.Layers}} for an image.',
+  options: { platform: { type: 'string' }, format: { type: 'string', short: 'f' }, ...registryFlags },
+  help: {
+    platform: 'which image of an index to show (os/arch[/variant])',
+    format: 'print the result through a Go template',
+    ...registryFlagsHelp,
+  },
   async run(ctx, { values, positionals }) {
     expectPositionals(inspectCommand, positionals, 1);
     // A container by that name or id comes first, as with podman inspect.
@@ -24,7 +34,9 @@ export const inspectCommand = defineCommand({
       ? await (await import('./containers.ts')).findContainer(ctx, positionals[0] ?? '')
       : undefined;
     if (container) {
-      printJson(ctx, container);
+      if (values.format !== undefined)
+        println(ctx, parseTemplate(values.format).execute(containerInspectItem(container)));
+      else printJson(ctx, container);
       return 0;
     }
     const transport = transportFor(ctx, values);
@@ -78,6 +90,22 @@ export const inspectCommand = defineCommand({
             picked.manifest.config.size + layers.reduce((n, l) => n + l.size, 0) + picked.descriptor.size,
         },
       };
+      const img = info.image;
+      if (values.format !== undefined) {
+        let name: Reference | undefined;
+        if (image.kind !== 'oci') name = parseReference(image.display);
+        const item = imageInspectItem({
+          repository: name?.name,
+          tag: name?.tag,
+          digest: descriptor.digest,
+          mediaType: descriptor.mediaType,
+          configDigest: picked.manifest.config.digest,
+          size: img.totalSize,
+          config,
+        });
+        println(ctx, parseTemplate(values.format).execute(item));
+        return 0;
+      }
       if (ctx.json) {
         printJson(ctx, info);
         return 0;
@@ -86,7 +114,6 @@ export const inspectCommand = defineCommand({
         println(ctx, descriptor.digest);
         return 0;
       }
-      const img = info.image;
       const rows: [string, string][] = [
         ['Reference', info.reference],
         ['Digest', info.digest],

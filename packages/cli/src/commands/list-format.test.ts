@@ -1,0 +1,161 @@
+// `ps`, `images` and `inspect` as docker and podman users read them (issue 13, defect 5): relative
+// times (`Up 5 seconds`, `Exited (3) 2 seconds ago`, `… ago`), the platform of single-platform
+// images, and `--format` Go templates — against real containers (runc, conmon) and a real store.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../lib/test-cli.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-cli-format-'));
+let root: string;
+let layout: string;
+const cli = (args: string[]) => runCli(['--root', root, ...args]);
+// the busybox test image says amd64 whatever the host
+const arch = 'amd64';
+// a fresh container's times: docker's words for under a minute
+const recently = String.raw`(Less than a second|1 second|\d+ seconds)`;
+
+beforeAll(async () => {
+  root = tmp();
+  layout = join(tmp(), 'layout');
+  buildBusyboxImage(layout, 'busybox');
+  // as umoci writes layouts, and as a pull of a single-platform image stores it: no platform in the
+  // index entry, so the platform is the config's
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as {
+    manifests: { platform?: unknown }[];
+  };
+  for (const m of index.manifests) delete m.platform;
+  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
+  const copied = await cli(['copy', `oci:${layout}:busybox`, 'local:busybox']);
+  expect(copied.code, copied.stderr).toBe(0);
+  expect((await cli(['run', '-d', '--name', 'fmt-up', 'busybox', 'sleep', '60'])).code).toBe(0);
+  expect((await cli(['run', '--name', 'fmt-exited', 'busybox', 'sh', '-c', 'exit 3'])).code).toBe(3);
+  expect((await cli(['create', '--name', 'fmt-created', 'busybox', 'true'])).code).toBe(0);
+});
+
+afterAll(async () => {
+  await cli(['rm', '-f', 'fmt-up', 'fmt-exited', 'fmt-created']);
+});
+
+describe('ps', () => {
+  it('shows Up/Exited with relative times, and CREATED as a relative time, as docker does', async () => {
+    const ps = await cli(['ps', '-a']);
+    expect(ps.code, ps.stderr).toBe(0);
+    expect(ps.stdout).not.toContain('Up since');
+    const lines = ps.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES$/);
+    const line = (name: string) => lines.find((l) => l.endsWith(` ${name}`)) ?? '';
+    expect(line('fmt-up')).toMatch(new RegExp(`"sleep 60"\\s+${recently} ago\\s+Up ${recently}\\s+fmt-up$`));
+    expect(line('fmt-exited')).toMatch(new RegExp(`\\s+Exited \\(3\\) ${recently} ago\\s+fmt-exited$`));
+    expect(line('fmt-created')).toMatch(/\s+Created\s+fmt-created$/);
+  });
+
+  it('prints --format fields, one line per container', async () => {
+    const ps = await cli(['ps', '--format', '{{.Names}}|{{.Image}}|{{.State}}|{{.Command}}|{{.Status}}']);
+    expect(ps.code, ps.stderr).toBe(0);
+    expect(ps.stdout).toMatch(
+      new RegExp(`^fmt-up\\|docker\\.io/library/busybox:latest\\|running\\|"sleep 60"\\|Up ${recently}\\n$`),
+    );
+    const ids = await cli(['ps', '-a', '--format', '{{.ID}}']);
+    expect(ids.stdout.trim().split('\n').sort()).toEqual(
+      (await cli(['ps', '-a', '-q'])).stdout.trim().split('\n').sort(),
+    );
+  });
+
+  it('prints a table with docker headers, and {{json .}}', async () => {
+    const table = await cli(['ps', '-a', '--format', 'table {{.Names}}\\t{{.ExitCode}}\\t{{.RunningFor}}']);
+    expect(table.code, table.stderr).toBe(0);
+    const [header, ...rows] = table.stdout.trimEnd().split('\n');
+    expect(header).toBe('NAMES         EXIT CODE   CREATED');
+    expect(rows.find((r) => r.startsWith('fmt-exited'))).toMatch(
+      new RegExp(`^fmt-exited    3           ${recently} ago$`),
+    );
+    const json = await cli(['ps', '--format', '{{json .}}']);
+    const item = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(item).toMatchObject({
+      Names: 'fmt-up',
+      State: 'running',
+      Image: 'docker.io/library/busybox:latest',
+    });
+    expect(Object.keys(item)).toEqual(
+      expect.arrayContaining(['ID', 'CreatedAt', 'RunningFor', 'Status', 'Ports']),
+    );
+  });
+
+  it('fails on an unknown field with one line naming it, exit 1', async () => {
+    const bad = await cli(['ps', '--format', '{{.Names}} {{.Bogus}}']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('.Bogus');
+    expect(bad.stderr).toContain('Names');
+  });
+});
+
+describe('images', () => {
+  it('shows the platform of a single-platform image', async () => {
+    const images = await cli(['images']);
+    expect(images.code, images.stderr).toBe(0);
+    expect(images.stdout).toMatch(
+      new RegExp(`^docker\\.io/library/busybox:latest\\s+sha256:\\w{12}\\s+\\S+ \\S+\\s+linux/${arch}$`, 'm'),
+    );
+    const json = JSON.parse((await cli(['--json', 'images'])).stdout) as { platform: string }[];
+    expect(json[0]?.platform).toBe(`linux/${arch}`);
+  });
+
+  it('prints --format fields and tables with docker names', async () => {
+    const f = await cli([
+      'images',
+      '--format',
+      '{{.Repository}}:{{.Tag}} {{.Platform}} {{.CreatedSince}} {{.ID}}',
+    ]);
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout).toMatch(
+      new RegExp(`^docker\\.io/library/busybox:latest linux/${arch} (\\S+ )+ago [0-9a-f]{12}\\n$`),
+    );
+    const t = await cli(['images', '--format', 'table {{.Repository}}\\t{{.Tag}}\\t{{.Size}}']);
+    expect(t.stdout).toMatch(
+      /^REPOSITORY\s+TAG\s+SIZE\ndocker\.io\/library\/busybox\s+latest\s+\d[\d.]*[kM]?B\n$/,
+    );
+    const bad = await cli(['images', '--format', '{{.Containers}}']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('.Containers');
+  });
+});
+
+describe('inspect --format', () => {
+  it("reads a container's record under docker's and podman's names", async () => {
+    const r = await cli([
+      'inspect',
+      '--format',
+      '{{.Name}} {{.State.Status}} {{.State.Running}} {{.Path}} {{json .Args}}',
+      'fmt-up',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('fmt-up running true sleep ["60"]\n');
+    const exited = await cli(['inspect', '-f', '{{.State.ExitCode}} {{.Config.Image}}', 'fmt-exited']);
+    expect(exited.stdout).toBe('3 docker.io/library/busybox:latest\n');
+  });
+
+  it("reads an image's config under docker's names", async () => {
+    const r = await cli([
+      'inspect',
+      '-f',
+      '{{.Os}}/{{.Architecture}} {{json .Config.Cmd}} {{len .RootFS.Layers}}',
+      'local:busybox',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`linux/${arch} ["/bin/sh"] 1\n`);
+    const tags = await cli(['inspect', '-f', '{{index .RepoTags 0}} {{.Id}}', 'local:busybox']);
+    expect(tags.stdout).toMatch(/^docker\.io\/library\/busybox:latest sha256:[0-9a-f]{64}\n$/);
+  });
+
+  it('fails on an unknown field, naming it, exit 1', async () => {
+    const r = await cli(['inspect', '-f', '{{.State.Nope}}', 'fmt-up']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Nope');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
