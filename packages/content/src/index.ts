@@ -14,6 +14,8 @@ export { openLayout } from './lib/layout.ts';
 export type { Lock, LockOptions } from './lib/lock.ts';
 export { acquireLock, withLock } from './lib/lock.ts';
 export { MemoryStore } from './lib/memory.ts';
+export type { SelectedManifest, SelectManifestOptions } from './lib/select-manifest.ts';
+export { selectManifest } from './lib/select-manifest.ts';
 export type {
   BytesFetcher,
   ContentWriter,

@@ -19,6 +19,6 @@ export type {
   SnapshotUsage,
 } from './lib/snapshotter.ts';
 export type { UnpackOptions, UnpackResult } from './lib/unpack.ts';
-export { selectManifest, unpackImage } from './lib/unpack.ts';
+export { unpackImage } from './lib/unpack.ts';
 export type { SnapshotUnpackResult } from './lib/unpack-snapshots.ts';
 export { unpackToSnapshots } from './lib/unpack-snapshots.ts';

@@ -1,17 +1,14 @@
-import { fetchAll, type ReadOnlyTarget } from '@ocikit/content';
-import { InvalidArgumentError } from '@ocikit/errors';
+import { fetchAll, type ReadOnlyTarget, selectManifest } from '@ocikit/content';
+import { isNotFound, NotFoundError } from '@ocikit/errors';
 import {
   type Descriptor,
   formatPlatform,
-  hostPlatform,
   type ImageConfig,
   type ImageManifest,
   isIndexMediaType,
-  matchPlatform,
   type Platform,
   parseImageConfig,
   parseIndex,
-  parseManifest,
   parsePlatform,
 } from '@ocikit/image-spec';
 import { Repository, type Transport } from '@ocikit/registry';
@@ -60,8 +57,9 @@ export function platformsOf(root: ReadableImage['root']): { platform: string; de
 }
 
 /**
- * The image manifest of an image: the root itself, or the index entry for `--platform` (default:
- * this machine's). NotFound-style InvalidArgumentError listing the platforms when none matches.
+ * The image manifest of an image: the root itself, or the one an index (nested ones included) holds
+ * for `--platform` (default: this machine's), chosen by `selectManifest` of `@ocikit/content`.
+ * NotFoundError naming the platforms offered when none matches.
  */
 export async function pickImage(
   image: ReadableImage,
@@ -69,27 +67,23 @@ export async function pickImage(
   ctx: Context,
 ): Promise<PickedImage> {
   const { root } = image;
-  if (!isIndexMediaType(root.descriptor.mediaType)) {
-    return {
-      descriptor: root.descriptor,
+  try {
+    return await selectManifest(image.target, root.descriptor, {
       bytes: root.bytes,
-      manifest: parseManifest(root.bytes),
-      platform: undefined,
-    };
+      name: image.display,
+      signal: ctx.signal,
+      ...(platformFlag ? { platform: parsePlatform(platformFlag) } : {}),
+    });
+  } catch (e) {
+    if (isNotFound(e) && e.details['available'] !== undefined) {
+      throw new NotFoundError(e.message, {
+        details: e.details,
+        hint: `${e.hint ?? ''}; choose one with --platform os/arch[/variant]`,
+        cause: e,
+      });
+    }
+    throw e;
   }
-  const want = platformFlag ? parsePlatform(platformFlag) : hostPlatform();
-  const entries = parseIndex(root.bytes).manifests;
-  const match = entries.find(
-    (d) => d.platform && matchPlatform(want, d.platform) && !isIndexMediaType(d.mediaType),
-  );
-  if (!match) {
-    throw new InvalidArgumentError(
-      `${image.display} has no image for ${formatPlatform(want)}; it has ${entries.map((d) => (d.platform ? formatPlatform(d.platform) : d.digest)).join(', ')}`,
-      { hint: 'choose one with --platform os/arch[/variant]' },
-    );
-  }
-  const bytes = await fetchAll(image.target, match, { signal: ctx.signal });
-  return { descriptor: match, bytes, manifest: parseManifest(bytes), platform: match.platform };
 }
 
 /** Reads and parses an image's config blob, returning it and its raw bytes. */

@@ -1,14 +1,8 @@
 import { verifyStream } from '@ocikit/digest';
-import { isDataLoss, NotFoundError, throwIfAborted } from '@ocikit/errors';
-import {
-  type Descriptor,
-  formatPlatform,
-  isIndexMediaType,
-  matchPlatform,
-  type Platform,
-  parseIndex,
-} from '@ocikit/image-spec';
+import { isDataLoss, throwIfAborted } from '@ocikit/errors';
+import { type Descriptor, isIndexMediaType, type Platform } from '@ocikit/image-spec';
 import { childrenOf, fetchAll, isGraphNode, withoutRefName } from './helpers.ts';
+import { selectManifest } from './select-manifest.ts';
 import { isIngester, isMounter, isTaggedPusher, type ReadOnlyTarget, type Target } from './target.ts';
 
 /** What `copy` reports as it goes. */
@@ -173,19 +167,8 @@ export async function copy(
   // the root is fetched next: a registry may GET it at once rather than HEAD, then GET
   let root = withoutRefName(await src.resolve(srcRef, { ...opts, fetching: true }));
   if (isIndexMediaType(root.mediaType) && options.platform && !options.allPlatforms) {
-    const want = options.platform;
-    const index = parseIndex(await fetchAll(src, root, opts));
-    const match = index.manifests.find((m) => m.platform && matchPlatform(want, m.platform));
-    if (!match) {
-      const have = index.manifests
-        .map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown'))
-        .join(', ');
-      throw new NotFoundError(`${srcRef}: no manifest for platform ${formatPlatform(want)}`, {
-        details: { platform: formatPlatform(want) },
-        hint: `available: ${have || 'none'}`,
-      });
-    }
-    root = match;
+    root = (await selectManifest(src, root, { ...opts, platform: options.platform, name: srcRef }))
+      .descriptor;
   }
   if (dstRef !== undefined) tagOnPush = { digest: root.digest, ref: dstRef };
   await copyNode(root);

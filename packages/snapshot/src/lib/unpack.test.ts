@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
-import { openLayout } from '@ocikit/content';
+import { openLayout, pushBytes } from '@ocikit/content';
 import { digestOfSync } from '@ocikit/digest';
 import { isDataLoss, isFailedPrecondition, isInvalidArgument } from '@ocikit/errors';
 import { MediaType } from '@ocikit/image-spec';
@@ -180,5 +180,19 @@ describe('applyLayer details', () => {
       applyLayer(tmp(), Readable.from([gz]), { mediaType: MediaType.ImageLayerGzip }),
     );
     expect(err).toBeInstanceOf(Error);
+  });
+
+  it('unpacks the platform of an index whose entries carry no platform, nested (matched by the config)', async () => {
+    const layout = join(tmp(), 'layout');
+    const manifest = await writeImage(layout, 'plain', [[{ path: 'hello', type: 'file', content: 'hi' }]]);
+    const store = await openLayout(layout);
+    const doc = (manifests: unknown[]) =>
+      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ImageIndex, manifests }));
+    const inner = await pushBytes(store, MediaType.ImageIndex, doc([manifest]));
+    const root = await pushBytes(store, MediaType.ImageIndex, doc([inner]));
+    const dir = join(tmp(), 'rootfs');
+    const r = await unpackImage(store, root, dir, { platform: { os: 'linux', architecture: 'amd64' } });
+    expect(r.manifest.digest).toBe(manifest.digest);
+    expect(readFileSync(join(dir, 'hello'), 'utf8')).toBe('hi');
   });
 });

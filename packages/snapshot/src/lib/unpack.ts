@@ -1,19 +1,13 @@
 import { mkdir } from 'node:fs/promises';
-import { type Fetcher, fetchAll } from '@ocikit/content';
+import { type Fetcher, fetchAll, selectManifest } from '@ocikit/content';
 import { type Digest, verifyStream } from '@ocikit/digest';
-import { InvalidArgumentError, NotFoundError, throwIfAborted } from '@ocikit/errors';
+import { InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
 import {
   type Descriptor,
-  formatPlatform,
-  hostPlatform,
   type ImageConfig,
   type ImageManifest,
-  isIndexMediaType,
-  matchPlatform,
   type Platform,
   parseImageConfig,
-  parseIndex,
-  parseManifest,
 } from '@ocikit/image-spec';
 import { type ApplyResult, applyLayer } from './apply.ts';
 
@@ -37,33 +31,6 @@ export interface UnpackResult {
   layers: ApplyResult[];
 }
 
-/** Resolves an index to the manifest for `platform` (default: the host's); a manifest passes through. */
-export async function selectManifest(
-  fetcher: Fetcher,
-  desc: Descriptor,
-  platform: Platform | undefined,
-  options: { signal?: AbortSignal } = {},
-): Promise<{ desc: Descriptor; manifest: ImageManifest }> {
-  let current = desc;
-  for (let depth = 0; depth < 4; depth++) {
-    const bytes = await fetchAll(fetcher, current, options);
-    if (!isIndexMediaType(current.mediaType)) return { desc: current, manifest: parseManifest(bytes) };
-    const want = platform ?? hostPlatform();
-    const index = parseIndex(bytes);
-    const match = index.manifests.find((m) => m.platform && matchPlatform(want, m.platform));
-    if (!match) {
-      const have = index.manifests
-        .map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown'))
-        .join(', ');
-      throw new NotFoundError(`no manifest for platform ${formatPlatform(want)} in ${current.digest}`, {
-        hint: `available: ${have || 'none'}`,
-      });
-    }
-    current = match;
-  }
-  throw new InvalidArgumentError(`${desc.digest}: indexes nested too deeply`);
-}
-
 /** An image resolved to one manifest, with its parsed config; layers and diffIDs agree in number. */
 export interface LoadedImage {
   desc: Descriptor;
@@ -78,7 +45,10 @@ export async function loadImage(
   platform: Platform | undefined,
   options: { signal?: AbortSignal } = {},
 ): Promise<LoadedImage> {
-  const { desc: manifestDesc, manifest } = await selectManifest(fetcher, desc, platform, options);
+  const { descriptor: manifestDesc, manifest } = await selectManifest(fetcher, desc, {
+    ...options,
+    ...(platform ? { platform } : {}),
+  });
   const config = parseImageConfig(await fetchAll(fetcher, manifest.config, options));
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== manifest.layers.length) {
