@@ -1,10 +1,7 @@
-export type {
-  ContainerRecord,
-  ContainerStatus,
-  ContainersOptions,
-  LogLine,
-  PrepareOptions,
-} from './lib/containers.ts';
-export { Containers, parseLogLine } from './lib/containers.ts';
+export type { ContainersOptions, PrepareOptions } from './lib/containers.ts';
+export { Containers } from './lib/containers.ts';
+export type { LogLine } from './lib/logs.ts';
+export { parseLogLine } from './lib/logs.ts';
+export type { ContainerRecord, ContainerStatus } from './lib/records.ts';
 export type { CreateOptions, ExecOptions, RunOptions, RuntimeOptions, Stdio } from './lib/runtime.ts';
 export { checkId, hasHybridCgroups, proxySignals, Runtime, signalNumber } from './lib/runtime.ts';

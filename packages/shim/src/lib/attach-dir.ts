@@ -1,3 +1,4 @@
+// The directory of attach sockets: this user's alone (decision 108).
 import { closeSync, fchmodSync, constants as fs, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { FailedPreconditionError } from '@ocikit/errors';

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
@@ -6,15 +5,10 @@ import {
   constants as fsConstants,
   mkdirSync,
   openSync,
-  readFileSync,
-  readSync,
-  renameSync,
   rmSync,
-  statSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AlreadyExistsError,
@@ -26,74 +20,20 @@ import {
   truncate,
 } from '@ocikit/errors';
 import type { Process } from '@ocikit/runtime-spec';
-import { attachDirFor, ensureOwnDirectory } from './attach-dir.ts';
+import { ensureOwnDirectory } from './attach-dir.ts';
+import { runInForeground } from './foreground.ts';
+import { type LogLine, readLogs } from './logs.ts';
+import { createUnderConmon } from './monitor.ts';
 import {
-  checkId,
-  hasHybridCgroups,
-  lastLogError,
-  Runtime,
-  type RuntimeOptions,
-  type Stdio,
-  signalNumber,
-} from './runtime.ts';
-
-/**
- * A container id: 32 random bytes as hex, as Docker's. Read from /dev/urandom rather than through
- * node:crypto, which costs `run` ~8 ms to load (decision 105).
- */
-function newId(): string {
-  const buf = Buffer.alloc(32);
-  const fd = openSync('/dev/urandom', 'r');
-  try {
-    for (let got = 0; got < buf.length; ) got += readSync(fd, buf, got, buf.length - got, null);
-  } finally {
-    closeSync(fd);
-  }
-  return buf.toString('hex');
-}
-
-/** Where a container is in its life. `configured`: its bundle is being prepared, not yet created. */
-export type ContainerStatus = 'configured' | 'created' | 'running' | 'paused' | 'exited';
-
-/** What ocikit keeps about a container, in `ROOT/containers/<id>/container.json`. */
-export interface ContainerRecord {
-  id: string;
-  name: string;
-  /** The image reference it was made from. */
-  image: string;
-  /** The command it runs (entrypoint and arguments). */
-  command: string[];
-  /** Its OCI bundle directory (`config.json`, `rootfs/`). */
-  bundle: string;
-  /** The runtime binary. */
-  runtime: string;
-  /** The runtime's state directory (`--root`). */
-  runtimeRoot: string;
-  tty: boolean;
-  interactive: boolean;
-  status: ContainerStatus;
-  /** Host pid of the container's process, once created. */
-  pid?: number;
-  /** Pid of its monitor (conmon) for detached containers. */
-  monitorPid?: number;
-  /** Pid of the ocikit process running it in the foreground. */
-  ownerPid?: number;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  /** Exit code (128+N when killed by signal N); absent while it runs, or when it could not be known. */
-  exitCode?: number;
-  /** Its log file (stdout and stderr with timestamps), for detached containers. */
-  logPath: string;
-  /** The directory holding the link to its attach socket (detached containers; this user's alone). */
-  attachDir?: string;
-  /** Remove the container when it exits. */
-  autoRemove: boolean;
-  /** The signal `stop` sends first (default SIGTERM). */
-  stopSignal: string;
-  /** Free-form labels. */
-  labels: Record<string, string>;
-}
+  CONTAINER_NAME,
+  type ContainerRecord,
+  isAlive,
+  newId,
+  Records,
+  runtimeOf,
+  sleep,
+} from './records.ts';
+import { Runtime, type RuntimeOptions, type Stdio, signalNumber } from './runtime.ts';
 
 /** Options of {@link Containers}. */
 export interface ContainersOptions {
@@ -119,63 +59,6 @@ export interface PrepareOptions {
   labels?: Record<string, string>;
 }
 
-/** One log line of a container. */
-export interface LogLine {
-  time: string;
-  stream: 'stdout' | 'stderr';
-  /** The text, without its line break (a partial line has `partial: true`). */
-  text: string;
-  partial: boolean;
-}
-
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-
-function findConmon(explicit?: string): string | undefined {
-  const candidates = explicit
-    ? [explicit]
-    : [
-        ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'conmon')),
-        '/usr/bin/conmon',
-        '/usr/libexec/podman/conmon',
-        '/usr/local/libexec/podman/conmon',
-      ];
-  return candidates.find((c) => c && existsSync(c));
-}
-
-function isAlive(pid: number | undefined): boolean {
-  if (pid === undefined || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The pid in a pid file, or undefined. */
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** SIGKILL to a process group (and its leader), if there is one. */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined || pid <= 1) return;
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, 'SIGKILL');
-    } catch {
-      // gone, or not a group leader
-    }
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Containers under a state root: records, bundles, logs and exit codes, supervised by conmon when
  * detached (decision 100) and by this process when in the foreground. Every read reconciles a
@@ -196,27 +79,25 @@ export class Containers {
   readonly dir: string;
   readonly #root: string;
   readonly #options: ContainersOptions;
+  readonly #records: Records;
 
   constructor(options: ContainersOptions) {
     this.#root = options.root;
     this.dir = join(options.root, 'containers');
     this.#options = options;
-  }
-
-  #recordDir(id: string): string {
-    return join(this.dir, checkId(id));
+    this.#records = new Records(this.dir);
   }
 
   /** The runtime a record uses. */
   runtimeFor(record: Pick<ContainerRecord, 'runtime' | 'runtimeRoot'>): Runtime {
-    return new Runtime({ binary: record.runtime, root: record.runtimeRoot });
+    return runtimeOf(record);
   }
 
   /** Allocates an id and a directory, checks the name is free, and writes a `configured` record. */
   async prepare(options: PrepareOptions): Promise<ContainerRecord> {
     const id = newId();
     const name = options.name ?? `ocikit_${id.slice(0, 12)}`;
-    if (!NAME.test(name)) {
+    if (!CONTAINER_NAME.test(name)) {
       throw new InvalidArgumentError(`invalid container name ${JSON.stringify(truncate(name, 80))}`, {
         hint: 'use letters, digits, "_", "." and "-", starting with a letter or digit',
       });
@@ -224,14 +105,14 @@ export class Containers {
     const runtime = new Runtime({ binary: options.runtime?.binary ?? 'runc' });
     mkdirSync(this.dir, { recursive: true, mode: 0o711 });
     // a generated name carries the new random id: only a chosen one can collide
-    for (const other of options.name === undefined ? [] : await this.#readAll()) {
+    for (const other of options.name === undefined ? [] : await this.#records.readAll()) {
       if (other.name === name) {
         throw new AlreadyExistsError(`a container named ${name} exists already (${other.id.slice(0, 12)})`, {
           hint: `remove it with 'ocikit rm ${name}', or choose another --name`,
         });
       }
     }
-    const dir = this.#recordDir(id);
+    const dir = this.#records.recordDir(id);
     const bundle = join(dir, 'bundle');
     mkdirSync(bundle, { recursive: true });
     // runc needs every directory up to the rootfs to be traversable
@@ -263,38 +144,15 @@ export class Containers {
    * synchronous calls cost a fraction of the thread-pool round trips (decision 103).
    */
   async save(record: ContainerRecord): Promise<void> {
-    const file = join(this.#recordDir(record.id), 'container.json');
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
-    renameSync(tmp, file);
-  }
-
-  async #read(id: string): Promise<ContainerRecord | undefined> {
-    try {
-      return JSON.parse(readFileSync(join(this.#recordDir(id), 'container.json'), 'utf8')) as ContainerRecord;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      if (e instanceof SyntaxError) return undefined; // a record torn by a crash mid-write: ignored
-      throw e;
-    }
-  }
-
-  async #readAll(): Promise<ContainerRecord[]> {
-    const out: ContainerRecord[] = [];
-    for (const id of await readdir(this.dir).catch(() => [] as string[])) {
-      if (!/^[0-9a-f]{64}$/.test(id)) continue;
-      const record = await this.#read(id);
-      if (record) out.push(record);
-    }
-    return out;
+    await this.#records.save(record);
   }
 
   /** Finds a container by id, unique id prefix, or name; reconciled. NotFound otherwise. */
   async get(ref: string): Promise<ContainerRecord> {
     // a full id names its directory: no need to read every record
-    const direct = /^[0-9a-f]{64}$/.test(ref) ? await this.#read(ref) : undefined;
+    const direct = /^[0-9a-f]{64}$/.test(ref) ? await this.#records.read(ref) : undefined;
     if (direct) return this.refresh(direct);
-    const all = await this.#readAll();
+    const all = await this.#records.readAll();
     const matches = all.filter((r) => r.id === ref || r.name === ref);
     const byPrefix = matches.length > 0 || ref.length < 3 ? matches : all.filter((r) => r.id.startsWith(ref));
     if (byPrefix.length === 0) {
@@ -324,7 +182,7 @@ export class Containers {
   /** Every container, reconciled, newest first. */
   async list(): Promise<ContainerRecord[]> {
     const out: ContainerRecord[] = [];
-    for (const r of await this.#readAll()) out.push(await this.refresh(r));
+    for (const r of await this.#records.readAll()) out.push(await this.refresh(r));
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
@@ -339,7 +197,7 @@ export class Containers {
       // `rm` removes it.
       return record;
     }
-    const exit = await this.#exitFile(record);
+    const exit = await this.#records.exitFile(record);
     let next: ContainerRecord = record;
     if (exit !== undefined) {
       next = { ...record, status: 'exited', exitCode: exit.code, finishedAt: exit.at };
@@ -358,7 +216,7 @@ export class Containers {
         if (isAlive(record.monitorPid)) {
           // the monitor is writing the exit file right now
           await sleep(100);
-          const again = await this.#exitFile(record);
+          const again = await this.#records.exitFile(record);
           if (again) next = { ...record, status: 'exited', exitCode: again.code, finishedAt: again.at };
           else return record;
         } else if (!isAlive(record.pid) || state?.status === 'stopped') {
@@ -374,18 +232,6 @@ export class Containers {
     return next;
   }
 
-  async #exitFile(record: ContainerRecord): Promise<{ code: number; at: string } | undefined> {
-    const file = join(this.#recordDir(record.id), 'exits', record.id);
-    try {
-      const text = readFileSync(file, 'utf8');
-      const st = statSync(file);
-      const code = Number(text.trim());
-      return Number.isInteger(code) ? { code, at: st.mtime.toISOString() } : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   /**
    * Creates the container in the runtime under conmon, which stays as its monitor: it outlives
    * this process, reaps the container, keeps its logs and writes its exit code.
@@ -397,160 +243,18 @@ export class Containers {
     ref: string,
     options: { exitCommand?: string[]; signal?: AbortSignal } = {},
   ): Promise<ContainerRecord> {
-    const { signal } = options;
-    throwIfAborted(signal);
+    throwIfAborted(options.signal);
     const record = await this.get(ref);
     if (record.status !== 'configured') {
       throw new FailedPreconditionError(`container ${record.name} is ${record.status}, not being configured`);
     }
-    const conmon = findConmon(this.#options.conmon);
-    if (!conmon) {
-      throw new FailedPreconditionError('conmon is not installed; detached containers need it', {
-        hint: 'apt-get install conmon',
-      });
-    }
-    const dir = this.#recordDir(record.id);
-    const attachDir = attachDirFor(this.#root);
-    ensureOwnDirectory(attachDir);
-    await mkdir(join(dir, 'exits'), { recursive: true });
-    await mkdir(record.runtimeRoot, { recursive: true });
-    const runtimeBinary = await this.#runtimeForMonitor(record);
-    const args = [
-      '--api-version',
-      '1',
-      '-c',
-      record.id,
-      '-u',
-      record.id.slice(0, 12),
-      '-n',
-      record.name,
-      '-r',
-      runtimeBinary,
-      '-b',
-      record.bundle,
-      '-p',
-      join(dir, 'pid'),
-      '-l',
-      `k8s-file:${record.logPath}`,
-      '--log-size-max',
-      String(this.#options.logSizeMax ?? 10 << 20),
-      '--exit-dir',
-      join(dir, 'exits'),
-      '--socket-dir-path',
-      attachDir,
-      '--conmon-pidfile',
-      join(dir, 'conmon.pid'),
-      '--runtime-arg',
-      `--root=${record.runtimeRoot}`,
-      '--log-level',
-      'error',
-    ];
-    if (record.tty) args.push('-t');
-    if (record.interactive) args.push('-i');
-    if (options.exitCommand && options.exitCommand.length > 0) {
-      const [cmd, ...rest] = options.exitCommand;
-      args.push('--exit-command', cmd as string);
-      for (const a of rest) args.push('--exit-command-arg', a);
-    }
-    const runtimeLog = join(dir, 'runtime.log');
-    args.push('--runtime-arg', `--log=${runtimeLog}`, '--runtime-arg', '--log-format=json');
-    // conmon reports on the sync pipe (fd 3) once the runtime has created the container:
-    // {"data": PID}, or {"data": -1, "message": ...}; nothing at all when it failed early.
-    throwIfAborted(signal);
-    const synced = await new Promise<{ pid?: number; message?: string; aborted?: true }>(
-      (resolve, reject) => {
-        const child = spawn(conmon, args, {
-          stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-          env: { ...process.env, _OCI_SYNCPIPE: '3' },
-          detached: true,
-        });
-        const pipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
-        let text = '';
-        const timer = setTimeout(() => finish({ message: 'conmon did not report within 60 s' }), 60_000);
-        const finish = (r: { pid?: number; message?: string; aborted?: true }) => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          pipe.destroy();
-          child.unref();
-          resolve(r);
-        };
-        // Aborted: kill conmon and what it started (the runtime, its hooks). conmon puts itself in the
-        // background: its group may be the one it was started in or one of its own.
-        const onAbort = () => {
-          const monitor = readPid(join(dir, 'conmon.pid'));
-          for (const group of [child.pid, monitor]) killGroup(group);
-          finish({ aborted: true });
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        child.on('error', reject);
-        pipe.setEncoding('utf8');
-        pipe.on('data', (d: string) => {
-          text += d;
-          const line = text.split('\n')[0];
-          if (!text.includes('\n') || line === undefined) return;
-          try {
-            const msg = JSON.parse(line) as { data?: number; message?: string };
-            if (typeof msg.data === 'number' && msg.data > 0) finish({ pid: msg.data });
-            else finish({ message: msg.message ?? 'the runtime failed' });
-          } catch {
-            finish({ message: truncate(line, 200) });
-          }
-        });
-        pipe.on('end', () => finish({}));
-      },
-    );
-    if (synced.aborted) {
-      await this.#undoCreate(record, dir, attachDir);
-      throwIfAborted(signal);
-    }
-    if (synced.pid === undefined) {
-      const said = (await lastLogError(runtimeLog)) ?? synced.message ?? 'the runtime failed to create it';
-      await this.runtimeFor(record)
-        .delete(record.id, { force: true })
-        .catch(() => {});
-      throw new FailedPreconditionError(`cannot create container ${record.name}: ${truncate(said, 400)}`, {
-        details: { id: record.id, runtimeMessage: truncate(said, 1000) },
-      });
-    }
-    const pidText = String(synced.pid);
-    const monitor = Number((await readFile(join(dir, 'conmon.pid'), 'utf8').catch(() => '')).trim());
-    const next: ContainerRecord = {
-      ...record,
-      status: 'created',
-      pid: Number(pidText.trim()),
-      attachDir,
-      ...(monitor > 0 ? { monitorPid: monitor } : {}),
-    };
-    await this.save(next);
-    return next;
-  }
-
-  /** Removes what an interrupted create left: the monitor, the runtime's container, the monitor's files. */
-  async #undoCreate(record: ContainerRecord, dir: string, attachDir: string): Promise<void> {
-    const monitor = readPid(join(dir, 'conmon.pid'));
-    killGroup(monitor);
-    for (let i = 0; i < 40 && isAlive(monitor); i++) await sleep(25);
-    await this.runtimeFor(record)
-      .delete(record.id, { force: true })
-      .catch(() => {});
-    // a create killed before it wrote its state leaves a directory `delete` does not know
-    rmSync(join(record.runtimeRoot, record.id), { recursive: true, force: true });
-    rmSync(join(attachDir, record.id.slice(0, 12)), { force: true });
-    for (const name of ['exits', 'pid', 'conmon.pid', 'runtime.log'])
-      rmSync(join(dir, name), { recursive: true, force: true });
-  }
-
-  /** For crun on hybrid-cgroup hosts, conmon gets a wrapper that runs crun without the v2 hierarchy. */
-  async #runtimeForMonitor(record: ContainerRecord): Promise<string> {
-    if (!record.runtime.endsWith('/crun') || !hasHybridCgroups()) return record.runtime;
-    const wrapper = join(this.#root, 'runtime', 'crun-hybrid');
-    const script = `#!/bin/sh\n# crun refuses hybrid cgroups: run it in a mount namespace without the v2 hierarchy (decision 101)\nexec unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$0" "$@"' ${record.runtime} "$@"\n`;
-    if ((await readFile(wrapper, 'utf8').catch(() => '')) !== script) {
-      await mkdir(join(this.#root, 'runtime'), { recursive: true });
-      await writeFile(`${wrapper}.tmp`, script, { mode: 0o755 });
-      await rename(`${wrapper}.tmp`, wrapper);
-    }
-    return wrapper;
+    return createUnderConmon(this.#records, record, {
+      root: this.#root,
+      conmon: this.#options.conmon,
+      logSizeMax: this.#options.logSizeMax,
+      exitCommand: options.exitCommand,
+      signal: options.signal,
+    });
   }
 
   /** Starts a created container's process. */
@@ -577,75 +281,7 @@ export class Containers {
     if (record.status !== 'configured') {
       throw new FailedPreconditionError(`container ${record.name} is ${record.status}, not being configured`);
     }
-    const dir = this.#recordDir(record.id);
-    mkdirSync(record.runtimeRoot, { recursive: true });
-    const runtime = this.runtimeFor(record);
-    const running: ContainerRecord = {
-      ...record,
-      status: 'running',
-      startedAt: new Date().toISOString(),
-      ownerPid: process.pid,
-    };
-    await this.save(running);
-    const pidFile = join(dir, 'pid');
-    // Record the pid as soon as the runtime writes it, so a crash of this process leaves a record the
-    // next command can check; once the runtime has returned there is nothing left to watch for.
-    let finished = false;
-    let wake = () => {};
-    const watcher = (async () => {
-      for (let i = 0; i < 200 && !finished; i++) {
-        let text: string | undefined;
-        try {
-          text = readFileSync(pidFile, 'utf8');
-        } catch {
-          // not written yet
-        }
-        if (text?.trim()) {
-          const current = await this.#read(record.id);
-          if (current?.status === 'running') await this.save({ ...current, pid: Number(text.trim()) });
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 25);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    })();
-    const stopWatching = () => {
-      finished = true;
-      wake();
-      return watcher;
-    };
-    let code: number;
-    try {
-      code = await runtime.run(record.id, {
-        bundle: record.bundle,
-        pidFile,
-        stdio: options.stdio ?? 'inherit',
-        proxySignals: options.proxySignals === true,
-      });
-    } catch (e) {
-      await stopWatching();
-      await this.save({
-        ...((await this.#read(record.id)) ?? running),
-        status: 'exited',
-        finishedAt: new Date().toISOString(),
-      });
-      throw e;
-    }
-    await stopWatching();
-    writeExitFile(join(dir, 'exits'), record.id, code);
-    const done: ContainerRecord = {
-      ...((await this.#read(record.id)) ?? running),
-      status: 'exited',
-      exitCode: code,
-      finishedAt: new Date().toISOString(),
-    };
-    await this.save(done);
-    return code;
+    return runInForeground(this.#records, record, options);
   }
 
   /** Waits until the container exits and resolves to its exit code (undefined when it could not be known). */
@@ -672,51 +308,7 @@ export class Containers {
     ref: string,
     options: { follow?: boolean; tail?: number; signal?: AbortSignal } = {},
   ): AsyncGenerator<LogLine> {
-    const record = await this.get(ref);
-    let position = 0;
-    let carry = '';
-    let first = true;
-    for (;;) {
-      throwIfAborted(options.signal);
-      const fh = await open(record.logPath, 'r').catch(() => undefined);
-      const lines: LogLine[] = [];
-      if (fh) {
-        try {
-          const { size } = await fh.stat();
-          if (size < position) position = 0; // rotated by conmon's size cap
-          if (size > position) {
-            const buf = Buffer.alloc(size - position);
-            await fh.read(buf, 0, buf.length, position);
-            position = size;
-            const text = carry + buf.toString('utf8');
-            const parts = text.split('\n');
-            carry = parts.pop() ?? '';
-            for (const raw of parts) {
-              const parsed = parseLogLine(raw);
-              if (parsed) lines.push(parsed);
-            }
-          }
-        } finally {
-          await fh.close();
-        }
-      }
-      if (first && options.tail !== undefined) yield* lines.slice(Math.max(0, lines.length - options.tail));
-      else yield* lines;
-      first = false;
-      if (!options.follow) return;
-      // Done once the monitor has written the exit code or is gone: two cheap looks, where a full
-      // refresh would start `runtime state` ten times a second for as long as the log is followed.
-      // A container with no monitor (run in the foreground) keeps no log to follow.
-      const over =
-        record.monitorPid === undefined ||
-        !isAlive(record.monitorPid) ||
-        (await this.#exitFile(record)) !== undefined;
-      if (over) {
-        if (lines.length === 0) return;
-        continue;
-      }
-      await sleep(100);
-    }
+    yield* readLogs(this.#records, await this.get(ref), options);
   }
 
   /** Sends a signal to the container's process (all its processes with `all`). */
@@ -886,25 +478,7 @@ export class Containers {
     }
     // conmon unlinks its socket link when it exits; one it could not (killed) goes here
     if (record.attachDir) rmSync(join(record.attachDir, record.id.slice(0, 12)), { force: true });
-    rmSync(this.#recordDir(record.id), { recursive: true, force: true });
+    rmSync(this.#records.recordDir(record.id), { recursive: true, force: true });
     return record;
   }
-}
-
-function writeExitFile(dir: string, id: string, code: number): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${id}.tmp`), String(code));
-  renameSync(join(dir, `${id}.tmp`), join(dir, id));
-}
-
-/** Parses one line of conmon's k8s-file log format: `TIME STREAM P|F TEXT`. */
-export function parseLogLine(raw: string): LogLine | undefined {
-  const m = /^(\S+) (stdout|stderr) ([PF]) ?(.*)$/.exec(raw);
-  if (!m) return undefined;
-  return {
-    time: m[1] as string,
-    stream: m[2] as 'stdout' | 'stderr',
-    partial: m[3] === 'P',
-    text: m[4] ?? '',
-  };
 }
