@@ -108,9 +108,3 @@ export function responseError(status: number, body: string, context: RequestCont
   }
   return new UnavailableError(message, { details });
 }
-
-/** The registry error entries of an error thrown by this package (empty for other errors). */
-export function registryErrors(error: unknown): RegistryErrorEntry[] {
-  const details = (error as { details?: { errors?: unknown } } | undefined)?.details;
-  return Array.isArray(details?.errors) ? (details.errors as RegistryErrorEntry[]) : [];
-}

@@ -19,8 +19,10 @@ import {
 import { MediaType } from '@ocikit/image-spec';
 import { type AuthMode, type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registryErrors } from './errors.ts';
-import { listCatalog, openRepository, type RepositoryOptions, referrersTag } from './repository.ts';
+import type { RegistryErrorEntry } from './errors.ts';
+import { listCatalog } from './listing.ts';
+import { referrersTag } from './referrers.ts';
+import { openRepository, type RepositoryOptions } from './repository.ts';
 import { makeImage, makeIndex } from './test-support.ts';
 import { type RequestEvent, Transport } from './transport.ts';
 
@@ -247,7 +249,9 @@ describe.each<AuthMode>(['none', 'basic', 'token'])('against the real registry, 
     expect(await r.exists(img.layers[0]!)).toBe(false);
     const err = await r.delete(img.layers[0]!).catch((e: unknown) => e);
     expect(isNotFound(err)).toBe(true);
-    expect(registryErrors(err).map((e) => e.code)).toEqual(['BLOB_UNKNOWN']);
+    // the registry's own error codes, as documented in details.errors
+    const errors = (err as { details: { errors: RegistryErrorEntry[] } }).details.errors;
+    expect(errors.map((e) => e.code)).toEqual(['BLOB_UNKNOWN']);
     // distribution 2.8 deletes manifests by digest only: untag is a typed refusal, and the tag stays
     await copy(img.store, 'd', r, 'd2');
     await expect(r.untag('d2')).rejects.toSatisfy(isFailedPrecondition);
@@ -260,7 +264,9 @@ describe.each<AuthMode>(['none', 'basic', 'token'])('against the real registry, 
     await copy(img.store, 's', r, 's');
     const sig = await pushBytes(r, 'application/vnd.example.sig', Buffer.from('signature'));
     const empty = await pushBytes(r, MediaType.EmptyJSON, Buffer.from('{}'));
-    const artifact = await r.pushManifest(
+    const artifact = await pushBytes(
+      r,
+      MediaType.ImageManifest,
       Buffer.from(
         JSON.stringify({
           schemaVersion: 2,
@@ -272,7 +278,6 @@ describe.each<AuthMode>(['none', 'basic', 'token'])('against the real registry, 
           annotations: { who: 'test' },
         }),
       ),
-      MediaType.ImageManifest,
     );
     const fallback = await r.resolve(referrersTag(img.manifest.digest));
     expect(fallback.mediaType).toBe(MediaType.ImageIndex);

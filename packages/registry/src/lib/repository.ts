@@ -23,14 +23,10 @@ import { parseNormalizedReference, type Reference } from '@ocikit/reference';
 import { readBlob } from './blob-reader.ts';
 import type { RepositoryContext, RepositoryRequest } from './context.ts';
 import { type ListOptions, paginate } from './listing.ts';
-import { listReferrers, type ReferrersOptions, recordReferrer } from './referrers.ts';
+import { listReferrers, type ManifestStore, type ReferrersOptions, recordReferrer } from './referrers.ts';
 import { header, readBody } from './request.ts';
 import { Transport, type TransportOptions } from './transport.ts';
 import { collect, mountBlob, uploadBlob } from './upload.ts';
-
-export type { ListOptions } from './listing.ts';
-export { listCatalog, nextLink } from './listing.ts';
-export { referrersTag } from './referrers.ts';
 
 /** The manifest media types asked for, best first. */
 export const MANIFEST_ACCEPT = [
@@ -89,6 +85,8 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
   readonly #recent = new Map<Digest, Uint8Array>();
   readonly #absent = new Map<Digest, number>();
   readonly #ctx: RepositoryContext;
+  /** The manifest reads and writes of the referrers fallback tag. */
+  readonly #manifests: ManifestStore;
 
   constructor(ref: string | Reference, options: RepositoryOptions = {}) {
     const parsed = parseRepositoryReference(ref);
@@ -109,6 +107,14 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       path: (kind, rest = '') => `/v2/${repository}/${kind}/${rest}`,
       pullScopes: () => [`repository:${repository}:pull`],
       pushScopes: () => [`repository:${repository}:pull,push`],
+    };
+    this.#manifests = {
+      fetchManifest: (ref, o) => this.fetchManifest(ref, o),
+      pushManifest: async (bytes, mediaType, ref, o) => {
+        const desc: Descriptor = { mediaType, digest: digestOfSync(bytes), size: bytes.byteLength };
+        await this.#putManifest(desc, bytes, ref, o);
+        return desc;
+      },
     };
   }
 
@@ -383,7 +389,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       });
     }
     if (firstPush && header(res.headers, 'oci-subject') === undefined) {
-      await recordReferrer(this, desc, bytes, options);
+      await recordReferrer(this.#manifests, desc, bytes, options);
     }
   }
 
@@ -409,18 +415,6 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
       (await this.fetchManifest(desc.digest, { ...options, accept: [desc.mediaType, ...MANIFEST_ACCEPT] }))
         .bytes;
     await this.#putManifest(desc, bytes, tag, options);
-  }
-
-  /** Pushes manifest bytes under a tag or by digest and returns its descriptor. */
-  async pushManifest(
-    bytes: Uint8Array,
-    mediaType: string,
-    ref?: string,
-    options: SignalOptions = {},
-  ): Promise<Descriptor> {
-    const desc: Descriptor = { mediaType, digest: digestOfSync(bytes), size: bytes.byteLength };
-    await this.#putManifest(desc, bytes, ref === undefined ? desc.digest : this.#identifier(ref), options);
-    return desc;
   }
 
   /**
@@ -483,7 +477,7 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
    * fallback on registries without it. `artifactType` filters (on the client when the registry does not).
    */
   referrers(subject: Descriptor, options: ReferrersOptions = {}): Promise<Descriptor[]> {
-    return listReferrers(this.#ctx, this, subject, options);
+    return listReferrers(this.#ctx, this.#manifests, subject, options);
   }
 }
 
