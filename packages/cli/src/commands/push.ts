@@ -2,6 +2,7 @@ import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { openLocalImage } from '../lib/image-source.ts';
 import { printJson, println } from '../lib/output.ts';
 import {
+  checkPushAllowed,
   copyWithProgress,
   expectRemote,
   remoteImage,
@@ -25,6 +26,7 @@ export const pushCommand = defineCommand({
     const src = positionals[0] ?? '';
     const dstArg = positionals[1] ?? src;
     expectRemote(dstArg, 'ocikit push: the destination');
+    await checkPushAllowed(ctx, dstArg);
     const { layout, ref } = await openLocalImage(ctx, src);
     const transport = transportFor(ctx, values);
     try {

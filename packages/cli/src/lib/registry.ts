@@ -6,10 +6,18 @@ import {
   type ReadOnlyTarget,
   type Target,
 } from '@ocikit/content';
-import { InvalidArgumentError } from '@ocikit/errors';
+import { InvalidArgumentError, isAborted, isNotFound, NotFoundError } from '@ocikit/errors';
 import { type Descriptor, hostPlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
-import { loadCredentials, openRepository, type Repository, Transport } from '@ocikit/registry';
+import {
+  loadCredentials,
+  loadRegistriesConf,
+  openRepository,
+  proxySettingsFromEnv,
+  type RegistriesConf,
+  type Repository,
+  Transport,
+} from '@ocikit/registry';
 import type { Context } from './command.ts';
 import { openLocalImage } from './image-source.ts';
 import { parseLocation } from './location.ts';
@@ -41,16 +49,40 @@ type RegistryValues = {
   'ca-file'?: string | undefined;
 };
 
+const registriesConfs = new WeakMap<Context, Promise<RegistriesConf>>();
+
+/**
+ * registries.conf as podman reads it (`CONTAINERS_REGISTRIES_CONF`, `$HOME/.config/containers/`,
+ * `/etc/containers/`, with their `registries.conf.d`), in the command's environment, read once per
+ * command.
+ */
+export function registriesConfFor(ctx: Context): Promise<RegistriesConf> {
+  let conf = registriesConfs.get(ctx);
+  if (!conf) {
+    conf = loadRegistriesConf({ env: ctx.env });
+    registriesConfs.set(ctx, conf);
+  }
+  return conf;
+}
+
 /**
  * The HTTP transport for a command: credentials from Docker's and Podman's files (in the
- * command's environment), TLS flags, and a line per request on stderr under `--debug`.
+ * command's environment), TLS flags, registries.conf's `insecure`, certs.d, proxies from the
+ * environment, and a line per request on stderr under `--debug`.
  */
 export function transportFor(ctx: Context, values: RegistryValues): Transport {
   const env = ctx.env as NodeJS.ProcessEnv;
   return new Transport({
+    // registries.conf `insecure = true`: TLS certificates of that registry are not verified
+    insecure: values.insecure
+      ? true
+      : async (registry) => (await registriesConfFor(ctx)).isInsecure(registry),
     credentials: (registry, options) => loadCredentials(registry, { env, ...options }),
+    // HTTPS_PROXY, HTTP_PROXY and NO_PROXY of the command's environment, as Go's container tools read them
+    proxy: proxySettingsFromEnv(env),
+    // OCIKIT_REGISTRY_HTTP=undici: every request through undici, for measuring it (decision 060)
+    ...(env['OCIKIT_REGISTRY_HTTP'] === 'undici' ? { engine: 'undici' as const } : {}),
     ...(values['plain-http'] ? { plainHttp: true } : {}),
-    ...(values.insecure ? { insecure: true } : {}),
     ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
     userAgent: 'ocikit',
     ...(ctx.debug
@@ -72,6 +104,60 @@ export function remoteImage(
   const parsed = parseReference(arg);
   const repo = openRepository(parsed, { transport });
   return { repo, ref: parsed.digest ?? parsed.tag ?? 'latest', name: parsed.toString() };
+}
+
+/**
+ * The registry repository to pull `arg` from, as podman picks it with registries.conf: a short name
+ * resolved by its alias or the unqualified-search registries (each tried in order), and for each
+ * candidate its registry's mirrors first, then the registry itself (its prefix rewritten to its
+ * location). The first that has the image is used; `name` stays the reference the user asked for,
+ * never a mirror's. PermissionDeniedError for a blocked registry; when no source has the image, the
+ * error of the last one tried (NotFoundError naming every place looked in when none had it).
+ */
+export async function pullSource(
+  ctx: Context,
+  arg: string,
+  transport: Transport,
+): Promise<{ repo: Repository; ref: string; name: string }> {
+  const conf = await registriesConfFor(ctx);
+  const { candidates } = conf.resolve(arg);
+  const tried: string[] = [];
+  let last: unknown;
+  let allMissing = true;
+  for (const candidate of candidates) {
+    const name = parseReference(candidate.toString()).toString();
+    const sources = conf.pullSources(parseReference(name));
+    for (const source of sources) {
+      const repo = openRepository(source.reference, { transport });
+      const ref = source.reference.digest ?? source.reference.tag ?? 'latest';
+      // one place to look: no probe, the copy reports what goes wrong
+      if (candidates.length === 1 && sources.length === 1) return { repo, ref, name };
+      tried.push(source.reference.toString());
+      try {
+        await repo.resolve(ref, { signal: ctx.signal });
+        if (ctx.debug && source.mirror)
+          ctx.stderr.write(`debug: pulling ${name} from mirror ${source.reference}\n`);
+        return { repo, ref, name };
+      } catch (e) {
+        if (isAborted(e) || ctx.signal?.aborted) throw e;
+        if (ctx.debug) ctx.stderr.write(`debug: ${source.reference}: ${(e as Error).message}\n`);
+        last = e;
+        if (!isNotFound(e)) allMissing = false;
+      }
+    }
+  }
+  if (allMissing) {
+    throw new NotFoundError(`${arg}: no image in any of ${tried.join(', ')}`, {
+      cause: last,
+      details: { tried },
+    });
+  }
+  throw last;
+}
+
+/** PermissionDeniedError when registries.conf blocks the registry of `arg` (a push destination). */
+export async function checkPushAllowed(ctx: Context, arg: string): Promise<void> {
+  (await registriesConfFor(ctx)).checkBlocked(parseReference(arg), 'push');
 }
 
 /** One end of a copy: a target, the reference there, and how to show it. */
@@ -105,7 +191,12 @@ export async function openEndpoint(
     const layout = await openLayout(loc.dir, { create: true, signal: ctx.signal });
     return { target: layout, ref: loc.ref, display: arg, kind: 'oci' };
   }
-  const { repo, ref, name } = remoteImage(loc.ref, transport);
+  if (role === 'destination') {
+    await checkPushAllowed(ctx, loc.ref);
+    const { repo, ref, name } = remoteImage(loc.ref, transport);
+    return { target: repo, ref, display: name, kind: 'registry' };
+  }
+  const { repo, ref, name } = await pullSource(ctx, loc.ref, transport);
   return { target: repo, ref, display: name, kind: 'registry' };
 }
 
@@ -161,7 +252,7 @@ export async function pullIntoStore(
 ): Promise<{ desc: Descriptor; name: string }> {
   const transport = transportFor(ctx, values);
   try {
-    const { repo, ref, name } = remoteImage(image, transport);
+    const { repo, ref, name } = await pullSource(ctx, image, transport);
     const dst = store ?? (await openStore(ctx));
     const desc = await copyWithProgress(
       ctx,
