@@ -1,6 +1,7 @@
 // The `ocikit` executable wherever users install it (issue 13, decision 023): the ten packages packed
 // as `pnpm publish` would, installed into a project with npm and with pnpm, globally by each, run
-// from the repository with `pnpm exec`, and on a system whose `env` and `sh` are busybox's. Each way
+// from the repository with `pnpm exec`, with `pnpm dlx` from a real npm registry (Verdaccio) they
+// were published to, and on a system whose `env` and `sh` are busybox's. Each way
 // runs `--version`, a digest and a validation (which loads zod from the installed tree), and checks
 // that Node started with the executable's tuning (malloc tunables, semi-space flags). Needs
 // `pnpm build` first, as the repository's `pnpm test` does.
@@ -9,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startVerdaccio } from '@ocikit/test-verdaccio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -225,6 +227,15 @@ describe('the ocikit executable, installed', { timeout: 240_000 }, () => {
     await expectWorking(['ocikit'], {
       env: userEnv({ PNPM_HOME: home, PATH: `${home}:${process.env.PATH}` }),
     });
+  });
+
+  it('runs with pnpm dlx, from a registry (Verdaccio) the packed packages were published to', async () => {
+    await using registry = await startVerdaccio();
+    const env = userEnv({ NPM_CONFIG_USERCONFIG: registry.npmrc });
+    for (const tgz of packed.values()) {
+      await runOk('npm', ['publish', tgz, '--registry', registry.url, '--loglevel=error'], { env });
+    }
+    await expectWorking(['pnpm', '--silent', 'dlx', '@ocikit/cli'], { env });
   });
 
   it('runs where env and sh are busybox (as on Alpine): npm link, pnpm wrapper, global', async () => {
