@@ -1,4 +1,4 @@
-export type { ContainersOptions, PrepareOptions } from './lib/containers.ts';
+export type { ContainerErrorReason, ContainersOptions, PrepareOptions } from './lib/containers.ts';
 export { Containers } from './lib/containers.ts';
 export type { LogLine } from './lib/logs.ts';
 export { parseLogLine } from './lib/logs.ts';

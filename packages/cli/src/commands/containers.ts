@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openLayout } from '@ocikit/content';
-import { InvalidArgumentError, isNotFound, isOcikitError, NotFoundError } from '@ocikit/errors';
+import { InvalidArgumentError, isInvalidArgument, isNotFound, NotFoundError } from '@ocikit/errors';
 import { parsePlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import { type Mount, resolveUser } from '@ocikit/runtime-spec';
@@ -661,7 +661,8 @@ export async function findContainer(ctx: Context, ref: string): Promise<Containe
   try {
     return await containersOf(ctx).get(ref);
   } catch (e) {
-    if (isNotFound(e) || (isOcikitError(e) && /names \d+ containers/.test(e.message))) return undefined;
+    // not a container (or a prefix of several ids): the caller looks for an image by that name
+    if (isNotFound(e) || (isInvalidArgument(e) && e.details.reason === 'ambiguous')) return undefined;
     throw e;
   }
 }

@@ -1,9 +1,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { InvalidArgumentError, isOcikitError } from '@ocikit/errors';
+import { InvalidArgumentError } from '@ocikit/errors';
 import type { Command, Context } from './command.ts';
 import { commands } from './commands.ts';
+import { hintOf } from './hints.ts';
 
 // an ESM import of node:util evaluates its lazy members (worker_threads, diff and colour tables):
 // ~2.5 ms of every command's start; the CommonJS object keeps them lazy
@@ -258,6 +259,7 @@ export function reportError(stderr: Context['stderr'], e: unknown, debug: boolea
   }
   const message = e instanceof Error ? e.message : String(e);
   const prefix = message.startsWith('ocikit') ? '' : 'ocikit: ';
-  const hint = isOcikitError(e) && e.hint ? ` (${e.hint})` : '';
+  const hints = hintOf(e);
+  const hint = hints ? ` (${hints})` : '';
   stderr.write(`${prefix}${message}${hint}\n`);
 }

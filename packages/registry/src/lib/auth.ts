@@ -180,7 +180,10 @@ export class Authenticator {
     if (data.statusCode === 401 || data.statusCode === 403) {
       throw new UnauthenticatedError(
         `${what}: the token service at ${realmUrl.origin} refused the credentials (${data.statusCode})`,
-        { details: { status: data.statusCode }, hint: `log in again with \`ocikit login ${req.registry}\`` },
+        {
+          details: { reason: 'credentials-refused', registry: req.registry, status: data.statusCode },
+          hint: 'check the credentials given for this registry',
+        },
       );
     }
     if (data.statusCode !== 200) {

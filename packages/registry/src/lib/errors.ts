@@ -74,8 +74,8 @@ export function responseError(status: number, body: string, context: RequestCont
   const codes = new Set(errors.map((e) => e.code));
   if (status === 401) {
     return new UnauthenticatedError(message, {
-      details,
-      hint: 'log in with `ocikit login REGISTRY`, or check the credentials in your Docker config',
+      details: { ...details, reason: 'credentials-required' },
+      hint: 'give credentials for this registry, or check the ones given (the `credentials` option, or a Docker config)',
     });
   }
   if (status === 403 || codes.has('DENIED')) {

@@ -222,8 +222,14 @@ export class Transport {
         throw new UnauthenticatedError(
           `${req.what}: ${req.method} ${this.#display(req)} → 401: the registry requires credentials`,
           {
-            details: { status: 401, method: req.method, url: this.#display(req) },
-            hint: `log in with \`ocikit login ${req.registry}\``,
+            details: {
+              reason: 'credentials-required',
+              registry: req.registry,
+              status: 401,
+              method: req.method,
+              url: this.#display(req),
+            },
+            hint: 'give credentials for this registry (the `credentials` option, or a Docker config)',
           },
         );
       }
@@ -274,8 +280,13 @@ export class Transport {
         `${req.what}: ${req.registry} requires a TLS client certificate it accepts (${reason})`,
         {
           cause: e,
-          details: { registry: req.registry, url: this.#display(req), reason },
-          hint: `put the client certificate and key as NAME.cert and NAME.key in /etc/containers/certs.d/${req.registry}/ (or ~/.config/containers/certs.d/${req.registry}/, or --cert-dir)`,
+          details: {
+            reason: 'client-certificate-required',
+            registry: req.registry,
+            url: this.#display(req),
+            tlsError: reason,
+          },
+          hint: `put the client certificate and key as NAME.cert and NAME.key in /etc/containers/certs.d/${req.registry}/ (or ~/.config/containers/certs.d/${req.registry}/, or the certDir option)`,
         },
       );
     }
@@ -284,12 +295,13 @@ export class Transport {
       {
         cause: e,
         details: {
+          reason: 'unreachable',
           registry: req.registry,
           method: req.method,
           url: this.#display(req),
           attempts: attempt + 1,
         },
-        hint: 'check that the registry is up and the address is right; for a plain-HTTP registry add --plain-http',
+        hint: 'check that the registry is up and the address is right, and whether it speaks plain HTTP (the `plainHttp` option)',
       },
     );
   }

@@ -35,6 +35,14 @@ import {
 } from './records.ts';
 import { Runtime, type RuntimeOptions, type Stdio, signalNumber } from './runtime.ts';
 
+/**
+ * The `details.reason` of the errors {@link Containers} throws, for programs to branch on rather
+ * than on messages: `no-such-container` (NotFound), `ambiguous` (an id prefix of several
+ * containers; InvalidArgument, `details.matches`), `name-in-use` (AlreadyExists), `not-stopped`
+ * (FailedPrecondition: removing a live container without `force`).
+ */
+export type ContainerErrorReason = 'no-such-container' | 'ambiguous' | 'name-in-use' | 'not-stopped';
+
 /** Options of {@link Containers}. */
 export interface ContainersOptions {
   /** The state root; records live in `ROOT/containers`, runtime state in `ROOT/runtime/<name>`. */
@@ -108,7 +116,8 @@ export class Containers {
     for (const other of options.name === undefined ? [] : await this.#records.readAll()) {
       if (other.name === name) {
         throw new AlreadyExistsError(`a container named ${name} exists already (${other.id.slice(0, 12)})`, {
-          hint: `remove it with 'ocikit rm ${name}', or choose another --name`,
+          details: { reason: 'name-in-use', name, id: other.id },
+          hint: 'remove that container, or choose another name',
         });
       }
     }
@@ -147,7 +156,11 @@ export class Containers {
     await this.#records.save(record);
   }
 
-  /** Finds a container by id, unique id prefix, or name; reconciled. NotFound otherwise. */
+  /**
+   * Finds a container by id, unique id prefix (3 characters or more), or name; reconciled.
+   * NotFoundError (`details.reason` `no-such-container`) when none matches; InvalidArgumentError
+   * (`ambiguous`, with `details.matches`) when a prefix starts several ids.
+   */
   async get(ref: string): Promise<ContainerRecord> {
     // a full id names its directory: no need to read every record
     const direct = /^[0-9a-f]{64}$/.test(ref) ? await this.#records.read(ref) : undefined;
@@ -157,11 +170,18 @@ export class Containers {
     const byPrefix = matches.length > 0 || ref.length < 3 ? matches : all.filter((r) => r.id.startsWith(ref));
     if (byPrefix.length === 0) {
       throw new NotFoundError(`no container ${JSON.stringify(truncate(ref, 80))}`, {
-        hint: "see 'ocikit ps -a'",
+        details: { reason: 'no-such-container', ref: truncate(ref, 200) },
       });
     }
-    if (byPrefix.length > 1)
-      throw new InvalidArgumentError(`${JSON.stringify(ref)} names ${byPrefix.length} containers`);
+    if (byPrefix.length > 1) {
+      throw new InvalidArgumentError(
+        `${JSON.stringify(truncate(ref, 80))} is the start of ${byPrefix.length} container ids`,
+        {
+          details: { reason: 'ambiguous', ref: truncate(ref, 200), matches: byPrefix.length },
+          hint: 'give more of the id, or the name',
+        },
+      );
+    }
     return this.refresh(byPrefix[0] as ContainerRecord);
   }
 
@@ -461,7 +481,8 @@ export class Containers {
       !options.force
     ) {
       throw new FailedPreconditionError(`container ${record.name} is ${record.status}`, {
-        hint: `stop it first, or use 'ocikit rm -f ${record.name}'`,
+        details: { reason: 'not-stopped', name: record.name, status: record.status },
+        hint: 'stop it first, or remove it with force (killing it)',
       });
     }
     // the runtime keeps state only while it knows the container (`runc run` deletes it at exit)

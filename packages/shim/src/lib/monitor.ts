@@ -62,6 +62,7 @@ export async function createUnderConmon(
   const conmon = findConmon(options.conmon);
   if (!conmon) {
     throw new FailedPreconditionError('conmon is not installed; detached containers need it', {
+      details: { reason: 'conmon-not-installed' },
       hint: 'apt-get install conmon',
     });
   }

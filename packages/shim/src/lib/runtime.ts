@@ -177,8 +177,8 @@ export class Runtime {
       throw new FailedPreconditionError(
         `the OCI runtime ${JSON.stringify(truncate(wanted, 80))} is not installed`,
         {
-          details: { runtime: wanted },
-          hint: 'install runc or crun (apt-get install runc crun), or give --runtime PATH',
+          details: { reason: 'runtime-not-installed', runtime: wanted },
+          hint: 'install runc or crun (apt-get install runc crun), or name the path of a runtime binary',
         },
       );
     }

@@ -1,0 +1,87 @@
+// Library errors carry a reason; the CLI finds containers by it and adds its own hints.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '@ocikit/errors';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findContainer } from '../commands/containers.ts';
+import type { Context } from './command.ts';
+import { cliHint, hintOf } from './hints.ts';
+import { runCli } from './test-cli.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'ocikit-hints-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** An exited container record with a chosen id, as the shim writes it. */
+function writeRecord(id: string, name: string): void {
+  const dir = join(root, 'containers', id);
+  mkdirSync(join(dir, 'bundle'), { recursive: true });
+  const record = {
+    id,
+    name,
+    image: 'busybox',
+    command: ['true'],
+    bundle: join(dir, 'bundle'),
+    runtime: '/usr/sbin/runc',
+    runtimeRoot: join(root, 'runtime', 'runc'),
+    tty: false,
+    interactive: false,
+    status: 'exited',
+    exitCode: 0,
+    createdAt: new Date().toISOString(),
+    logPath: join(dir, 'ctr.log'),
+    autoRemove: false,
+    stopSignal: 'SIGTERM',
+    labels: {},
+  };
+  writeFileSync(join(dir, 'container.json'), JSON.stringify(record));
+}
+writeRecord(`abc1${'0'.repeat(60)}`, 'first');
+writeRecord(`abc2${'0'.repeat(60)}`, 'second');
+
+describe('containers found by the reason of the error, not its text', () => {
+  const ctx = { root } as Context;
+  it('a prefix of several ids is no container (inspect then looks for an image)', async () => {
+    expect(await findContainer(ctx, 'abc')).toBeUndefined();
+    expect(await findContainer(ctx, 'nothing')).toBeUndefined();
+    expect((await findContainer(ctx, 'abc2'))?.name).toBe('second');
+  });
+});
+
+describe('the CLI adds its commands and flags to library hints', () => {
+  it('by reason', () => {
+    const running = new FailedPreconditionError('container web is running', {
+      details: { reason: 'not-stopped', name: 'web' },
+      hint: 'stop it first, or remove it with force (killing it)',
+    });
+    expect(hintOf(running)).toBe(
+      "stop it first, or remove it with force (killing it); or use 'ocikit rm -f web'",
+    );
+    const login = new UnauthenticatedError('401', {
+      details: { reason: 'credentials-required', registry: 'localhost:5000' },
+    });
+    expect(cliHint(login)).toBe("log in with 'ocikit login localhost:5000'");
+    expect(cliHint(new UnavailableError('down', { details: { reason: 'unreachable' } }))).toMatch(
+      /--plain-http/,
+    );
+    expect(
+      cliHint(new InvalidArgumentError('bad', { details: { reason: 'something-else' } })),
+    ).toBeUndefined();
+    expect(hintOf(new Error('plain'))).toBeUndefined();
+  });
+
+  it('printed after the library hint', async () => {
+    const missing = await runCli(['--root', root, 'rm', 'nothing']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toBe(`ocikit: no container "nothing" (see 'ocikit ps -a')\n`);
+    const ambiguous = await runCli(['--root', root, 'rm', 'abc']);
+    expect(ambiguous.stderr).toBe(
+      `ocikit: "abc" is the start of 2 container ids (give more of the id, or the name; see 'ocikit ps -a' for names and ids)\n`,
+    );
+  });
+});
