@@ -328,7 +328,10 @@ export class Repository implements Target, Mounter, Deleter, TagLister, Referrer
     options: SignalOptions = {},
   ): Promise<void> {
     if (isGraph(desc.mediaType)) {
-      const bytes = content instanceof Uint8Array ? content : await collect(content, desc);
+      const bytes =
+        content instanceof Uint8Array
+          ? content
+          : await collect(content, desc, `manifest ${desc.digest} to ${this.name}`);
       verifyBytes(bytes, desc);
       await this.#putManifest(desc, bytes, desc.digest, options);
       return;

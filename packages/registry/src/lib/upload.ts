@@ -59,7 +59,7 @@ export async function uploadBlob(
   const singleLimit = tuning.singlePostLimit;
   let bytes = content instanceof Uint8Array ? content : undefined;
   if (bytes === undefined && desc.size <= singleLimit)
-    bytes = await collect(content as AsyncIterable<Uint8Array>, desc);
+    bytes = await collect(content as AsyncIterable<Uint8Array>, desc, what);
   if (bytes !== undefined) verifyBytes(bytes, desc);
   const post = `/v2/${ctx.location.repository}/blobs/uploads/`;
   let location: string;
@@ -247,18 +247,13 @@ function withQuery(location: string, key: string, value: string): string {
   return `${location}${location.includes('?') ? '&' : '?'}${key}=${encodeURIComponent(value)}`;
 }
 
-/** Reads a stream into bytes; DataLossError past the descriptor's size. */
-export async function collect(content: AsyncIterable<Uint8Array>, desc: Descriptor): Promise<Uint8Array> {
+/** Reads a stream into bytes; DataLossError when it is longer or shorter than the descriptor says. */
+export async function collect(
+  content: AsyncIterable<Uint8Array>,
+  desc: Descriptor,
+  what: string,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of content) {
-    size += chunk.byteLength;
-    if (size > desc.size) {
-      throw new DataLossError(`${desc.digest}: more than the ${desc.size} bytes its descriptor says`, {
-        details: { expected: desc.digest, size: desc.size },
-      });
-    }
-    chunks.push(chunk);
-  }
+  for await (const chunk of exactLength(content, desc, what)) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
