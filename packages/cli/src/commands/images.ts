@@ -14,7 +14,7 @@ import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
 import { formatBytes, printJson, println, printTable, shortDigest } from '../lib/output.ts';
 import { openStore } from '../lib/registry.ts';
-import { type ImageRow, imagesFields, imagesItem } from '../lib/views.ts';
+import { configPlatform, type ImageRow, imagesFields, imagesItem } from '../lib/views.ts';
 
 /** Repository and tag of a stored name, as docker's REPOSITORY and TAG columns split it. */
 function nameParts(reference: string): { repository: string; tag: string } {
@@ -50,11 +50,7 @@ export const imagesCommand = defineCommand({
         const m = parseManifest(await fetchAll(store, d, { signal: ctx.signal }));
         size += m.config.size + m.layers.reduce((n, l) => n + l.size, 0);
         const config = parseImageConfig(await fetchAll(store, m.config, { signal: ctx.signal }));
-        platform = formatPlatform({
-          os: config.os,
-          architecture: config.architecture,
-          ...(config.variant !== undefined ? { variant: config.variant } : {}),
-        });
+        platform = configPlatform(config);
         created = config.created ?? null;
       } else if (isIndexMediaType(d.mediaType)) {
         const index = parseIndex(await fetchAll(store, d, { signal: ctx.signal }));

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatPlatform } from '@ocikit/image-spec';
 import { parseReference, type Reference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { parseTemplate } from '../lib/format.ts';
 import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
 import { pickImage, platformsOf, readConfig, readImage } from '../lib/read-image.ts';
 import { registryFlags, registryFlagsHelp, transportFor } from '../lib/registry.ts';
-import { containerInspectItem, imageInspectItem } from '../lib/views.ts';
+import { configPlatform, containerInspectItem, imageInspectItem } from '../lib/views.ts';
 
 /** `ocikit inspect REF`: what an image is, without pulling its layers. */
 export const inspectCommand = defineCommand({
@@ -68,11 +67,7 @@ export const inspectCommand = defineCommand({
           : {}),
         image: {
           digest: picked.descriptor.digest,
-          platform: formatPlatform({
-            os: config.os,
-            architecture: config.architecture,
-            ...(config.variant !== undefined ? { variant: config.variant } : {}),
-          }),
+          platform: configPlatform(config),
           created: config.created ?? null,
           author: config.author ?? null,
           config: {

@@ -1,6 +1,6 @@
 // What `ps`, `images` and `inspect` show to `--format` templates: their items under the field names
 // docker and podman use for the same commands (decision 024), so scripts written for them work.
-import type { ImageConfig } from '@ocikit/image-spec';
+import { formatPlatform, type ImageConfig } from '@ocikit/image-spec';
 import type { ContainerRecord } from '@ocikit/shim';
 import type { FormatFields } from './format.ts';
 import { goTime, humanDuration, humanSize } from './format.ts';
@@ -88,6 +88,15 @@ export function psItem(r: ContainerRecord, now: number): Record<string, unknown>
     ExitedAt: unixSeconds(r.finishedAt),
     AutoRemove: r.autoRemove,
   };
+}
+
+/** An image config's platform, `os/arch[/variant]`. */
+export function configPlatform(config: ImageConfig): string {
+  return formatPlatform({
+    os: config.os,
+    architecture: config.architecture,
+    ...(config.variant !== undefined ? { variant: config.variant } : {}),
+  });
 }
 
 /** One image of the local store, as `images` lists it. */
