@@ -1,6 +1,7 @@
 // `ps`, `images` and `inspect` as docker and podman users read them (issue 13, defect 5): relative
 // times (`Up 5 seconds`, `Exited (3) 2 seconds ago`, `… ago`), the platform of single-platform
 // images, and `--format` Go templates — against real containers (runc, conmon) and a real store.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +123,45 @@ describe('images', () => {
     const bad = await cli(['images', '--format', '{{.Containers}}']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('.Containers');
+  });
+
+  it("lists an index's platforms", async () => {
+    const other = tmp();
+    const copied = await runCli(['--root', other, 'copy', `oci:${layout}:busybox`, 'local:busybox']);
+    expect(copied.code, copied.stderr).toBe(0);
+    // an index over the stored manifest for two platforms, stored as `multi` (the store is an OCI layout)
+    const content = join(other, 'content');
+    const stored = JSON.parse(readFileSync(join(content, 'index.json'), 'utf8')) as {
+      manifests: Record<string, unknown>[];
+    };
+    const manifest = stored.manifests[0] as { digest: string; size: number; mediaType: string };
+    const entry = (architecture: string) => ({
+      mediaType: manifest.mediaType,
+      digest: manifest.digest,
+      size: manifest.size,
+      platform: { os: 'linux', architecture },
+    });
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [entry('amd64'), entry('arm64')],
+      }),
+    );
+    const hex = createHash('sha256').update(index).digest('hex');
+    writeFileSync(join(content, 'blobs', 'sha256', hex), index);
+    stored.manifests.push({
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: `sha256:${hex}`,
+      size: index.length,
+      annotations: { 'org.opencontainers.image.ref.name': 'docker.io/library/multi:latest' },
+    });
+    writeFileSync(join(content, 'index.json'), JSON.stringify(stored));
+    const listed = await runCli(['--root', other, 'images', '--format', '{{.Reference}}|{{.Platform}}']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toBe(
+      `docker.io/library/busybox:latest|linux/${arch}\ndocker.io/library/multi:latest|linux/amd64, linux/arm64\n`,
+    );
   });
 });
 
