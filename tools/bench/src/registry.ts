@@ -4,6 +4,9 @@
 // single-layer image. Images: Debian minbase (debootstrap, via @ocikit/test-images), one with many
 // small layers, and 1 GiB of random bytes in one layer.
 // Run: pnpm build && pnpm --filter @ocikit/bench bench:registry
+// BENCH_HTTP=undici: instead, ocikit pull with its own HTTP/1.1 client against the same executable
+// with every request through undici (OCIKIT_REGISTRY_HTTP=undici), interleaved, for the Debian image
+// and the 1 GiB one (decision 060).
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -168,9 +171,13 @@ const dropRepo = (name: string) =>
   });
 const out: string[] = [];
 
-try {
-  for (const img of images) {
-    // Seed the registry for the pulls.
+/** Our own client against undici, same executable, interleaved: a pull of each image. */
+async function undiciComparison(): Promise<void> {
+  const seeds = [
+    { name: images[0]?.name ?? 'Debian', layout: debian.layout, tag: 'debian' },
+    { name: '1 GiB of random bytes, one layer', layout: big, tag: 'big' },
+  ];
+  for (const img of seeds) {
     await run('skopeo', [
       'copy',
       '--quiet',
@@ -178,77 +185,118 @@ try {
       `oci:${img.layout}:${img.tag}`,
       `docker://${host}/seed/${img.tag}:1`,
     ]);
-    const ours = join(work, 'ours');
-    const theirs = join(work, 'theirs');
-    const pull = await compareAsync(
-      [
-        {
-          name: 'skopeo copy docker:// → oci:',
-          argv: [
-            'skopeo',
-            'copy',
-            '--quiet',
-            '--src-tls-verify=false',
-            `docker://${host}/seed/${img.tag}:1`,
-            `oci:${theirs}:x`,
-          ],
-          setup: () => rmSync(theirs, { recursive: true, force: true }),
-        },
-        {
-          name: 'ocikit pull',
-          argv: [cli, '--root', ours, '-q', 'pull', `${host}/seed/${img.tag}:1`],
-          setup: () => rmSync(ours, { recursive: true, force: true }),
-        },
-        ...(img.tag === 'debian'
-          ? [
-              {
-                name: 'curl GETs (registry floor)',
-                argv: curlFloor('pull', host, img.layout, img.tag, `seed/${img.tag}`),
-              },
-            ]
-          : []),
-      ],
-      { runs, warmup: 1 },
-    );
-    out.push(report(`pull of ${img.name}`, pull, 'skopeo copy docker:// → oci:'));
-    const push = await compareAsync(
-      [
-        {
-          name: 'skopeo copy oci: → docker://',
-          argv: [
-            'skopeo',
-            'copy',
-            '--quiet',
-            '--dest-tls-verify=false',
-            `oci:${img.layout}:${img.tag}`,
-            `docker://${host}/push/skopeo:1`,
-          ],
-          setup: () => {
-            dropRepo('push/skopeo');
-            rmSync(skopeoCache, { force: true });
-          },
-        },
-        {
-          name: 'ocikit push',
-          argv: [cli, '-q', 'push', `oci:${img.layout}:${img.tag}`, `${host}/push/ocikit:1`],
-          setup: () => dropRepo('push/ocikit'),
-        },
-        ...(img.tag === 'debian'
-          ? [
-              {
-                name: 'curl POST + PUT (registry floor)',
-                argv: curlFloor('push', host, img.layout, img.tag, 'push/curl'),
-                setup: () => dropRepo('push/curl'),
-              },
-            ]
-          : []),
-      ],
-      { runs, warmup: 1 },
-    );
-    out.push(report(`push of ${img.name}`, push, 'skopeo copy oci: → docker://'));
+    const contenders = (['builtin', 'undici'] as const).map((engine) => {
+      const root = join(work, engine);
+      return {
+        name: `ocikit pull (${engine === 'builtin' ? 'own HTTP/1.1 client' : 'undici'})`,
+        argv: [
+          'env',
+          `OCIKIT_REGISTRY_HTTP=${engine}`,
+          cli,
+          '--root',
+          root,
+          '-q',
+          'pull',
+          `${host}/seed/${img.tag}:1`,
+        ],
+        setup: () => rmSync(root, { recursive: true, force: true }),
+      };
+    });
+    const results = await compareAsync(contenders, { runs, warmup: 1 });
+    out.push(report(`pull of ${img.name}`, results, contenders[0]?.name ?? ''));
   }
+}
 
-  // Peak RSS pulling 1 GiB: ru_maxrss of the child, through python's resource module.
+try {
+  if (process.env['BENCH_HTTP'] === 'undici') await undiciComparison();
+  else
+    for (const img of images) {
+      // Seed the registry for the pulls.
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--dest-tls-verify=false',
+        `oci:${img.layout}:${img.tag}`,
+        `docker://${host}/seed/${img.tag}:1`,
+      ]);
+      const ours = join(work, 'ours');
+      const theirs = join(work, 'theirs');
+      const pull = await compareAsync(
+        [
+          {
+            name: 'skopeo copy docker:// → oci:',
+            argv: [
+              'skopeo',
+              'copy',
+              '--quiet',
+              '--src-tls-verify=false',
+              `docker://${host}/seed/${img.tag}:1`,
+              `oci:${theirs}:x`,
+            ],
+            setup: () => rmSync(theirs, { recursive: true, force: true }),
+          },
+          {
+            name: 'ocikit pull',
+            argv: [cli, '--root', ours, '-q', 'pull', `${host}/seed/${img.tag}:1`],
+            setup: () => rmSync(ours, { recursive: true, force: true }),
+          },
+          ...(img.tag === 'debian'
+            ? [
+                {
+                  name: 'curl GETs (registry floor)',
+                  argv: curlFloor('pull', host, img.layout, img.tag, `seed/${img.tag}`),
+                },
+              ]
+            : []),
+        ],
+        { runs, warmup: 1 },
+      );
+      out.push(report(`pull of ${img.name}`, pull, 'skopeo copy docker:// → oci:'));
+      const push = await compareAsync(
+        [
+          {
+            name: 'skopeo copy oci: → docker://',
+            argv: [
+              'skopeo',
+              'copy',
+              '--quiet',
+              '--dest-tls-verify=false',
+              `oci:${img.layout}:${img.tag}`,
+              `docker://${host}/push/skopeo:1`,
+            ],
+            setup: () => {
+              dropRepo('push/skopeo');
+              rmSync(skopeoCache, { force: true });
+            },
+          },
+          {
+            name: 'ocikit push',
+            argv: [cli, '-q', 'push', `oci:${img.layout}:${img.tag}`, `${host}/push/ocikit:1`],
+            setup: () => dropRepo('push/ocikit'),
+          },
+          ...(img.tag === 'debian'
+            ? [
+                {
+                  name: 'curl POST + PUT (registry floor)',
+                  argv: curlFloor('push', host, img.layout, img.tag, 'push/curl'),
+                  setup: () => dropRepo('push/curl'),
+                },
+              ]
+            : []),
+        ],
+        { runs, warmup: 1 },
+      );
+      out.push(report(`push of ${img.name}`, push, 'skopeo copy oci: → docker://'));
+    }
+
+  if (process.env['BENCH_HTTP'] !== 'undici') await peakRss();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+writeFileSync('/var/tmp/ocikit-registry-bench.md', `${out.join('\n\n')}\n`);
+
+/** Peak RSS pulling 1 GiB: ru_maxrss of the child, through python's resource module. */
+async function peakRss(): Promise<void> {
   await run('skopeo', [
     'copy',
     '--quiet',
@@ -294,7 +342,4 @@ try {
   }
   console.log(`${lines.join('\n')}\n`);
   out.push(lines.join('\n'));
-} finally {
-  rmSync(work, { recursive: true, force: true });
 }
-writeFileSync('/var/tmp/ocikit-registry-bench.md', `${out.join('\n\n')}\n`);
