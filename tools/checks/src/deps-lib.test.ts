@@ -91,6 +91,22 @@ describe('checkRepo', () => {
     );
   });
 
+  it('allows a subpath the other package exports, and only that one', () => {
+    const r = tree({
+      'packages/errors/package.json': JSON.stringify({
+        name: '@ocikit/errors',
+        exports: { '.': './src/index.ts', './testsuite': './src/testsuite.ts' },
+      }),
+      'packages/errors/src/index.ts': '',
+      'packages/errors/src/testsuite.ts': '',
+      'packages/digest/package.json': pkg('digest', { '@ocikit/errors': 'workspace:^' }),
+      'packages/digest/src/index.ts': `import { s } from '@ocikit/errors/testsuite';\nimport { t } from '@ocikit/errors/src/testsuite.ts';`,
+    });
+    expect(checkRepo(r)).toEqual([
+      "packages/digest/src/index.ts: imports @ocikit/errors/src/testsuite.ts, another package's internals",
+    ]);
+  });
+
   it('catches a cycle between packages', () => {
     const r = tree({
       'packages/errors/package.json': pkg('errors', { '@ocikit/digest': 'workspace:^' }),

@@ -64,6 +64,23 @@ function packageNameOf(spec: string): string {
   return spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? spec);
 }
 
+/** The subpaths a workspace package declares in its `exports` (`./testsuite`): public, not internals. */
+function exportedSubpaths(pkgsDir: string, name: string): Set<string> {
+  for (const dirName of readdirSync(pkgsDir)) {
+    const manifestPath = join(pkgsDir, dirName, 'package.json');
+    if (!existsSync(manifestPath)) continue;
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { name?: string; exports?: unknown };
+    if (manifest.name !== name) continue;
+    const exp = manifest.exports;
+    return new Set(
+      exp && typeof exp === 'object'
+        ? Object.keys(exp).filter((k) => k !== '.' && k !== './package.json')
+        : [],
+    );
+  }
+  return new Set();
+}
+
 /** Finds cycles in a directed graph; each cycle is returned once, as the list of its nodes. */
 export function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const state = new Map<string, 1 | 2>();
@@ -130,7 +147,9 @@ export function checkRepo(root: string): string[] {
         if (spec.startsWith('node:') || builtinModules.includes(spec)) continue;
         const name = packageNameOf(spec);
         if (name.startsWith(scope)) {
-          if (spec !== name) problems.push(`${rel}: imports ${spec}, another package's internals`);
+          if (spec !== name && !exportedSubpaths(pkgsDir, name).has(`.${spec.slice(name.length)}`)) {
+            problems.push(`${rel}: imports ${spec}, another package's internals`);
+          }
           const other = name.slice(scope.length);
           if (other === short) continue;
           if (isTest(file)) {

@@ -3,9 +3,8 @@
 import type { SignalOptions } from '@ocikit/content';
 import { InvalidArgumentError } from '@ocikit/errors';
 import { MAX_DOCUMENT_SIZE } from '@ocikit/image-spec';
-import type { RepositoryOptions } from './repository.ts';
 import { type RegistryResponse, readBody } from './request.ts';
-import { Transport } from './transport.ts';
+import { Transport, type TransportOptions } from './transport.ts';
 
 /** Options of {@link Repository.tags} and {@link listCatalog}. */
 export interface ListOptions extends SignalOptions {
@@ -83,7 +82,8 @@ export async function paginate(
 }
 
 /**
- * Lists a registry's repositories (`/v2/_catalog`, following `Link` pagination).
+ * Lists a registry's repositories (`/v2/_catalog`, following `Link` pagination), through
+ * `options.transport` when given (its pools and tokens), else a transport of its own.
  *
  * @example
  * ```ts
@@ -92,7 +92,7 @@ export async function paginate(
  */
 export async function listCatalog(
   registry: string,
-  options: ListOptions & RepositoryOptions = {},
+  options: ListOptions & TransportOptions & { transport?: Transport } = {},
 ): Promise<string[]> {
   const transport = options.transport ?? new Transport(options);
   try {
