@@ -12,16 +12,28 @@ describe('parseReference', () => {
     expect(parseReference('index.docker.io/user/app:1').toString()).toBe('docker.io/user/app:1');
   });
 
-  it('keeps local registries and their ports, and the digest over the tag', () => {
+  it('keeps local registries and their ports; with a tag and a digest, the digest is what it names', () => {
     const d = `sha256:${'a'.repeat(64)}`;
     const r = parseReference(`localhost:5000/team/app:v1@${d}`);
     expect(r.registry).toBe('localhost:5000');
     expect(r.repository).toBe('team/app');
-    expect(r.tag).toBeUndefined();
+    expect(r.tag).toBe('v1');
     expect(r.digest).toBe(d);
     expect(r.identifier).toBe(d);
     expect(r.familiarName()).toBe('localhost:5000/team/app');
     expect(parseReference('127.0.0.1:5000/x').identifier).toBe('latest');
+  });
+
+  it('keeps the tag of a reference with both tag and digest (issue 13), as Docker and containerd parse it', () => {
+    const d = `sha256:${'e'.repeat(64)}`;
+    const r = parseReference(`busybox:latest@${d}`);
+    expect(r.toString()).toBe(`docker.io/library/busybox:latest@${d}`);
+    expect(r.familiarString()).toBe(`busybox:latest@${d}`);
+    expect(r.tag).toBe('latest');
+    expect(r.identifier).toBe(d);
+    expect(r.withoutTag().toString()).toBe(`docker.io/library/busybox@${d}`);
+    // a digest alone gets no tag
+    expect(parseReference(`busybox@${d}`).toString()).toBe(`docker.io/library/busybox@${d}`);
   });
 
   it('names what is wrong', () => {

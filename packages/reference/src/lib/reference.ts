@@ -91,6 +91,14 @@ export class Reference {
     return new Reference(this.registry, this.repository, this.tag, digest as Digest);
   }
 
+  /**
+   * A copy without the tag: what Docker and podman keep of `name:tag@digest` (upstream
+   * `ParseDockerRef`), where ocikit keeps both (decision 011).
+   */
+  withoutTag(): Reference {
+    return new Reference(this.registry, this.repository, undefined, this.digest);
+  }
+
   /** A copy without tag and digest. */
   nameOnly(): Reference {
     return new Reference(this.registry, this.repository);
@@ -177,9 +185,12 @@ export function parseNormalizedReference(input: string): Reference {
 }
 
 /**
- * Parses an image reference the way `docker pull` reads it: normalized (`busybox` →
- * `docker.io/library/busybox`) and tagged `latest` when it has neither tag nor digest; a
- * reference with both keeps only the digest.
+ * Parses an image reference to pull or run: normalized (`busybox` → `docker.io/library/busybox`)
+ * and tagged `latest` when it has neither tag nor digest. A reference with both keeps both, as
+ * Docker's `ParseNormalizedNamed` and containerd's parser do: the digest decides what is pulled
+ * ({@link Reference.identifier}), the tag stays for display and for the name an image is stored
+ * under (`docker.io/library/busybox:latest@sha256:…`). Upstream `ParseDockerRef` drops the tag
+ * instead; {@link Reference.withoutTag} gives that form (decision 011).
  *
  * @example
  * ```ts
@@ -188,12 +199,12 @@ export function parseNormalizedReference(input: string): Reference {
  * ref.familiarString();  // 'busybox:latest'
  * ref.registry;          // 'docker.io'
  * ref.repository;        // 'library/busybox'
+ * parseReference('busybox:1@sha256:…').identifier; // 'sha256:…'
  * ```
  */
 export function parseReference(input: string): Reference {
   const ref = parseNormalizedReference(input);
-  if (ref.digest) return new Reference(ref.registry, ref.repository, undefined, ref.digest);
-  if (!ref.tag) return new Reference(ref.registry, ref.repository, 'latest');
+  if (!ref.tag && !ref.digest) return new Reference(ref.registry, ref.repository, 'latest');
   return ref;
 }
 
