@@ -24,6 +24,28 @@ describeTargetConformance(
   { release: (target: Target) => (target as Repository).transport.close() },
 );
 
+// The same through Bearer tokens per scope set, anonymous pull off: every operation of the contract
+// asks for the right scopes.
+describe('with token auth', () => {
+  let tokenRegistry: RunningRegistry;
+  beforeAll(async () => {
+    tokenRegistry = await startRegistry({ auth: 'token', anonymousPull: false });
+  });
+  afterAll(async () => {
+    await tokenRegistry?.stop();
+  });
+  describeTargetConformance(
+    'registry Repository, token auth',
+    async () =>
+      openRepository(`${tokenRegistry.host}/conformance/token-${++count}`, {
+        retryDelay: 10,
+        credentials: tokenRegistry.credentials,
+      }),
+    { describe, it },
+    { release: (target: Target) => (target as Repository).transport.close() },
+  );
+});
+
 describe('registry Repository: a stream that is not the length its descriptor says', () => {
   it('fails with DataLoss before the extra bytes reach the wire, and the next requests still work', async () => {
     const repo = openRepository(`${registry.host}/conformance/lengths`, { retryDelay: 10 });
