@@ -6,8 +6,8 @@ import type { Dispatcher } from 'undici';
 import {
   type ConnectTls,
   codedError,
-  type HttpBody,
   type HttpClientOptions,
+  type HttpRequestInit,
   type HttpResponse,
   MAX_DUMP,
 } from './http-types.ts';
@@ -90,17 +90,7 @@ export class UndiciClient {
   }
 
   /** Sends one request; resolves with the response head, its body to be read. */
-  async request(
-    url: URL,
-    init: {
-      method: string;
-      headers: Record<string, string>;
-      body?: HttpBody | undefined;
-      signal?: AbortSignal | undefined;
-      tls?: ConnectTls | undefined;
-      proxy?: URL | undefined;
-    },
-  ): Promise<HttpResponse> {
+  async request(url: URL, init: HttpRequestInit): Promise<HttpResponse> {
     const dispatcher = await this.#dispatcher(url, init.tls, init.proxy);
     let res: Dispatcher.ResponseData<null>;
     try {

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
@@ -10,6 +10,7 @@ import { InvalidArgumentError, throwIfAborted, truncate, UnavailableError } from
 import type { TestPki } from './pki.ts';
 import { makeClientCertificate, makeTestPki } from './pki.ts';
 import { freePort } from './ports.ts';
+import { startService } from './service.ts';
 import {
   type Credentials,
   selfSignedCertificate,
@@ -234,35 +235,21 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       const port = await freePort();
       const configPath = join(root, 'config.yml');
       await writeFile(configPath, configYaml(address, port, dataDir, authBlock, tlsBlock));
-      const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      let exit: string | undefined;
-      child.stdout.on('data', (d: Buffer) => {
-        output += d.toString('utf8');
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        output += d.toString('utf8');
-      });
-      child.on('exit', (code, sig) => {
-        exit = `${code ?? sig}`;
-      });
-      child.on('error', (err) => {
-        exit = err.message;
-      });
+      const child = startService('docker-registry', ['serve', configPath]);
       const url = `${options.tls ? 'https' : 'http'}://${address}:${port}`;
-      const ready = await waitReady(url, ca, () => exit, options.signal, probeClient).catch(
+      const ready = await waitReady(url, ca, child.exit, options.signal, probeClient).catch(
         (err: unknown) => {
-          child.kill('SIGKILL');
+          child.kill();
           throw err;
         },
       );
       if (!ready) {
-        child.kill('SIGKILL');
-        if (/address already in use/i.test(output)) continue;
+        child.kill();
+        if (/address already in use/i.test(child.output())) continue;
         throw new UnavailableError(
-          `docker-registry did not start (exit ${exit ?? 'none'}): ${truncate(output.slice(-2000), 2000)}`,
+          `docker-registry did not start (exit ${child.exit() ?? 'none'}): ${truncate(child.output().slice(-2000), 2000)}`,
           {
-            details: { exit: exit ?? null, port },
+            details: { exit: child.exit() ?? null, port },
             hint: 'is the docker-registry Debian package installed?',
           },
         );
@@ -270,13 +257,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       let stopped: Promise<void> | undefined;
       const stop = (): Promise<void> => {
         stopped ??= (async () => {
-          if (exit === undefined) {
-            const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-            child.kill('SIGTERM');
-            const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-            await gone;
-            clearTimeout(timer);
-          }
+          await child.stop();
           await issuer?.stop();
           await rm(root, { recursive: true, force: true });
         })();
@@ -287,7 +268,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         host: `${address}:${port}`,
         auth,
         credentials,
-        logs: () => output,
+        logs: child.output,
         dataDir,
         stop,
         [Symbol.asyncDispose]: stop,

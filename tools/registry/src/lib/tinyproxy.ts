@@ -6,13 +6,13 @@
 // (`unshare -m`) whose /etc/hosts is a bind mount of a file of our own that names the registry. The
 // machine's /etc/hosts is untouched and the test process cannot resolve the name, so a request that
 // bypassed the proxy would fail to connect instead of passing unnoticed.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
 import { freePort } from './ports.ts';
+import { startService } from './service.ts';
 
 /** Options of {@link startTinyproxy}. */
 export interface TinyproxyOptions {
@@ -59,49 +59,23 @@ export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Ru
     conf,
     `Port ${port}\nListen 127.0.0.1\nTimeout 60\nMaxClients 100\nAllow 127.0.0.1\nLogLevel Info\nLogFile "${logFile}"\nDisableViaHeader Yes\n`,
   );
-  const child = spawn(
-    'unshare',
-    [
-      '-m',
-      '--propagation',
-      'private',
-      'sh',
-      '-c',
-      'mount --bind "$0" /etc/hosts && exec tinyproxy -d -c "$1"',
-      hostsFile,
-      conf,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  let exit: string | undefined;
-  child.stdout.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    output += d.toString('utf8');
-  });
-  child.on('exit', (code, sig) => {
-    exit = `${code ?? sig}`;
-  });
-  child.on('error', (e) => {
-    exit = e.message;
-  });
-  const kill = async () => {
-    if (exit !== undefined) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await gone;
-    clearTimeout(timer);
-  };
+  const child = startService('unshare', [
+    '-m',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    'mount --bind "$0" /etc/hosts && exec tinyproxy -d -c "$1"',
+    hostsFile,
+    conf,
+  ]);
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (exit !== undefined || Date.now() > deadline) {
-      await kill();
+    if (child.exit() !== undefined || Date.now() > deadline) {
+      await child.stop();
       await rm(dir, { recursive: true, force: true });
       throw new UnavailableError(
-        `tinyproxy did not start (exit ${exit ?? 'none'}): ${truncate(output, 2000)}`,
+        `tinyproxy did not start (exit ${child.exit() ?? 'none'}): ${truncate(child.output(), 2000)}`,
         {
           hint: 'is the tinyproxy Debian package installed, and are we root (for unshare -m)?',
         },
@@ -140,7 +114,7 @@ export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Ru
     stopped ??= (async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => recorder.close(() => resolve()));
-      await kill();
+      await child.stop();
       await rm(dir, { recursive: true, force: true });
     })();
     return stopped;
