@@ -135,6 +135,20 @@ export function targetConformanceCases(): TargetConformanceCase[] {
       },
     },
     {
+      name: 'fetches nothing from an offset at the end',
+      async run(t) {
+        const { desc, bytes } = blob('0123456789');
+        await t.push(desc, bytes);
+        assert.equal((await readAll(await t.fetch(desc, { offset: desc.size }))).byteLength, 0);
+      },
+    },
+    {
+      name: 'says NotFound for a digest it does not hold, asked to resolve',
+      async run(t) {
+        assertNotFound(await failure(t.resolve(blob('no manifest', MediaType.ImageManifest).desc.digest)));
+      },
+    },
+    {
       name: 'accepts a stream and treats a second push as a no-op',
       async run(t) {
         const { desc } = blob('streamed bytes');

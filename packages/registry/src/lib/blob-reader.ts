@@ -34,12 +34,26 @@ export async function readBlob(
   options: BlobReadOptions,
 ): Promise<Readable> {
   const { what, accept, offset, signal } = options;
+  const path = ctx.path(accept !== undefined ? 'manifests' : 'blobs', desc.digest);
+  if (offset > 0 && offset === desc.size) {
+    // Nothing is left to read, and `Range: bytes=<size>-` is unsatisfiable (416): a HEAD says
+    // whether the blob is there (NotFound otherwise), and the stream is empty.
+    await ctx.call({
+      method: 'HEAD',
+      path,
+      headers: accept !== undefined ? { accept } : {},
+      scopes: ctx.pullScopes(),
+      what,
+      signal,
+    });
+    return Readable.from([], { objectMode: false });
+  }
   const open = async (from: number): Promise<{ res: RegistryResponse; skip: number }> => {
     const headers: Record<string, string> = accept !== undefined ? { accept } : {};
     if (from > 0) headers.range = `bytes=${from}-`;
     const res = await ctx.send({
       method: 'GET',
-      path: ctx.path(accept !== undefined ? 'manifests' : 'blobs', desc.digest),
+      path,
       headers,
       scopes: ctx.pullScopes(),
       what,

@@ -102,6 +102,25 @@ describe('through the fault proxy', () => {
     expect(r.has).toBe(false);
   });
 
+  it('pulls into a layout that kept every byte of an interrupted download: nothing left to fetch, no 416', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ocikit-faults-'));
+    const repo = openRepository(`${registry.host}/faults/app`, { retryDelay: 10 });
+    try {
+      const layout = await openLayout(dir, { create: true });
+      const layer = image.layers[0]!;
+      // a download killed after its last byte was written, before the commit
+      const writer = await layout.openWriter(layer);
+      for await (const chunk of await image.store.fetch(layer)) await writer.write(chunk as Uint8Array);
+      await writer.close();
+      await copy(repo, 'v1', layout, 'v1');
+      expect(await layout.exists(layer)).toBe(true);
+      expect((await layout.fsck()).problems).toEqual([]);
+    } finally {
+      await repo.transport.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('starts over cleanly when the server ignores Range after a reset', async () => {
     const r = await pullThrough([
       { kind: 'reset', afterBytes: 300_000, match: { method: 'GET', path: layerPath() } },
