@@ -234,6 +234,28 @@ export function targetConformanceCases(): TargetConformanceCase[] {
       },
     },
     {
+      name: 'tags an index and resolves it with its media type',
+      async run(t) {
+        const amd = await buildImage(t, 'amd64', { os: 'linux', architecture: 'amd64' });
+        const arm = await buildImage(t, 'arm64', { os: 'linux', architecture: 'arm64' });
+        const index = {
+          schemaVersion: 2,
+          mediaType: MediaType.ImageIndex,
+          manifests: [
+            { ...amd.manifest, platform: { os: 'linux', architecture: 'amd64' } },
+            { ...arm.manifest, platform: { os: 'linux', architecture: 'arm64' } },
+          ],
+        };
+        const desc = await pushBytes(t, MediaType.ImageIndex, enc.encode(JSON.stringify(index)));
+        await t.tag(desc, 'multi');
+        const resolved = await t.resolve('multi');
+        assert.deepEqual(
+          { mediaType: resolved.mediaType, digest: resolved.digest, size: resolved.size },
+          { mediaType: MediaType.ImageIndex, digest: desc.digest, size: desc.size },
+        );
+      },
+    },
+    {
       name: 'refuses to tag a manifest it does not hold',
       async run(t) {
         assertNotFound(await failure(t.tag(blob('absent', MediaType.ImageManifest).desc, 'x')));
