@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,11 +138,13 @@ describe('xattr backends', () => {
       }
       console.log(JSON.stringify(out));
     `;
+    const noPython = pathWithoutPython();
     const r = spawnSync(
       process.execPath,
       ['--conditions=@ocikit/source', '--import', hide, '--input-type=module', '-e', script],
-      { encoding: 'utf8', env: { ...process.env, PATH: pathWithoutPython() } },
+      { encoding: 'utf8', env: { ...process.env, PATH: noPython } },
     );
+    rmSync(noPython, { recursive: true, force: true });
     expect(r.stderr).toBe('');
     const [diff, apply] = JSON.parse(r.stdout) as string[];
     expect(diff).toMatch(/^ERR_OCIKIT_FAILED_PRECONDITION: extended attributes cannot be read or set here/);
