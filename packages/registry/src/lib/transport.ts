@@ -26,7 +26,11 @@ export interface TransportOptions {
   credentials?: CredentialSource;
   /** Use plain HTTP: for every registry, or those the function picks (loopback registries always do). */
   plainHttp?: boolean | ((registry: string) => boolean);
-  /** Skip TLS certificate verification: for every registry, or those the function picks (registries.conf `insecure`). */
+  /**
+   * Skip TLS certificate verification: for every registry, or those the function picks
+   * (registries.conf `insecure`: for those, plain HTTP is also tried when HTTPS fails at the TLS
+   * level or is refused, as containers/image does).
+   */
   insecure?: boolean | ((registry: string) => boolean | Promise<boolean>);
   /** A PEM file of extra trusted CAs, added to the system's and Node's. */
   caFile?: string;
@@ -95,6 +99,8 @@ export class Transport {
   #proxies: ProxyResolver | undefined;
   /** TLS per host (certs.d, CA file, insecure), undefined where the defaults apply. */
   readonly #tls = new Map<string, Promise<ConnectTls | undefined>>();
+  /** Insecure registries found to speak plain HTTP (their HTTPS attempt failed at the TLS level). */
+  readonly #plainFallback = new Set<string>();
   /** The system's and Node's CAs plus the CA file, read once. */
   #baseCa: Promise<string[] | undefined> | undefined;
 
@@ -109,7 +115,11 @@ export class Transport {
   endpoint(registry: string): URL {
     const host = registry === 'docker.io' ? 'registry-1.docker.io' : registry;
     const plain = this.#options.plainHttp;
-    const http = isLoopback(registry) || plain === true || (typeof plain === 'function' && plain(registry));
+    const http =
+      isLoopback(registry) ||
+      plain === true ||
+      (typeof plain === 'function' && plain(registry)) ||
+      this.#plainFallback.has(registry);
     return new URL(`${http ? 'http' : 'https'}://${host}`);
   }
 
@@ -259,18 +269,37 @@ export class Transport {
         retryDelay: this.#options.retryDelay ?? 200,
         maxRetryDelay: this.#options.maxRetryDelay ?? 30_000,
       },
-      async (attempt) =>
-        requestFollowingRedirects(req, {
-          client: this.#routed(await this.#getClient()),
-          origin: this.endpoint(req.registry),
-          auth,
-          attempt,
-          userAgent: this.#options.userAgent,
-          display: this.#display(req),
-          report: (event) => this.#report(event),
-        }),
+      async (attempt) => {
+        const once = async () =>
+          requestFollowingRedirects(req, {
+            client: this.#routed(await this.#getClient()),
+            origin: this.endpoint(req.registry),
+            auth,
+            attempt,
+            userAgent: this.#options.userAgent,
+            display: this.#display(req),
+            report: (event) => this.#report(event),
+          });
+        try {
+          return await once();
+        } catch (e) {
+          if (!(await this.#fallsBackToHttp(req.registry, e))) throw e;
+          // registries.conf `insecure`: HTTPS failed, plain HTTP is allowed (as containers/image does)
+          this.#plainFallback.add(req.registry);
+          return once();
+        }
+      },
       (e, attempt) => this.#networkError(req, e, attempt),
     );
+  }
+
+  /** An insecure registry (by the `insecure` function) whose HTTPS failed at the TLS level or was refused. */
+  async #fallsBackToHttp(registry: string, e: unknown): Promise<boolean> {
+    const insecure = this.#options.insecure;
+    if (typeof insecure !== 'function' || this.endpoint(registry).protocol !== 'https:') return false;
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (!/^(EPROTO|ECONNREFUSED|ERR_SSL_)/.test(code)) return false;
+    return insecure(registry);
   }
 
   #networkError(req: RegistryRequest, e: unknown, attempt: number): UnavailableError | UnauthenticatedError {

@@ -37,6 +37,11 @@ export interface StartRegistryOptions {
    * certificate is `caFile` of the result.
    */
   tls?: boolean | RegistryTlsOptions;
+  /**
+   * Listen on this machine's first non-loopback IPv4 address even without TLS: a plain-HTTP registry
+   * that clients do not treat as loopback (for `insecure` tests).
+   */
+  external?: boolean;
   /** Aborts start-up. */
   signal?: AbortSignal;
 }
@@ -180,7 +185,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const dataDir = join(root, 'data');
   let issuer: TokenIssuer | undefined;
   try {
-    const address = options.tls ? externalAddress() : '127.0.0.1';
+    const address = options.tls || options.external ? externalAddress() : '127.0.0.1';
     let tlsBlock = '';
     let caFile: string | undefined;
     let ca: string | undefined;
