@@ -49,10 +49,21 @@ async function ensureImage(ctx: Context, image: string, values: RunCommandValues
     throw e;
   });
   if (have && pull !== 'always') return { store, desc: have, name };
+  // the registry client loads only when a pull is needed, or a short name may mean another registry
+  const { pullIntoStore, localCandidates } = await import('../lib/registry.ts');
+  if (pull !== 'always') {
+    // registries.conf may resolve a short name elsewhere than docker.io: an image pulled so is used
+    for (const candidate of await localCandidates(ctx, image)) {
+      if (candidate === name) continue;
+      const found = await store.resolve(candidate, { signal: ctx.signal }).catch((e: unknown) => {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      });
+      if (found) return { store, desc: found, name: candidate };
+    }
+  }
   if (pull === 'never')
     throw new NotFoundError(`no image ${name} in the local store`, { hint: `pull it: ocikit pull ${image}` });
-  // the registry client loads only when a pull is needed
-  const { pullIntoStore } = await import('../lib/registry.ts');
   // the name it was pulled as: registries.conf may resolve a short name elsewhere than docker.io
   const pulled = await pullIntoStore(ctx, image, values, store);
   return { store, desc: pulled.desc, name: pulled.name };

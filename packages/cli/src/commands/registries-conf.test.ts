@@ -20,11 +20,11 @@ let mirror: RunningRegistry;
 let image: BuiltImage;
 let home: string;
 
-/** Runs the CLI with a registries.conf of `text`, on a fresh root. */
-function cli(conf: string, args: string[]) {
+/** Runs the CLI with a registries.conf of `text`, on a fresh root (or `root`). */
+function cli(conf: string, args: string[], root = tmp()) {
   const file = join(tmp(), 'registries.conf');
   writeFileSync(file, conf);
-  return runCli(['--root', tmp(), ...args], {
+  return runCli(['--root', root, ...args], {
     env: {
       HOME: home,
       CONTAINERS_REGISTRIES_CONF: file,
@@ -133,5 +133,11 @@ short-name-mode = "permissive"
     const enforcing = await cli(conf.replace('permissive', 'enforcing'), ['pull', 'both/app:v1']);
     expect(enforcing.code).not.toBe(0);
     expect(enforcing.stderr).toMatch(/ambiguous/);
+
+    // run finds a short name it pulled so in the local store, without pulling again
+    const root = tmp();
+    expect((await cli(conf, ['pull', 'only/primary:v1'], root)).code).toBe(0);
+    const ran = await cli(conf, ['run', '--rm', '--pull', 'never', 'only/primary:v1', 'true'], root);
+    expect(ran.code, ran.stderr).toBe(0);
   });
 });

@@ -6,7 +6,13 @@ import {
   type ReadOnlyTarget,
   type Target,
 } from '@ocikit/content';
-import { InvalidArgumentError, isAborted, isNotFound, NotFoundError } from '@ocikit/errors';
+import {
+  InvalidArgumentError,
+  isAborted,
+  isInvalidArgument,
+  isNotFound,
+  NotFoundError,
+} from '@ocikit/errors';
 import { type Descriptor, hostPlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import {
@@ -153,6 +159,21 @@ export async function pullSource(
     });
   }
   throw last;
+}
+
+/**
+ * The names a reference may have in the local store, as registries.conf resolves it (a short name:
+ * its alias or each search registry, with the default tag); none when it cannot be resolved.
+ */
+export async function localCandidates(ctx: Context, arg: string): Promise<string[]> {
+  try {
+    return (await registriesConfFor(ctx))
+      .resolve(arg)
+      .candidates.map((c) => parseReference(c.toString()).toString());
+  } catch (e) {
+    if (isInvalidArgument(e)) return []; // an ambiguous short name: only a pull can say more
+    throw e;
+  }
 }
 
 /** PermissionDeniedError when registries.conf blocks the registry of `arg` (a push destination). */
