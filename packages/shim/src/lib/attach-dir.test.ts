@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFailedPrecondition } from '@ocikit/errors';
 import { afterAll, describe, expect, it } from 'vitest';
+import { attachDirFor } from './attach-dir.ts';
 import { Containers } from './containers.ts';
 import { writeBusyboxBundle } from './test-bundle.ts';
 
@@ -90,5 +91,32 @@ describe('the attach socket directory', () => {
     const err = await createError(containers, rec.id);
     expect(isFailedPrecondition(err)).toBe(true);
     expect((err as Error).message).toMatch(/not a directory/);
+  });
+
+  it('falls back to $XDG_RUNTIME_DIR (itself checked) when the root is too long for a socket path', () => {
+    const longRoot = join(newRoot(), 'x'.repeat(80));
+    const saved = process.env.XDG_RUNTIME_DIR;
+    try {
+      delete process.env.XDG_RUNTIME_DIR;
+      let err: unknown;
+      try {
+        attachDirFor(longRoot);
+      } catch (e) {
+        err = e;
+      }
+      expect(isFailedPrecondition(err)).toBe(true);
+      expect((err as { details: unknown }).details).toMatchObject({ reason: 'path-too-long' });
+      const runtimeDir = newRoot();
+      chmodSync(runtimeDir, 0o700);
+      process.env.XDG_RUNTIME_DIR = runtimeDir;
+      expect(attachDirFor(longRoot)).toBe(join(runtimeDir, 'ocikit-attach'));
+      chmodSync(runtimeDir, 0o755);
+      expect(() => attachDirFor(longRoot)).toThrow(/mode 0755, not 0700/);
+      const short = newRoot();
+      expect(attachDirFor(short)).toBe(join(short, 'attach'));
+    } finally {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    }
   });
 });
