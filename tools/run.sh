@@ -44,6 +44,8 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$p
   export PATH="$tools_dir/pnpm/node_modules/.bin:$PATH"
 fi
 log "pnpm $(pnpm --version)"
+# The release test (tools/release) installs the published packages with npm, as users do.
+command -v npm >/dev/null 2>&1 || { echo "need npm on PATH (the release test installs packages with it)" >&2; exit 1; }
 
 # System packages the tests and benchmarks drive: the real registry, skopeo, umoci, runtimes, and
 # the tools that build test images without Docker.
