@@ -47,12 +47,16 @@ export function firstReleaseProblems(dir: string, packages: PublicPackage[]): st
       if (JSON.stringify(first.releases) !== JSON.stringify({ [name]: 'minor' })) {
         problems.push(`.changeset/${file} must release ${name} alone, as minor`);
       }
-      if (!first.summary.startsWith('First release.')) problems.push(`.changeset/${file} must start "First release."`);
+      if (!first.summary.startsWith('First release.'))
+        problems.push(`.changeset/${file} must start "First release."`);
     }
-    const others = changesets.filter((c) => c !== first && c.summary.startsWith('First release') && name in c.releases);
+    const others = changesets.filter(
+      (c) => c !== first && c.summary.startsWith('First release') && name in c.releases,
+    );
     for (const c of others) problems.push(`.changeset/${c.file} is a second first-release entry for ${name}`);
     for (const c of changesets) {
-      if (c.releases[name] === 'major') problems.push(`.changeset/${c.file} takes never-released ${name} to 1.0.0`);
+      if (c.releases[name] === 'major')
+        problems.push(`.changeset/${c.file} takes never-released ${name} to 1.0.0`);
     }
   }
   return problems;
