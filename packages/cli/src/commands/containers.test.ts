@@ -291,7 +291,8 @@ describe('ocikit run', () => {
   it('removes a --rm container whose ocikit was SIGKILLed mid-run once it has exited', async () => {
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     const args = ['--conditions=@ocikit/source', bin, '--root', root, 'run', '--rm', '--name', 'orphan-rm'];
-    const child = spawn(process.execPath, [...args, 'busybox', 'sleep', '3'], { stdio: 'ignore' });
+    // long enough to outlast the polls, inspect and snapshots ls below on a loaded machine
+    const child = spawn(process.execPath, [...args, 'busybox', 'sleep', '6'], { stdio: 'ignore' });
     let listed = '';
     for (let i = 0; i < 100 && !/Up \S.*orphan-rm/.test(listed); i++) {
       listed = (await cli(['ps'])).stdout;
