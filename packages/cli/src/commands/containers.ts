@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openLayout } from '@ocikit/content';
-import { InvalidArgumentError, isInvalidArgument, isNotFound, NotFoundError } from '@ocikit/errors';
+import {
+  InvalidArgumentError,
+  isInvalidArgument,
+  isNotFound,
+  isOcikitError,
+  NotFoundError,
+} from '@ocikit/errors';
 import { parsePlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import { type Mount, resolveUser } from '@ocikit/runtime-spec';
@@ -176,9 +182,9 @@ async function removeContainer(ctx: Context, ref: string, force: boolean): Promi
 
 /** Docker's exit codes when the command cannot be run: 127 not found, 126 not executable. */
 function commandFailureCode(e: unknown): number | undefined {
-  const message = e instanceof Error ? e.message : '';
-  if (/executable file not found|no such file or directory/i.test(message)) return 127;
-  if (/permission denied/i.test(message)) return 126;
+  const reason = isOcikitError(e) ? e.details.reason : undefined;
+  if (reason === 'command-not-found') return 127;
+  if (reason === 'command-not-executable') return 126;
   return undefined;
 }
 
@@ -213,10 +219,10 @@ export const runCommand = defineCommand({
     const record = await prepareContainer(ctx, values, positionals);
     const containers = containersOf(ctx);
     if (values.detach) {
-      await containers.createInRuntime(
-        record.id,
-        record.autoRemove ? { exitCommand: exitCommandFor(ctx, record.id) } : {},
-      );
+      await containers.createInRuntime(record.id, {
+        ...(record.autoRemove ? { exitCommand: exitCommandFor(ctx, record.id) } : {}),
+        signal: ctx.signal,
+      });
       await containers.start(record.id);
       println(ctx, record.id);
       return 0;
@@ -252,10 +258,10 @@ export const createCommand = defineCommand({
   failureExitCode: 125,
   async run(ctx, { values, positionals }) {
     const record = await prepareContainer(ctx, values, positionals);
-    await containersOf(ctx).createInRuntime(
-      record.id,
-      record.autoRemove ? { exitCommand: exitCommandFor(ctx, record.id) } : {},
-    );
+    await containersOf(ctx).createInRuntime(record.id, {
+      ...(record.autoRemove ? { exitCommand: exitCommandFor(ctx, record.id) } : {}),
+      signal: ctx.signal,
+    });
     println(ctx, record.id);
     return 0;
   },

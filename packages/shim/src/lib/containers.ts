@@ -39,9 +39,17 @@ import { Runtime, type RuntimeOptions, type Stdio, signalNumber } from './runtim
  * The `details.reason` of the errors {@link Containers} throws, for programs to branch on rather
  * than on messages: `no-such-container` (NotFound), `ambiguous` (an id prefix of several
  * containers; InvalidArgument, `details.matches`), `name-in-use` (AlreadyExists), `not-stopped`
- * (FailedPrecondition: removing a live container without `force`).
+ * (FailedPrecondition: removing a live container without `force`). `runForeground` and `exec`
+ * failures of the runtime add `command-not-found` and `command-not-executable` when the
+ * container's command could not be started.
  */
-export type ContainerErrorReason = 'no-such-container' | 'ambiguous' | 'name-in-use' | 'not-stopped';
+export type ContainerErrorReason =
+  | 'no-such-container'
+  | 'ambiguous'
+  | 'name-in-use'
+  | 'not-stopped'
+  | 'command-not-found'
+  | 'command-not-executable';
 
 /** Options of {@link Containers}. */
 export interface ContainersOptions {

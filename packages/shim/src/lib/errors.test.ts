@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Containers } from './containers.ts';
 import type { ContainerRecord } from './records.ts';
 import { Runtime } from './runtime.ts';
+import { busyboxBundle } from './test-bundle.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ocikit-shim-err-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -85,4 +86,21 @@ describe('Containers errors', () => {
     expect((err as { details: unknown }).details).toMatchObject({ reason: 'runtime-not-installed' });
     expect(speech(err)).not.toMatch(CLI_SPEAK);
   });
+
+  it.each(['runc', 'crun'])(
+    'a command %s cannot start: reason command-not-found or command-not-executable',
+    async (binary) => {
+      const runtime = new Runtime({ binary, root: join(root, 'rt', binary) });
+      const run = (args: string[]) =>
+        error(
+          runtime.run(`err-${binary}-${args[0]?.length}`, { bundle: busyboxBundle(args), stdio: 'ignore' }),
+        );
+      const missing = await run(['no-such-command']);
+      expect((missing as { details: unknown }).details).toMatchObject({ reason: 'command-not-found' });
+      const notExecutable = await run(['/etc/passwd']);
+      expect((notExecutable as { details: unknown }).details).toMatchObject({
+        reason: 'command-not-executable',
+      });
+    },
+  );
 });

@@ -286,7 +286,14 @@ export class Runtime {
   #error(what: string, command: string, ran: Ran): OcikitError {
     const said = ran.logError ?? lastLine(ran.stderr) ?? `exit status ${ran.code}`;
     const message = `${this.name} ${command}: ${what}: ${truncate(said, 400)}`;
-    const details = { runtime: this.name, command, exitCode: ran.code, runtimeMessage: truncate(said, 1000) };
+    const failure = command === 'run' || command === 'exec' ? commandFailure(said) : undefined;
+    const details = {
+      runtime: this.name,
+      command,
+      exitCode: ran.code,
+      runtimeMessage: truncate(said, 1000),
+      ...(failure ? { reason: failure } : {}),
+    };
     if (
       (/does not exist|not found|no such container/i.test(said) && !/executable file/.test(said)) ||
       /opening file `[^`]*\/status`: No such file/.test(said) // crun's way of saying so
@@ -478,6 +485,17 @@ export async function lastLogError(file: string): Promise<string | undefined> {
     }
   }
   return found;
+}
+
+/**
+ * Why a `run` or `exec` could not start the container's command, read from the runtime's own words
+ * (runc: `exec: "x": executable file not found in $PATH`, `… permission denied`; crun: `executable
+ * file \`x\` not found …: No such file or directory`, `open executable: Permission denied`).
+ */
+function commandFailure(said: string): 'command-not-found' | 'command-not-executable' | undefined {
+  if (/executable file not found|no such file or directory/i.test(said)) return 'command-not-found';
+  if (/permission denied/i.test(said)) return 'command-not-executable';
+  return undefined;
 }
 
 function lastLine(text: string): string | undefined {
