@@ -171,6 +171,16 @@ const dropRepo = (name: string) =>
   });
 const out: string[] = [];
 
+/** Pushes `oci:LAYOUT:TAG` to `HOST/seed/TAG:1` with skopeo, for the pulls. */
+const seed = (layout: string, tag: string) =>
+  run('skopeo', [
+    'copy',
+    '--quiet',
+    '--dest-tls-verify=false',
+    `oci:${layout}:${tag}`,
+    `docker://${host}/seed/${tag}:1`,
+  ]);
+
 /** Our own client against undici, same executable, interleaved: a pull of each image. */
 async function undiciComparison(): Promise<void> {
   const seeds = [
@@ -178,13 +188,7 @@ async function undiciComparison(): Promise<void> {
     { name: '1 GiB of random bytes, one layer', layout: big, tag: 'big' },
   ];
   for (const img of seeds) {
-    await run('skopeo', [
-      'copy',
-      '--quiet',
-      '--dest-tls-verify=false',
-      `oci:${img.layout}:${img.tag}`,
-      `docker://${host}/seed/${img.tag}:1`,
-    ]);
+    await seed(img.layout, img.tag);
     const contenders = (['builtin', 'undici'] as const).map((engine) => {
       const root = join(work, engine);
       return {
@@ -212,13 +216,7 @@ try {
   else
     for (const img of images) {
       // Seed the registry for the pulls.
-      await run('skopeo', [
-        'copy',
-        '--quiet',
-        '--dest-tls-verify=false',
-        `oci:${img.layout}:${img.tag}`,
-        `docker://${host}/seed/${img.tag}:1`,
-      ]);
+      await seed(img.layout, img.tag);
       const ours = join(work, 'ours');
       const theirs = join(work, 'theirs');
       const pull = await compareAsync(
@@ -297,13 +295,7 @@ writeFileSync('/var/tmp/ocikit-registry-bench.md', `${out.join('\n\n')}\n`);
 
 /** Peak RSS pulling 1 GiB: ru_maxrss of the child, through python's resource module. */
 async function peakRss(): Promise<void> {
-  await run('skopeo', [
-    'copy',
-    '--quiet',
-    '--dest-tls-verify=false',
-    `oci:${big}:big`,
-    `docker://${host}/seed/big:1`,
-  ]);
+  await seed(big, 'big');
   const rss = async (argv: string[]) => {
     const py =
       'import resource,subprocess,sys,time; t=time.time(); r=subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.time()-t); sys.exit(r.returncode)';

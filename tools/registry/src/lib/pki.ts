@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { selfSignedCertificate } from './token-issuer.ts';
 
 const run = promisify(execFile);
 
@@ -31,25 +32,12 @@ export async function makeTestPki(
 ): Promise<TestPki> {
   const caFile = join(dir, 'ca.pem');
   const caKeyFile = join(dir, 'ca-key.pem');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    caKeyFile,
-    '-out',
-    caFile,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=ocikit-test-ca',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
+  await selfSignedCertificate({
+    keyPath: caKeyFile,
+    certificatePath: caFile,
+    name: 'ocikit-test-ca',
+    extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
+  });
   const san = [...(options.names ?? []).map((n) => `DNS:${n}`), ...(options.ips ?? []).map((i) => `IP:${i}`)];
   const serverCertFile = join(dir, 'server.pem');
   const serverKeyFile = join(dir, 'server-key.pem');

@@ -123,6 +123,8 @@ export async function selfSignedCertificate(options: {
   certificatePath: string;
   name: string;
   ip?: string;
+  /** More `-addext` extensions (e.g. `basicConstraints=critical,CA:TRUE` for a CA). */
+  extensions?: string[];
 }): Promise<void> {
   await run('openssl', [
     'req',
@@ -139,6 +141,7 @@ export async function selfSignedCertificate(options: {
     '-subj',
     `/CN=${options.name}`,
     ...(options.ip ? ['-addext', `subjectAltName=IP:${options.ip}`] : []),
+    ...(options.extensions ?? []).flatMap((e) => ['-addext', e]),
   ]);
 }
 
