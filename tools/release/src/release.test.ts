@@ -218,7 +218,7 @@ describe('pnpm release against Verdaccio', () => {
     expect(readdirSync(join(project, 'busybox'))).toContain('index.json');
   }, 300_000);
 
-  it('installs @ocikit/cli globally, and its ocikit pulls and runs a container', async () => {
+  it('installs @ocikit/cli globally, and its ocikit knows its version, pulls and runs a container', async () => {
     const prefix = temp('global');
     const install = await sh('npm', ['install', '--global', '--prefix', prefix, '@ocikit/cli'], {
       cwd: prefix,
@@ -226,6 +226,8 @@ describe('pnpm release against Verdaccio', () => {
     });
     expect(install.code, output(install)).toBe(0);
     const ocikit = join(prefix, 'bin', 'ocikit');
+    const cliVersion = packages.find((p) => p.manifest.name === '@ocikit/cli')?.manifest.version;
+    expect((await sh(ocikit, ['--version'])).stdout).toBe(`ocikit ${cliVersion}\n`);
     const state = temp('root');
     const cliEnv = { ...env, DOCKER_CONFIG: temp('docker'), XDG_RUNTIME_DIR: temp('run'), NO_COLOR: '1' };
     const pull = await sh(ocikit, ['--root', state, 'pull', busybox], { env: cliEnv });
