@@ -161,3 +161,22 @@ describe('README examples typecheck', () => {
     expect(tsc.code, `${tsc.stdout}\n${tsc.stderr}`).toBe(0);
   }, 120_000);
 });
+
+describe('README install lines', () => {
+  for (const pkg of packages) {
+    it(`packages/${pkg.dirName}/README.md installs every @ocikit package its examples import`, () => {
+      const text = readFileSync(join(pkg.dir, 'README.md'), 'utf8');
+      const installed = new Set(
+        [...text.matchAll(/^\s*npm install (?:-g )?([^#\n]*)/gm)].flatMap((m) =>
+          (m[1] ?? '').trim().split(/\s+/),
+        ),
+      );
+      const imported = new Set(
+        readmeExamples(join(pkg.dir, 'README.md')).flatMap((e) =>
+          [...e.code.matchAll(/from '(@ocikit\/[a-z-]+)/g)].map((m) => m[1] ?? ''),
+        ),
+      );
+      expect([...imported].filter((name) => !installed.has(name))).toEqual([]);
+    });
+  }
+});
