@@ -22,6 +22,7 @@ let proxy: RunningTinyproxy;
 let image: BuiltImage;
 let home: string;
 let name: string;
+let certs: string;
 
 beforeAll(async () => {
   registry = await startRegistry({ tls: { names: ['registry.test'], clientCertificates: true } });
@@ -30,7 +31,7 @@ beforeAll(async () => {
   image = buildBusyboxImage(join(tmp(), 'layout'), 'busybox');
   home = tmp();
   name = `registry.test:${port}/proxied/busybox:v1`;
-  const certs = join(home, '.config/containers/certs.d', `registry.test:${port}`);
+  certs = join(home, '.config/containers/certs.d', `registry.test:${port}`);
   mkdirSync(certs, { recursive: true });
   copyFileSync(registry.caFile as string, join(certs, 'ca.crt'));
   await makeClientCertificate(certs, registry.pki as NonNullable<RunningRegistry['pki']>, 'client');
@@ -55,6 +56,18 @@ describe('HTTPS_PROXY and certs.d from the environment', () => {
     const seen = proxy.received().slice(before);
     expect(seen.length).toBeGreaterThan(0);
     for (const c of seen) expect(c).toMatch(/^CONNECT registry\.test:\d+ HTTP\/1\.1\r\n/);
+  });
+
+  it("takes podman's --cert-dir: one directory for every registry, instead of certs.d", async () => {
+    const elsewhere = tmp();
+    const without = await runCli(['--root', tmp(), 'pull', name], {
+      env: { HOME: elsewhere, HTTPS_PROXY: proxy.url },
+    });
+    expect(without.code).not.toBe(0);
+    const r = await runCli(['--root', tmp(), 'pull', '--cert-dir', certs, name], {
+      env: { HOME: elsewhere, HTTPS_PROXY: proxy.url },
+    });
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('goes around the proxy for NO_PROXY hosts (where the name does not resolve)', async () => {

@@ -17,6 +17,8 @@ const run = async (cmd: string, args: string[]) =>
 
 let primary: RunningRegistry;
 let mirror: RunningRegistry;
+/** Plain HTTP on a non-loopback address: reachable only when registries.conf marks it insecure. */
+let plain: RunningRegistry;
 let image: BuiltImage;
 let home: string;
 
@@ -46,17 +48,22 @@ const served = (registry: RunningRegistry, repo: string) =>
   new RegExp(`"GET /v2/${repo}/(manifests|blobs)/`).test(registry.logs());
 
 beforeAll(async () => {
-  [primary, mirror] = await Promise.all([startRegistry(), startRegistry()]);
+  [primary, mirror, plain] = await Promise.all([
+    startRegistry(),
+    startRegistry(),
+    startRegistry({ external: true }),
+  ]);
   image = buildBusyboxImage(join(tmp(), 'layout'), 'busybox');
   home = tmp();
   await Promise.all([
     seed(primary, 'both/app:v1'),
     seed(mirror, 'both/app:v1'),
     seed(primary, 'only/primary:v1'),
+    seed(plain, 'plain/app:v1'),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([primary?.stop(), mirror?.stop()]);
+  await Promise.all([primary?.stop(), mirror?.stop(), plain?.stop()]);
 });
 
 const withMirror = (mirrorHost: string) => `
@@ -112,6 +119,16 @@ describe('registries.conf mirrors, blocked registries and short names', () => {
       expect(r.stderr).toMatch(/blocked in .*registries\.conf/);
     }
     expect(primary.logs()).not.toMatch(/\/v2\/blocked\//);
+  });
+
+  it('speaks plain HTTP to a registry marked insecure, and only then', async () => {
+    const refused = await cli('', ['pull', `${plain.host}/plain/app:v1`]);
+    expect(refused.code).not.toBe(0);
+    const r = await cli(`[[registry]]\nlocation = "${plain.host}"\ninsecure = true\n`, [
+      'pull',
+      `${plain.host}/plain/app:v1`,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('resolves short names: aliases, then unqualified-search-registries in order', async () => {

@@ -35,6 +35,7 @@ export const registryFlags = {
   'plain-http': { type: 'boolean' },
   insecure: { type: 'boolean' },
   'ca-file': { type: 'string' },
+  'cert-dir': { type: 'string' },
 } as const;
 
 /** Help text of {@link registryFlags}. */
@@ -42,6 +43,8 @@ export const registryFlagsHelp = {
   'plain-http': 'use plain HTTP (loopback registries always do)',
   insecure: 'skip TLS certificate verification',
   'ca-file': 'a PEM file of extra trusted CA certificates',
+  'cert-dir':
+    'a directory of *.crt CAs and *.cert/*.key client certificates for every registry (instead of certs.d)',
 } as const;
 
 /** The flags of commands that copy images to or from registries. */
@@ -53,6 +56,7 @@ type RegistryValues = {
   'plain-http'?: boolean | undefined;
   insecure?: boolean | undefined;
   'ca-file'?: string | undefined;
+  'cert-dir'?: string | undefined;
 };
 
 const registriesConfs = new WeakMap<Context, Promise<RegistriesConf>>();
@@ -90,6 +94,7 @@ export function transportFor(ctx: Context, values: RegistryValues): Transport {
     ...(env['OCIKIT_REGISTRY_HTTP'] === 'undici' ? { engine: 'undici' as const } : {}),
     ...(values['plain-http'] ? { plainHttp: true } : {}),
     ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
+    ...(values['cert-dir'] !== undefined ? { certDir: values['cert-dir'] } : {}),
     userAgent: 'ocikit',
     ...(ctx.debug
       ? {
