@@ -49,5 +49,5 @@ export function copyRepository(root: string): string {
 /** Commits everything in a copy made by {@link copyRepository} (as a release PR would be merged). */
 export function commitAll(copy: string, message: string): void {
   execFileSync('git', ['add', '-A'], { cwd: copy });
-  execFileSync('git', [...gitIdentity, 'commit', '-q', '-m', message], { cwd: copy });
+  execFileSync('git', [...gitIdentity, 'commit', '-q', '--allow-empty', '-m', message], { cwd: copy });
 }
