@@ -12,6 +12,7 @@ export type { ReferrersOptions } from './lib/referrers.ts';
 export type {
   PullFromMirror,
   PullSource,
+  RegistriesConfFile,
   RegistriesConfLookup,
   RegistryEntry,
   RegistryMirror,

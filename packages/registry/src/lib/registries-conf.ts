@@ -56,11 +56,17 @@ export interface ShortNameResolution {
   readonly origin?: string;
 }
 
-interface ParsedFile {
+/** One registries.conf file as parsed, before merging. */
+export interface RegistriesConfFile {
+  /** Where it was read from. */
   path: string;
+  /** Its `[[registry]]` tables (the first of each prefix), sorted by prefix. */
   registries: RegistryEntry[];
+  /** `unqualified-search-registries`, when the file sets it. */
   search: string[] | undefined;
+  /** `short-name-mode`, when the file sets it. */
   mode: ShortNameMode | undefined;
+  /** `[aliases]`. */
   aliases: Map<string, string>;
 }
 
@@ -96,7 +102,7 @@ const DOMAIN =
   /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::\d+)?$/;
 
 /** Parses one registries.conf file's text (TOML, version 2). */
-export function parseRegistriesConf(text: string, path = 'registries.conf'): ParsedFile {
+export function parseRegistriesConf(text: string, path = 'registries.conf'): RegistriesConfFile {
   let doc: Record<string, unknown>;
   try {
     doc = parseToml(text) as Record<string, unknown>;
@@ -273,7 +279,7 @@ export class RegistriesConf {
   readonly #aliasOrigin: Map<string, string>;
 
   /** Merges parsed files in order: later `[[registry]]` prefixes and aliases replace earlier ones. */
-  constructor(files: readonly ParsedFile[] = []) {
+  constructor(files: readonly RegistriesConfFile[] = []) {
     const byPrefix = new Map<string, RegistryEntry>();
     let search: string[] | undefined;
     let searchOrigin: string | undefined;
@@ -471,7 +477,7 @@ export async function loadRegistriesConf(lookup: RegistriesConfLookup = {}): Pro
       dirs.push('/etc/containers/registries.conf.d', ...(userDir ? [userDir] : []));
     }
   }
-  const parsed: ParsedFile[] = [];
+  const parsed: RegistriesConfFile[] = [];
   if (mainText !== undefined) parsed.push(parseRegistriesConf(mainText, main));
   for (const dir of dirs) {
     for (const file of await readDropIns(dir)) {
