@@ -1,5 +1,5 @@
 export type { CertsLookup, RegistryTls } from './lib/certs-d.ts';
-export { certsFor, defaultCertsDirs, readCertsDir } from './lib/certs-d.ts';
+export { certsFor, defaultCertsDirs } from './lib/certs-d.ts';
 export type { Credential, CredentialStoreOptions } from './lib/credentials.ts';
 export { loadCredentials, removeCredentials, saveCredentials } from './lib/credentials.ts';
 export type { RegistryErrorEntry } from './lib/errors.ts';
@@ -23,7 +23,6 @@ export {
   loadRegistriesConf,
   parseRegistriesConf,
   RegistriesConf,
-  refMatchingPrefix,
 } from './lib/registries-conf.ts';
 export type { FetchedManifest, RepositoryOptions } from './lib/repository.ts';
 export { MANIFEST_ACCEPT, openRepository, Repository } from './lib/repository.ts';
