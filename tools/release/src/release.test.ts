@@ -134,7 +134,7 @@ describe('pnpm release against Verdaccio', () => {
     }
   }, 300_000);
 
-  it('publishes every package, each tarball with its LICENSE and README', async () => {
+  it('publishes every package, each tarball with its LICENSE, README and a manifest for npm users', async () => {
     const release = await sh('pnpm', ['release'], { cwd: repo, env });
     expect(release.code, output(release)).toBe(0);
     const license = readFileSync(join(root, 'LICENSE'), 'utf8');
@@ -150,6 +150,9 @@ describe('pnpm release against Verdaccio', () => {
         license,
       );
       expect(existsSync(join(tarball, '..', 'package', 'README.md')), pkg.manifest.name).toBe(true);
+      // What npm users get: dist entry points and real version ranges, no source condition or workspace: links.
+      const published = readFileSync(join(tarball, '..', 'package', 'package.json'), 'utf8');
+      expect(published, pkg.manifest.name).not.toMatch(/workspace:|@ocikit\/source/);
     }
   }, 300_000);
 
