@@ -88,6 +88,17 @@ describe('buildProblems', () => {
     ]);
   });
 
+  it('fails a compiled module whose source is gone, and leaves other build output alone', () => {
+    const root = workspace();
+    build(root, ['index', 'lib/a', 'lib/removed']);
+    mkdirSync(join(root, 'packages/demo/dist/bundle'));
+    writeFileSync(join(root, 'packages/demo/dist/bundle/demo.js'), '// bundled\n');
+    expect(buildProblems(demo(root))).toEqual([
+      '@ocikit/guard-demo: dist/lib/removed.d.ts has no source any more — remove dist/ and rebuild',
+      '@ocikit/guard-demo: dist/lib/removed.js has no source any more — remove dist/ and rebuild',
+    ]);
+  });
+
   it('fails a bin or exports target that does not exist', () => {
     const root = workspace({ bin: { demo: './bin/demo' } });
     build(root);

@@ -1,14 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { UnavailableError } from '@ocikit/errors';
 import type { PublicPackage } from './workspace.ts';
 
+/** Every file below `dir`, sorted (so problems are listed in a stable order). */
 function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)],
-  );
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]))
+    .sort();
 }
 
 function targets(exp: unknown): string[] {
@@ -28,7 +29,8 @@ function builtSources(srcDir: string): string[] {
 /**
  * What is wrong with a package's build, as the tarball would ship it: no `dist/`, a source file
  * without its compiled `.js` and `.d.ts`, a compiled file older than its source (a build from
- * before the last edit), or an `exports`/`bin` target that is not there. Empty when it is fine.
+ * before the last edit), a compiled module whose source was deleted, or an `exports`/`bin` target
+ * that is not there. Empty when it is fine.
  */
 export function buildProblems(pkg: PublicPackage): string[] {
   const name = pkg.manifest.name;
@@ -44,6 +46,14 @@ export function buildProblems(pkg: PublicPackage): string[] {
     }
     if (existsSync(js) && statSync(js).mtimeMs < statSync(src).mtimeMs) {
       problems.push(`${name}: ${relative(pkg.dir, js)} is older than src/${rel}.ts — rebuild`);
+    }
+  }
+  // A compiled module whose source is gone (tsc never deletes): it would be shipped all the same.
+  for (const out of listFiles(dist)) {
+    const rel = relative(dist, out).replace(/\.(js|d\.ts)$/, '');
+    if (rel === relative(dist, out) || !existsSync(join(pkg.dir, 'src', dirname(rel)))) continue;
+    if (!existsSync(join(pkg.dir, 'src', `${rel}.ts`))) {
+      problems.push(`${name}: ${relative(pkg.dir, out)} has no source any more — remove dist/ and rebuild`);
     }
   }
   const bin = pkg.manifest.bin;
