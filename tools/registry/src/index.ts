@@ -9,6 +9,8 @@ export { makeClientCertificate, makeTestPki } from './lib/pki.ts';
 export { freePort } from './lib/ports.ts';
 export type { AuthMode, RegistryTlsOptions, RunningRegistry, StartRegistryOptions } from './lib/registry.ts';
 export { startRegistry } from './lib/registry.ts';
+export type { ServiceProcess } from './lib/service.ts';
+export { startService } from './lib/service.ts';
 export type { RunningTinyproxy, TinyproxyOptions } from './lib/tinyproxy.ts';
 export { startTinyproxy } from './lib/tinyproxy.ts';
 export type {

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError, throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
-import { freePort } from '@ocikit/test-registry';
+import { freePort, startService } from '@ocikit/test-registry';
 
 /** Options of {@link startVerdaccio}. */
 export interface StartVerdaccioOptions {
@@ -153,46 +152,24 @@ export async function startVerdaccio(options: StartVerdaccioOptions = {}): Promi
       const port = await freePort();
       const configPath = join(dir, 'config.yaml');
       await writeFile(configPath, configYaml(dir, port, uplink));
-      const child = spawn(process.execPath, [bin, '--config', configPath], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NODE_OPTIONS: '' },
-      });
-      let output = '';
-      let exit: string | undefined;
-      const collect = (d: Buffer): void => {
-        output = (output + d.toString('utf8')).slice(-64_000);
-      };
-      child.stdout.on('data', collect);
-      child.stderr.on('data', collect);
-      child.on('exit', (code, sig) => {
-        exit = `${code ?? sig}`;
-      });
-      child.on('error', (err) => {
-        exit = err.message;
-      });
+      const service = startService(process.execPath, [bin, '--config', configPath]);
       const url = `http://127.0.0.1:${port}/`;
-      const ready = await waitReady(url, () => exit, options.signal).catch((err: unknown) => {
-        child.kill('SIGKILL');
+      const ready = await waitReady(url, service.exit, options.signal).catch((err: unknown) => {
+        service.kill();
         throw err;
       });
       if (!ready) {
-        child.kill('SIGKILL');
-        if (/EADDRINUSE/.test(output)) continue;
+        service.kill();
+        if (/EADDRINUSE/.test(service.output())) continue;
         throw new UnavailableError(
-          `verdaccio did not start (exit ${exit ?? 'none'}): ${truncate(output.slice(-2000), 2000)}`,
-          { details: { exit: exit ?? null, port } },
+          `verdaccio did not start (exit ${service.exit() ?? 'none'}): ${truncate(service.output().slice(-2000), 2000)}`,
+          { details: { exit: service.exit() ?? null, port } },
         );
       }
       let stopped: Promise<void> | undefined;
       const stop = (): Promise<void> => {
         stopped ??= (async () => {
-          if (exit === undefined) {
-            const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-            child.kill('SIGTERM');
-            const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-            await gone;
-            clearTimeout(timer);
-          }
+          await service.stop();
           await rm(dir, { recursive: true, force: true });
         })();
         return stopped;
@@ -209,7 +186,7 @@ export async function startVerdaccio(options: StartVerdaccioOptions = {}): Promi
           username,
           npmrc,
           storage: join(dir, 'storage'),
-          logs: () => output,
+          logs: service.output,
           stop,
           [Symbol.asyncDispose]: stop,
         };
