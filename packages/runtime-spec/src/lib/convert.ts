@@ -20,6 +20,11 @@ export interface ConvertOptions {
   user?: string;
   /** Attach a terminal (adds TERM=xterm when the image sets none). */
   terminal?: boolean;
+  /**
+   * Mount the root file system read-only (`root.readonly`), as `podman run --read-only`. Default
+   * false: writable, as podman and Docker have it; a `base` given without this keeps its own setting.
+   */
+  readOnly?: boolean;
   /** The config to start from (default: {@link defaultSpec}). */
   base?: Spec;
   /**
@@ -166,7 +171,7 @@ function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
 /**
  * Builds a runtime config from an image config, following image-spec's conversion.md: Entrypoint +
  * Cmd become `process.args`, Env `process.env` (PATH added when missing), WorkingDir `process.cwd`,
- * User the resolved `process.user`, and the image's os, architecture, variant, os.version,
+ * User the resolved `process.user`, the root file system writable unless `readOnly`, and the image's os, architecture, variant, os.version,
  * os.features, author, created, StopSignal and ExposedPorts become `org.opencontainers.image.*`
  * annotations, and `Config.Labels` are copied into `annotations`, winning over those.
  * `Config.Volumes` are not turned into mounts (the caller decides how to back them).
@@ -202,6 +207,9 @@ export async function specFromImageConfig(config: ImageConfig, options: ConvertO
     options.signal ? { signal: options.signal } : {},
   );
   spec.process = process;
+  if (options.readOnly !== undefined || options.base === undefined) {
+    spec.root = { ...(spec.root ?? { path: 'rootfs' }), readonly: options.readOnly ?? false };
+  }
   const annotations: Record<string, string> = { ...spec.annotations };
   const set = (key: string, value: string | undefined) => {
     if (value !== undefined && value !== '') annotations[`org.opencontainers.image.${key}`] = value;

@@ -80,3 +80,31 @@ describe('a converted image config runs under real runtimes', () => {
     expect(run.status).toBe(0);
   });
 });
+
+describe('the root file system, as podman and Docker have it', () => {
+  const writeAs = async (readOnly: boolean | undefined) => {
+    const spec = await specFromImageConfig(
+      { ...image, config: { Entrypoint: ['/bin/sh', '-c'], Cmd: ['echo x > /f && echo wrote'] } },
+      { rootfs, ...(readOnly === undefined ? {} : { readOnly }) },
+    );
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+    const id = `ocikit-rs-rw-${process.pid}`;
+    const run = spawnSync('runc', ['run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 30_000 });
+    spawnSync('runc', ['delete', '--force', id]);
+    rmSync(join(rootfs, 'f'), { force: true });
+    return run;
+  };
+
+  it('is writable by default', async () => {
+    const run = await writeAs(undefined);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('wrote\n');
+    expect(run.status).toBe(0);
+  });
+
+  it('is read-only with readOnly: true', async () => {
+    const run = await writeAs(true);
+    expect(run.stderr).toMatch(/Read-only file system/);
+    expect(run.status).not.toBe(0);
+  });
+});
