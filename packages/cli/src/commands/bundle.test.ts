@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,5 +51,20 @@ describe('ocikit bundle', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('hello from 0 in /tmp\n');
     expect(run.status).toBe(0);
+  });
+
+  it('names the file in the way when the target directory is a file (bundle and unpack)', async () => {
+    const layout = busyboxImage();
+    const file = join(tmp(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    for (const args of [
+      ['bundle', `oci:${layout}:bb`, file],
+      ['unpack', `oci:${layout}:bb`, file],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${file} is a file, not a directory`);
+      expect(r.stderr).not.toMatch(/EEXIST|ENOTDIR/);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePlatform } from '@ocikit/image-spec';
 import { specFromImageConfig } from '@ocikit/runtime-spec';
@@ -21,9 +21,6 @@ export const bundleCommand = defineCommand({
     const { layout, ref } = await openLocalImage(ctx, positionals[0] ?? '');
     const dir = positionals[1] ?? '';
     const rootfs = join(dir, 'rootfs');
-    // runc needs a traversable bundle directory when it uses a user namespace.
-    await mkdir(dir, { recursive: true, mode: 0o755 });
-    await chmod(dir, 0o755);
     const progress = layerProgress(ctx);
     const result = await unpackImage(layout, await layout.resolve(ref, { signal: ctx.signal }), rootfs, {
       ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
@@ -32,6 +29,9 @@ export const bundleCommand = defineCommand({
       signal: ctx.signal,
     });
     progress.end();
+    // made by unpackImage (which names a file in the way); runc needs a traversable bundle
+    // directory when it uses a user namespace
+    await chmod(dir, 0o755);
     const spec = await specFromImageConfig(result.config, { rootfs });
     await writeFile(join(dir, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`);
     if (ctx.json) printJson(ctx, { manifest: result.manifest.digest, bundle: dir, args: spec.process?.args });

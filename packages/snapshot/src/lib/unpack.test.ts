@@ -118,6 +118,19 @@ describe('applyLayer details', () => {
     }
   });
 
+  it('refuses a target that is a file, or lies under one, with a typed error naming the file', async () => {
+    const layout = join(tmp(), 'layout');
+    const manifest = await writeImage(layout, 'one', [base]);
+    const file = join(tmp(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    for (const target of [file, join(file, 'sub', 'rootfs')]) {
+      const err = await errorOf(unpackImage(await openLayout(layout), manifest, target));
+      expect(isFailedPrecondition(err), String(err)).toBe(true);
+      expect((err as Error).message).toContain(file);
+      expect((err as Error).message).not.toMatch(/EEXIST|ENOTDIR/);
+    }
+  });
+
   it('fails with DataLoss when the diffID is wrong', async () => {
     const err = await errorOf(
       applyLayer(tmp(), Readable.from([await tarOf(entries)]), { diffId: digestOfSync('other') }),

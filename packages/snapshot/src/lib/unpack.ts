@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { type Fetcher, fetchAll, selectManifest } from '@ocikit/content';
 import { type Digest, verifyStream } from '@ocikit/digest';
-import { InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
+import { FailedPreconditionError, InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
 import {
   type Descriptor,
   type ImageConfig,
@@ -93,8 +95,40 @@ export async function fetchAndApply(
   });
 }
 
+/** Whether `path` exists (false when a component of it is missing or is a file). */
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Unpacks an image's layers, in order, into `dir` (created if missing): each layer's bytes are
+ * Creates `dir` and its parents; when it, or a directory above it, is a file, a
+ * FailedPreconditionError (`details.reason` `not-a-directory`) naming that file.
+ */
+async function makeTargetDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
+    // the deepest path that exists is the file in the way
+    let path = dir;
+    while (!exists(path) && dirname(path) !== path) path = dirname(path);
+    throw new FailedPreconditionError(`cannot unpack into ${dir}: ${path} is a file, not a directory`, {
+      details: { reason: 'not-a-directory', path },
+      hint: 'name a directory, or a path that does not exist yet',
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Unpacks an image's layers, in order, into `dir` (created if missing; FailedPrecondition naming
+ * the file when it, or a directory above it, is a file): each layer's bytes are
  * verified against its digest as they stream, applied safely, and its uncompressed digest checked
  * against the config's diffID.
  *
@@ -117,7 +151,7 @@ export async function unpackImage(
     config,
   } = await loadImage(fetcher, desc, options.platform, signalOpts);
   const diffIds = config.rootfs.diff_ids;
-  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await makeTargetDir(dir);
   const layers: ApplyResult[] = [];
   for (const [i, layer] of manifest.layers.entries()) {
     throwIfAborted(options.signal);
