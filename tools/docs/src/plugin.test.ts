@@ -48,8 +48,12 @@ function typedoc(source: string): Promise<{ code: number; output: string; out: s
   }
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'demo-root', private: true }));
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  const config = JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8')) as { plugin: string[] };
+  const config = JSON.parse(readFileSync(join(root, 'typedoc.json'), 'utf8')) as {
+    plugin: string[];
+    readme: string;
+  };
   config.plugin = config.plugin.map((p) => join(root, p));
+  config.readme = join(root, config.readme);
   writeFileSync(join(dir, 'typedoc.json'), JSON.stringify(config));
   return new Promise((resolve) => {
     execFile(
@@ -83,6 +87,7 @@ describe('pnpm docs (typedoc.json and tools/docs/src/plugin.ts)', () => {
       '_ocikit/demo.html',
       '_ocikit/other.html',
       'index.html',
+      'modules.html',
     ]);
     const page = readFileSync(join(r.out, '_ocikit', 'demo.html'), 'utf8');
     expect(page).toContain('Adds one.');
