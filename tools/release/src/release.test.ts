@@ -82,9 +82,7 @@ beforeAll(async () => {
   repo = copyRepository(root);
   temps.push(repo);
   env = {
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k))),
-    NPM_CONFIG_USERCONFIG: npmRegistry.npmrc,
-    npm_config_registry: npmRegistry.url,
+    ...npmRegistry.env(),
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',

@@ -113,7 +113,7 @@ describe('planPublish against a real npm registry', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     registry = await startVerdaccio({ uplink: false });
-    env = { ...process.env, npm_config_registry: registry.url, NPM_CONFIG_USERCONFIG: registry.npmrc };
+    env = registry.env();
   });
   afterAll(async () => {
     await registry?.stop();

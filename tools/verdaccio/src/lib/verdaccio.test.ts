@@ -43,8 +43,8 @@ describe('startVerdaccio', () => {
 
   it('takes a publish with the token, and serves it to an install', async () => {
     const dir = await writePackage('@ocikit/fixture-probe');
-    const env = { ...process.env, NPM_CONFIG_USERCONFIG: registry.npmrc };
-    await run('npm', ['publish', '--registry', registry.url], { cwd: dir, env });
+    const env = registry.env();
+    await run('npm', ['publish'], { cwd: dir, env });
     expect(existsSync(join(registry.storage, '@ocikit', 'fixture-probe'))).toBe(true);
     const project = join(work, 'project');
     await mkdir(project);
@@ -63,9 +63,9 @@ describe('startVerdaccio', () => {
     const dir = await writePackage('@ocikit/fixture-anonymous');
     const npmrc = join(work, 'anonymous-npmrc');
     await writeFile(npmrc, `registry=${registry.url}\n`);
-    const publish = run('npm', ['publish', '--registry', registry.url], {
+    const publish = run('npm', ['publish'], {
       cwd: dir,
-      env: { ...process.env, NPM_CONFIG_USERCONFIG: npmrc },
+      env: { ...registry.env(), NPM_CONFIG_USERCONFIG: npmrc },
     });
     await expect(publish).rejects.toThrow(/E401|ENEEDAUTH|401/);
     const res = await fetch(`${registry.url}@ocikit%2ffixture-anonymous`);

@@ -34,6 +34,13 @@ export interface RunningVerdaccio {
    * `NPM_CONFIG_USERCONFIG` (npm and pnpm both read it).
    */
   npmrc: string;
+  /**
+   * An environment for npm and pnpm in which this Verdaccio is the only registry: `base` (default
+   * `process.env`) without its `npm_config_*` variables — `pnpm run` sets `npm_config_registry`,
+   * which would win over any npmrc — plus `NPM_CONFIG_USERCONFIG` = {@link RunningVerdaccio.npmrc}
+   * and `npm_config_registry` = {@link RunningVerdaccio.url}.
+   */
+  env(base?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** The storage directory (a published package `@ocikit/x` is in `storage/@ocikit/x`). */
   storage: string;
   /** Verdaccio's log so far (warnings and errors). */
@@ -124,7 +131,7 @@ async function addUser(url: string, username: string, password: string): Promise
  *
  * @example
  * await using npmRegistry = await startVerdaccio();
- * execFileSync('pnpm', ['publish'], { env: { ...process.env, NPM_CONFIG_USERCONFIG: npmRegistry.npmrc } });
+ * execFileSync('pnpm', ['publish'], { env: npmRegistry.env() });
  */
 export async function startVerdaccio(options: StartVerdaccioOptions = {}): Promise<RunningVerdaccio> {
   const uplink = options.uplink ?? process.env.npm_config_registry ?? 'https://registry.npmjs.org/';
@@ -185,6 +192,11 @@ export async function startVerdaccio(options: StartVerdaccioOptions = {}): Promi
           token,
           username,
           npmrc,
+          env: (base = process.env) => ({
+            ...Object.fromEntries(Object.entries(base).filter(([k]) => !/^npm_config_/i.test(k))),
+            NPM_CONFIG_USERCONFIG: npmrc,
+            npm_config_registry: url,
+          }),
           storage: join(dir, 'storage'),
           logs: service.output,
           stop,
