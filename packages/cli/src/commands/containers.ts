@@ -180,6 +180,28 @@ async function removeContainer(ctx: Context, ref: string, force: boolean): Promi
   return containers.remove(record.id, { force });
 }
 
+/**
+ * How a foreground run's stdio is wired: straight to ocikit's own streams when nothing needs the
+ * output on its way (a `--rm` run keeps no log; a terminal is the user's), else piped through
+ * ocikit to the streams `main` was given and into the container's log (decision 110).
+ */
+function foregroundStdio(
+  ctx: Context,
+  values: RunCommandValues,
+  record: ContainerRecord,
+): Parameters<Containers['runForeground']>[1] {
+  const own = ctx.stdout === process.stdout && ctx.stderr === process.stderr;
+  const stdin = values.interactive || values.tty ? 'inherit' : 'ignore';
+  // as podman run (--sig-proxy): a signal sent to ocikit goes to the container
+  if (own && (values.tty || record.autoRemove))
+    return { stdio: stdin === 'inherit' ? 'inherit' : ['ignore', 'inherit', 'inherit'], proxySignals: true };
+  return {
+    stdio: stdin,
+    output: (stream, chunk) => (stream === 'stdout' ? ctx.stdout : ctx.stderr).write(chunk),
+    proxySignals: true,
+  };
+}
+
 /** Docker's exit codes when the command cannot be run: 127 not found, 126 not executable. */
 function commandFailureCode(e: unknown): number | undefined {
   const reason = isOcikitError(e) ? e.details.reason : undefined;
@@ -219,26 +241,31 @@ export const runCommand = defineCommand({
     const record = await prepareContainer(ctx, values, positionals);
     const containers = containersOf(ctx);
     if (values.detach) {
-      await containers.createInRuntime(record.id, {
-        ...(record.autoRemove ? { exitCommand: exitCommandFor(ctx, record.id) } : {}),
-        signal: ctx.signal,
-      });
+      try {
+        await containers.createInRuntime(record.id, {
+          ...(record.autoRemove ? { exitCommand: exitCommandFor(ctx, record.id) } : {}),
+          signal: ctx.signal,
+        });
+      } catch (e) {
+        // the container is exited with the reason (or removed under --rm); the code as podman's
+        const special = commandFailureCode(e);
+        if (special === undefined) throw e;
+        if (record.autoRemove) await removeContainer(ctx, record.id, true).catch(() => {});
+        ctx.stderr.write(`ocikit: ${(e as Error).message}\n`);
+        return special;
+      }
       await containers.start(record.id);
       println(ctx, record.id);
       return 0;
     }
     let code: number;
     try {
-      code = await containers.runForeground(record.id, {
-        stdio: values.interactive || values.tty ? 'inherit' : ['ignore', 'inherit', 'inherit'],
-        // as podman run (--sig-proxy): a signal sent to ocikit goes to the container
-        proxySignals: true,
-      });
+      code = (await containers.runForeground(record.id, foregroundStdio(ctx, values, record))).exitCode;
     } catch (e) {
       const special = commandFailureCode(e);
       if (record.autoRemove) await removeContainer(ctx, record.id, true).catch(() => {});
       if (special === undefined) throw e;
-      ctx.stderr.write(`ocikit: ${(e as Error).message}\n`);
+      // the runtime has said why on the container's stderr already: not a second time
       return special;
     }
     if (record.autoRemove) await removeContainer(ctx, record.id, true);
@@ -329,7 +356,9 @@ export const logsCommand = defineCommand({
   name: 'logs',
   summary: "Print a container's output",
   usage: 'ocikit logs [-f] [--tail N] [-t] CONTAINER',
-  description: 'Detached containers keep their stdout and stderr with timestamps (size-capped).',
+  description:
+    'Every container keeps its stdout and stderr with timestamps until it is removed (at most 10 MiB, ' +
+    'starting over when full, as conmon): detached or in the foreground, except a --rm or -t foreground run.',
   options: {
     follow: { type: 'boolean', short: 'f' },
     tail: { type: 'string' },

@@ -168,6 +168,7 @@ export function containerInspectItem(r: ContainerRecord): Record<string, unknown
       ExitCode: r.exitCode ?? 0,
       StartedAt: r.startedAt ?? ZERO_TIME,
       FinishedAt: r.finishedAt ?? ZERO_TIME,
+      Error: r.error ?? '',
     },
     Image: r.image,
     ImageName: r.image,

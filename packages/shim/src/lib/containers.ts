@@ -21,7 +21,7 @@ import {
 } from '@ocikit/errors';
 import type { Process } from '@ocikit/runtime-spec';
 import { ensureOwnDirectory } from './attach-dir.ts';
-import { runInForeground } from './foreground.ts';
+import { type ForegroundOptions, runInForeground } from './foreground.ts';
 import { type LogLine, readLogs } from './logs.ts';
 import { createUnderConmon } from './monitor.ts';
 import {
@@ -33,15 +33,16 @@ import {
   runtimeOf,
   sleep,
 } from './records.ts';
-import { Runtime, type RuntimeOptions, type Stdio, signalNumber } from './runtime.ts';
+import { type RunResult, Runtime, type RuntimeOptions, type Stdio, signalNumber } from './runtime.ts';
 
 /**
  * The `details.reason` of the errors {@link Containers} throws, for programs to branch on rather
  * than on messages: `no-such-container` (NotFound), `ambiguous` (an id prefix of several
  * containers; InvalidArgument, `details.matches`), `name-in-use` (AlreadyExists), `not-stopped`
- * (FailedPrecondition: removing a live container without `force`). `runForeground` and `exec`
- * failures of the runtime add `command-not-found` and `command-not-executable` when the
- * container's command could not be started.
+ * (FailedPrecondition: removing a live container without `force`). `runForeground`,
+ * `createInRuntime` and `exec` failures of the runtime add `command-not-found` and
+ * `command-not-executable` when the container's command could not be started (the container is
+ * then exited with 127 or 126, the runtime's message its `error`).
  */
 export type ContainerErrorReason =
   | 'no-such-container'
@@ -301,15 +302,27 @@ export class Containers {
 
   /**
    * Runs a configured container in the foreground with `runtime run`: stdio as given (inherited:
-   * a terminal works as with `runc run`), the record kept up to date; resolves to its exit code.
+   * a terminal works as with `runc run`), or its output streamed to `output`; the record kept up
+   * to date and its output logged as a detached container's is (see {@link ForegroundOptions.log}).
+   * Resolves to its exit code, with its output when `stdio` is `'pipe'`. A command that cannot
+   * start throws (`command-not-found`, `command-not-executable`) and leaves the container exited
+   * with 127 or 126 and the reason as its `error`.
    * With `proxySignals`, signals sent to this process go to the container (see `RunOptions.proxySignals`).
+   *
+   * @example
+   * ```ts
+   * const { exitCode, stdout } = await containers.runForeground(rec.id, { stdio: 'pipe' });
+   * ```
    */
-  async runForeground(ref: string, options: { stdio?: Stdio; proxySignals?: boolean } = {}): Promise<number> {
+  async runForeground(ref: string, options: ForegroundOptions = {}): Promise<RunResult> {
     const record = await this.get(ref);
     if (record.status !== 'configured') {
       throw new FailedPreconditionError(`container ${record.name} is ${record.status}, not being configured`);
     }
-    return runInForeground(this.#records, record, options);
+    return runInForeground(this.#records, record, {
+      ...(this.#options.logSizeMax !== undefined ? { logSizeMax: this.#options.logSizeMax } : {}),
+      ...options,
+    });
   }
 
   /** Waits until the container exits and resolves to its exit code (undefined when it could not be known). */
@@ -329,8 +342,9 @@ export class Containers {
   }
 
   /**
-   * The container's log lines (detached containers): the last `tail`, then, with `follow`, new
-   * lines as they come until it exits.
+   * The container's log lines (kept for detached and foreground containers, see
+   * {@link ContainerRecord.logPath}): the last `tail`, then, with `follow`, new lines as they come
+   * until it exits.
    */
   async *logs(
     ref: string,

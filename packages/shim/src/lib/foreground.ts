@@ -1,19 +1,72 @@
 // Containers run in the foreground by this process (`runtime run`), their record kept up to date.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isOcikitError, truncate } from '@ocikit/errors';
+import { LogFile } from './log-file.ts';
 import { type ContainerRecord, type Records, runtimeOf, writeExitFile } from './records.ts';
-import type { Stdio } from './runtime.ts';
+import { type OutputSink, type RunResult, START_FAILURE_CODES, type Stdio } from './runtime.ts';
+
+/** Options of a foreground run ({@link Containers.runForeground}). */
+export interface ForegroundOptions {
+  /**
+   * How the container's stdio is wired (default inherited: a terminal works as with `runc run`).
+   * With `'pipe'` the result carries its output (at most 16 MiB of each stream).
+   */
+  stdio?: Stdio;
+  /** Signals sent to this process go to the container (see `RunOptions.proxySignals`). */
+  proxySignals?: boolean;
+  /** Streams the container's stdout and stderr here as they come (its stdin as `stdio` says). */
+  output?: OutputSink;
+  /**
+   * Keep its output in its log, as for a detached container (k8s-file, at most `logSizeMax`).
+   * Default: unless it has a terminal or is removed as it exits (`autoRemove`), or `stdio` is an
+   * explicit array (the caller then owns the streams). Logging pipes the output through this process.
+   */
+  log?: boolean;
+  /** The most bytes its log keeps (default 10 MiB); when full it starts over, as conmon's. */
+  logSizeMax?: number;
+}
+
+/**
+ * The sink for a foreground run's output: where it goes when it is piped through this process
+ * (to `output`, collected for `'pipe'`, the process's own streams for `'inherit'`, nowhere for
+ * `'ignore'`), plus what it collected.
+ */
+function outputFor(options: ForegroundOptions): {
+  sink: OutputSink;
+  collected: { stdout: string; stderr: string };
+} {
+  const collected = { stdout: '', stderr: '' };
+  if (options.output) return { sink: options.output, collected };
+  const stdio = options.stdio ?? 'inherit';
+  if (stdio === 'pipe') {
+    return {
+      sink: (stream, chunk) => {
+        if (collected[stream].length < 16 << 20) collected[stream] += chunk.toString('utf8');
+      },
+      collected,
+    };
+  }
+  if (stdio === 'inherit') {
+    return {
+      sink: (stream, chunk) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk),
+      collected,
+    };
+  }
+  return { sink: () => {}, collected };
+}
 
 /**
  * Runs a configured container in the foreground with `runtime run`: stdio as given (inherited:
- * a terminal works as with `runc run`), the record kept up to date; resolves to its exit code.
- * With `proxySignals`, signals sent to this process go to the container (see `RunOptions.proxySignals`).
+ * a terminal works as with `runc run`), the record kept up to date, its output logged (see
+ * {@link ForegroundOptions.log}); resolves to its exit code with its output when piped. A command
+ * that cannot start leaves the record exited with 127/126 and the runtime's message as its `error`.
  */
 export async function runInForeground(
   records: Records,
   record: ContainerRecord,
-  options: { stdio?: Stdio; proxySignals?: boolean },
-): Promise<number> {
+  options: ForegroundOptions,
+): Promise<RunResult> {
   const dir = records.recordDir(record.id);
   mkdirSync(record.runtimeRoot, { recursive: true });
   const runtime = runtimeOf(record);
@@ -56,24 +109,45 @@ export async function runInForeground(
     wake();
     return watcher;
   };
-  let code: number;
+  const stdio = options.stdio ?? 'inherit';
+  const log =
+    (options.log ?? (!record.tty && !record.autoRemove && !Array.isArray(stdio)))
+      ? new LogFile(record.logPath, options.logSizeMax ?? 10 << 20)
+      : undefined;
+  // piped through this process when logged or sent elsewhere; else the runtime's own streams
+  const through = log || options.output ? outputFor(options) : undefined;
+  const output = through && log ? log.sink(through.sink) : through?.sink;
+  let result: RunResult;
   try {
-    code = await runtime.run(record.id, {
+    result = await runtime.run(record.id, {
       bundle: record.bundle,
       pidFile,
-      stdio: options.stdio ?? 'inherit',
+      stdio,
       proxySignals: options.proxySignals === true,
+      ...(output ? { output } : {}),
     });
   } catch (e) {
+    log?.close();
     await stopWatching();
+    const reason = isOcikitError(e) ? e.details.reason : undefined;
+    const startCode = typeof reason === 'string' ? START_FAILURE_CODES[reason] : undefined;
+    if (startCode !== undefined) writeExitFile(join(dir, 'exits'), record.id, startCode);
     await records.save({
       ...((await records.read(record.id)) ?? running),
       status: 'exited',
       finishedAt: new Date().toISOString(),
+      ...(startCode !== undefined
+        ? {
+            exitCode: startCode,
+            error: truncate(String(isOcikitError(e) ? e.details.runtimeMessage : e), 1000),
+          }
+        : {}),
     });
     throw e;
   }
+  log?.close();
   await stopWatching();
+  const code = result.exitCode;
   writeExitFile(join(dir, 'exits'), record.id, code);
   const done: ContainerRecord = {
     ...((await records.read(record.id)) ?? running),
@@ -82,5 +156,6 @@ export async function runInForeground(
     finishedAt: new Date().toISOString(),
   };
   await records.save(done);
-  return code;
+  if (through && !options.output && stdio === 'pipe') return { ...result, ...through.collected };
+  return result;
 }

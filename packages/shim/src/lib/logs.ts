@@ -13,7 +13,7 @@ export interface LogLine {
 }
 
 /**
- * The container's log lines (detached containers): the last `tail`, then, with `follow`, new
+ * The container's log lines (detached and foreground containers): the last `tail`, then, with `follow`, new
  * lines as they come until it exits.
  */
 export async function* readLogs(
@@ -54,11 +54,9 @@ export async function* readLogs(
     if (!options.follow) return;
     // Done once the monitor has written the exit code or is gone: two cheap looks, where a full
     // refresh would start `runtime state` ten times a second for as long as the log is followed.
-    // A container with no monitor (run in the foreground) keeps no log to follow.
+    // A container run in the foreground has no monitor: its runner writes the log and the exit file.
     const over =
-      record.monitorPid === undefined ||
-      !isAlive(record.monitorPid) ||
-      (await records.exitFile(record)) !== undefined;
+      !isAlive(record.monitorPid ?? record.ownerPid) || (await records.exitFile(record)) !== undefined;
     if (over) {
       if (lines.length === 0) return;
       continue;

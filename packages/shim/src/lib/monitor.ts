@@ -5,8 +5,16 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError, throwIfAborted, truncate } from '@ocikit/errors';
 import { attachDirFor, ensureOwnDirectory } from './attach-dir.ts';
-import { type ContainerRecord, isAlive, type Records, readPid, runtimeOf, sleep } from './records.ts';
-import { hasHybridCgroups, lastLogError } from './runtime.ts';
+import {
+  type ContainerRecord,
+  isAlive,
+  type Records,
+  readPid,
+  runtimeOf,
+  sleep,
+  writeExitFile,
+} from './records.ts';
+import { commandFailure, hasHybridCgroups, lastLogError, START_FAILURE_CODES } from './runtime.ts';
 
 /** What {@link createUnderConmon} needs besides the record. */
 export interface MonitorOptions {
@@ -163,8 +171,20 @@ export async function createUnderConmon(
     await runtimeOf(record)
       .delete(record.id, { force: true })
       .catch(() => {});
+    // an exited container with the reason (and 127/126 when its command could not be started),
+    // as podman keeps one: not one left being configured for ever
+    const reason = /exec/i.test(said) ? commandFailure(said) : undefined;
+    const exitCode = reason ? START_FAILURE_CODES[reason] : undefined;
+    if (exitCode !== undefined) writeExitFile(join(dir, 'exits'), record.id, exitCode);
+    await records.save({
+      ...record,
+      status: 'exited',
+      finishedAt: new Date().toISOString(),
+      error: truncate(said, 1000),
+      ...(exitCode !== undefined ? { exitCode } : {}),
+    });
     throw new FailedPreconditionError(`cannot create container ${record.name}: ${truncate(said, 400)}`, {
-      details: { id: record.id, runtimeMessage: truncate(said, 1000) },
+      details: { id: record.id, runtimeMessage: truncate(said, 1000), ...(reason ? { reason } : {}) },
     });
   }
   const pidText = String(synced.pid);

@@ -59,7 +59,16 @@ export interface ContainerRecord {
   finishedAt?: string;
   /** Exit code (128+N when killed by signal N); absent while it runs, or when it could not be known. */
   exitCode?: number;
-  /** Its log file (stdout and stderr with timestamps), for detached containers. */
+  /**
+   * Why its command could not be started (the runtime's message), when it could not: it then
+   * exited with 127 (not found) or 126 (not executable), as podman's `State.Error`.
+   */
+  error?: string;
+  /**
+   * Its log file (stdout and stderr with timestamps, conmon's k8s-file format, at most the
+   * `logSizeMax` of its {@link Containers}): kept for detached and foreground containers alike,
+   * except one run in the foreground with a terminal, or one removed as it exits (`autoRemove`).
+   */
   logPath: string;
   /** The directory holding the link to its attach socket (detached containers; this user's alone). */
   attachDir?: string;

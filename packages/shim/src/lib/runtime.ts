@@ -36,6 +36,25 @@ export interface RuntimeOptions {
 /** How a runtime command's standard streams are wired. */
 export type Stdio = 'inherit' | 'pipe' | 'ignore' | SpawnOptions['stdio'];
 
+/** Receives a process's output chunk by chunk, as it comes (see {@link RunOptions.output}). */
+export type OutputSink = (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+
+/** What a foreground {@link Runtime.run} ended with, as execa's result. */
+export interface RunResult {
+  /** The process's exit code (128+N when a signal N ended it). */
+  exitCode: number;
+  /**
+   * What it wrote to stdout when `stdio` is `'pipe'` and no `output` takes it, as UTF-8, at most
+   * 16 MiB (the rest is dropped); `''` otherwise.
+   */
+  stdout: string;
+  /** As `stdout`, for stderr (the runtime's own messages included). */
+  stderr: string;
+}
+
+/** The most bytes of each stream a piped run collects. */
+const COLLECT_MAX = 16 << 20;
+
 /** Options of {@link Runtime.create}. */
 export interface CreateOptions {
   bundle: string;
@@ -60,6 +79,11 @@ export interface RunOptions {
    * longer end this process (listeners are installed). Default false.
    */
   proxySignals?: boolean;
+  /**
+   * Streams the process's stdout and stderr (the runtime's own messages included) to this sink as
+   * they come, neither inherited nor collected: both are piped; stdin is as `stdio` says.
+   */
+  output?: OutputSink;
 }
 
 /** Options of {@link Runtime.exec}. */
@@ -142,6 +166,13 @@ function findBinary(name: string): string | undefined {
   return undefined;
 }
 
+/** The stdin part of a stdio setting (a piped stdin is ended at once: nothing is written to it). */
+function stdinOf(stdio: Stdio): Extract<SpawnOptions['stdio'], unknown[]>[number] {
+  if (stdio === 'inherit') return 'inherit';
+  if (Array.isArray(stdio)) return stdio[0] ?? 'ignore';
+  return 'ignore';
+}
+
 /** The result of one runtime invocation. */
 interface Ran {
   code: number;
@@ -158,7 +189,8 @@ interface Ran {
  * @example
  * ```ts
  * const runc = new Runtime({ binary: 'runc', root: '/run/ocikit-runc' });
- * const code = await runc.run('demo', { bundle: '/tmp/bundle', stdio: 'inherit' });
+ * const { exitCode } = await runc.run('demo', { bundle: '/tmp/bundle', stdio: 'inherit' });
+ * const { stdout } = await runc.run('demo2', { bundle: '/tmp/bundle', stdio: 'pipe' });
  * ```
  */
 export class Runtime {
@@ -222,6 +254,7 @@ export class Runtime {
       what: string;
       allowFail?: boolean;
       proxySignals?: boolean;
+      output?: OutputSink | undefined;
     },
   ): Promise<Ran> {
     // a few tiny files: synchronous calls cost a fraction of the thread-pool round trips (decision 103)
@@ -234,11 +267,13 @@ export class Runtime {
       const { file, args: argv } = this.commandLine(args, logFile);
       const stdio = options.stdio ?? 'pipe';
       // With stdio ignored, stderr still goes to a file (not a pipe a container could hold open).
-      const errFd = stdio === 'ignore' ? await open(join(logDir, 'stderr'), 'w+') : undefined;
+      const sink = options.output;
+      const errFd = stdio === 'ignore' && !sink ? await open(join(logDir, 'stderr'), 'w+') : undefined;
       const ran = await new Promise<Omit<Ran, 'logError'>>((resolve, reject) => {
         const child = spawn(file, argv, {
-          stdio:
-            stdio === 'pipe'
+          stdio: sink
+            ? [stdinOf(stdio), 'pipe', 'pipe']
+            : stdio === 'pipe'
               ? ['pipe', 'pipe', 'pipe']
               : errFd
                 ? ['ignore', 'ignore', errFd.fd]
@@ -251,12 +286,21 @@ export class Runtime {
         const unproxy = options.proxySignals ? proxySignalsTo(child) : () => {};
         let stdout = '';
         let stderr = '';
-        child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-          if (stdout.length < 16 << 20) stdout += d;
-        });
-        child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-          if (stderr.length < 1 << 20) stderr += d;
-        });
+        if (sink) {
+          child.stdout?.on('data', (d: Buffer) => sink('stdout', d));
+          // the runtime's own last words are kept too, for its error
+          child.stderr?.on('data', (d: Buffer) => {
+            sink('stderr', d);
+            stderr = (stderr + d.toString('utf8')).slice(-4096);
+          });
+        } else {
+          child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+            if (stdout.length < COLLECT_MAX) stdout += d;
+          });
+          child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+            if (stderr.length < COLLECT_MAX) stderr += d;
+          });
+        }
         child.on('error', (e) => {
           unproxy();
           reject(e);
@@ -324,10 +368,11 @@ export class Runtime {
 
   /**
    * `run` in the foreground: stdio as given (default inherited, so a terminal works as it does
-   * for `runc run`); resolves to the container's exit code (128+N for a signal), or throws when
-   * the runtime itself failed before the process ran.
+   * for `runc run`), or the output streamed to `output`; resolves to the container's exit code
+   * (128+N for a signal) with its output when piped, or throws when the runtime itself failed
+   * before the process ran.
    */
-  async run(id: string, options: RunOptions): Promise<number> {
+  async run(id: string, options: RunOptions): Promise<RunResult> {
     const args = ['run', '--bundle', options.bundle];
     if (options.pidFile) args.push('--pid-file', options.pidFile);
     if (options.noPivot) args.push('--no-pivot');
@@ -336,8 +381,11 @@ export class Runtime {
       stdio: options.stdio ?? 'inherit',
       allowFail: true,
       proxySignals: options.proxySignals === true,
+      output: options.output,
     });
-    return this.#exitCode(ran, `run ${id}`, 'run');
+    const exitCode = this.#exitCode(ran, `run ${id}`, 'run');
+    const piped = options.output === undefined && (options.stdio ?? 'inherit') === 'pipe';
+    return { exitCode, stdout: piped ? ran.stdout : '', stderr: piped ? ran.stderr : '' };
   }
 
   /** The process's exit code (128+N for signal N), or the runtime's own failure as an error. */
@@ -487,12 +535,18 @@ export async function lastLogError(file: string): Promise<string | undefined> {
   return found;
 }
 
+/** Exit codes of a command that could not be started, as Docker's and podman's (126, 127). */
+export const START_FAILURE_CODES: Readonly<Record<string, number>> = {
+  'command-not-found': 127,
+  'command-not-executable': 126,
+};
+
 /**
  * Why a `run` or `exec` could not start the container's command, read from the runtime's own words
  * (runc: `exec: "x": executable file not found in $PATH`, `… permission denied`; crun: `executable
  * file \`x\` not found …: No such file or directory`, `open executable: Permission denied`).
  */
-function commandFailure(said: string): 'command-not-found' | 'command-not-executable' | undefined {
+export function commandFailure(said: string): 'command-not-found' | 'command-not-executable' | undefined {
   if (/executable file not found|no such file or directory/i.test(said)) return 'command-not-found';
   if (/permission denied/i.test(said)) return 'command-not-executable';
   return undefined;

@@ -31,7 +31,7 @@ async function runWith(
   const inFd = openSync(join(dir, 'in'), 'r');
   const outFd = openSync(join(dir, 'out'), 'w');
   try {
-    const code = await runtime.run(newId(), { bundle, stdio: [inFd, outFd, 'pipe'] });
+    const { exitCode: code } = await runtime.run(newId(), { bundle, stdio: [inFd, outFd, 'pipe'] });
     return { code, stdout: readFileSync(join(dir, 'out'), 'utf8') };
   } finally {
     closeSync(inFd);
@@ -202,7 +202,9 @@ describe('Containers with runc', () => {
         return rec;
       }),
     );
-    const codes = await Promise.all(recs.map((r) => containers.runForeground(r.id, { stdio: 'ignore' })));
+    const codes = await Promise.all(
+      recs.map(async (r) => (await containers.runForeground(r.id, { stdio: 'ignore' })).exitCode),
+    );
     expect(codes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const listed = await containers.list();
     expect(listed.filter((r) => r.status === 'exited')).toHaveLength(10);
@@ -248,7 +250,7 @@ describe('Containers with runc', () => {
     writeFileSync(
       script,
       `import { Containers } from ${JSON.stringify(fileURLToPath(new URL('./containers.ts', import.meta.url)))};\n` +
-        `process.exitCode = await new Containers({ root: ${JSON.stringify(root)} }).runForeground(${JSON.stringify(rec.id)}, { proxySignals: true });\n`,
+        `process.exitCode = (await new Containers({ root: ${JSON.stringify(root)} }).runForeground(${JSON.stringify(rec.id)}, { proxySignals: true })).exitCode;\n`,
     );
     // a real terminal: a line typed once the container shows it has one, then a resize (the kernel
     // tells our foreground group, the proxy tells the runtime)

@@ -1,0 +1,90 @@
+// `ocikit run` as podman users expect (issue 19): output to the streams given to `main`, logs of
+// foreground containers, failed starts as exited containers with 127/126. Real runc and conmon.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../lib/main.ts';
+import { runCli } from '../lib/test-cli.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-cli-life-'));
+let root: string;
+const cli = (args: string[]) => runCli(['--root', root, ...args]);
+
+/** Runs `main` in this process with streams of its own; what each received. */
+async function mainWith(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await main(['--root', root, ...args], { stdout, stderr });
+  return { code, stdout: out, stderr: err };
+}
+
+/** A container's state as `inspect` reports it. */
+async function stateOf(name: string): Promise<{ status: string; exitCode?: number; error?: string }> {
+  const r = await cli(['inspect', name]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { status: string; exitCode?: number; error?: string };
+}
+
+beforeAll(async () => {
+  root = tmp();
+  const layout = join(tmp(), 'layout');
+  buildBusyboxImage(layout, 'busybox');
+  const copied = await cli(['copy', `oci:${layout}:busybox`, 'local:busybox']);
+  expect(copied.code, copied.stderr).toBe(0);
+});
+
+describe('ocikit run in the foreground', () => {
+  it('writes the container output to the streams given to main, with or without --rm', async () => {
+    for (const rm of [['--rm'], []]) {
+      const r = await mainWith(['run', ...rm, 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+      expect(r).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    }
+  });
+
+  it('keeps the log of a finished foreground container, as podman', async () => {
+    const r = await cli(['run', '--name', 'fg-logs', 'busybox', 'sh', '-c', 'echo hello; echo oops >&2']);
+    expect(r).toMatchObject({ code: 0, stdout: 'hello\n', stderr: 'oops\n' });
+    const logs = await cli(['logs', 'fg-logs']);
+    expect(logs).toMatchObject({ code: 0, stdout: 'hello\n', stderr: 'oops\n' });
+  });
+});
+
+describe('a command that cannot start', () => {
+  it('exits 127 (not found) or 126 (not executable), the message printed once, the container exited with the reason', async () => {
+    for (const [args, code, name] of [
+      [['no-such-command'], 127, 'fg-missing'],
+      [['/etc/passwd'], 126, 'fg-noexec'],
+    ] as const) {
+      const r = await cli(['run', '--name', name, 'busybox', ...args]);
+      expect(r.code, r.stderr).toBe(code);
+      const said = r.stderr.trim().split('\n');
+      expect(said, r.stderr).toHaveLength(1);
+      const state = await stateOf(name);
+      expect(state).toMatchObject({ status: 'exited', exitCode: code });
+      expect(state.error).toBeTruthy();
+    }
+  });
+
+  it('detached: exits 127 and leaves an exited container, not one being configured', async () => {
+    const r = await cli(['run', '-d', '--name', 'bg-missing', 'busybox', 'no-such-command']);
+    expect(r.code, r.stderr).toBe(127);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('no-such-command');
+    expect(await stateOf('bg-missing')).toMatchObject({ status: 'exited', exitCode: 127 });
+  });
+
+  it('under --rm leaves nothing behind, foreground or detached', async () => {
+    for (const detach of [[], ['-d']]) {
+      const r = await cli(['run', '--rm', ...detach, '--name', 'rm-missing', 'busybox', 'no-such-command']);
+      expect(r.code, r.stderr).toBe(127);
+      expect((await cli(['inspect', 'rm-missing'])).code).not.toBe(0);
+    }
+  });
+});
