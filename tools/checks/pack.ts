@@ -1,17 +1,23 @@
 // Packs every public package the way `pnpm publish` would and checks the tarball: publint finds no
 // problem, the entry points, type declarations and LICENSE are there, and no sources or tests are
-// shipped.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// shipped. `--keep DIR` leaves the tarballs in DIR (emptied first) for tools/checks/types.ts.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
+import { packPublic } from './src/pack-lib.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const problems: string[] = [];
-const work = mkdtempSync(join(tmpdir(), 'ocikit-pack-'));
+const { keep } = parseArgs({ options: { keep: { type: 'string' } } }).values;
+const work = keep === undefined ? mkdtempSync(join(tmpdir(), 'ocikit-pack-')) : resolve(keep);
+if (keep !== undefined) {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+}
 // Every tarball carries the repository's license text (Apache-2.0, as every package.json says).
 const license = readFileSync(join(root, 'LICENSE'), 'utf8');
 
@@ -28,49 +34,35 @@ function targets(exp: unknown): string[] {
 }
 
 try {
-  for (const dirName of readdirSync(join(root, 'packages')).sort()) {
-    const pkgDir = join(root, 'packages', dirName);
-    const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
-      name: string;
-      private?: boolean;
-    };
-    if (manifest.private) continue;
-    const out = join(work, dirName);
-    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: pkgDir, stdio: 'pipe' });
-    const tarball = readdirSync(out).find((f) => f.endsWith('.tgz'));
-    if (!tarball) {
-      problems.push(`${manifest.name}: pnpm pack wrote no tarball`);
-      continue;
-    }
-    execFileSync('tar', ['-xzf', join(out, tarball), '-C', out]);
-    const dir = join(out, 'package');
+  for (const { name, dir } of await packPublic(root, work)) {
     const files = listFiles(dir);
     const packed = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
       exports?: unknown;
       bin?: Record<string, string>;
     };
     for (const required of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']) {
-      if (!files.includes(required)) problems.push(`${manifest.name}: tarball lacks ${required}`);
+      if (!files.includes(required)) problems.push(`${name}: tarball lacks ${required}`);
     }
     if (files.includes('LICENSE') && readFileSync(join(dir, 'LICENSE'), 'utf8') !== license) {
-      problems.push(`${manifest.name}: tarball's LICENSE differs from the repository's LICENSE`);
+      problems.push(`${name}: tarball's LICENSE differs from the repository's LICENSE`);
     }
     for (const f of files) {
-      if (/\.test\.|(^|\/)test-/.test(f)) problems.push(`${manifest.name}: tarball ships test file ${f}`);
-      if (f.startsWith('src/')) problems.push(`${manifest.name}: tarball ships source file ${f}`);
+      if (/\.test\.|(^|\/)test-/.test(f)) problems.push(`${name}: tarball ships test file ${f}`);
+      if (f.startsWith('src/')) problems.push(`${name}: tarball ships source file ${f}`);
     }
     for (const t of [...targets(packed.exports), ...Object.values(packed.bin ?? {})]) {
       if (t.startsWith('./') && !t.includes('*') && !existsSync(join(dir, t))) {
-        problems.push(`${manifest.name}: exports/bin target ${t} is not in the tarball`);
+        problems.push(`${name}: exports/bin target ${t} is not in the tarball`);
       }
     }
     const { messages, pkg } = await publint({ pkgDir: dir, pack: false, strict: true });
-    for (const m of messages)
-      problems.push(`${manifest.name}: publint ${m.type}: ${formatMessage(m, pkg) ?? m.code}`);
-    console.log(`pack check: ${manifest.name} (${files.length} files)`);
+    for (const m of messages) problems.push(`${name}: publint ${m.type}: ${formatMessage(m, pkg) ?? m.code}`);
+    console.log(`pack check: ${name} (${files.length} files)`);
   }
+} catch (e) {
+  problems.push(`packing failed: ${e instanceof Error ? e.message : String(e)}`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (keep === undefined) rmSync(work, { recursive: true, force: true });
 }
 
 if (problems.length > 0) {
