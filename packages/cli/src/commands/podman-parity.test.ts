@@ -1,0 +1,181 @@
+// The same container cases run with `ocikit` and with the real podman, side by side (issue 19): the
+// same exit codes and the same lifecycle states. podman gets a temp --root/--runroot and the test
+// image from an OCI layout made by tools/images; it runs here only with the flags of the shared
+// peers notes. Nothing is skipped: when podman cannot run, the test fails and says why.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, runCli } from '../lib/test-cli.ts';
+
+const tmp = (base = tmpdir()) => mkdtempSync(join(base, 'ocikit-parity-'));
+const roots: string[] = [];
+let ocikitRoot: string;
+let podmanRoot: string;
+let podmanImage: string;
+
+/** The podman global flags this host needs (shared peers notes), with a root of our own. */
+const podmanGlobals = () => [
+  '--root',
+  join(podmanRoot, 'root'),
+  '--runroot',
+  join(podmanRoot, 'run'),
+  '--tmpdir',
+  join(podmanRoot, 'tmp'),
+  '--cgroup-manager',
+  'cgroupfs',
+  '--events-backend',
+  'file',
+  '--runtime',
+  'runc',
+];
+/** The `run`/`create` flags podman needs here. */
+const podmanRunFlags = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+
+function podman(args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('podman', [...podmanGlobals(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** One engine under test: how it runs a command, its image, and its `run` flags. */
+interface Engine {
+  name: 'ocikit' | 'podman';
+  cli(args: readonly string[]): Promise<CliResult>;
+  image: () => string;
+  runFlags: readonly string[];
+}
+
+const engines: Engine[] = [
+  {
+    name: 'ocikit',
+    cli: (args) => runCli(['--root', ocikitRoot, ...args]),
+    image: () => 'busybox',
+    runFlags: [],
+  },
+  { name: 'podman', cli: podman, image: () => podmanImage, runFlags: podmanRunFlags },
+];
+
+/** `run [flags] IMAGE CMD…` with an engine. */
+const run = (e: Engine, flags: readonly string[], command: readonly string[]) =>
+  e.cli(['run', ...e.runFlags, ...flags, e.image(), ...command]);
+
+/** `STATUS EXITCODE` as the engine's `inspect` shows them. */
+async function stateOf(e: Engine, name: string): Promise<string> {
+  const r = await e.cli(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name]);
+  expect(r.code, `${e.name} inspect ${name}: ${r.stderr}`).toBe(0);
+  return r.stdout.trim().toLowerCase();
+}
+
+/** Runs `each` with both engines at once; their results by engine name. */
+async function both<T>(each: (e: Engine) => Promise<T>): Promise<Record<Engine['name'], T>> {
+  const [ocikit, podmanResult] = await Promise.all(engines.map(each));
+  return { ocikit: ocikit as T, podman: podmanResult as T };
+}
+
+beforeAll(async () => {
+  ocikitRoot = tmp();
+  // podman's overlay storage wants a real file system, not a tmpfs
+  podmanRoot = tmp('/var/tmp');
+  roots.push(ocikitRoot, podmanRoot);
+  const version = spawnSync('podman', ['--version'], { encoding: 'utf8' });
+  if (version.status !== 0) {
+    throw new Error(
+      `podman cannot run here (${version.error?.message ?? version.stderr.trim()}): install it with tools/run.sh (apt-get install podman)`,
+    );
+  }
+  // lower case: podman names an image pulled from oci:DIR after the path
+  const layoutDir = join(tmpdir(), `ocikit-parity-layout-${process.pid}`);
+  roots.push(layoutDir);
+  mkdirSync(layoutDir, { recursive: true });
+  const layout = join(layoutDir, 'layout');
+  buildBusyboxImage(layout, 'busybox');
+  const copied = await runCli(['--root', ocikitRoot, 'copy', `oci:${layout}:busybox`, 'local:busybox']);
+  expect(copied.code, copied.stderr).toBe(0);
+  const pulled = await podman(['pull', '-q', `oci:${layout}:busybox`]);
+  if (pulled.code !== 0) throw new Error(`podman cannot load the test image: ${pulled.stderr.trim()}`);
+  podmanImage = pulled.stdout.trim().split('\n').at(-1) ?? '';
+  const probe = await run(engines[1] as Engine, ['--rm'], ['true']);
+  if (probe.code !== 0) throw new Error(`podman cannot run a container here: ${probe.stderr.trim()}`);
+}, 120_000);
+
+afterAll(async () => {
+  await podman(['rm', '-af']).catch(() => undefined);
+  for (const d of roots) rmSync(d, { recursive: true, force: true });
+});
+
+describe('ocikit and podman side by side', () => {
+  it('give the same exit codes: 127 not found, 126 not executable, 3 passed through', async () => {
+    const codes = await both(async (e) => [
+      (await run(e, ['--rm'], ['no-such-command'])).code,
+      (await run(e, ['--rm'], ['/etc/passwd'])).code,
+      (await run(e, ['--rm'], ['sh', '-c', 'exit 3'])).code,
+      (await run(e, ['--rm', '-d'], ['no-such-command'])).code,
+    ]);
+    expect(codes.podman).toEqual([127, 126, 3, 127]);
+    expect(codes.ocikit).toEqual(codes.podman);
+  });
+
+  it('keep a finished foreground container exited with its code, and its logs', async () => {
+    const seen = await both(async (e) => {
+      const ran = await run(e, ['--name', 'fg3'], ['sh', '-c', 'echo out; echo err >&2; exit 3']);
+      const logs = await e.cli(['logs', 'fg3']);
+      return { code: ran.code, state: await stateOf(e, 'fg3'), logs: logs.stdout + logs.stderr };
+    });
+    expect(seen.podman).toEqual({ code: 3, state: 'exited 3', logs: 'out\nerr\n' });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
+  it('go through the same states detached: running, then exited with its code after wait; logs after exit', async () => {
+    const seen = await both(async (e) => {
+      const ran = await run(e, ['-d', '--name', 'bg4'], ['sh', '-c', 'echo hi; sleep 1; exit 4']);
+      const running = await stateOf(e, 'bg4');
+      const waited = await e.cli(['wait', 'bg4']);
+      const logs = await e.cli(['logs', 'bg4']);
+      return {
+        code: ran.code,
+        running,
+        wait: [waited.code, waited.stdout.trim()],
+        exited: await stateOf(e, 'bg4'),
+        logs: logs.stdout,
+      };
+    });
+    expect(seen.podman).toEqual({
+      code: 0,
+      running: 'running 0',
+      wait: [0, '4'],
+      exited: 'exited 4',
+      logs: 'hi\n',
+    });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
+  it('stop a detached container that ignores SIGTERM with SIGKILL after the timeout: exited 137', async () => {
+    const seen = await both(async (e) => {
+      await run(e, ['-d', '--name', 'bg-stop'], ['sleep', '60']);
+      const running = await stateOf(e, 'bg-stop');
+      const stopped = await e.cli(['stop', '-t', '1', 'bg-stop']);
+      return { running, stop: stopped.code, after: await stateOf(e, 'bg-stop') };
+    });
+    expect(seen.podman).toEqual({ running: 'running 0', stop: 0, after: 'exited 137' });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
+  it('differ on purpose in the state a failed start leaves (decision 111): podman "created 0", ocikit "exited 127"', async () => {
+    const seen = await both(async (e) => {
+      const fg = await run(e, ['--name', 'fg-missing'], ['no-such-command']);
+      const bg = await run(e, ['-d', '--name', 'bg-missing'], ['no-such-command']);
+      return [fg.code, await stateOf(e, 'fg-missing'), bg.code, await stateOf(e, 'bg-missing')];
+    });
+    expect(seen.podman).toEqual([127, 'created 0', 127, 'created 0']);
+    expect(seen.ocikit).toEqual([127, 'exited 127', 127, 'exited 127']);
+  });
+});
