@@ -9,13 +9,13 @@ import { parseReference } from '@ocikit/reference';
 import { openRepository } from '@ocikit/registry';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { parseLocation } from '../lib/location.ts';
-import { registryFlags, registryFlagsHelp, transportFor } from '../lib/registry.ts';
+import { openStore, registryFlags, registryFlagsHelp, transportFor } from '../lib/registry.ts';
 
 /** `ocikit blob REF@DIGEST`: one blob's bytes to stdout, verified. */
 export const blobCommand = defineCommand({
   name: 'blob',
   summary: 'Write one blob of a repository to stdout',
-  usage: 'ocikit blob [flags] REPO@DIGEST | oci:DIR:DIGEST',
+  usage: 'ocikit blob [flags] REPO@DIGEST | oci:DIR:DIGEST | local:[REPO@]DIGEST',
   description:
     'The bytes are verified against the digest as they stream; a mismatch fails with a data-loss error.',
   options: registryFlags,
@@ -24,9 +24,11 @@ export const blobCommand = defineCommand({
     expectPositionals(blobCommand, positionals, 1);
     const arg = positionals[0] ?? '';
     const loc = parseLocation(arg);
-    if (loc.kind === 'oci') {
-      const digest = parseDigest(loc.ref ?? '');
-      const layout = await openLayout(loc.dir, { signal: ctx.signal });
+    if (loc.kind !== 'registry') {
+      // a layout's or the local store's blob: by its digest alone (local:REPO@DIGEST as well)
+      const digest = parseDigest((loc.ref ?? '').replace(/^.*@/, ''));
+      const layout =
+        loc.kind === 'oci' ? await openLayout(loc.dir, { signal: ctx.signal }) : await openStore(ctx);
       const desc = await layoutBlob(layout, digest);
       await pipeline(await layout.fetch(desc, { signal: ctx.signal }), ctx.stdout);
       return 0;

@@ -22,6 +22,7 @@ import {
 } from '@ocikit/snapshot';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
+import { localStoreRef } from '../lib/location.ts';
 import { printJson, println } from '../lib/output.ts';
 import { buildRunSpec, type RunValues, runFlags, runFlagsHelp } from '../lib/run-spec.ts';
 import { psFields, psItem, psTable } from '../lib/views.ts';
@@ -43,9 +44,11 @@ const containersOf = (ctx: Context) => new Containers({ root: ctx.root });
 const snapshotterOf = (ctx: Context) => defaultSnapshotter(join(ctx.root, 'snapshots'));
 
 /** The local image for `run`/`create`, pulled first when missing (or always, with `--pull always`). */
-async function ensureImage(ctx: Context, image: string, values: RunCommandValues) {
+async function ensureImage(ctx: Context, arg: string, values: RunCommandValues) {
+  // `local:REF` is the local store and nothing else (decision 083): never pulled
+  const image = localStoreRef(arg, 'ocikit run: image');
   const name = parseReference(image).toString();
-  const pull = values.pull ?? 'missing';
+  const pull = image === arg ? (values.pull ?? 'missing') : 'never';
   if (pull !== 'missing' && pull !== 'always' && pull !== 'never') {
     throw new InvalidArgumentError(`--pull must be missing, always or never, not ${JSON.stringify(pull)}`);
   }

@@ -3,7 +3,7 @@ import { digestOf } from '@ocikit/digest';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { openInput } from '../lib/input.ts';
 import { printJson, println } from '../lib/output.ts';
-import { readImage } from '../lib/read-image.ts';
+import { readImage, remoteFlag, remoteFlagHelp } from '../lib/read-image.ts';
 import { registryFlags, registryFlagsHelp, transportFor } from '../lib/registry.ts';
 
 /** `ocikit digest [FILE|-|REF]`: the digest of a file, of stdin, or of an image. */
@@ -14,8 +14,8 @@ export const digestCommand = defineCommand({
   description:
     'With no argument, or -, reads stdin. A path (/…, ./…, ../…) or an existing file is hashed; anything else is an ' +
     "image — a registry reference, oci:DIR[:REF] or local:REF — and its manifest's digest is printed, like `crane digest`.",
-  options: { algorithm: { type: 'string', short: 'a', default: 'sha256' }, ...registryFlags },
-  help: { algorithm: 'digest algorithm for files (sha256, sha512)', ...registryFlagsHelp },
+  options: { algorithm: { type: 'string', short: 'a', default: 'sha256' }, ...remoteFlag, ...registryFlags },
+  help: { algorithm: 'digest algorithm for files (sha256, sha512)', ...remoteFlagHelp, ...registryFlagsHelp },
   async run(ctx, { values, positionals }) {
     expectPositionals(digestCommand, positionals, 0, 1);
     const arg = positionals[0] ?? '-';
@@ -30,7 +30,7 @@ export const digestCommand = defineCommand({
     if (!isFile) {
       const transport = transportFor(ctx, values);
       try {
-        const image = await readImage(ctx, arg, transport);
+        const image = await readImage(ctx, arg, transport, { remote: values.remote });
         const { digest, mediaType, size } = image.root.descriptor;
         if (ctx.json) printJson(ctx, { digest, mediaType, size, reference: image.display });
         else println(ctx, digest);

@@ -12,6 +12,7 @@ import {
 import { parseReference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
+import { localStoreRef } from '../lib/location.ts';
 import { formatBytes, printJson, println, printTable, shortDigest } from '../lib/output.ts';
 import { openStore } from '../lib/registry.ts';
 import { configPlatform, type ImageRow, imagesFields, imagesItem } from '../lib/views.ts';
@@ -95,7 +96,7 @@ export const rmiCommand = defineCommand({
   async run(ctx, { positionals }) {
     expectPositionals(rmiCommand, positionals, 1, Number.POSITIVE_INFINITY);
     const store = await openStore(ctx);
-    const refs = positionals.map((p) => parseReference(p).toString());
+    const refs = positionals.map((p) => parseReference(localStoreRef(p, 'ocikit rmi:')).toString());
     const known = new Set((await store.list()).map((d) => d.annotations?.[Annotation.RefName]));
     const missing = refs.filter((r) => !known.has(r));
     if (missing.length > 0) {
@@ -123,8 +124,8 @@ export const tagCommand = defineCommand({
   async run(ctx, { positionals }) {
     expectPositionals(tagCommand, positionals, 2);
     const store = await openStore(ctx);
-    const src = parseReference(positionals[0] ?? '').toString();
-    const dst = parseReference(positionals[1] ?? '');
+    const src = parseReference(localStoreRef(positionals[0] ?? '', 'ocikit tag:')).toString();
+    const dst = parseReference(localStoreRef(positionals[1] ?? '', 'ocikit tag:'));
     if (dst.digest !== undefined) {
       throw new InvalidArgumentError(`ocikit tag: "${positionals[1]}" is a digest reference; give a tag`);
     }

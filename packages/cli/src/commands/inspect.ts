@@ -4,7 +4,14 @@ import { parseReference, type Reference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { parseTemplate } from '../lib/format.ts';
 import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
-import { pickImage, platformsOf, readConfig, readImage } from '../lib/read-image.ts';
+import {
+  pickImage,
+  platformsOf,
+  readConfig,
+  readImage,
+  remoteFlag,
+  remoteFlagHelp,
+} from '../lib/read-image.ts';
 import { registryFlags, registryFlagsHelp, transportFor } from '../lib/registry.ts';
 import { configPlatform, containerInspectItem, imageInspectItem } from '../lib/views.ts';
 
@@ -19,10 +26,16 @@ export const inspectCommand = defineCommand({
     "-f/--format takes a Go template over docker's and podman's inspect fields: {{.State.Status}}, " +
     '{{.Config.Env}} and {{json .Config}} for a container or an image, {{.Os}}, {{.Architecture}}, ' +
     '{{.RepoTags}}, {{.RootFS.Layers}} for an image.',
-  options: { platform: { type: 'string' }, format: { type: 'string', short: 'f' }, ...registryFlags },
+  options: {
+    platform: { type: 'string' },
+    format: { type: 'string', short: 'f' },
+    ...remoteFlag,
+    ...registryFlags,
+  },
   help: {
     platform: 'which image of an index to show (os/arch[/variant])',
     format: 'print the result through a Go template',
+    ...remoteFlagHelp,
     ...registryFlagsHelp,
   },
   async run(ctx, { values, positionals }) {
@@ -40,7 +53,7 @@ export const inspectCommand = defineCommand({
     }
     const transport = transportFor(ctx, values);
     try {
-      const image = await readImage(ctx, positionals[0] ?? '', transport);
+      const image = await readImage(ctx, positionals[0] ?? '', transport, { remote: values.remote });
       const { descriptor } = image.root;
       const platforms = platformsOf(image.root);
       const picked = await pickImage(image, values.platform, ctx);

@@ -16,7 +16,7 @@ export interface LocalImage {
  * `local:REF`) is a reference in the local store (`ROOT/content`), normalized as Docker does (`busybox` → `docker.io/library/busybox:latest`).
  */
 export async function openLocalImage(ctx: Context, arg: string): Promise<LocalImage> {
-  const loc = parseLocation(arg.startsWith('local:') ? arg.slice('local:'.length) : arg);
+  const loc = parseLocation(arg);
   if (loc.kind === 'oci') {
     const layout = await openLayout(loc.dir, { signal: ctx.signal });
     if (loc.ref !== undefined) return { layout, ref: loc.ref };

@@ -3,13 +3,24 @@ import { InvalidArgumentError } from '@ocikit/errors';
 /** Where an image lives, as written on the command line. */
 export type Location =
   | { readonly kind: 'oci'; readonly dir: string; readonly ref: string | undefined }
+  | { readonly kind: 'local'; readonly ref: string }
   | { readonly kind: 'registry'; readonly ref: string };
+
+/** The prefix that names the local store (`local:REF`, decision 080 and 083). */
+export const LOCAL_PREFIX = 'local:';
 
 /**
  * Parses a source or destination argument: `oci:DIR[:REF]` is an OCI layout directory (split at the
- * first `:` after the prefix, as skopeo does), anything else an image reference in a registry.
+ * first `:` after the prefix, as skopeo does), `local:REF` the local store, anything else a plain
+ * image reference (the local store first or a registry, as each command says: decision 083).
  */
 export function parseLocation(arg: string): Location {
+  if (arg.startsWith(LOCAL_PREFIX)) {
+    const ref = arg.slice(LOCAL_PREFIX.length);
+    if (ref === '')
+      throw new InvalidArgumentError(`"${arg}": no reference after "local:"`, { hint: 'write local:REF' });
+    return { kind: 'local', ref };
+  }
   if (arg.startsWith('oci:')) {
     const rest = arg.slice(4);
     const i = rest.indexOf(':');
@@ -34,4 +45,18 @@ export function parseLayoutLocation(arg: string, what: string): { dir: string; r
     throw new InvalidArgumentError(`${what} "${arg}" is not an OCI layout`, { hint: 'write oci:DIR[:REF]' });
   }
   return loc;
+}
+
+/**
+ * The reference an argument names in the local store: `local:REF` or a plain `REF`, as written
+ * (not yet normalized). InvalidArgumentError for `oci:…`, which names a layout, not the store.
+ */
+export function localStoreRef(arg: string, what: string): string {
+  const loc = parseLocation(arg);
+  if (loc.kind === 'oci') {
+    throw new InvalidArgumentError(`${what} "${arg}" is an OCI layout, not an image in the local store`, {
+      hint: 'write REF or local:REF',
+    });
+  }
+  return loc.ref;
 }

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fetchAll, type ReadOnlyTarget, selectManifest } from '@ocikit/content';
 import { isNotFound, NotFoundError } from '@ocikit/errors';
 import {
@@ -11,9 +13,11 @@ import {
   parseIndex,
   parsePlatform,
 } from '@ocikit/image-spec';
+import { parseReference } from '@ocikit/reference';
 import { Repository, type Transport } from '@ocikit/registry';
 import type { Context } from './command.ts';
-import { openEndpoint } from './registry.ts';
+import { LOCAL_PREFIX, parseLocation } from './location.ts';
+import { localCandidates, openEndpoint, openStore } from './registry.ts';
 
 /** An image opened for reading: where it is, and its root manifest or index as stored. */
 export interface ReadableImage {
@@ -24,9 +28,25 @@ export interface ReadableImage {
   root: { descriptor: Descriptor; bytes: Uint8Array };
 }
 
-/** Opens a registry reference, `oci:DIR[:REF]` or `local:REF` and reads its root manifest or index. */
-export async function readImage(ctx: Context, arg: string, transport: Transport): Promise<ReadableImage> {
-  const end = await openEndpoint(ctx, arg, transport, 'source');
+/** The flag of commands that read an image from the local store first: `--remote` skips it. */
+export const remoteFlag = { remote: { type: 'boolean' } } as const;
+/** Help text of {@link remoteFlag}. */
+export const remoteFlagHelp = { remote: 'read the image from its registry even when the local store has it' };
+
+/**
+ * Opens an image and reads its root manifest or index: `oci:DIR[:REF]` a layout, `local:REF` the
+ * local store; a plain reference is looked up in the local store first (its normalized name, then
+ * the names registries.conf gives a short name), as podman does, and in its registry only when the
+ * store lacks it or `remote` is set (decision 083).
+ */
+export async function readImage(
+  ctx: Context,
+  arg: string,
+  transport: Transport,
+  options: { remote?: boolean | undefined } = {},
+): Promise<ReadableImage> {
+  const stored = options.remote ? undefined : await findStoredName(ctx, arg);
+  const end = await openEndpoint(ctx, stored ? `${LOCAL_PREFIX}${stored}` : arg, transport, 'source');
   const ref = end.ref ?? 'latest';
   const opts = { signal: ctx.signal };
   if (end.target instanceof Repository) {
@@ -37,6 +57,17 @@ export async function readImage(ctx: Context, arg: string, transport: Transport)
   const descriptor = await end.target.resolve(ref, opts);
   const bytes = await fetchAll(end.target, descriptor, opts);
   return { target: end.target, display: end.display, kind: end.kind, root: { descriptor, bytes } };
+}
+
+/** The name a plain reference has in the local store, or undefined when it is not there. */
+async function findStoredName(ctx: Context, arg: string): Promise<string | undefined> {
+  if (parseLocation(arg).kind !== 'registry' || !existsSync(join(ctx.root, 'content', 'index.json')))
+    return undefined;
+  const names = new Set((await (await openStore(ctx)).tags()).values());
+  const own = parseReference(arg).toString();
+  if (names.has(own)) return own;
+  for (const candidate of await localCandidates(ctx, arg)) if (names.has(candidate)) return candidate;
+  return undefined;
 }
 
 /** An image manifest picked from a root document, with its config. */

@@ -1,0 +1,95 @@
+// Image commands look in the local store first, and `local:` means the local store in every command
+// that takes an image (issue 19 item 6, decision 083). No registry is started: a command that
+// reached one would fail to reach docker.io.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BuiltImage, buildBusyboxImage } from '@ocikit/test-images';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../lib/test-cli.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-cli-local-'));
+let image: BuiltImage;
+let root: string;
+// no credentials, no registries.conf of the host's: what is looked up is only what the test gives
+let env: Record<string, string>;
+const cli = (args: string[]) => runCli(['--root', root, ...args], { env });
+
+beforeAll(async () => {
+  image = buildBusyboxImage(join(tmp(), 'layout'), 'busybox');
+  root = tmp();
+  const conf = join(tmp(), 'registries.conf');
+  writeFileSync(conf, '');
+  env = {
+    DOCKER_CONFIG: tmp(),
+    REGISTRY_AUTH_FILE: join(tmp(), 'none.json'),
+    CONTAINERS_REGISTRIES_CONF: conf,
+    XDG_RUNTIME_DIR: tmp(),
+  };
+  const copied = await cli(['copy', `oci:${image.layout}:busybox`, 'local:myapp:base']);
+  expect(copied.code, copied.stderr).toBe(0);
+  const tagged = await cli(['tag', 'myapp:base', 'myapp:1']);
+  expect(tagged.code, tagged.stderr).toBe(0);
+});
+
+describe('local store first', () => {
+  it('inspect NAME reads a tagged image from the local store, not docker.io', async () => {
+    const r = await cli(['--json', 'inspect', 'myapp:1']);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout) as { reference: string; digest: string };
+    expect(info.reference).toBe('docker.io/library/myapp:1');
+    expect(info.digest).toBe(image.manifest);
+  });
+
+  it('manifest, config and digest read the local store first too', async () => {
+    const digest = await cli(['digest', 'myapp:1']);
+    expect(digest.code, digest.stderr).toBe(0);
+    expect(digest.stdout.trim()).toBe(image.manifest);
+    const manifest = await cli(['manifest', 'myapp:1']);
+    expect(manifest.code, manifest.stderr).toBe(0);
+    const config = await cli(['config', 'myapp:1']);
+    expect(config.code, config.stderr).toBe(0);
+    expect(JSON.parse(config.stdout)).toHaveProperty('rootfs');
+  });
+
+  it('--remote goes to the registry even when the store has the image', async () => {
+    const r = await cli(['inspect', '--remote', 'myapp:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('docker.io');
+  });
+});
+
+describe('local: everywhere', () => {
+  it('tag, inspect, digest, blob, rmi and run all take local:REF', async () => {
+    const tagged = await cli(['tag', 'local:myapp:1', 'local:myapp:2']);
+    expect(tagged.code, tagged.stderr).toBe(0);
+    const inspected = await cli(['-q', 'inspect', 'local:myapp:2']);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(inspected.stdout.trim()).toBe(image.manifest);
+    const blob = await cli(['blob', `local:myapp@${image.manifest}`]);
+    expect(blob.code, blob.stderr).toBe(0);
+    expect(JSON.parse(blob.stdout)).toHaveProperty('layers');
+    const ran = await cli(['run', '--rm', 'local:myapp:2', 'echo', 'hello']);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toBe('hello\n');
+    const removed = await cli(['rmi', 'local:myapp:2']);
+    expect(removed.code, removed.stderr).toBe(0);
+  });
+
+  it('run local:REF never pulls: an image the store lacks is not found', async () => {
+    const r = await cli(['run', '--rm', 'local:nosuch:1', 'true']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain('no image docker.io/library/nosuch:1 in the local store');
+  });
+
+  it('commands that only talk to registries refuse local: with the same message', async () => {
+    for (const args of [
+      ['pull', 'local:myapp:1'],
+      ['tags', 'local:myapp'],
+    ]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/must be a registry reference, not "local:myapp/);
+    }
+  });
+});
