@@ -156,10 +156,8 @@ async function node10Project(all: readonly Packed[]): Promise<void> {
       writeFileSync(config, consumerConfig(module));
       await run(process.execPath, [tsc, '-p', config], { cwd: project }).catch((e: { stdout?: string }) => {
         const errors = (e.stdout ?? String(e)).trim().split('\n');
-        problems.push(
-          `moduleResolution node10, module ${module}: tsc failed (${errors.length} lines):`,
-          ...errors.slice(0, 20).map((l) => `  ${l}`),
-        );
+        const shown = errors.slice(0, 20).map((l) => `\n    ${l}`);
+        problems.push(`moduleResolution node10, module ${module}: tsc failed:${shown.join('')}`);
       });
     }),
   );
