@@ -69,10 +69,39 @@ describe('the CLI adds its commands and flags to library hints', () => {
     expect(cliHint(new UnavailableError('down', { details: { reason: 'unreachable' } }))).toMatch(
       /--plain-http/,
     );
+    // a 401 whose error names only the URL: the login hint names its host, never a literal REGISTRY
+    const fromUrl = new UnauthenticatedError('401', {
+      details: { reason: 'credentials-required', url: 'https://reg.example:5443/v2/app/manifests/1' },
+    });
+    expect(cliHint(fromUrl)).toBe("log in with 'ocikit login reg.example:5443'");
+    const hub = new UnauthenticatedError('401', {
+      details: { reason: 'credentials-required', url: 'https://registry-1.docker.io/v2/x/manifests/1' },
+    });
+    expect(cliHint(hub)).toBe("log in with 'ocikit login docker.io'");
+    // after a plain-HTTP attempt, --plain-http is no advice
+    const plain = new UnavailableError('down', {
+      details: { reason: 'unreachable', url: 'http://127.0.0.1:1/v2/x/manifests/1' },
+    });
+    expect(cliHint(plain)).toBeUndefined();
     expect(
       cliHint(new InvalidArgumentError('bad', { details: { reason: 'something-else' } })),
     ).toBeUndefined();
     expect(hintOf(new Error('plain'))).toBeUndefined();
+  });
+
+  it('a loopback registry that is down: no --plain-http advice, it was tried over plain HTTP', async () => {
+    const r = await runCli(['--root', root, 'inspect', '--remote', '127.0.0.1:1/x:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot reach 127.0.0.1:1');
+    expect(r.stderr).not.toMatch(/plain-http|plainHttp/);
+  });
+
+  it('oci:FILE/sub names FILE, the parent that is a file', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    const r = await runCli(['--root', root, 'ls', `oci:${file}/sub`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file} is a file, not a directory (in the layout path ${file}/sub)`);
   });
 
   it('printed after the library hint', async () => {

@@ -27,17 +27,39 @@ export function cliHint(e: unknown): string | undefined {
     case 'runtime-not-installed':
       return 'or give --runtime PATH';
     case 'unreachable':
-      return isUnavailable(e) ? 'for a plain-HTTP registry add --plain-http' : undefined;
+      // after a plain-HTTP attempt (--plain-http, or a loopback registry) that flag cannot help
+      return isUnavailable(e) && !triedPlainHttp(e)
+        ? 'for a plain-HTTP registry add --plain-http'
+        : undefined;
     case 'credentials-required':
-    case 'credentials-refused':
-      return isUnauthenticated(e) ? `log in with 'ocikit login ${registryOf(e)}'` : undefined;
+    case 'credentials-refused': {
+      if (!isUnauthenticated(e)) return undefined;
+      const registry = registryOf(e);
+      return registry
+        ? `log in with 'ocikit login ${registry}'`
+        : "log in with 'ocikit login' and the registry's host";
+    }
     default:
       return isFailedPrecondition(e) && d.reason === 'path-too-long' ? 'or give a shorter --root' : undefined;
   }
 }
 
-function registryOf(e: OcikitError): string {
-  return typeof e.details.registry === 'string' ? e.details.registry : 'REGISTRY';
+/** The registry an error names: `details.registry`, else the host of `details.url`. */
+function registryOf(e: OcikitError): string | undefined {
+  if (typeof e.details.registry === 'string') return e.details.registry;
+  const url = urlOf(e);
+  // Docker Hub's API host is logged in to as docker.io
+  return url && (url.host === 'registry-1.docker.io' ? 'docker.io' : url.host);
+}
+
+function urlOf(e: OcikitError): URL | undefined {
+  return typeof e.details.url === 'string' && URL.canParse(e.details.url)
+    ? new URL(e.details.url)
+    : undefined;
+}
+
+function triedPlainHttp(e: OcikitError): boolean {
+  return urlOf(e)?.protocol === 'http:';
 }
 
 /** An error's hint as the CLI prints it: the library's, then the CLI's. */

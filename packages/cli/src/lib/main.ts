@@ -217,7 +217,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       return 0;
     }
     const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error('interrupted'));
+    let caught: 'SIGINT' | 'SIGTERM' | undefined;
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+      caught ??= signal;
+      controller.abort(new Error('interrupted'));
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
@@ -238,7 +242,17 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
         env,
         signal,
       };
-      return await command.run(ctx, { values, positionals } as Parameters<Command['run']>[1]);
+      try {
+        return await command.run(ctx, { values, positionals } as Parameters<Command['run']>[1]);
+      } catch (e) {
+        // a signal stopped the work: say what was interrupted and exit as a shell expects (130)
+        if (caught === undefined) throw e;
+        if (debug) reportError(stderr, e, true);
+        // loaded only now: the reference parser stays out of every command's start-up
+        const { interruptedExitCode, interruptedMessage } = await import('./interrupt.ts');
+        stderr.write(`ocikit: ${interruptedMessage(command.name, positionals)}\n`);
+        return interruptedExitCode(caught);
+      }
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

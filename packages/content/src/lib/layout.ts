@@ -1,6 +1,6 @@
-import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isDigest } from '@ocikit/digest';
 import {
@@ -289,6 +289,27 @@ class Layout implements OciLayout {
   }
 }
 
+// ENOTDIR names no path: the file in the way is the layout's directory itself or one of its parents.
+function notADirectory(dir: string): FailedPreconditionError {
+  for (let p = dir; ; p = dirname(p)) {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      st = undefined; // missing, or under a file: look at the parent
+    }
+    if (st && !st.isDirectory()) {
+      const message =
+        p === dir
+          ? `${dir} is not a directory`
+          : `${p} is a file, not a directory (in the layout path ${dir})`;
+      return new FailedPreconditionError(message, { details: { layout: dir, path: p } });
+    }
+    if (dirname(p) === p)
+      return new FailedPreconditionError(`${dir} is not a directory`, { details: { layout: dir } });
+  }
+}
+
 /**
  * Opens (or with `create`, creates) an OCI image layout directory as a content target. Blobs are
  * verified and renamed into place atomically; index.json is replaced atomically under a
@@ -308,7 +329,7 @@ export async function openLayout(dir: string, options: OpenLayoutOptions = {}): 
   try {
     raw = readFileSync(layoutFile);
   } catch (e) {
-    if (errno(e) === 'ENOTDIR') throw new FailedPreconditionError(`${dir} is not a directory`);
+    if (errno(e) === 'ENOTDIR') throw notADirectory(dir);
     if (errno(e) !== 'ENOENT') throw e;
   }
   if (raw === undefined) {

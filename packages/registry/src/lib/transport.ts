@@ -330,7 +330,11 @@ export class Transport {
           url: this.#display(req),
           attempts: attempt + 1,
         },
-        hint: 'check that the registry is up and the address is right, and whether it speaks plain HTTP (the `plainHttp` option)',
+        // after a plain-HTTP attempt the plainHttp option cannot help
+        hint:
+          this.endpoint(req.registry).protocol === 'http:'
+            ? 'check that the registry is up and the address is right (it was tried over plain HTTP)'
+            : 'check that the registry is up and the address is right, and whether it speaks plain HTTP (the `plainHttp` option)',
       },
     );
   }
