@@ -9,7 +9,14 @@ export {
   walk,
   withoutRefName,
 } from './lib/helpers.ts';
-export type { FsckProblem, FsckResult, GcResult, OciLayout, OpenLayoutOptions } from './lib/layout.ts';
+export type {
+  FsckProblem,
+  FsckResult,
+  GcOptions,
+  GcResult,
+  OciLayout,
+  OpenLayoutOptions,
+} from './lib/layout.ts';
 export { openLayout } from './lib/layout.ts';
 export type { Lock, LockOptions } from './lib/lock.ts';
 export { acquireLock, withLock } from './lib/lock.ts';

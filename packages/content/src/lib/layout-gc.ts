@@ -18,6 +18,22 @@ export interface GcResult {
   bytes: number;
   /** Abandoned partial writes removed. */
   ingests: number;
+  /** Bytes the removed partial writes held. */
+  ingestBytes: number;
+}
+
+/** Options of `OciLayout.gc`. */
+export interface GcOptions extends SignalOptions {
+  /**
+   * Remove a partial write no live process holds once untouched for this long (default a day, so
+   * an interrupted transfer can resume; 0 removes every one no process holds).
+   */
+  ingestTtlMs?: number;
+  /**
+   * More roots besides index.json's entries: what they reach is kept (an image a container still
+   * uses after its name was removed).
+   */
+  roots?: readonly Descriptor[];
 }
 
 // Marks everything reachable from the roots; missing or unreadable nodes are skipped (fsck reports them).
@@ -46,17 +62,18 @@ async function mark(
 
 /**
  * Removes the blobs of the layout at `root` that nothing reachable from `list()` (index.json's
- * entries) refers to, and ingests untouched for `ingestTtlMs` (default a day) that no writer holds.
+ * entries and `roots`) refers to, and ingests untouched for `ingestTtlMs` (default a day) that no
+ * live process holds (decision 084).
  * The caller holds the index lock, so no tag can be added meanwhile.
  */
 export async function collectGarbage(
   root: string,
   list: () => Promise<Descriptor[]>,
-  options: SignalOptions & { ingestTtlMs?: number } = {},
+  options: GcOptions = {},
 ): Promise<GcResult> {
   const markStart = Date.now();
-  const marked = await mark(root, await list(), options.signal);
-  const result: GcResult = { removed: [], bytes: 0, ingests: 0 };
+  const marked = await mark(root, [...(await list()), ...(options.roots ?? [])], options.signal);
+  const result: GcResult = { removed: [], bytes: 0, ingests: 0, ingestBytes: 0 };
   for (const { digest, path } of await listBlobFiles(root)) {
     if (marked.has(digest)) continue;
     const st = await stat(path).catch(() => undefined);
@@ -79,6 +96,7 @@ export async function collectGarbage(
     try {
       await rm(data, { force: true });
       result.ingests++;
+      result.ingestBytes += st.size;
     } finally {
       await lock.release();
     }

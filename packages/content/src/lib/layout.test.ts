@@ -125,6 +125,35 @@ describe('OCI layout store', () => {
     expect((await layout.gc({ ingestTtlMs: 0 })).ingests).toBe(1);
   });
 
+  it('keeps what extra roots reach (an image in use under no name)', async () => {
+    const layout = await openLayout(tmp(), { create: true });
+    const used = await buildImage(layout, 'used');
+    const dropped = await buildImage(layout, 'dropped');
+    await settle();
+    const result = await layout.gc({ roots: [used.manifest] });
+    expect(result.removed).toContain(dropped.manifest.digest);
+    expect(result.removed).not.toContain(used.manifest.digest);
+    expect(await layout.exists(used.layers[0]!)).toBe(true);
+    expect(await layout.exists(used.config)).toBe(true);
+  });
+
+  it('counts the bytes of the abandoned ingests it removes', async () => {
+    const dir = tmp();
+    const layout = await openLayout(dir, { create: true });
+    const writer = await layout.openWriter({
+      mediaType: 'x/y',
+      digest: digestOfSync('0123456789'),
+      size: 10,
+    });
+    await writer.write(new TextEncoder().encode('01234'));
+    await writer.close();
+    // a fresh abandoned ingest stays under the default day, and goes with ingestTtlMs 0
+    expect((await layout.gc()).ingests).toBe(0);
+    const result = await layout.gc({ ingestTtlMs: 0 });
+    expect(result.ingests).toBe(1);
+    expect(result.ingestBytes).toBe(5);
+  });
+
   it('fsck finds corrupt, missing and mis-sized blobs; repair removes the corrupt ones', async () => {
     const dir = tmp();
     const layout = await openLayout(dir, { create: true });

@@ -21,7 +21,7 @@ import {
 import { withoutRefName } from './helpers.ts';
 import { blobPath, errno, pathExists, READ_CHUNK, STATE, writeAtomic } from './layout-files.ts';
 import { checkLayout, type FsckResult } from './layout-fsck.ts';
-import { collectGarbage, type GcResult } from './layout-gc.ts';
+import { collectGarbage, type GcOptions, type GcResult } from './layout-gc.ts';
 import { openLayoutWriter } from './layout-writer.ts';
 import { withLock } from './lock.ts';
 import type {
@@ -36,7 +36,7 @@ import type {
 } from './target.ts';
 
 export type { FsckProblem, FsckResult } from './layout-fsck.ts';
-export type { GcResult } from './layout-gc.ts';
+export type { GcOptions, GcResult } from './layout-gc.ts';
 
 /** Options of {@link openLayout}. */
 export interface OpenLayoutOptions extends SignalOptions {
@@ -54,8 +54,11 @@ export interface OciLayout extends Target, Ingester, Deleter, TagLister, BytesFe
   list(options?: SignalOptions): Promise<Descriptor[]>;
   /** Removes every index.json entry named `ref`; NotFoundError when there is none. */
   untag(ref: string, options?: SignalOptions): Promise<void>;
-  /** Removes blobs that nothing reachable from index.json refers to. */
-  gc(options?: SignalOptions & { ingestTtlMs?: number }): Promise<GcResult>;
+  /**
+   * Removes blobs that nothing reachable from index.json (or `roots`) refers to, and partial writes
+   * no live process holds, untouched for `ingestTtlMs` (default a day).
+   */
+  gc(options?: GcOptions): Promise<GcResult>;
   /** Re-hashes every blob and checks every reference resolves; `repair` removes corrupt blobs. */
   fsck(options?: SignalOptions & { repair?: boolean }): Promise<FsckResult>;
 }
@@ -280,7 +283,7 @@ class Layout implements OciLayout {
     }
   }
 
-  async gc(options: SignalOptions & { ingestTtlMs?: number } = {}): Promise<GcResult> {
+  async gc(options: GcOptions = {}): Promise<GcResult> {
     return withLock(this.#indexLock, () => collectGarbage(this.path, () => this.list(), options), options);
   }
 
