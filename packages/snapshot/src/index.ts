@@ -10,6 +10,8 @@ export {
   overlaySupported,
   unmount,
 } from './lib/dir-snapshotter.ts';
+export type { PruneSnapshotsOptions, PruneSnapshotsResult } from './lib/prune.ts';
+export { pruneSnapshots } from './lib/prune.ts';
 export type {
   PrepareOptions,
   SnapshotInfo,
