@@ -1,5 +1,5 @@
 import { fetchAll } from '@ocikit/content';
-import { InvalidArgumentError, NotFoundError } from '@ocikit/errors';
+import { InvalidArgumentError, isFailedPrecondition } from '@ocikit/errors';
 import {
   Annotation,
   formatPlatform,
@@ -13,6 +13,7 @@ import { parseReference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
 import { localStoreRef } from '../lib/location.ts';
+import { reportError } from '../lib/main.ts';
 import { formatBytes, printJson, println, printTable, shortDigest } from '../lib/output.ts';
 import { openStore } from '../lib/registry.ts';
 import { configPlatform, type ImageRow, imagesFields, imagesItem } from '../lib/views.ts';
@@ -89,26 +90,30 @@ export const imagesCommand = defineCommand({
 export const rmiCommand = defineCommand({
   name: 'rmi',
   summary: 'Remove images from the local store',
-  usage: 'ocikit rmi REF...',
+  usage: 'ocikit rmi [-f] REF...',
   description:
-    'Removes the names, then the blobs no remaining image uses (blobs written in the last second are kept for the next gc).',
-  options: {},
-  async run(ctx, { positionals }) {
+    'Removes the names, then the blobs no remaining image uses (blobs written in the last second are kept for the next gc). ' +
+    "The last name of an image a container uses is refused (exit 2, as podman); -f removes the name and keeps the image's " +
+    'blobs and snapshots for the container until it is removed.',
+  options: { force: { type: 'boolean', short: 'f' } },
+  help: { force: 'remove the names of images containers use (the containers keep working)' },
+  async run(ctx, { values, positionals }) {
     expectPositionals(rmiCommand, positionals, 1, Number.POSITIVE_INFINITY);
-    const store = await openStore(ctx);
     const refs = positionals.map((p) => parseReference(localStoreRef(p, 'ocikit rmi:')).toString());
-    const known = new Set((await store.list()).map((d) => d.annotations?.[Annotation.RefName]));
-    const missing = refs.filter((r) => !known.has(r));
-    if (missing.length > 0) {
-      throw new NotFoundError(`no image ${missing.join(', ')} in the local store`, {
-        hint: "see 'ocikit images'",
-      });
+    const { removeImages } = await import('../lib/remove-images.ts');
+    let removed: Awaited<ReturnType<typeof removeImages>>;
+    try {
+      removed = await removeImages(ctx, await openStore(ctx), refs, values.force === true);
+    } catch (e) {
+      // podman's exit code for an image a container uses
+      if (!(isFailedPrecondition(e) && e.details.reason === 'image-in-use')) throw e;
+      reportError(ctx.stderr, e, ctx.debug);
+      return 2;
     }
-    for (const ref of refs) await store.untag(ref, { signal: ctx.signal });
-    const gc = await store.gc({ signal: ctx.signal });
-    if (ctx.json) printJson(ctx, { untagged: refs, removedBlobs: gc.removed.length, bytes: gc.bytes });
+    const { untagged, gc } = removed;
+    if (ctx.json) printJson(ctx, { untagged, removedBlobs: gc.removed.length, bytes: gc.bytes });
     else {
-      for (const ref of refs) println(ctx, `untagged ${ref}`);
+      for (const ref of untagged) println(ctx, `untagged ${ref}`);
       if (!ctx.quiet) ctx.stderr.write(`removed ${gc.removed.length} blob(s), ${formatBytes(gc.bytes)}\n`);
     }
     return 0;

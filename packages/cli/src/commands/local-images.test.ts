@@ -93,3 +93,43 @@ describe('local: everywhere', () => {
     }
   });
 });
+
+describe('rmi of an image a container uses (issue 19 item 7)', () => {
+  it('refuses the last name as podman does (exit 2); another name may go', async () => {
+    // the image's other names from the tests above go first: used:1 and used:alias stay its only ones
+    expect((await cli(['rmi', 'myapp:1', 'myapp:base'])).code).toBe(0);
+    const copied = await cli(['copy', `oci:${image.layout}:busybox`, 'local:used:1']);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect((await cli(['tag', 'used:1', 'used:alias'])).code).toBe(0);
+    const created = await cli(['create', '--name', 'user1', 'used:1', 'echo', 'still here']);
+    expect(created.code, created.stderr).toBe(0);
+    const id = created.stdout.trim();
+    // another name of the same image: untagged, as podman does
+    const alias = await cli(['rmi', 'used:alias']);
+    expect(alias.code, alias.stderr).toBe(0);
+    const refused = await cli(['rmi', 'used:1']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      `ocikit: image used by ${id}: image is in use by a container (container user1 uses docker.io/library/used:1; remove the container first, or remove the image with force (the container keeps it); or use 'ocikit rmi -f docker.io/library/used:1')\n`,
+    );
+    expect((await cli(['-q', 'images'])).stdout).toContain('docker.io/library/used:1');
+  });
+
+  it('-f removes the name; the container keeps its image and runs, gc keeps its blobs', async () => {
+    const forced = await cli(['rmi', '-f', 'used:1']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect((await cli(['-q', 'images'])).stdout).not.toContain('used:1');
+    expect((await cli(['gc'])).code).toBe(0);
+    // the image's blobs are still there (read by digest), and the container runs
+    const blob = await cli(['blob', `local:${image.manifest}`]);
+    expect(blob.code, blob.stderr).toBe(0);
+    const started = await cli(['start', '-a', 'user1']);
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toBe('still here\n');
+    // once the container is removed, the blobs go with the next gc
+    expect((await cli(['rm', 'user1'])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100)); // past gc's one-second grace for fresh blobs
+    expect((await cli(['gc'])).code).toBe(0);
+    expect((await cli(['blob', `local:${image.manifest}`])).code).toBe(1);
+  });
+});

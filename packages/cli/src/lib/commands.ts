@@ -138,7 +138,7 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     load: load(() => import('../commands/containers.ts'), 'unpauseCommand'),
   },
   fsck: {
-    summary: 'Check every blob and reference of an OCI layout',
+    summary: 'Check every blob and reference of the local store or an OCI layout',
     load: load(() => import('../commands/fsck.ts'), 'fsckCommand'),
   },
   unpack: {
@@ -158,7 +158,7 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     load: load(() => import('../commands/diff.ts'), 'diffCommand'),
   },
   gc: {
-    summary: 'Remove blobs no image in an OCI layout refers to',
+    summary: 'Remove blobs, partial downloads and snapshots nothing uses (the local store, or an OCI layout)',
     load: load(() => import('../commands/gc.ts'), 'gcCommand'),
   },
 };

@@ -24,6 +24,10 @@ export function cliHint(e: unknown): string | undefined {
       return `remove it with 'ocikit rm ${name}', or choose another --name`;
     case 'not-stopped':
       return `or use 'ocikit rm -f ${name}'`;
+    case 'no-such-image':
+      return "see 'ocikit images'";
+    case 'image-in-use':
+      return typeof d.image === 'string' ? `or use 'ocikit rmi -f ${d.image}'` : undefined;
     case 'runtime-not-installed':
       return 'or give --runtime PATH';
     case 'unreachable':
