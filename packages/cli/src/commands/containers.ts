@@ -157,8 +157,8 @@ function runtimeMountsRoot(
   return { destination: '/', type: 'overlay', source: only.source, options: [...only.options] };
 }
 
-/** Removes a container and its rootfs mount and snapshot. */
-async function removeContainer(ctx: Context, ref: string, force: boolean): Promise<ContainerRecord> {
+/** Removes a container and its rootfs mount and snapshot (also for `system prune`). */
+export async function removeContainer(ctx: Context, ref: string, force: boolean): Promise<ContainerRecord> {
   const containers = containersOf(ctx);
   const record = await containers.get(ref);
   if (!force && record.status !== 'exited' && record.status !== 'configured') {

@@ -1,9 +1,11 @@
 // Image commands look in the local store first, and `local:` means the local store in every command
 // that takes an image (issue 19 item 6, decision 083). No registry is started: a command that
 // reached one would fail to reach docker.io.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openLayout } from '@ocikit/content';
+import { digestOfSync } from '@ocikit/digest';
 import { type BuiltImage, buildBusyboxImage } from '@ocikit/test-images';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../lib/test-cli.ts';
@@ -131,5 +133,75 @@ describe('rmi of an image a container uses (issue 19 item 7)', () => {
     await new Promise((r) => setTimeout(r, 1100)); // past gc's one-second grace for fresh blobs
     expect((await cli(['gc'])).code).toBe(0);
     expect((await cli(['blob', `local:${image.manifest}`])).code).toBe(1);
+  });
+});
+
+describe('gc, system df and system prune of the local store (issue 19 item 9)', () => {
+  let root2: string;
+  const cli2 = (args: string[], stdin?: string) =>
+    runCli(['--root', root2, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) });
+
+  beforeAll(async () => {
+    root2 = tmp();
+    expect((await cli2(['copy', `oci:${image.layout}:busybox`, 'local:app:1'])).code).toBe(0);
+    const ran = await cli2(['run', '--name', 'done', 'app:1', 'true']);
+    expect(ran.code, ran.stderr).toBe(0);
+    // what an interrupted pull leaves: a partial download no process holds
+    const store = await openLayout(join(root2, 'content'));
+    const writer = await store.openWriter({
+      mediaType: 'application/octet-stream',
+      digest: digestOfSync('x'.repeat(1 << 20)),
+      size: 1 << 20,
+    });
+    await writer.write(new TextEncoder().encode('x'.repeat(512 << 10)));
+    await writer.close();
+  });
+
+  it('system df: images and containers, sizes and reclaimable, in --json and --format', async () => {
+    const json = await cli2(['--json', 'system', 'df']);
+    expect(json.code, json.stderr).toBe(0);
+    const rows = JSON.parse(json.stdout) as {
+      type: string;
+      total: number;
+      active: number;
+      size: number;
+      reclaimable: number;
+    }[];
+    expect(rows.map((r) => [r.type, r.total, r.active])).toEqual([
+      ['Images', 1, 1],
+      ['Containers', 1, 0],
+    ]);
+    expect(rows[0]?.size).toBeGreaterThan(500_000);
+    expect(rows[0]?.reclaimable).toBe(0); // the exited container still uses the image
+    expect(rows[1]?.reclaimable).toBe(rows[1]?.size);
+    const formatted = await cli2(['system', 'df', '--format', '{{.Type}}:{{.Total}}:{{.Active}}']);
+    expect(formatted.stdout).toBe('Images:1:1\nContainers:1:0\n');
+  });
+
+  it('gc without an argument removes the abandoned partial download', async () => {
+    const r = await cli2(['--json', 'gc']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { ingests: number; ingestBytes: number; removed: string[] };
+    expect(result.ingests).toBe(1);
+    expect(result.ingestBytes).toBe(512 << 10);
+    expect(result.removed).toEqual([]); // the image and its container keep every blob
+    expect((await cli2(['fsck'])).code).toBe(0);
+  });
+
+  it('system prune asks first; -a -f removes stopped containers, unused images, their blobs and snapshots', async () => {
+    const declined = await cli2(['system', 'prune'], 'n\n');
+    expect(declined.code).toBe(0);
+    expect(declined.stderr).toContain('Are you sure you want to continue? [y/N]');
+    expect((await cli2(['-q', 'ps', '-a'])).stdout).not.toBe('');
+    expect((await cli2(['-q', 'snapshots', 'ls'])).stdout).not.toBe('');
+    const pruned = await cli2(['system', 'prune', '-a', '-f']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toMatch(
+      /^Deleted Containers\n[0-9a-f]{64}\nDeleted Images\ndocker\.io\/library\/app:1\nTotal reclaimed space: /,
+    );
+    expect((await cli2(['-q', 'ps', '-a'])).stdout).toBe('');
+    expect((await cli2(['-q', 'images'])).stdout).toBe('');
+    expect((await cli2(['-q', 'snapshots', 'ls'])).stdout).toBe('');
+    expect(readdirSync(join(root2, 'content', 'blobs', 'sha256'))).toEqual([]);
   });
 });

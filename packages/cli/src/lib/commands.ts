@@ -157,6 +157,10 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'Write the changes between two directories as a layer',
     load: load(() => import('../commands/diff.ts'), 'diffCommand'),
   },
+  system: {
+    summary: 'Show the disk use of the local state, or remove what nothing uses',
+    load: load(() => import('../commands/system.ts'), 'systemCommand'),
+  },
   gc: {
     summary: 'Remove blobs, partial downloads and snapshots nothing uses (the local store, or an OCI layout)',
     load: load(() => import('../commands/gc.ts'), 'gcCommand'),

@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import { InvalidArgumentError } from '@ocikit/errors';
+import { defaultSnapshotter } from '@ocikit/snapshot';
+import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
+import { type FormatFields, printFormatted } from '../lib/format.ts';
+import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
+import { openStore } from '../lib/registry.ts';
+
+/** `system df`'s fields for `--format`, podman's names. */
+const dfFields: FormatFields = {
+  headers: { Type: 'TYPE', Total: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
+};
+
+const percent = (part: number, whole: number) => `${whole === 0 ? 0 : Math.round((part * 100) / whole)}%`;
+
+/** Asks on stderr and reads one answer line from stdin; true for y or yes. */
+async function confirm(ctx: Context, question: string): Promise<boolean> {
+  ctx.stderr.write(question);
+  let line = '';
+  for await (const chunk of ctx.stdin) {
+    line += String(chunk);
+    if (line.includes('\n')) break;
+  }
+  return /^\s*y(es)?\s*$/i.test(line.split('\n')[0] ?? '');
+}
+
+/** `ocikit system df | prune [-a] [-f]`: the local state's disk use, and freeing it, as podman's. */
+export const systemCommand = defineCommand({
+  name: 'system',
+  summary: 'Show the disk use of the local state, or remove what nothing uses',
+  usage: 'ocikit system df [--format T] | prune [-a] [-f]',
+  description:
+    'df: images (their blobs) and containers (their writable snapshots), with what is reclaimable. ' +
+    'prune: stopped containers, images no container uses under no name, partial downloads no running ' +
+    'process holds and snapshots nothing uses; -a also every image no container uses. It asks first unless -f.',
+  options: {
+    all: { type: 'boolean', short: 'a' },
+    force: { type: 'boolean', short: 'f' },
+    format: { type: 'string' },
+  },
+  help: {
+    all: 'prune: remove every image no container uses, not only those without a name',
+    force: 'prune: do not ask for confirmation',
+    format:
+      'df: print each row with a Go template ({{.Type}}, {{.Total}}, {{.Active}}, {{.Size}}, {{.Reclaimable}})',
+  },
+  async run(ctx, { values, positionals }) {
+    const [verb, ...rest] = positionals;
+    const { diskUsage, isActive, unusedImageNames } = await import('../lib/system.ts');
+    const store = await openStore(ctx);
+    if (verb === 'df') {
+      expectPositionals({ name: 'system df', usage: 'ocikit system df' }, rest, 0);
+      const rows = await diskUsage(ctx, store);
+      const cells = rows.map((r) => ({
+        Type: r.type,
+        Total: String(r.total),
+        Active: String(r.active),
+        Size: formatBytes(r.size),
+        Reclaimable: `${formatBytes(r.reclaimable)} (${percent(r.reclaimable, r.size)})`,
+      }));
+      const table = () =>
+        printTable(
+          ctx,
+          Object.values(dfFields.headers),
+          cells.map((c) => [c.Type, c.Total, c.Active, c.Size, c.Reclaimable]),
+        );
+      if (values.format !== undefined) printFormatted(ctx, values.format, cells, dfFields, table);
+      else if (ctx.json) printJson(ctx, rows);
+      else table();
+      return 0;
+    }
+    if (verb !== 'prune') {
+      throw new InvalidArgumentError(
+        verb === undefined ? 'ocikit system: say df or prune' : `ocikit system: unknown action "${verb}"`,
+        { hint: `usage: ${systemCommand.usage}` },
+      );
+    }
+    expectPositionals({ name: 'system prune', usage: 'ocikit system prune [-a] [-f]' }, rest, 0);
+    if (values.format !== undefined)
+      throw new InvalidArgumentError('ocikit system prune: --format is for df');
+    if (!values.force) {
+      const what = values.all
+        ? 'all images without at least one container associated to them'
+        : 'all dangling images';
+      const yes = await confirm(
+        ctx,
+        `WARNING! This command removes:\n\t- all stopped containers\n\t- ${what}\n\t- partial downloads and unused snapshots\n\nAre you sure you want to continue? [y/N] `,
+      );
+      if (!yes) return 0;
+    }
+    const { containerRecords } = await import('../lib/image-use.ts');
+    const { removeContainer } = await import('./containers.ts');
+    const containers: string[] = [];
+    let reclaimed = 0;
+    const snapshotter = defaultSnapshotter(join(ctx.root, 'snapshots'));
+    for (const c of await containerRecords(ctx)) {
+      if (isActive(c)) continue;
+      reclaimed += (await snapshotter.usage(`container-${c.id}`).catch(() => ({ size: 0 }))).size;
+      await removeContainer(ctx, c.id, false);
+      containers.push(c.id);
+    }
+    const images = values.all ? await unusedImageNames(ctx, store) : [];
+    for (const name of images) await store.untag(name, { signal: ctx.signal });
+    const { collectLocal } = await import('../lib/local-gc.ts');
+    const { blobs, snapshots } = await collectLocal(ctx, store);
+    reclaimed += blobs.bytes + blobs.ingestBytes + snapshots.bytes;
+    if (ctx.json) {
+      printJson(ctx, { containers, images, blobs, snapshots, reclaimed });
+      return 0;
+    }
+    if (ctx.quiet) return 0;
+    if (containers.length > 0) println(ctx, ['Deleted Containers', ...containers].join('\n'));
+    if (images.length > 0) println(ctx, ['Deleted Images', ...images].join('\n'));
+    println(ctx, `Total reclaimed space: ${formatBytes(reclaimed)}`);
+    return 0;
+  },
+});
