@@ -1,6 +1,7 @@
 export type { ContainerErrorReason, ContainersOptions, PrepareOptions } from './lib/containers.ts';
 export { Containers } from './lib/containers.ts';
 export type { ForegroundOptions } from './lib/foreground.ts';
+export { writeTo } from './lib/foreground.ts';
 export type { LogLine } from './lib/logs.ts';
 export { parseLogLine } from './lib/logs.ts';
 export type { ContainerRecord, ContainerStatus } from './lib/records.ts';

@@ -12,7 +12,7 @@ import {
 import { parsePlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import { type Mount, resolveUser } from '@ocikit/runtime-spec';
-import { type ContainerRecord, Containers, proxySignals, signalNumber } from '@ocikit/shim';
+import { type ContainerRecord, Containers, proxySignals, signalNumber, writeTo } from '@ocikit/shim';
 import {
   defaultSnapshotter,
   mountAll,
@@ -200,7 +200,7 @@ function foregroundStdio(
     return { stdio: stdin === 'inherit' ? 'inherit' : ['ignore', 'inherit', 'inherit'], proxySignals: true };
   return {
     stdio: stdin,
-    output: (stream, chunk) => (stream === 'stdout' ? ctx.stdout : ctx.stderr).write(chunk),
+    output: writeTo({ stdout: ctx.stdout, stderr: ctx.stderr }),
     proxySignals: true,
   };
 }
@@ -576,16 +576,25 @@ export const execCommand = defineCommand({
   },
 });
 
-/** `ocikit ps [-a] [--format TEMPLATE]`. */
+/** `ocikit ps [-a] [--no-trunc] [--format TEMPLATE]`. */
 export const psCommand = defineCommand({
   name: 'ps',
   summary: 'List containers',
-  usage: 'ocikit ps [-a] [--format TEMPLATE]',
+  usage: 'ocikit ps [-a] [--no-trunc] [--format TEMPLATE]',
   description:
     "--format takes a Go template over docker's and podman's fields ({{.ID}}, {{.Names}}, {{.Image}}, " +
     '{{.Status}}, {{json .}}, …); "table …" adds headers and aligns columns, "json" is {{json .}}.',
-  options: { all: { type: 'boolean', short: 'a' }, format: { type: 'string' } },
-  help: { all: 'include stopped containers', format: 'print each container with a Go template' },
+  options: {
+    all: { type: 'boolean', short: 'a' },
+    // `--no-trunc`: parseArgs' allowNegative reads it as trunc=false, whatever options exist
+    trunc: { type: 'boolean' },
+    format: { type: 'string' },
+  },
+  help: {
+    all: 'include stopped containers',
+    trunc: "shorten IDs and commands to docker's widths (--no-trunc: show them whole)",
+    format: 'print each container with a Go template',
+  },
   async run(ctx, { values, positionals }) {
     expectPositionals(psCommand, positionals, 0);
     const containers = containersOf(ctx);
@@ -597,9 +606,9 @@ export const psCommand = defineCommand({
     }
     const shown = values.all ? all : all.filter((r) => r.status === 'running' || r.status === 'paused');
     const now = Date.now();
-    const items = shown.map((r) => psItem(r, now));
+    const items = shown.map((r) => psItem(r, now, values.trunc !== false));
     const table = () => printFormatted(ctx, psTable, items, psFields, () => {});
-    if (ctx.quiet) for (const r of shown) println(ctx, r.id.slice(0, 12));
+    if (ctx.quiet) for (const r of shown) println(ctx, values.trunc === false ? r.id : r.id.slice(0, 12));
     else if (values.format !== undefined) printFormatted(ctx, values.format, items, psFields, table);
     else if (ctx.json) printJson(ctx, shown);
     else table();

@@ -1,9 +1,11 @@
 // `ocikit run` as podman users expect (issue 19): output to the streams given to `main`, logs of
 // foreground containers, failed starts as exited containers with 127/126. Real runc and conmon.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../lib/main.ts';
@@ -53,6 +55,28 @@ describe('ocikit run in the foreground', () => {
     expect(r).toMatchObject({ code: 0, stdout: 'hello\n', stderr: 'oops\n' });
     const logs = await cli(['logs', 'fg-logs']);
     expect(logs).toMatchObject({ code: 0, stdout: 'hello\n', stderr: 'oops\n' });
+  });
+});
+
+describe('ocikit run in a pipeline', () => {
+  it('ends as with --rm (the runtime writing to the pipe itself) when its reader goes away: no crash', () => {
+    const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+    const ocikit = `${JSON.stringify(process.execPath)} --conditions=@ocikit/source ${JSON.stringify(bin)}`;
+    const inPipeline = (flags: string) =>
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          `${ocikit} --root ${JSON.stringify(root)} run ${flags} busybox sh -c 'while echo y; do :; done' | head -n 1; echo "status \${PIPESTATUS[0]}" >&2`,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+    const direct = inPipeline('--rm');
+    const piped = inPipeline('--name piped');
+    expect(direct.stdout).toBe('y\n');
+    expect(piped.stdout).toBe('y\n');
+    expect(piped.stderr).not.toMatch(/EPIPE|^\s+at /m);
+    expect(piped.stderr.trim().split('\n').at(-1)).toBe(direct.stderr.trim().split('\n').at(-1));
   });
 });
 

@@ -29,7 +29,10 @@ describe('Runtime.run with the real runc', () => {
     const result = await runtime.run(`fg-sink-${process.pid}`, {
       bundle: busyboxBundle(['sh', '-c', script]),
       stdio: 'ignore',
-      output: (stream, chunk) => seen.push(`${stream}:${chunk.toString('utf8')}`),
+      output: (stream, chunk) => {
+        seen.push(`${stream}:${chunk.toString('utf8')}`);
+        return true;
+      },
     });
     expect(result.exitCode).toBe(3);
     expect(seen.sort()).toEqual(['stderr:err\n', 'stdout:out\n']);

@@ -28,6 +28,31 @@ export interface ForegroundOptions {
 }
 
 /**
+ * An output sink writing to `streams`. Once one of them fails (EPIPE: its reader went away), its
+ * chunks are refused (`false`), so the container gets SIGPIPE as in a shell pipeline, and the
+ * error does not end this process.
+ *
+ * @example
+ * ```ts
+ * await containers.runForeground(id, { stdio: 'ignore', output: writeTo({ stdout: out, stderr: err }) });
+ * ```
+ */
+export function writeTo(streams: Readonly<Record<'stdout' | 'stderr', NodeJS.WritableStream>>): OutputSink {
+  const broken = { stdout: false, stderr: false };
+  for (const stream of new Set([streams.stdout, streams.stderr])) {
+    stream.on('error', () => {
+      if (stream === streams.stdout) broken.stdout = true;
+      if (stream === streams.stderr) broken.stderr = true;
+    });
+  }
+  return (name, chunk) => {
+    if (broken[name]) return false;
+    streams[name].write(chunk);
+    return true;
+  };
+}
+
+/**
  * The sink for a foreground run's output: where it goes when it is piped through this process
  * (to `output`, collected for `'pipe'`, the process's own streams for `'inherit'`, nowhere for
  * `'ignore'`), plus what it collected.
@@ -43,17 +68,18 @@ function outputFor(options: ForegroundOptions): {
     return {
       sink: (stream, chunk) => {
         if (collected[stream].length < 16 << 20) collected[stream] += chunk.toString('utf8');
+        return true;
       },
       collected,
     };
   }
   if (stdio === 'inherit') {
     return {
-      sink: (stream, chunk) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk),
+      sink: writeTo({ stdout: process.stdout, stderr: process.stderr }),
       collected,
     };
   }
-  return { sink: () => {}, collected };
+  return { sink: () => true, collected };
 }
 
 /**

@@ -19,11 +19,11 @@ export class LogFile {
     this.#max = maxSize;
   }
 
-  /** A sink that logs each chunk (then hands it on to `next`, if given). */
+  /** A sink that logs each chunk, then hands it on to `next` (whose answer it returns), if given. */
   sink(next?: OutputSink): OutputSink {
     return (stream, chunk) => {
       this.write(stream, chunk);
-      next?.(stream, chunk);
+      return next?.(stream, chunk) ?? true;
     };
   }
 

@@ -36,8 +36,12 @@ export interface RuntimeOptions {
 /** How a runtime command's standard streams are wired. */
 export type Stdio = 'inherit' | 'pipe' | 'ignore' | SpawnOptions['stdio'];
 
-/** Receives a process's output chunk by chunk, as it comes (see {@link RunOptions.output}). */
-export type OutputSink = (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+/**
+ * Receives a process's output chunk by chunk, as it comes (see {@link RunOptions.output}); returns
+ * true to go on. `false` says the destination of that stream is gone: its pipe is then closed, and
+ * the process's next write there fails (SIGPIPE), as when its reader in a shell pipeline exits.
+ */
+export type OutputSink = (stream: 'stdout' | 'stderr', chunk: Buffer) => boolean;
 
 /** What a foreground {@link Runtime.run} ended with, as execa's result. */
 export interface RunResult {
@@ -287,11 +291,13 @@ export class Runtime {
         let stdout = '';
         let stderr = '';
         if (sink) {
-          child.stdout?.on('data', (d: Buffer) => sink('stdout', d));
+          child.stdout?.on('data', (d: Buffer) => {
+            if (sink('stdout', d) === false) child.stdout?.destroy();
+          });
           // the runtime's own last words are kept too, for its error
           child.stderr?.on('data', (d: Buffer) => {
-            sink('stderr', d);
             stderr = (stderr + d.toString('utf8')).slice(-4096);
+            if (sink('stderr', d) === false) child.stderr?.destroy();
           });
         } else {
           child.stdout?.setEncoding('utf8').on('data', (d: string) => {
