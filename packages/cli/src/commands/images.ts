@@ -1,10 +1,13 @@
-import { fetchAll } from '@ocikit/content';
+import { fetchAll, type OciLayout } from '@ocikit/content';
 import { InvalidArgumentError, isFailedPrecondition } from '@ocikit/errors';
 import {
   Annotation,
+  type Descriptor,
   formatPlatform,
+  hostPlatform,
   isIndexMediaType,
   isManifestMediaType,
+  matchPlatform,
   parseImageConfig,
   parseIndex,
   parseManifest,
@@ -14,9 +17,9 @@ import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
 import { localStoreRef } from '../lib/location.ts';
 import { reportError } from '../lib/main.ts';
-import { formatBytes, printJson, println, printTable, shortDigest } from '../lib/output.ts';
+import { formatBytes, printJson, println } from '../lib/output.ts';
 import { openStore } from '../lib/registry.ts';
-import { configPlatform, type ImageRow, imagesFields, imagesItem } from '../lib/views.ts';
+import { configPlatform, type ImageRow, imagesFields, imagesItem, imagesTable } from '../lib/views.ts';
 
 /** Repository and tag of a stored name, as docker's REPOSITORY and TAG columns split it. */
 function nameParts(reference: string): { repository: string; tag: string } {
@@ -28,59 +31,82 @@ function nameParts(reference: string): { repository: string; tag: string } {
   }
 }
 
+/** The platform, config digest, creation time and size of one stored image: what `images` lists. */
+async function imageRow(store: OciLayout, d: Descriptor, signal: AbortSignal): Promise<ImageRow> {
+  const row: ImageRow = {
+    reference: d.annotations?.[Annotation.RefName] ?? '<none>',
+    digest: d.digest,
+    id: d.digest,
+    mediaType: d.mediaType,
+    size: d.size,
+    platform: d.platform ? formatPlatform(d.platform) : null,
+    created: null,
+  };
+  // a manifest's config: the image ID (docker's and podman's), its platform and creation time
+  const readManifest = async (m: Descriptor) => {
+    const manifest = parseManifest(await fetchAll(store, m, { signal }));
+    const config = parseImageConfig(await fetchAll(store, manifest.config, { signal }));
+    return { manifest, config };
+  };
+  if (isManifestMediaType(d.mediaType)) {
+    const { manifest, config } = await readManifest(d);
+    row.size += manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+    row.platform = configPlatform(config);
+    row.id = manifest.config.digest;
+    row.created = config.created ?? null;
+  } else if (isIndexMediaType(d.mediaType)) {
+    const index = parseIndex(await fetchAll(store, d, { signal }));
+    const platforms = index.manifests.flatMap((m) => (m.platform ? [formatPlatform(m.platform)] : []));
+    if (platforms.length > 0) row.platform = [...new Set(platforms)].join(', ');
+    // as podman: the ID and creation time of this machine's image, when the store holds it
+    const host = index.manifests.find(
+      (m) => isManifestMediaType(m.mediaType) && m.platform && matchPlatform(hostPlatform(), m.platform),
+    );
+    if (host && (await store.exists(host))) {
+      const { manifest, config } = await readManifest(host);
+      row.id = manifest.config.digest;
+      row.created = config.created ?? null;
+    }
+  }
+  return row;
+}
+
 /** `ocikit images`: the images in the local store. */
 export const imagesCommand = defineCommand({
   name: 'images',
   summary: 'List the images in the local store',
-  usage: 'ocikit images [--format TEMPLATE]',
+  usage: 'ocikit images [--digests] [--no-trunc] [--format TEMPLATE]',
   description:
-    'SIZE is the manifest, config and layers (compressed) for an image; for an index, the index alone. ' +
-    "PLATFORM is the image config's os/arch[/variant]; for an index, each platform it lists. " +
-    "--format takes a Go template over docker's fields ({{.Repository}}, {{.Tag}}, {{.ID}}, {{.Size}}, " +
-    '{{.CreatedSince}}, …) and ocikit\'s ({{.Reference}}, {{.Platform}}); "table …" adds headers.',
-  options: { format: { type: 'string' } },
-  help: { format: 'print each image with a Go template' },
+    "The columns are docker's and podman's, then PLATFORM. IMAGE ID is the config digest (for an index, " +
+    "this machine's image's, if stored; else the index digest); CREATED is relative to the config's " +
+    '`created`. SIZE is the manifest, config and layers (compressed) for an image; for an index, the ' +
+    "index alone. PLATFORM is the image config's os/arch[/variant]; for an index, each platform it lists. " +
+    "--format takes a Go template over docker's fields ({{.Repository}}, {{.Tag}}, {{.ID}}, {{.Digest}}, " +
+    '{{.Size}}, {{.CreatedSince}}, {{.CreatedAt}}) and ocikit\'s ({{.Reference}}, {{.Platform}}); "table …" adds headers.',
+  options: {
+    digests: { type: 'boolean' },
+    // `--no-trunc`: parseArgs' allowNegative reads it as trunc=false, whatever options exist
+    trunc: { type: 'boolean' },
+    format: { type: 'string' },
+  },
+  help: {
+    digests: 'show the DIGEST column',
+    trunc: 'shorten image IDs to 12 hex digits (--no-trunc: the whole sha256:…)',
+    format: 'print each image with a Go template',
+  },
   async run(ctx, { values, positionals }) {
     expectPositionals(imagesCommand, positionals, 0);
     const store = await openStore(ctx);
     const rows: ImageRow[] = [];
-    for (const d of await store.list()) {
-      let size = d.size;
-      let platform = d.platform ? formatPlatform(d.platform) : null;
-      let created: string | null = null;
-      if (isManifestMediaType(d.mediaType)) {
-        const m = parseManifest(await fetchAll(store, d, { signal: ctx.signal }));
-        size += m.config.size + m.layers.reduce((n, l) => n + l.size, 0);
-        const config = parseImageConfig(await fetchAll(store, m.config, { signal: ctx.signal }));
-        platform = configPlatform(config);
-        created = config.created ?? null;
-      } else if (isIndexMediaType(d.mediaType)) {
-        const index = parseIndex(await fetchAll(store, d, { signal: ctx.signal }));
-        const platforms = index.manifests.flatMap((m) => (m.platform ? [formatPlatform(m.platform)] : []));
-        platform = platforms.length > 0 ? [...new Set(platforms)].join(', ') : platform;
-      }
-      rows.push({
-        reference: d.annotations?.[Annotation.RefName] ?? '<none>',
-        digest: d.digest,
-        mediaType: d.mediaType,
-        size,
-        platform,
-        created,
-      });
-    }
+    for (const d of await store.list()) rows.push(await imageRow(store, d, ctx.signal));
     rows.sort((a, b) => a.reference.localeCompare(b.reference));
+    const now = Date.now();
+    const items = rows.map((r) => imagesItem(r, nameParts(r.reference), now, values.trunc !== false));
     const table = () =>
-      printTable(
-        ctx,
-        ['REFERENCE', 'DIGEST', 'SIZE', 'PLATFORM'],
-        rows.map((r) => [r.reference, shortDigest(r.digest), formatBytes(r.size), r.platform ?? '']),
-      );
+      printFormatted(ctx, imagesTable(values.digests === true), items, imagesFields, () => {});
     if (ctx.quiet) for (const r of rows) println(ctx, r.reference);
-    else if (values.format !== undefined) {
-      const now = Date.now();
-      const items = rows.map((r) => imagesItem(r, nameParts(r.reference), now));
-      printFormatted(ctx, values.format, items, imagesFields, table);
-    } else if (ctx.json) printJson(ctx, rows);
+    else if (values.format !== undefined) printFormatted(ctx, values.format, items, imagesFields, table);
+    else if (ctx.json) printJson(ctx, rows);
     else table();
     return 0;
   },

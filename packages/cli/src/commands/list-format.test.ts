@@ -33,7 +33,9 @@ beforeAll(async () => {
   expect(copied.code, copied.stderr).toBe(0);
   expect((await cli(['run', '-d', '--name', 'fmt-up', 'busybox', 'sleep', '60'])).code).toBe(0);
   expect((await cli(['run', '--name', 'fmt-exited', 'busybox', 'sh', '-c', 'exit 3'])).code).toBe(3);
-  expect((await cli(['create', '--name', 'fmt-created', 'busybox', 'true'])).code).toBe(0);
+  expect(
+    (await cli(['create', '--name', 'fmt-created', 'busybox', 'sh', '-c', 'echo a long command line'])).code,
+  ).toBe(0);
 });
 
 afterAll(async () => {
@@ -51,6 +53,23 @@ describe('ps', () => {
     expect(line('fmt-up')).toMatch(new RegExp(`"sleep 60"\\s+${recently} ago\\s+Up ${recently}\\s+fmt-up$`));
     expect(line('fmt-exited')).toMatch(new RegExp(`\\s+Exited \\(3\\) ${recently} ago\\s+fmt-exited$`));
     expect(line('fmt-created')).toMatch(/\s+Created\s+fmt-created$/);
+  });
+
+  it("quotes COMMAND as docker does: arguments with spaces in '…', cut to 20 columns inside the quotes", async () => {
+    const ps = await cli(['ps', '-a']);
+    const line = ps.stdout.split('\n').find((l) => l.endsWith(' fmt-created')) ?? '';
+    expect(line).toMatch(
+      new RegExp(
+        `^[0-9a-f]{12}\\s+docker\\.io/library/busybox:latest\\s+"sh -c 'echo a long …"\\s+${recently} ago\\s+Created\\s+fmt-created$`,
+      ),
+    );
+    const full = await cli(['ps', '-a', '--no-trunc']);
+    expect(full.code, full.stderr).toBe(0);
+    const fullLine = full.stdout.split('\n').find((l) => l.endsWith(' fmt-created')) ?? '';
+    expect(fullLine).toMatch(/^[0-9a-f]{64}\s+\S+\s+"sh -c 'echo a long command line'"\s+/);
+    const ids = (await cli(['-q', 'ps', '-a', '--no-trunc'])).stdout.trim().split('\n');
+    expect(ids).toHaveLength(3);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('prints --format fields, one line per container', async () => {
@@ -96,12 +115,38 @@ describe('ps', () => {
 });
 
 describe('images', () => {
-  it('shows the platform of a single-platform image', async () => {
+  it("shows docker's and podman's columns: IMAGE ID (the config digest), CREATED, SIZE, then PLATFORM", async () => {
+    const id = (await cli(['inspect', '-f', '{{.Id}}', 'local:busybox'])).stdout.trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
     const images = await cli(['images']);
     expect(images.code, images.stderr).toBe(0);
-    expect(images.stdout).toMatch(
-      new RegExp(`^docker\\.io/library/busybox:latest\\s+sha256:\\w{12}\\s+\\S+ \\S+\\s+linux/${arch}$`, 'm'),
+    const [header, ...rows] = images.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\s+PLATFORM$/);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(
+      new RegExp(
+        `^docker\\.io/library/busybox\\s+latest\\s+${id.slice(7, 19)}\\s+(?:\\S+ )+ago\\s+\\d[\\d.]*[kM]?B\\s+linux/${arch}$`,
+      ),
     );
+    const full = await cli(['images', '--no-trunc']);
+    expect(full.stdout).toContain(` ${id} `);
+    const digest = (await cli(['digest', 'local:busybox'])).stdout.trim();
+    const withDigests = await cli(['images', '--digests']);
+    expect(withDigests.stdout).toMatch(/^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE\s+PLATFORM\n/);
+    expect(withDigests.stdout).toContain(` ${digest} `);
+    const fields = await cli(['images', '--format', '{{.ID}}|{{.CreatedSince}}|{{.CreatedAt}}']);
+    expect(fields.stdout).toMatch(
+      new RegExp(
+        `^${id.slice(7, 19)}\\|(?:\\S+ )+ago\\|\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+0000 UTC\\n$`,
+      ),
+    );
+    expect((await cli(['images', '--no-trunc', '--format', '{{.ID}}'])).stdout).toBe(`${id}\n`);
+  });
+
+  it('shows the platform of a single-platform image', async () => {
+    const images = await cli(['images', '--format', '{{.Reference}} {{.Platform}}']);
+    expect(images.code, images.stderr).toBe(0);
+    expect(images.stdout).toBe(`docker.io/library/busybox:latest linux/${arch}\n`);
     const json = JSON.parse((await cli(['--json', 'images'])).stdout) as { platform: string }[];
     expect(json[0]?.platform).toBe(`linux/${arch}`);
   });

@@ -1,7 +1,15 @@
 import type { ContainerRecord } from '@ocikit/shim';
 import { describe, expect, it } from 'vitest';
-import { parseTemplate } from './format.ts';
-import { containerInspectItem, containerStatus, imagesItem, psItem } from './views.ts';
+import { goTime, humanDuration, parseTemplate } from './format.ts';
+import {
+  commandLine,
+  containerInspectItem,
+  containerStatus,
+  ellipsis,
+  goQuote,
+  imagesItem,
+  psItem,
+} from './views.ts';
 
 const now = Date.parse('2026-12-05T17:00:00.000Z');
 const ago = (ms: number) => new Date(now - ms).toISOString();
@@ -49,7 +57,7 @@ describe('psItem', () => {
     expect(item).toMatchObject({
       ID: '0123456789ab',
       Names: 'web',
-      Command: '"sh -c while true; d…"',
+      Command: `"sh -c 'while true; …"`,
       RunningFor: '2 hours ago',
       CreatedAt: '2026-12-05 15:00:00 +0000 UTC',
       Status: 'Up About an hour',
@@ -60,6 +68,65 @@ describe('psItem', () => {
     });
     expect(parseTemplate('{{.Label "tier"}}/{{.Label "none"}}').execute(item)).toBe('front/');
   });
+
+  it('with --no-trunc: the whole ID and the whole command, still quoted', () => {
+    const item = psItem(record({}), now, false);
+    expect(item.ID).toBe('0123456789abcdef0123456789abcdef');
+    expect(item.Command).toBe(`"sh -c 'while true; do sleep 1; done'"`);
+  });
+
+  it("quotes as docker's Command(): strconv.Quote of the ellipsized command, closing quote kept", () => {
+    const command = (argv: string[]) => psItem(record({ command: argv }), now).Command;
+    expect(command(['sh', '-c', 'sleep 1000000'])).toBe(`"sh -c 'sleep 100000…"`);
+    expect(command(['echo', 'say "hi"'])).toBe(`"echo 'say \\"hi\\"'"`);
+    expect(command(['/bin/true'])).toBe('"/bin/true"');
+    expect(command(['printf', 'a\tb'])).toBe('"printf a\\tb"');
+  });
+});
+
+describe('commandLine', () => {
+  it("joins as docker's engine: arguments with a space in single quotes, the path as it is", () => {
+    expect(commandLine(['sh', '-c', 'sleep 10'])).toBe("sh -c 'sleep 10'");
+    expect(commandLine(['/my prog', 'a', ''])).toBe('/my prog a ');
+  });
+});
+
+describe('goQuote (Go strconv.Quote)', () => {
+  it('escapes as Go does', () => {
+    expect(goQuote('a"b\\c')).toBe('"a\\"b\\\\c"');
+    expect(goQuote('\x07\b\f\n\r\t\v')).toBe('"\\a\\b\\f\\n\\r\\t\\v"');
+    expect(goQuote('\x01\x1b\x7f')).toBe('"\\x01\\x1b\\x7f"');
+    expect(goQuote('\u00a0\u2028\ue000\u{f0000}')).toBe('"\\u00a0\\u2028\\ue000\\U000f0000"');
+    expect(goQuote('é 日本 😀 <&>')).toBe('"é 日本 😀 <&>"');
+  });
+});
+
+describe('ellipsis (docker formatter.Ellipsis)', () => {
+  it('counts terminal columns: wide characters take two', () => {
+    expect(ellipsis('0123456789012345678', 20)).toBe('0123456789012345678');
+    expect(ellipsis('01234567890123456789', 20)).toBe('01234567890123456789');
+    expect(ellipsis('012345678901234567890', 20)).toBe('0123456789012345678…');
+    expect(ellipsis('日本語のコマンドを実行する', 20)).toBe('日本語のコマンドを…');
+    expect(ellipsis('日本語のコマンド', 20)).toBe('日本語のコマンド');
+    expect(ellipsis('abc', 1)).toBe('a');
+    expect(ellipsis('abc', 0)).toBe('');
+  });
+});
+
+describe('relative times', () => {
+  it('never say "1 minutes", "1 hours", "1 days", "1 weeks" or "1 months"', () => {
+    const minute = 60_000;
+    const seen = new Set<string>();
+    for (let ms = 0; ms < 3 * minute * 60; ms += 500) seen.add(humanDuration(ms));
+    for (let ms = 0; ms < 3 * 365 * 24 * 60 * minute; ms += 7 * minute) seen.add(humanDuration(ms));
+    expect([...seen].filter((d) => /^1 (minutes|hours|days|weeks|months)$/.test(d))).toEqual([]);
+    expect(seen).toContain('About a minute');
+    expect(seen).toContain('About an hour');
+    expect(psItem(record({ createdAt: ago(61_000) }), now).RunningFor).toBe('About a minute ago');
+    // go-units itself says "1 years" in the half hour before two years (rounded hours reach two
+    // years, truncated ones do not): kept, as docker prints it
+    expect(humanDuration((2 * 365 * 24 - 0.25) * 3_600_000)).toBe('1 years');
+  });
 });
 
 describe('imagesItem', () => {
@@ -67,6 +134,7 @@ describe('imagesItem', () => {
     const row = {
       reference: 'docker.io/library/busybox:latest',
       digest: `sha256:${'ab'.repeat(32)}`,
+      id: `sha256:${'cd'.repeat(32)}`,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       size: 4_260_000,
       platform: 'linux/arm64/v8',
@@ -74,7 +142,9 @@ describe('imagesItem', () => {
     };
     const name = { repository: 'docker.io/library/busybox', tag: 'latest' };
     expect(imagesItem(row, name, now)).toMatchObject({
-      ID: 'abababababab',
+      ID: 'cdcdcdcdcdcd',
+      Digest: `sha256:${'ab'.repeat(32)}`,
+      CreatedAt: goTime(ago(3 * 86_400_000)),
       Size: '4.26MB',
       CreatedSince: '3 days ago',
       Platform: 'linux/arm64/v8',
@@ -83,6 +153,10 @@ describe('imagesItem', () => {
       CreatedSince: 'N/A',
       CreatedAt: '',
     });
+    expect(imagesItem({ ...row, created: ago(70 * 60_000) }, name, now).CreatedSince).toBe(
+      'About an hour ago',
+    );
+    expect(imagesItem(row, name, now, false).ID).toBe(`sha256:${'cd'.repeat(32)}`);
   });
 });
 

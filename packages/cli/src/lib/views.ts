@@ -5,10 +5,80 @@ import type { ContainerRecord } from '@ocikit/shim';
 import type { FormatFields } from './format.ts';
 import { goTime, humanDuration, humanSize } from './format.ts';
 
-/** Docker's ellipsis: at most `width` characters, the last one `…` when cut. */
-function ellipsis(s: string, width: number): string {
+/** The columns a character takes in a terminal, as go-runewidth counts them: 0, 1 or 2 (East Asian wide). */
+function runeWidth(ch: string): number {
+  if (/^[\p{Mn}\p{Me}\p{Cf}]$/u.test(ch)) return 0;
+  const c = ch.codePointAt(0) ?? 0;
+  const wide =
+    (c >= 0x1100 && c <= 0x115f) ||
+    (c >= 0x2e80 && c <= 0xa4cf && c !== 0x303f) ||
+    (c >= 0xac00 && c <= 0xd7a3) ||
+    (c >= 0xf900 && c <= 0xfaff) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff00 && c <= 0xff60) ||
+    (c >= 0xffe0 && c <= 0xffe6) ||
+    (c >= 0x1f300 && c <= 0x1f64f) ||
+    (c >= 0x1f900 && c <= 0x1f9ff) ||
+    (c >= 0x20000 && c <= 0x3fffd);
+  return wide ? 2 : 1;
+}
+
+/**
+ * docker's `formatter.Ellipsis`: at most `width` terminal columns, the last one `…` when cut (wide
+ * characters count two).
+ */
+export function ellipsis(s: string, width: number): string {
   const chars = [...s];
-  return chars.length <= width ? s : `${chars.slice(0, width - 1).join('')}…`;
+  if (width <= 0) return '';
+  if (width === 1) return chars[0] ?? '';
+  const ends: number[] = [];
+  let total = 0;
+  for (const ch of chars) {
+    total += runeWidth(ch);
+    ends.push(total);
+  }
+  if (total <= width) return s;
+  for (let i = 0; i + 1 < ends.length; i++) {
+    if ((ends[i] ?? 0) <= width - 1 && (ends[i + 1] ?? 0) > width - 1)
+      return `${chars.slice(0, i + 1).join('')}…`;
+  }
+  return s;
+}
+
+/**
+ * Go's `strconv.Quote`: double quotes, `\"` and `\\`, `\n`-style escapes, `\xNN` for other ASCII
+ * controls, `\uNNNN`/`\UNNNNNNNN` for what Unicode does not print; printable characters as they are.
+ */
+export function goQuote(s: string): string {
+  const short: Readonly<Record<string, string>> = {
+    '\x07': '\\a',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\v': '\\v',
+  };
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (ch === ' ' || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
+    else if (short[ch] !== undefined) out += short[ch];
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd';
+    else if (c < 0x10000) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += `\\U${c.toString(16).padStart(8, '0')}`;
+  }
+  return `${out}"`;
+}
+
+/**
+ * A container's command as docker's engine lists it: the path and its arguments, those with a space
+ * in single quotes (`sh -c 'sleep 10'`).
+ */
+export function commandLine(command: readonly string[]): string {
+  return command.map((a, i) => (i > 0 && a.includes(' ') ? `'${a}'` : a)).join(' ');
 }
 
 const since = (iso: string | undefined, now: number) =>
@@ -64,13 +134,17 @@ export const psFields: FormatFields = {
 /** `ps`'s default table, docker's columns (but PORTS, which ocikit's containers do not publish). */
 export const psTable = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}';
 
-/** One container as a `ps --format` item. */
-export function psItem(r: ContainerRecord, now: number): Record<string, unknown> {
+/**
+ * One container as a `ps --format` item. `trunc` (docker's default, off with `--no-trunc`) shortens
+ * the ID to 12 characters and the command to 20 columns.
+ */
+export function psItem(r: ContainerRecord, now: number, trunc = true): Record<string, unknown> {
   const labels = r.labels ?? {};
+  const command = commandLine(r.command);
   return {
-    ID: r.id.slice(0, 12),
+    ID: trunc ? r.id.slice(0, 12) : r.id,
     Image: r.image,
-    Command: JSON.stringify(ellipsis(r.command.join(' '), 20)),
+    Command: goQuote(trunc ? ellipsis(command, 20) : command),
     CreatedAt: goTime(r.createdAt),
     RunningFor: `${humanDuration(since(r.createdAt, now))} ago`,
     Ports: '',
@@ -103,6 +177,11 @@ export function configPlatform(config: ImageConfig): string {
 export interface ImageRow {
   reference: string;
   digest: string;
+  /**
+   * docker's and podman's image ID: the config digest (of this machine's platform, for an index
+   * holding it; else the index digest).
+   */
+  id: string;
   mediaType: string;
   size: number;
   /** `os/arch[/variant]`; for an index, each of its platforms, comma-separated. */
@@ -127,14 +206,28 @@ export const imagesFields: FormatFields = {
   },
 };
 
-/** One image as an `images --format` item; `name` is the reference's repository and tag. */
+/**
+ * `images`' default table: docker's and podman's columns (`--digests` adds DIGEST after TAG), then
+ * ocikit's PLATFORM (decision 086).
+ */
+export function imagesTable(digests: boolean): string {
+  return `table {{.Repository}}\t{{.Tag}}\t${digests ? '{{.Digest}}\t' : ''}{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.Platform}}`;
+}
+
+/**
+ * One image as an `images --format` item; `name` is the reference's repository and tag. `trunc`
+ * (docker's default, off with `--no-trunc`) shortens the ID to 12 hex digits, as docker's
+ * `stringid.TruncateID`; else it is the whole `sha256:…`.
+ */
 export function imagesItem(
   row: ImageRow,
   name: { repository: string; tag: string },
   now: number,
+  trunc = true,
 ): Record<string, unknown> {
+  const hex = row.id.slice(row.id.indexOf(':') + 1);
   return {
-    ID: row.digest.slice(row.digest.indexOf(':') + 1, row.digest.indexOf(':') + 13),
+    ID: trunc ? hex.slice(0, 12) : row.id,
     Repository: name.repository,
     Tag: name.tag,
     Digest: row.digest,
