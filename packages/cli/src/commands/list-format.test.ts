@@ -174,7 +174,7 @@ describe('images', () => {
     const other = tmp();
     const copied = await runCli(['--root', other, 'copy', `oci:${layout}:busybox`, 'local:busybox']);
     expect(copied.code, copied.stderr).toBe(0);
-    // an index over the stored manifest for two platforms, stored as `multi` (the store is an OCI layout)
+    // indexes over the stored manifest, written into the store (an OCI layout) by hand
     const content = join(other, 'content');
     const stored = JSON.parse(readFileSync(join(content, 'index.json'), 'utf8')) as {
       manifests: Record<string, unknown>[];
@@ -186,26 +186,41 @@ describe('images', () => {
       size: manifest.size,
       platform: { os: 'linux', architecture },
     });
-    const index = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
+    // `multi` holds this machine's image (the tests run on amd64 or arm64), `foreign` only another's
+    const storeIndex = (name: string, architectures: string[]) => {
+      const index = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: architectures.map(entry),
+        }),
+      );
+      const hex = createHash('sha256').update(index).digest('hex');
+      writeFileSync(join(content, 'blobs', 'sha256', hex), index);
+      stored.manifests.push({
         mediaType: 'application/vnd.oci.image.index.v1+json',
-        manifests: [entry('amd64'), entry('arm64')],
-      }),
-    );
-    const hex = createHash('sha256').update(index).digest('hex');
-    writeFileSync(join(content, 'blobs', 'sha256', hex), index);
-    stored.manifests.push({
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      digest: `sha256:${hex}`,
-      size: index.length,
-      annotations: { 'org.opencontainers.image.ref.name': 'docker.io/library/multi:latest' },
-    });
+        digest: `sha256:${hex}`,
+        size: index.length,
+        annotations: { 'org.opencontainers.image.ref.name': `docker.io/library/${name}:latest` },
+      });
+      return hex;
+    };
+    storeIndex('multi', ['amd64', 'arm64']);
+    const foreign = storeIndex('foreign', ['s390x']);
     writeFileSync(join(content, 'index.json'), JSON.stringify(stored));
     const listed = await runCli(['--root', other, 'images', '--format', '{{.Reference}}|{{.Platform}}']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toBe(
-      `docker.io/library/busybox:latest|linux/${arch}\ndocker.io/library/multi:latest|linux/amd64, linux/arm64\n`,
+      `docker.io/library/busybox:latest|linux/${arch}\ndocker.io/library/foreign:latest|linux/s390x\n` +
+        'docker.io/library/multi:latest|linux/amd64, linux/arm64\n',
+    );
+    // the image ID of an index is its host image's config digest (podman's), else the index digest
+    const ids = await runCli(['--root', other, 'images', '--format', '{{.Repository}} {{.ID}}']);
+    const inspected = await runCli(['--root', other, 'inspect', '-f', '{{.Id}}', 'local:busybox']);
+    const id = inspected.stdout.slice('sha256:'.length, 'sha256:'.length + 12);
+    expect(ids.stdout).toBe(
+      `docker.io/library/busybox ${id}\ndocker.io/library/foreign ${foreign.slice(0, 12)}\n` +
+        `docker.io/library/multi ${id}\n`,
     );
   });
 });
