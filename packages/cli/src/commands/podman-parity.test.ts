@@ -2,13 +2,13 @@
 // same exit codes and the same lifecycle states. podman gets a temp --root/--runroot and the test
 // image from an OCI layout made by tools/images; it runs here only with the flags of the shared
 // peers notes. Nothing is skipped: when podman cannot run, the test fails and says why.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, runCli } from '../lib/test-cli.ts';
+import { type CliResult, runCli, runProcess } from '../lib/test-cli.ts';
 
 const tmp = (base = tmpdir()) => mkdtempSync(join(base, 'ocikit-parity-'));
 const roots: string[] = [];
@@ -34,17 +34,8 @@ const podmanGlobals = () => [
 /** The `run`/`create` flags podman needs here. */
 const podmanRunFlags = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 
-function podman(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('podman', [...podmanGlobals(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const podman = (args: readonly string[]): Promise<CliResult> =>
+  runProcess('podman', [...podmanGlobals(), ...args]);
 
 /** One engine under test: how it runs a command, its image, and its `run` flags. */
 interface Engine {

@@ -16,9 +16,21 @@ export function runCli(
   args: readonly string[],
   options: { stdin?: string | Uint8Array; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<CliResult> {
+  return runProcess(process.execPath, ['--conditions=@ocikit/source', bin, ...args], {
+    ...options,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+  });
+}
+
+/** Runs a program with `stdin` (default: none) and collects its output and exit code. */
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  options: { stdin?: string | Uint8Array; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@ocikit/source', bin, ...args], {
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
+    const child = spawn(file, args, {
+      env: options.env ?? process.env,
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -28,6 +40,7 @@ export function runCli(
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.on('error', () => {});
     child.stdin.end(options.stdin ?? '');
   });
 }
