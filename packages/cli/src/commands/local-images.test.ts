@@ -178,13 +178,15 @@ describe('gc, system df and system prune of the local store (issue 19 item 9)', 
     expect(formatted.stdout).toBe('Images:1:1\nContainers:1:0\n');
   });
 
-  it('gc without an argument removes the abandoned partial download', async () => {
+  it('gc without an argument removes the abandoned partial download, and keeps snapshots in use', async () => {
+    const snapshots = (await cli2(['-q', 'snapshots', 'ls'])).stdout;
     const r = await cli2(['--json', 'gc']);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { ingests: number; ingestBytes: number; removed: string[] };
     expect(result.ingests).toBe(1);
     expect(result.ingestBytes).toBe(512 << 10);
     expect(result.removed).toEqual([]); // the image and its container keep every blob
+    expect((await cli2(['-q', 'snapshots', 'ls'])).stdout).toBe(snapshots);
     expect((await cli2(['fsck'])).code).toBe(0);
   });
 

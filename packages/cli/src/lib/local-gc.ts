@@ -1,8 +1,7 @@
 // Garbage collection of the whole local state: the store's blobs and abandoned ingests, and the
 // snapshots no container or image uses (issue 19 item 9, decisions 084 and 085).
 import { join } from 'node:path';
-import { childrenOf, fetchAll, type GcResult, isGraphNode, type OciLayout } from '@ocikit/content';
-import { isNotFound } from '@ocikit/errors';
+import { fetchAll, type GcResult, isGraphNode, type OciLayout, walk } from '@ocikit/content';
 import {
   chainId,
   type Descriptor,
@@ -30,25 +29,23 @@ export async function chainIdsOf(
   ctx: Context,
 ): Promise<string[]> {
   const out = new Set<string>();
-  const seen = new Set<string>();
-  const visit = async (d: Descriptor): Promise<void> => {
-    if (seen.has(d.digest) || !isGraphNode(d)) return;
-    seen.add(d.digest);
-    try {
-      const bytes = await fetchAll(store, d, { signal: ctx.signal });
-      if (isManifestMediaType(d.mediaType)) {
-        const config = parseImageConfig(
-          await fetchAll(store, parseManifest(bytes).config, { signal: ctx.signal }),
-        );
+  const opts = { signal: ctx.signal };
+  for (const root of roots) {
+    await walk(
+      store,
+      root,
+      async (d) => {
+        // an index's other platforms are usually not in the store: not walked into
+        if (!isGraphNode(d) || !(await store.exists(d))) return false;
+        if (!isManifestMediaType(d.mediaType)) return true;
+        const manifest = parseManifest(await fetchAll(store, d, opts));
+        const config = parseImageConfig(await fetchAll(store, manifest.config, opts));
         if (config.rootfs.diff_ids.length > 0) out.add(chainId(config.rootfs.diff_ids));
-        return;
-      }
-      for (const child of childrenOf(d, bytes)) await visit(child);
-    } catch (e) {
-      if (!isNotFound(e)) throw e; // an index's other platforms are usually not in the store
-    }
-  };
-  for (const r of roots) await visit(r);
+        return false;
+      },
+      opts,
+    );
+  }
   return [...out];
 }
 

@@ -1,7 +1,6 @@
 // `system df` and `system prune`: what the local state holds and frees (issue 19 item 9).
 import { join } from 'node:path';
-import { childrenOf, fetchAll, isGraphNode, type OciLayout } from '@ocikit/content';
-import { isNotFound } from '@ocikit/errors';
+import { isGraphNode, type OciLayout, walk } from '@ocikit/content';
 import { Annotation, type Descriptor } from '@ocikit/image-spec';
 import type { ContainerRecord } from '@ocikit/shim';
 import { defaultSnapshotter } from '@ocikit/snapshot';
@@ -22,24 +21,25 @@ export function isActive(c: ContainerRecord): boolean {
   return c.status === 'running' || c.status === 'paused' || c.status === 'created';
 }
 
-/** Every blob digest reachable from `roots`, with its size (descriptors' sizes; missing nodes skipped). */
+/** Every blob digest reachable from `roots`, with its size (from descriptors; what the store lacks is skipped). */
 async function reachable(
   store: OciLayout,
   roots: readonly Descriptor[],
   ctx: Context,
 ): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
-  const visit = async (d: Descriptor): Promise<void> => {
-    if (sizes.has(d.digest)) return;
-    sizes.set(d.digest, d.size);
-    if (!isGraphNode(d)) return;
-    try {
-      for (const child of childrenOf(d, await fetchAll(store, d, { signal: ctx.signal }))) await visit(child);
-    } catch (e) {
-      if (!isNotFound(e)) throw e; // an index's other platforms are usually not in the store
-    }
-  };
-  for (const r of roots) await visit(r);
+  for (const root of roots) {
+    await walk(
+      store,
+      root,
+      async (d) => {
+        sizes.set(d.digest, d.size);
+        // an index's other platforms are usually not in the store: not walked into
+        return !isGraphNode(d) || (await store.exists(d));
+      },
+      { signal: ctx.signal },
+    );
+  }
   return sizes;
 }
 
