@@ -5,9 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBusyboxImage, runInPty } from '@ocikit/test-images';
+import { runInPty } from '@ocikit/test-images';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../lib/test-cli.ts';
+import { runCli, storeBusybox } from '../lib/test-cli.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-cli-run-'));
 let root: string;
@@ -16,10 +16,7 @@ const cli = (args: string[], stdin?: string) =>
 
 beforeAll(async () => {
   root = tmp();
-  const layout = join(tmp(), 'layout');
-  buildBusyboxImage(layout, 'busybox');
-  const copied = await cli(['copy', `oci:${layout}:busybox`, 'local:busybox']);
-  expect(copied.code, copied.stderr).toBe(0);
+  await storeBusybox(root);
 });
 
 describe('ocikit run', () => {

@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { buildBusyboxImage } from '@ocikit/test-images';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../lib/main.ts';
-import { runCli } from '../lib/test-cli.ts';
+import { runCli, storeBusybox } from '../lib/test-cli.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-cli-life-'));
 let root: string;
@@ -36,10 +35,7 @@ async function stateOf(name: string): Promise<{ status: string; exitCode?: numbe
 
 beforeAll(async () => {
   root = tmp();
-  const layout = join(tmp(), 'layout');
-  buildBusyboxImage(layout, 'busybox');
-  const copied = await cli(['copy', `oci:${layout}:busybox`, 'local:busybox']);
-  expect(copied.code, copied.stderr).toBe(0);
+  await storeBusybox(root);
 });
 
 describe('ocikit run in the foreground', () => {

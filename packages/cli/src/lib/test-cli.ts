@@ -1,6 +1,10 @@
 // Test helper: runs the real `ocikit` entry point from source in a child process.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildBusyboxImage } from '@ocikit/test-images';
 
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
 
@@ -43,4 +47,12 @@ export function runProcess(
     child.stdin.on('error', () => {});
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/** Builds the busybox test image and copies it into the local store of `root` as `busybox`. */
+export async function storeBusybox(root: string): Promise<void> {
+  const layout = join(mkdtempSync(join(tmpdir(), 'ocikit-busybox-')), 'layout');
+  buildBusyboxImage(layout, 'busybox');
+  const copied = await runCli(['--root', root, 'copy', `oci:${layout}:busybox`, 'local:busybox']);
+  if (copied.code !== 0) throw new Error(`cannot store the busybox test image: ${copied.stderr}`);
 }
