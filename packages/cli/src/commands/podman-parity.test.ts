@@ -160,6 +160,30 @@ describe('ocikit and podman side by side', () => {
     expect(seen.ocikit).toEqual(seen.podman);
   });
 
+  it('give the same exit codes for image commands: inspect of a local name, rmi of a name (0), of an image in use (2), of none (1)', async () => {
+    const seen = await both(async (e) => {
+      // podman names a local image localhost/…; ocikit docker.io/library/…
+      const name = e.name === 'podman' ? 'localhost/parity-img:1' : 'parity-img:1';
+      const tagged = await e.cli(['tag', e.image(), name]);
+      expect(tagged.code, `${e.name} tag: ${tagged.stderr}`).toBe(0);
+      const created = await e.cli(['create', ...e.runFlags, '--name', 'img-user', name, 'true']);
+      expect(created.code, `${e.name} create: ${created.stderr}`).toBe(0);
+      const inspected = await e.cli(['inspect', '--format', '{{.Os}}', name]);
+      // the image keeps its first name: this one just goes
+      const untagged = await e.cli(['rmi', name]);
+      // now the image itself, which the container uses: refused
+      const inUse = await e.cli(['rmi', e.image()]);
+      const missing = await e.cli(['rmi', 'no-such-img:1']);
+      return {
+        codes: [inspected.code, untagged.code, inUse.code, missing.code],
+        os: inspected.stdout.trim(),
+        inUse: inUse.stderr.includes('image is in use by a container'),
+      };
+    });
+    expect(seen.podman).toEqual({ codes: [0, 0, 2, 1], os: 'linux', inUse: true });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
   it('differ on purpose in the state a failed start leaves (decision 111): podman "created 0", ocikit "exited 127"', async () => {
     const seen = await both(async (e) => {
       const fg = await run(e, ['--name', 'fg-missing'], ['no-such-command']);
