@@ -94,7 +94,9 @@ export const systemCommand = defineCommand({
     let reclaimed = 0;
     const snapshotter = defaultSnapshotter(join(ctx.root, 'snapshots'));
     for (const c of await containerRecords(ctx)) {
-      if (isActive(c)) continue;
+      // a container being made right now by another `run` is configured for a moment: left alone
+      if (isActive(c) || (c.status === 'configured' && Date.now() - Date.parse(c.createdAt) < 10 * 60_000))
+        continue;
       reclaimed += (await snapshotter.usage(`container-${c.id}`).catch(() => ({ size: 0 }))).size;
       await removeContainer(ctx, c.id, false);
       containers.push(c.id);
