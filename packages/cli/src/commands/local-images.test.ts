@@ -167,15 +167,19 @@ describe('gc, system df and system prune of the local store (issue 19 item 9)', 
       size: number;
       reclaimable: number;
     }[];
+    // the busybox image is one layer: its snapshot and the container's, both in use
     expect(rows.map((r) => [r.type, r.total, r.active])).toEqual([
       ['Images', 1, 1],
       ['Containers', 1, 0],
+      ['Snapshots', 2, 2],
     ]);
+    expect(rows[2]?.size).toBeGreaterThan(0);
+    expect(rows[2]?.reclaimable).toBe(0);
     expect(rows[0]?.size).toBeGreaterThan(500_000);
     expect(rows[0]?.reclaimable).toBe(0); // the exited container still uses the image
     expect(rows[1]?.reclaimable).toBe(rows[1]?.size);
     const formatted = await cli2(['system', 'df', '--format', '{{.Type}}:{{.Total}}:{{.Active}}']);
-    expect(formatted.stdout).toBe('Images:1:1\nContainers:1:0\n');
+    expect(formatted.stdout).toBe('Images:1:1\nContainers:1:0\nSnapshots:2:2\n');
   });
 
   it('gc without an argument removes the abandoned partial download, and keeps snapshots in use', async () => {

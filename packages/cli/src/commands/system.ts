@@ -30,7 +30,7 @@ export const systemCommand = defineCommand({
   summary: 'Show the disk use of the local state, or remove what nothing uses',
   usage: 'ocikit system df [--format T] | prune [-a] [-f]',
   description:
-    'df: images (their blobs) and containers (their writable snapshots), with what is reclaimable. ' +
+    'df: images (their blobs), containers (their writable snapshots) and snapshots (unpacked layers), with what is reclaimable. ' +
     'prune: stopped containers, images no container uses under no name, partial downloads no running ' +
     'process holds and snapshots nothing uses; -a also every image no container uses. It asks first unless -f.',
   options: {

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { isGraphNode, type OciLayout, walk } from '@ocikit/content';
 import { Annotation, type Descriptor } from '@ocikit/image-spec';
 import type { ContainerRecord } from '@ocikit/shim';
-import { defaultSnapshotter } from '@ocikit/snapshot';
+import { defaultSnapshotter, pruneSnapshots } from '@ocikit/snapshot';
 import type { Context } from './command.ts';
 import { containerRecords, imagesInUse } from './image-use.ts';
 
 /** One row of `system df`, as podman's (`{{.Type}}`, `{{.Total}}`, …); sizes in bytes. */
 export interface DiskUsageRow {
-  type: 'Images' | 'Containers';
+  type: 'Images' | 'Containers' | 'Snapshots';
   total: number;
   active: number;
   size: number;
@@ -47,7 +47,8 @@ const sum = (m: Map<string, number>) => [...m.values()].reduce((n, s) => n + s, 
 
 /**
  * What the local state holds: images (distinct ones, named or kept for a container; their blobs),
- * and containers (their writable snapshots). Reclaimable is what `system prune -a` would free.
+ * containers (their writable snapshots) and snapshots (unpacked layers and containers' layers).
+ * Reclaimable is what `system prune -a` would free.
  */
 export async function diskUsage(ctx: Context, store: OciLayout): Promise<DiskUsageRow[]> {
   const uses = await imagesInUse(ctx, store);
@@ -66,6 +67,16 @@ export async function diskUsage(ctx: Context, store: OciLayout): Promise<DiskUsa
     size += usage.size;
     if (!isActive(c)) reclaimable += usage.size;
   }
+  // unpacked layers and containers' writable layers; reclaimable: all but the containers' chains
+  const snapshots = await snapshotter.list();
+  let snapshotBytes = 0;
+  for (const snap of snapshots)
+    snapshotBytes += (await snapshotter.usage(snap.name).catch(() => ({ size: 0 }))).size;
+  const unused = await pruneSnapshots(snapshotter, {
+    keep: containers.map((c) => `container-${c.id}`),
+    dryRun: true,
+    signal: ctx.signal,
+  });
   return [
     {
       type: 'Images',
@@ -80,6 +91,13 @@ export async function diskUsage(ctx: Context, store: OciLayout): Promise<DiskUsa
       active: containers.filter(isActive).length,
       size,
       reclaimable,
+    },
+    {
+      type: 'Snapshots',
+      total: snapshots.length,
+      active: snapshots.length - unused.removed.length,
+      size: snapshotBytes,
+      reclaimable: unused.bytes,
     },
   ];
 }

@@ -27,7 +27,11 @@ describe('pruneSnapshots', () => {
     await committed(s, 'unused-top', 'unused-mid');
     await s.prepare('container-1', 'used-top');
     await s.prepare('container-gone', 'unused-top');
+    const before = (await s.list()).length;
+    const dry = await pruneSnapshots(s, { keep: ['container-1'], graceMs: 0, dryRun: true });
+    expect((await s.list()).length).toBe(before);
     const result = await pruneSnapshots(s, { keep: ['container-1'], graceMs: 0 });
+    expect(dry).toEqual(result);
     expect(result.removed).toEqual(['container-gone', 'unused-top', 'unused-mid']);
     expect(result.bytes).toBeGreaterThan(0);
     expect((await s.list()).map((x) => x.name).sort()).toEqual(['base', 'container-1', 'used-top']);

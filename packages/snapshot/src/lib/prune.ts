@@ -10,6 +10,8 @@ export interface PruneSnapshotsOptions {
    * minutes): another process may be filling one (an unpack, a container being made).
    */
   graceMs?: number;
+  /** Only say what would be removed and the space it holds; remove nothing. */
+  dryRun?: boolean;
   signal?: AbortSignal;
 }
 
@@ -59,7 +61,7 @@ export async function pruneSnapshots(
     if (leaves.length === 0) break;
     for (const s of leaves) {
       const size = (await snapshotter.usage(s.name).catch(() => ({ size: 0 }))).size;
-      await snapshotter.remove(s.name);
+      if (!options.dryRun) await snapshotter.remove(s.name);
       result.removed.push(s.name);
       result.bytes += size;
     }
