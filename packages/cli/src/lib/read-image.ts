@@ -63,7 +63,7 @@ export async function readImage(
 async function findStoredName(ctx: Context, arg: string): Promise<string | undefined> {
   if (parseLocation(arg).kind !== 'registry' || !existsSync(join(ctx.root, 'content', 'index.json')))
     return undefined;
-  const names = new Set((await (await openStore(ctx)).tags()).values());
+  const names = new Set(await (await openStore(ctx)).tags());
   const own = parseReference(arg).toString();
   if (names.has(own)) return own;
   for (const candidate of await localCandidates(ctx, arg)) if (names.has(candidate)) return candidate;
