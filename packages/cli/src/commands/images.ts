@@ -15,8 +15,8 @@ import {
 import { parseReference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
+import { reportError } from '../lib/hints.ts';
 import { localStoreRef } from '../lib/location.ts';
-import { reportError } from '../lib/main.ts';
 import { formatBytes, printJson, println } from '../lib/output.ts';
 import { openStore } from '../lib/registry.ts';
 import { configPlatform, type ImageRow, imagesFields, imagesItem, imagesTable } from '../lib/views.ts';

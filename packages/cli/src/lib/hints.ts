@@ -5,6 +5,7 @@ import {
   isUnavailable,
   type OcikitError,
 } from '@ocikit/errors';
+import type { Context } from './command.ts';
 
 /**
  * What the CLI adds to a library error's own hint: the command or flag that helps, chosen by the
@@ -71,4 +72,19 @@ export function hintOf(e: unknown): string | undefined {
   const own = isOcikitError(e) ? e.hint : undefined;
   const cli = cliHint(e);
   return own && cli ? `${own}; ${cli}` : (own ?? cli);
+}
+
+/** Prints an error as one line with its hint, or with its stack under `--debug`. */
+export function reportError(stderr: Context['stderr'], e: unknown, debug: boolean): void {
+  if (debug) {
+    stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    if (e instanceof Error && e.cause)
+      stderr.write(`caused by: ${String((e.cause as Error).stack ?? e.cause)}\n`);
+    return;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const prefix = message.startsWith('ocikit') ? '' : 'ocikit: ';
+  const hints = hintOf(e);
+  const hint = hints ? ` (${hints})` : '';
+  stderr.write(`${prefix}${message}${hint}\n`);
 }

@@ -4,7 +4,7 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { InvalidArgumentError } from '@ocikit/errors';
 import type { Command, Context } from './command.ts';
 import { commands } from './commands.ts';
-import { hintOf } from './hints.ts';
+import { reportError } from './hints.ts';
 
 // an ESM import of node:util evaluates its lazy members (worker_threads, diff and colour tables):
 // ~2.5 ms of every command's start; the CommonJS object keeps them lazy
@@ -261,19 +261,4 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     reportError(stderr, e, debug);
     return failure;
   }
-}
-
-/** Prints an error as one line with its hint, or with its stack under `--debug`. */
-export function reportError(stderr: Context['stderr'], e: unknown, debug: boolean): void {
-  if (debug) {
-    stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    if (e instanceof Error && e.cause)
-      stderr.write(`caused by: ${String((e.cause as Error).stack ?? e.cause)}\n`);
-    return;
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  const prefix = message.startsWith('ocikit') ? '' : 'ocikit: ';
-  const hints = hintOf(e);
-  const hint = hints ? ` (${hints})` : '';
-  stderr.write(`${prefix}${message}${hint}\n`);
 }
