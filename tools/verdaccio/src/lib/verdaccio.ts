@@ -52,7 +52,13 @@ export interface RunningVerdaccio {
 }
 
 function configYaml(dir: string, port: number, uplink: string | false): string {
-  const uplinks = uplink === false ? '' : `uplinks:\n  npmjs:\n    url: ${uplink}\n    timeout: 60s\n`;
+  // Verdaccio marks an uplink offline for 5 minutes after 2 failed requests (a timeout or a reset
+  // under a loaded CI machine), and then answers 404 for every package it does not store: the
+  // release test failed so in CI. Keep asking the uplink instead.
+  const uplinks =
+    uplink === false
+      ? ''
+      : `uplinks:\n  npmjs:\n    url: ${uplink}\n    timeout: 120s\n    max_fails: 1000\n    fail_timeout: 1s\n`;
   const proxy = uplink === false ? '' : '    proxy: npmjs\n';
   return `storage: ${join(dir, 'storage')}
 auth:
