@@ -4,4 +4,10 @@ export type {
   TargetConformanceOptions,
   TestFramework,
 } from './lib/target-suite.ts';
-export { blob, buildImage, describeTargetConformance, targetConformanceCases } from './lib/target-suite.ts';
+export {
+  blob,
+  buildImage,
+  buildIndex,
+  describeTargetConformance,
+  targetConformanceCases,
+} from './lib/target-suite.ts';

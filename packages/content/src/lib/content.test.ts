@@ -9,7 +9,7 @@ import { fetchAll, pushBytes, successors, walk } from './helpers.ts';
 import { openLayout } from './layout.ts';
 import { MemoryStore } from './memory.ts';
 import type { Target } from './target.ts';
-import { buildImage, targetSuite } from './test-suite.ts';
+import { buildIndex, targetSuite } from './test-suite.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-content-'));
 const makers: Record<string, () => Promise<Target>> = {
@@ -21,19 +21,9 @@ targetSuite('MemoryStore', makers.memory as () => Promise<Target>);
 targetSuite('OCI layout', makers.layout as () => Promise<Target>);
 
 async function multiArch(t: Target) {
-  const amd = await buildImage(t, 'amd64', { os: 'linux', architecture: 'amd64' });
-  const arm = await buildImage(t, 'arm64', { os: 'linux', architecture: 'arm64' });
-  const index = {
-    schemaVersion: 2,
-    mediaType: MediaType.ImageIndex,
-    manifests: [
-      { ...amd.manifest, platform: { os: 'linux', architecture: 'amd64' } },
-      { ...arm.manifest, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-    ],
-  };
-  const desc = await pushBytes(t, MediaType.ImageIndex, new TextEncoder().encode(JSON.stringify(index)));
-  await t.tag(desc, 'multi');
-  return { index: desc, amd, arm };
+  const built = await buildIndex(t);
+  await t.tag(built.index, 'multi');
+  return built;
 }
 
 describe('copy between every pair of targets', () => {

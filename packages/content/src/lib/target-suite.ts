@@ -71,6 +71,29 @@ export async function buildImage(
   return { manifest: desc, config, layers: [layer1, layer2] };
 }
 
+/** Builds a two-platform index (linux/amd64, linux/arm64/v8) into `target`; returns its descriptors. */
+export async function buildIndex(target: Target): Promise<{
+  index: Descriptor;
+  amd: Awaited<ReturnType<typeof buildImage>>;
+  arm: Awaited<ReturnType<typeof buildImage>>;
+}> {
+  const amd = await buildImage(target, 'amd64', { os: 'linux', architecture: 'amd64' });
+  const arm = await buildImage(target, 'arm64', { os: 'linux', architecture: 'arm64' });
+  const index = {
+    schemaVersion: 2,
+    mediaType: MediaType.ImageIndex,
+    manifests: [
+      { ...amd.manifest, platform: { os: 'linux', architecture: 'amd64' } },
+      { ...arm.manifest, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+    ],
+  };
+  return {
+    index: await pushBytes(target, MediaType.ImageIndex, enc.encode(JSON.stringify(index))),
+    amd,
+    arm,
+  };
+}
+
 async function failure(p: Promise<unknown>): Promise<unknown> {
   return p.then(
     () => assert.fail('expected the call to fail, and it succeeded'),
@@ -236,17 +259,7 @@ export function targetConformanceCases(): TargetConformanceCase[] {
     {
       name: 'tags an index and resolves it with its media type',
       async run(t) {
-        const amd = await buildImage(t, 'amd64', { os: 'linux', architecture: 'amd64' });
-        const arm = await buildImage(t, 'arm64', { os: 'linux', architecture: 'arm64' });
-        const index = {
-          schemaVersion: 2,
-          mediaType: MediaType.ImageIndex,
-          manifests: [
-            { ...amd.manifest, platform: { os: 'linux', architecture: 'amd64' } },
-            { ...arm.manifest, platform: { os: 'linux', architecture: 'arm64' } },
-          ],
-        };
-        const desc = await pushBytes(t, MediaType.ImageIndex, enc.encode(JSON.stringify(index)));
+        const { index: desc } = await buildIndex(t);
         await t.tag(desc, 'multi');
         const resolved = await t.resolve('multi');
         assert.deepEqual(

@@ -4,7 +4,7 @@ import { describe, it } from 'vitest';
 import type { Target } from './target.ts';
 import { describeTargetConformance } from './target-suite.ts';
 
-export { blob, buildImage } from './target-suite.ts';
+export { blob, buildImage, buildIndex } from './target-suite.ts';
 
 /** Runs the Target conformance suite against stores made by `make`. */
 export function targetSuite(name: string, make: () => Promise<Target>): void {
