@@ -24,7 +24,13 @@ import { type Context, defineCommand, expectPositionals } from '../lib/command.t
 import { printFormatted } from '../lib/format.ts';
 import { localStoreRef } from '../lib/location.ts';
 import { printJson, println } from '../lib/output.ts';
-import { buildRunSpec, type RunValues, runFlags, runFlagsHelp } from '../lib/run-spec.ts';
+import {
+  buildRunSpec,
+  consoleSizeOfTerminal,
+  type RunValues,
+  runFlags,
+  runFlagsHelp,
+} from '../lib/run-spec.ts';
 import { psFields, psItem, psTable } from '../lib/views.ts';
 
 /** The parsed flags of `run` and `create`. */
@@ -549,12 +555,14 @@ export const execCommand = defineCommand({
     // bundle's rootfs is empty on the host when the runtime mounted it (decision 102)
     const root = record.pid !== undefined ? `/proc/${record.pid}/root` : join(record.bundle, 'rootfs');
     const user = values.user !== undefined ? await resolveUser(values.user, root) : undefined;
+    const consoleSize = consoleSizeOfTerminal();
     try {
       return await containers.exec(
         record.id,
         {
           args,
           terminal: values.tty === true,
+          ...(values.tty === true && consoleSize ? { consoleSize } : {}),
           ...(values.env
             ? { env: values.env.map((e) => (e.includes('=') ? e : `${e}=${ctx.env[e] ?? ''}`)) }
             : {}),

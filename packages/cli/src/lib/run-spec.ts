@@ -137,6 +137,16 @@ function capName(flag: string, value: string): string {
   return name;
 }
 
+/**
+ * The size of the terminal ocikit runs in, for a `-t` process's `consoleSize`: the runtime sizes
+ * the new console before the process starts. Without it runc sizes it from our terminal only after
+ * it has the console, and a process that asks at once (`stty size`) could find it 0x0.
+ */
+export function consoleSizeOfTerminal(): { height: number; width: number } | undefined {
+  const out = process.stdout;
+  return out.isTTY && out.rows > 0 && out.columns > 0 ? { height: out.rows, width: out.columns } : undefined;
+}
+
 /** Parses `512m`, `1g`, `1048576` into bytes. */
 export function parseBytes(flag: string, value: string): number {
   const m = /^(\d+(?:\.\d+)?)([bkmg]?)b?$/i.exec(value.trim());
@@ -235,6 +245,8 @@ export async function buildRunSpec(options: {
     terminal: values.tty === true,
   });
   const proc = spec.process;
+  const consoleSize = values.tty === true ? consoleSizeOfTerminal() : undefined;
+  if (proc && consoleSize) proc.consoleSize = consoleSize;
   if (!proc || (proc.args ?? []).length === 0) {
     throw new InvalidArgumentError(`${options.image} has no command to run`, {
       hint: `give one: ocikit run ${options.image} CMD…`,
