@@ -88,8 +88,9 @@ case $job in
       done
     done
     if PATH=$nopy command -v python3 >/dev/null; then echo "python3 still on PATH" >&2; exit 1; fi
+    # every case but the python3 backend's own round trip, which needs python3
     PATH=$nopy pnpm vitest run packages/snapshot/src/lib/xattr.test.ts packages/snapshot/src/lib/diff.test.ts \
-      packages/snapshot/src/lib/umoci-compare.test.ts
+      packages/snapshot/src/lib/umoci-compare.test.ts -t '^(?!.*python3: the same)'
     rm -rf "$nopy"
     ;;
   demo)

@@ -128,8 +128,8 @@ describe('README examples', () => {
     const examples = readmeExamples(join(pkg.dir, 'README.md'));
     examples.forEach((example, n) => {
       const name = `packages/${pkg.dirName}/README.md:${example.line} (${example.info})`;
+      // no-run blocks are only typechecked, by the test after this loop
       if (example.run) it(name, () => runExample(pkg.dirName, example, n), 120_000);
-      else it.skip(name, () => {});
     });
   }
 });

@@ -92,7 +92,9 @@ describe('xattr backends', () => {
     roundTrip(nativeBackend(addon));
   });
 
-  it.skipIf(!pythonAvailable())('python3: the same, through one process per batch', () => {
+  // needs python3 on PATH: tools/run.sh's python3-hidden step leaves this one case out by name
+  it('python3: the same, through one process per batch', () => {
+    expect(pythonAvailable(), 'python3 is not on PATH').toBe(true);
     roundTrip(pythonBackend());
   });
 
