@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBusyboxImage } from '@ocikit/test-images';
+import { buildBusyboxImage, podmanGlobalFlags, podmanRunFlags } from '@ocikit/test-images';
 import { compare, report } from './harness.ts';
 
 // run as users do: the executable itself, so its launcher's tuning (malloc tunables, V8 flags) applies
@@ -45,19 +45,7 @@ config.process.terminal = false;
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
 
 // podman, with the flags this host needs (shared peers notes)
-const podman = [
-  'podman',
-  '--root',
-  join(work, 'podman-root'),
-  '--runroot',
-  join(work, 'podman-run'),
-  '--cgroup-manager',
-  'cgroupfs',
-  '--events-backend',
-  'file',
-  '--runtime',
-  'runc',
-];
+const podman = ['podman', ...podmanGlobalFlags(join(work, 'podman'), { tmpdir: false })];
 const podmanImage = sh(podman[0] as string, [
   ...podman.slice(1),
   'pull',
@@ -116,19 +104,7 @@ try {
       },
       {
         name: 'podman run --rm',
-        argv: [
-          ...podman,
-          'run',
-          '--rm',
-          '--network',
-          'none',
-          '--ulimit',
-          'nofile=1024:1024',
-          '--ulimit',
-          'nproc=1024:1024',
-          podmanImage,
-          'true',
-        ],
+        argv: [...podman, 'run', '--rm', ...podmanRunFlags, podmanImage, 'true'],
       },
       {
         name: 'ctr run --rm',

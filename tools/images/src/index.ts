@@ -8,5 +8,6 @@
 export { buildBusyboxImage, buildDebianImage, buildWhiteoutImage, debianCacheDir } from './lib/images.ts';
 export type { BuiltImage, LayerFiles } from './lib/layout.ts';
 export { writeImageLayout } from './lib/layout.ts';
+export { podmanGlobalFlags, podmanRunFlags } from './lib/podman.ts';
 export type { PtyResult, PtyStep } from './lib/pty.ts';
 export { runInPty } from './lib/pty.ts';

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildBusyboxImage } from '@ocikit/test-images';
+import { buildBusyboxImage, podmanGlobalFlags } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli, runProcess } from '../lib/test-cli.ts';
 
@@ -20,13 +20,7 @@ let podmanImage: string;
 let service: ChildProcess | undefined;
 let dockerEnv: NodeJS.ProcessEnv;
 
-/** The podman global flags this host needs (shared peers notes), with a root of our own. */
-const podmanGlobals = () => [
-  ...['--root', join(podmanRoot, 'root'), '--runroot', join(podmanRoot, 'run')],
-  ...['--tmpdir', join(podmanRoot, 'tmp'), '--cgroup-manager', 'cgroupfs'],
-  ...['--events-backend', 'file', '--runtime', 'runc'],
-];
-const podman = (args: readonly string[]) => runProcess('podman', [...podmanGlobals(), ...args]);
+const podman = (args: readonly string[]) => runProcess('podman', [...podmanGlobalFlags(podmanRoot), ...args]);
 const docker = (args: readonly string[]) => runProcess('docker', args, { env: dockerEnv });
 const ocikit = (args: readonly string[]) => runCli(['--root', ocikitRoot, ...args]);
 
@@ -79,9 +73,13 @@ beforeAll(async () => {
   // the docker CLI, with a config directory of its own, against podman's Docker API
   const sock = join(podmanRoot, 'docker.sock');
   dockerEnv = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(podmanRoot, 'docker') };
-  service = spawn('podman', [...podmanGlobals(), 'system', 'service', '--time=0', `unix://${sock}`], {
-    stdio: 'ignore',
-  });
+  service = spawn(
+    'podman',
+    [...podmanGlobalFlags(podmanRoot), 'system', 'service', '--time=0', `unix://${sock}`],
+    {
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; i < 100 && !existsSync(sock); i++) await sleep(100);
   let version: CliResult | undefined;
   for (let i = 0; i < 50; i++) {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage } from '@ocikit/test-images';
+import { buildBusyboxImage, podmanGlobalFlags, podmanRunFlags } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli, runProcess } from '../lib/test-cli.ts';
 
@@ -17,25 +17,8 @@ let podmanRoot: string;
 let podmanImage: string;
 
 /** The podman global flags this host needs (shared peers notes), with a root of our own. */
-const podmanGlobals = () => [
-  '--root',
-  join(podmanRoot, 'root'),
-  '--runroot',
-  join(podmanRoot, 'run'),
-  '--tmpdir',
-  join(podmanRoot, 'tmp'),
-  '--cgroup-manager',
-  'cgroupfs',
-  '--events-backend',
-  'file',
-  '--runtime',
-  'runc',
-];
-/** The `run`/`create` flags podman needs here. */
-const podmanRunFlags = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
-
 const podman = (args: readonly string[]): Promise<CliResult> =>
-  runProcess('podman', [...podmanGlobals(), ...args]);
+  runProcess('podman', [...podmanGlobalFlags(podmanRoot), ...args]);
 
 /** One engine under test: how it runs a command, its image, and its `run` flags. */
 interface Engine {
