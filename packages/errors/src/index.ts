@@ -16,6 +16,7 @@ export {
   isPermissionDenied,
   isUnauthenticated,
   isUnavailable,
+  isUnimplemented,
   NotFoundError,
   OcikitError,
   PermissionDeniedError,
@@ -23,4 +24,5 @@ export {
   truncate,
   UnauthenticatedError,
   UnavailableError,
+  UnimplementedError,
 } from './lib/errors.ts';

@@ -8,10 +8,12 @@ import {
   isInvalidArgument,
   isNotFound,
   isOcikitError,
+  isUnimplemented,
   NotFoundError,
   OcikitError,
   throwIfAborted,
   truncate,
+  UnimplementedError,
 } from './errors.ts';
 
 describe('errors', () => {
@@ -25,6 +27,17 @@ describe('errors', () => {
     expect(isDataLoss(e)).toBe(false);
     expect(isOcikitError(e)).toBe(true);
     expect(isOcikitError(new Error('x'))).toBe(false);
+  });
+
+  it('has an unimplemented kind for operations an implementation leaves out', () => {
+    const e = new UnimplementedError('docker: images.push is not implemented', {
+      details: { engine: 'docker', operation: 'images.push' },
+    });
+    expect(e.code).toBe('ERR_OCIKIT_UNIMPLEMENTED');
+    expect(e.name).toBe('UnimplementedError');
+    expect(isUnimplemented(e)).toBe(true);
+    expect(isUnimplemented(new NotFoundError('x'))).toBe(false);
+    expect(isOcikitError(e)).toBe(true);
   });
 
   it('supports instanceof for the base class and each kind', () => {

@@ -12,6 +12,7 @@ export const ErrorCode = {
   Unauthenticated: 'ERR_OCIKIT_UNAUTHENTICATED',
   PermissionDenied: 'ERR_OCIKIT_PERMISSION_DENIED',
   Aborted: 'ERR_OCIKIT_ABORTED',
+  Unimplemented: 'ERR_OCIKIT_UNIMPLEMENTED',
 } as const;
 
 /** One of the stable error codes in {@link ErrorCode}. */
@@ -120,6 +121,13 @@ export type PermissionDeniedError = InstanceType<typeof PermissionDeniedError>;
 export const AbortedError = define('AbortedError', ErrorCode.Aborted);
 /** @see AbortedError */
 export type AbortedError = InstanceType<typeof AbortedError>;
+/**
+ * The operation exists in the contract but this implementation does not offer it (an engine driver
+ * that leaves an operation out, an API version that lacks it). Not a bug: ask another way.
+ */
+export const UnimplementedError = define('UnimplementedError', ErrorCode.Unimplemented);
+/** @see UnimplementedError */
+export type UnimplementedError = InstanceType<typeof UnimplementedError>;
 
 /** True when `value` is any ocikit error. */
 export function isOcikitError(value: unknown): value is OcikitError {
@@ -157,6 +165,8 @@ export const isPermissionDenied: (value: unknown) => value is PermissionDeniedEr
 );
 /** True when `value` is an {@link AbortedError}. */
 export const isAborted: (value: unknown) => value is AbortedError = is(ErrorCode.Aborted);
+/** True when `value` is an {@link UnimplementedError}. */
+export const isUnimplemented: (value: unknown) => value is UnimplementedError = is(ErrorCode.Unimplemented);
 
 /**
  * Throws an {@link AbortedError} when `signal` has fired; call it at the top of every I/O step.
