@@ -1,0 +1,12 @@
+// @ocikit/test-engines: real container engines for tests, each on a unix socket and in a temp dir of
+// its own, torn down after — dockerd from Debian's docker.io (with the containerd it starts) and
+// `podman system service` — plus plain requests over their sockets.
+
+export type { SocketResponse } from './lib/api.ts';
+export { pingOk, socketRequest } from './lib/api.ts';
+export type { StartDockerdOptions } from './lib/dockerd.ts';
+export { startDockerd } from './lib/dockerd.ts';
+export type { StartPodmanServiceOptions } from './lib/podman.ts';
+export { startPodmanService } from './lib/podman.ts';
+export type { RunningEngine } from './lib/process.ts';
+export { mountsUnder } from './lib/process.ts';
