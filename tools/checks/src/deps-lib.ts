@@ -17,6 +17,19 @@ export const allowed: Readonly<Record<string, readonly string[]>> = {
   registry: ['errors', 'digest', 'reference', 'image-spec', 'content'],
   snapshot: ['errors', 'digest', 'image-spec', 'content'],
   shim: ['errors', 'runtime-spec'],
+  engine: ['errors', 'reference', 'image-spec'],
+  local: [
+    'errors',
+    'digest',
+    'reference',
+    'image-spec',
+    'runtime-spec',
+    'content',
+    'registry',
+    'snapshot',
+    'shim',
+    'engine',
+  ],
   cli: [
     'errors',
     'digest',
@@ -27,6 +40,8 @@ export const allowed: Readonly<Record<string, readonly string[]>> = {
     'registry',
     'snapshot',
     'shim',
+    'engine',
+    'local',
   ],
 };
 

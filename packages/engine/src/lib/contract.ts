@@ -1,0 +1,636 @@
+/**
+ * The engine contract: the operations every container engine driver may offer, with the types they
+ * take and give. Drivers (Docker Engine API, Podman libpod, ocikit's local engine, your own) supply
+ * a {@link Handlers} object; the `Engine` client calls them. Shapes follow the Docker Engine
+ * API where it has one (so Docker's and Podman's answers map without loss), in camelCase, with
+ * times as RFC 3339 strings and sizes in bytes.
+ */
+
+/** Options every operation takes. */
+export interface CallOptions {
+  /** Cancels the operation; the engine client always passes one (with its timeout folded in). */
+  signal?: AbortSignal | undefined;
+}
+
+/** What a driver reports of the engine it connected to (`docker version`). */
+export interface EngineVersion {
+  /** The engine's product name: `Docker Engine - Community`, `Podman Engine`, `ocikit`. */
+  name: string;
+  /** The engine's version (`20.10.24`, `4.3.1`, `0.1.0`). */
+  version: string;
+  /** The API version spoken on this connection (`1.41`), when the engine has one. */
+  apiVersion?: string | undefined;
+  /** The engine host's operating system (`linux`). */
+  os: string;
+  /** The engine host's architecture in Go's terms (`amd64`). */
+  arch: string;
+  /** The engine host's kernel version. */
+  kernelVersion?: string | undefined;
+}
+
+/** What a driver reports of the engine's state (`docker info`). */
+export interface EngineInfo {
+  /** The engine's own id, when it has one. */
+  id?: string | undefined;
+  /** Containers it has, in all states. */
+  containers: number;
+  /** Of those, running now. */
+  containersRunning: number;
+  /** Of those, paused now. */
+  containersPaused: number;
+  /** Of those, stopped (created or exited). */
+  containersStopped: number;
+  /** Images it stores. */
+  images: number;
+  /** The storage driver or snapshotter (`overlay2`, `overlayfs`, `vfs`). */
+  storageDriver?: string | undefined;
+  /** Where it keeps its state. */
+  root?: string | undefined;
+  /** The default OCI runtime (`runc`). */
+  defaultRuntime?: string | undefined;
+  /** The cgroup driver (`cgroupfs`, `systemd`). */
+  cgroupDriver?: string | undefined;
+  /** The engine's own answer, untouched, for what the contract does not name. */
+  raw: unknown;
+}
+
+/** A progress event of a pull or push, as the engine reports it (Docker's JSON message stream). */
+export interface ProgressEvent {
+  /** The layer (short digest or id) the event is about; absent for whole-image events. */
+  id?: string | undefined;
+  /** What happened: `Pulling fs layer`, `Downloading`, `Download complete`, `Pull complete`, … */
+  status: string;
+  /** Bytes done so far, for `Downloading`/`Extracting`/`Pushing`. */
+  current?: number | undefined;
+  /** Bytes in all, when known. */
+  total?: number | undefined;
+}
+
+/** Registry credentials for one pull or push (never logged, never in errors). */
+export type RegistryAuth =
+  | { username: string; password: string; serveraddress?: string | undefined }
+  | { identityToken: string; serveraddress?: string | undefined };
+
+/** Options of `images.pull`. */
+export interface PullOptions extends CallOptions {
+  /** The platform to pull (`linux/arm64`); the engine's own by default. */
+  platform?: string | undefined;
+  /** Every platform of a multi-platform image (podman's `--all-tags`-like `allPlatforms`); not Docker. */
+  allPlatforms?: boolean | undefined;
+  /**
+   * When to go to the registry: `always` (default), `missing` (only when the engine lacks it),
+   * `never` (fail unless present), `newer` (when the registry's digest differs).
+   */
+  policy?: 'always' | 'missing' | 'never' | 'newer' | undefined;
+  /** Verify the registry's TLS certificate (podman's `tlsVerify`; default true). */
+  tlsVerify?: boolean | undefined;
+  /** Credentials for the registry. */
+  auth?: RegistryAuth | undefined;
+  /** Called for every progress event, in order. */
+  onProgress?: ((event: ProgressEvent) => void) | undefined;
+}
+
+/** What `images.pull` gives. */
+export interface PulledImage {
+  /** The full normalized name it is stored under (`docker.io/library/busybox:latest`). */
+  name: string;
+  /** The image id (the config digest, `sha256:…`). */
+  id: string;
+  /** The manifest (or index) digest it was pulled by, when the engine says. */
+  digest?: string | undefined;
+}
+
+/** Options of `images.push`. */
+export interface PushOptions extends CallOptions {
+  /** Credentials for the registry. */
+  auth?: RegistryAuth | undefined;
+  /** Verify the registry's TLS certificate (default true). */
+  tlsVerify?: boolean | undefined;
+  /** Called for every progress event, in order. */
+  onProgress?: ((event: ProgressEvent) => void) | undefined;
+}
+
+/** What `images.push` gives. */
+export interface PushedImage {
+  /** The manifest digest the registry now has. */
+  digest?: string | undefined;
+}
+
+/** One image of `images.list`. */
+export interface ImageSummary {
+  /** The image id (config digest, `sha256:…`). */
+  id: string;
+  /** Full names it is tagged with (`docker.io/library/busybox:latest`); empty for a dangling image. */
+  repoTags: string[];
+  /** `name@digest` forms it is known by. */
+  repoDigests: string[];
+  /** When the image was made (its config's `created`), RFC 3339. */
+  created?: string | undefined;
+  /** Its size in bytes as the engine counts it (unpacked for Docker/Podman, stored for local). */
+  size: number;
+  /** The platform (`linux/amd64`), when the engine says. */
+  platform?: string | undefined;
+  /** Its config labels. */
+  labels: Record<string, string>;
+}
+
+/** Options of `images.list`. */
+export interface ImageListOptions extends CallOptions {
+  /** Include intermediate/dangling images. */
+  all?: boolean | undefined;
+  /** Only images whose name matches this reference (`busybox`, `busybox:1.36`). */
+  reference?: string | undefined;
+}
+
+/** The container-facing part of an image config (image-spec's `config`, Docker's `Config`). */
+export interface ImageRunConfig {
+  /** The user the process runs as. */
+  user?: string | undefined;
+  /** Environment, `K=V`. */
+  env: string[];
+  /** The entrypoint. */
+  entrypoint?: string[] | undefined;
+  /** The default command. */
+  cmd?: string[] | undefined;
+  /** The working directory. */
+  workingDir?: string | undefined;
+  /** Ports it exposes (`80/tcp`). */
+  exposedPorts: string[];
+  /** Paths it declares as volumes. */
+  volumes: string[];
+  /** Its labels. */
+  labels: Record<string, string>;
+  /** The signal that stops it. */
+  stopSignal?: string | undefined;
+}
+
+/** What `images.inspect` gives. */
+export interface ImageDetails extends ImageSummary {
+  /** The OS it runs on. */
+  os: string;
+  /** The architecture (`amd64`). */
+  architecture: string;
+  /** The architecture variant (`v8`), if any. */
+  variant?: string | undefined;
+  /** How the container runs by default. */
+  config: ImageRunConfig;
+  /** Uncompressed layer digests, bottom first. */
+  diffIds: string[];
+  /** The engine's own answer, untouched. */
+  raw: unknown;
+}
+
+/** Options of `images.remove`. */
+export interface ImageRemoveOptions extends CallOptions {
+  /** Remove even when containers use it or it has several tags. */
+  force?: boolean | undefined;
+}
+
+/** One line of what `images.remove` did (Docker's `Untagged`/`Deleted`). */
+export interface ImageRemoved {
+  /** A name that was untagged. */
+  untagged?: string | undefined;
+  /** An image id that was deleted. */
+  deleted?: string | undefined;
+}
+
+/** Options of `images.load`. */
+export interface LoadOptions extends CallOptions {
+  /** Called for every progress event. */
+  onProgress?: ((event: ProgressEvent) => void) | undefined;
+}
+
+/** A mount of a container. */
+export type MountSpec =
+  | {
+      /** A host path bound into the container. */
+      type: 'bind';
+      /** The absolute host path. */
+      source: string;
+      /** The absolute path in the container. */
+      target: string;
+      /** Mount it read-only. */
+      readOnly?: boolean | undefined;
+    }
+  | {
+      /** A fresh tmpfs. */
+      type: 'tmpfs';
+      /** The absolute path in the container. */
+      target: string;
+      /** Mount options (`size=64m`, `mode=1777`, `noexec`). */
+      options?: string[] | undefined;
+    };
+
+/** A terminal size. */
+export interface ConsoleSize {
+  /** Rows (height). */
+  rows: number;
+  /** Columns (width). */
+  columns: number;
+}
+
+/** What `containers.create` makes: everything `docker create`/`ocikit create` flags say. */
+export interface ContainerSpec {
+  /** The image, by name or id. */
+  image: string;
+  /** A name for the container (unique in the engine). */
+  name?: string | undefined;
+  /** The command (replaces the image's `Cmd`). */
+  cmd?: string[] | undefined;
+  /** The entrypoint (replaces the image's; `[]` clears it). */
+  entrypoint?: string[] | undefined;
+  /** Extra environment, `K=V`, over the image's. */
+  env?: string[] | undefined;
+  /** The working directory (absolute). */
+  workingDir?: string | undefined;
+  /** `user[:group]`, names resolved in the image. */
+  user?: string | undefined;
+  /** The host name (default: the short id). */
+  hostname?: string | undefined;
+  /** Give the process a terminal. */
+  tty?: boolean | undefined;
+  /** Keep stdin open for attach (`-i`). */
+  openStdin?: boolean | undefined;
+  /** The terminal's starting size, when `tty`. */
+  consoleSize?: ConsoleSize | undefined;
+  /** Labels on the container. */
+  labels?: Record<string, string> | undefined;
+  /** Mounts over the image's root file system. */
+  mounts?: MountSpec[] | undefined;
+  /** Mount the root file system read-only. */
+  readOnlyRootfs?: boolean | undefined;
+  /** `none` (loopback only; the default of the local engine), `host`, or an engine network name. */
+  network?: string | undefined;
+  /** Capabilities to add (`NET_ADMIN`, `ALL`). */
+  capAdd?: string[] | undefined;
+  /** Capabilities to drop. */
+  capDrop?: string[] | undefined;
+  /** Memory limit in bytes. */
+  memory?: number | undefined;
+  /** CPU limit in billionths of a CPU (Docker's `NanoCpus`: 1.5 CPUs is 1_500_000_000). */
+  nanoCpus?: number | undefined;
+  /** Most processes at once. */
+  pidsLimit?: number | undefined;
+  /** Remove the container when it exits. */
+  autoRemove?: boolean | undefined;
+  /** The signal `containers.stop` sends first (the image's `StopSignal` by default). */
+  stopSignal?: string | undefined;
+  /** The OCI runtime (`runc`, `crun`, a path), where the engine lets the caller choose. */
+  runtime?: string | undefined;
+  /** The image platform, when it must be pulled. */
+  platform?: string | undefined;
+}
+
+/** Options of `containers.create`. */
+export interface CreateOptions extends CallOptions {
+  /** Pull the image first: `missing` (default: as the docker CLI, pull when the engine lacks it), `always`, `never`. */
+  pull?: 'missing' | 'always' | 'never' | undefined;
+  /** Options for that pull (credentials, progress). */
+  pullOptions?: Omit<PullOptions, 'signal' | 'platform' | 'policy'> | undefined;
+}
+
+/** What `containers.create` gives. */
+export interface CreatedContainer {
+  /** The full container id. */
+  id: string;
+  /** Warnings the engine gave. */
+  warnings: string[];
+}
+
+/** A container's state, as Docker names them. */
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+/** One container of `containers.list`. */
+export interface ContainerSummary {
+  /** The full id. */
+  id: string;
+  /** Its name (without Docker's leading `/`). */
+  name: string;
+  /** The image as the user gave it. */
+  image: string;
+  /** The image id (`sha256:…`), when known. */
+  imageId?: string | undefined;
+  /** The command it runs, as the engine shows it (arguments joined by spaces). */
+  command: string;
+  /** When it was created, RFC 3339. */
+  created: string;
+  /** Its state. */
+  state: ContainerState;
+  /** The engine's human status (`Up 5 seconds`, `Exited (0) 2 minutes ago`). */
+  status: string;
+  /** Its labels. */
+  labels: Record<string, string>;
+}
+
+/** Options of `containers.list`. */
+export interface ContainerListOptions extends CallOptions {
+  /** Include containers that are not running (created, exited). */
+  all?: boolean | undefined;
+}
+
+/** What `containers.inspect` gives. */
+export interface ContainerDetails {
+  /** The full id. */
+  id: string;
+  /** Its name (without Docker's leading `/`). */
+  name: string;
+  /** The image as the user gave it. */
+  image: string;
+  /** The image id (`sha256:…`), when known. */
+  imageId?: string | undefined;
+  /** When it was created, RFC 3339. */
+  created: string;
+  /** Its process state. */
+  state: {
+    /** The state. */
+    status: ContainerState;
+    /** True while running or paused. */
+    running: boolean;
+    /** True while paused. */
+    paused: boolean;
+    /** The host pid of its first process while it runs. */
+    pid?: number | undefined;
+    /** The exit code once exited. */
+    exitCode?: number | undefined;
+    /** When it last started, RFC 3339. */
+    startedAt?: string | undefined;
+    /** When it last exited, RFC 3339. */
+    finishedAt?: string | undefined;
+    /** Why it could not start, if it could not. */
+    error?: string | undefined;
+  };
+  /** The process it runs. */
+  config: {
+    /** The full argument list (entrypoint + command). */
+    args: string[];
+    /** Its environment. */
+    env: string[];
+    /** Its working directory. */
+    workingDir?: string | undefined;
+    /** Its user. */
+    user?: string | undefined;
+    /** Whether it has a terminal. */
+    tty: boolean;
+    /** Whether stdin is kept open. */
+    openStdin: boolean;
+    /** Its host name. */
+    hostname?: string | undefined;
+    /** Its labels. */
+    labels: Record<string, string>;
+    /** The signal `stop` sends first. */
+    stopSignal?: string | undefined;
+  };
+  /** Whether it is removed when it exits. */
+  autoRemove: boolean;
+  /** The engine's own answer, untouched (`docker inspect`'s JSON, the local engine's record). */
+  raw: unknown;
+}
+
+/** Options of `containers.start`. */
+export type StartOptions = CallOptions;
+
+/** Options of `containers.wait`. */
+export interface WaitOptions extends CallOptions {
+  /** Wait for `not-running` (default; returns at once when it is not running), `next-exit`, or `removed`. */
+  condition?: 'not-running' | 'next-exit' | 'removed' | undefined;
+}
+
+/** Options of `containers.stop`. */
+export interface StopOptions extends CallOptions {
+  /** Seconds between the stop signal and SIGKILL (default 10). */
+  timeout?: number | undefined;
+}
+
+/** Options of `containers.remove`. */
+export interface RemoveOptions extends CallOptions {
+  /** Kill and remove it even when it runs. */
+  force?: boolean | undefined;
+}
+
+/** A piece of a container's output. */
+export interface OutputChunk {
+  /** Which stream it came from (`stdout` for everything on a terminal). */
+  stream: 'stdout' | 'stderr';
+  /** The bytes. */
+  data: Uint8Array;
+  /** When it was written, RFC 3339 with nanoseconds, when asked for (`logs --timestamps`). */
+  time?: string | undefined;
+}
+
+/** Options of `containers.logs`. */
+export interface LogsOptions extends CallOptions {
+  /** Keep giving output until the container exits (or the signal fires). */
+  follow?: boolean | undefined;
+  /** Only the last N lines. */
+  tail?: number | undefined;
+  /** Give each chunk its time. */
+  timestamps?: boolean | undefined;
+  /** Include stdout (default true). */
+  stdout?: boolean | undefined;
+  /** Include stderr (default true). */
+  stderr?: boolean | undefined;
+}
+
+/** Options of `containers.attach`. */
+export interface AttachOptions extends CallOptions {
+  /** Send input to the container's stdin (it must have been created with `openStdin`). */
+  stdin?: boolean | undefined;
+  /** Give what it wrote before the attach too (Docker's `logs=1`). */
+  logs?: boolean | undefined;
+}
+
+/**
+ * A live connection to a process's stdio: a container's (`attach`) or an exec'd command's. Output
+ * ends when the process exits or {@link Attachment.close} is called.
+ */
+export interface Attachment {
+  /** The output as it comes. */
+  output: AsyncIterable<OutputChunk>;
+  /** Sends bytes to the process's stdin (when opened with stdin). */
+  write(data: Uint8Array | string): Promise<void>;
+  /** Closes the process's stdin, as end of input. */
+  closeStdin(): Promise<void>;
+  /** Tells the engine a new terminal size (tty processes). */
+  resize(size: ConsoleSize): Promise<void>;
+  /** Detaches: the process runs on. */
+  close(): void;
+}
+
+/** What `containers.exec` runs. */
+export interface ExecSpec {
+  /** The command and its arguments. */
+  cmd: string[];
+  /** Extra environment, `K=V`. */
+  env?: string[] | undefined;
+  /** The working directory. */
+  workingDir?: string | undefined;
+  /** `user[:group]`. */
+  user?: string | undefined;
+  /** Give it a terminal. */
+  tty?: boolean | undefined;
+  /** The terminal's starting size. */
+  consoleSize?: ConsoleSize | undefined;
+  /** Keep its stdin open for {@link Attachment.write}. */
+  stdin?: boolean | undefined;
+  /** Run with extended privileges. */
+  privileged?: boolean | undefined;
+}
+
+/** Options of `containers.exec`. */
+export interface ExecOptions extends CallOptions {
+  /**
+   * Hand this process's own stdin/stdout/stderr (and terminal) to the command instead of relaying
+   * them, when the driver runs the command in this process's reach (the local engine). A driver that
+   * honours it returns an {@link ExecProcess} with `inherited: true` and no output; others ignore it
+   * and the `Engine` client relays.
+   */
+  inheritStdio?: boolean | undefined;
+}
+
+/** A command running in a container. */
+export interface ExecProcess extends Attachment {
+  /** Its exit code, once it exits. */
+  exitCode: Promise<number>;
+  /** True when the driver gave the command this process's own stdio (see {@link ExecOptions.inheritStdio}). */
+  inherited: boolean;
+}
+
+/** Options of the one-step `containers.run` (create, start, relay output, wait, remove under autoRemove). */
+export interface RunOptions extends CreateOptions {
+  /** As {@link ExecOptions.inheritStdio}. */
+  inheritStdio?: boolean | undefined;
+  /** Where output goes when not inherited (default: collected into the result). */
+  onOutput?: ((chunk: OutputChunk) => void) | undefined;
+  /** Forward the signals this process receives to the container (podman's `--sig-proxy`). */
+  proxySignals?: boolean | undefined;
+  /** Stdin to feed the container (with `openStdin`). */
+  stdin?: AsyncIterable<Uint8Array> | undefined;
+}
+
+/** What a foreground run gives. */
+export interface RunResult {
+  /** The container id (gone already under autoRemove). */
+  id: string;
+  /** Its exit code. */
+  exitCode: number;
+}
+
+/** An engine event (`docker events`). */
+export interface EngineEvent {
+  /** What it is about: `container`, `image`, `volume`, `network`, … */
+  type: string;
+  /** What happened: `create`, `start`, `die`, `destroy`, `pull`, `tag`, `untag`, `delete`, … */
+  action: string;
+  /** The object's id (or an image's name). */
+  id: string;
+  /** When, in milliseconds since the epoch. */
+  time: number;
+  /** The engine's attributes (`name`, `image`, `exitCode`, …). */
+  attributes: Record<string, string>;
+}
+
+/** Options of `system.events`. */
+export interface EventsOptions extends CallOptions {
+  /** Events from this time on (milliseconds since the epoch); default: from now. */
+  since?: number | undefined;
+  /** Stop at this time (milliseconds since the epoch); default: follow until the signal fires. */
+  until?: number | undefined;
+}
+
+/**
+ * The operations a driver may offer, each a function of its input and options. Keys are
+ * `area.operation`; a driver that leaves one out makes the `Engine` throw
+ * `UnimplementedError` for it.
+ */
+export interface Handlers {
+  /** Answers when the engine is up. */
+  'system.ping'(options: CallOptions): Promise<void>;
+  /** The engine's version. */
+  'system.version'(options: CallOptions): Promise<EngineVersion>;
+  /** The engine's state. */
+  'system.info'(options: CallOptions): Promise<EngineInfo>;
+  /** Events as they happen. */
+  'system.events'(options: EventsOptions): AsyncIterable<EngineEvent>;
+
+  /** Pulls an image into the engine. */
+  'images.pull'(ref: string, options: PullOptions): Promise<PulledImage>;
+  /** Lists images. */
+  'images.list'(options: ImageListOptions): Promise<ImageSummary[]>;
+  /** One image, by name or id. */
+  'images.inspect'(ref: string, options: CallOptions): Promise<ImageDetails>;
+  /** Untags or deletes an image. */
+  'images.remove'(ref: string, options: ImageRemoveOptions): Promise<ImageRemoved[]>;
+  /** Gives an image another name. */
+  'images.tag'(source: string, target: string, options: CallOptions): Promise<void>;
+  /** Pushes an image to its registry. */
+  'images.push'(ref: string, options: PushOptions): Promise<PushedImage>;
+  /** Images as a `docker save` archive (docker-archive format) stream. */
+  'images.save'(refs: string[], options: CallOptions): AsyncIterable<Uint8Array>;
+  /** Loads a `docker save` archive; gives the names (or ids) loaded. */
+  'images.load'(archive: AsyncIterable<Uint8Array>, options: LoadOptions): Promise<string[]>;
+
+  /** Makes a container (pulling its image per `options.pull`). */
+  'containers.create'(spec: ContainerSpec, options: CreateOptions): Promise<CreatedContainer>;
+  /** Starts a created container. */
+  'containers.start'(id: string, options: StartOptions): Promise<void>;
+  /** Waits for it to exit; gives its exit code. */
+  'containers.wait'(id: string, options: WaitOptions): Promise<number>;
+  /** Its output, kept by the engine. */
+  'containers.logs'(id: string, options: LogsOptions): AsyncIterable<OutputChunk>;
+  /** Connects to its stdio while it runs. */
+  'containers.attach'(id: string, options: AttachOptions): Promise<Attachment>;
+  /** Runs a command in it. */
+  'containers.exec'(id: string, spec: ExecSpec, options: ExecOptions): Promise<ExecProcess>;
+  /** One container, by id, id prefix or name. */
+  'containers.inspect'(id: string, options: CallOptions): Promise<ContainerDetails>;
+  /** Lists containers. */
+  'containers.list'(options: ContainerListOptions): Promise<ContainerSummary[]>;
+  /** Its stop signal, then SIGKILL after the timeout. */
+  'containers.stop'(id: string, options: StopOptions): Promise<void>;
+  /** Sends it a signal, by name (`SIGTERM`, `TERM`) or number. */
+  'containers.kill'(id: string, signal: string | number, options: CallOptions): Promise<void>;
+  /** Freezes it. */
+  'containers.pause'(id: string, options: CallOptions): Promise<void>;
+  /** Thaws it. */
+  'containers.unpause'(id: string, options: CallOptions): Promise<void>;
+  /** Removes it. */
+  'containers.remove'(id: string, options: RemoveOptions): Promise<void>;
+  /** Sets its terminal size. */
+  'containers.resize'(id: string, size: ConsoleSize, options: CallOptions): Promise<void>;
+  /**
+   * Optional one-step foreground run: create, start, relay output, wait, and remove under
+   * autoRemove. A driver that can do it faster than the steps (the local engine runs the runtime
+   * directly) offers it; the `Engine` composes the steps otherwise.
+   */
+  'containers.run'(spec: ContainerSpec, options: RunOptions): Promise<RunResult>;
+}
+
+/** The name of an operation of the contract (`containers.create`). */
+export type Operation = keyof Handlers;
+
+/** A connection to one engine: the handlers it offers, and how to close it. */
+export interface Connection {
+  /** The operations this engine offers; any may be absent. */
+  handlers: Partial<Handlers>;
+  /** Releases sockets and other resources; later calls fail. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link Driver.connect}. */
+export interface ConnectOptions extends CallOptions {
+  /** Environment to read `DOCKER_*`/`CONTAINER_*` settings from (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/**
+ * A way to reach one kind of engine. `connect` takes an address in the driver's own scheme
+ * (`unix:///var/run/docker.sock`, `tcp://host:2375`, `local:/var/lib/ocikit`) and gives a
+ * {@link Connection}; it should fail fast with `UnavailableError` (reason `engine-unreachable`) when
+ * nothing answers there.
+ */
+export interface Driver {
+  /** The driver's name, used in errors (`docker`, `podman`, `local`). */
+  readonly name: string;
+  /** Connects to the engine at `address`. */
+  connect(address: string, options: ConnectOptions): Promise<Connection>;
+}

@@ -1,0 +1,43 @@
+/** Registry settings for pulls and pushes the local engine makes (the CLI's registry flags). */
+export interface LocalRegistryOptions {
+  /** Use plain HTTP for every registry. */
+  plainHttp?: boolean | undefined;
+  /** Skip TLS verification for every registry. */
+  insecure?: boolean | undefined;
+  /** Extra CA certificates (a PEM file). */
+  caFile?: string | undefined;
+}
+
+/** How a local engine is set up. */
+export interface LocalEngineOptions {
+  /** The state root: `content/` (the image store), `snapshots/`, `containers/`, … */
+  root: string;
+  /** Environment to read settings from (`HOME`, `XDG_*`, `REGISTRY_AUTH_FILE`, proxies); default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Registry settings for pulls and pushes. */
+  registry?: LocalRegistryOptions | undefined;
+  /** The OCI runtime containers use unless their spec names one (default `runc`). */
+  runtime?: string | undefined;
+}
+
+/** The resolved settings every part of the local engine shares. */
+export interface LocalContext {
+  /** The state root. */
+  root: string;
+  /** The environment settings are read from. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Registry settings. */
+  registry: LocalRegistryOptions;
+  /** The default runtime. */
+  runtime: string;
+}
+
+/** Fills in the defaults of {@link LocalEngineOptions}. */
+export function localContext(options: LocalEngineOptions): LocalContext {
+  return {
+    root: options.root,
+    env: options.env ?? process.env,
+    registry: options.registry ?? {},
+    runtime: options.runtime ?? 'runc',
+  };
+}
