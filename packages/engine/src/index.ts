@@ -49,3 +49,5 @@ export type { EngineOptions } from './lib/engine.ts';
 export { Engine } from './lib/engine.ts';
 export type { EngineErrorDetails, EngineErrorReason } from './lib/errors.ts';
 export { engineError } from './lib/errors.ts';
+export type { HostDriver, HostInput, HostSource, ResolvedHost } from './lib/hosts.ts';
+export { resolveHost } from './lib/hosts.ts';
