@@ -105,9 +105,11 @@ export function engineError(
     cause?: unknown;
     /** What the user can do about it. */
     hint?: string | undefined;
+    /** More facts for `details` (`image`, `container`, `name`); never overriding the standard ones. */
+    extra?: Readonly<Record<string, string | number | boolean>> | undefined;
   },
 ): OcikitError {
-  const { message, cause, hint, ...rest } = facts;
+  const { message, cause, hint, extra, ...rest } = facts;
   const said =
     rest.engineMessage && !message.includes(rest.engineMessage)
       ? ` (${rest.engine} said: ${rest.engineMessage})`
@@ -115,7 +117,9 @@ export function engineError(
   const details: EngineErrorDetails = { ...rest, reason };
   const Kind = kinds[reason];
   return new Kind(`${rest.engine}: ${rest.operation}: ${message}${said}`, {
-    details: Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)),
+    details: Object.fromEntries(
+      Object.entries({ ...extra, ...details }).filter(([, v]) => v !== undefined),
+    ),
     ...(cause === undefined ? {} : { cause }),
     ...(hint === undefined ? {} : { hint }),
   });
