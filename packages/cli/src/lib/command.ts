@@ -1,5 +1,7 @@
 import type { ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import type { Engine } from '@ocikit/engine';
 import { InvalidArgumentError } from '@ocikit/errors';
+import type { EngineRequest } from './engine.ts';
 
 /** Where a command reads and writes, and the global flags it was run with. */
 export interface Context {
@@ -17,6 +19,15 @@ export interface Context {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Fires on SIGINT/SIGTERM; pass it to every I/O call. */
   readonly signal: AbortSignal;
+  /**
+   * The container engine this command works on, connected on first use and closed when the command
+   * ends: `--host`/`-H`, else `$CONTAINER_HOST` (podman's libpod API), else `$DOCKER_HOST` (the
+   * Docker Engine API), else ocikit's local engine on {@link Context.root} (decision 137). A command
+   * with registry flags passes them (`ctx.engine({ registry: { insecure: true } })`) for the local
+   * engine's pulls and pushes. Fails with InvalidArgumentError for a bad address, UnavailableError
+   * when nothing answers there.
+   */
+  engine(request?: EngineRequest): Promise<Engine>;
 }
 
 type Parsed<O extends ParseArgsOptionsConfig> = ReturnType<

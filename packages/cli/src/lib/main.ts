@@ -4,6 +4,7 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { InvalidArgumentError } from '@ocikit/errors';
 import type { Command, Context } from './command.ts';
 import { commands } from './commands.ts';
+import { engineSession } from './engine.ts';
 import { reportError } from './hints.ts';
 
 // an ESM import of node:util evaluates its lazy members (worker_threads, diff and colour tables):
@@ -13,6 +14,7 @@ const { parseArgs } = process.getBuiltinModule('node:util');
 /** The flags every command accepts, before or after its name. */
 export const globalOptions = {
   root: { type: 'string' },
+  host: { type: 'string', short: 'H' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   debug: { type: 'boolean' },
@@ -22,6 +24,7 @@ export const globalOptions = {
 
 const globalHelp: Record<keyof typeof globalOptions, string> = {
   root: 'state root (default $OCIKIT_ROOT, else $XDG_DATA_HOME/ocikit)',
+  host: 'engine: unix:///….sock, tcp://HOST:PORT, podman+unix:///….sock, local:[DIR] (default $CONTAINER_HOST, else $DOCKER_HOST, else local)',
   json: 'machine-readable output on stdout',
   quiet: 'print only what was asked for',
   debug: 'show stack traces on errors',
@@ -71,7 +74,7 @@ function splitGlobals(argv: readonly string[]): {
     const arg = argv[i] ?? '';
     if (!arg.startsWith('-') || arg === '-') break;
     globals.push(arg);
-    if (arg === '--root') globals.push(argv[++i] ?? '');
+    if (arg === '--root' || arg === '--host' || arg === '-H') globals.push(argv[++i] ?? '');
   }
   return { globals, name: argv[i], rest: argv.slice(i + 1) };
 }
@@ -228,8 +231,10 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       const signal = options.signal
         ? AbortSignal.any([options.signal, controller.signal])
         : controller.signal;
+      const root = resolveRoot(values.root as string | undefined, env);
+      const engines = engineSession({ host: values.host as string | undefined, root, env, signal });
       const ctx: Context = {
-        root: resolveRoot(values.root as string | undefined, env),
+        root,
         json: values.json === true,
         quiet: values.quiet === true,
         debug,
@@ -241,6 +246,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
         stderr,
         env,
         signal,
+        engine: (request) => engines.engine(request),
       };
       try {
         return await command.run(ctx, { values, positionals } as Parameters<Command['run']>[1]);
@@ -252,6 +258,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
         const { interruptedExitCode, interruptedMessage } = await import('./interrupt.ts');
         stderr.write(`ocikit: ${interruptedMessage(command.name, positionals)}\n`);
         return interruptedExitCode(caught);
+      } finally {
+        await engines.close();
       }
     } finally {
       process.off('SIGINT', onSignal);

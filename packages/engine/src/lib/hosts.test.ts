@@ -72,7 +72,10 @@ describe('resolveHost', () => {
       [{ host: 'kube+unix:///x' }, /unknown driver "kube"/],
       [{ host: 'local:relative/dir' }, /relative state root/],
       [{ env: { DOCKER_HOST: 'npipe:////./pipe/docker_engine' } }, /^\$DOCKER_HOST: .*npipe:\/\/ scheme/],
-      [{ env: { CONTAINER_HOST: 'podman.sock' } }, /^\$CONTAINER_HOST: "podman.sock" is not an engine address/],
+      [
+        { env: { CONTAINER_HOST: 'podman.sock' } },
+        /^\$CONTAINER_HOST: "podman.sock" is not an engine address/,
+      ],
     ];
     for (const [input, message] of cases) {
       const e = (() => {
