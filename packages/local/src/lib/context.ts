@@ -6,6 +6,10 @@ export interface LocalRegistryOptions {
   insecure?: boolean | undefined;
   /** Extra CA certificates (a PEM file). */
   caFile?: string | undefined;
+  /** One certificates directory for every registry (`*.crt`, `*.cert`/`*.key`), instead of certs.d. */
+  certDir?: string | undefined;
+  /** Blobs a pull or push transfers at once (default 8). */
+  concurrency?: number | undefined;
 }
 
 /** How a local engine is set up. */
