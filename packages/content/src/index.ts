@@ -1,3 +1,12 @@
+export type {
+  ArchiveFormat,
+  ArchiveImage,
+  ImageArchive,
+  OpenArchiveOptions,
+} from './lib/archive-read.ts';
+export { openArchive, openArchiveStream } from './lib/archive-read.ts';
+export type { ArchiveWriter, CreateArchiveWriterOptions } from './lib/archive-write.ts';
+export { createArchiveWriter } from './lib/archive-write.ts';
 export type { CopyEvent, CopyOptions } from './lib/copy.ts';
 export { copy } from './lib/copy.ts';
 export {

@@ -63,7 +63,8 @@ export interface OciLayout extends Target, Ingester, Deleter, TagLister, BytesFe
   fsck(options?: SignalOptions & { repair?: boolean }): Promise<FsckResult>;
 }
 
-function sniffMediaType(bytes: Uint8Array): string {
+/** The media type a JSON document declares or looks like; `application/octet-stream` otherwise. */
+export function sniffMediaType(bytes: Uint8Array): string {
   try {
     const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
     if (typeof doc['mediaType'] === 'string') return doc['mediaType'];
