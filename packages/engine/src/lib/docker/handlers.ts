@@ -1,0 +1,19 @@
+// Every handler of the contract over the Docker Engine API, built for an API prefix so the podman
+// driver can reuse them over Podman's compatible API (`/v1.41`) or where libpod answers alike.
+import type { Handlers } from '../contract.ts';
+import type { EngineHttp } from './http.ts';
+import { systemHandlers } from './system.ts';
+
+/** Options of {@link dockerHandlers}. */
+export interface DockerHandlersOptions {
+  /** The API's path prefix (`/v1.41`). */
+  prefix: string;
+}
+
+/** The handlers of a Docker-API engine reached through `http`. */
+export function dockerHandlers(http: EngineHttp, options: DockerHandlersOptions): Partial<Handlers> {
+  const { prefix } = options;
+  return {
+    ...systemHandlers(http, prefix),
+  };
+}
