@@ -51,3 +51,8 @@ export type { EngineErrorDetails, EngineErrorReason } from './lib/errors.ts';
 export { engineError } from './lib/errors.ts';
 export type { HostDriver, HostInput, HostSource, ResolvedHost } from './lib/hosts.ts';
 export { resolveHost } from './lib/hosts.ts';
+export type { DockerDriverOptions } from './lib/docker/driver.ts';
+export { createDockerDriver, dockerDriver } from './lib/docker/driver.ts';
+export type { TlsSettings } from './lib/docker/http.ts';
+export type { ContainerStatusFacts } from './lib/status.ts';
+export { commandLine, containerStatus, humanDuration } from './lib/status.ts';
