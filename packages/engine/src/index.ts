@@ -54,3 +54,5 @@ export { resolveHost } from './lib/hosts.ts';
 export type { DockerDriverOptions } from './lib/docker/driver.ts';
 export { createDockerDriver, dockerDriver } from './lib/docker/driver.ts';
 export type { TlsSettings } from './lib/docker/http.ts';
+export type { ContainerStatusFacts } from './lib/status.ts';
+export { commandLine, containerStatus, humanDuration } from './lib/status.ts';

@@ -132,6 +132,8 @@ export interface ImageSummary {
   platform?: string | undefined;
   /** Its config labels. */
   labels: Record<string, string>;
+  /** The media type of the manifest or index it is stored as, when the engine says (local). */
+  mediaType?: string | undefined;
 }
 
 /** Options of `images.list`. */
@@ -176,6 +178,8 @@ export interface ImageDetails extends ImageSummary {
   config: ImageRunConfig;
   /** Uncompressed layer digests, bottom first. */
   diffIds: string[];
+  /** The config's `author`, if any. */
+  author?: string | undefined;
   /** The engine's own answer, untouched. */
   raw: unknown;
 }
@@ -310,16 +314,32 @@ export interface ContainerSummary {
   image: string;
   /** The image id (`sha256:…`), when known. */
   imageId?: string | undefined;
-  /** The command it runs, as the engine shows it (arguments joined by spaces). */
+  /**
+   * The command it runs, as the engine shows it: Docker's engine joins the path and arguments with
+   * spaces, an argument holding a space in single quotes (`sh -c 'sleep 10'`).
+   */
   command: string;
   /** When it was created, RFC 3339. */
   created: string;
   /** Its state. */
   state: ContainerState;
-  /** The engine's human status (`Up 5 seconds`, `Exited (0) 2 minutes ago`). */
+  /**
+   * The engine's human status (`Up 5 seconds`, `Up 2 hours (Paused)`, `Exited (0) 2 minutes ago`,
+   * `Created`), worded at list time; `containerStatus` words it for engines that give only facts.
+   */
   status: string;
   /** Its labels. */
   labels: Record<string, string>;
+  /** The host pid of its first process while it runs, when the engine lists it (podman, local). */
+  pid?: number | undefined;
+  /** Its exit code once exited, when the engine lists it (podman, local). */
+  exitCode?: number | undefined;
+  /** When it last started, RFC 3339, when the engine lists it (podman, local). */
+  startedAt?: string | undefined;
+  /** When it last exited, RFC 3339, when the engine lists it (podman, local). */
+  finishedAt?: string | undefined;
+  /** Whether it is removed when it exits, when the engine lists it (podman, local). */
+  autoRemove?: boolean | undefined;
 }
 
 /** Options of `containers.list`. */
@@ -382,6 +402,10 @@ export interface ContainerDetails {
   };
   /** Whether it is removed when it exits. */
   autoRemove: boolean;
+  /** The OCI runtime it runs under (`runc`), when the engine says. */
+  runtime?: string | undefined;
+  /** Where the engine keeps its output, when the engine says. */
+  logPath?: string | undefined;
   /** The engine's own answer, untouched (`docker inspect`'s JSON, the local engine's record). */
   raw: unknown;
 }
