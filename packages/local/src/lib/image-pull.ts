@@ -242,7 +242,7 @@ export interface EnsuredImage {
   descriptor: Descriptor;
   /**
    * The full name it is stored under (`docker.io/library/busybox:latest`; a short name as
-   * registries.conf resolved it) — what a container record names; the id when found by id.
+   * registries.conf resolved it) — what a container record names; the root digest when found by id.
    */
   name: string;
   /** The image id (config digest, `sha256:…`). */
@@ -283,5 +283,5 @@ export async function ensureImage(
       message: `${image} vanished from the local store while the container was made`,
       extra: { name: image },
     });
-  return { store, descriptor: byId.descriptor, name: found?.name ?? pulled.name, id: pulled.id };
+  return { store, descriptor: byId.descriptor, name: byId.name ?? byId.descriptor.digest, id: pulled.id };
 }

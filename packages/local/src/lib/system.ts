@@ -1,0 +1,341 @@
+// The local engine's system operations (ping, version, info, events) and what only a local engine
+// has: the disk use of its state root, and freeing it — `system df`, `system prune` and the gc of
+// the whole local state (decision 136: library functions, not engine operations).
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchAll, type GcResult, isGraphNode, type OciLayout, walk } from '@ocikit/content';
+import { type EngineInfo, type EngineVersion, engineError, type Handlers } from '@ocikit/engine';
+import {
+  Annotation,
+  chainId,
+  type Descriptor,
+  isManifestMediaType,
+  parseImageConfig,
+  parseManifest,
+} from '@ocikit/image-spec';
+import type { ContainerRecord } from '@ocikit/shim';
+import { defaultSnapshotter, type PruneSnapshotsResult, pruneSnapshots } from '@ocikit/snapshot';
+import { containerHandlers } from './containers.ts';
+import { type LocalContext, type LocalEngineOptions, localContext } from './context.ts';
+import { readEvents, recordEvent } from './events.ts';
+import { openImageStore } from './image-store.ts';
+import { containerRecords, imagesInUse } from './image-use.ts';
+
+/** The Go name of this machine's architecture, as engines report it. */
+function goArch(): string {
+  const arch: Record<string, string> = {
+    x64: 'amd64',
+    ia32: '386',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'ppc64le',
+  };
+  return arch[process.arch] ?? process.arch;
+}
+
+let packageVersion: string | undefined;
+/** This package's version (from its package.json, next to `src/` and `dist/`). */
+function ownVersion(): string {
+  packageVersion ??= (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+  return packageVersion;
+}
+
+const snapshotterOf = (ctx: LocalContext) => defaultSnapshotter(join(ctx.root, 'snapshots'));
+
+/** A container that is running or about to (its process exists): not removed by a prune. */
+function isActive(c: ContainerRecord): boolean {
+  return c.status === 'running' || c.status === 'paused' || c.status === 'created';
+}
+
+/** `system.info`: container counts by state, distinct images, the root, the snapshotter, the runtime. */
+async function info(ctx: LocalContext): Promise<EngineInfo> {
+  const records = await containerRecords(ctx);
+  const store = await openImageStore(ctx);
+  const images = new Set((await store.list()).map((d) => d.digest)).size;
+  const count = (...s: string[]) => records.filter((r) => s.includes(r.status)).length;
+  const info = {
+    containers: records.length,
+    containersRunning: count('running'),
+    containersPaused: count('paused'),
+    containersStopped: records.length - count('running', 'paused'),
+    images,
+    storageDriver: snapshotterOf(ctx).kind,
+    root: ctx.root,
+    defaultRuntime: ctx.runtime,
+    cgroupDriver: 'cgroupfs',
+  };
+  return { ...info, raw: { ...info } };
+}
+
+/** The system operations of the local engine: ping, version, info and events. */
+export function systemHandlers(ctx: LocalContext): Partial<Handlers> {
+  return {
+    'system.ping': async () => {
+      try {
+        accessSync(ctx.root, constants.R_OK | constants.W_OK);
+      } catch (e) {
+        // a root not made yet is made by the first operation that writes; one we cannot use is not
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw engineError('engine-unreachable', {
+            engine: 'local',
+            operation: 'system.ping',
+            message: `cannot use the state root ${ctx.root}: ${(e as Error).message}`,
+            cause: e,
+          });
+      }
+    },
+    'system.version': async (): Promise<EngineVersion> => {
+      const { release } = await import('node:os');
+      return {
+        name: 'ocikit',
+        version: ownVersion(),
+        os: process.platform,
+        arch: goArch(),
+        kernelVersion: release(),
+      };
+    },
+    'system.info': () => info(ctx),
+    'system.events': (options) => readEvents(ctx, options),
+  };
+}
+
+/** One row of {@link diskUsage}, as podman's `system df` (`{{.Type}}`, `{{.Total}}`, …); sizes in bytes. */
+export interface DiskUsageRow {
+  /** What the row counts. */
+  type: 'Images' | 'Containers' | 'Snapshots';
+  /** How many there are. */
+  total: number;
+  /** Of those, in use (by a container; running, for containers). */
+  active: number;
+  /** Bytes they take. */
+  size: number;
+  /** Bytes `pruneLocal` with `all` would free. */
+  reclaimable: number;
+}
+
+/** Every blob digest reachable from `roots`, with its size (from descriptors; what the store lacks is skipped). */
+async function reachable(
+  store: OciLayout,
+  roots: readonly Descriptor[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const root of roots) {
+    await walk(
+      store,
+      root,
+      async (d) => {
+        sizes.set(d.digest, d.size);
+        // an index's other platforms are usually not in the store: not walked into
+        return !isGraphNode(d) || (await store.exists(d));
+      },
+      signal ? { signal } : {},
+    );
+  }
+  return sizes;
+}
+
+const sum = (m: Map<string, number>) => [...m.values()].reduce((n, s) => n + s, 0);
+
+/** Where {@link diskUsage}, {@link pruneLocal} and {@link collectLocal} work. */
+export type LocalStateOptions = Pick<LocalEngineOptions, 'root' | 'env'> & {
+  /** Cancels the work. */
+  signal?: AbortSignal | undefined;
+};
+
+/**
+ * What a local engine's state root holds (`ocikit system df`): images (distinct ones, named or kept
+ * for a container; their blobs), containers (their writable snapshots) and snapshots (unpacked
+ * layers and containers' layers), each with what {@link pruneLocal} with `all` would free.
+ *
+ * @example
+ * ```ts
+ * for (const row of await diskUsage({ root: '/var/lib/ocikit' })) console.log(row.type, row.size);
+ * ```
+ */
+export async function diskUsage(options: LocalStateOptions): Promise<DiskUsageRow[]> {
+  const ctx = localContext(options);
+  const { signal } = options;
+  const store = await openImageStore(ctx, signal);
+  const uses = await imagesInUse(ctx, store);
+  const images = new Map<string, Descriptor>();
+  for (const d of await store.list()) images.set(d.digest, d);
+  for (const u of uses) images.set(u.image.digest, u.image);
+  const used = new Map(uses.map((u) => [u.image.digest, u.image]));
+  const all = await reachable(store, [...images.values()], signal);
+  const kept = await reachable(store, [...used.values()], signal);
+  const containers = await containerRecords(ctx);
+  const snapshotter = snapshotterOf(ctx);
+  let size = 0;
+  let reclaimable = 0;
+  for (const c of containers) {
+    const usage = await snapshotter.usage(`container-${c.id}`).catch(() => ({ size: 0 }));
+    size += usage.size;
+    if (!isActive(c)) reclaimable += usage.size;
+  }
+  // unpacked layers and containers' writable layers; reclaimable: all but the containers' chains
+  const snapshots = await snapshotter.list();
+  let snapshotBytes = 0;
+  for (const snap of snapshots)
+    snapshotBytes += (await snapshotter.usage(snap.name).catch(() => ({ size: 0 }))).size;
+  const unused = await pruneSnapshots(snapshotter, {
+    keep: containers.map((c) => `container-${c.id}`),
+    dryRun: true,
+    ...(signal ? { signal } : {}),
+  });
+  return [
+    {
+      type: 'Images',
+      total: images.size,
+      active: used.size,
+      size: sum(all),
+      reclaimable: sum(all) - sum(kept),
+    },
+    {
+      type: 'Containers',
+      total: containers.length,
+      active: containers.filter(isActive).length,
+      size,
+      reclaimable,
+    },
+    {
+      type: 'Snapshots',
+      total: snapshots.length,
+      active: snapshots.length - unused.removed.length,
+      size: snapshotBytes,
+      reclaimable: unused.bytes,
+    },
+  ];
+}
+
+/** What {@link collectLocal} removed. */
+export interface LocalGcResult {
+  /** The store's blobs and abandoned ingests. */
+  blobs: GcResult;
+  /** The snapshots nothing used. */
+  snapshots: PruneSnapshotsResult;
+}
+
+/**
+ * The top chainID of every image manifest reachable from `roots` whose config is in the store: the
+ * snapshots an image unpacks to (their parents follow).
+ */
+async function chainIdsOf(
+  store: OciLayout,
+  roots: readonly Descriptor[],
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const out = new Set<string>();
+  const opts = signal ? { signal } : {};
+  for (const root of roots) {
+    await walk(
+      store,
+      root,
+      async (d) => {
+        // an index's other platforms are usually not in the store: not walked into
+        if (!isGraphNode(d) || !(await store.exists(d))) return false;
+        if (!isManifestMediaType(d.mediaType)) return true;
+        const manifest = parseManifest(await fetchAll(store, d, opts));
+        const config = parseImageConfig(await fetchAll(store, manifest.config, opts));
+        if (config.rootfs.diff_ids.length > 0) out.add(chainId(config.rootfs.diff_ids));
+        return false;
+      },
+      opts,
+    );
+  }
+  return [...out];
+}
+
+/**
+ * Collects a local engine's state (`ocikit gc` without a layout): blobs no image or container uses,
+ * every ingest no live process holds (an explicit collection: decision 084), then the snapshots
+ * nothing uses (decision 085).
+ */
+export async function collectLocal(options: LocalStateOptions): Promise<LocalGcResult> {
+  const ctx = localContext(options);
+  const { signal } = options;
+  const store = await openImageStore(ctx, signal);
+  const uses = await imagesInUse(ctx, store);
+  const blobs = await store.gc({
+    roots: uses.map((u) => u.image),
+    ingestTtlMs: 0,
+    ...(signal ? { signal } : {}),
+  });
+  const containers = (await containerRecords(ctx)).map((c) => `container-${c.id}`);
+  const images = [...(await store.list()), ...(await imagesInUse(ctx, store)).map((u) => u.image)];
+  const snapshots = await pruneSnapshots(snapshotterOf(ctx), {
+    keep: [...containers, ...(await chainIdsOf(store, images, signal))],
+    ...(signal ? { signal } : {}),
+  });
+  return { blobs, snapshots };
+}
+
+/** Options of {@link pruneLocal}. */
+export interface PruneLocalOptions extends LocalStateOptions {
+  /** Also remove every image no container uses, not only those without a name. */
+  all?: boolean | undefined;
+}
+
+/** What {@link pruneLocal} removed. */
+export interface PruneLocalResult {
+  /** Ids of the containers removed. */
+  containers: string[];
+  /** Names of the images removed. */
+  images: string[];
+  /** The gc of blobs and ingests. */
+  blobs: GcResult;
+  /** The snapshots removed. */
+  snapshots: PruneSnapshotsResult;
+  /** Bytes freed in all. */
+  reclaimed: number;
+}
+
+/**
+ * Frees a local engine's state (`ocikit system prune`): stopped containers (not one another process
+ * is making right now: configured less than 10 minutes ago), with `all` every name of an image no
+ * container uses, then {@link collectLocal}.
+ *
+ * @example
+ * ```ts
+ * const { reclaimed } = await pruneLocal({ root: '/var/lib/ocikit', all: true });
+ * ```
+ */
+export async function pruneLocal(options: PruneLocalOptions): Promise<PruneLocalResult> {
+  const ctx = localContext(options);
+  const { signal } = options;
+  const store = await openImageStore(ctx, signal);
+  const remove = containerHandlers(ctx)['containers.remove'];
+  const containers: string[] = [];
+  let reclaimed = 0;
+  const snapshotter = snapshotterOf(ctx);
+  for (const c of await containerRecords(ctx)) {
+    if (isActive(c) || (c.status === 'configured' && Date.now() - Date.parse(c.createdAt) < 10 * 60_000))
+      continue;
+    if (!remove)
+      throw engineError('unimplemented', {
+        engine: 'local',
+        operation: 'containers.remove',
+        message: 'the local engine cannot remove containers',
+      });
+    reclaimed += (await snapshotter.usage(`container-${c.id}`).catch(() => ({ size: 0 }))).size;
+    await remove(c.id, { force: false, ...(signal ? { signal } : {}) });
+    containers.push(c.id);
+  }
+  const images: string[] = [];
+  if (options.all) {
+    const used = new Set((await imagesInUse(ctx, store)).map((u) => u.image.digest));
+    for (const d of await store.list()) {
+      const name = d.annotations?.[Annotation.RefName];
+      if (name !== undefined && !used.has(d.digest)) images.push(name);
+    }
+    for (const name of images) {
+      await store.untag(name, signal ? { signal } : {});
+      await recordEvent(ctx, { type: 'image', action: 'untag', id: name, attributes: { name } });
+    }
+  }
+  const { blobs, snapshots } = await collectLocal(options);
+  reclaimed += blobs.bytes + blobs.ingestBytes + snapshots.bytes;
+  return { containers, images, blobs, snapshots, reclaimed };
+}
