@@ -1,2 +1,11 @@
 export type { LocalEngineOptions, LocalRegistryOptions } from './lib/context.ts';
 export { localDriver, localHandlers, localRoot } from './lib/driver.ts';
+export type { LocalImageRaw } from './lib/images.ts';
+export type {
+  DiskUsageRow,
+  LocalGcResult,
+  LocalStateOptions,
+  PruneLocalOptions,
+  PruneLocalResult,
+} from './lib/system.ts';
+export { collectLocal, diskUsage, pruneLocal } from './lib/system.ts';
