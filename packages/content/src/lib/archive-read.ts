@@ -135,7 +135,7 @@ abstract class ArchiveBase implements ImageArchive {
       throw new InvalidArgumentError(
         `${this.path} holds ${images.length} images: name one (${names.join(', ')})`,
         {
-          details: { reason: 'ambiguous', archive: this.path, images: names },
+          details: { reason: 'several-images', archive: this.path, images: names },
           hint: `write ${this.format}:FILE:REF`,
         },
       );
@@ -353,7 +353,7 @@ class DockerArchive extends ArchiveBase {
         );
       }
       const config: Descriptor = {
-        mediaType: MediaType.DockerConfig,
+        mediaType: MediaType.ImageConfig,
         digest: configDigest,
         size: configBytes.byteLength,
       };
@@ -371,13 +371,13 @@ class DockerArchive extends ArchiveBase {
       }
       const manifest = {
         schemaVersion: 2,
-        mediaType: MediaType.DockerManifest,
+        mediaType: MediaType.ImageManifest,
         config,
         layers,
       };
       const bytes = Buffer.from(JSON.stringify(manifest));
       const desc: Descriptor = {
-        mediaType: MediaType.DockerManifest,
+        mediaType: MediaType.ImageManifest,
         digest: digestOfSync(bytes),
         size: bytes.byteLength,
       };
@@ -438,7 +438,7 @@ class DockerArchive extends ArchiveBase {
         );
       }
     }
-    const desc: Descriptor = { mediaType: MediaType.DockerLayer, digest: diffId, size };
+    const desc: Descriptor = { mediaType: MediaType.ImageLayer, digest: diffId, size };
     this.blobs.set(diffId, { desc, source: { kind: 'entry', entry, compression } });
     return desc;
   }

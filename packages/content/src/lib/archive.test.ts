@@ -163,12 +163,12 @@ describe('docker-archive', () => {
     const dst = await openLayout(join(tmp(), 'dst'), { create: true });
     await copy(archive, desc.digest, dst, 'back');
     const manifest = JSON.parse(Buffer.from(await fetchAll(dst, await dst.resolve('back'))).toString());
-    expect(manifest.mediaType).toBe(MediaType.DockerManifest);
+    expect(manifest.mediaType).toBe(MediaType.ImageManifest);
     expect(manifest.config.digest).toBe(image.config.digest);
     expect(manifest.layers.map((l: Descriptor) => l.digest)).toEqual(image.diffIds);
     expect(manifest.layers.map((l: Descriptor) => l.mediaType)).toEqual([
-      MediaType.DockerLayer,
-      MediaType.DockerLayer,
+      MediaType.ImageLayer,
+      MediaType.ImageLayer,
     ]);
     expect((await dst.fsck()).problems).toEqual([]);
     await archive.close();
