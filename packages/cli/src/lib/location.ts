@@ -60,3 +60,45 @@ export function localStoreRef(arg: string, what: string): string {
   }
   return loc.ref;
 }
+
+/** A copy source or destination beyond registries, layouts and the local store (decision 142). */
+export type TransportLocation =
+  | {
+      readonly kind: 'archive';
+      readonly format: 'docker-archive' | 'oci-archive';
+      readonly file: string;
+      readonly ref: string | undefined;
+    }
+  | { readonly kind: 'daemon'; readonly ref: string };
+
+/**
+ * Parses `docker-archive:FILE[:REF]`, `oci-archive:FILE[:REF]` (split at the first `:` after the
+ * prefix, as skopeo does) and `docker-daemon:NAME`; undefined for anything else.
+ */
+export function parseTransport(arg: string): TransportLocation | undefined {
+  for (const format of ['docker-archive', 'oci-archive'] as const) {
+    if (!arg.startsWith(`${format}:`)) continue;
+    const rest = arg.slice(format.length + 1);
+    const i = rest.indexOf(':');
+    const file = i < 0 ? rest : rest.slice(0, i);
+    const ref = i < 0 ? undefined : rest.slice(i + 1);
+    if (file === '')
+      throw new InvalidArgumentError(`"${arg}": no file after "${format}:"`, {
+        hint: `write ${format}:FILE[:REF]`,
+      });
+    if (ref === '')
+      throw new InvalidArgumentError(`"${arg}": empty reference after the file`, {
+        hint: `write ${format}:FILE[:REF]`,
+      });
+    return { kind: 'archive', format, file, ref };
+  }
+  if (arg.startsWith('docker-daemon:')) {
+    const ref = arg.slice('docker-daemon:'.length);
+    if (ref === '')
+      throw new InvalidArgumentError(`"${arg}": no image name after "docker-daemon:"`, {
+        hint: 'write docker-daemon:NAME[:TAG]',
+      });
+    return { kind: 'daemon', ref };
+  }
+  return undefined;
+}

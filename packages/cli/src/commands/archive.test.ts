@@ -1,0 +1,172 @@
+// `ocikit copy` to and from docker-archive and oci-archive files, read and written by the real
+// tools: podman load/save, docker load/save (a dockerd of this file's own) and skopeo.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningEngine, startDockerd } from '@ocikit/test-engines';
+import { type BuiltImage, buildBusyboxImage, podmanGlobalFlags, podmanRunFlags } from '@ocikit/test-images';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../lib/test-cli.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-cli-archive-'));
+let busybox: BuiltImage;
+let configDigest: string;
+let podmanRoot: string;
+let docker: RunningEngine | undefined;
+
+const podman = (...args: string[]) =>
+  execFileSync('podman', [...podmanGlobalFlags(podmanRoot), ...args], { encoding: 'utf8' });
+const dockerCli = (...args: string[]) =>
+  execFileSync('docker', args, { encoding: 'utf8', env: { ...process.env, ...docker?.env } });
+
+/** The config digest of the image `ref` names in layout `dir`. */
+function layoutConfig(dir: string, ref: string): string {
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === ref);
+  if (!entry) throw new Error(`${ref} not in ${dir}`);
+  const manifest = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', entry.digest.slice(7)), 'utf8')) as {
+    config: { digest: string };
+  };
+  return manifest.config.digest;
+}
+
+async function ocikit(...args: string[]): Promise<string> {
+  const r = await runCli(args);
+  if (r.code !== 0) throw new Error(`ocikit ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+beforeAll(async () => {
+  busybox = buildBusyboxImage(join(tmp(), 'layout'), 'busybox');
+  configDigest = layoutConfig(busybox.layout, 'busybox');
+  podmanRoot = tmp();
+  mkdirSync(join(podmanRoot, 'tmp'));
+  docker = await startDockerd();
+}, 120_000);
+
+afterAll(async () => {
+  await docker?.stop();
+});
+
+describe('ocikit copy with docker-archive: and oci-archive:', () => {
+  it('podman load takes an ocikit docker-archive (and runs it); ocikit reads podman save --format docker-archive', async () => {
+    const file = join(tmp(), 'busybox.tar');
+    await ocikit('copy', `oci:${busybox.layout}:busybox`, `docker-archive:${file}:busybox:1`);
+    expect(podman('load', '-i', file)).toContain('docker.io/library/busybox:1');
+    expect(podman('image', 'inspect', '--format', '{{.Id}}', 'busybox:1').trim()).toBe(configDigest.slice(7));
+    expect(podman('run', '--rm', ...podmanRunFlags, 'busybox:1', 'echo', 'loaded').trim()).toBe('loaded');
+
+    const saved = join(tmp(), 'podman.tar');
+    podman('save', '--format', 'docker-archive', '-o', saved, 'busybox:1');
+    const back = join(tmp(), 'back');
+    await ocikit('copy', `docker-archive:${saved}`, `oci:${back}:b`);
+    expect(layoutConfig(back, 'b')).toBe(configDigest);
+    expect((await runCli(['fsck', `oci:${back}`])).code).toBe(0);
+  });
+
+  it('podman load takes an ocikit oci-archive; ocikit reads podman save --format oci-archive', async () => {
+    const file = join(tmp(), 'busybox-oci.tar');
+    await ocikit('copy', `oci:${busybox.layout}:busybox`, `oci-archive:${file}:localhost/oci:1`);
+    podman('load', '-i', file);
+    expect(podman('image', 'inspect', '--format', '{{.Id}}', 'localhost/oci:1').trim()).toBe(
+      configDigest.slice(7),
+    );
+    const saved = join(tmp(), 'podman-oci.tar');
+    podman('save', '--format', 'oci-archive', '-o', saved, 'localhost/oci:1');
+    const back = join(tmp(), 'back');
+    await ocikit('copy', `oci-archive:${saved}`, `oci:${back}:b`);
+    expect(JSON.parse(podman('image', 'inspect', 'localhost/oci:1'))[0].Id).toBe(configDigest.slice(7));
+    const manifest = JSON.parse(readFileSync(join(back, 'index.json'), 'utf8')).manifests[0];
+    expect(manifest.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+  });
+
+  it('skopeo docker-archive → ocikit → oci-archive → skopeo keeps the config', async () => {
+    const dir = tmp();
+    execFileSync('skopeo', [
+      'copy',
+      '--quiet',
+      `oci:${busybox.layout}:busybox`,
+      `docker-archive:${dir}/s.tar:busybox:2`,
+    ]);
+    const out = await ocikit('copy', `docker-archive:${dir}/s.tar:busybox:2`, `oci-archive:${dir}/o.tar`);
+    execFileSync('skopeo', [
+      'copy',
+      '--quiet',
+      `oci-archive:${dir}/o.tar:docker.io/library/busybox:2`,
+      `oci:${dir}/final:f`,
+    ]);
+    expect(layoutConfig(join(dir, 'final'), 'f')).toBe(configDigest);
+    const inspected = JSON.parse(
+      execFileSync('skopeo', ['inspect', `oci-archive:${dir}/o.tar:docker.io/library/busybox:2`], {
+        encoding: 'utf8',
+      }),
+    ) as { Digest: string };
+    expect(inspected.Digest).toBe(out.trim());
+    expect(readdirSync(dir).sort()).toEqual(['final', 'o.tar', 's.tar']);
+  });
+
+  it('docker load takes an ocikit docker-archive and runs it; ocikit reads docker save', async () => {
+    const file = join(tmp(), 'busybox.tar');
+    await ocikit('copy', `oci:${busybox.layout}:busybox`, `docker-archive:${file}:busybox:1`);
+    expect(dockerCli('load', '-i', file)).toContain('Loaded image: busybox:1');
+    expect(dockerCli('image', 'inspect', '--format', '{{.Id}}', 'busybox:1').trim()).toBe(configDigest);
+    expect(dockerCli('run', '--rm', '--network', 'none', 'busybox:1', 'echo', 'loaded').trim()).toBe(
+      'loaded',
+    );
+
+    const saved = join(tmp(), 'docker.tar');
+    dockerCli('save', '-o', saved, 'busybox:1');
+    const back = join(tmp(), 'back');
+    await ocikit('copy', `docker-archive:${saved}:busybox:1`, `oci:${back}:b`);
+    expect(layoutConfig(back, 'b')).toBe(configDigest);
+  });
+
+  it('names what is wrong: a missing REF, an archive of two images without REF, a truncated file', async () => {
+    const dir = tmp();
+    await ocikit('copy', `oci:${busybox.layout}:busybox`, `docker-archive:${dir}/a.tar:busybox:1`);
+    const missing = await runCli(['copy', `docker-archive:${dir}/a.tar:busybox:2`, `oci:${dir}/x`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/"docker\.io\/library\/busybox:2" not found in .*a\.tar/);
+
+    // a second image: busybox with one more file
+    dockerCli('load', '-i', `${dir}/a.tar`);
+    dockerCli(
+      'run',
+      '--name',
+      'touched',
+      '--network',
+      'none',
+      'busybox:1',
+      '/bin/busybox',
+      'touch',
+      '/touched',
+    );
+    dockerCli('commit', 'touched', 'other:1');
+    dockerCli('save', '-o', `${dir}/two.tar`, 'busybox:1', 'other:1');
+    const two = await runCli(['copy', `docker-archive:${dir}/two.tar`, `oci:${dir}/x`]);
+    expect(two.code).toBe(1);
+    expect(two.stderr).toMatch(
+      /two\.tar holds 2 images: name one \(.*docker\.io\/library\/other:1.*\) \(write docker-archive:FILE:REF\)$/m,
+    );
+    const picked = await runCli(['copy', `docker-archive:${dir}/two.tar:@1`, `oci:${dir}/x:o`]);
+    expect(picked.code).toBe(0);
+
+    const bytes = readFileSync(`${dir}/a.tar`);
+    writeFileSync(`${dir}/cut.tar`, bytes.subarray(0, bytes.length >> 1));
+    const cut = await runCli(['copy', `docker-archive:${dir}/cut.tar`, `oci:${dir}/x`]);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/truncated/);
+  });
+
+  it('leaves an existing destination file as it was when the copy fails', async () => {
+    const dir = tmp();
+    writeFileSync(`${dir}/out.tar`, 'before');
+    const r = await runCli(['copy', `oci:${busybox.layout}:nope`, `docker-archive:${dir}/out.tar:x:1`]);
+    expect(r.code).toBe(1);
+    expect(readFileSync(`${dir}/out.tar`, 'utf8')).toBe('before');
+    expect(readdirSync(dir)).toEqual(['out.tar']);
+  });
+});
