@@ -1,41 +1,7 @@
 import { isInvalidArgument } from '@ocikit/errors';
 import { describe, expect, it } from 'vitest';
 import type { Context } from './command.ts';
-import { alignTabs, goTime, humanDuration, humanSize, parseTemplate, printFormatted } from './format.ts';
-
-const s = 1000;
-const m = 60 * s;
-const h = 60 * m;
-const d = 24 * h;
-
-describe('humanDuration (docker/go-units HumanDuration)', () => {
-  it('gives seconds, "About a minute", minutes', () => {
-    expect(humanDuration(0)).toBe('Less than a second');
-    expect(humanDuration(999)).toBe('Less than a second');
-    expect(humanDuration(1 * s)).toBe('1 second');
-    expect(humanDuration(1999)).toBe('1 second');
-    expect(humanDuration(2 * s)).toBe('2 seconds');
-    expect(humanDuration(59 * s + 999)).toBe('59 seconds');
-    expect(humanDuration(60 * s)).toBe('About a minute');
-    expect(humanDuration(119 * s)).toBe('About a minute');
-    expect(humanDuration(2 * m)).toBe('2 minutes');
-    expect(humanDuration(59 * m + 59 * s)).toBe('59 minutes');
-  });
-
-  it('rounds hours to the nearest (+0.5), then days, weeks, months, years', () => {
-    expect(humanDuration(60 * m)).toBe('About an hour');
-    expect(humanDuration(89 * m)).toBe('About an hour');
-    expect(humanDuration(90 * m)).toBe('2 hours');
-    expect(humanDuration(47 * h + 29 * m)).toBe('47 hours');
-    expect(humanDuration(47 * h + 30 * m)).toBe('2 days');
-    expect(humanDuration(13 * d)).toBe('13 days');
-    expect(humanDuration(14 * d)).toBe('2 weeks');
-    expect(humanDuration(59 * d)).toBe('8 weeks');
-    expect(humanDuration(60 * d)).toBe('2 months');
-    expect(humanDuration(729 * d)).toBe('24 months');
-    expect(humanDuration(730 * d)).toBe('2 years');
-  });
-});
+import { alignTabs, goTime, humanSize, parseTemplate, printFormatted } from './format.ts';
 
 describe('humanSize (docker/go-units HumanSizeWithPrecision, 3)', () => {
   it('uses three significant digits and SI units, as Go %g', () => {

@@ -1,37 +1,11 @@
 // `--format` as docker and podman take it: Go text/template actions over one value per item, and
-// the human-readable times and sizes their tables show (docker/go-units). A subset of Go's
+// the human-readable sizes their tables show (docker/go-units; durations are @ocikit/engine's humanDuration). A subset of Go's
 // templates, evaluated here without a dependency (decision 024): text, `{{.Field.Field}}`, `{{.}}`,
 // string/number/bool literals, pipelines (`|`), parentheses, the functions below and methods such as
 // `{{.Label "name"}}`; `{{- … -}}` trimming and `{{/* comments */}}`. Control structures (`if`,
 // `range`, `with`), variables and `define` are refused with a typed error, not half-done.
 import { InvalidArgumentError } from '@ocikit/errors';
 import type { Context } from './command.ts';
-
-/**
- * A human-readable approximation of a duration, exactly as docker/go-units' `HumanDuration`
- * (what `docker ps` shows: `Less than a second`, `5 seconds`, `About a minute`, `2 hours`, …).
- *
- * @example
- * ```ts
- * humanDuration(90_000); // 'About a minute'
- * ```
- */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
-}
 
 /** Go's `%.<precision>g` of a non-negative number. */
 function goG(x: number, precision: number): string {

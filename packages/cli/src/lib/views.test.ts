@@ -1,14 +1,17 @@
+import type { ContainerDetails, ContainerSummary, ImageDetails, ImageSummary } from '@ocikit/engine';
+import { commandLine, humanDuration } from '@ocikit/engine';
 import type { ContainerRecord } from '@ocikit/shim';
 import { describe, expect, it } from 'vitest';
-import { goTime, humanDuration, parseTemplate } from './format.ts';
+import { goTime, parseTemplate } from './format.ts';
 import {
-  commandLine,
   containerInspectItem,
-  containerStatus,
   ellipsis,
   goQuote,
+  imageInspectItem,
+  imageRows,
   imagesItem,
   psItem,
+  referenceParts,
 } from './views.ts';
 
 const now = Date.parse('2026-12-05T17:00:00.000Z');
@@ -35,25 +38,24 @@ function record(over: Partial<ContainerRecord>): ContainerRecord {
   };
 }
 
-describe('containerStatus', () => {
-  it("words it as docker's engine does", () => {
-    expect(containerStatus(record({ startedAt: ago(5_000) }), now)).toBe('Up 5 seconds');
-    expect(containerStatus(record({ status: 'paused', startedAt: ago(90_000) }), now)).toBe(
-      'Up About a minute (Paused)',
-    );
-    expect(
-      containerStatus(record({ status: 'exited', exitCode: 0, finishedAt: ago(2 * 60_000 + 5_000) }), now),
-    ).toBe('Exited (0) 2 minutes ago');
-    expect(containerStatus(record({ status: 'exited', exitCode: 137, finishedAt: ago(500) }), now)).toBe(
-      'Exited (137) Less than a second ago',
-    );
-    expect(containerStatus(record({ status: 'created' }), now)).toBe('Created');
-  });
-});
+/** A container as an engine lists it (the docker engine's facts: no pid or times). */
+function summary(over: Partial<ContainerSummary>): ContainerSummary {
+  return {
+    id: '0123456789abcdef0123456789abcdef',
+    name: 'web',
+    image: 'docker.io/library/busybox:latest',
+    command: commandLine(['sh', '-c', 'while true; do sleep 1; done']),
+    created: ago(2 * 3_600_000),
+    state: 'running',
+    status: 'Up About an hour',
+    labels: { tier: 'front' },
+    ...over,
+  };
+}
 
 describe('psItem', () => {
-  it("gives docker's fields: short ID, quoted and shortened command, relative CREATED", () => {
-    const item = psItem(record({ startedAt: ago(3_600_000), pid: 42 }), now);
+  it("gives docker's fields: short ID, quoted and shortened command, relative CREATED, the engine's status", () => {
+    const item = psItem(summary({ pid: 42 }), now);
     expect(item).toMatchObject({
       ID: '0123456789ab',
       Names: 'web',
@@ -65,29 +67,40 @@ describe('psItem', () => {
       Labels: 'tier=front',
       Pid: 42,
       ExitCode: 0,
+      StartedAt: 0,
+      AutoRemove: false,
     });
     expect(parseTemplate('{{.Label "tier"}}/{{.Label "none"}}').execute(item)).toBe('front/');
   });
 
+  it("reads the exit code from the status when the engine lists none (docker's)", () => {
+    const exited = summary({ state: 'exited', status: 'Exited (3) 2 minutes ago' });
+    expect(psItem(exited, now)).toMatchObject({ ExitCode: 3, Exited: true });
+    expect(psItem({ ...exited, exitCode: 4 }, now).ExitCode).toBe(4);
+    expect(psItem(summary({ state: 'exited', status: 'Exited (-1) 1 second ago' }), now).ExitCode).toBe(-1);
+  });
+
   it('with --no-trunc: the whole ID and the whole command, still quoted', () => {
-    const item = psItem(record({}), now, false);
+    const item = psItem(summary({}), now, false);
     expect(item.ID).toBe('0123456789abcdef0123456789abcdef');
     expect(item.Command).toBe(`"sh -c 'while true; do sleep 1; done'"`);
   });
 
   it("quotes as docker's Command(): strconv.Quote of the ellipsized command, closing quote kept", () => {
-    const command = (argv: string[]) => psItem(record({ command: argv }), now).Command;
+    const command = (argv: string[]) => psItem(summary({ command: commandLine(argv) }), now).Command;
     expect(command(['sh', '-c', 'sleep 1000000'])).toBe(`"sh -c 'sleep 100000…"`);
     expect(command(['echo', 'say "hi"'])).toBe(`"echo 'say \\"hi\\"'"`);
     expect(command(['/bin/true'])).toBe('"/bin/true"');
     expect(command(['printf', 'a\tb'])).toBe('"printf a\\tb"');
   });
-});
 
-describe('commandLine', () => {
-  it("joins as docker's engine: arguments with a space in single quotes, the path as it is", () => {
-    expect(commandLine(['sh', '-c', 'sleep 10'])).toBe("sh -c 'sleep 10'");
-    expect(commandLine(['/my prog', 'a', ''])).toBe('/my prog a ');
+  it('shows a local record as the local engine lists it (until ps goes through the engine)', () => {
+    const item = psItem(record({ status: 'exited', exitCode: 3, finishedAt: ago(5_000), pid: 7 }), now);
+    expect(item).toMatchObject({ Status: 'Exited (3) 5 seconds ago', ExitCode: 3, State: 'exited' });
+    expect(psItem(record({ status: 'configured' }), now)).toMatchObject({
+      State: 'created',
+      Status: 'Configuring',
+    });
   });
 });
 
@@ -122,7 +135,7 @@ describe('relative times', () => {
     expect([...seen].filter((d) => /^1 (minutes|hours|days|weeks|months)$/.test(d))).toEqual([]);
     expect(seen).toContain('About a minute');
     expect(seen).toContain('About an hour');
-    expect(psItem(record({ createdAt: ago(61_000) }), now).RunningFor).toBe('About a minute ago');
+    expect(psItem(summary({ created: ago(61_000) }), now).RunningFor).toBe('About a minute ago');
     // go-units itself says "1 years" in the half hour before two years (rounded hours reach two
     // years, truncated ones do not): kept, as docker prints it
     expect(humanDuration((2 * 365 * 24 - 0.25) * 3_600_000)).toBe('1 years');
@@ -160,7 +173,71 @@ describe('imagesItem', () => {
   });
 });
 
+describe('imageRows and referenceParts', () => {
+  const image = (over: Partial<ImageSummary>): ImageSummary => ({
+    id: `sha256:${'cd'.repeat(32)}`,
+    repoTags: ['127.0.0.1:5000/busybox:1', 'busybox:latest'],
+    repoDigests: [`127.0.0.1:5000/busybox@sha256:${'ab'.repeat(32)}`],
+    created: ago(86_400_000),
+    size: 4_260_000,
+    labels: {},
+    ...over,
+  });
+
+  it("gives a row per name, its repository's digest or <none>, sorted by name", () => {
+    const rows = imageRows([
+      image({ platform: 'linux/amd64' }),
+      image({ id: 'sha256:00', repoTags: [], repoDigests: [] }),
+    ]);
+    expect(rows.map((r) => [r.reference, r.digest, r.id])).toEqual([
+      ['<none>', '<none>', 'sha256:00'],
+      ['127.0.0.1:5000/busybox:1', `sha256:${'ab'.repeat(32)}`, `sha256:${'cd'.repeat(32)}`],
+      ['busybox:latest', '<none>', `sha256:${'cd'.repeat(32)}`],
+    ]);
+    expect(rows[1]).toMatchObject({ platform: 'linux/amd64', mediaType: '', created: ago(86_400_000) });
+    expect(rows[0]).toMatchObject({ platform: null });
+    expect(imagesItem(rows[1] as (typeof rows)[0], undefined, now)).toMatchObject({
+      Repository: '127.0.0.1:5000/busybox',
+      Tag: '1',
+      CreatedSince: '24 hours ago',
+    });
+  });
+
+  it("splits names as docker's REPOSITORY and TAG, a port not taken for a tag", () => {
+    expect(referenceParts('localhost:5000/a/b:v1')).toEqual({ repository: 'localhost:5000/a/b', tag: 'v1' });
+    expect(referenceParts('localhost:5000/a/b')).toEqual({ repository: 'localhost:5000/a/b', tag: '<none>' });
+    expect(referenceParts(`a/b@sha256:${'ab'.repeat(32)}`)).toEqual({ repository: 'a/b', tag: '<none>' });
+    expect(referenceParts('<none>')).toEqual({ repository: '<none>', tag: '<none>' });
+  });
+});
+
 describe('containerInspectItem', () => {
+  it("answers docker's inspect paths from any engine's details", () => {
+    const details: ContainerDetails = {
+      id: 'abc',
+      name: 'web',
+      image: 'busybox',
+      created: ago(1000),
+      state: { status: 'running', running: true, paused: false, pid: 9, startedAt: ago(500) },
+      config: {
+        args: ['sleep', '60'],
+        env: ['PATH=/bin'],
+        tty: true,
+        openStdin: false,
+        labels: { a: 'b' },
+      },
+      autoRemove: true,
+      raw: {},
+    };
+    const t = (s: string) => parseTemplate(s).execute(containerInspectItem(details));
+    expect(
+      t('{{.State.Status}} {{.State.Pid}} {{.Path}} {{json .Args}} {{.Config.Tty}} {{.Config.Labels.a}}'),
+    ).toBe('running 9 sleep ["60"] true b');
+    expect(t('{{.HostConfig.AutoRemove}} [{{.OCIRuntime}}] {{.State.ExitCode}} {{json .Config.Env}}')).toBe(
+      'true [] 0 ["PATH=/bin"]',
+    );
+  });
+
   it("answers docker's inspect paths", () => {
     const item = containerInspectItem(record({ status: 'exited', exitCode: 3 }));
     const t = (s: string) => parseTemplate(s).execute(item);
@@ -169,6 +246,33 @@ describe('containerInspectItem', () => {
     );
     expect(t('{{.Path}} {{json .Args}} {{.Config.Labels.tier}} {{index .Config.Labels "tier"}}')).toBe(
       'sh ["-c","while true; do sleep 1; done"] front front',
+    );
+  });
+});
+
+describe('imageInspectItem', () => {
+  it("answers docker's image inspect paths from any engine's details", () => {
+    const details: ImageDetails = {
+      id: `sha256:${'cd'.repeat(32)}`,
+      repoTags: ['busybox:latest'],
+      repoDigests: [`busybox@sha256:${'ab'.repeat(32)}`],
+      size: 10,
+      labels: { l: 'v' },
+      os: 'linux',
+      architecture: 'arm64',
+      variant: 'v8',
+      config: { env: ['A=1'], cmd: ['sh'], exposedPorts: ['80/tcp'], volumes: [], labels: { l: 'v' } },
+      diffIds: ['sha256:11'],
+      raw: {},
+    };
+    const t = (s: string) => parseTemplate(s).execute(imageInspectItem(details));
+    expect(
+      t(
+        '{{.Os}}/{{.Architecture}}/{{.Variant}} {{json .Config.Cmd}} {{.Config.Entrypoint}} {{len .RootFS.Layers}}',
+      ),
+    ).toBe('linux/arm64/v8 ["sh"] <nil> 1');
+    expect(t('{{.Digest}} {{index .RepoTags 0}} {{.Created}} {{.Labels.l}}')).toBe(
+      `sha256:${'ab'.repeat(32)} busybox:latest 0001-01-01T00:00:00Z v`,
     );
   });
 });

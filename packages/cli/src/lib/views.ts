@@ -1,9 +1,18 @@
 // What `ps`, `images` and `inspect` show to `--format` templates: their items under the field names
 // docker and podman use for the same commands (decision 024), so scripts written for them work.
+import {
+  type ContainerDetails,
+  type ContainerSummary,
+  commandLine,
+  containerStatus,
+  humanDuration,
+  type ImageDetails,
+  type ImageSummary,
+} from '@ocikit/engine';
 import { formatPlatform, type ImageConfig } from '@ocikit/image-spec';
 import type { ContainerRecord } from '@ocikit/shim';
 import type { FormatFields } from './format.ts';
-import { goTime, humanDuration, humanSize } from './format.ts';
+import { goTime, humanSize } from './format.ts';
 
 /** The columns a character takes in a terminal, as go-runewidth counts them: 0, 1 or 2 (East Asian wide). */
 function runeWidth(ch: string): number {
@@ -73,38 +82,66 @@ export function goQuote(s: string): string {
   return `${out}"`;
 }
 
-/**
- * A container's command as docker's engine lists it: the path and its arguments, those with a space
- * in single quotes (`sh -c 'sleep 10'`).
- */
-export function commandLine(command: readonly string[]): string {
-  return command.map((a, i) => (i > 0 && a.includes(' ') ? `'${a}'` : a)).join(' ');
-}
-
 const since = (iso: string | undefined, now: number) =>
   iso === undefined ? 0 : Math.max(0, now - Date.parse(iso));
 const unixSeconds = (iso: string | undefined) => (iso === undefined ? 0 : Math.floor(Date.parse(iso) / 1000));
 
-/**
- * A container's STATUS as docker shows it: `Up 5 seconds`, `Up 2 hours (Paused)`, `Exited (0) 2
- * minutes ago`, `Created`.
- */
-export function containerStatus(r: ContainerRecord, now: number): string {
-  const up = () => `Up ${humanDuration(since(r.startedAt ?? r.createdAt, now))}`;
-  switch (r.status) {
-    case 'running':
-      return up();
-    case 'paused':
-      return `${up()} (Paused)`;
-    case 'exited': {
-      const code = `Exited (${r.exitCode ?? 'unknown'})`;
-      return r.finishedAt ? `${code} ${humanDuration(since(r.finishedAt, now))} ago` : code;
-    }
-    case 'created':
-      return 'Created';
-    default:
-      return 'Configuring';
-  }
+// Until ps and inspect go through ctx.engine() (issue 14): a local record as the contract shows it.
+// The local engine's own container-view.ts does this for the engine; these two go with the callers.
+function summaryOfRecord(r: ContainerRecord, now: number): ContainerSummary {
+  const state = r.status === 'configured' ? 'created' : r.status;
+  const facts = { state, created: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt };
+  return {
+    ...facts,
+    id: r.id,
+    name: r.name,
+    image: r.image,
+    command: commandLine(r.command),
+    status:
+      r.status === 'configured' ? 'Configuring' : containerStatus({ ...facts, exitCode: r.exitCode }, now),
+    labels: r.labels ?? {},
+    pid: r.pid,
+    exitCode: r.exitCode,
+    autoRemove: r.autoRemove,
+  };
+}
+
+function detailsOfRecord(r: ContainerRecord): ContainerDetails {
+  const status = r.status === 'configured' ? 'created' : r.status;
+  return {
+    id: r.id,
+    name: r.name,
+    image: r.image,
+    created: r.createdAt,
+    state: {
+      status,
+      running: status === 'running' || status === 'paused',
+      paused: status === 'paused',
+      pid: r.pid,
+      exitCode: r.exitCode,
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt,
+      error: r.error,
+    },
+    config: {
+      args: r.command,
+      env: [],
+      tty: r.tty,
+      openStdin: r.interactive,
+      labels: r.labels ?? {},
+      stopSignal: r.stopSignal,
+    },
+    autoRemove: r.autoRemove,
+    runtime: r.runtime,
+    logPath: r.logPath,
+    raw: r,
+  };
+}
+
+/** The exit code in a status line (`Exited (3) 2 minutes ago`), for engines that list no other. */
+function statusExitCode(status: string): number | undefined {
+  const m = /^(?:Exited|Restarting) \((-?\d+)\)/.exec(status);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The fields of a `ps` item, with their table headers: docker's, then podman's own. */
@@ -135,32 +172,37 @@ export const psFields: FormatFields = {
 export const psTable = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}';
 
 /**
- * One container as a `ps --format` item. `trunc` (docker's default, off with `--no-trunc`) shortens
- * the ID to 12 characters and the command to 20 columns.
+ * One container as a `ps --format` item, from any engine's list. `trunc` (docker's default, off with
+ * `--no-trunc`) shortens the ID to 12 characters and the command to 20 columns. Facts an engine does
+ * not list (docker's: pid, start and exit times) are zero, as podman prints them.
  */
-export function psItem(r: ContainerRecord, now: number, trunc = true): Record<string, unknown> {
-  const labels = r.labels ?? {};
-  const command = commandLine(r.command);
+export function psItem(
+  container: ContainerSummary | ContainerRecord,
+  now: number,
+  trunc = true,
+): Record<string, unknown> {
+  const c = 'state' in container ? container : summaryOfRecord(container, now);
+  const labels = c.labels;
   return {
-    ID: trunc ? r.id.slice(0, 12) : r.id,
-    Image: r.image,
-    Command: goQuote(trunc ? ellipsis(command, 20) : command),
-    CreatedAt: goTime(r.createdAt),
-    RunningFor: `${humanDuration(since(r.createdAt, now))} ago`,
+    ID: trunc ? c.id.slice(0, 12) : c.id,
+    Image: c.image,
+    Command: goQuote(trunc ? ellipsis(c.command, 20) : c.command),
+    CreatedAt: goTime(c.created),
+    RunningFor: `${humanDuration(since(c.created, now))} ago`,
     Ports: '',
-    State: r.status,
-    Status: containerStatus(r, now),
-    Names: r.name,
+    State: c.state,
+    Status: c.status,
+    Names: c.name,
     Labels: Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(','),
     Label: (name: unknown) => labels[String(name)] ?? '',
-    Pid: r.pid ?? 0,
-    ExitCode: r.exitCode ?? 0,
-    Exited: r.status === 'exited',
-    StartedAt: unixSeconds(r.startedAt),
-    ExitedAt: unixSeconds(r.finishedAt),
-    AutoRemove: r.autoRemove,
+    Pid: c.pid ?? 0,
+    ExitCode: c.exitCode ?? statusExitCode(c.status) ?? 0,
+    Exited: c.state === 'exited',
+    StartedAt: unixSeconds(c.startedAt),
+    ExitedAt: unixSeconds(c.finishedAt),
+    AutoRemove: c.autoRemove ?? false,
   };
 }
 
@@ -173,21 +215,61 @@ export function configPlatform(config: ImageConfig): string {
   });
 }
 
-/** One image of the local store, as `images` lists it. */
+/** One name of an image, as `images` lists it and `--json images` prints it, whatever the engine. */
 export interface ImageRow {
+  /** The name (`docker.io/library/busybox:latest`), `<none>` for an image without one. */
   reference: string;
+  /** The digest the name resolves to (a manifest's or an index's), `<none>` when the engine knows none. */
   digest: string;
   /**
    * docker's and podman's image ID: the config digest (of this machine's platform, for an index
    * holding it; else the index digest).
    */
   id: string;
+  /** The media type of the manifest or index, when the engine says (else empty). */
   mediaType: string;
+  /** Bytes, as the engine counts them. */
   size: number;
   /** `os/arch[/variant]`; for an index, each of its platforms, comma-separated. */
   platform: string | null;
   /** The image config's `created`, for a single-platform image. */
   created: string | null;
+}
+
+/** Repository and tag of a name, as docker's REPOSITORY and TAG columns split it (`<none>` when absent). */
+export function referenceParts(reference: string): { repository: string; tag: string } {
+  const at = reference.indexOf('@');
+  const name = at >= 0 ? reference.slice(0, at) : reference;
+  const colon = name.lastIndexOf(':');
+  if (name === '' || name === '<none>') return { repository: '<none>', tag: '<none>' };
+  if (colon > name.lastIndexOf('/')) return { repository: name.slice(0, colon), tag: name.slice(colon + 1) };
+  return { repository: name, tag: '<none>' };
+}
+
+/**
+ * The rows `images` shows for an engine's images: one per name (docker's), `<none>` for an image
+ * without one, sorted by name. A row's digest is the engine's repo digest of its repository.
+ */
+export function imageRows(images: readonly ImageSummary[]): ImageRow[] {
+  const rows: ImageRow[] = [];
+  for (const image of images) {
+    const digestOf = (repository: string | undefined) => {
+      const found = image.repoDigests.find((d) => repository === undefined || d.startsWith(`${repository}@`));
+      return found === undefined ? '<none>' : found.slice(found.indexOf('@') + 1);
+    };
+    const row = (reference: string, digest: string): ImageRow => ({
+      reference,
+      digest,
+      id: image.id,
+      mediaType: image.mediaType ?? '',
+      size: image.size,
+      platform: image.platform ?? null,
+      created: image.created ?? null,
+    });
+    if (image.repoTags.length === 0) rows.push(row('<none>', digestOf(undefined)));
+    for (const tag of image.repoTags) rows.push(row(tag, digestOf(referenceParts(tag).repository)));
+  }
+  return rows.sort((a, b) => a.reference.localeCompare(b.reference));
 }
 
 /** The fields of an `images` item, with their table headers: docker's, then ocikit's own. */
@@ -215,14 +297,14 @@ export function imagesTable(digests: boolean): string {
 }
 
 /**
- * One image as an `images --format` item; `name` is the reference's repository and tag. `trunc`
- * (docker's default, off with `--no-trunc`) shortens the ID to 12 hex digits, as docker's
- * `stringid.TruncateID`; else it is the whole `sha256:…`.
+ * One image as an `images --format` item; `name` is the reference's repository and tag (by default
+ * {@link referenceParts} of it). `trunc` (docker's default, off with `--no-trunc`) shortens the ID to
+ * 12 hex digits, as docker's `stringid.TruncateID`; else it is the whole `sha256:…`.
  */
 export function imagesItem(
   row: ImageRow,
-  name: { repository: string; tag: string },
-  now: number,
+  name: { repository: string; tag: string } = referenceParts(row.reference),
+  now: number = Date.now(),
   trunc = true,
 ): Record<string, unknown> {
   const hex = row.id.slice(row.id.indexOf(':') + 1);
@@ -243,39 +325,46 @@ export function imagesItem(
 /** Go's zero time as docker's inspect prints it. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-/** A container as `inspect --format` sees it: docker's and podman's inspect fields. */
-export function containerInspectItem(r: ContainerRecord): Record<string, unknown> {
-  const [path = '', ...args] = r.command;
-  const labels = new Map(Object.entries(r.labels ?? {}));
+/**
+ * A container as `inspect --format` sees it, from any engine's details: docker's and podman's
+ * inspect fields. Facts an engine does not give are Go's zero values, as docker prints them.
+ */
+export function containerInspectItem(container: ContainerDetails | ContainerRecord): Record<string, unknown> {
+  const d = 'config' in container ? container : detailsOfRecord(container);
+  const [path = '', ...args] = d.config.args;
   return {
-    Id: r.id,
-    Name: r.name,
-    Created: r.createdAt,
+    Id: d.id,
+    Name: d.name,
+    Created: d.created,
     Path: path,
     Args: args,
     State: {
-      Status: r.status,
-      Running: r.status === 'running' || r.status === 'paused',
-      Paused: r.status === 'paused',
-      Pid: r.pid ?? 0,
-      ExitCode: r.exitCode ?? 0,
-      StartedAt: r.startedAt ?? ZERO_TIME,
-      FinishedAt: r.finishedAt ?? ZERO_TIME,
-      Error: r.error ?? '',
+      Status: d.state.status,
+      Running: d.state.running,
+      Paused: d.state.paused,
+      Pid: d.state.pid ?? 0,
+      ExitCode: d.state.exitCode ?? 0,
+      StartedAt: d.state.startedAt ?? ZERO_TIME,
+      FinishedAt: d.state.finishedAt ?? ZERO_TIME,
+      Error: d.state.error ?? '',
     },
-    Image: r.image,
-    ImageName: r.image,
-    OCIRuntime: r.runtime,
-    LogPath: r.logPath,
+    Image: d.image,
+    ImageName: d.image,
+    OCIRuntime: d.runtime ?? '',
+    LogPath: d.logPath ?? '',
     Config: {
-      Image: r.image,
-      Cmd: r.command,
-      Tty: r.tty,
-      OpenStdin: r.interactive,
-      StopSignal: r.stopSignal,
-      Labels: labels,
+      Image: d.image,
+      Cmd: d.config.args,
+      Env: d.config.env,
+      WorkingDir: d.config.workingDir ?? '',
+      User: d.config.user ?? '',
+      Hostname: d.config.hostname ?? '',
+      Tty: d.config.tty,
+      OpenStdin: d.config.openStdin,
+      StopSignal: d.config.stopSignal ?? '',
+      Labels: new Map(Object.entries(d.config.labels)),
     },
-    HostConfig: { AutoRemove: r.autoRemove, Runtime: r.runtime },
+    HostConfig: { AutoRemove: d.autoRemove, Runtime: d.runtime ?? '' },
   };
 }
 
@@ -293,33 +382,71 @@ export interface InspectedImage {
   config: ImageConfig;
 }
 
-/** An image as `inspect --format` sees it: docker's and podman's image inspect fields. */
-export function imageInspectItem(i: InspectedImage): Record<string, unknown> {
+/** An image read from a registry or layout, as the contract's {@link ImageDetails} shows it. */
+function detailsOfInspected(i: InspectedImage): ImageDetails {
   const c = i.config.config ?? {};
   return {
-    Id: i.configDigest,
-    Digest: i.digest,
-    RepoTags: i.repository !== undefined && i.tag !== undefined ? [`${i.repository}:${i.tag}`] : [],
-    RepoDigests: i.repository !== undefined ? [`${i.repository}@${i.digest}`] : [],
-    Created: i.config.created ?? ZERO_TIME,
-    Author: i.config.author ?? '',
-    Architecture: i.config.architecture,
-    Os: i.config.os,
-    Variant: i.config.variant ?? '',
-    Size: i.size,
-    ManifestType: i.mediaType,
-    Labels: new Map(Object.entries(c.Labels ?? {})),
-    User: c.User ?? '',
-    Config: {
-      User: c.User ?? '',
-      Env: c.Env ?? [],
-      Entrypoint: c.Entrypoint ?? null,
-      Cmd: c.Cmd ?? null,
-      WorkingDir: c.WorkingDir ?? '',
-      Labels: new Map(Object.entries(c.Labels ?? {})),
-      ExposedPorts: new Map(Object.keys(c.ExposedPorts ?? {}).map((p) => [p, {}])),
-      StopSignal: c.StopSignal ?? '',
+    id: i.configDigest,
+    repoTags: i.repository !== undefined && i.tag !== undefined ? [`${i.repository}:${i.tag}`] : [],
+    repoDigests: i.repository !== undefined ? [`${i.repository}@${i.digest}`] : [],
+    created: i.config.created,
+    size: i.size,
+    platform: configPlatform(i.config),
+    labels: c.Labels ?? {},
+    mediaType: i.mediaType,
+    os: i.config.os,
+    architecture: i.config.architecture,
+    variant: i.config.variant,
+    author: i.config.author,
+    config: {
+      user: c.User,
+      env: c.Env ?? [],
+      entrypoint: c.Entrypoint ?? undefined,
+      cmd: c.Cmd ?? undefined,
+      workingDir: c.WorkingDir,
+      exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+      volumes: Object.keys(c.Volumes ?? {}),
+      labels: c.Labels ?? {},
+      stopSignal: c.StopSignal,
     },
-    RootFS: { Type: 'layers', Layers: i.config.rootfs.diff_ids },
+    diffIds: i.config.rootfs.diff_ids,
+    raw: i.config,
+  };
+}
+
+/**
+ * An image as `inspect --format` sees it: docker's and podman's image inspect fields, from any
+ * engine's details (or from what `inspect` read of a registry or layout image). `Digest` is the
+ * first repo digest's.
+ */
+export function imageInspectItem(image: ImageDetails | InspectedImage): Record<string, unknown> {
+  const d = 'configDigest' in image ? detailsOfInspected(image) : image;
+  const c = d.config;
+  const first = d.repoDigests[0];
+  return {
+    Id: d.id,
+    Digest: 'configDigest' in image ? image.digest : first ? first.slice(first.indexOf('@') + 1) : '',
+    RepoTags: d.repoTags,
+    RepoDigests: d.repoDigests,
+    Created: d.created ?? ZERO_TIME,
+    Author: d.author ?? '',
+    Architecture: d.architecture,
+    Os: d.os,
+    Variant: d.variant ?? '',
+    Size: d.size,
+    ManifestType: d.mediaType ?? '',
+    Labels: new Map(Object.entries(d.labels)),
+    User: c.user ?? '',
+    Config: {
+      User: c.user ?? '',
+      Env: c.env,
+      Entrypoint: c.entrypoint ?? null,
+      Cmd: c.cmd ?? null,
+      WorkingDir: c.workingDir ?? '',
+      Labels: new Map(Object.entries(c.labels)),
+      ExposedPorts: new Map(c.exposedPorts.map((p) => [p, {}])),
+      StopSignal: c.stopSignal ?? '',
+    },
+    RootFS: { Type: 'layers', Layers: d.diffIds },
   };
 }
