@@ -1,0 +1,156 @@
+// Making a local container (issue 14): the image from the local store (pulled per the policy),
+// unpacked into snapshots, a writable snapshot over it as the rootfs, config.json from the image
+// config and the ContainerSpec, and — for a detached container — the runtime's container under conmon.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { ContainerSpec, CreateOptions } from '@ocikit/engine';
+import { isOcikitError } from '@ocikit/errors';
+import type { Mount } from '@ocikit/runtime-spec';
+import type { ContainerRecord } from '@ocikit/shim';
+import { mountAll, type SnapshotMount, unpackToSnapshots } from '@ocikit/snapshot';
+import { localError, standard } from './container-errors.ts';
+import { exitCommand } from './container-exit-command.ts';
+import { removeContainer } from './container-remove.ts';
+import { containerSnapshot, containersOf, snapshotterOf } from './container-store.ts';
+import type { LocalContext } from './context.ts';
+import { recordEvent } from './events.ts';
+import { ensureImage, platformOption } from './image-pull.ts';
+import { buildRuntimeSpec } from './run-spec.ts';
+
+/** Docker's exit codes of a command that cannot be run: 127 not found, 126 not executable. */
+const START_FAILURE: Readonly<Record<string, number>> = {
+  'command-not-found': 127,
+  'command-not-executable': 126,
+};
+
+/** The exit code a runtime failure stands for when the container's command could not be started. */
+export function startFailureCode(e: unknown): number | undefined {
+  const reason = isOcikitError(e) ? e.details.reason : undefined;
+  return typeof reason === 'string' ? START_FAILURE[reason] : undefined;
+}
+
+/**
+ * The overlay as the runtime's first mount, on `/`, when the runtime can do that and nothing needs
+ * the root file system on the host while the bundle is made: runc mounts it in the container's own
+ * mount namespace, which spares two mount(8) processes per container (~25 ms) and leaves no host
+ * mount behind when ocikit dies (decision 102). crun rejects a mount on `/`, and a user name (or a
+ * uid whose groups come from /etc/group) must be read from the image's files, so those mount on
+ * the host as before.
+ */
+function runtimeMountsRoot(
+  runtime: string,
+  mounts: readonly SnapshotMount[],
+  user: string | undefined,
+): Mount | undefined {
+  const [only, ...more] = mounts;
+  if (basename(runtime) !== 'runc' || !only || more.length > 0 || only.type !== 'overlay') return undefined;
+  if ((user ?? '') !== '') return undefined;
+  return { destination: '/', type: 'overlay', source: only.source, options: [...only.options] };
+}
+
+/**
+ * Prepares a container without creating it in the runtime: a `configured` record with its bundle
+ * (rootfs snapshot and config.json), ready for `createInRuntime` (detached) or `runForeground`.
+ * What it made is removed when it fails.
+ */
+export async function prepareContainer(
+  ctx: LocalContext,
+  spec: ContainerSpec,
+  options: CreateOptions,
+): Promise<ContainerRecord> {
+  const { signal } = options;
+  if (typeof spec.image !== 'string' || spec.image === '')
+    throw localError('bad-argument', 'containers.create', 'give an image');
+  const platform = platformOption(spec.platform, 'containers.create');
+  const image = await ensureImage(ctx, spec.image, {
+    policy: options.pull ?? 'missing',
+    ...(spec.platform !== undefined ? { platform: spec.platform } : {}),
+    ...(options.pullOptions ? { pullOptions: options.pullOptions } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  const containers = containersOf(ctx);
+  const record = await standard('containers.create', () =>
+    containers.prepare({
+      image: image.name,
+      command: spec.cmd ?? [],
+      tty: spec.tty === true,
+      interactive: spec.openStdin === true,
+      autoRemove: spec.autoRemove === true,
+      runtime: { binary: spec.runtime ?? ctx.runtime },
+      ...(spec.name !== undefined ? { name: spec.name } : {}),
+      ...(spec.labels ? { labels: spec.labels } : {}),
+    }),
+  );
+  try {
+    const snapshotter = snapshotterOf(ctx);
+    const unpacked = await unpackToSnapshots(image.store, image.descriptor, snapshotter, {
+      ...(platform ? { platform } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    const rootfs = join(record.bundle, 'rootfs');
+    // a directory and a small file: synchronous calls, as for every small state file (decision 103)
+    mkdirSync(rootfs, { recursive: true });
+    const mounts = await snapshotter.prepare(containerSnapshot(record.id), unpacked.chainId);
+    const rootMount = runtimeMountsRoot(record.runtime, mounts, spec.user ?? unpacked.config.config?.User);
+    if (!rootMount) mountAll(mounts, rootfs);
+    const runtimeSpec = await buildRuntimeSpec({
+      config: unpacked.config,
+      rootfs,
+      image: image.name,
+      id: record.id,
+      spec,
+    });
+    // the runtime mounts the overlay first, so every other mount lands on top of it
+    if (rootMount) runtimeSpec.mounts = [rootMount, ...(runtimeSpec.mounts ?? [])];
+    writeFileSync(join(record.bundle, 'config.json'), `${JSON.stringify(runtimeSpec, null, 2)}\n`);
+    const next: ContainerRecord = {
+      ...record,
+      command: runtimeSpec.process?.args ?? record.command,
+      stopSignal: spec.stopSignal ?? unpacked.config.config?.StopSignal ?? 'SIGTERM',
+    };
+    await containers.save(next);
+    return next;
+  } catch (e) {
+    await removeContainer(ctx, record.id, { force: true, operation: 'containers.create' }).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * `containers.create`: a prepared container created in the runtime under conmon, its process
+ * waiting for `containers.start`. An autoRemove container gets the library's exit command, which
+ * removes it when it exits (decision 131). A command that cannot be started fails the create with
+ * `bad-argument` and `details.exitCode` 127 (not found) or 126 (not executable), leaving an exited
+ * container with the runtime's reason as its error, as Docker's failed start does (decision 111);
+ * under autoRemove it is removed. Any other failure removes what was made.
+ */
+export async function createContainer(
+  ctx: LocalContext,
+  spec: ContainerSpec,
+  options: CreateOptions,
+): Promise<ContainerRecord> {
+  const record = await prepareContainer(ctx, spec, options);
+  const exit = record.autoRemove ? exitCommand(ctx.root, record.id) : undefined;
+  try {
+    const created = await containersOf(ctx).createInRuntime(record.id, {
+      ...(exit ? { exitCommand: exit } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    await recordEvent(ctx, {
+      type: 'container',
+      action: 'create',
+      id: record.id,
+      attributes: { name: record.name, image: record.image },
+    });
+    return created;
+  } catch (e) {
+    const exitCode = startFailureCode(e);
+    if (exitCode === undefined || record.autoRemove)
+      await removeContainer(ctx, record.id, { force: true, operation: 'containers.create' }).catch(() => {});
+    if (exitCode === undefined) throw e;
+    throw localError('bad-argument', 'containers.create', (e as Error).message, {
+      details: { exitCode, id: record.id, name: record.name },
+      cause: e,
+    });
+  }
+}

@@ -1,0 +1,39 @@
+// Where the exit command script is, and how to run it (decision 131).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let found: string | undefined | null = null;
+
+/**
+ * The script conmon runs when an autoRemove container exits: `container-exit.js` beside this module
+ * (`.ts` when running from source), else the one in the installed @ocikit/local (when this code
+ * was bundled into another file, as the ocikit executable is). Undefined when neither is there.
+ */
+function exitScript(): string | undefined {
+  if (found !== null) return found;
+  const here = fileURLToPath(import.meta.url);
+  const candidates = [join(dirname(here), `container-exit${here.endsWith('.ts') ? '.ts' : '.js'}`)];
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@ocikit/local/package.json');
+    candidates.push(join(dirname(pkg), 'dist', 'lib', 'container-exit.js'));
+  } catch {
+    // not installed as a package (running from a checkout)
+  }
+  found = candidates.find((c) => existsSync(c));
+  return found;
+}
+
+/**
+ * The command that removes container `id` of state root `root` once it has exited, run by conmon:
+ * this very Node with the library's own script; the `@ocikit/source` condition for a `.ts` script
+ * (a checkout run from source). Undefined when the script cannot be found: `containers.list` then
+ * removes the exited container later, as any abandoned autoRemove one.
+ */
+export function exitCommand(root: string, id: string): string[] | undefined {
+  const script = exitScript();
+  if (!script) return undefined;
+  const flags = script.endsWith('.ts') ? ['--conditions=@ocikit/source', '--no-warnings'] : ['--no-warnings'];
+  return [process.execPath, ...flags, script, root, id];
+}

@@ -1,0 +1,72 @@
+// Removing a local container: the runtime's state, the rootfs mount, the writable snapshot, the record.
+import { join } from 'node:path';
+import type { Operation } from '@ocikit/engine';
+import type { ContainerRecord } from '@ocikit/shim';
+import { unmount } from '@ocikit/snapshot';
+import { localError, standard } from './container-errors.ts';
+import { containerSnapshot, containersOf, getContainer, snapshotterOf } from './container-store.ts';
+import type { LocalContext } from './context.ts';
+import { recordEvent } from './events.ts';
+
+/**
+ * Removes a container and what it holds: its runtime state, its rootfs mount, its writable
+ * snapshot, its record, bundle and log. A created, running or paused one only with `force` (killed
+ * first); else `container-running`. Gives the record it removed.
+ */
+export async function removeContainer(
+  ctx: LocalContext,
+  ref: string,
+  options: { force?: boolean | undefined; operation?: Operation | undefined } = {},
+): Promise<ContainerRecord> {
+  const operation = options.operation ?? 'containers.remove';
+  const containers = containersOf(ctx);
+  const record = await getContainer(ctx, ref, operation);
+  const live = record.status === 'running' || record.status === 'paused' || record.status === 'created';
+  if (live && !options.force) {
+    throw localError('container-running', operation, `container ${record.name} is ${record.status}`, {
+      details: { name: record.name, id: record.id, status: record.status },
+      hint: 'stop it first, or remove it with force (killing it)',
+    });
+  }
+  if (live) {
+    await containers
+      .runtimeFor(record)
+      .delete(record.id, { force: true })
+      .catch(() => {});
+  }
+  try {
+    unmount(join(record.bundle, 'rootfs'));
+  } catch {
+    // not mounted (never was, or already gone)
+  }
+  await snapshotterOf(ctx)
+    .remove(containerSnapshot(record.id))
+    .catch(() => {});
+  const removed = await standard(operation, () =>
+    containers.remove(record.id, { force: options.force === true }),
+  );
+  await recordEvent(ctx, {
+    type: 'container',
+    action: 'destroy',
+    id: record.id,
+    attributes: { name: record.name, image: record.image },
+  });
+  return removed;
+}
+
+/**
+ * Removes the `autoRemove` containers nobody is left to remove (their ocikit and monitor killed
+ * before they could), as `ps` did; gives the records still there.
+ */
+export async function sweepAbandoned(
+  ctx: LocalContext,
+  records: ContainerRecord[],
+): Promise<ContainerRecord[]> {
+  const containers = containersOf(ctx);
+  const kept: ContainerRecord[] = [];
+  for (const r of records) {
+    if (containers.abandoned(r)) await removeContainer(ctx, r.id, { force: true }).catch(() => {});
+    else kept.push(r);
+  }
+  return kept;
+}

@@ -1,0 +1,232 @@
+// The local engine's container operations end to end: real runc and conmon, the busybox test image
+// in a temp state root's store, through the Engine client as a library user would.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { copy, openLayout } from '@ocikit/content';
+import { Engine, type OutputChunk } from '@ocikit/engine';
+import { isOcikitError } from '@ocikit/errors';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localDriver } from './driver.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-local-ctr-'));
+let root: string;
+let engine: Engine;
+
+beforeAll(async () => {
+  root = tmp();
+  const layout = join(tmp(), 'layout');
+  buildBusyboxImage(layout, 'busybox');
+  const store = await openLayout(join(root, 'content'), { create: true });
+  await copy(await openLayout(layout), 'busybox', store, 'docker.io/library/busybox:latest');
+  engine = await Engine.connect(localDriver(), `local:${root}`);
+});
+
+afterAll(async () => {
+  for (const c of await engine.containers.list({ all: true }))
+    await engine.containers.remove(c.id, { force: true }).catch(() => {});
+  await engine.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Everything an output iterable gives, by stream, as text. */
+async function collect(output: AsyncIterable<OutputChunk>): Promise<{ stdout: string; stderr: string }> {
+  const out = { stdout: '', stderr: '' };
+  for await (const chunk of output) out[chunk.stream] += Buffer.from(chunk.data).toString('utf8');
+  return out;
+}
+
+/** The standard reason of a failed call. */
+async function reasonOf(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return isOcikitError(e) ? { reason: e.details.reason, engine: e.details.engine } : e;
+  }
+  return 'no error';
+}
+
+describe('local engine containers', () => {
+  it('create → start → logs → wait → inspect → remove, with env and a bind mount', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'greeting'), 'hello from the host\n');
+    const { id } = await engine.containers.create({
+      image: 'busybox',
+      name: 'lib-basic',
+      cmd: ['sh', '-c', 'echo "$GREETING"; cat /data/greeting; echo oops >&2; exit 3'],
+      env: ['GREETING=hi there'],
+      mounts: [{ type: 'bind', source: dir, target: '/data', readOnly: true }],
+    });
+    expect((await engine.containers.inspect('lib-basic')).state.status).toBe('created');
+    await engine.containers.start(id);
+    expect(await engine.containers.wait(id)).toBe(3);
+    const logs = await collect(engine.containers.logs(id));
+    expect(logs).toEqual({ stdout: 'hi there\nhello from the host\n', stderr: 'oops\n' });
+    const tail = await collect(engine.containers.logs(id, { tail: 2 }));
+    expect(tail).toEqual({ stdout: 'hello from the host\n', stderr: 'oops\n' });
+    const details = await engine.containers.inspect(id);
+    expect(details).toMatchObject({ name: 'lib-basic', image: 'docker.io/library/busybox:latest' });
+    expect(details.state).toMatchObject({ status: 'exited', exitCode: 3, running: false });
+    const listed = await engine.containers.list({ all: true });
+    expect(listed.find((c) => c.id === id)?.status).toMatch(/^Exited \(3\) /);
+    expect((await engine.containers.list()).some((c) => c.id === id)).toBe(false);
+    await engine.containers.remove(id);
+    expect(await reasonOf(engine.containers.inspect(id))).toEqual({
+      reason: 'container-not-found',
+      engine: 'local',
+    });
+  });
+
+  it('follows logs while it runs; exec gives exit codes and output; stop ends it', async () => {
+    const { id } = await engine.containers.create({
+      image: 'busybox',
+      cmd: ['sh', '-c', 'for i in 1 2 3; do echo "tick $i"; sleep 0.2; done; sleep 60'],
+    });
+    await engine.containers.start(id);
+    const lines: string[] = [];
+    const controller = new AbortController();
+    const followed = (async () => {
+      try {
+        for await (const chunk of engine.containers.logs(id, { follow: true, signal: controller.signal })) {
+          lines.push(Buffer.from(chunk.data).toString('utf8'));
+          if (lines.join('').includes('tick 3')) controller.abort();
+        }
+      } catch {
+        // aborted on purpose
+      }
+    })();
+    await followed;
+    expect(lines.join('')).toBe('tick 1\ntick 2\ntick 3\n');
+    const exec = await engine.containers.exec(id, {
+      cmd: ['sh', '-c', 'echo "in $PWD"; echo err >&2; exit 5'],
+      workingDir: '/tmp',
+    });
+    expect(exec.inherited).toBe(false);
+    const [out, code] = await Promise.all([collect(exec.output), exec.exitCode]);
+    expect(out).toEqual({ stdout: 'in /tmp\n', stderr: 'err\n' });
+    expect(code).toBe(5);
+    const withInput = await engine.containers.exec(id, {
+      cmd: ['sh', '-c', 'read x; echo "got $x"'],
+      stdin: true,
+    });
+    await withInput.write('piped\n');
+    await withInput.closeStdin();
+    expect((await collect(withInput.output)).stdout).toBe('got piped\n');
+    expect(await withInput.exitCode).toBe(0);
+    const missing = await engine.containers.exec(id, { cmd: ['no-such-command'] });
+    const said = await collect(missing.output);
+    expect(await missing.exitCode).toBe(127);
+    expect(said.stderr).toContain('no-such-command');
+    await engine.containers.pause(id);
+    expect(await reasonOf(engine.containers.exec(id, { cmd: ['true'] }))).toMatchObject({
+      reason: 'container-paused',
+    });
+    await engine.containers.unpause(id);
+    expect(await reasonOf(engine.containers.remove(id))).toMatchObject({ reason: 'container-running' });
+    await engine.containers.stop(id, { timeout: 1 });
+    expect(await engine.containers.wait(id)).toBe(137);
+    expect(await reasonOf(engine.containers.exec(id, { cmd: ['true'] }))).toMatchObject({
+      reason: 'container-not-running',
+    });
+    await engine.containers.remove(id);
+  });
+
+  it('attaches with stdin: input in, output out, its exit code back', async () => {
+    const { id } = await engine.containers.create({
+      image: 'busybox',
+      cmd: ['sh', '-c', 'read x; echo "got $x"; echo bye >&2; exit 6'],
+      openStdin: true,
+    });
+    await engine.containers.start(id);
+    const attachment = await engine.containers.attach(id, { stdin: true });
+    await attachment.write('hello\n');
+    await attachment.closeStdin();
+    expect(await collect(attachment.output)).toEqual({ stdout: 'got hello\n', stderr: 'bye\n' });
+    expect(await engine.containers.wait(id)).toBe(6);
+    await engine.containers.remove(id);
+  });
+
+  it('runs in one step, output to a callback; autoRemove leaves nothing, detached too (the exit command)', async () => {
+    const chunks: OutputChunk[] = [];
+    const result = await engine.containers.run(
+      { image: 'busybox', cmd: ['sh', '-c', 'echo out; echo err >&2; exit 4'], autoRemove: true },
+      { onOutput: (c) => chunks.push(c) },
+    );
+    expect(result.exitCode).toBe(4);
+    expect(
+      await collect(
+        (async function* () {
+          yield* chunks;
+        })(),
+      ),
+    ).toEqual({ stdout: 'out\n', stderr: 'err\n' });
+    expect(await reasonOf(engine.containers.inspect(result.id))).toMatchObject({
+      reason: 'container-not-found',
+    });
+    const fed = await engine.containers.run(
+      { image: 'busybox', cmd: ['sh', '-c', 'read x; echo "fed $x"'], openStdin: true, autoRemove: true },
+      {
+        stdin: (async function* () {
+          yield new TextEncoder().encode('data\n');
+        })(),
+        onOutput: (c) => chunks.push(c),
+      },
+    );
+    expect(fed.exitCode).toBe(0);
+    expect(Buffer.concat(chunks.map((c) => c.data)).toString()).toContain('fed data\n');
+    const { id } = await engine.containers.create({ image: 'busybox', cmd: ['true'], autoRemove: true });
+    const dir = join(root, 'containers', id);
+    await engine.containers.start(id);
+    // conmon runs the library's own exit command once it exits: the container goes, no CLI involved
+    for (let i = 0; i < 100 && existsSync(dir); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('fails with standard errors, leaving nothing half-made', async () => {
+    expect(
+      await reasonOf(engine.containers.create({ image: 'nothing-here', cmd: ['true'] }, { pull: 'never' })),
+    ).toEqual({
+      reason: 'image-not-found',
+      engine: 'local',
+    });
+    await engine.containers.create({ image: 'busybox', name: 'taken', cmd: ['true'] });
+    expect(
+      await reasonOf(engine.containers.create({ image: 'busybox', name: 'taken', cmd: ['true'] })),
+    ).toMatchObject({
+      reason: 'name-in-use',
+    });
+    expect(
+      await reasonOf(
+        engine.containers.create({
+          image: 'busybox',
+          cmd: ['true'],
+          mounts: [{ type: 'bind', source: '/no/such/dir', target: '/x' }],
+        }),
+      ),
+    ).toMatchObject({ reason: 'bad-argument' });
+    expect(
+      await reasonOf(engine.containers.create({ image: 'busybox', cmd: ['true'], network: 'bridge' })),
+    ).toMatchObject({
+      reason: 'bad-argument',
+    });
+    expect(await reasonOf(engine.containers.kill('taken', 'SIGNOPE'))).toMatchObject({
+      reason: 'bad-argument',
+    });
+    expect(await reasonOf(engine.containers.start('no-such-container'))).toMatchObject({
+      reason: 'container-not-found',
+    });
+    const notFound = await reasonOf(
+      engine.containers.create({ image: 'busybox', name: 'cannot', cmd: ['no-such-command'] }),
+    );
+    expect(notFound).toMatchObject({ reason: 'bad-argument' });
+    expect((await engine.containers.inspect('cannot')).state).toMatchObject({
+      status: 'exited',
+      exitCode: 127,
+    });
+    await engine.containers.remove('cannot');
+    await engine.containers.remove('taken', { force: true });
+    // only what the test made: no container left, no writable snapshot left
+    expect(await engine.containers.list({ all: true })).toEqual([]);
+  });
+});

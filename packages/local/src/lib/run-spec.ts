@@ -1,0 +1,211 @@
+// A container's runtime spec (config.json) from its image config and a ContainerSpec (issue 14).
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import type { ContainerSpec } from '@ocikit/engine';
+import { truncate } from '@ocikit/errors';
+import type { ImageConfig } from '@ocikit/image-spec';
+import { type Mount, type Spec, specFromImageConfig } from '@ocikit/runtime-spec';
+import { localError } from './container-errors.ts';
+
+const CAPS = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_ADMIN',
+  'NET_RAW',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_CHROOT',
+  'SYS_PTRACE',
+  'SYS_PACCT',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_NICE',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'MKNOD',
+  'LEASE',
+  'AUDIT_WRITE',
+  'AUDIT_CONTROL',
+  'SETFCAP',
+  'MAC_OVERRIDE',
+  'MAC_ADMIN',
+  'SYSLOG',
+  'WAKE_ALARM',
+  'BLOCK_SUSPEND',
+  'AUDIT_READ',
+  'PERFMON',
+  'BPF',
+  'CHECKPOINT_RESTORE',
+].map((c) => `CAP_${c}`);
+
+const bad = (message: string) => localError('bad-argument', 'containers.create', message);
+
+function capName(field: string, value: string): string {
+  const upper = value.toUpperCase();
+  if (upper === 'ALL') return 'ALL';
+  const name = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+  if (!CAPS.includes(name)) throw bad(`${field}: unknown capability ${JSON.stringify(truncate(value, 40))}`);
+  return name;
+}
+
+/** The hard limits of this process (`/proc/self/limits`), by RLIMIT_ name. */
+function hostHardLimits(): Map<string, number> {
+  const names: Record<string, string> = {
+    'Max open files': 'RLIMIT_NOFILE',
+    'Max processes': 'RLIMIT_NPROC',
+    'Max core file size': 'RLIMIT_CORE',
+    'Max stack size': 'RLIMIT_STACK',
+    'Max locked memory': 'RLIMIT_MEMLOCK',
+  };
+  const out = new Map<string, number>();
+  try {
+    for (const line of readFileSync('/proc/self/limits', 'utf8').split('\n')) {
+      for (const [label, name] of Object.entries(names)) {
+        if (!line.startsWith(label)) continue;
+        const hard = line.slice(label.length).trim().split(/\s+/)[1];
+        if (hard !== undefined && hard !== 'unlimited') out.set(name, Number(hard));
+      }
+    }
+  } catch {
+    // not Linux: nothing to clamp against
+  }
+  return out;
+}
+
+/** The mounts of a ContainerSpec as runtime mounts, checked (absolute paths, bind sources that exist). */
+function mountsOf(spec: ContainerSpec): Mount[] {
+  const out: Mount[] = [];
+  for (const m of spec.mounts ?? []) {
+    if (!isAbsolute(m.target))
+      throw bad(`mount target ${JSON.stringify(truncate(m.target, 80))} is not absolute`);
+    if (m.type === 'bind') {
+      if (!isAbsolute(m.source))
+        throw bad(`bind mount source ${JSON.stringify(truncate(m.source, 80))} is not absolute`);
+      if (!existsSync(m.source)) throw bad(`bind mount source ${m.source} does not exist on this host`);
+      out.push({
+        destination: m.target,
+        type: 'bind',
+        source: m.source,
+        options: ['rbind', m.readOnly ? 'ro' : 'rw'],
+      });
+    } else if (m.type === 'tmpfs') {
+      out.push({
+        destination: m.target,
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'nodev', ...(m.options ?? [])],
+      });
+    } else {
+      throw bad(`mount type ${JSON.stringify(String((m as { type: unknown }).type))} is not bind or tmpfs`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The runtime spec of a container: the image config converted (entrypoint, command, env, user
+ * resolved in the image's files under `rootfs`, working directory), then the ContainerSpec applied
+ * (mounts, read-only root, host name, memory/CPU/pids limits, network `none` or `host`,
+ * capabilities, terminal and its size). Bad input is a `bad-argument` engine error.
+ */
+export async function buildRuntimeSpec(options: {
+  config: ImageConfig;
+  rootfs: string;
+  image: string;
+  id: string;
+  spec: ContainerSpec;
+}): Promise<Spec> {
+  const { spec: want } = options;
+  for (const e of want.env ?? []) {
+    const key = e.split('=')[0] ?? '';
+    if (!/^[^=\s]+$/.test(key)) throw bad(`invalid environment variable ${JSON.stringify(truncate(e, 40))}`);
+  }
+  if (want.workingDir !== undefined && !want.workingDir.startsWith('/')) {
+    throw bad(`workingDir must be an absolute path, not ${JSON.stringify(truncate(want.workingDir, 80))}`);
+  }
+  const spec = await specFromImageConfig(options.config, {
+    rootfs: options.rootfs,
+    ...(want.cmd && want.cmd.length > 0 ? { args: want.cmd } : {}),
+    ...(want.entrypoint !== undefined ? { entrypoint: want.entrypoint } : {}),
+    env: want.env ?? [],
+    ...(want.workingDir !== undefined ? { cwd: want.workingDir } : {}),
+    ...(want.user !== undefined ? { user: want.user } : {}),
+    terminal: want.tty === true,
+  });
+  const proc = spec.process;
+  if (!proc || (proc.args ?? []).length === 0) {
+    throw bad(`${options.image} has no command to run`);
+  }
+  if (want.tty === true && want.consoleSize)
+    proc.consoleSize = { height: want.consoleSize.rows, width: want.consoleSize.columns };
+  spec.hostname = want.hostname ?? options.id.slice(0, 12);
+  spec.root = { path: options.rootfs, readonly: want.readOnlyRootfs === true };
+  // parents before children, so a mount inside another lands on top of it
+  spec.mounts = [...(spec.mounts ?? []), ...mountsOf(want)]
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => a.m.destination.split('/').length - b.m.destination.split('/').length || a.i - b.i)
+    .map(({ m }) => m);
+
+  spec.linux ??= {};
+  const linux = spec.linux;
+  linux.resources ??= {};
+  const resources = linux.resources;
+  if (want.memory !== undefined) {
+    if (!(Number.isInteger(want.memory) && want.memory >= 6 * 1024 * 1024))
+      throw bad(`memory: ${want.memory} bytes is below the 6 MB a container needs`);
+    resources.memory = { ...resources.memory, limit: want.memory };
+  }
+  if (want.nanoCpus !== undefined) {
+    if (!(want.nanoCpus > 0 && want.nanoCpus <= 1024e9))
+      throw bad(`nanoCpus must be a positive number, not ${JSON.stringify(want.nanoCpus)}`);
+    resources.cpu = { ...resources.cpu, period: 100_000, quota: Math.round((want.nanoCpus / 1e9) * 100_000) };
+  }
+  if (want.pidsLimit !== undefined) {
+    if (!(Number.isInteger(want.pidsLimit) && want.pidsLimit >= 1))
+      throw bad(`pidsLimit must be a positive whole number, not ${JSON.stringify(want.pidsLimit)}`);
+    resources.pids = { limit: want.pidsLimit };
+  }
+  const network = want.network ?? 'none';
+  if (network !== 'none' && network !== 'host')
+    throw bad(`network must be none or host, not ${JSON.stringify(truncate(network, 40))}`);
+  if (network === 'host') linux.namespaces = (linux.namespaces ?? []).filter((n) => n.type !== 'network');
+  else if (!(linux.namespaces ?? []).some((n) => n.type === 'network'))
+    linux.namespaces = [...(linux.namespaces ?? []), { type: 'network' }];
+
+  const add = (want.capAdd ?? []).map((c) => capName('capAdd', c));
+  const drop = (want.capDrop ?? []).map((c) => capName('capDrop', c));
+  if (add.length > 0 || drop.length > 0) {
+    const caps = proc.capabilities ?? {};
+    const edit = (set: string[] | undefined): string[] => {
+      const next = drop.includes('ALL') ? [] : (set ?? []).filter((c) => !drop.includes(c));
+      return add.includes('ALL') ? [...CAPS] : [...new Set([...next, ...add])];
+    };
+    proc.capabilities = {
+      bounding: edit(caps.bounding),
+      effective: edit(caps.effective),
+      permitted: edit(caps.permitted),
+      ...(caps.inheritable ? { inheritable: caps.inheritable } : {}),
+      ...(caps.ambient ? { ambient: caps.ambient } : {}),
+    };
+  }
+  // rlimits never above this host's hard limits (the runtime would refuse to start)
+  const hard = hostHardLimits();
+  proc.rlimits = (proc.rlimits ?? []).map((r) => {
+    const max = hard.get(r.type);
+    return max === undefined ? r : { type: r.type, hard: Math.min(r.hard, max), soft: Math.min(r.soft, max) };
+  });
+  return spec;
+}
