@@ -2,7 +2,6 @@ import { openLayout } from '@ocikit/content';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { parseLayoutLocation } from '../lib/location.ts';
 import { formatBytes, printJson, println } from '../lib/output.ts';
-import { openStore } from '../lib/registry.ts';
 
 /** `ocikit gc [oci:DIR]`: remove what nothing uses, in the local store or a layout. */
 export const gcCommand = defineCommand({
@@ -17,8 +16,8 @@ export const gcCommand = defineCommand({
   async run(ctx, { positionals }) {
     expectPositionals(gcCommand, positionals, 0, 1);
     if (positionals[0] === undefined) {
-      const { collectLocal } = await import('../lib/local-gc.ts');
-      const { blobs, snapshots } = await collectLocal(ctx, await openStore(ctx));
+      const { collectLocal } = await import('@ocikit/local');
+      const { blobs, snapshots } = await collectLocal({ root: ctx.root, env: ctx.env, signal: ctx.signal });
       if (ctx.json) printJson(ctx, { ...blobs, snapshots });
       else if (ctx.quiet) for (const d of blobs.removed) println(ctx, d);
       else {

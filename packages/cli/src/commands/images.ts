@@ -1,107 +1,49 @@
-import { fetchAll, type OciLayout } from '@ocikit/content';
 import { InvalidArgumentError, isFailedPrecondition } from '@ocikit/errors';
-import {
-  Annotation,
-  type Descriptor,
-  formatPlatform,
-  hostPlatform,
-  isIndexMediaType,
-  isManifestMediaType,
-  matchPlatform,
-  parseImageConfig,
-  parseIndex,
-  parseManifest,
-} from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
 import { reportError } from '../lib/hints.ts';
 import { localStoreRef } from '../lib/location.ts';
-import { formatBytes, printJson, println } from '../lib/output.ts';
-import { openStore } from '../lib/registry.ts';
-import { configPlatform, type ImageRow, imagesFields, imagesItem, imagesTable } from '../lib/views.ts';
+import { printJson, println } from '../lib/output.ts';
+import { imageRows, imagesFields, imagesItem, imagesTable } from '../lib/views.ts';
 
-/** Repository and tag of a stored name, as docker's REPOSITORY and TAG columns split it. */
-function nameParts(reference: string): { repository: string; tag: string } {
-  try {
-    const ref = parseReference(reference);
-    return { repository: ref.name, tag: ref.tag ?? '<none>' };
-  } catch {
-    return { repository: '<none>', tag: '<none>' };
-  }
-}
-
-/** The platform, config digest, creation time and size of one stored image: what `images` lists. */
-async function imageRow(store: OciLayout, d: Descriptor, signal: AbortSignal): Promise<ImageRow> {
-  const row: ImageRow = {
-    reference: d.annotations?.[Annotation.RefName] ?? '<none>',
-    digest: d.digest,
-    id: d.digest,
-    mediaType: d.mediaType,
-    size: d.size,
-    platform: d.platform ? formatPlatform(d.platform) : null,
-    created: null,
-  };
-  // a manifest's config: the image ID (docker's and podman's), its platform and creation time
-  const readManifest = async (m: Descriptor) => {
-    const manifest = parseManifest(await fetchAll(store, m, { signal }));
-    const config = parseImageConfig(await fetchAll(store, manifest.config, { signal }));
-    return { manifest, config };
-  };
-  if (isManifestMediaType(d.mediaType)) {
-    const { manifest, config } = await readManifest(d);
-    row.size += manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-    row.platform = configPlatform(config);
-    row.id = manifest.config.digest;
-    row.created = config.created ?? null;
-  } else if (isIndexMediaType(d.mediaType)) {
-    const index = parseIndex(await fetchAll(store, d, { signal }));
-    const platforms = index.manifests.flatMap((m) => (m.platform ? [formatPlatform(m.platform)] : []));
-    if (platforms.length > 0) row.platform = [...new Set(platforms)].join(', ');
-    // as podman: the ID and creation time of this machine's image, when the store holds it
-    const host = index.manifests.find(
-      (m) => isManifestMediaType(m.mediaType) && m.platform && matchPlatform(hostPlatform(), m.platform),
-    );
-    if (host && (await store.exists(host))) {
-      const { manifest, config } = await readManifest(host);
-      row.id = manifest.config.digest;
-      row.created = config.created ?? null;
-    }
-  }
-  return row;
-}
-
-/** `ocikit images`: the images in the local store. */
+/** `ocikit images`: the images in the engine (the local store by default). */
 export const imagesCommand = defineCommand({
   name: 'images',
-  summary: 'List the images in the local store',
-  usage: 'ocikit images [--digests] [--no-trunc] [--format TEMPLATE]',
+  summary: 'List the images in the engine (the local store by default)',
+  usage: 'ocikit images [-a] [--digests] [--no-trunc] [--format TEMPLATE] [REFERENCE]',
   description:
-    "The columns are docker's and podman's, then PLATFORM. IMAGE ID is the config digest (for an index, " +
+    "The columns are docker's and podman's, then PLATFORM; one row per name. IMAGE ID is the config digest (for an index, " +
     "this machine's image's, if stored; else the index digest); CREATED is relative to the config's " +
-    '`created`. SIZE is the manifest, config and layers (compressed) for an image; for an index, the ' +
-    "index alone. PLATFORM is the image config's os/arch[/variant]; for an index, each platform it lists. " +
+    '`created`. SIZE is as the engine counts it: for the local store, the manifest, config and layers (compressed) ' +
+    "of an image, the index alone for an index. PLATFORM is the image config's os/arch[/variant]; for an index, each platform it lists. " +
+    'REFERENCE lists only the images of that name (`busybox`, `busybox:1.36`); -a also images only containers keep. ' +
     "--format takes a Go template over docker's fields ({{.Repository}}, {{.Tag}}, {{.ID}}, {{.Digest}}, " +
     '{{.Size}}, {{.CreatedSince}}, {{.CreatedAt}}) and ocikit\'s ({{.Reference}}, {{.Platform}}); "table …" adds headers.',
   options: {
+    all: { type: 'boolean', short: 'a' },
     digests: { type: 'boolean' },
     // `--no-trunc`: parseArgs' allowNegative reads it as trunc=false, whatever options exist
     trunc: { type: 'boolean' },
     format: { type: 'string' },
   },
   help: {
+    all: 'also images no name keeps (those containers use)',
     digests: 'show the DIGEST column',
     trunc: 'shorten image IDs to 12 hex digits (--no-trunc: the whole sha256:…)',
     format: 'print each image with a Go template',
   },
   async run(ctx, { values, positionals }) {
-    expectPositionals(imagesCommand, positionals, 0);
-    const store = await openStore(ctx);
-    const rows: ImageRow[] = [];
-    for (const d of await store.list()) rows.push(await imageRow(store, d, ctx.signal));
-    rows.sort((a, b) => a.reference.localeCompare(b.reference));
+    expectPositionals(imagesCommand, positionals, 0, 1);
+    const engine = await ctx.engine();
+    const images = await engine.images.list({
+      ...(values.all ? { all: true } : {}),
+      ...(positionals[0] !== undefined ? { reference: positionals[0] } : {}),
+      signal: ctx.signal,
+    });
+    const rows = imageRows(images);
     const now = Date.now();
-    const items = rows.map((r) => imagesItem(r, nameParts(r.reference), now, values.trunc !== false));
+    const items = rows.map((r) => imagesItem(r, undefined, now, values.trunc !== false));
     const table = () =>
       printFormatted(ctx, imagesTable(values.digests === true), items, imagesFields, () => {});
     if (ctx.quiet) for (const r of rows) println(ctx, r.reference);
@@ -112,58 +54,76 @@ export const imagesCommand = defineCommand({
   },
 });
 
-/** `ocikit rmi REF…`: untag images in the local store and free blobs nothing else uses. */
+/** `ocikit rmi REF…`: untag or delete images in the engine. */
 export const rmiCommand = defineCommand({
   name: 'rmi',
-  summary: 'Remove images from the local store',
+  summary: 'Remove images from the engine (the local store by default)',
   usage: 'ocikit rmi [-f] REF...',
   description:
-    'Removes the names, then the blobs no remaining image uses (blobs written in the last second are kept for the next gc). ' +
+    'Every REF (a name or an image id) is looked up first: none is removed when one is missing. A name is untagged; ' +
+    "an image's last name (or its id) deletes it, and the local store frees the blobs no remaining image uses " +
+    '(blobs written in the last second are kept for the next gc). ' +
     "The last name of an image a container uses is refused (exit 2, as podman); -f removes the name and keeps the image's " +
     'blobs and snapshots for the container until it is removed.',
   options: { force: { type: 'boolean', short: 'f' } },
   help: { force: 'remove the names of images containers use (the containers keep working)' },
   async run(ctx, { values, positionals }) {
     expectPositionals(rmiCommand, positionals, 1, Number.POSITIVE_INFINITY);
-    const refs = positionals.map((p) => parseReference(localStoreRef(p, 'ocikit rmi:')).toString());
-    const { removeImages } = await import('../lib/remove-images.ts');
-    let removed: Awaited<ReturnType<typeof removeImages>>;
-    try {
-      removed = await removeImages(ctx, await openStore(ctx), refs, values.force === true);
-    } catch (e) {
-      // podman's exit code for an image a container uses
-      if (!(isFailedPrecondition(e) && e.details.reason === 'image-in-use')) throw e;
-      reportError(ctx.stderr, e, ctx.debug);
-      return 2;
+    const refs = positionals.map((p) => localStoreRef(p, 'ocikit rmi:'));
+    const engine = await ctx.engine();
+    // all or nothing for names that do not exist
+    for (const ref of refs) await engine.images.inspect(ref, { signal: ctx.signal });
+    const untagged: string[] = [];
+    const deleted: string[] = [];
+    for (const ref of refs) {
+      try {
+        for (const r of await engine.images.remove(ref, {
+          force: values.force === true,
+          signal: ctx.signal,
+        })) {
+          if (r.untagged !== undefined) untagged.push(r.untagged);
+          if (r.deleted !== undefined) deleted.push(r.deleted);
+        }
+      } catch (e) {
+        // podman's exit code for an image a container uses
+        if (!(isFailedPrecondition(e) && e.details.reason === 'image-in-use')) throw e;
+        reportError(ctx.stderr, e, ctx.debug);
+        return 2;
+      }
     }
-    const { untagged, gc } = removed;
-    if (ctx.json) printJson(ctx, { untagged, removedBlobs: gc.removed.length, bytes: gc.bytes });
+    if (ctx.json) printJson(ctx, { untagged, deleted });
     else {
       for (const ref of untagged) println(ctx, `untagged ${ref}`);
-      if (!ctx.quiet) ctx.stderr.write(`removed ${gc.removed.length} blob(s), ${formatBytes(gc.bytes)}\n`);
+      for (const id of deleted) println(ctx, `deleted ${id}`);
     }
     return 0;
   },
 });
 
-/** `ocikit tag SRC DST`: give a local image another name. */
+/** `ocikit tag SRC DST`: give an image another name. */
 export const tagCommand = defineCommand({
   name: 'tag',
-  summary: 'Give an image in the local store another name',
+  summary: 'Give an image in the engine (the local store by default) another name',
   usage: 'ocikit tag SRC DST',
   options: {},
   async run(ctx, { positionals }) {
     expectPositionals(tagCommand, positionals, 2);
-    const store = await openStore(ctx);
-    const src = parseReference(localStoreRef(positionals[0] ?? '', 'ocikit tag:')).toString();
+    const src = localStoreRef(positionals[0] ?? '', 'ocikit tag:');
     const dst = parseReference(localStoreRef(positionals[1] ?? '', 'ocikit tag:'));
     if (dst.digest !== undefined) {
       throw new InvalidArgumentError(`ocikit tag: "${positionals[1]}" is a digest reference; give a tag`);
     }
-    const desc = await store.resolve(src, { signal: ctx.signal });
-    await store.tag(desc, dst.toString(), { signal: ctx.signal });
-    if (ctx.json) printJson(ctx, { reference: dst.toString(), digest: desc.digest });
-    else if (!ctx.quiet) println(ctx, dst.toString());
+    const engine = await ctx.engine();
+    await engine.images.tag(src, dst.toString(), { signal: ctx.signal });
+    if (ctx.json) {
+      const image = await engine.images.inspect(dst.toString(), { signal: ctx.signal });
+      const repoDigest = image.repoDigests.find((d) => d.startsWith(`${dst.name}@`));
+      printJson(ctx, {
+        reference: dst.toString(),
+        id: image.id,
+        ...(repoDigest ? { digest: repoDigest.slice(repoDigest.indexOf('@') + 1) } : {}),
+      });
+    } else if (!ctx.quiet) println(ctx, dst.toString());
     return 0;
   },
 });

@@ -1,19 +1,88 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { fetchAll } from '@ocikit/content';
+import type { ImageDetails } from '@ocikit/engine';
+import { isNotFound } from '@ocikit/errors';
+import type { LocalImageRaw } from '@ocikit/local';
 import { parseReference, type Reference } from '@ocikit/reference';
-import { defineCommand, expectPositionals } from '../lib/command.ts';
+import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
 import { parseTemplate } from '../lib/format.ts';
+import { parseLocation } from '../lib/location.ts';
 import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
 import {
   pickImage,
   platformsOf,
+  type ReadableImage,
   readConfig,
   readImage,
   remoteFlag,
   remoteFlagHelp,
 } from '../lib/read-image.ts';
-import { registryFlags, registryFlagsHelp, transportFor } from '../lib/registry.ts';
+import {
+  engineRegistry,
+  openStore,
+  registryFlags,
+  registryFlagsHelp,
+  transportFor,
+} from '../lib/registry.ts';
 import { configPlatform, containerInspectItem, imageInspectItem } from '../lib/views.ts';
+
+/** The engine a command with registry flags asks for. */
+function engineRequest(values: Parameters<typeof engineRegistry>[0]) {
+  return { registry: engineRegistry(values) };
+}
+
+/**
+ * An image of the local engine, read from its store as any layout image (so `--platform` picks
+ * among the platforms it holds): its root is the one the engine's inspect found (`raw`).
+ */
+async function storedImage(ctx: Context, details: ImageDetails, ref: string): Promise<ReadableImage> {
+  const raw = details.raw as LocalImageRaw;
+  const own = (() => {
+    try {
+      return parseReference(ref).toString();
+    } catch {
+      return undefined;
+    }
+  })();
+  const display =
+    details.repoTags.find((t) => t === own) ??
+    (own !== undefined && details.repoDigests.includes(own) ? own : undefined) ??
+    details.repoTags[0] ??
+    raw.descriptor.digest;
+  const store = await openStore(ctx);
+  const bytes = await fetchAll(store, raw.descriptor, { signal: ctx.signal });
+  return { target: store, display, kind: 'local', root: { descriptor: raw.descriptor, bytes } };
+}
+
+/** An image of another engine (dockerd, podman): what its inspect says. */
+function printEngineImage(ctx: Context, d: ImageDetails, format: string | undefined): void {
+  if (format !== undefined) {
+    println(ctx, parseTemplate(format).execute(imageInspectItem(d)));
+    return;
+  }
+  if (ctx.json) {
+    printJson(ctx, d.raw ?? d);
+    return;
+  }
+  if (ctx.quiet) {
+    println(ctx, d.id);
+    return;
+  }
+  const rows: [string, string][] = [
+    ['Reference', d.repoTags[0] ?? '<none>'],
+    ['Id', d.id],
+  ];
+  for (const r of d.repoDigests) rows.push(['Digest', r.slice(r.indexOf('@') + 1)]);
+  rows.push(['Image', `${d.os}/${d.architecture}${d.variant ? `/${d.variant}` : ''}`]);
+  if (d.created) rows.push(['Created', d.created]);
+  if (d.config.entrypoint) rows.push(['Entrypoint', JSON.stringify(d.config.entrypoint)]);
+  if (d.config.cmd) rows.push(['Cmd', JSON.stringify(d.config.cmd)]);
+  if (d.config.workingDir) rows.push(['Working dir', d.config.workingDir]);
+  if (d.config.user) rows.push(['User', d.config.user]);
+  for (const e of d.config.env) rows.push(['Env', e]);
+  for (const [k, v] of Object.entries(d.config.labels)) rows.push(['Label', `${k}=${v}`]);
+  rows.push(['Size', `${formatBytes(d.size)} in ${d.diffIds.length} layer(s)`]);
+  for (const [k, v] of rows) println(ctx, `${`${k}:`.padEnd(13)}${v}`);
+}
 
 /** `ocikit inspect REF`: what an image is, without pulling its layers. */
 export const inspectCommand = defineCommand({
@@ -40,20 +109,42 @@ export const inspectCommand = defineCommand({
   },
   async run(ctx, { values, positionals }) {
     expectPositionals(inspectCommand, positionals, 1);
+    const arg = positionals[0] ?? '';
+    const location = parseLocation(arg);
+    const engine =
+      location.kind !== 'oci' && !values.remote ? await ctx.engine(engineRequest(values)) : undefined;
     // A container by that name or id comes first, as with podman inspect.
-    // (the container modules load only when there are containers: image inspection stays light)
-    const container = existsSync(join(ctx.root, 'containers'))
-      ? await (await import('./containers.ts')).findContainer(ctx, positionals[0] ?? '')
-      : undefined;
-    if (container) {
-      if (values.format !== undefined)
-        println(ctx, parseTemplate(values.format).execute(containerInspectItem(container)));
-      else printJson(ctx, container);
+    if (engine && location.kind === 'registry' && engine.has('containers.inspect')) {
+      const container = await engine.containers.inspect(arg, { signal: ctx.signal }).catch((e: unknown) => {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      });
+      if (container) {
+        if (values.format !== undefined)
+          println(ctx, parseTemplate(values.format).execute(containerInspectItem(container)));
+        else printJson(ctx, container.raw ?? container);
+        return 0;
+      }
+    }
+    // then an image of the engine (the local store first, decision 083), else the registry's
+    const stored = location.kind === 'oci' ? undefined : location.ref;
+    const details =
+      engine && stored !== undefined
+        ? await engine.images.inspect(stored, { signal: ctx.signal }).catch((e: unknown) => {
+            if (isNotFound(e) && location.kind === 'registry') return undefined;
+            throw e;
+          })
+        : undefined;
+    if (engine && details && engine.engine !== 'local') {
+      printEngineImage(ctx, details, values.format);
       return 0;
     }
     const transport = transportFor(ctx, values);
     try {
-      const image = await readImage(ctx, positionals[0] ?? '', transport, { remote: values.remote });
+      const image =
+        details && stored !== undefined
+          ? await storedImage(ctx, details, stored)
+          : await readImage(ctx, arg, transport, { remote: true });
       const { descriptor } = image.root;
       const platforms = platformsOf(image.root);
       const picked = await pickImage(image, values.platform, ctx);
@@ -101,7 +192,8 @@ export const inspectCommand = defineCommand({
       const img = info.image;
       if (values.format !== undefined) {
         let name: Reference | undefined;
-        if (image.kind !== 'oci') name = parseReference(image.display);
+        if (image.kind !== 'oci' && !image.display.startsWith('sha256:'))
+          name = parseReference(image.display);
         const item = imageInspectItem({
           repository: name?.name,
           tag: name?.tag,

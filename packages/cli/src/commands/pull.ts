@@ -1,14 +1,22 @@
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printJson, println } from '../lib/output.ts';
-import { expectRemote, pullIntoStore, transferFlags, transferFlagsHelp } from '../lib/registry.ts';
+import { copyOptionsFrom } from '../lib/platform-flags.ts';
+import {
+  engineProgress,
+  engineRegistry,
+  expectRemote,
+  transferFlags,
+  transferFlagsHelp,
+} from '../lib/registry.ts';
 
-/** `ocikit pull REF`: copy an image from a registry into the local store. */
+/** `ocikit pull REF`: pull an image from a registry into the engine (the local store by default). */
 export const pullCommand = defineCommand({
   name: 'pull',
-  summary: 'Pull an image from a registry into the local store',
+  summary: 'Pull an image from a registry into the engine (the local store by default)',
   usage: 'ocikit pull [flags] REF',
   description:
-    'Stores the image under --root, named by its normalized reference (busybox → docker.io/library/busybox:latest). ' +
+    'Stores the image in the engine, named by its normalized reference (busybox → docker.io/library/busybox:latest); ' +
+    'for the local engine, under --root. ' +
     "An index is narrowed to this machine's platform unless --platform or --all-platforms is given. Prints the digest.",
   options: transferFlags,
   help: transferFlagsHelp,
@@ -16,10 +24,21 @@ export const pullCommand = defineCommand({
     expectPositionals(pullCommand, positionals, 1);
     const arg = positionals[0] ?? '';
     expectRemote(arg, 'ocikit pull: the image');
-    const { desc, name } = await pullIntoStore(ctx, arg, values);
-    if (ctx.json)
-      printJson(ctx, { reference: name, digest: desc.digest, mediaType: desc.mediaType, size: desc.size });
-    else println(ctx, desc.digest);
+    const { allPlatforms } = copyOptionsFrom(values); // the flags checked before anything is reached
+    const engine = await ctx.engine({ registry: engineRegistry(values) });
+    const progress = engineProgress(ctx);
+    const pulled = await engine.images.pull(arg, {
+      policy: 'always',
+      ...(values.platform !== undefined ? { platform: values.platform } : {}),
+      ...(allPlatforms ? { allPlatforms: true } : {}),
+      ...(values.insecure ? { tlsVerify: false } : {}),
+      onProgress: progress.onProgress,
+      signal: ctx.signal,
+    });
+    progress.end('pulled');
+    const digest = pulled.digest ?? pulled.id;
+    if (ctx.json) printJson(ctx, { reference: pulled.name, digest, id: pulled.id });
+    else println(ctx, digest);
     return 0;
   },
 });

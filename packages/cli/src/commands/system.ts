@@ -1,10 +1,7 @@
-import { join } from 'node:path';
-import { InvalidArgumentError } from '@ocikit/errors';
-import { defaultSnapshotter } from '@ocikit/snapshot';
+import { InvalidArgumentError, UnimplementedError } from '@ocikit/errors';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
 import { type FormatFields, printFormatted } from '../lib/format.ts';
 import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
-import { openStore } from '../lib/registry.ts';
 
 /** `system df`'s fields for `--format`, podman's names. */
 const dfFields: FormatFields = {
@@ -22,6 +19,22 @@ async function confirm(ctx: Context, question: string): Promise<boolean> {
     if (line.includes('\n')) break;
   }
   return /^\s*y(es)?\s*$/i.test(line.split('\n')[0] ?? '');
+}
+
+/**
+ * The local engine's state root, for what only a local engine has (decision 136): UnimplementedError
+ * naming the engine when --host (or CONTAINER_HOST/DOCKER_HOST) points at another.
+ */
+async function localState(ctx: Context, what: string) {
+  const engine = await ctx.engine();
+  if (engine.engine !== 'local') {
+    throw new UnimplementedError(
+      `ocikit system ${what} works on the local engine's state only, not on ${engine.address}`,
+      { details: { engine: engine.engine } },
+    );
+  }
+  const { localRoot } = await import('@ocikit/local');
+  return { root: localRoot(engine.address, ctx.env), env: ctx.env, signal: ctx.signal };
 }
 
 /** `ocikit system df | prune [-a] [-f]`: the local state's disk use, and freeing it, as podman's. */
@@ -46,11 +59,10 @@ export const systemCommand = defineCommand({
   },
   async run(ctx, { values, positionals }) {
     const [verb, ...rest] = positionals;
-    const { diskUsage, isActive, unusedImageNames } = await import('../lib/system.ts');
-    const store = await openStore(ctx);
     if (verb === 'df') {
       expectPositionals({ name: 'system df', usage: 'ocikit system df' }, rest, 0);
-      const rows = await diskUsage(ctx, store);
+      const { diskUsage } = await import('@ocikit/local');
+      const rows = await diskUsage(await localState(ctx, 'df'));
       const cells = rows.map((r) => ({
         Type: r.type,
         Total: String(r.total),
@@ -88,24 +100,12 @@ export const systemCommand = defineCommand({
       );
       if (!yes) return 0;
     }
-    const { containerRecords } = await import('../lib/image-use.ts');
-    const { removeContainer } = await import('./containers.ts');
-    const containers: string[] = [];
-    let reclaimed = 0;
-    const snapshotter = defaultSnapshotter(join(ctx.root, 'snapshots'));
-    for (const c of await containerRecords(ctx)) {
-      // a container being made right now by another `run` is configured for a moment: left alone
-      if (isActive(c) || (c.status === 'configured' && Date.now() - Date.parse(c.createdAt) < 10 * 60_000))
-        continue;
-      reclaimed += (await snapshotter.usage(`container-${c.id}`).catch(() => ({ size: 0 }))).size;
-      await removeContainer(ctx, c.id, false);
-      containers.push(c.id);
-    }
-    const images = values.all ? await unusedImageNames(ctx, store) : [];
-    for (const name of images) await store.untag(name, { signal: ctx.signal });
-    const { collectLocal } = await import('../lib/local-gc.ts');
-    const { blobs, snapshots } = await collectLocal(ctx, store);
-    reclaimed += blobs.bytes + blobs.ingestBytes + snapshots.bytes;
+    const state = await localState(ctx, 'prune');
+    const { pruneLocal } = await import('@ocikit/local');
+    const { containers, images, blobs, snapshots, reclaimed } = await pruneLocal({
+      ...state,
+      all: values.all === true,
+    });
     if (ctx.json) {
       printJson(ctx, { containers, images, blobs, snapshots, reclaimed });
       return 0;

@@ -6,6 +6,7 @@ import {
   type ReadOnlyTarget,
   type Target,
 } from '@ocikit/content';
+import type { ProgressEvent } from '@ocikit/engine';
 import {
   InvalidArgumentError,
   isAborted,
@@ -14,6 +15,7 @@ import {
   NotFoundError,
 } from '@ocikit/errors';
 import { type Descriptor, hostPlatform } from '@ocikit/image-spec';
+import type { LocalRegistryOptions } from '@ocikit/local';
 import { parseReference } from '@ocikit/reference';
 import {
   loadCredentials,
@@ -260,6 +262,74 @@ export async function copyWithProgress(
   });
   progress.end(verb);
   return desc;
+}
+
+/**
+ * The local engine's registry settings from a command's registry and copy flags (`--plain-http`,
+ * `--insecure`, `--ca-file`, `--cert-dir`, `--concurrency`), for `ctx.engine({ registry })`.
+ */
+export function engineRegistry(
+  values: RegistryValues & Parameters<typeof copyOptionsFrom>[0],
+): LocalRegistryOptions {
+  const { concurrency } = copyOptionsFrom(values);
+  return {
+    ...(values['plain-http'] ? { plainHttp: true } : {}),
+    ...(values.insecure ? { insecure: true } : {}),
+    ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
+    ...(values['cert-dir'] !== undefined ? { certDir: values['cert-dir'] } : {}),
+    ...(values.concurrency !== undefined ? { concurrency } : {}),
+  };
+}
+
+/**
+ * Progress bars (and the summary line) for an engine's pull or push progress events: Docker's
+ * words (`Pulling fs layer`/`Preparing` start a blob, `Downloading`/`Pushing` advance it,
+ * `Download complete`/`Pull complete`/`Pushed` end it, `Already exists`/`Layer already exists` skip it).
+ */
+export function engineProgress(ctx: Context): {
+  onProgress: (e: ProgressEvent) => void;
+  end: (verb: string) => void;
+} {
+  const progress = new Progress(ctx);
+  const seen = new Map<string, number>();
+  const begin = (id: string, e: ProgressEvent) => {
+    if (seen.has(id)) return;
+    seen.set(id, e.current ?? 0);
+    progress.start(id, e.total ?? 0);
+  };
+  return {
+    onProgress: (e) => {
+      const { id } = e;
+      if (id === undefined) return;
+      switch (e.status) {
+        case 'Pulling fs layer':
+        case 'Preparing':
+        case 'Waiting':
+          begin(id, e);
+          break;
+        case 'Downloading':
+        case 'Pushing': {
+          begin(id, e);
+          const current = e.current ?? 0;
+          progress.advance(id, Math.max(0, current - (seen.get(id) ?? 0)));
+          seen.set(id, current);
+          break;
+        }
+        case 'Download complete':
+        case 'Pull complete':
+        case 'Pushed':
+          begin(id, e);
+          progress.finish(id);
+          break;
+        case 'Already exists':
+        case 'Layer already exists':
+          seen.set(id, e.total ?? 0);
+          progress.skip(id, e.total ?? 0);
+          break;
+      }
+    },
+    end: (verb) => progress.end(verb),
+  };
 }
 
 /** Fails unless `arg` is a registry reference (not `oci:` or `local:`). */
