@@ -143,6 +143,16 @@ abstract class ArchiveBase implements ImageArchive {
     return only.descriptor;
   }
 
+  /** The NotFoundError for a name no image has, listing the names there are. */
+  protected unknown(images: readonly ArchiveImage[], name: string): NotFoundError {
+    const known = images.flatMap((i) => i.names);
+    return notFound(
+      this.path,
+      `"${name}"`,
+      known.length ? `known: ${known.join(', ')}` : 'no image in the archive is named',
+    );
+  }
+
   protected async blob(desc: Descriptor, options: SignalOptions): Promise<BlobSource> {
     await this.images(options);
     const known = this.blobs.get(desc.digest);
@@ -463,12 +473,7 @@ class DockerArchive extends ArchiveBase {
     const name = archiveTagName(ref);
     const image = images.find((i) => i.names.includes(name));
     if (image) return image.descriptor;
-    const known = images.flatMap((i) => i.names);
-    throw notFound(
-      this.path,
-      `"${name}"`,
-      known.length ? `known: ${known.join(', ')}` : 'no image in the archive is named',
-    );
+    throw this.unknown(images, name);
   }
 }
 
@@ -531,12 +536,7 @@ class OciArchive extends ArchiveBase {
       }
       if (blob) return blob.desc;
     }
-    const known = images.flatMap((i) => i.names);
-    throw notFound(
-      this.path,
-      `"${ref}"`,
-      known.length ? `known: ${known.join(', ')}` : 'no image in the archive is named',
-    );
+    throw this.unknown(images, ref);
   }
 }
 

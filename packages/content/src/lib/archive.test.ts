@@ -117,6 +117,16 @@ function handmadeDockerArchive(tweak: (entries: RawEntry[]) => RawEntry[] = (e) 
 let src: OciLayout;
 let image: Awaited<ReturnType<typeof buildImage>>;
 
+/** `src`'s image `ref` written to a new archive file of `format` under `name`; the file and its directory. */
+async function writeArchive(format: 'docker-archive' | 'oci-archive', name: string, ref = 'v1') {
+  const dir = tmp();
+  const file = join(dir, 'image.tar');
+  const writer = await createArchiveWriter(file, format);
+  await copy(src, ref, writer, name);
+  await writer.commit();
+  return { dir, file };
+}
+
 beforeAll(async () => {
   src = await openLayout(join(tmp(), 'src'), { create: true });
   image = await buildImage(src, 'v1');
@@ -124,11 +134,7 @@ beforeAll(async () => {
 
 describe('docker-archive', () => {
   it('writes an uncompressed docker save archive that skopeo reads, and reads it back with the same config', async () => {
-    const dir = tmp();
-    const file = join(dir, 'image.tar');
-    const writer = await createArchiveWriter(file, 'docker-archive');
-    await copy(src, 'v1', writer, 'example.com/app:v1');
-    await writer.commit();
+    const { dir, file } = await writeArchive('docker-archive', 'example.com/app:v1');
     expect(readdirSync(dir)).toEqual(['image.tar']);
     const listed = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n').sort();
     expect(listed).toEqual(
@@ -241,11 +247,7 @@ describe('docker-archive', () => {
   });
 
   it('refuses a truncated archive with DataLossError', async () => {
-    const dir = tmp();
-    const file = join(dir, 'cut.tar');
-    const writer = await createArchiveWriter(file, 'docker-archive');
-    await copy(src, 'v1', writer, 'a:1');
-    await writer.commit();
+    const { file } = await writeArchive('docker-archive', 'a:1');
     truncateSync(file, Math.floor(statSync(file).size / 2));
     await expect(openArchive(file, 'docker-archive')).rejects.toSatisfy(isDataLoss);
     truncateSync(file, 0);
@@ -314,11 +316,7 @@ describe('docker-archive', () => {
 
 describe('oci-archive', () => {
   it('writes an archive skopeo reads with the same manifest digest, and reads it back', async () => {
-    const dir = tmp();
-    const file = join(dir, 'image.tar');
-    const writer = await createArchiveWriter(file, 'oci-archive');
-    await copy(src, 'v1', writer, 'v1');
-    await writer.commit();
+    const { dir, file } = await writeArchive('oci-archive', 'v1');
     expect(readdirSync(dir)).toEqual(['image.tar']);
     const viaSkopeo = join(tmp(), 'skopeo');
     execFileSync('skopeo', ['copy', '--quiet', `oci-archive:${file}:v1`, `oci:${viaSkopeo}:v1`]);
@@ -344,10 +342,7 @@ describe('oci-archive', () => {
   });
 
   it('refuses a blob whose content is not its name as it is read', async () => {
-    const file = join(tmp(), 'image.tar');
-    const writer = await createArchiveWriter(file, 'oci-archive');
-    await copy(src, 'v1', writer, 'v1');
-    await writer.commit();
+    const { file } = await writeArchive('oci-archive', 'v1');
     const work = tmp();
     execFileSync('tar', ['-C', work, '-xf', file]);
     const layerHex = (image.layers[0] as Descriptor).digest.slice(7);
