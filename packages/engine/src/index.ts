@@ -56,3 +56,11 @@ export { createDockerDriver, dockerDriver } from './lib/docker/driver.ts';
 export type { TlsSettings } from './lib/docker/http.ts';
 export type { ContainerStatusFacts } from './lib/status.ts';
 export { commandLine, containerStatus, humanDuration } from './lib/status.ts';
+export type { RelayInput, RelayOptions, RelayOutput, RelayResult, RelayStreams } from './lib/stdio.ts';
+export {
+  DEFAULT_DETACH_KEYS,
+  DetachKeyFilter,
+  PROXIED_SIGNALS,
+  parseDetachKeys,
+  relayStdio,
+} from './lib/stdio.ts';
