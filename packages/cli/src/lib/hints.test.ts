@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { engineError } from '@ocikit/engine';
 import {
   FailedPreconditionError,
   InvalidArgumentError,
@@ -11,7 +12,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { findContainer } from '../commands/containers.ts';
 import type { Context } from './command.ts';
-import { cliHint, hintOf } from './hints.ts';
+import { cliHint, hintOf, reportError } from './hints.ts';
 import { runCli } from './test-cli.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ocikit-hints-'));
@@ -112,5 +113,39 @@ describe('the CLI adds its commands and flags to library hints', () => {
     expect(ambiguous.stderr).toBe(
       `ocikit: "abc" is the start of 2 container ids (give more of the id, or the name; see 'ocikit ps -a' for names and ids)\n`,
     );
+  });
+});
+
+describe('engine errors', () => {
+  const printed = (e: unknown) => {
+    let out = '';
+    reportError({ write: (s: string) => ((out += s), true) } as unknown as Context['stderr'], e, false);
+    return out;
+  };
+
+  it("the local engine's read as the CLI's own; another engine's name it; hints by standard reason", () => {
+    const inUse = engineError('image-in-use', {
+      engine: 'local',
+      operation: 'images.remove',
+      message: 'image used by c1',
+      hint: 'remove the container first',
+      extra: { image: 'docker.io/library/a:1' },
+    });
+    expect(printed(inUse)).toBe(
+      "ocikit: image used by c1 (remove the container first; or use 'ocikit rmi -f docker.io/library/a:1')\n",
+    );
+    const missing = engineError('image-not-found', {
+      engine: 'docker',
+      operation: 'images.inspect',
+      message: 'no such image a',
+    });
+    expect(printed(missing)).toBe("ocikit: docker: images.inspect: no such image a (see 'ocikit images')\n");
+    const refused = engineError('bad-credentials', {
+      engine: 'local',
+      operation: 'images.pull',
+      message: 'unauthorized',
+      extra: { registry: 'localhost:5000' },
+    });
+    expect(printed(refused)).toBe("ocikit: unauthorized (log in with 'ocikit login localhost:5000')\n");
   });
 });

@@ -26,6 +26,7 @@ export function cliHint(e: unknown): string | undefined {
     case 'not-stopped':
       return `or use 'ocikit rm -f ${name}'`;
     case 'no-such-image':
+    case 'image-not-found':
       return "see 'ocikit images'";
     case 'image-in-use':
       return typeof d.image === 'string' ? `or use 'ocikit rmi -f ${d.image}'` : undefined;
@@ -37,7 +38,8 @@ export function cliHint(e: unknown): string | undefined {
         ? 'for a plain-HTTP registry add --plain-http'
         : undefined;
     case 'credentials-required':
-    case 'credentials-refused': {
+    case 'credentials-refused':
+    case 'bad-credentials': {
       if (!isUnauthenticated(e)) return undefined;
       const registry = registryOf(e);
       return registry
@@ -74,6 +76,17 @@ export function hintOf(e: unknown): string | undefined {
   return own && cli ? `${own}; ${cli}` : (own ?? cli);
 }
 
+/**
+ * An error's message without the `local: OPERATION: ` an engine error of the local engine starts
+ * with: the default engine's errors read as the CLI's own (decision 134); other engines' keep it.
+ */
+function withoutLocalPrefix(e: Error): string {
+  if (!isOcikitError(e) || e.details.engine !== 'local' || typeof e.details.operation !== 'string')
+    return e.message;
+  const prefix = `local: ${e.details.operation}: `;
+  return e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+}
+
 /** Prints an error as one line with its hint, or with its stack under `--debug`. */
 export function reportError(stderr: Context['stderr'], e: unknown, debug: boolean): void {
   if (debug) {
@@ -82,7 +95,7 @@ export function reportError(stderr: Context['stderr'], e: unknown, debug: boolea
       stderr.write(`caused by: ${String((e.cause as Error).stack ?? e.cause)}\n`);
     return;
   }
-  const message = e instanceof Error ? e.message : String(e);
+  const message = e instanceof Error ? withoutLocalPrefix(e) : String(e);
   const prefix = message.startsWith('ocikit') ? '' : 'ocikit: ';
   const hints = hintOf(e);
   const hint = hints ? ` (${hints})` : '';
