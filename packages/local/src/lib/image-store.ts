@@ -187,6 +187,16 @@ function sameRepository(stored: string | undefined, repository: string): boolean
   }
 }
 
+/** A reference as messages show it: normalized (`docker.io/library/x:latest`), an id as given. */
+function shownName(ref: string): string {
+  if (/^(?:sha256:)?[0-9a-f]{3,64}$/.test(ref)) return ref;
+  try {
+    return parseReference(ref).toString();
+  } catch {
+    return ref;
+  }
+}
+
 /** {@link findImage}, failing with `image-not-found` when the store lacks it. */
 export async function requireImage(
   ctx: LocalContext,
@@ -200,7 +210,7 @@ export async function requireImage(
   throw engineError('image-not-found', {
     engine: 'local',
     operation,
-    message: `no image ${ref} in the local store`,
+    message: `no image ${shownName(ref)} in the local store`,
     extra: { name: ref },
   });
 }

@@ -112,6 +112,7 @@ function summaryOf(raw: LocalImageRaw, names: readonly string[]): ImageSummary {
     size,
     ...(platform !== undefined ? { platform } : {}),
     labels: { ...(config?.config?.Labels ?? {}) },
+    mediaType: descriptor.mediaType,
   };
 }
 
@@ -197,6 +198,7 @@ async function inspectImage(ctx: LocalContext, ref: string, options: CallOptions
       ...(run.StopSignal !== undefined ? { stopSignal: run.StopSignal } : {}),
     },
     diffIds: c?.rootfs.diff_ids ?? [],
+    ...(c?.author !== undefined ? { author: c.author } : {}),
     raw,
   };
 }
