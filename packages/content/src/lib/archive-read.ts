@@ -82,8 +82,12 @@ function compressionOf(head: Uint8Array): Compression | 'other' {
   return 'none';
 }
 
-function decompressor(compression: 'gzip' | 'zstd'): Transform {
-  return compression === 'gzip' ? zlib().createGunzip() : zlib().createZstdDecompress();
+/** A gunzip or zstd decompressor with 1 MiB output chunks (16 KiB by default: many more, smaller writes). */
+export function decompressor(compression: 'gzip' | 'zstd'): Transform {
+  const chunkSize = 1 << 20;
+  return compression === 'gzip'
+    ? zlib().createGunzip({ chunkSize })
+    : zlib().createZstdDecompress({ chunkSize });
 }
 
 /** Where a blob's bytes are in the archive. */

@@ -2,7 +2,7 @@
 // written beside the destination and renamed over it (decision 140, 141).
 import { mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createHasher, type Digest, digestEncoded } from '@ocikit/digest';
 import { DataLossError, InvalidArgumentError, NotFoundError, throwIfAborted } from '@ocikit/errors';
 import {
@@ -16,13 +16,11 @@ import {
   parseManifest,
 } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
-import type { ArchiveFormat } from './archive-read.ts';
+import { type ArchiveFormat, decompressor } from './archive-read.ts';
 import { TarWriter } from './archive-tar.ts';
 import { fetchAll, walk, withoutRefName } from './helpers.ts';
 import { type OciLayout, openLayout } from './layout.ts';
 import type { ContentWriter, FetchOptions, Ingester, SignalOptions, Target } from './target.ts';
-
-const zlib = () => process.getBuiltinModule('node:zlib');
 
 /**
  * An archive being written: a content target that `copy` fills (into a temporary layout beside the
@@ -255,7 +253,7 @@ class Writer implements ArchiveWriter {
     const raw = await this.#layout.fetch(layer, { ...options, verify: false });
     let plain: AsyncIterable<Uint8Array> = raw;
     if (compression !== 'none') {
-      const z: Transform = compression === 'gzip' ? zlib().createGunzip() : zlib().createZstdDecompress();
+      const z = decompressor(compression);
       raw.on('error', (e) => z.destroy(e));
       plain = raw.pipe(z);
     }
