@@ -314,7 +314,13 @@ export async function createArchiveWriter(
   options: CreateArchiveWriterOptions = {},
 ): Promise<ArchiveWriter> {
   throwIfAborted(options.signal);
-  const dir = await mkdtemp(join(options.tmpDir ?? dirname(path), `.${basename(path)}.ocikit-`));
+  const parent = options.tmpDir ?? dirname(path);
+  const dir = await mkdtemp(join(parent, `.${basename(path)}.ocikit-`)).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw new NotFoundError(`cannot write ${path}: the directory ${parent} does not exist`, {
+      details: { archive: path, directory: parent },
+    });
+  });
   try {
     const layout = await openLayout(join(dir, 'layout'), {
       create: true,

@@ -300,6 +300,12 @@ describe('docker-archive', () => {
     await expect(openArchive(chain, 'docker-archive')).rejects.toSatisfy(isInvalidArgument);
   });
 
+  it('refuses a destination in a directory that does not exist with NotFoundError', async () => {
+    await expect(createArchiveWriter(join(tmp(), 'no', 'such.tar'), 'docker-archive')).rejects.toSatisfy(
+      isNotFound,
+    );
+  });
+
   it('leaves the destination as it was when writing fails (a layer that does not match its diffID)', async () => {
     const bad = await openLayout(join(tmp(), 'bad'), { create: true });
     await buildImage(bad, 'bad', { diffIds: [`sha256:${'0'.repeat(64)}`, `sha256:${'1'.repeat(64)}`] });
