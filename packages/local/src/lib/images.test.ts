@@ -151,6 +151,34 @@ describe('images of the local engine', () => {
   });
 });
 
+describe('save and load', () => {
+  it('saves a docker-archive that another engine loads under the same name and id', async () => {
+    const { engine } = await engineOn();
+    const { id } = await engine.images.pull(name);
+    await engine.images.tag(name, 'saved:1');
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of engine.images.save(['saved:1'])) chunks.push(chunk);
+    const tar = Buffer.concat(chunks);
+    // a tar whose manifest.json names the image as docker save does
+    expect(tar.includes(Buffer.from('manifest.json'))).toBe(true);
+    expect(tar.includes(Buffer.from('saved:1"'))).toBe(true);
+    const { engine: other } = await engineOn();
+    const loaded = await other.images.load(
+      (async function* () {
+        yield tar;
+      })(),
+    );
+    expect(loaded).toEqual(['docker.io/library/saved:1']);
+    expect((await other.images.inspect('saved:1')).id).toBe(id);
+    const missing = await engine.images
+      .save(['nosuch:1'])
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e);
+    expect(isNotFound(missing)).toBe(true);
+  });
+});
+
 describe('pull policies and errors', () => {
   it('never: image-not-found when missing; missing: from the store without the registry', async () => {
     const { engine } = await engineOn();

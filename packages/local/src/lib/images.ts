@@ -32,6 +32,7 @@ import { parseReference } from '@ocikit/reference';
 import { openRepository } from '@ocikit/registry';
 import type { LocalContext } from './context.ts';
 import { recordEvent } from './events.ts';
+import { loadImages, saveImages } from './image-archive.ts';
 import { progressOf, pullImage, registryError } from './image-pull.ts';
 import { badReference, openImageStore, registriesConf, requireImage, transportFor } from './image-store.ts';
 import { imagesInUse, pinImage } from './image-use.ts';
@@ -330,8 +331,9 @@ async function pushImage(ctx: LocalContext, ref: string, options: PushOptions): 
 }
 
 /**
- * The image and system operations of the local engine: pull, list, inspect, remove, tag and push
- * over the local store, and ping, version, info and events (see `system.ts`).
+ * The image and system operations of the local engine: pull, list, inspect, remove, tag, push,
+ * save and load (docker-archive) over the local store, and ping, version, info and events (see
+ * `system.ts`).
  */
 export function imageHandlers(ctx: LocalContext): Partial<Handlers> {
   return {
@@ -341,6 +343,8 @@ export function imageHandlers(ctx: LocalContext): Partial<Handlers> {
     'images.remove': (ref, options) => removeImage(ctx, ref, options),
     'images.tag': (source, target, options) => tagImage(ctx, source, target, options),
     'images.push': (ref, options) => pushImage(ctx, ref, options),
+    'images.save': (refs, options) => saveImages(ctx, refs, options),
+    'images.load': (archive, options) => loadImages(ctx, archive, options),
     ...systemHandlers(ctx),
   };
 }
