@@ -1,3 +1,5 @@
+import type { RequestEvent } from '@ocikit/registry';
+
 /** Registry settings for pulls and pushes the local engine makes (the CLI's registry flags). */
 export interface LocalRegistryOptions {
   /** Use plain HTTP for every registry. */
@@ -10,6 +12,8 @@ export interface LocalRegistryOptions {
   certDir?: string | undefined;
   /** Blobs a pull or push transfers at once (default 8). */
   concurrency?: number | undefined;
+  /** Called after every HTTP exchange with a registry (method, URL, status, time; never credentials), for `--debug`. */
+  onRequest?: ((event: RequestEvent) => void) | undefined;
 }
 
 /** How a local engine is set up. */
