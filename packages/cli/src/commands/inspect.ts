@@ -26,8 +26,8 @@ import {
 import { configPlatform, containerInspectItem, imageInspectItem } from '../lib/views.ts';
 
 /** The engine a command with registry flags asks for. */
-function engineRequest(values: Parameters<typeof engineRegistry>[0]) {
-  return { registry: engineRegistry(values) };
+function engineRequest(ctx: Context, values: Parameters<typeof engineRegistry>[1]) {
+  return { registry: engineRegistry(ctx, values) };
 }
 
 /**
@@ -112,7 +112,7 @@ export const inspectCommand = defineCommand({
     const arg = positionals[0] ?? '';
     const location = parseLocation(arg);
     const engine =
-      location.kind !== 'oci' && !values.remote ? await ctx.engine(engineRequest(values)) : undefined;
+      location.kind !== 'oci' && !values.remote ? await ctx.engine(engineRequest(ctx, values)) : undefined;
     // A container by that name or id comes first, as with podman inspect.
     if (engine && location.kind === 'registry' && engine.has('containers.inspect')) {
       const container = await engine.containers.inspect(arg, { signal: ctx.signal }).catch((e: unknown) => {

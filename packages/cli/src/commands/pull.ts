@@ -25,7 +25,7 @@ export const pullCommand = defineCommand({
     const arg = positionals[0] ?? '';
     expectRemote(arg, 'ocikit pull: the image');
     const { allPlatforms } = copyOptionsFrom(values); // the flags checked before anything is reached
-    const engine = await ctx.engine({ registry: engineRegistry(values) });
+    const engine = await ctx.engine({ registry: engineRegistry(ctx, values) });
     const progress = engineProgress(ctx);
     const pulled = await engine.images.pull(arg, {
       policy: 'always',

@@ -35,7 +35,8 @@ export const pushCommand = defineCommand({
     await checkPushAllowed(ctx, dstArg);
     const dstName = parseReference(dstArg).toString();
     const local = parseLocation(src).kind !== 'oci' ? localStoreRef(src, 'ocikit push:') : undefined;
-    const engine = local !== undefined ? await ctx.engine({ registry: engineRegistry(values) }) : undefined;
+    const engine =
+      local !== undefined ? await ctx.engine({ registry: engineRegistry(ctx, values) }) : undefined;
     if (
       engine &&
       local !== undefined &&

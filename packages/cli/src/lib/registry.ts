@@ -24,6 +24,7 @@ import {
   proxySettingsFromEnv,
   type RegistriesConf,
   type Repository,
+  type RequestEvent,
   Transport,
 } from '@ocikit/registry';
 import type { Context } from './command.ts';
@@ -98,15 +99,16 @@ export function transportFor(ctx: Context, values: RegistryValues): Transport {
     ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
     ...(values['cert-dir'] !== undefined ? { certDir: values['cert-dir'] } : {}),
     userAgent: 'ocikit',
-    ...(ctx.debug
-      ? {
-          onRequest: (e) =>
-            ctx.stderr.write(
-              `debug: ${e.method} ${e.url} → ${e.status ?? e.error ?? '?'} (${e.ms} ms${e.attempt ? `, retry ${e.attempt}` : ''})\n`,
-            ),
-        }
-      : {}),
+    ...(ctx.debug ? { onRequest: debugRequest(ctx) } : {}),
   });
+}
+
+/** `--debug`'s line per registry request on stderr. */
+function debugRequest(ctx: Context): (e: RequestEvent) => void {
+  return (e) =>
+    ctx.stderr.write(
+      `debug: ${e.method} ${e.url} → ${e.status ?? e.error ?? '?'} (${e.ms} ms${e.attempt ? `, retry ${e.attempt}` : ''})\n`,
+    );
 }
 
 /** A registry repository for an image reference, and the tag or digest it names. */
@@ -266,9 +268,11 @@ export async function copyWithProgress(
 
 /**
  * The local engine's registry settings from a command's registry and copy flags (`--plain-http`,
- * `--insecure`, `--ca-file`, `--cert-dir`, `--concurrency`), for `ctx.engine({ registry })`.
+ * `--insecure`, `--ca-file`, `--cert-dir`, `--concurrency`), and a line per request on stderr
+ * under `--debug`, for `ctx.engine({ registry })`.
  */
 export function engineRegistry(
+  ctx: Context,
   values: RegistryValues & Parameters<typeof copyOptionsFrom>[0],
 ): LocalRegistryOptions {
   const { concurrency } = copyOptionsFrom(values);
@@ -278,6 +282,7 @@ export function engineRegistry(
     ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
     ...(values['cert-dir'] !== undefined ? { certDir: values['cert-dir'] } : {}),
     ...(values.concurrency !== undefined ? { concurrency } : {}),
+    ...(ctx.debug ? { onRequest: debugRequest(ctx) } : {}),
   };
 }
 

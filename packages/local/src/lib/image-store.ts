@@ -79,6 +79,7 @@ export function transportFor(ctx: LocalContext, settings: TransferSettings = {})
     ...(registry.plainHttp ? { plainHttp: true } : {}),
     ...(registry.caFile !== undefined ? { caFile: registry.caFile } : {}),
     ...(registry.certDir !== undefined ? { certDir: registry.certDir } : {}),
+    ...(registry.onRequest !== undefined ? { onRequest: registry.onRequest } : {}),
     userAgent: 'ocikit',
   });
 }
