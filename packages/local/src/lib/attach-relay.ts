@@ -102,6 +102,8 @@ export interface RelayOptions {
 export async function relayAttach(socket: string, options: RelayOptions): Promise<Attachment> {
   const child = spawn('python3', ['-c', RELAY, socket, options.stdin ? '1' : '0'], {
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    // a session of its own: a terminal's Ctrl-C is the container's (or its caller's), never the relay's
+    detached: true,
   });
   const output = new ChunkQueue();
   for (const chunk of options.before ?? []) output.push(chunk);
