@@ -10,8 +10,6 @@ import {
   UnavailableError,
 } from '@ocikit/errors';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findContainer } from '../commands/containers.ts';
-import type { Context } from './command.ts';
 import { cliHint, hintOf, reportError } from './hints.ts';
 import { runCli } from './test-cli.ts';
 
@@ -44,15 +42,6 @@ function writeRecord(id: string, name: string): void {
 }
 writeRecord(`abc1${'0'.repeat(60)}`, 'first');
 writeRecord(`abc2${'0'.repeat(60)}`, 'second');
-
-describe('containers found by the reason of the error, not its text', () => {
-  const ctx = { root } as Context;
-  it('a prefix of several ids is no container (inspect then looks for an image)', async () => {
-    expect(await findContainer(ctx, 'abc')).toBeUndefined();
-    expect(await findContainer(ctx, 'nothing')).toBeUndefined();
-    expect((await findContainer(ctx, 'abc2'))?.name).toBe('second');
-  });
-});
 
 describe('the CLI adds its commands and flags to library hints', () => {
   it('by reason', () => {
@@ -119,7 +108,11 @@ describe('the CLI adds its commands and flags to library hints', () => {
 describe('engine errors', () => {
   const printed = (e: unknown) => {
     let out = '';
-    reportError({ write: (s: string) => ((out += s), true) } as unknown as Context['stderr'], e, false);
+    reportError(
+      { write: (s: string) => ((out += s), true) } as unknown as Parameters<typeof reportError>[0],
+      e,
+      false,
+    );
     return out;
   };
 

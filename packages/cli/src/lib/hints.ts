@@ -18,13 +18,23 @@ export function cliHint(e: unknown): string | undefined {
   const name = typeof d.name === 'string' ? d.name : 'NAME';
   switch (d.reason) {
     case 'no-such-container':
+    case 'container-not-found':
       return "see 'ocikit ps -a'";
     case 'ambiguous':
       return "see 'ocikit ps -a' for names and ids";
+    case 'bad-argument':
+      // an id prefix of several containers (the engine's ambiguous reference)
+      return typeof d.matches === 'number' &&
+        typeof d.operation === 'string' &&
+        d.operation.startsWith('containers.')
+        ? "see 'ocikit ps -a' for names and ids"
+        : undefined;
     case 'name-in-use':
       return `remove it with 'ocikit rm ${name}', or choose another --name`;
     case 'not-stopped':
       return `or use 'ocikit rm -f ${name}'`;
+    case 'container-running':
+      return d.operation === 'containers.remove' ? `or use 'ocikit rm -f ${name}'` : undefined;
     case 'no-such-image':
     case 'image-not-found':
       return "see 'ocikit images'";

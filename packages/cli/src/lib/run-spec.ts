@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+// `run`/`create` flags → the engine contract's ContainerSpec: the flags are read here, the container
+// is made by the engine (issue 14).
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import type { ContainerSpec, CreateOptions, MountSpec } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
-import type { ImageConfig } from '@ocikit/image-spec';
-import { type Spec, specFromImageConfig } from '@ocikit/runtime-spec';
+import type { LocalRegistryOptions } from '@ocikit/local';
 import { fileError } from './input.ts';
+import { localStoreRef } from './location.ts';
 
 /** The flags `run` and `create` share. */
 export const runFlags = {
@@ -51,7 +53,7 @@ export const runFlagsHelp = {
   'pids-limit': 'most processes at once',
   'cap-add': 'add a capability (or ALL)',
   'cap-drop': 'drop a capability (or ALL)',
-  network: 'none (default: loopback only) or host',
+  network: "none (the local engine's default: loopback only), host, or an engine network",
   name: 'a name for the container',
   rm: 'remove the container when it exits',
   interactive: 'keep stdin open',
@@ -82,59 +84,15 @@ export interface RunValues {
   'cap-drop'?: string[] | undefined;
   network?: string | undefined;
   tty?: boolean | undefined;
-}
-
-const CAPS = [
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'DAC_READ_SEARCH',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'SETGID',
-  'SETUID',
-  'SETPCAP',
-  'LINUX_IMMUTABLE',
-  'NET_BIND_SERVICE',
-  'NET_BROADCAST',
-  'NET_ADMIN',
-  'NET_RAW',
-  'IPC_LOCK',
-  'IPC_OWNER',
-  'SYS_MODULE',
-  'SYS_RAWIO',
-  'SYS_CHROOT',
-  'SYS_PTRACE',
-  'SYS_PACCT',
-  'SYS_ADMIN',
-  'SYS_BOOT',
-  'SYS_NICE',
-  'SYS_RESOURCE',
-  'SYS_TIME',
-  'SYS_TTY_CONFIG',
-  'MKNOD',
-  'LEASE',
-  'AUDIT_WRITE',
-  'AUDIT_CONTROL',
-  'SETFCAP',
-  'MAC_OVERRIDE',
-  'MAC_ADMIN',
-  'SYSLOG',
-  'WAKE_ALARM',
-  'BLOCK_SUSPEND',
-  'AUDIT_READ',
-  'PERFMON',
-  'BPF',
-  'CHECKPOINT_RESTORE',
-].map((c) => `CAP_${c}`);
-
-function capName(flag: string, value: string): string {
-  const upper = value.toUpperCase();
-  if (upper === 'ALL') return 'ALL';
-  const name = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
-  if (!CAPS.includes(name))
-    throw new InvalidArgumentError(`--${flag}: unknown capability ${JSON.stringify(truncate(value, 40))}`);
-  return name;
+  name?: string | undefined;
+  rm?: boolean | undefined;
+  interactive?: boolean | undefined;
+  runtime?: string | undefined;
+  platform?: string | undefined;
+  pull?: string | undefined;
+  'plain-http'?: boolean | undefined;
+  insecure?: boolean | undefined;
+  'ca-file'?: string | undefined;
 }
 
 /**
@@ -142,9 +100,9 @@ function capName(flag: string, value: string): string {
  * the new console before the process starts. Without it runc sizes it from our terminal only after
  * it has the console, and a process that asks at once (`stty size`) could find it 0x0.
  */
-export function consoleSizeOfTerminal(): { height: number; width: number } | undefined {
+export function consoleSizeOfTerminal(): { rows: number; columns: number } | undefined {
   const out = process.stdout;
-  return out.isTTY && out.rows > 0 && out.columns > 0 ? { height: out.rows, width: out.columns } : undefined;
+  return out.isTTY && out.rows > 0 && out.columns > 0 ? { rows: out.rows, columns: out.columns } : undefined;
 }
 
 /** Parses `512m`, `1g`, `1048576` into bytes. */
@@ -192,167 +150,117 @@ function envEntry(value: string, env: Readonly<Record<string, string | undefined
   return v === undefined ? key : `${key}=${v}`;
 }
 
-/** The hard limits of this process (`/proc/self/limits`), by RLIMIT_ name. */
-function hostHardLimits(): Map<string, number> {
-  const names: Record<string, string> = {
-    'Max open files': 'RLIMIT_NOFILE',
-    'Max processes': 'RLIMIT_NPROC',
-    'Max core file size': 'RLIMIT_CORE',
-    'Max stack size': 'RLIMIT_STACK',
-    'Max locked memory': 'RLIMIT_MEMLOCK',
-  };
-  const out = new Map<string, number>();
-  try {
-    for (const line of readFileSync('/proc/self/limits', 'utf8').split('\n')) {
-      for (const [label, name] of Object.entries(names)) {
-        if (!line.startsWith(label)) continue;
-        const hard = line.slice(label.length).trim().split(/\s+/)[1];
-        if (hard !== undefined && hard !== 'unlimited') out.set(name, Number(hard));
-      }
-    }
-  } catch {
-    // not Linux: nothing to clamp against
-  }
-  return out;
+/** What `run`/`create` ask the engine for: the container, how to get its image, registry settings. */
+export interface RunRequest {
+  /** The container. */
+  spec: ContainerSpec;
+  /** The pull policy (`local:REF` is the local store alone: never pulled, decision 083). */
+  pull: NonNullable<CreateOptions['pull']>;
+  /** The local engine's registry settings from `--plain-http`, `--insecure`, `--ca-file`. */
+  registry: LocalRegistryOptions;
+}
+
+/** `--volume HOST:CONTAINER[:ro|rw]` as a bind mount. */
+function volumeMount(v: string): MountSpec {
+  const [source, target, mode, ...extra] = v.split(':');
+  if (!source || !target || extra.length > 0 || (mode !== undefined && mode !== 'ro' && mode !== 'rw'))
+    throw new InvalidArgumentError(
+      `--volume ${JSON.stringify(truncate(v, 80))}: write HOST:CONTAINER[:ro|rw]`,
+    );
+  if (!isAbsolute(source) || !isAbsolute(target))
+    throw new InvalidArgumentError(
+      `--volume ${JSON.stringify(truncate(v, 80))}: both paths must be absolute`,
+    );
+  return { type: 'bind', source, target, readOnly: mode === 'ro' };
+}
+
+/** `--tmpfs CONTAINER[:options]` as a tmpfs mount. */
+function tmpfsMount(t: string): MountSpec {
+  const i = t.indexOf(':');
+  const target = i < 0 ? t : t.slice(0, i);
+  if (!isAbsolute(target))
+    throw new InvalidArgumentError(`--tmpfs ${JSON.stringify(truncate(t, 80))}: the path must be absolute`);
+  const options =
+    i < 0
+      ? []
+      : t
+          .slice(i + 1)
+          .split(',')
+          .filter(Boolean);
+  return { type: 'tmpfs', target, ...(options.length > 0 ? { options } : {}) };
 }
 
 /**
- * The runtime spec for `run`/`create`: the image config converted (entrypoint, command, env,
- * user resolved in the image, working directory), then the flags applied.
+ * The engine request of `run`/`create` from their flags and `IMAGE [CMD…]`: env files read and
+ * `-e K` copied from `env`, sizes and counts parsed, mounts and the terminal's size; the image's
+ * own config is the engine's to apply.
  */
-export async function buildRunSpec(options: {
-  config: ImageConfig;
-  rootfs: string;
-  image: string;
-  command: string[];
-  values: RunValues;
-  id: string;
-  env: Readonly<Record<string, string | undefined>>;
-}): Promise<Spec> {
-  const { values, env } = options;
-  const extraEnv: string[] = [];
-  for (const file of values['env-file'] ?? []) extraEnv.push(...(await readEnvFile(file, env)));
-  for (const e of values.env ?? []) extraEnv.push(envEntry(e, env, '--env'));
-  const spec = await specFromImageConfig(options.config, {
-    rootfs: options.rootfs,
-    ...(options.command.length > 0 ? { args: options.command } : {}),
-    ...(values.entrypoint !== undefined
-      ? { entrypoint: values.entrypoint === '' ? [] : [values.entrypoint] }
-      : {}),
-    env: extraEnv,
-    ...(values.workdir !== undefined ? { cwd: values.workdir } : {}),
-    ...(values.user !== undefined ? { user: values.user } : {}),
-    terminal: values.tty === true,
-  });
-  const proc = spec.process;
-  const consoleSize = values.tty === true ? consoleSizeOfTerminal() : undefined;
-  if (proc && consoleSize) proc.consoleSize = consoleSize;
-  if (!proc || (proc.args ?? []).length === 0) {
-    throw new InvalidArgumentError(`${options.image} has no command to run`, {
-      hint: `give one: ocikit run ${options.image} CMD…`,
-    });
-  }
-  if (values.workdir !== undefined && !values.workdir.startsWith('/')) {
+export async function runRequest(
+  values: RunValues,
+  positionals: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<RunRequest> {
+  const [arg, ...cmd] = positionals;
+  if (!arg) throw new InvalidArgumentError('give an image: ocikit run [flags] IMAGE [CMD…]');
+  // `local:REF` is the local store and nothing else (decision 083): never pulled
+  const image = localStoreRef(arg, 'ocikit run: image');
+  const pull = image === arg ? (values.pull ?? 'missing') : 'never';
+  if (pull !== 'missing' && pull !== 'always' && pull !== 'never')
+    throw new InvalidArgumentError(`--pull must be missing, always or never, not ${JSON.stringify(pull)}`);
+  const envs: string[] = [];
+  for (const file of values['env-file'] ?? []) envs.push(...(await readEnvFile(file, env)));
+  for (const e of values.env ?? []) envs.push(envEntry(e, env, '--env'));
+  if (values.workdir !== undefined && !values.workdir.startsWith('/'))
     throw new InvalidArgumentError(
       `--workdir must be an absolute path, not ${JSON.stringify(truncate(values.workdir, 80))}`,
     );
-  }
-  spec.hostname = values.hostname ?? options.id.slice(0, 12);
-  spec.root = { path: options.rootfs, readonly: values['read-only'] === true };
-  const mounts = [...(spec.mounts ?? [])];
-  for (const v of values.volume ?? []) {
-    const [source, destination, mode, ...extra] = v.split(':');
-    if (
-      !source ||
-      !destination ||
-      extra.length > 0 ||
-      (mode !== undefined && mode !== 'ro' && mode !== 'rw')
-    ) {
-      throw new InvalidArgumentError(
-        `--volume ${JSON.stringify(truncate(v, 80))}: write HOST:CONTAINER[:ro|rw]`,
-      );
-    }
-    if (!isAbsolute(source) || !isAbsolute(destination)) {
-      throw new InvalidArgumentError(
-        `--volume ${JSON.stringify(truncate(v, 80))}: both paths must be absolute`,
-      );
-    }
-    if (!existsSync(source))
-      throw new InvalidArgumentError(`--volume: ${source} does not exist on this host`);
-    mounts.push({ destination, type: 'bind', source, options: ['rbind', mode === 'ro' ? 'ro' : 'rw'] });
-  }
-  for (const t of values.tmpfs ?? []) {
-    const i = t.indexOf(':');
-    const destination = i < 0 ? t : t.slice(0, i);
-    if (!isAbsolute(destination))
-      throw new InvalidArgumentError(`--tmpfs ${JSON.stringify(truncate(t, 80))}: the path must be absolute`);
-    const opts =
-      i < 0
-        ? []
-        : t
-            .slice(i + 1)
-            .split(',')
-            .filter(Boolean);
-    mounts.push({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...opts] });
-  }
-  // parents before children, so a mount inside another lands on top of it
-  spec.mounts = mounts
-    .map((m, i) => ({ m, i }))
-    .sort((a, b) => a.m.destination.split('/').length - b.m.destination.split('/').length || a.i - b.i)
-    .map(({ m }) => m);
-
-  spec.linux ??= {};
-  const linux = spec.linux;
-  linux.resources ??= {};
-  const resources = linux.resources;
-  if (values.memory !== undefined)
-    resources.memory = { ...resources.memory, limit: parseBytes('memory', values.memory) };
+  let nanoCpus: number | undefined;
   if (values.cpus !== undefined) {
     const cpus = Number(values.cpus);
     if (!(cpus > 0 && cpus <= 1024))
       throw new InvalidArgumentError(`--cpus must be a positive number, not ${JSON.stringify(values.cpus)}`);
-    resources.cpu = { ...resources.cpu, period: 100_000, quota: Math.round(cpus * 100_000) };
+    nanoCpus = Math.round(cpus * 1e9);
   }
+  let pidsLimit: number | undefined;
   if (values['pids-limit'] !== undefined) {
-    const n = Number(values['pids-limit']);
-    if (!Number.isInteger(n) || n < 1)
+    pidsLimit = Number(values['pids-limit']);
+    if (!Number.isInteger(pidsLimit) || pidsLimit < 1)
       throw new InvalidArgumentError(
         `--pids-limit must be a positive whole number, not ${JSON.stringify(values['pids-limit'])}`,
       );
-    resources.pids = { limit: n };
   }
-  const network = values.network ?? 'none';
-  if (network !== 'none' && network !== 'host') {
-    throw new InvalidArgumentError(
-      `--network must be none or host, not ${JSON.stringify(truncate(network, 40))}`,
-    );
-  }
-  if (network === 'host') linux.namespaces = (linux.namespaces ?? []).filter((n) => n.type !== 'network');
-  else if (!(linux.namespaces ?? []).some((n) => n.type === 'network'))
-    linux.namespaces = [...(linux.namespaces ?? []), { type: 'network' }];
-
-  const add = (values['cap-add'] ?? []).map((c) => capName('cap-add', c));
-  const drop = (values['cap-drop'] ?? []).map((c) => capName('cap-drop', c));
-  if (add.length > 0 || drop.length > 0) {
-    const caps = proc.capabilities ?? {};
-    const edit = (set: string[] | undefined): string[] => {
-      let next = drop.includes('ALL') ? [] : (set ?? []).filter((c) => !drop.includes(c));
-      next = add.includes('ALL') ? [...CAPS] : [...new Set([...next, ...add])];
-      return next;
-    };
-    proc.capabilities = {
-      bounding: edit(caps.bounding),
-      effective: edit(caps.effective),
-      permitted: edit(caps.permitted),
-      ...(caps.inheritable ? { inheritable: caps.inheritable } : {}),
-      ...(caps.ambient ? { ambient: caps.ambient } : {}),
-    };
-  }
-  // rlimits never above this host's hard limits (the runtime would refuse to start)
-  const hard = hostHardLimits();
-  proc.rlimits = (proc.rlimits ?? []).map((r) => {
-    const max = hard.get(r.type);
-    return max === undefined ? r : { type: r.type, hard: Math.min(r.hard, max), soft: Math.min(r.soft, max) };
-  });
-  return spec;
+  const mounts = [...(values.volume ?? []).map(volumeMount), ...(values.tmpfs ?? []).map(tmpfsMount)];
+  const consoleSize = values.tty === true ? consoleSizeOfTerminal() : undefined;
+  const spec: ContainerSpec = {
+    image,
+    ...(cmd.length > 0 ? { cmd } : {}),
+    ...(values.entrypoint !== undefined
+      ? { entrypoint: values.entrypoint === '' ? [] : [values.entrypoint] }
+      : {}),
+    ...(envs.length > 0 ? { env: envs } : {}),
+    ...(values.workdir !== undefined ? { workingDir: values.workdir } : {}),
+    ...(values.user !== undefined ? { user: values.user } : {}),
+    ...(values.hostname !== undefined ? { hostname: values.hostname } : {}),
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values.tty ? { tty: true } : {}),
+    ...(values.interactive ? { openStdin: true } : {}),
+    ...(consoleSize ? { consoleSize } : {}),
+    ...(mounts.length > 0 ? { mounts } : {}),
+    ...(values['read-only'] ? { readOnlyRootfs: true } : {}),
+    ...(values.network !== undefined ? { network: values.network } : {}),
+    ...(values['cap-add'] ? { capAdd: values['cap-add'] } : {}),
+    ...(values['cap-drop'] ? { capDrop: values['cap-drop'] } : {}),
+    ...(values.memory !== undefined ? { memory: parseBytes('memory', values.memory) } : {}),
+    ...(nanoCpus !== undefined ? { nanoCpus } : {}),
+    ...(pidsLimit !== undefined ? { pidsLimit } : {}),
+    ...(values.rm ? { autoRemove: true } : {}),
+    ...(values.runtime !== undefined ? { runtime: values.runtime } : {}),
+    ...(values.platform !== undefined ? { platform: values.platform } : {}),
+  };
+  const registry: LocalRegistryOptions = {
+    ...(values['plain-http'] ? { plainHttp: true } : {}),
+    ...(values.insecure ? { insecure: true } : {}),
+    ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
+  };
+  return { spec, pull, registry };
 }
