@@ -75,6 +75,7 @@ const fixtures: Record<string, (cwd: string) => Promise<Record<string, string>> 
     if (push.code !== 0) throw new Error(`skopeo copy: ${push.stderr}`);
     return { 'localhost:5000': registry.host };
   },
+  local: (cwd) => fixtures.registry?.(cwd) ?? {},
   shim: async (cwd) => {
     // The bundle the README starts from, made as it says (`ocikit bundle`, from source), running a
     // command that ends by itself (the image's default is an interactive sh).
