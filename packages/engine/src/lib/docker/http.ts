@@ -6,10 +6,20 @@
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { type OcikitError, truncate } from '@ocikit/errors';
-import { type Dispatcher, Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import type { Operation } from '../contract.ts';
 import { type EngineErrorReason, engineError } from '../errors.ts';
 import { describe, reasonFor, type Subject } from './errors.ts';
+
+type Undici = typeof import('undici');
+let loaded: Undici | undefined;
+// loaded on the first connection, through require (the CLI's bundle keeps undici outside and runs as
+// a vm.Script, no import()): a program that only imports @ocikit/engine — the CLI on the local
+// engine — does not pay ~50 ms to load undici
+const undici = (): Undici => {
+  loaded ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('undici') as Undici;
+  return loaded;
+};
 
 /** Where an engine listens and how to reach it (see `parseEngineAddress`). */
 export interface HttpTarget {
@@ -116,7 +126,7 @@ export class EngineHttp {
     this.target = target;
     const timeout = options.connectTimeout ?? 5000;
     const tls = target.tls;
-    this.#pool = new Pool(target.origin, {
+    this.#pool = new (undici().Pool)(target.origin, {
       connect: {
         timeout,
         ...(target.socketPath === undefined ? {} : { socketPath: target.socketPath }),
