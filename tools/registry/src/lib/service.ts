@@ -1,5 +1,10 @@
 // A service process for tests: its stdout and stderr kept, how it exited, and a stop that waits.
+// Output goes to a file, not a pipe: a test that blocks its event loop (execFileSync of a client)
+// must not stall a service that writes more than a pipe holds.
 import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A started child process whose output is collected. */
 export interface ServiceProcess {
@@ -13,24 +18,31 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `command args…` with no stdin and both output streams collected. */
+/** Spawns `command args…` with no stdin and both output streams collected (in a temp file). */
 export function startService(command: string, args: readonly string[]): ServiceProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  let exit: string | undefined;
-  const keep = (d: Buffer) => {
-    output += d.toString('utf8');
+  const dir = mkdtempSync(join(tmpdir(), 'ocikit-service-'));
+  const file = join(dir, 'output');
+  const fd = openSync(file, 'a');
+  const child = spawn(command, args, { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  let final: string | undefined;
+  const read = () => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.on('exit', (code, sig) => {
-    exit = `${code ?? sig}`;
-  });
-  child.on('error', (err) => {
-    exit = err.message;
-  });
+  let exit: string | undefined;
+  const finish = (how: string) => {
+    exit ??= how;
+    final ??= read();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  child.on('exit', (code, sig) => finish(`${code ?? sig}`));
+  child.on('error', (err) => finish(err.message));
   return {
-    output: () => output,
+    output: () => final ?? read(),
     exit: () => exit,
     kill: () => child.kill('SIGKILL'),
     stop: async () => {
