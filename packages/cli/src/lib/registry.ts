@@ -344,30 +344,6 @@ export function expectRemote(arg: string, what: string): void {
   }
 }
 
-/** Pulls a registry image into the local store under its normalized name; closes its transport. */
-export async function pullIntoStore(
-  ctx: Context,
-  image: string,
-  values: Parameters<typeof copyOptionsFrom>[0] & RegistryValues,
-  store?: OciLayout,
-): Promise<{ desc: Descriptor; name: string }> {
-  const transport = transportFor(ctx, values);
-  try {
-    const { repo, ref, name } = await pullSource(ctx, image, transport);
-    const dst = store ?? (await openStore(ctx));
-    const desc = await copyWithProgress(
-      ctx,
-      { target: repo, ref, kind: 'registry' },
-      { target: dst, ref: name },
-      values,
-      'pulled',
-    );
-    return { desc, name };
-  } finally {
-    await transport.close();
-  }
-}
-
 /** Parses a `--limit` value: a positive whole number, or undefined when not given. */
 export function parseLimit(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
