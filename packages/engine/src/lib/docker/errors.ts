@@ -9,6 +9,11 @@ import type { EngineErrorReason } from '../errors.ts';
 export type Subject = 'container' | 'image' | 'exec';
 
 const byMessage: readonly [RegExp, EngineErrorReason][] = [
+  // a command the runtime cannot start is the caller's input, not the engine failing
+  [
+    /executable file not found|no such file or directory: OCI|exec format error|permission denied: OCI/i,
+    'bad-argument',
+  ],
   [/no such container|no container with name or id|container .* does not exist/i, 'container-not-found'],
   [/no such exec|no exec session with id/i, 'container-not-found'],
   [
@@ -26,7 +31,7 @@ const byMessage: readonly [RegExp, EngineErrorReason][] = [
     'container-running',
   ],
   [
-    /is not running|not running|can only (kill|pause|attach|exec|unpause) running|container state improper|is not paused/i,
+    /is not running|not running|cannot attach to a stopped container|can only (kill|pause|attach|exec|unpause) running|container state improper|is not paused/i,
     'container-not-running',
   ],
   [/image is being used|is being used by|image is in use|image used by/i, 'image-in-use'],

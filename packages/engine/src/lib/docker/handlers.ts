@@ -1,7 +1,9 @@
 // Every handler of the contract over the Docker Engine API, built for an API prefix so the podman
 // driver can reuse them over Podman's compatible API (`/v1.41`) or where libpod answers alike.
 import type { Handlers } from '../contract.ts';
+import { containerHandlers } from './containers.ts';
 import type { EngineHttp } from './http.ts';
+import { imageHandlers } from './images.ts';
 import { systemHandlers } from './system.ts';
 
 /** Options of {@link dockerHandlers}. */
@@ -13,7 +15,10 @@ export interface DockerHandlersOptions {
 /** The handlers of a Docker-API engine reached through `http`. */
 export function dockerHandlers(http: EngineHttp, options: DockerHandlersOptions): Partial<Handlers> {
   const { prefix } = options;
+  const images = imageHandlers(http, prefix);
   return {
     ...systemHandlers(http, prefix),
+    ...images,
+    ...containerHandlers(http, prefix, images['images.pull']),
   };
 }

@@ -1,0 +1,476 @@
+// containers.* over the Docker API: create (ContainerSpec → Docker's create body; a missing image
+// pulled and the create retried, as the docker CLI does), start, wait, logs (multiplexed frames or
+// a terminal's raw bytes), attach and exec (hijacked connections), inspect, list, stop, kill,
+// pause, unpause, remove, resize.
+import type {
+  Attachment,
+  ConsoleSize,
+  ContainerDetails,
+  ContainerSpec,
+  ContainerState,
+  ContainerSummary,
+  CreatedContainer,
+  CreateOptions,
+  ExecProcess,
+  ExecSpec,
+  Handlers,
+  LogsOptions,
+  OutputChunk,
+} from '../contract.ts';
+import { demultiplex, raw, timestamped } from './frames.ts';
+import type { EngineHttp, HttpRequest } from './http.ts';
+import { bool, fromUnix, isObj, type Json, labels, nonEmpty, num, obj, str, strings, time } from './json.ts';
+import { attachmentOf } from './stdio.ts';
+
+type ContainerHandlers = Pick<
+  Handlers,
+  | 'containers.create'
+  | 'containers.start'
+  | 'containers.wait'
+  | 'containers.logs'
+  | 'containers.attach'
+  | 'containers.exec'
+  | 'containers.inspect'
+  | 'containers.list'
+  | 'containers.stop'
+  | 'containers.kill'
+  | 'containers.pause'
+  | 'containers.unpause'
+  | 'containers.remove'
+  | 'containers.resize'
+>;
+
+/** What pulling an image takes, for `containers.create` (the image handlers' pull). */
+export type PullFn = Handlers['images.pull'];
+
+const states = new Set<ContainerState>([
+  'created',
+  'running',
+  'paused',
+  'restarting',
+  'removing',
+  'exited',
+  'dead',
+]);
+
+function stateOf(s: string | undefined): ContainerState {
+  const lower = (s ?? '').toLowerCase();
+  if (states.has(lower as ContainerState)) return lower as ContainerState;
+  // podman's own words
+  if (lower === 'configured' || lower === 'initialized') return 'created';
+  if (lower === 'stopped' || lower === 'stopping') return 'exited';
+  return 'dead';
+}
+
+/** Docker's container summary (`/containers/json`) in the contract's terms. */
+export function containerSummaryOf(v: Json): ContainerSummary {
+  const names = strings(v, 'Names');
+  return {
+    id: str(v, 'Id') ?? '',
+    name: (names[0] ?? '').replace(/^\//, ''),
+    image: str(v, 'Image') ?? '',
+    imageId: nonEmpty(v, 'ImageID'),
+    command: str(v, 'Command') ?? '',
+    created: fromUnix(num(v, 'Created')) ?? '',
+    state: stateOf(str(v, 'State')),
+    status: str(v, 'Status') ?? '',
+    labels: labels(v, 'Labels'),
+  };
+}
+
+/** Docker's container inspect (`/containers/{id}/json`) in the contract's terms. */
+export function containerDetailsOf(v: Json): ContainerDetails {
+  const state = obj(v['State']);
+  const config = obj(v['Config']);
+  const host = obj(v['HostConfig']);
+  const status = stateOf(str(state, 'Status'));
+  const pid = num(state, 'Pid');
+  const path = str(v, 'Path');
+  return {
+    id: str(v, 'Id') ?? '',
+    name: (str(v, 'Name') ?? '').replace(/^\//, ''),
+    image: str(config, 'Image') ?? str(v, 'ImageName') ?? '',
+    imageId: nonEmpty(v, 'Image'),
+    created: str(v, 'Created') ?? '',
+    state: {
+      status,
+      running: bool(state, 'Running'),
+      paused: bool(state, 'Paused'),
+      pid: pid ? pid : undefined,
+      exitCode: status === 'exited' || status === 'dead' ? num(state, 'ExitCode') : undefined,
+      startedAt: time(state, 'StartedAt'),
+      finishedAt: time(state, 'FinishedAt'),
+      error: nonEmpty(state, 'Error'),
+    },
+    config: {
+      args: [...(path ? [path] : []), ...strings(v, 'Args')],
+      env: strings(config, 'Env'),
+      workingDir: nonEmpty(config, 'WorkingDir'),
+      user: nonEmpty(config, 'User'),
+      tty: bool(config, 'Tty'),
+      openStdin: bool(config, 'OpenStdin'),
+      hostname: nonEmpty(config, 'Hostname'),
+      labels: labels(config, 'Labels'),
+      stopSignal: nonEmpty(config, 'StopSignal'),
+    },
+    autoRemove: bool(host, 'AutoRemove'),
+    runtime: nonEmpty(host, 'Runtime'),
+    logPath: nonEmpty(v, 'LogPath'),
+    raw: v,
+  };
+}
+
+/** The body of `POST /containers/create` for a spec (undefined fields left out). */
+export function createBody(spec: ContainerSpec): Json {
+  const tmpfs: Record<string, string> = {};
+  const mounts: Json[] = [];
+  for (const m of spec.mounts ?? []) {
+    if (m.type === 'tmpfs') tmpfs[m.target] = (m.options ?? []).join(',');
+    else mounts.push({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly === true });
+  }
+  const stdin = spec.openStdin === true;
+  return {
+    Image: spec.image,
+    Cmd: spec.cmd,
+    // Docker clears the image's entrypoint for [""], not for [] (the CLI's `--entrypoint ''`)
+    Entrypoint: spec.entrypoint && spec.entrypoint.length === 0 ? [''] : spec.entrypoint,
+    Env: spec.env,
+    WorkingDir: spec.workingDir,
+    User: spec.user,
+    Hostname: spec.hostname,
+    Tty: spec.tty === true,
+    // as `docker run -i`: stdin open, attached, and closed for the container when the attach closes it
+    OpenStdin: stdin,
+    StdinOnce: stdin,
+    AttachStdin: stdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    Labels: spec.labels,
+    StopSignal: spec.stopSignal,
+    HostConfig: {
+      Mounts: mounts.length > 0 ? mounts : undefined,
+      Tmpfs: Object.keys(tmpfs).length > 0 ? tmpfs : undefined,
+      ReadonlyRootfs: spec.readOnlyRootfs,
+      NetworkMode: spec.network,
+      CapAdd: spec.capAdd,
+      CapDrop: spec.capDrop,
+      Memory: spec.memory,
+      NanoCpus: spec.nanoCpus,
+      PidsLimit: spec.pidsLimit,
+      AutoRemove: spec.autoRemove,
+      Runtime: spec.runtime,
+      ConsoleSize: spec.consoleSize ? [spec.consoleSize.rows, spec.consoleSize.columns] : undefined,
+    },
+  };
+}
+
+const reasonOf = (e: unknown): string | undefined => (e as { details?: { reason?: string } }).details?.reason;
+
+/** The container handlers of a Docker-API engine whose API lives under `prefix`. */
+export function containerHandlers(http: EngineHttp, prefix: string, pull: PullFn): ContainerHandlers {
+  const at = (id: string, rest = '') => `${prefix}/containers/${encodeURIComponent(id)}${rest}`;
+  const on = (
+    operation: HttpRequest['operation'],
+    id: string,
+    method: HttpRequest['method'],
+    rest: string,
+    extra: Partial<HttpRequest> = {},
+  ): HttpRequest => ({ method, path: at(id, rest), operation, subject: 'container', target: id, ...extra });
+
+  /** Terminal sizes of tty containers created here and not started yet (see containers.start). */
+  const consoleSizes = new Map<string, ConsoleSize>();
+
+  const inspectRaw = async (
+    id: string,
+    signal: AbortSignal | undefined,
+    operation: HttpRequest['operation'],
+  ) => {
+    const req = on(operation, id, 'GET', '/json', { signal });
+    const v = await http.json(req);
+    if (!isObj(v)) throw http.fail('bad-response', req, { message: 'the container answer is not an object' });
+    return v;
+  };
+
+  const resizeReq =
+    (path: string, operation: HttpRequest['operation'], id: string) => async (size: ConsoleSize) => {
+      await http.ok({
+        method: 'POST',
+        path,
+        query: { h: size.rows, w: size.columns },
+        operation,
+        subject: 'container',
+        target: id,
+        signal: AbortSignal.timeout(10_000),
+      });
+    };
+
+  const create = async (spec: ContainerSpec, options: CreateOptions): Promise<CreatedContainer> => {
+    const { signal } = options;
+    const policy = options.pull ?? 'missing';
+    const pullIt = () =>
+      pull(spec.image, { ...options.pullOptions, platform: spec.platform, policy: 'always', signal });
+    if (policy === 'always') await pullIt();
+    const req: HttpRequest = {
+      method: 'POST',
+      path: `${prefix}/containers/create`,
+      query: { name: spec.name, platform: spec.platform },
+      json: createBody(spec),
+      signal,
+      operation: 'containers.create',
+      subject: 'image',
+      target: spec.image,
+    };
+    const send = async (): Promise<CreatedContainer> => {
+      let v: unknown;
+      try {
+        v = await http.json(req);
+      } catch (e) {
+        // the engine may have made it before the signal fired: a named one can be found and removed
+        if (signal?.aborted && spec.name) {
+          await http
+            .ok(
+              on('containers.remove', spec.name, 'DELETE', '', {
+                query: { force: '1', v: '1' },
+                signal: AbortSignal.timeout(10_000),
+              }),
+            )
+            .catch(() => {});
+        }
+        throw e;
+      }
+      const o = obj(v);
+      const id = str(o, 'Id');
+      if (!id) throw http.fail('bad-response', req, { message: 'the create answer has no Id' });
+      if (spec.tty && spec.consoleSize) {
+        if (consoleSizes.size > 1000) consoleSizes.clear();
+        consoleSizes.set(id, spec.consoleSize);
+      }
+      return { id, warnings: strings(o, 'Warnings') };
+    };
+    try {
+      return await send();
+    } catch (e) {
+      if (policy === 'never' || policy === 'always' || reasonOf(e) !== 'image-not-found') throw e;
+    }
+    await pullIt();
+    return send();
+  };
+
+  const logs = async function* (id: string, options: LogsOptions): AsyncGenerator<OutputChunk> {
+    const { signal } = options;
+    const tty = bool(obj((await inspectRaw(id, signal, 'containers.logs'))['Config']), 'Tty');
+    const body = http.bytes(
+      on('containers.logs', id, 'GET', '/logs', {
+        signal,
+        query: {
+          follow: options.follow ? '1' : undefined,
+          stdout: options.stdout === false ? '0' : '1',
+          stderr: options.stderr === false ? '0' : '1',
+          tail: options.tail === undefined ? undefined : String(options.tail),
+          timestamps: options.timestamps ? '1' : undefined,
+        },
+      }),
+    );
+    const chunks = tty ? raw(body) : demultiplex(body);
+    yield* options.timestamps ? timestamped(chunks) : chunks;
+  };
+
+  return {
+    'containers.create': create,
+
+    async 'containers.start'(id, { signal }) {
+      await http.ok(on('containers.start', id, 'POST', '/start', { signal, accept: [304] }));
+      // engines before API 1.42 ignore the create's ConsoleSize on Linux: size the terminal now, as the CLI
+      const size = consoleSizes.get(id);
+      if (size) {
+        consoleSizes.delete(id);
+        await resizeReq(at(id, '/resize'), 'containers.start', id)(size).catch(() => {});
+      }
+    },
+
+    async 'containers.wait'(id, options) {
+      const req = on('containers.wait', id, 'POST', '/wait', {
+        signal: options.signal,
+        query: { condition: options.condition },
+      });
+      const v = await http.json(req);
+      const code = num(obj(v), 'StatusCode');
+      if (code === undefined)
+        throw http.fail('bad-response', req, { message: 'the wait answer has no StatusCode' });
+      return code;
+    },
+
+    'containers.logs': logs,
+
+    async 'containers.attach'(id, options): Promise<Attachment> {
+      const { signal } = options;
+      const v = await inspectRaw(id, signal, 'containers.attach');
+      const tty = bool(obj(v['Config']), 'Tty');
+      const status = stateOf(str(obj(v['State']), 'Status'));
+      // as the docker CLI: the engine would hijack the connection and close it at once
+      if (status === 'exited' || status === 'dead' || status === 'removing') {
+        throw http.fail(
+          'container-not-running',
+          { operation: 'containers.attach' },
+          {
+            message: `container ${JSON.stringify(id)} is ${status}: start it before attaching`,
+          },
+        );
+      }
+      if (status === 'paused') {
+        throw http.fail(
+          'container-paused',
+          { operation: 'containers.attach' },
+          {
+            message: `container ${JSON.stringify(id)} is paused: unpause it before attaching`,
+          },
+        );
+      }
+      const req = on('containers.attach', id, 'POST', '/attach', {
+        signal,
+        query: {
+          stream: '1',
+          stdin: options.stdin ? '1' : '0',
+          stdout: '1',
+          stderr: '1',
+          logs: options.logs ? '1' : undefined,
+        },
+      });
+      const socket = await http.upgrade(req);
+      const { ended: _, ...attachment } = attachmentOf(socket, {
+        tty,
+        resize: resizeReq(at(id, '/resize'), 'containers.resize', id),
+        closedError: () =>
+          http.fail('container-not-running', req, {
+            message: `the attach connection to ${JSON.stringify(id)} is closed`,
+          }),
+        signal,
+      });
+      return attachment;
+    },
+
+    async 'containers.exec'(id, spec: ExecSpec, options): Promise<ExecProcess> {
+      const { signal } = options;
+      const createReq = on('containers.exec', id, 'POST', '/exec', {
+        signal,
+        json: {
+          AttachStdin: spec.stdin === true,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: spec.tty === true,
+          Cmd: spec.cmd,
+          Env: spec.env,
+          WorkingDir: spec.workingDir,
+          User: spec.user,
+          Privileged: spec.privileged === true,
+          ConsoleSize: spec.consoleSize ? [spec.consoleSize.rows, spec.consoleSize.columns] : undefined,
+        },
+      });
+      const created = obj(await http.json(createReq));
+      const execId = str(created, 'Id');
+      if (!execId) throw http.fail('bad-response', createReq, { message: 'the exec answer has no Id' });
+      const execAt = (rest: string) => `${prefix}/exec/${encodeURIComponent(execId)}${rest}`;
+      const startReq: HttpRequest = {
+        method: 'POST',
+        path: execAt('/start'),
+        json: { Detach: false, Tty: spec.tty === true },
+        signal,
+        operation: 'containers.exec',
+        subject: 'exec',
+        target: id,
+      };
+      const socket = await http.upgrade(startReq);
+      const resize = resizeReq(execAt('/resize'), 'containers.exec', id);
+      const attachment = attachmentOf(socket, {
+        tty: spec.tty === true,
+        resize,
+        closedError: () =>
+          http.fail('container-not-running', startReq, { message: 'the exec connection is closed' }),
+        signal,
+      });
+      // engines before API 1.42 take the size only once the process runs
+      if (spec.tty && spec.consoleSize) await resize(spec.consoleSize).catch(() => {});
+      const exitCode = (async () => {
+        await attachment.ended;
+        for (let round = 0; ; round++) {
+          const v = obj(
+            await http.json({
+              method: 'GET',
+              path: execAt('/json'),
+              signal,
+              operation: 'containers.exec',
+              subject: 'exec',
+              target: id,
+            }),
+          );
+          const code = num(v, 'ExitCode');
+          if (v['Running'] !== true && code !== undefined) return code;
+          await new Promise((r) => setTimeout(r, round < 10 ? 10 : 100));
+        }
+      })();
+      exitCode.catch(() => {});
+      const { ended: _, ...rest } = attachment;
+      return { ...rest, exitCode, inherited: false };
+    },
+
+    async 'containers.inspect'(id, { signal }) {
+      return containerDetailsOf(await inspectRaw(id, signal, 'containers.inspect'));
+    },
+
+    async 'containers.list'(options) {
+      const req: HttpRequest = {
+        method: 'GET',
+        path: `${prefix}/containers/json`,
+        query: { all: options.all ? '1' : undefined },
+        signal: options.signal,
+        operation: 'containers.list',
+      };
+      const v = await http.json(req);
+      if (!Array.isArray(v))
+        throw http.fail('bad-response', req, { message: 'the container list is not an array' });
+      return v.map((c) => containerSummaryOf(obj(c)));
+    },
+
+    async 'containers.stop'(id, options) {
+      await http.ok(
+        on('containers.stop', id, 'POST', '/stop', {
+          signal: options.signal,
+          query: { t: options.timeout === undefined ? undefined : String(options.timeout) },
+          accept: [304],
+        }),
+      );
+    },
+
+    async 'containers.kill'(id, signal, options) {
+      await http.ok(
+        on('containers.kill', id, 'POST', '/kill', {
+          signal: options.signal,
+          query: { signal: String(signal) },
+        }),
+      );
+    },
+
+    async 'containers.pause'(id, { signal }) {
+      await http.ok(on('containers.pause', id, 'POST', '/pause', { signal }));
+    },
+
+    async 'containers.unpause'(id, { signal }) {
+      await http.ok(on('containers.unpause', id, 'POST', '/unpause', { signal }));
+    },
+
+    async 'containers.remove'(id, options) {
+      await http.ok(
+        on('containers.remove', id, 'DELETE', '', {
+          signal: options.signal,
+          query: { force: options.force ? '1' : undefined, v: '1' },
+        }),
+      );
+    },
+
+    async 'containers.resize'(id, size, { signal }) {
+      await http.ok(
+        on('containers.resize', id, 'POST', '/resize', { signal, query: { h: size.rows, w: size.columns } }),
+      );
+    },
+  };
+}

@@ -1,0 +1,492 @@
+// The docker driver's cases, run by dockerd.test.ts against a real dockerd and by
+// podman-compat.test.ts against podman's Docker-compatible endpoint: one engine per file, the
+// project's test registry (a busybox image built from busybox-static, pushed with skopeo), and a
+// second registry with basic auth for refused pulls. Never Docker Hub.
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ErrorCode } from '@ocikit/errors';
+import type { RunningEngine } from '@ocikit/test-engines';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerSpec, OutputChunk, ProgressEvent } from '../contract.ts';
+import { Engine } from '../engine.ts';
+import { dockerDriver } from './driver.ts';
+
+// never execFileSync: the registries' logs come through pipes this process must keep draining
+const run = promisify(execFile);
+
+/** How a test file starts its engine. */
+export type StartEngine = (insecureRegistries: string[]) => Promise<RunningEngine>;
+
+const text = (chunks: OutputChunk[], stream?: OutputChunk['stream']) =>
+  Buffer.concat(chunks.filter((c) => !stream || c.stream === stream).map((c) => c.data)).toString('utf8');
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of iterable) out.push(x);
+  return out;
+}
+
+/**
+ * Registers the docker driver's cases against the engine `start` gives (`label` names it in the
+ * test names: `dockerd`, `podman (Docker API)`).
+ */
+export function describeDockerDriver(label: string, start: StartEngine): void {
+  let registry: RunningRegistry;
+  let authRegistry: RunningRegistry;
+  let running: RunningEngine;
+  let engine: Engine;
+  let image: string;
+  const base = (spec: Partial<ContainerSpec> = {}): ContainerSpec => ({ image, network: 'none', ...spec });
+
+  beforeAll(async () => {
+    [registry, authRegistry] = await Promise.all([startRegistry(), startRegistry({ auth: 'basic' })]);
+    const layout = join(mkdtempSync(join(tmpdir(), 'ocikit-docker-driver-')), 'layout');
+    buildBusyboxImage(layout, 'busybox');
+    image = `${registry.host}/driver/busybox:1`;
+    await run('skopeo', [
+      'copy',
+      '--quiet',
+      '--dest-tls-verify=false',
+      `oci:${layout}:busybox`,
+      `docker://${image}`,
+    ]);
+    await run('skopeo', [
+      ...['copy', '--quiet', '--dest-tls-verify=false'],
+      `--dest-creds=${authRegistry.credentials.username}:${authRegistry.credentials.password}`,
+      `oci:${layout}:busybox`,
+      `docker://${authRegistry.host}/private/busybox:1`,
+    ]);
+    running = await start([registry.host, authRegistry.host]);
+    engine = await Engine.connect(dockerDriver, running.host, { timeout: 30_000 });
+    await engine.images.pull(image);
+  }, 180_000);
+
+  afterAll(async () => {
+    await engine?.close();
+    await running?.stop();
+    await Promise.all([registry?.stop(), authRegistry?.stop()]);
+  }, 120_000);
+
+  describe(`docker driver against ${label}: system`, () => {
+    it('pings, and gives version and info', async () => {
+      await engine.system.ping();
+      const version = await engine.system.version();
+      expect(version).toMatchObject({ apiVersion: '1.41', os: 'linux' });
+      expect(version.version).toMatch(/^\d+\.\d+/);
+      const info = await engine.system.info();
+      expect(info.images).toBeGreaterThanOrEqual(1);
+      expect(info.containers).toBe(info.containersRunning + info.containersPaused + info.containersStopped);
+    });
+
+    it('follows events until the signal fires, then ends', async () => {
+      const c = new AbortController();
+      const seen: string[] = [];
+      const following = (async () => {
+        for await (const e of engine.system.events({ signal: c.signal })) {
+          if (e.type === 'container') seen.push(`${e.action} ${e.attributes['name'] ?? ''}`);
+          if (e.action === 'destroy' || e.action === 'remove') c.abort();
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 300));
+      const { id } = await engine.containers.create(base({ name: 'events-1', cmd: ['true'] }));
+      await engine.containers.remove(id);
+      await following;
+      expect(seen[0]).toBe('create events-1');
+    });
+  });
+
+  describe(`docker driver against ${label}: images`, () => {
+    it('pulls from the test registry with progress, and by policy', async () => {
+      const progress: ProgressEvent[] = [];
+      const pulled = await engine.images.pull(image, { onProgress: (e) => progress.push(e) });
+      expect(pulled.name).toBe(image);
+      expect(pulled.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(progress.length).toBeGreaterThan(0);
+      const missing = await engine.images.pull(image, { policy: 'missing' });
+      expect(missing.id).toBe(pulled.id);
+      await expect(
+        engine.images.pull(`${registry.host}/driver/absent:1`, { policy: 'never' }),
+      ).rejects.toMatchObject({
+        code: ErrorCode.NotFound,
+        details: { reason: 'image-not-found', operation: 'images.pull' },
+      });
+    });
+
+    it('maps a pull of a missing tag to image-not-found and a refused pull to bad-credentials', async () => {
+      const e = await engine.images
+        .pull(`${registry.host}/driver/busybox:no-such-tag`)
+        .catch((x: unknown) => x);
+      expect(e).toMatchObject({
+        code: ErrorCode.NotFound,
+        details: { reason: 'image-not-found', engine: 'docker' },
+      });
+      expect((e as { details: { engineMessage?: string } }).details.engineMessage).toBeTruthy();
+      const privateRef = `${authRegistry.host}/private/busybox:1`;
+      await expect(engine.images.pull(privateRef)).rejects.toMatchObject({
+        code: ErrorCode.Unauthenticated,
+        details: { reason: 'bad-credentials' },
+      });
+      const wrong = await engine.images
+        .pull(privateRef, { auth: { username: authRegistry.credentials.username, password: 'wrong-pw-123' } })
+        .catch((x: unknown) => x);
+      expect(wrong).toMatchObject({
+        code: ErrorCode.Unauthenticated,
+        details: { reason: 'bad-credentials' },
+      });
+      expect(JSON.stringify(wrong, Object.getOwnPropertyNames(wrong))).not.toContain('wrong-pw-123');
+      const ok = await engine.images.pull(privateRef, {
+        auth: { ...authRegistry.credentials, serveraddress: authRegistry.host },
+      });
+      expect(ok.name).toBe(privateRef);
+    });
+
+    it('lists, inspects, tags, pushes and removes', async () => {
+      const details = await engine.images.inspect(image);
+      expect(details).toMatchObject({
+        os: 'linux',
+        architecture: 'amd64',
+        repoTags: expect.arrayContaining([image]),
+      });
+      expect(details.diffIds).toHaveLength(1);
+      expect(details.created).toMatch(/^\d{4}-\d\d-\d\dT/);
+      const listed = await engine.images.list();
+      const mine = listed.find((i) => i.id === details.id);
+      expect(mine?.repoTags).toContain(image);
+      expect(mine?.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+      const pushedRef = `${registry.host}/driver/pushed:2`;
+      await engine.images.tag(image, pushedRef);
+      expect((await engine.images.inspect(pushedRef)).id).toBe(details.id);
+      const pushed = await engine.images.push(pushedRef);
+      expect(pushed.digest).toMatch(/^sha256:/);
+      const removed = await engine.images.remove(pushedRef);
+      expect(removed).toContainEqual({ untagged: pushedRef });
+      await expect(engine.images.inspect(pushedRef)).rejects.toMatchObject({
+        code: ErrorCode.NotFound,
+        details: { reason: 'image-not-found', operation: 'images.inspect' },
+      });
+      await expect(engine.images.remove('sha256:' + '0'.repeat(64))).rejects.toMatchObject({
+        details: { reason: 'image-not-found' },
+      });
+    });
+
+    it('refuses to remove an image a container uses, with image-in-use', async () => {
+      const ref = `${registry.host}/driver/used:1`;
+      await engine.images.tag(image, ref);
+      const { id } = await engine.containers.create(base({ image: ref, cmd: ['true'] }));
+      try {
+        const e = await engine.images.remove((await engine.images.inspect(ref)).id).catch((x: unknown) => x);
+        expect(e).toMatchObject({ code: ErrorCode.FailedPrecondition, details: { reason: 'image-in-use' } });
+      } finally {
+        await engine.containers.remove(id, { force: true });
+        await engine.images.remove(ref);
+      }
+    });
+
+    it('saves a docker-archive and loads it back', async () => {
+      const ref = `${registry.host}/driver/saved:1`;
+      await engine.images.tag(image, ref);
+      const chunks = await collect(engine.images.save([ref]));
+      const archive = Buffer.concat(chunks);
+      expect(archive.length).toBeGreaterThan(500_000);
+      await engine.images.remove(ref);
+      const loaded = await engine.images.load(
+        (async function* () {
+          yield archive;
+        })(),
+      );
+      expect(loaded).toContain(ref);
+      await engine.images.remove(ref);
+    });
+  });
+
+  describe(`docker driver against ${label}: containers`, () => {
+    it('creates, starts, waits, gives logs with streams and times, inspects, lists and removes', async () => {
+      const { id, warnings } = await engine.containers.create(
+        base({
+          name: 'life-1',
+          cmd: ['sh', '-c', 'echo out; echo err >&2; echo "$GREETING" in $(pwd) as $(id -u); exit 3'],
+          env: ['GREETING=hello'],
+          workingDir: '/tmp',
+          user: '65534',
+          labels: { suite: 'docker' },
+          mounts: [{ type: 'tmpfs', target: '/scratch', options: ['size=1m'] }],
+        }),
+      );
+      expect(warnings).toEqual([]);
+      await engine.containers.start(id);
+      expect(await engine.containers.wait(id)).toBe(3);
+      const logs = await collect(engine.containers.logs(id));
+      expect(text(logs, 'stdout')).toBe('out\nhello in /tmp as 65534\n');
+      expect(text(logs, 'stderr')).toBe('err\n');
+      const stamped = await collect(engine.containers.logs(id, { timestamps: true, tail: 1, stderr: false }));
+      expect(stamped).toHaveLength(1);
+      expect(stamped[0]).toMatchObject({
+        stream: 'stdout',
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      });
+      expect(text(stamped)).toBe('hello in /tmp as 65534\n');
+
+      const d = await engine.containers.inspect('life-1');
+      expect(d).toMatchObject({
+        id,
+        name: 'life-1',
+        image,
+        state: { status: 'exited', running: false, paused: false, exitCode: 3 },
+        config: { workingDir: '/tmp', user: '65534', tty: false, labels: { suite: 'docker' } },
+        autoRemove: false,
+      });
+      expect(d.config.args.slice(0, 2)).toEqual(['sh', '-c']);
+      expect(d.config.env).toContain('GREETING=hello');
+      expect(d.created).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(d.state.finishedAt).toMatch(/^\d{4}-/);
+      expect(d.imageId).toMatch(/^sha256:/);
+
+      expect((await engine.containers.list()).map((c) => c.id)).not.toContain(id);
+      const all = await engine.containers.list({ all: true });
+      const summary = all.find((c) => c.id === id);
+      expect(summary).toMatchObject({ name: 'life-1', image, state: 'exited', labels: { suite: 'docker' } });
+      expect(summary?.status).toMatch(/^Exited \(3\)/);
+      expect(summary?.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+      await engine.containers.remove(id);
+      await expect(engine.containers.inspect(id)).rejects.toMatchObject({
+        code: ErrorCode.NotFound,
+        details: { reason: 'container-not-found', operation: 'containers.inspect' },
+      });
+    });
+
+    it('maps the standard failures of containers', async () => {
+      const missing = 'no-such-container-ocikit';
+      for (const call of [
+        () => engine.containers.start(missing),
+        () => engine.containers.remove(missing),
+        () => engine.containers.kill(missing),
+        () => engine.containers.wait(missing),
+      ]) {
+        await expect(call()).rejects.toMatchObject({
+          code: ErrorCode.NotFound,
+          details: { reason: 'container-not-found' },
+        });
+      }
+      const { id } = await engine.containers.create(base({ name: 'busy-1', cmd: ['sleep', '600'] }));
+      try {
+        await expect(engine.containers.create(base({ name: 'busy-1', cmd: ['true'] }))).rejects.toMatchObject(
+          {
+            code: ErrorCode.AlreadyExists,
+            details: { reason: 'name-in-use', operation: 'containers.create' },
+          },
+        );
+        await expect(engine.containers.kill(id)).rejects.toMatchObject({
+          code: ErrorCode.FailedPrecondition,
+          details: { reason: 'container-not-running' },
+        });
+        await engine.containers.start(id);
+        await engine.containers.start(id); // already running: nothing to do, as docker start
+        await expect(engine.containers.remove(id)).rejects.toMatchObject({
+          code: ErrorCode.FailedPrecondition,
+          details: { reason: 'container-running' },
+        });
+        await engine.containers.pause(id);
+        expect((await engine.containers.inspect(id)).state).toMatchObject({ status: 'paused', paused: true });
+        await expect(engine.containers.exec(id, { cmd: ['true'] })).rejects.toMatchObject({
+          code: ErrorCode.FailedPrecondition,
+          details: { reason: 'container-paused' },
+        });
+        await engine.containers.unpause(id);
+        await engine.containers.stop(id, { timeout: 1 });
+        expect((await engine.containers.inspect(id)).state.status).toBe('exited');
+        await engine.containers.stop(id); // stopped already: nothing to do
+      } finally {
+        await engine.containers.remove(id, { force: true });
+      }
+      await expect(engine.containers.create(base({ image: 'bad image name' }))).rejects.toMatchObject({
+        code: ErrorCode.InvalidArgument,
+      });
+    });
+
+    it('pulls a missing image on create (not with pull: never), as the docker CLI', async () => {
+      const ref = `${registry.host}/driver/busybox:1`;
+      const other = `${registry.host}/driver/late:1`;
+      await run('skopeo', [
+        ...['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false'],
+        `docker://${ref}`,
+        `docker://${other}`,
+      ]);
+      await expect(engine.containers.create(base({ image: other }), { pull: 'never' })).rejects.toMatchObject(
+        {
+          code: ErrorCode.NotFound,
+          details: { reason: 'image-not-found', operation: 'containers.create' },
+        },
+      );
+      const progress: ProgressEvent[] = [];
+      const { id } = await engine.containers.create(base({ image: other, cmd: ['true'] }), {
+        pullOptions: { onProgress: (e) => progress.push(e) },
+      });
+      expect(progress.length).toBeGreaterThan(0);
+      await engine.containers.remove(id);
+      await engine.images.remove(other);
+    });
+
+    it('attaches to stdin and output, and closes stdin as end of input', async () => {
+      const { id } = await engine.containers.create(
+        base({ cmd: ['sh', '-c', 'cat; echo done >&2'], openStdin: true }),
+      );
+      try {
+        const a = await engine.containers.attach(id, { stdin: true });
+        const out = collect(a.output);
+        await engine.containers.start(id);
+        await a.write('hello ');
+        await a.write(new TextEncoder().encode('world\n'));
+        await a.closeStdin();
+        const chunks = await out;
+        expect(text(chunks, 'stdout')).toBe('hello world\n');
+        expect(text(chunks, 'stderr')).toBe('done\n');
+        expect(await engine.containers.wait(id)).toBe(0);
+      } finally {
+        await engine.containers.remove(id, { force: true });
+      }
+    });
+
+    it('gives a terminal its size and raw output', async () => {
+      const { id } = await engine.containers.create(
+        // engines before API 1.42 size the terminal just after the start (as the docker CLI): a moment's sleep
+        base({
+          cmd: ['sh', '-c', 'sleep 0.3; stty size; echo err >&2'],
+          tty: true,
+          consoleSize: { rows: 33, columns: 101 },
+        }),
+      );
+      try {
+        const a = await engine.containers.attach(id);
+        const out = collect(a.output);
+        await engine.containers.start(id);
+        expect(await engine.containers.wait(id)).toBe(0);
+        const chunks = await out;
+        expect(chunks.every((c) => c.stream === 'stdout')).toBe(true);
+        expect(text(chunks)).toBe('33 101\r\nerr\r\n');
+        const logs = await collect(engine.containers.logs(id));
+        expect(text(logs)).toBe('33 101\r\nerr\r\n');
+      } finally {
+        await engine.containers.remove(id, { force: true });
+      }
+    });
+
+    it('ends the output of an attachment whose container dies, and refuses writes after', async () => {
+      const { id } = await engine.containers.create(
+        base({ cmd: ['sh', '-c', 'echo ready; exec sleep 600'], openStdin: true }),
+      );
+      try {
+        const a = await engine.containers.attach(id, { stdin: true });
+        await engine.containers.start(id);
+        const chunks: OutputChunk[] = [];
+        const reading = (async () => {
+          for await (const c of a.output) {
+            chunks.push(c);
+            if (text(chunks).includes('ready')) void engine.containers.kill(id, 'SIGKILL');
+          }
+        })();
+        await reading;
+        expect(text(chunks)).toBe('ready\n');
+        expect(await engine.containers.wait(id)).toBe(137);
+        await expect(a.write('late\n')).rejects.toMatchObject({
+          details: { reason: 'container-not-running' },
+        });
+        await expect(engine.containers.attach(id)).rejects.toMatchObject({
+          code: ErrorCode.FailedPrecondition,
+          details: { reason: 'container-not-running', operation: 'containers.attach' },
+        });
+      } finally {
+        await engine.containers.remove(id, { force: true });
+      }
+    });
+
+    it('execs commands with exit codes, stdin and a terminal', async () => {
+      const { id } = await engine.containers.create(base({ cmd: ['sleep', '600'] }));
+      await engine.containers.start(id);
+      try {
+        const p = await engine.containers.exec(id, {
+          cmd: ['sh', '-c', 'echo "$X" in $(pwd); echo e >&2; exit 5'],
+          env: ['X=exec'],
+          workingDir: '/etc',
+        });
+        const out = await collect(p.output);
+        expect(await p.exitCode).toBe(5);
+        expect(text(out, 'stdout')).toBe('exec in /etc\n');
+        expect(text(out, 'stderr')).toBe('e\n');
+
+        const cat = await engine.containers.exec(id, { cmd: ['sh', '-c', 'wc -c'], stdin: true });
+        const catOut = collect(cat.output);
+        await cat.write('12345');
+        await cat.closeStdin();
+        expect(text(await catOut).trim()).toBe('5');
+        expect(await cat.exitCode).toBe(0);
+
+        const tty = await engine.containers.exec(id, {
+          cmd: ['sh', '-c', 'test -t 1 && echo tty'],
+          tty: true,
+        });
+        expect(text(await collect(tty.output))).toBe('tty\r\n');
+        expect(await tty.exitCode).toBe(0);
+
+        // an exit code is known without reading the output
+        const quiet = await engine.containers.exec(id, { cmd: ['sh', '-c', 'echo ignored; exit 7'] });
+        expect(await quiet.exitCode).toBe(7);
+
+        // docker 20.10 says 126 for a missing command, podman 127
+        const missing = await engine.containers.exec(id, { cmd: ['/no/such/command'] });
+        expect([126, 127]).toContain(await missing.exitCode);
+      } finally {
+        await engine.containers.remove(id, { force: true });
+      }
+      await expect(engine.containers.exec(id, { cmd: ['true'] })).rejects.toMatchObject({
+        code: ErrorCode.NotFound,
+        details: { reason: 'container-not-found' },
+      });
+    });
+
+    it('runs in the foreground through the Engine (create, attach, start, wait, remove)', async () => {
+      const out: OutputChunk[] = [];
+      const result = await engine.containers.run(
+        base({ cmd: ['sh', '-c', 'echo run; exit 4'], autoRemove: true }),
+        { onOutput: (c) => out.push(c) },
+      );
+      expect(result.exitCode).toBe(4);
+      expect(text(out)).toBe('run\n');
+    });
+
+    it('keeps 20 create/start/wait/remove cycles in flight on one connection', async () => {
+      const codes = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          const { id } = await engine.containers.create(base({ cmd: ['sh', '-c', `exit ${i % 7}`] }));
+          await engine.containers.start(id);
+          const code = await engine.containers.wait(id);
+          await engine.containers.remove(id);
+          return code;
+        }),
+      );
+      expect(codes).toEqual(Array.from({ length: 20 }, (_, i) => i % 7));
+    });
+
+    it('aborts a wait by its signal', async () => {
+      const { id } = await engine.containers.create(base({ cmd: ['sleep', '600'] }));
+      try {
+        await engine.containers.start(id);
+        const c = new AbortController();
+        const waiting = engine.containers.wait(id, { signal: c.signal });
+        setTimeout(() => c.abort(), 100);
+        await expect(waiting).rejects.toMatchObject({
+          code: ErrorCode.Aborted,
+          details: { reason: 'aborted' },
+        });
+      } finally {
+        await engine.containers.remove(id, { force: true });
+      }
+    });
+  });
+}
