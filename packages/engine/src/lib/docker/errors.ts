@@ -34,7 +34,12 @@ const byMessage: readonly [RegExp, EngineErrorReason][] = [
     /is not running|not running|cannot attach to a stopped container|can only (kill|pause|attach|exec|unpause) running|container state improper|is not paused/i,
     'container-not-running',
   ],
-  [/image is being used|is being used by|image is in use|image used by/i, 'image-in-use'],
+  // remove without force: a container uses it, or (podman by id) it has several names
+  [
+    /image is being used|is being used by|image is in use|image used by|must be forced|please force removal/i,
+    'image-in-use',
+  ],
+  [/invalid reference format|invalid argument|repository name must be lowercase/i, 'bad-argument'],
 ];
 
 /**

@@ -463,7 +463,8 @@ function bodyOf(req: HttpRequest): { body: string | Uint8Array | Readable | null
   return { body: Readable.from(req.body, { objectMode: false }) };
 }
 
-/** Base64url of a JSON value, as Docker's `X-Registry-Auth` header wants it. */
+/** Base64url (padded) of a JSON value, as Docker's `X-Registry-Auth` header wants it. */
 export function base64urlJson(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+  // padded, as Go's base64.URLEncoding (podman refuses the unpadded form with "unexpected EOF")
+  return Buffer.from(JSON.stringify(value)).toString('base64').replaceAll('+', '-').replaceAll('/', '_');
 }

@@ -318,8 +318,9 @@ export function imageHandlers(http: EngineHttp, prefix: string): ImageHandlers {
         headers: { 'x-registry-auth': registryAuthHeader(options.auth) },
       };
       await follow(req, options.onProgress, 'engine-error', (line) => {
-        const aux = obj(line['aux']);
-        const d = str(aux, 'Digest');
+        const d =
+          str(obj(line['aux']), 'Digest') ??
+          /digest: (sha256:[0-9a-f]{64})/.exec(str(line, 'status') ?? '')?.[1];
         if (d) digest = d;
       });
       return { digest };
