@@ -3,8 +3,11 @@
 // config and the ContainerSpec, and — for a detached container — the runtime's container under conmon.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { OciLayout } from '@ocikit/content';
 import type { ContainerSpec, CreateOptions } from '@ocikit/engine';
-import { isOcikitError } from '@ocikit/errors';
+import { isNotFound, isOcikitError } from '@ocikit/errors';
+import type { Descriptor } from '@ocikit/image-spec';
+import { parseReference } from '@ocikit/reference';
 import type { Mount } from '@ocikit/runtime-spec';
 import type { ContainerRecord } from '@ocikit/shim';
 import { mountAll, type SnapshotMount, unpackToSnapshots } from '@ocikit/snapshot';
@@ -15,6 +18,7 @@ import { containerSnapshot, containersOf, snapshotterOf } from './container-stor
 import type { LocalContext } from './context.ts';
 import { recordEvent } from './events.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
+import { openImageStore } from './image-store.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
 
 /** Docker's exit codes of a command that cannot be run: 127 not found, 126 not executable. */
@@ -49,6 +53,31 @@ function runtimeMountsRoot(
 }
 
 /**
+ * The image stored under the normalized form of `image` (`busybox` → `docker.io/library/busybox:latest`),
+ * looked up directly: the common case of `run`, without reading registries.conf or listing the store
+ * (~6 ms of every `run --rm`). Undefined when it is not there (or not a name): `ensureImage` then
+ * resolves short names, ids and pulls.
+ */
+async function storedByName(
+  ctx: LocalContext,
+  image: string,
+  signal: AbortSignal | undefined,
+): Promise<{ store: OciLayout; descriptor: Descriptor; name: string } | undefined> {
+  let name: string;
+  try {
+    name = parseReference(image).toString();
+  } catch {
+    return undefined;
+  }
+  const store = await openImageStore(ctx, signal);
+  const descriptor = await store.resolve(name, signal ? { signal } : {}).catch((e: unknown) => {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  });
+  return descriptor ? { store, descriptor, name } : undefined;
+}
+
+/**
  * Prepares a container without creating it in the runtime: a `configured` record with its bundle
  * (rootfs snapshot and config.json), ready for `createInRuntime` (detached) or `runForeground`.
  * What it made is removed when it fails.
@@ -62,12 +91,14 @@ export async function prepareContainer(
   if (typeof spec.image !== 'string' || spec.image === '')
     throw localError('bad-argument', 'containers.create', 'give an image');
   const platform = platformOption(spec.platform, 'containers.create');
-  const image = await ensureImage(ctx, spec.image, {
-    policy: options.pull ?? 'missing',
-    ...(spec.platform !== undefined ? { platform: spec.platform } : {}),
-    ...(options.pullOptions ? { pullOptions: options.pullOptions } : {}),
-    ...(signal ? { signal } : {}),
-  });
+  const image =
+    (options.pull !== 'always' ? await storedByName(ctx, spec.image, signal) : undefined) ??
+    (await ensureImage(ctx, spec.image, {
+      policy: options.pull ?? 'missing',
+      ...(spec.platform !== undefined ? { platform: spec.platform } : {}),
+      ...(options.pullOptions ? { pullOptions: options.pullOptions } : {}),
+      ...(signal ? { signal } : {}),
+    }));
   const containers = containersOf(ctx);
   const record = await standard('containers.create', () =>
     containers.prepare({
@@ -118,8 +149,8 @@ export async function prepareContainer(
 
 /**
  * `containers.create`: a prepared container created in the runtime under conmon, its process
- * waiting for `containers.start`. An autoRemove container gets the library's exit command, which
- * removes it when it exits (decision 131). A command that cannot be started fails the create with
+ * waiting for `containers.start`. conmon runs the library's exit command when it exits: its `die`
+ * event, and its removal under autoRemove (decision 131). A command that cannot be started fails the create with
  * `bad-argument` and `details.exitCode` 127 (not found) or 126 (not executable), leaving an exited
  * container with the runtime's reason as its error, as Docker's failed start does (decision 111);
  * under autoRemove it is removed. Any other failure removes what was made.
@@ -130,7 +161,7 @@ export async function createContainer(
   options: CreateOptions,
 ): Promise<ContainerRecord> {
   const record = await prepareContainer(ctx, spec, options);
-  const exit = record.autoRemove ? exitCommand(ctx.root, record.id) : undefined;
+  const exit = exitCommand(ctx.root, record.id, record.autoRemove);
   try {
     const created = await containersOf(ctx).createInRuntime(record.id, {
       ...(exit ? { exitCommand: exit } : {}),

@@ -26,14 +26,15 @@ function exitScript(): string | undefined {
 }
 
 /**
- * The command that removes container `id` of state root `root` once it has exited, run by conmon:
- * this very Node with the library's own script; the `@ocikit/source` condition for a `.ts` script
- * (a checkout run from source). Undefined when the script cannot be found: `containers.list` then
- * removes the exited container later, as any abandoned autoRemove one.
+ * The command conmon runs once container `id` of state root `root` has exited: this very Node
+ * with the library's own script, which records the `die` event and, with `remove`, removes the
+ * container; the `@ocikit/source` condition for a `.ts` script (a checkout run from source).
+ * Undefined when the script cannot be found: `containers.list` then removes an exited autoRemove
+ * container later, as any abandoned one.
  */
-export function exitCommand(root: string, id: string): string[] | undefined {
+export function exitCommand(root: string, id: string, remove: boolean): string[] | undefined {
   const script = exitScript();
   if (!script) return undefined;
   const flags = script.endsWith('.ts') ? ['--conditions=@ocikit/source', '--no-warnings'] : ['--no-warnings'];
-  return [process.execPath, ...flags, script, root, id];
+  return [process.execPath, ...flags, script, root, id, ...(remove ? ['remove'] : [])];
 }

@@ -1,13 +1,34 @@
-// The exit command conmon runs when an autoRemove container exits (decision 131):
-// `node container-exit.js ROOT ID` removes the container and what it holds. Shipped with
-// @ocikit/local and run with the Node that made the container, so removing it needs no CLI.
+// The exit command conmon runs when a detached container exits (decision 131):
+// `node container-exit.js ROOT ID [remove]` records the container's `die` event with its exit
+// code, and removes it and what it holds when it is an autoRemove one. Shipped with @ocikit/local
+// and run with the Node that made the container, so none of it needs the CLI.
 
 import { removeContainer } from './container-remove.ts';
+import { containersOf } from './container-store.ts';
 import { localContext } from './context.ts';
+import { recordEvent } from './events.ts';
 
-const [root, id] = process.argv.slice(2);
+const [root, id, then] = process.argv.slice(2);
 if (root && id) {
-  await removeContainer(localContext({ root }), id, { force: true }).catch(() => {
-    // removed already (`rm -f` raced us), or the root is gone: nothing left to do
-  });
+  const ctx = localContext({ root });
+  const record = await containersOf(ctx)
+    .get(id)
+    .catch(() => undefined);
+  if (record) {
+    await recordEvent(ctx, {
+      type: 'container',
+      action: 'die',
+      id: record.id,
+      attributes: {
+        name: record.name,
+        image: record.image,
+        ...(record.exitCode !== undefined ? { exitCode: String(record.exitCode) } : {}),
+      },
+    });
+  }
+  if (then === 'remove') {
+    await removeContainer(ctx, id, { force: true }).catch(() => {
+      // removed already (`rm -f` raced us), or the root is gone: nothing left to do
+    });
+  }
 }

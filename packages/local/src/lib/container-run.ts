@@ -6,34 +6,39 @@ import { prepareContainer, startFailureCode } from './container-create.ts';
 import { removeContainer } from './container-remove.ts';
 import { containersOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
+import { recordEvent } from './events.ts';
 
 /**
- * How a foreground run's stdio is wired: inherited (this process's own streams, a terminal as it
- * is) when asked and nothing takes the output; else piped through this process to `onOutput` (a
- * handler returning `false` says its destination broke: the container then gets SIGPIPE), stdin
- * inherited when asked for (with `openStdin` or `tty`).
+ * How a foreground run's stdio is wired: with `inheritStdio`, this process's own streams (a
+ * terminal as it is; stdin with `openStdin` or `tty`), `onOutput` unused. Otherwise the output is
+ * piped through this process to `onOutput` (a handler returning `false` says its destination broke:
+ * the container then gets SIGPIPE), and stdin, when `stdin` is this process's own, handed over as it is.
  */
 function stdioFor(spec: ContainerSpec, options: RunOptions): ForegroundOptions {
-  const input = options.inheritStdio && (spec.openStdin || spec.tty);
   const proxySignals = options.proxySignals === true;
-  const { onOutput } = options;
-  if (options.inheritStdio && !onOutput)
+  if (options.inheritStdio) {
+    const input = spec.openStdin || spec.tty;
     return { stdio: input ? 'inherit' : ['ignore', 'inherit', 'inherit'], proxySignals };
+  }
+  const { onOutput } = options;
   return {
-    stdio: input ? 'inherit' : 'ignore',
+    stdio: ownStdin(spec, options) ? 'inherit' : 'ignore',
     proxySignals,
-    ...(onOutput
-      ? { output: (stream, data) => (onOutput({ stream, data }) as unknown) !== false }
-      : { output: () => true }),
+    output: onOutput ? (stream, data) => (onOutput({ stream, data }) as unknown) !== false : () => true,
   };
+}
+
+/** Whether the run's stdin is this process's own (handed to the runtime as it is, not relayed). */
+function ownStdin(spec: ContainerSpec, options: RunOptions): boolean {
+  return spec.openStdin === true && options.stdin === (process.stdin as AsyncIterable<Uint8Array>);
 }
 
 /**
  * `containers.run` with the runtime's own `run`: the container is prepared (image, snapshot,
  * config.json), run in the foreground by this process, its record and log kept as a detached
  * one's, and removed under autoRemove. A command that cannot be started gives Docker's 127/126
- * (the runtime's message on its stderr). Stdin fed from an iterable (not inherited) runs through
- * the steps instead: create under conmon, attach, start, wait.
+ * (the runtime's message on its stderr). Stdin fed from another iterable than this process's own
+ * stdin runs through the steps instead: create under conmon, attach, start, wait.
  */
 export async function runContainer(
   ctx: LocalContext,
@@ -41,18 +46,29 @@ export async function runContainer(
   options: RunOptions,
   steps: (spec: ContainerSpec, options: RunOptions) => Promise<RunResult>,
 ): Promise<RunResult> {
-  if (options.stdin && !options.inheritStdio) return steps(spec, options);
+  if (options.stdin && !options.inheritStdio && !ownStdin(spec, options)) return steps(spec, options);
   const record = await prepareContainer(ctx, spec, options);
+  const event = (action: string, more: Record<string, string> = {}) =>
+    recordEvent(ctx, {
+      type: 'container',
+      action,
+      id: record.id,
+      attributes: { name: record.name, image: record.image, ...more },
+    });
+  await event('create');
+  await event('start');
   let exitCode: number;
   try {
     exitCode = (await containersOf(ctx).runForeground(record.id, stdioFor(spec, options))).exitCode;
   } catch (e) {
     const code = startFailureCode(e);
+    if (code !== undefined) await event('die', { exitCode: String(code) });
     if (record.autoRemove)
       await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' }).catch(() => {});
     if (code === undefined) throw e;
     return { id: record.id, exitCode: code };
   }
+  await event('die', { exitCode: String(exitCode) });
   if (record.autoRemove) await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' });
   return { id: record.id, exitCode };
 }

@@ -132,17 +132,18 @@ describe('local engine containers', () => {
     await engine.containers.remove(id);
   });
 
-  it('attaches with stdin: input in, output out, its exit code back', async () => {
+  it('attaches with stdin: input in, its end as end of input, output out, its exit code back', async () => {
     const { id } = await engine.containers.create({
       image: 'busybox',
-      cmd: ['sh', '-c', 'read x; echo "got $x"; echo bye >&2; exit 6'],
+      cmd: ['sh', '-c', 'read x; echo "got $x"; cat; echo bye >&2; exit 6'],
       openStdin: true,
     });
     await engine.containers.start(id);
     const attachment = await engine.containers.attach(id, { stdin: true });
-    await attachment.write('hello\n');
+    await attachment.write('hello\nmore\n');
+    // cat ends only when the container's stdin does
     await attachment.closeStdin();
-    expect(await collect(attachment.output)).toEqual({ stdout: 'got hello\n', stderr: 'bye\n' });
+    expect(await collect(attachment.output)).toEqual({ stdout: 'got hello\nmore\n', stderr: 'bye\n' });
     expect(await engine.containers.wait(id)).toBe(6);
     await engine.containers.remove(id);
   });
@@ -181,6 +182,17 @@ describe('local engine containers', () => {
     // conmon runs the library's own exit command once it exits: the container goes, no CLI involved
     for (let i = 0; i < 100 && existsSync(dir); i++) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(dir)).toBe(false);
+    // each left its events in the journal: the foreground run's by the runner, the detached one's
+    // die by the exit command
+    const actions = async (of: string) => {
+      const seen: string[] = [];
+      for await (const e of engine.system.events({ since: 0, until: Date.now() })) {
+        if (e.type === 'container' && e.id === of) seen.push(e.action);
+      }
+      return seen;
+    };
+    expect(await actions(result.id)).toEqual(['create', 'start', 'die', 'destroy']);
+    expect(await actions(id)).toEqual(['create', 'start', 'die', 'destroy']);
   });
 
   it('fails with standard errors, leaving nothing half-made', async () => {

@@ -269,6 +269,7 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
         await attachment.closeStdin();
       })();
       await containers.start(created.id);
+      await event('start', created);
       const exitCode = (await containers.wait(created.id, signal ? { signal } : {})) ?? -1;
       await relay;
       attachment.close();
