@@ -1,11 +1,17 @@
 // The container commands, clients of the engine (issue 14): `ctx.engine()` — the local engine, or
 // dockerd/podman with --host — does the work; these read flags, wire the terminal and print.
-import type { Attachment, ConsoleSize, Engine, OutputChunk } from '@ocikit/engine';
+import type { Attachment, ConsoleSize, Engine, OutputChunk, ProgressEvent } from '@ocikit/engine';
 import { InvalidArgumentError, isOcikitError } from '@ocikit/errors';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
 import { printJson, println } from '../lib/output.ts';
-import { consoleSizeOfTerminal, runFlags, runFlagsHelp, runRequest } from '../lib/run-spec.ts';
+import {
+  consoleSizeOfTerminal,
+  type RunValues,
+  runFlags,
+  runFlagsHelp,
+  runRequest,
+} from '../lib/run-spec.ts';
 import { psFields, psItem, psTable } from '../lib/views.ts';
 
 /**
@@ -54,6 +60,44 @@ function proxyToContainer(engine: Engine, id: string): () => void {
   };
 }
 
+/**
+ * The engine of `run`/`create`: with the local engine's registry settings when a registry flag (or
+ * --debug) is given. The registry module loads only then, or when a pull reports progress: a run
+ * of a stored image never loads it.
+ */
+async function runEngine(ctx: Context, values: RunValues): Promise<Engine> {
+  if (!values['plain-http'] && !values.insecure && values['ca-file'] === undefined && !ctx.debug)
+    return ctx.engine();
+  const { engineRegistry } = await import('../lib/registry.ts');
+  return ctx.engine({ registry: engineRegistry(ctx, values) });
+}
+
+/**
+ * Progress of a pull `run`/`create` makes, as `ocikit pull` shows it (bars on a terminal, the
+ * summary line at the end), its module loaded on the first event.
+ */
+function pullProgress(ctx: Context): (e: ProgressEvent) => void {
+  const queue: ProgressEvent[] = [];
+  let sink: ((e: ProgressEvent) => void) | undefined;
+  return (e) => {
+    if (sink) return sink(e);
+    queue.push(e);
+    if (queue.length > 1) return;
+    import('../lib/registry.ts').then(
+      ({ engineProgress }) => {
+        const progress = engineProgress(ctx);
+        sink = (event) => {
+          progress.onProgress(event);
+          // the pull's last word (`Status: Downloaded newer image for …`)
+          if (event.status.startsWith('Status:')) progress.end('pulled');
+        };
+        for (const queued of queue.splice(0)) sink(queued);
+      },
+      () => {},
+    );
+  };
+}
+
 /** `ocikit run IMAGE [CMD…]`. */
 export const runCommand = defineCommand({
   name: 'run',
@@ -69,12 +113,13 @@ export const runCommand = defineCommand({
   stopAtFirstPositional: true,
   failureExitCode: 125,
   async run(ctx, { values, positionals }) {
-    const { spec, pull, registry } = await runRequest(values, positionals, ctx.env);
-    const engine = await ctx.engine({ registry });
+    const { spec, pull } = await runRequest(values, positionals, ctx.env);
+    const engine = await runEngine(ctx, values);
+    const pullOptions = { onProgress: pullProgress(ctx), ...(values.insecure ? { tlsVerify: false } : {}) };
     if (values.detach) {
       let id: string;
       try {
-        ({ id } = await engine.containers.create(spec, { pull, signal: ctx.signal }));
+        ({ id } = await engine.containers.create(spec, { pull, pullOptions, signal: ctx.signal }));
         await engine.containers.start(id, { signal: ctx.signal });
       } catch (e) {
         // the command could not be started: the container is exited with the reason (or removed
@@ -89,19 +134,32 @@ export const runCommand = defineCommand({
     }
     // the container's stdio straight to ocikit's own streams when nothing needs the output on its
     // way (a --rm run keeps no log; a terminal is the user's), else through ocikit to the streams
-    // `main` was given, and into the container's log (decision 110)
+    // `main` was given, and into the container's log (decision 110). An engine that runs containers
+    // out of our reach (dockerd, podman) relays through `onOutput` and `stdin` either way.
     const own = ctx.stdout === process.stdout && ctx.stderr === process.stderr;
     const direct = own && (values.tty === true || values.rm === true);
-    const { exitCode } = await engine.containers.run(spec, {
-      pull,
-      inheritStdio: direct || values.interactive === true || values.tty === true,
-      ...(direct ? {} : { onOutput: outputTo(ctx) }),
-      ...(values.interactive ? { stdin: ctx.stdin as AsyncIterable<Uint8Array> } : {}),
-      // as podman run (--sig-proxy): a signal sent to ocikit goes to the container
-      proxySignals: true,
-      signal: ctx.signal,
-    });
-    return exitCode;
+    // a remote engine's terminal is ours in raw mode while it runs, as the docker CLI does
+    const raw =
+      values.tty === true &&
+      !engine.has('containers.run') &&
+      ctx.stdin === process.stdin &&
+      process.stdin.isTTY;
+    if (raw) process.stdin.setRawMode(true);
+    try {
+      const { exitCode } = await engine.containers.run(spec, {
+        pull,
+        pullOptions,
+        inheritStdio: direct,
+        onOutput: outputTo(ctx),
+        ...(values.interactive ? { stdin: ctx.stdin as AsyncIterable<Uint8Array> } : {}),
+        // as podman run (--sig-proxy): a signal sent to ocikit goes to the container
+        proxySignals: true,
+        signal: ctx.signal,
+      });
+      return exitCode;
+    } finally {
+      if (raw) process.stdin.setRawMode(false);
+    }
   },
 });
 
@@ -116,9 +174,13 @@ export const createCommand = defineCommand({
   stopAtFirstPositional: true,
   failureExitCode: 125,
   async run(ctx, { values, positionals }) {
-    const { spec, pull, registry } = await runRequest(values, positionals, ctx.env);
-    const engine = await ctx.engine({ registry });
-    const { id } = await engine.containers.create(spec, { pull, signal: ctx.signal });
+    const { spec, pull } = await runRequest(values, positionals, ctx.env);
+    const engine = await runEngine(ctx, values);
+    const { id } = await engine.containers.create(spec, {
+      pull,
+      pullOptions: { onProgress: pullProgress(ctx), ...(values.insecure ? { tlsVerify: false } : {}) },
+      signal: ctx.signal,
+    });
     println(ctx, id);
     return 0;
   },

@@ -4,7 +4,6 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { ContainerSpec, CreateOptions, MountSpec } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
-import type { LocalRegistryOptions } from '@ocikit/local';
 import { fileError } from './input.ts';
 import { localStoreRef } from './location.ts';
 
@@ -150,14 +149,12 @@ function envEntry(value: string, env: Readonly<Record<string, string | undefined
   return v === undefined ? key : `${key}=${v}`;
 }
 
-/** What `run`/`create` ask the engine for: the container, how to get its image, registry settings. */
+/** What `run`/`create` ask the engine for: the container and how to get its image. */
 export interface RunRequest {
   /** The container. */
   spec: ContainerSpec;
   /** The pull policy (`local:REF` is the local store alone: never pulled, decision 083). */
   pull: NonNullable<CreateOptions['pull']>;
-  /** The local engine's registry settings from `--plain-http`, `--insecure`, `--ca-file`. */
-  registry: LocalRegistryOptions;
 }
 
 /** `--volume HOST:CONTAINER[:ro|rw]` as a bind mount. */
@@ -191,7 +188,7 @@ function tmpfsMount(t: string): MountSpec {
 }
 
 /**
- * The engine request of `run`/`create` from their flags and `IMAGE [CMD…]`: env files read and
+ * What `run`/`create` ask of the engine, from their flags and `IMAGE [CMD…]`: env files read and
  * `-e K` copied from `env`, sizes and counts parsed, mounts and the terminal's size; the image's
  * own config is the engine's to apply.
  */
@@ -257,10 +254,5 @@ export async function runRequest(
     ...(values.runtime !== undefined ? { runtime: values.runtime } : {}),
     ...(values.platform !== undefined ? { platform: values.platform } : {}),
   };
-  const registry: LocalRegistryOptions = {
-    ...(values['plain-http'] ? { plainHttp: true } : {}),
-    ...(values.insecure ? { insecure: true } : {}),
-    ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
-  };
-  return { spec, pull, registry };
+  return { spec, pull };
 }
