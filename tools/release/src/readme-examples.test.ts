@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RunningEngine, startDockerd } from '@ocikit/test-engines';
 import { type BuiltImage, buildBusyboxImage } from '@ocikit/test-images';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,8 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const packages = publicPackages(root);
 const work = mkdtempSync(join(tmpdir(), 'ocikit-readme-'));
 let registry: RunningRegistry;
+/** A dockerd for the engine package's docker driver example, started by the first one that needs it. */
+let dockerd: Promise<RunningEngine> | undefined;
 const cli = join(root, 'packages', 'cli', 'src', 'bin.ts');
 
 /** Runs a command to its end without blocking the event loop (the registry logs through a pipe). */
@@ -76,6 +79,11 @@ const fixtures: Record<string, (cwd: string) => Promise<Record<string, string>> 
     return { 'localhost:5000': registry.host };
   },
   local: (cwd) => fixtures.registry?.(cwd) ?? {},
+  engine: async (cwd) => {
+    const replacements = (await fixtures.registry?.(cwd)) ?? {};
+    dockerd ??= startDockerd({ insecureRegistries: [registry.host] });
+    return { ...replacements, 'unix:///var/run/docker.sock': (await dockerd).host };
+  },
   shim: async (cwd) => {
     // The bundle the README starts from, made as it says (`ocikit bundle`, from source), running a
     // command that ends by itself (the image's default is an interactive sh).
@@ -106,6 +114,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await dockerd?.then(
+    (d) => d.stop(),
+    () => {},
+  );
   await registry?.stop();
   rmSync(work, { recursive: true, force: true });
 });
