@@ -282,6 +282,24 @@ export function describeEngineContract(
         expect((await engine.images.inspect(imageId)).id).toBe(imageId);
       });
 
+      it('pushes a tagged image to the test registry', async () => {
+        const pushedRef = `${registry.host}/contract/pushed:${process.pid}`;
+        await engine.images.tag(ref, pushedRef);
+        const events: string[] = [];
+        await engine.images.push(pushedRef, { onProgress: (e) => events.push(e.status) });
+        expect(events.length, 'push progress events').toBeGreaterThan(0);
+        const res = await fetch(`${registry.url}/v2/contract/pushed/manifests/${process.pid}`, {
+          headers: {
+            accept:
+              'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+          },
+        });
+        expect(res.status).toBe(200);
+        const manifest = (await res.json()) as { config: { digest: string } };
+        expect(manifest.config.digest).toBe(imageId);
+        await engine.images.remove(pushedRef);
+      });
+
       it('tags an image and removes the tag, then the whole image', async () => {
         const tagged = `${registry.host}/contract/tagged:2`;
         await engine.images.tag(ref, tagged);
@@ -351,6 +369,24 @@ export function describeEngineContract(
         expect(out).toEqual({ stdout: 'a\nc\n', stderr: 'b\n' });
         expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
         expect(await engine.containers.wait(id)).toBe(0);
+      });
+
+      it('runs a container in the foreground: output relayed apart, exit code, removed after', async () => {
+        const out = { stdout: '', stderr: '' };
+        const result = await engine.containers.run(
+          spec(['sh', '-c', 'echo ran; echo oops >&2; exit 4'], { autoRemove: true }),
+          { onOutput: (c) => (out[c.stream] += new TextDecoder().decode(c.data)) },
+        );
+        expect({ exitCode: result.exitCode, out }).toEqual({
+          exitCode: 4,
+          out: { stdout: 'ran\n', stderr: 'oops\n' },
+        });
+        expectEngineError(
+          await failure(engine.containers.inspect(result.id), 'inspect of an auto-removed container'),
+          ErrorCode.NotFound,
+          'container-not-found',
+          engine.engine,
+        );
       });
 
       it('exec gives exit codes and separated output', async () => {
@@ -449,7 +485,7 @@ export function describeEngineContract(
             if (!controller.signal.aborted) throw e;
           }
         })();
-        const timer = setTimeout(() => controller.abort(), 20_000);
+        const timer = setTimeout(() => controller.abort(), 10_000);
         ({ id } = await runToExit(['true']));
         await engine.containers.remove(id);
         await watching;
