@@ -12,11 +12,11 @@ import type { Mount } from '@ocikit/runtime-spec';
 import type { ContainerRecord } from '@ocikit/shim';
 import { mountAll, type SnapshotMount, unpackToSnapshots } from '@ocikit/snapshot';
 import { localError, standard } from './container-errors.ts';
+import { containerEvent } from './container-events.ts';
 import { exitCommand } from './container-exit-command.ts';
 import { removeContainer } from './container-remove.ts';
 import { containerSnapshot, containersOf, snapshotterOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
-import { recordEvent } from './events.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
@@ -167,12 +167,7 @@ export async function createContainer(
       ...(exit ? { exitCommand: exit } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    await recordEvent(ctx, {
-      type: 'container',
-      action: 'create',
-      id: record.id,
-      attributes: { name: record.name, image: record.image },
-    });
+    await containerEvent(ctx, 'create', record);
     return created;
   } catch (e) {
     const exitCode = startFailureCode(e);

@@ -1,6 +1,6 @@
 // The local engine's container failures as the contract's standard errors (issue 14).
 import { type EngineErrorReason, engineError, type Operation } from '@ocikit/engine';
-import { isOcikitError, type OcikitError } from '@ocikit/errors';
+import { isInvalidArgument, isOcikitError, type OcikitError } from '@ocikit/errors';
 
 /**
  * A standard engine error of the local engine: the kind from `reason`, `details.engine` `local`,
@@ -34,7 +34,8 @@ export function localError(
 /**
  * The shim's container errors as standard ones: `no-such-container` → `container-not-found`,
  * `ambiguous` → `bad-argument` (with `details.matches`), `name-in-use` stays, `not-stopped` →
- * `container-running`; their facts (`name`, `ref`, `matches`, `id`) and hints kept. Anything else
+ * `container-running`, any other InvalidArgument (a bad container name) → `bad-argument`; their
+ * facts (`name`, `ref`, `matches`, `id`) and hints kept. Anything else
  * is returned as it is (a missing runtime keeps its `runtime-not-installed`).
  */
 export function standardError(e: unknown, operation: Operation): unknown {
@@ -45,7 +46,9 @@ export function standardError(e: unknown, operation: Operation): unknown {
     'name-in-use': 'name-in-use',
     'not-stopped': 'container-running',
   };
-  const reason = typeof e.details.reason === 'string' ? reasons[e.details.reason] : undefined;
+  const reason =
+    (typeof e.details.reason === 'string' ? reasons[e.details.reason] : undefined) ??
+    (isInvalidArgument(e) ? 'bad-argument' : undefined);
   if (!reason) return e;
   const { reason: _shim, ...facts } = e.details;
   return localError(reason, operation, e.message, { details: facts, hint: e.hint, cause: e });

@@ -3,10 +3,10 @@
 // code, and removes it and what it holds when it is an autoRemove one. Shipped with @ocikit/local
 // and run with the Node that made the container, so none of it needs the CLI.
 
+import { recordDie } from './container-events.ts';
 import { removeContainer } from './container-remove.ts';
 import { containersOf } from './container-store.ts';
 import { localContext } from './context.ts';
-import { recordEvent } from './events.ts';
 
 const [root, id, then] = process.argv.slice(2);
 if (root && id) {
@@ -14,18 +14,7 @@ if (root && id) {
   const record = await containersOf(ctx)
     .get(id)
     .catch(() => undefined);
-  if (record) {
-    await recordEvent(ctx, {
-      type: 'container',
-      action: 'die',
-      id: record.id,
-      attributes: {
-        name: record.name,
-        image: record.image,
-        ...(record.exitCode !== undefined ? { exitCode: String(record.exitCode) } : {}),
-      },
-    });
-  }
+  if (record) await recordDie(ctx, record);
   if (then === 'remove') {
     await removeContainer(ctx, id, { force: true }).catch(() => {
       // removed already (`rm -f` raced us), or the root is gone: nothing left to do

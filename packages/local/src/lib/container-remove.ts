@@ -4,9 +4,9 @@ import type { Operation } from '@ocikit/engine';
 import type { ContainerRecord } from '@ocikit/shim';
 import { unmount } from '@ocikit/snapshot';
 import { localError, standard } from './container-errors.ts';
+import { containerEvent, recordDie } from './container-events.ts';
 import { containerSnapshot, containersOf, getContainer, snapshotterOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
-import { recordEvent } from './events.ts';
 
 /**
  * Removes a container and what it holds: its runtime state, its rootfs mount, its writable
@@ -28,6 +28,8 @@ export async function removeContainer(
       hint: 'stop it first, or remove it with force (killing it)',
     });
   }
+  // its exit is news until recorded: `die` before `destroy`
+  if (record.status === 'exited') await recordDie(ctx, record);
   if (live) {
     await containers
       .runtimeFor(record)
@@ -45,12 +47,7 @@ export async function removeContainer(
   const removed = await standard(operation, () =>
     containers.remove(record.id, { force: options.force === true }),
   );
-  await recordEvent(ctx, {
-    type: 'container',
-    action: 'destroy',
-    id: record.id,
-    attributes: { name: record.name, image: record.image },
-  });
+  await containerEvent(ctx, 'destroy', record);
   return removed;
 }
 

@@ -3,10 +3,10 @@
 import type { ContainerSpec, RunOptions, RunResult } from '@ocikit/engine';
 import type { ForegroundOptions } from '@ocikit/shim';
 import { prepareContainer, startFailureCode } from './container-create.ts';
+import { containerEvent, recordDie } from './container-events.ts';
 import { removeContainer } from './container-remove.ts';
 import { containersOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
-import { recordEvent } from './events.ts';
 
 /**
  * How a foreground run's stdio is wired: with `inheritStdio`, this process's own streams (a
@@ -48,27 +48,20 @@ export async function runContainer(
 ): Promise<RunResult> {
   if (options.stdin && !options.inheritStdio && !ownStdin(spec, options)) return steps(spec, options);
   const record = await prepareContainer(ctx, spec, options);
-  const event = (action: string, more: Record<string, string> = {}) =>
-    recordEvent(ctx, {
-      type: 'container',
-      action,
-      id: record.id,
-      attributes: { name: record.name, image: record.image, ...more },
-    });
-  await event('create');
-  await event('start');
+  await containerEvent(ctx, 'create', record);
+  await containerEvent(ctx, 'start', record);
   let exitCode: number;
   try {
     exitCode = (await containersOf(ctx).runForeground(record.id, stdioFor(spec, options))).exitCode;
   } catch (e) {
     const code = startFailureCode(e);
-    if (code !== undefined) await event('die', { exitCode: String(code) });
+    if (code !== undefined) await recordDie(ctx, record, code);
     if (record.autoRemove)
       await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' }).catch(() => {});
     if (code === undefined) throw e;
     return { id: record.id, exitCode: code };
   }
-  await event('die', { exitCode: String(exitCode) });
+  await recordDie(ctx, record, exitCode);
   if (record.autoRemove) await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' });
   return { id: record.id, exitCode };
 }

@@ -5,12 +5,12 @@ import { signalNumber } from '@ocikit/shim';
 import { relayAttach } from './attach-relay.ts';
 import { createContainer } from './container-create.ts';
 import { localError, standard } from './container-errors.ts';
+import { containerEvent, recordDie } from './container-events.ts';
 import { removeContainer, sweepAbandoned } from './container-remove.ts';
 import { runContainer } from './container-run.ts';
 import { containersOf, getContainer } from './container-store.ts';
 import { toDetails, toSummary } from './container-view.ts';
 import type { LocalContext } from './context.ts';
-import { recordEvent } from './events.ts';
 import { execInContainer } from './exec.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -23,12 +23,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
   const containers = containersOf(ctx);
   const event = (action: string, record: { id: string; name: string; image: string }, more = {}) =>
-    recordEvent(ctx, {
-      type: 'container',
-      action,
-      id: record.id,
-      attributes: { name: record.name, image: record.image, ...more },
-    });
+    containerEvent(ctx, action, record, more);
 
   const handlers: Partial<Handlers> = {
     async 'containers.create'(spec, options) {
@@ -81,6 +76,7 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
       const code = await standard('containers.wait', () =>
         containers.wait(record.id, signal ? { signal } : {}),
       );
+      await recordDie(ctx, { ...record, status: 'exited' }, code);
       return code ?? -1;
     },
 
@@ -170,7 +166,7 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
         throw localError('bad-argument', 'containers.kill', (e as Error).message, { cause: e });
       }
       const record = await getContainer(ctx, id, 'containers.kill');
-      if (record.status !== 'running' && record.status !== 'paused' && record.status !== 'created')
+      if (record.status !== 'running' && record.status !== 'paused')
         throw localError(
           'container-not-running',
           'containers.kill',
