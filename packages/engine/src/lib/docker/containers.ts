@@ -459,12 +459,24 @@ export function containerHandlers(http: EngineHttp, prefix: string, pull: PullFn
     },
 
     async 'containers.remove'(id, options) {
-      await http.ok(
-        on('containers.remove', id, 'DELETE', '', {
-          signal: options.signal,
-          query: { force: options.force ? '1' : undefined, v: '1' },
-        }),
-      );
+      const { signal } = options;
+      try {
+        await http.ok(
+          on('containers.remove', id, 'DELETE', '', {
+            signal,
+            query: { force: options.force ? '1' : undefined, v: '1' },
+          }),
+        );
+      } catch (e) {
+        // the engine is removing it already (AutoRemove after an exit): done when it is gone
+        const said = (e as { details?: { engineMessage?: string } }).details?.engineMessage ?? '';
+        if (!/removal of container .* is already in progress/i.test(said)) throw e;
+        await http
+          .ok(on('containers.remove', id, 'POST', '/wait', { signal, query: { condition: 'removed' } }))
+          .catch((waitError: unknown) => {
+            if (reasonOf(waitError) !== 'container-not-found') throw waitError;
+          });
+      }
     },
 
     async 'containers.resize'(id, size, { signal }) {

@@ -458,6 +458,10 @@ export function describeDockerDriver(label: string, start: StartEngine): void {
       );
       expect(result.exitCode).toBe(4);
       expect(text(out)).toBe('run\n');
+      // removed by then: the engine's own AutoRemove raced the Engine's remove, which now waits for it
+      await expect(engine.containers.inspect(result.id)).rejects.toMatchObject({
+        details: { reason: 'container-not-found' },
+      });
     });
 
     it('keeps 20 create/start/wait/remove cycles in flight on one connection', async () => {
