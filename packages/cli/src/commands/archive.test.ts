@@ -124,6 +124,18 @@ describe('ocikit copy with docker-archive: and oci-archive:', () => {
     expect(layoutConfig(back, 'b')).toBe(configDigest);
   });
 
+  it('docker-daemon: loads into and saves from the engine --host names, through its API', async () => {
+    const host = docker?.host ?? '';
+    await ocikit('--host', host, 'copy', `oci:${busybox.layout}:busybox`, 'docker-daemon:daemon:1');
+    expect(dockerCli('image', 'inspect', '--format', '{{.Id}}', 'daemon:1').trim()).toBe(configDigest);
+    const back = join(tmp(), 'back');
+    await ocikit('--host', host, 'copy', 'docker-daemon:daemon:1', `oci:${back}`);
+    expect(layoutConfig(back, 'docker.io/library/daemon:1')).toBe(configDigest);
+    const missing = await runCli(['--host', host, 'copy', 'docker-daemon:missing:1', `oci:${back}:x`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/missing:1/);
+  });
+
   it('names what is wrong: a missing REF, an archive of two images without REF, a truncated file', async () => {
     const dir = tmp();
     await ocikit('copy', `oci:${busybox.layout}:busybox`, `docker-archive:${dir}/a.tar:busybox:1`);

@@ -116,6 +116,16 @@ async function openDestination(
       file = loc.file;
       ref = loc.ref ?? (format === 'oci-archive' ? layoutRef(src) : src.name);
     } else {
+      // fail before copying anything when the engine cannot load images
+      const engine = await ctx.engine();
+      if (!engine.has('images.load')) {
+        const { engineError } = await import('@ocikit/engine');
+        throw engineError('unimplemented', {
+          engine: engine.engine,
+          operation: 'images.load',
+          message: `the ${engine.engine} driver does not offer images.load: "${arg}" cannot be a destination`,
+        });
+      }
       const dir = await mkdtemp(join(tmpdir(), 'ocikit-daemon-'));
       cleanups.push(() => rm(dir, { recursive: true, force: true }));
       file = join(dir, 'image.tar');
