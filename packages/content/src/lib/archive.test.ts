@@ -12,6 +12,7 @@ import { createArchiveWriter } from './archive-write.ts';
 import { copy } from './copy.ts';
 import { fetchAll, pushBytes } from './helpers.ts';
 import { type OciLayout, openLayout } from './layout.ts';
+import { buildIndex } from './test-suite.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-archive-'));
 
@@ -300,6 +301,19 @@ describe('docker-archive', () => {
     await expect(openArchive(chain, 'docker-archive')).rejects.toSatisfy(isInvalidArgument);
   });
 
+  it('refuses a multi-platform index (InvalidArgumentError), writing nothing', async () => {
+    const multi = await openLayout(join(tmp(), 'multi'), { create: true });
+    const { index } = await buildIndex(multi);
+    await multi.tag(index, 'multi');
+    const dir = tmp();
+    const writer = await createArchiveWriter(join(dir, 'x.tar'), 'docker-archive');
+    await copy(multi, 'multi', writer, 'multi:1', { allPlatforms: true });
+    const err = await writer.commit().catch((e: unknown) => e);
+    expect(isInvalidArgument(err)).toBe(true);
+    expect((err as Error).message).toMatch(/not an image index/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('refuses a destination in a directory that does not exist with NotFoundError', async () => {
     await expect(createArchiveWriter(join(tmp(), 'no', 'such.tar'), 'docker-archive')).rejects.toSatisfy(
       isNotFound,
@@ -335,6 +349,22 @@ describe('oci-archive', () => {
     expect((await copy(archive, 'v1', dst, 'v1')).digest).toBe(image.manifest.digest);
     expect((await dst.fsck()).problems).toEqual([]);
     await expect(archive.resolve('v2')).rejects.toSatisfy(isNotFound);
+    await archive.close();
+  });
+
+  it('keeps a multi-platform index whole, every manifest and blob', async () => {
+    const multi = await openLayout(join(tmp(), 'multi'), { create: true });
+    const { index, amd, arm } = await buildIndex(multi);
+    await multi.tag(index, 'multi');
+    const file = join(tmp(), 'multi.tar');
+    const writer = await createArchiveWriter(file, 'oci-archive');
+    await copy(multi, 'multi', writer, 'multi');
+    await writer.commit();
+    const archive = await openArchive(file, 'oci-archive');
+    const dst = await openLayout(join(tmp(), 'dst'), { create: true });
+    expect((await copy(archive, 'multi', dst, 'multi')).digest).toBe(index.digest);
+    for (const d of [amd.manifest, amd.config, ...amd.layers, arm.manifest, arm.config, ...arm.layers])
+      expect(await dst.exists(d)).toBe(true);
     await archive.close();
   });
 
