@@ -83,11 +83,47 @@ function compressionOf(head: Uint8Array): Compression | 'other' {
 }
 
 /** A gunzip or zstd decompressor with 1 MiB output chunks (16 KiB by default: many more, smaller writes). */
-export function decompressor(compression: 'gzip' | 'zstd'): Transform {
+function decompressor(compression: 'gzip' | 'zstd'): Transform {
   const chunkSize = 1 << 20;
   return compression === 'gzip'
     ? zlib().createGunzip({ chunkSize })
     : zlib().createZstdDecompress({ chunkSize });
+}
+
+/** A zlib or zstd error: the bytes are not what their compression says. */
+function isCorruptData(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return (
+    typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ZSTD_') || code === 'ERR_ZSTD')
+  );
+}
+
+function corruptData(what: string, compression: string, e: unknown): DataLossError {
+  return new DataLossError(`${what} is not valid ${compression} data: ${(e as Error).message}`, {
+    cause: e,
+    details: { reason: 'corrupt-compression', compression },
+  });
+}
+
+/**
+ * The decompressed bytes of `source`; DataLossError naming `what` when they do not decompress.
+ * Ending early (or failing) destroys `source`.
+ */
+export async function* decompress(
+  source: Readable,
+  compression: 'gzip' | 'zstd',
+  what: string,
+): AsyncGenerator<Uint8Array> {
+  const z = decompressor(compression);
+  source.on('error', (e) => z.destroy(e));
+  source.pipe(z);
+  try {
+    for await (const chunk of z) yield chunk as Buffer;
+  } catch (e) {
+    throw isCorruptData(e) ? corruptData(what, compression, e) : e;
+  } finally {
+    source.destroy();
+  }
 }
 
 /** Where a blob's bytes are in the archive. */
@@ -179,9 +215,8 @@ abstract class ArchiveBase implements ImageArchive {
     else if (source.compression === 'none') stream = this.read(source.entry, offset, options.signal);
     else {
       const raw = this.read(source.entry, 0, options.signal);
-      const plain = raw.pipe(decompressor(source.compression));
-      raw.on('error', (e) => plain.destroy(e));
-      stream = offset ? Readable.from(skip(plain, offset), { objectMode: false }) : plain;
+      const plain = decompress(raw, source.compression, `${this.path}: ${source.entry.name}`);
+      stream = Readable.from(offset ? skip(plain, offset) : plain, { objectMode: false });
     }
     // a resumed read (offset) is verified by the consumer, which has the bytes before it
     if (options.verify === false || offset > 0) return stream;
@@ -427,9 +462,13 @@ class DockerArchive extends ArchiveBase {
     let size = entry.size;
     if (compression !== 'none') {
       const hasher = createHasher('sha256');
-      for await (const chunk of this.read(entry, 0, options.signal).pipe(decompressor(compression))) {
+      for await (const chunk of decompress(
+        this.read(entry, 0, options.signal),
+        compression,
+        `${this.path}: ${path}`,
+      )) {
         throwIfAborted(options.signal);
-        hasher.update(chunk as Buffer);
+        hasher.update(chunk);
       }
       const actual = hasher.digest();
       if (actual !== diffId) {
@@ -547,6 +586,7 @@ class OciArchive extends ArchiveBase {
 /** A temporary plain tar of a compressed archive file or of a stream, in its own directory. */
 async function spool(
   source: AsyncIterable<Uint8Array>,
+  name: string,
   options: OpenArchiveOptions,
 ): Promise<{ dir: string; file: string }> {
   const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'ocikit-archive-'));
@@ -568,8 +608,11 @@ async function spool(
     const c = compressionOf(head[0] ?? new Uint8Array());
     const opts = options.signal ? { signal: options.signal } : {};
     const input = Readable.from(rest);
-    if (c === 'gzip' || c === 'zstd') await pipeline(input, decompressor(c), createWriteStream(file), opts);
-    else await pipeline(input, createWriteStream(file), opts);
+    if (c === 'gzip' || c === 'zstd') {
+      await pipeline(input, decompressor(c), createWriteStream(file), opts).catch((e: unknown) => {
+        throw isCorruptData(e) ? corruptData(name, c, e) : e;
+      });
+    } else await pipeline(input, createWriteStream(file), opts);
     return { dir, file };
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
@@ -642,7 +685,7 @@ export async function openArchive(
   }
   const c = compressionOf(head);
   if (c === 'none' || c === 'other') return openFile(path, path, format, undefined, options);
-  const { dir, file } = await spool(createReadStream(path), options);
+  const { dir, file } = await spool(createReadStream(path), path, options);
   return openFile(path, file, format, dir, options);
 }
 
@@ -658,6 +701,6 @@ export async function openArchiveStream(
   options: OpenArchiveOptions = {},
 ): Promise<ImageArchive> {
   throwIfAborted(options.signal);
-  const { dir, file } = await spool(source, options);
+  const { dir, file } = await spool(source, name, options);
   return openFile(name, file, format, dir, options);
 }

@@ -16,7 +16,7 @@ import {
   parseManifest,
 } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
-import { type ArchiveFormat, decompressor } from './archive-read.ts';
+import { type ArchiveFormat, decompress } from './archive-read.ts';
 import { TarWriter } from './archive-tar.ts';
 import { fetchAll, walk, withoutRefName } from './helpers.ts';
 import { type OciLayout, openLayout } from './layout.ts';
@@ -251,12 +251,8 @@ class Writer implements ArchiveWriter {
   ): Promise<void> {
     const compression = layerCompression(layer.mediaType) ?? 'none';
     const raw = await this.#layout.fetch(layer, { ...options, verify: false });
-    let plain: AsyncIterable<Uint8Array> = raw;
-    if (compression !== 'none') {
-      const z = decompressor(compression);
-      raw.on('error', (e) => z.destroy(e));
-      plain = raw.pipe(z);
-    }
+    const plain: AsyncIterable<Uint8Array> =
+      compression === 'none' ? raw : decompress(raw, compression, `layer ${layer.digest}`);
     const hasher = createHasher(diffId.slice(0, diffId.indexOf(':')));
     const hashed = (async function* () {
       for await (const chunk of plain) {

@@ -301,6 +301,29 @@ describe('docker-archive', () => {
     await expect(openArchive(chain, 'docker-archive')).rejects.toSatisfy(isInvalidArgument);
   });
 
+  it('refuses layers that do not decompress, reading and writing, with DataLossError', async () => {
+    const file = handmadeDockerArchive((entries) =>
+      entries.map((e) =>
+        e.name === 'aaaa/layer.tar' ? { ...e, data: gzipSync(e.data as Buffer).subarray(0, 40) } : e,
+      ),
+    );
+    const read = await openArchive(file, 'docker-archive').catch((e: unknown) => e);
+    expect(isDataLoss(read)).toBe(true);
+    expect((read as Error).message).toMatch(/aaaa\/layer\.tar is not valid gzip data/);
+
+    // buildIndex's layers are labelled gzip but are plain text
+    const multi = await openLayout(join(tmp(), 'multi'), { create: true });
+    const { amd } = await buildIndex(multi);
+    await multi.tag(amd.manifest, 'amd');
+    const dir = tmp();
+    const writer = await createArchiveWriter(join(dir, 'x.tar'), 'docker-archive');
+    await copy(multi, 'amd', writer, 'amd:1');
+    const written = await writer.commit().catch((e: unknown) => e);
+    expect(isDataLoss(written)).toBe(true);
+    expect((written as Error).message).toMatch(/is not valid gzip data/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('refuses a multi-platform index (InvalidArgumentError), writing nothing', async () => {
     const multi = await openLayout(join(tmp(), 'multi'), { create: true });
     const { index } = await buildIndex(multi);
