@@ -1,6 +1,7 @@
 // `ocikit copy` to and from docker-archive and oci-archive files, read and written by the real
 // tools: podman load/save, docker load/save (a dockerd of this file's own) and skopeo.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,6 +172,50 @@ describe('ocikit copy with docker-archive: and oci-archive:', () => {
     const cut = await runCli(['copy', `docker-archive:${dir}/cut.tar`, `oci:${dir}/x`]);
     expect(cut.code).toBe(1);
     expect(cut.stderr).toMatch(/truncated/);
+  });
+
+  it("narrows an index to this machine's platform into a docker-archive, and refuses --all-platforms", async () => {
+    // a two-platform index over the busybox manifest (the same manifest for both: enough to choose)
+    const layout = join(tmp(), 'multi');
+    execFileSync('cp', ['-r', busybox.layout, layout]);
+    const manifest = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: busybox.manifest,
+      size: busybox.manifestSize,
+    };
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          { ...manifest, platform: { os: 'linux', architecture: 'arm64' } },
+          { ...manifest, platform: { os: 'linux', architecture: 'amd64' } },
+        ],
+      }),
+    );
+    const indexDigest = createHash('sha256').update(index).digest('hex');
+    writeFileSync(join(layout, 'blobs', 'sha256', indexDigest), index);
+    const top = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+    top.manifests.push({
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: `sha256:${indexDigest}`,
+      size: index.length,
+      annotations: { 'org.opencontainers.image.ref.name': 'multi' },
+    });
+    writeFileSync(join(layout, 'index.json'), JSON.stringify(top));
+
+    const dir = tmp();
+    const out = await ocikit('copy', `oci:${layout}:multi`, `docker-archive:${dir}/one.tar:multi:1`);
+    expect(out.trim()).toBe(busybox.manifest);
+    const all = await runCli([
+      'copy',
+      '--all-platforms',
+      `oci:${layout}:multi`,
+      `docker-archive:${dir}/all.tar:multi:1`,
+    ]);
+    expect(all.code).toBe(1);
+    expect(all.stderr).toMatch(/a docker-archive holds single-platform images, not an image index/);
+    expect(readdirSync(dir)).toEqual(['one.tar']);
   });
 
   it('leaves an existing destination file as it was when the copy fails', async () => {
