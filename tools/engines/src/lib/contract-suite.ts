@@ -13,6 +13,7 @@ import { ErrorCode, isOcikitError, isUnimplemented } from '@ocikit/errors';
 import { type BuiltImage, buildBusyboxImage, buildWhiteoutImage } from '@ocikit/test-images';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEngine } from './process.ts';
 
 /** What the suite gives a driver's setup. */
 export interface ContractContext {
@@ -33,6 +34,26 @@ export interface ContractTarget {
 }
 
 const run = promisify(execFile);
+
+/**
+ * The suite's target for `driver` over an engine fixture (startDockerd, startPodmanService): connects
+ * an Engine to it (stopping the engine if that fails); the dead address is a socket path in its dir.
+ */
+export async function engineTarget(driver: Driver, started: RunningEngine): Promise<ContractTarget> {
+  const engine = await EngineClient.connect(driver, started.host).catch(async (e: unknown) => {
+    await started.stop();
+    throw e;
+  });
+  return {
+    engine,
+    driver,
+    deadAddress: `unix://${started.dir}/nothing-listens.sock`,
+    close: async () => {
+      await engine.close();
+      await started.stop();
+    },
+  };
+}
 
 /** The label on every container the suite makes, so it removes them all after. */
 const LABEL = 'org.ocikit.contract-suite';

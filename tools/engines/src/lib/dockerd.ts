@@ -2,10 +2,9 @@
 // everything it writes — data root, exec root (where it puts the containerd it starts, with that
 // containerd's socket and state), pid file, daemon config, log — lives in a fresh temp dir, so two
 // of them (or one beside the host's) never collide.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError, throwIfAborted, truncate } from '@ocikit/errors';
-import { type RunningEngine, startEngineProcess } from './process.ts';
+import { engineDir, type RunningEngine, startEngineProcess } from './process.ts';
 
 /** Options of {@link startDockerd}. */
 export interface StartDockerdOptions {
@@ -31,15 +30,7 @@ export interface StartDockerdOptions {
  */
 export async function startDockerd(options: StartDockerdOptions = {}): Promise<RunningEngine> {
   const registries = options.insecureRegistries ?? [];
-  for (const r of registries) {
-    if (!/^[A-Za-z0-9.:[\]-]+$/.test(r)) {
-      throw new InvalidArgumentError(
-        `startDockerd: insecure registry ${JSON.stringify(truncate(r, 60))} is not a HOST[:PORT]`,
-      );
-    }
-  }
-  throwIfAborted(options.signal);
-  const dir = await mkdtemp(join(options.parentDir ?? '/var/tmp', 'ocikit-dockerd-'));
+  const dir = await engineDir('startDockerd', 'dockerd', registries, options.parentDir, options.signal);
   const socket = join(dir, 'docker.sock');
   const config = join(dir, 'daemon.json');
   await writeFile(config, '{}\n');

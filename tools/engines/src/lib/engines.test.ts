@@ -1,6 +1,7 @@
 // The engine fixtures against the real dockerd and podman: each starts on its own socket, answers
 // /version with API 1.41 or later, and leaves no process, mount or directory behind when stopped.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isInvalidArgument } from '@ocikit/errors';
 import { describe, expect, it } from 'vitest';
 import { socketRequest } from './api.ts';
 import { startDockerd } from './dockerd.ts';
@@ -68,4 +69,12 @@ describe('engine fixtures', () => {
       await podman.stop();
     }
   }, 120_000);
+
+  it('refuses an insecure registry that is not HOST[:PORT], naming it, before starting anything', async () => {
+    for (const start of [startDockerd, startPodmanService]) {
+      const e = await start({ insecureRegistries: ['127.0.0.1:5000 --debug'] }).catch((err: unknown) => err);
+      expect(isInvalidArgument(e)).toBe(true);
+      expect(String(e)).toContain('"127.0.0.1:5000 --debug" is not a HOST[:PORT]');
+    }
+  });
 });

@@ -2,11 +2,10 @@
 // locks and events under a fresh temp dir, its settings in a containers.conf there (the flags this
 // host needs, ../shared/peers/NOTES.md) and a registries.conf marking the test registries insecure
 // and searching none (no short name ever reaches Docker Hub).
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError, throwIfAborted, truncate } from '@ocikit/errors';
 import { podmanGlobalFlags } from '@ocikit/test-images';
-import { type RunningEngine, startEngineProcess } from './process.ts';
+import { engineDir, type RunningEngine, startEngineProcess } from './process.ts';
 
 /** Options of {@link startPodmanService}. */
 export interface StartPodmanServiceOptions {
@@ -55,15 +54,7 @@ function registriesConf(registries: readonly string[]): string {
  */
 export async function startPodmanService(options: StartPodmanServiceOptions = {}): Promise<RunningEngine> {
   const registries = options.insecureRegistries ?? [];
-  for (const r of registries) {
-    if (!/^[A-Za-z0-9.:[\]-]+$/.test(r)) {
-      throw new InvalidArgumentError(
-        `startPodmanService: insecure registry ${JSON.stringify(truncate(r, 60))} is not a HOST[:PORT]`,
-      );
-    }
-  }
-  throwIfAborted(options.signal);
-  const dir = await mkdtemp(join(options.parentDir ?? '/var/tmp', 'ocikit-podman-'));
+  const dir = await engineDir('startPodmanService', 'podman', registries, options.parentDir, options.signal);
   const socket = join(dir, 'podman.sock');
   const conf = join(dir, 'containers.conf');
   const regs = join(dir, 'registries.conf');

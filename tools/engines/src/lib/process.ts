@@ -4,9 +4,10 @@
 // processes whose root is there) killed by pid, the mounts under the dir unmounted, the dir removed.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnavailableError } from '@ocikit/errors';
+import { InvalidArgumentError, throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
 import { pingOk, socketRequest } from './api.ts';
 
 /** A container engine the test fixtures started, on a unix socket of its own. */
@@ -198,4 +199,26 @@ async function cleanDir(dir: string): Promise<void> {
     }
   }
   await rm(dir, { recursive: true, force: true, maxRetries: 5 });
+}
+
+/**
+ * Checks `registries` are `HOST[:PORT]` (they go into flags and config files) and makes the engine's
+ * temp dir `ocikit-PREFIX-…` under `parentDir` (default `/var/tmp`: overlay storage wants a real file system).
+ */
+export async function engineDir(
+  what: string,
+  prefix: string,
+  registries: readonly string[],
+  parentDir: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  for (const r of registries) {
+    if (!/^[A-Za-z0-9.:[\]-]+$/.test(r)) {
+      throw new InvalidArgumentError(
+        `${what}: insecure registry ${JSON.stringify(truncate(r, 60))} is not a HOST[:PORT]`,
+      );
+    }
+  }
+  throwIfAborted(signal);
+  return mkdtemp(join(parentDir ?? '/var/tmp', `ocikit-${prefix}-`));
 }
