@@ -220,6 +220,39 @@ describe('docker-archive', () => {
     await copy(archive, 'example.com/app:v1', await openLayout(join(tmp(), 'dst'), { create: true }), 'x');
   });
 
+  it('reads the archives docker 25 and later save: an OCI layout with a manifest.json beside it', async () => {
+    const plain = await openLayout(join(tmp(), 'plain'), { create: true });
+    const built = await buildImage(plain, 'v1', { gzip: false });
+    const work = tmp();
+    execFileSync('cp', [
+      '-r',
+      join(plain.path, 'blobs'),
+      join(plain.path, 'index.json'),
+      join(plain.path, 'oci-layout'),
+      work,
+    ]);
+    const manifestJson = [
+      {
+        Config: `blobs/sha256/${built.config.digest.slice(7)}`,
+        RepoTags: ['new:1'],
+        Layers: built.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
+      },
+    ];
+    writeFileSync(join(work, 'manifest.json'), JSON.stringify(manifestJson));
+    const file = join(tmp(), 'docker25.tar');
+    execFileSync('tar', ['-C', work, '-cf', file, 'blobs', 'index.json', 'oci-layout', 'manifest.json']);
+    const archive = await openArchive(file, 'docker-archive');
+    const dst = await openLayout(join(tmp(), 'dst'), { create: true });
+    await copy(archive, 'new:1', dst, 'x');
+    const manifest = JSON.parse(Buffer.from(await fetchAll(dst, await dst.resolve('x'))).toString());
+    expect(manifest.layers.map((l: Descriptor) => l.digest)).toEqual(built.diffIds);
+    await archive.close();
+    // the same file as an oci-archive: the layout's own manifest
+    const asOci = await openArchive(file, 'oci-archive');
+    expect((await asOci.resolveImage()).digest).toBe(built.manifest.digest);
+    await asOci.close();
+  });
+
   it('refuses a missing REF, an index out of range, and no REF when there are several images', async () => {
     const archive = await openArchive(handmadeDockerArchive(), 'docker-archive');
     await expect(archive.resolve('example.com/app:v2')).rejects.toSatisfy(isNotFound);
