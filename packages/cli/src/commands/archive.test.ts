@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningEngine, startDockerd } from '@ocikit/test-engines';
+import { type RunningEngine, startDockerd, startPodmanService } from '@ocikit/test-engines';
 import { type BuiltImage, buildBusyboxImage, podmanGlobalFlags, podmanRunFlags } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../lib/test-cli.ts';
@@ -15,6 +15,7 @@ let busybox: BuiltImage;
 let configDigest: string;
 let podmanRoot: string;
 let docker: RunningEngine | undefined;
+let podmanService: RunningEngine | undefined;
 
 const podman = (...args: string[]) =>
   execFileSync('podman', [...podmanGlobalFlags(podmanRoot), ...args], { encoding: 'utf8' });
@@ -45,11 +46,11 @@ beforeAll(async () => {
   configDigest = layoutConfig(busybox.layout, 'busybox');
   podmanRoot = tmp();
   mkdirSync(join(podmanRoot, 'tmp'));
-  docker = await startDockerd();
+  [docker, podmanService] = await Promise.all([startDockerd(), startPodmanService()]);
 }, 120_000);
 
 afterAll(async () => {
-  await docker?.stop();
+  await Promise.all([docker?.stop(), podmanService?.stop()]);
 });
 
 describe('ocikit copy with docker-archive: and oci-archive:', () => {
@@ -135,6 +136,14 @@ describe('ocikit copy with docker-archive: and oci-archive:', () => {
     const missing = await runCli(['--host', host, 'copy', 'docker-daemon:missing:1', `oci:${back}:x`]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/missing:1/);
+  });
+
+  it("docker-daemon: works the same against podman's Docker-compatible API", async () => {
+    const host = podmanService?.host ?? '';
+    await ocikit('--host', host, 'copy', `oci:${busybox.layout}:busybox`, 'docker-daemon:pod:1');
+    const back = join(tmp(), 'back');
+    await ocikit('--host', host, 'copy', 'docker-daemon:pod:1', `oci:${back}:b`);
+    expect(layoutConfig(back, 'b')).toBe(configDigest);
   });
 
   it('names what is wrong: a missing REF, an archive of two images without REF, a truncated file', async () => {
