@@ -164,6 +164,17 @@ export function createBody(spec: ContainerSpec): Json {
   };
 }
 
+/** `p`, or the signal's reason when it fires first. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 const reasonOf = (e: unknown): string | undefined => (e as { details?: { reason?: string } }).details?.reason;
 
 /** The container handlers of a Docker-API engine whose API lives under `prefix`. */
@@ -179,6 +190,49 @@ export function containerHandlers(http: EngineHttp, prefix: string, pull: PullFn
 
   /** Terminal sizes of tty containers created here and not started yet (see containers.start). */
   const consoleSizes = new Map<string, ConsoleSize>();
+
+  /** AutoRemove containers created here and not started yet. */
+  const autoRemoved = new Set<string>();
+  /** Exit codes of AutoRemove containers, from a wait sent before their start. */
+  const earlyWaits = new Map<string, Promise<number>>();
+
+  /** Sends `wait?condition=next-exit` and resolves once the engine has taken it (its headers). */
+  const waitEarly = async (
+    id: string,
+  ): Promise<{ code: Promise<number>; abort: AbortController } | undefined> => {
+    const abort = new AbortController();
+    const req = on('containers.wait', id, 'POST', '/wait', {
+      signal: abort.signal,
+      query: { condition: 'next-exit' },
+    });
+    const response = http.request(req);
+    response.catch(() => {});
+    const taken = await Promise.race([
+      response.then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((r) => setTimeout(() => r(false), 2000).unref()),
+    ]);
+    if (!taken) {
+      abort.abort();
+      return undefined;
+    }
+    const code = response.then(async (res) => {
+      let v: Json;
+      try {
+        v = obj(JSON.parse(await res.body.text()));
+      } catch (e) {
+        throw http.transportError(e, req);
+      }
+      const c = num(v, 'StatusCode');
+      if (c === undefined)
+        throw http.fail('bad-response', req, { message: 'the wait answer has no StatusCode' });
+      return c;
+    });
+    code.catch(() => {});
+    return { code, abort };
+  };
 
   const inspectRaw = async (
     id: string,
@@ -241,6 +295,10 @@ export function containerHandlers(http: EngineHttp, prefix: string, pull: PullFn
       const o = obj(v);
       const id = str(o, 'Id');
       if (!id) throw http.fail('bad-response', req, { message: 'the create answer has no Id' });
+      if (spec.autoRemove) {
+        if (autoRemoved.size > 1000) autoRemoved.clear();
+        autoRemoved.add(id);
+      }
       if (spec.tty && spec.consoleSize) {
         if (consoleSizes.size > 1000) consoleSizes.clear();
         consoleSizes.set(id, spec.consoleSize);
@@ -279,7 +337,23 @@ export function containerHandlers(http: EngineHttp, prefix: string, pull: PullFn
     'containers.create': create,
 
     async 'containers.start'(id, { signal }) {
-      await http.ok(on('containers.start', id, 'POST', '/start', { signal, accept: [304] }));
+      // an AutoRemove container may be gone before a wait after the start arrives (and podman then
+      // reports 0): register the wait first, as the docker CLI does for --rm
+      const early = autoRemoved.has(id) ? await waitEarly(id) : undefined;
+      try {
+        await http.ok(on('containers.start', id, 'POST', '/start', { signal, accept: [304] }));
+      } catch (e) {
+        early?.abort.abort();
+        throw e;
+      }
+      if (early) {
+        autoRemoved.delete(id);
+        earlyWaits.set(id, early.code);
+        early.code.then(
+          () => setTimeout(() => earlyWaits.delete(id), 60_000).unref(),
+          () => earlyWaits.delete(id),
+        );
+      }
       // engines before API 1.42 ignore the create's ConsoleSize on Linux: size the terminal now, as the CLI
       const size = consoleSizes.get(id);
       if (size) {
@@ -289,6 +363,11 @@ export function containerHandlers(http: EngineHttp, prefix: string, pull: PullFn
     },
 
     async 'containers.wait'(id, options) {
+      const early = earlyWaits.get(id);
+      if (early && (options.condition ?? 'not-running') !== 'removed') {
+        earlyWaits.delete(id);
+        return abortable(early, options.signal);
+      }
       const req = on('containers.wait', id, 'POST', '/wait', {
         signal: options.signal,
         query: { condition: options.condition },

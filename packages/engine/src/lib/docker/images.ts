@@ -267,9 +267,13 @@ export function imageHandlers(http: EngineHttp, prefix: string): ImageHandlers {
       return v.map((line) => {
         const o = obj(line);
         const untagged = str(o, 'Untagged');
+        // podman's compatible API gives the bare hex
+        const deleted = str(o, 'Deleted');
         return {
           ...(untagged === undefined ? {} : { untagged: fullName(untagged) }),
-          ...(str(o, 'Deleted') === undefined ? {} : { deleted: str(o, 'Deleted') }),
+          ...(deleted === undefined
+            ? {}
+            : { deleted: /^[0-9a-f]{64}$/.test(deleted) ? `sha256:${deleted}` : deleted }),
         };
       });
     },

@@ -72,6 +72,8 @@ function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
 }
 
+const removed = { container: 'destroy', image: 'delete' } as const;
+
 async function* events(
   http: EngineHttp,
   prefix: string,
@@ -93,9 +95,12 @@ async function* events(
       const e = obj(line);
       const actor = obj(e['Actor']);
       const nano = num(e, 'timeNano');
+      const type = str(e, 'Type') ?? str(e, 'type') ?? '';
+      const action = str(e, 'Action') ?? str(e, 'status') ?? '';
       yield {
-        type: str(e, 'Type') ?? str(e, 'type') ?? '',
-        action: str(e, 'Action') ?? str(e, 'status') ?? '',
+        type,
+        // podman's compatible API passes its own word for a removal through; Docker's is destroy/delete
+        action: action === 'remove' && (type === 'container' || type === 'image') ? removed[type] : action,
         id: str(actor, 'ID') ?? str(e, 'id') ?? '',
         time: nano !== undefined ? Math.floor(nano / 1e6) : (num(e, 'time') ?? 0) * 1000,
         attributes: labels(actor, 'Attributes'),
