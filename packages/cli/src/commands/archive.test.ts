@@ -146,6 +146,14 @@ describe('ocikit copy with docker-archive: and oci-archive:', () => {
     expect(layoutConfig(back, 'b')).toBe(configDigest);
   });
 
+  it('docker-daemon: with no --host is the local engine (its own save and load)', async () => {
+    const root = tmp();
+    await ocikit('--root', root, 'copy', `oci:${busybox.layout}:busybox`, 'docker-daemon:local:1');
+    const back = join(tmp(), 'back');
+    await ocikit('--root', root, 'copy', 'docker-daemon:local:1', `oci:${back}:b`);
+    expect(layoutConfig(back, 'b')).toBe(configDigest);
+  });
+
   it('names what is wrong: a missing REF, an archive of two images without REF, a truncated file', async () => {
     const dir = tmp();
     await ocikit('copy', `oci:${busybox.layout}:busybox`, `docker-archive:${dir}/a.tar:busybox:1`);
