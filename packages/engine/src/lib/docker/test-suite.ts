@@ -19,6 +19,14 @@ import { dockerDriver } from './driver.ts';
 // never execFileSync: the registries' logs come through pipes this process must keep draining
 const run = promisify(execFile);
 
+/** What a test file may use of the suite's engine, once its `beforeAll` ran. */
+export interface SuiteEngine {
+  /** The running engine. */
+  running(): RunningEngine;
+  /** The busybox image in the test registry, pulled into the engine. */
+  image(): string;
+}
+
 /** How a test file starts its engine. */
 export type StartEngine = (insecureRegistries: string[]) => Promise<RunningEngine>;
 
@@ -35,7 +43,7 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
  * Registers the docker driver's cases against the engine `start` gives (`label` names it in the
  * test names: `dockerd`, `podman (Docker API)`).
  */
-export function describeDockerDriver(label: string, start: StartEngine): void {
+export function describeDockerDriver(label: string, start: StartEngine): SuiteEngine {
   let registry: RunningRegistry;
   let authRegistry: RunningRegistry;
   let running: RunningEngine;
@@ -521,4 +529,5 @@ export function describeDockerDriver(label: string, start: StartEngine): void {
       }
     });
   });
+  return { running: () => running, image: () => image };
 }
