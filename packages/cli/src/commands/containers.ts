@@ -1,6 +1,17 @@
 // The container commands, clients of the engine (issue 14): `ctx.engine()` — the local engine, or
 // dockerd/podman with --host — does the work; these read flags, wire the terminal and print.
-import type { Attachment, ConsoleSize, Engine, OutputChunk, ProgressEvent } from '@ocikit/engine';
+import {
+  type ContainerSpec,
+  type CreateOptions,
+  DEFAULT_DETACH_KEYS,
+  type Engine,
+  type OutputChunk,
+  PROXIED_SIGNALS,
+  type ProgressEvent,
+  parseDetachKeys,
+  type RelayInput,
+  relayStdio,
+} from '@ocikit/engine';
 import { InvalidArgumentError, isOcikitError } from '@ocikit/errors';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
@@ -35,28 +46,14 @@ function exitCodeOf(e: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/**
- * The signals a terminal or a service manager sends, passed on to a container while a command
- * follows it, as podman's `--sig-proxy` (decision 107): they no longer end ocikit meanwhile.
- */
-const PROXIED: readonly NodeJS.Signals[] = [
-  'SIGHUP',
-  'SIGINT',
-  'SIGQUIT',
-  'SIGTERM',
-  'SIGUSR1',
-  'SIGUSR2',
-  'SIGALRM',
-];
-
 /** Passes the signals ocikit receives on to container `id` until the returned function is called. */
 function proxyToContainer(engine: Engine, id: string): () => void {
   const forward = (signal: NodeJS.Signals) => {
     engine.containers.kill(id, signal).catch(() => {}); // exited meanwhile: nothing to tell
   };
-  for (const signal of PROXIED) process.on(signal, forward);
+  for (const signal of PROXIED_SIGNALS) process.on(signal, forward);
   return () => {
-    for (const signal of PROXIED) process.off(signal, forward);
+    for (const signal of PROXIED_SIGNALS) process.off(signal, forward);
   };
 }
 
@@ -132,36 +129,66 @@ export const runCommand = defineCommand({
       println(ctx, id);
       return 0;
     }
+    // an engine that runs containers out of our reach (dockerd, podman): attached, as the docker CLI
+    if (engine.engine !== 'local') return runAttached(ctx, engine, spec, { pull, pullOptions });
     // the container's stdio straight to ocikit's own streams when nothing needs the output on its
     // way (a --rm run keeps no log; a terminal is the user's), else through ocikit to the streams
-    // `main` was given, and into the container's log (decision 110). An engine that runs containers
-    // out of our reach (dockerd, podman) relays through `onOutput` and `stdin` either way.
+    // `main` was given, and into the container's log (decision 110)
     const own = ctx.stdout === process.stdout && ctx.stderr === process.stderr;
-    const direct = own && (values.tty === true || values.rm === true);
-    // a remote engine's terminal is ours in raw mode while it runs, as the docker CLI does
-    const raw =
-      values.tty === true &&
-      !engine.has('containers.run') &&
-      ctx.stdin === process.stdin &&
-      process.stdin.isTTY;
-    if (raw) process.stdin.setRawMode(true);
-    try {
-      const { exitCode } = await engine.containers.run(spec, {
-        pull,
-        pullOptions,
-        inheritStdio: direct,
-        onOutput: outputTo(ctx),
-        ...(values.interactive ? { stdin: ctx.stdin as AsyncIterable<Uint8Array> } : {}),
-        // as podman run (--sig-proxy): a signal sent to ocikit goes to the container
-        proxySignals: true,
-        signal: ctx.signal,
-      });
-      return exitCode;
-    } finally {
-      if (raw) process.stdin.setRawMode(false);
-    }
+    const { exitCode } = await engine.containers.run(spec, {
+      pull,
+      pullOptions,
+      inheritStdio: own && (values.tty === true || values.rm === true),
+      onOutput: outputTo(ctx),
+      ...(values.interactive ? { stdin: ctx.stdin as AsyncIterable<Uint8Array> } : {}),
+      // as podman run (--sig-proxy): a signal sent to ocikit goes to the container
+      proxySignals: true,
+      signal: ctx.signal,
+    });
+    return exitCode;
   },
 });
+
+/**
+ * A foreground run on an engine out of our reach: create, attach, start, and our stdio relayed
+ * (a terminal raw and sized as ours, signals passed on) until it exits, as `docker run` does; the
+ * container's exit code. Its removal under --rm is the engine's (waited for).
+ */
+async function runAttached(
+  ctx: Context,
+  engine: Engine,
+  spec: ContainerSpec,
+  options: CreateOptions,
+): Promise<number> {
+  const { id } = await engine.containers.create(spec, { ...options, signal: ctx.signal });
+  try {
+    const attachment = await engine.containers.attach(id, { stdin: spec.openStdin === true });
+    // waiting from before the start: an autoRemove container may be gone as soon as it exits
+    const exited = engine.containers.wait(id, { condition: spec.autoRemove ? 'removed' : 'next-exit' });
+    exited.catch(() => {});
+    await engine.containers.start(id, { signal: ctx.signal });
+    await relayStdio(
+      attachment,
+      {
+        ...(spec.openStdin ? { stdin: ctx.stdin as RelayInput } : {}),
+        stdout: ctx.stdout,
+        stderr: ctx.stderr,
+      },
+      {
+        tty: spec.tty === true,
+        detachKeys: '',
+        onSignal: (signal) => {
+          engine.containers.kill(id, signal).catch(() => {}); // exited meanwhile
+        },
+      },
+    );
+    const code = await exited;
+    return code < 0 ? 125 : code;
+  } catch (e) {
+    if (spec.autoRemove) await engine.containers.remove(id, { force: true }).catch(() => {});
+    throw e;
+  }
+}
 
 /** `ocikit create IMAGE [CMD…]`. */
 export const createCommand = defineCommand({
@@ -265,92 +292,6 @@ export const logsCommand = defineCommand({
   },
 });
 
-/**
- * Docker's and podman's detach-key notation as bytes: a comma-separated sequence of single
- * characters and `ctrl-X` (X one of a-z, @, [, backslash, ], ^, _); empty turns detaching off.
- */
-function parseDetachKeys(spec: string): Buffer {
-  if (spec === '') return Buffer.alloc(0);
-  const bytes = spec.split(',').map((key) => {
-    const ctrl = /^ctrl-(.)$/i.exec(key);
-    if (ctrl) {
-      const c = (ctrl[1] as string).toLowerCase();
-      if (c >= 'a' && c <= 'z') return c.charCodeAt(0) - 0x60;
-      const special = '@[\\]^_'.indexOf(c);
-      if (special >= 0) return special === 0 ? 0 : 0x1a + special;
-    } else if (key.length === 1 && key.charCodeAt(0) < 0x80) {
-      return key.charCodeAt(0);
-    }
-    throw new InvalidArgumentError(`--detach-keys: ${JSON.stringify(key)} is not a key`, {
-      hint: "write keys as 'ctrl-p,ctrl-q': single characters and ctrl-<a-z @ [ \\ ] ^ _>, comma-separated",
-    });
-  });
-  return Buffer.from(bytes);
-}
-
-/**
- * Watches typed bytes for the detach sequence: gives the bytes to pass on (those that could start
- * the sequence held back until the next shows whether they do) and whether it was typed.
- */
-function detachMatcher(keys: Buffer): (data: Buffer) => { pass: Buffer; detached: boolean } {
-  let held: number[] = [];
-  return (data) => {
-    const out: number[] = [];
-    for (const b of data) {
-      if (keys.length > 0 && b === keys[held.length]) {
-        held.push(b);
-        if (held.length === keys.length) return { pass: Buffer.from(out), detached: true };
-        continue;
-      }
-      out.push(...held);
-      held = [];
-      if (keys.length > 0 && b === keys[0]) held = [b];
-      else out.push(b);
-    }
-    return { pass: Buffer.from(out), detached: false };
-  };
-}
-
-/**
- * Feeds ocikit's stdin to an attachment: raw from a terminal (the container's own terminal takes
- * the keys), watching for the detach keys; the end of piped input closes the container's stdin.
- * Resolves true when the user detached.
- */
-function feedStdin(
-  ctx: Context,
-  attachment: Attachment,
-  keys: Buffer,
-  tty: boolean,
-): { detached: Promise<boolean>; stop: () => void } {
-  const input = ctx.stdin as NodeJS.ReadStream;
-  const terminal = input === process.stdin && process.stdin.isTTY === true;
-  const match = detachMatcher(terminal ? keys : Buffer.alloc(0));
-  if (terminal && tty) process.stdin.setRawMode(true);
-  let onData: (d: Buffer) => void = () => {};
-  let onEnd: () => void = () => {};
-  const detached = new Promise<boolean>((resolve) => {
-    onData = (d: Buffer) => {
-      const { pass, detached: done } = match(Buffer.from(d));
-      if (pass.length > 0) attachment.write(pass).catch(() => {});
-      if (done) resolve(true);
-    };
-    onEnd = () => {
-      attachment.closeStdin().catch(() => {});
-    };
-  });
-  input.on('data', onData);
-  input.on('end', onEnd);
-  return {
-    detached,
-    stop: () => {
-      input.off('data', onData);
-      input.off('end', onEnd);
-      if (terminal && tty) process.stdin.setRawMode(false);
-      input.pause();
-    },
-  };
-}
-
 /** `ocikit attach CONTAINER`. */
 export const attachCommand = defineCommand({
   name: 'attach',
@@ -367,41 +308,28 @@ export const attachCommand = defineCommand({
   failureExitCode: 125,
   async run(ctx, { values, positionals }) {
     expectPositionals(attachCommand, positionals, 1);
-    const keys = parseDetachKeys(values['detach-keys'] ?? 'ctrl-p,ctrl-q');
+    const detachKeys = parseDetachKeys(values['detach-keys'] ?? DEFAULT_DETACH_KEYS);
     const engine = await ctx.engine();
     const container = await engine.containers.inspect(positionals[0] ?? '', { signal: ctx.signal });
     const { tty, openStdin } = container.config;
     const attachment = await engine.containers.attach(container.id, { stdin: openStdin });
-    // as podman attach (--sig-proxy): signals sent to ocikit go to the container
-    const stopProxy = proxyToContainer(engine, container.id);
-    // a TTY container's terminal follows ours, as with podman attach: now, and on every resize
-    const out = process.stdout;
-    const resize = () => {
-      if (out.isTTY && out.rows > 0 && out.columns > 0)
-        attachment.resize({ rows: out.rows, columns: out.columns } satisfies ConsoleSize).catch(() => {});
-    };
-    if (tty) {
-      resize();
-      out.on('resize', resize);
-    }
-    const input = openStdin ? feedStdin(ctx, attachment, keys, tty) : undefined;
-    try {
-      const write = outputTo(ctx);
-      const relayed = (async () => {
-        for await (const chunk of attachment.output) write(chunk);
-        return false;
-      })();
-      const detached = await Promise.race([relayed, input?.detached ?? new Promise<boolean>(() => {})]);
-      // detached on purpose: the container runs on
-      if (detached) return 0;
-      // not ctx.signal: a Ctrl-C was the container's to handle, and attach lasts as long as it runs
-      return await waitCode(engine, container.id);
-    } finally {
-      attachment.close();
-      input?.stop();
-      stopProxy();
-      if (tty) out.off('resize', resize);
-    }
+    // raw mode, our terminal's size, the detach keys, and — as podman attach (--sig-proxy) —
+    // signals sent to ocikit passed on to the container
+    const relayed = await relayStdio(
+      attachment,
+      { ...(openStdin ? { stdin: ctx.stdin as RelayInput } : {}), stdout: ctx.stdout, stderr: ctx.stderr },
+      {
+        tty,
+        detachKeys,
+        onSignal: (signal) => {
+          engine.containers.kill(container.id, signal).catch(() => {}); // exited meanwhile
+        },
+      },
+    );
+    // detached on purpose: the container runs on
+    if (relayed.detached) return 0;
+    // not ctx.signal: a Ctrl-C was the container's to handle, and attach lasts as long as it runs
+    return waitCode(engine, container.id);
   },
 });
 
@@ -449,14 +377,16 @@ export const execCommand = defineCommand({
       { inheritStdio: true, signal: ctx.signal },
     );
     if (proc.inherited) return proc.exitCode;
-    const input = values.interactive ? feedStdin(ctx, proc, Buffer.alloc(0), values.tty === true) : undefined;
-    try {
-      const write = outputTo(ctx);
-      for await (const chunk of proc.output) write(chunk);
-      return await proc.exitCode;
-    } finally {
-      input?.stop();
-    }
+    await relayStdio(
+      proc,
+      {
+        ...(values.interactive ? { stdin: ctx.stdin as RelayInput } : {}),
+        stdout: ctx.stdout,
+        stderr: ctx.stderr,
+      },
+      { tty: values.tty === true, detachKeys: '' },
+    );
+    return proc.exitCode;
   },
 });
 
