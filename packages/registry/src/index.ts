@@ -8,6 +8,8 @@ export type { ListOptions } from './lib/listing.ts';
 export { listCatalog } from './lib/listing.ts';
 export type { ProxySettings } from './lib/proxy.ts';
 export { ProxyResolver, proxySettingsFromEnv } from './lib/proxy.ts';
+export type { FindPullSourceOptions, FoundPullSource } from './lib/pull-source.ts';
+export { findPullSource } from './lib/pull-source.ts';
 export type { ReferrersOptions } from './lib/referrers.ts';
 export type {
   PullFromMirror,
