@@ -7,17 +7,12 @@ import {
   type Target,
 } from '@ocikit/content';
 import type { ProgressEvent } from '@ocikit/engine';
-import {
-  InvalidArgumentError,
-  isAborted,
-  isInvalidArgument,
-  isNotFound,
-  NotFoundError,
-} from '@ocikit/errors';
+import { InvalidArgumentError, isInvalidArgument } from '@ocikit/errors';
 import { type Descriptor, hostPlatform } from '@ocikit/image-spec';
 import type { LocalRegistryOptions } from '@ocikit/local';
 import { parseReference } from '@ocikit/reference';
 import {
+  findPullSource,
   loadCredentials,
   loadRegistriesConf,
   openRepository,
@@ -122,52 +117,26 @@ export function remoteImage(
 }
 
 /**
- * The registry repository to pull `arg` from, as podman picks it with registries.conf: a short name
- * resolved by its alias or the unqualified-search registries (each tried in order), and for each
- * candidate its registry's mirrors first, then the registry itself (its prefix rewritten to its
- * location). The first that has the image is used; `name` stays the reference the user asked for,
- * never a mirror's. PermissionDeniedError for a blocked registry; when no source has the image, the
- * error of the last one tried (NotFoundError naming every place looked in when none had it).
+ * The registry repository to pull `arg` from, as registries.conf says (`findPullSource` of
+ * `@ocikit/registry`: short names, mirrors, blocked registries); `name` stays the reference the
+ * user asked for, never a mirror's. Under `--debug`, a line for each place that failed and for a
+ * mirror used.
  */
 export async function pullSource(
   ctx: Context,
   arg: string,
   transport: Transport,
 ): Promise<{ repo: Repository; ref: string; name: string }> {
-  const conf = await registriesConfFor(ctx);
-  const { candidates } = conf.resolve(arg);
-  const tried: string[] = [];
-  let last: unknown;
-  let allMissing = true;
-  for (const candidate of candidates) {
-    const name = parseReference(candidate.toString()).toString();
-    const sources = conf.pullSources(parseReference(name));
-    for (const source of sources) {
-      const repo = openRepository(source.reference, { transport });
-      const ref = source.reference.digest ?? source.reference.tag ?? 'latest';
-      // one place to look: no probe, the copy reports what goes wrong
-      if (candidates.length === 1 && sources.length === 1) return { repo, ref, name };
-      tried.push(source.reference.toString());
-      try {
-        await repo.resolve(ref, { signal: ctx.signal });
-        if (ctx.debug && source.mirror)
-          ctx.stderr.write(`debug: pulling ${name} from mirror ${source.reference}\n`);
-        return { repo, ref, name };
-      } catch (e) {
-        if (isAborted(e) || ctx.signal?.aborted) throw e;
-        if (ctx.debug) ctx.stderr.write(`debug: ${source.reference}: ${(e as Error).message}\n`);
-        last = e;
-        if (!isNotFound(e)) allMissing = false;
-      }
-    }
-  }
-  if (allMissing) {
-    throw new NotFoundError(`${arg}: no image in any of ${tried.join(', ')}`, {
-      cause: last,
-      details: { tried },
-    });
-  }
-  throw last;
+  const found = await findPullSource(await registriesConfFor(ctx), arg, {
+    transport,
+    signal: ctx.signal,
+    ...(ctx.debug
+      ? { onMiss: (ref: string, e: unknown) => ctx.stderr.write(`debug: ${ref}: ${(e as Error).message}\n`) }
+      : {}),
+  });
+  if (ctx.debug && found.mirror)
+    ctx.stderr.write(`debug: pulling ${found.name} from mirror ${found.repository.name}\n`);
+  return { repo: found.repository, ref: found.ref, name: found.name };
 }
 
 /**

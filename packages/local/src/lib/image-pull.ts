@@ -8,17 +8,10 @@ import {
   type PulledImage,
   type PullOptions,
 } from '@ocikit/engine';
-import {
-  isAborted,
-  isInvalidArgument,
-  isNotFound,
-  isOcikitError,
-  isUnauthenticated,
-  NotFoundError,
-} from '@ocikit/errors';
+import { isInvalidArgument, isNotFound, isOcikitError, isUnauthenticated } from '@ocikit/errors';
 import { type Descriptor, hostPlatform, type Platform, parsePlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
-import { openRepository, type Repository, type Transport } from '@ocikit/registry';
+import { findPullSource } from '@ocikit/registry';
 import type { LocalContext } from './context.ts';
 import { recordEvent } from './events.ts';
 import {
@@ -46,50 +39,6 @@ export function platformOption(platform: string | undefined, operation: Operatio
       cause: e,
     });
   }
-}
-
-/**
- * The registry repository to pull `ref` from, as podman picks it with registries.conf: a short name
- * by its alias or each unqualified-search registry in turn, each candidate through its registry's
- * mirrors first, then the registry itself. The first that has the image wins; `name` stays the
- * name asked for (never a mirror's). NotFoundError naming every place looked in when none has it.
- */
-async function pullSource(
-  ctx: LocalContext,
-  ref: string,
-  transport: Transport,
-  signal: AbortSignal | undefined,
-): Promise<{ repo: Repository; ref: string; name: string }> {
-  const conf = await registriesConf(ctx);
-  const { candidates } = conf.resolve(ref);
-  const tried: string[] = [];
-  let last: unknown;
-  let allMissing = true;
-  for (const candidate of candidates) {
-    const name = parseReference(candidate.toString()).toString();
-    const sources = conf.pullSources(parseReference(name));
-    for (const source of sources) {
-      const repo = openRepository(source.reference, { transport });
-      const tagOrDigest = source.reference.digest ?? source.reference.tag ?? 'latest';
-      // one place to look: no probe, the copy reports what goes wrong
-      if (candidates.length === 1 && sources.length === 1) return { repo, ref: tagOrDigest, name };
-      tried.push(source.reference.toString());
-      try {
-        await repo.resolve(tagOrDigest, signal ? { signal } : {});
-        return { repo, ref: tagOrDigest, name };
-      } catch (e) {
-        if (isAborted(e) || signal?.aborted) throw e;
-        last = e;
-        if (!isNotFound(e)) allMissing = false;
-      }
-    }
-  }
-  if (allMissing)
-    throw new NotFoundError(`${ref}: no image in any of ${tried.join(', ')}`, {
-      cause: last,
-      details: { tried },
-    });
-  throw last;
 }
 
 /**
@@ -186,16 +135,16 @@ export async function pullImage(
   }
   const transport = transportFor(ctx, { tlsVerify: options.tlsVerify, auth: options.auth });
   try {
-    const source = await pullSource(ctx, ref, transport, signal);
+    const source = await findPullSource(await registriesConf(ctx), ref, { transport, signal });
     let desc: Descriptor | undefined;
     if (policy === 'newer') {
-      const remote = await source.repo.resolve(source.ref, signal ? { signal } : {});
+      const remote = await source.repository.resolve(source.ref, signal ? { signal } : {});
       const stored = await store.resolve(source.name, signal ? { signal } : {}).catch(() => undefined);
       if (stored?.digest === remote.digest) desc = stored;
     }
     const pulled = desc === undefined;
     const onProgress = progressOf('pull', options.onProgress);
-    desc ??= await copy(source.repo, source.ref, store, source.name, {
+    desc ??= await copy(source.repository, source.ref, store, source.name, {
       concurrency: ctx.registry.concurrency ?? CONCURRENCY,
       ...(options.allPlatforms ? { allPlatforms: true } : { platform: platform ?? hostPlatform() }),
       ...(onProgress ? { onProgress } : {}),
