@@ -54,6 +54,8 @@ export { resolveHost } from './lib/hosts.ts';
 export type { DockerDriverOptions } from './lib/docker/driver.ts';
 export { createDockerDriver, dockerDriver } from './lib/docker/driver.ts';
 export type { TlsSettings } from './lib/docker/http.ts';
+export type { PodmanDriverOptions } from './lib/podman/driver.ts';
+export { createPodmanDriver, podmanDriver } from './lib/podman/driver.ts';
 export type { ContainerStatusFacts } from './lib/status.ts';
 export { commandLine, containerStatus, humanDuration } from './lib/status.ts';
 export type { RelayInput, RelayOptions, RelayOutput, RelayResult, RelayStreams } from './lib/stdio.ts';
