@@ -169,6 +169,22 @@ describe('relayStdio', () => {
     expect(stdout.listenerCount('resize')).toBe(0);
   });
 
+  it('tries a refused first resize again, as the docker CLI does', async () => {
+    const p = process_();
+    let refusals = 3;
+    const resize = p.resize.bind(p);
+    p.resize = async (size) => {
+      if (refusals-- > 0) throw new Error('no terminal yet');
+      await resize(size);
+    };
+    const stdout = Object.assign(sink(), { isTTY: true, rows: 10, columns: 20 });
+    const relay = relayStdio(p, { stdout, stderr: sink() }, { tty: true });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(p.sizes).toEqual([{ rows: 10, columns: 20 }]);
+    p.end();
+    await relay;
+  });
+
   it('takes other detach keys, or none', async () => {
     const p = process_();
     const stdin = Object.assign(new PassThrough(), { isTTY: true });

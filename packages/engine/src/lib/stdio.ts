@@ -210,11 +210,33 @@ export async function relayStdio(
     if (options.tty && stdout.isTTY) {
       const resize = () => {
         const size = sizeOf(stdout);
-        if (size) attachment.resize(size).catch(() => {});
+        return size ? attachment.resize(size) : Promise.resolve();
       };
-      resize();
-      stdout.on('resize', resize);
-      cleanups.push(() => stdout.off('resize', resize));
+      // as the docker CLI: a first resize the engine refuses (its terminal not made yet) is tried
+      // again, ten times over half a second
+      let resized = false;
+      const first = async () => {
+        for (let retry = 0; retry <= 10 && !resized; retry++) {
+          if (retry > 0) await new Promise((r) => setTimeout(r, retry * 10));
+          if (
+            await resize().then(
+              () => true,
+              () => false,
+            )
+          )
+            return;
+        }
+      };
+      void first();
+      const onResize = () => {
+        resized = true;
+        resize().catch(() => {});
+      };
+      stdout.on('resize', onResize);
+      cleanups.push(() => {
+        resized = true;
+        stdout.off('resize', onResize);
+      });
     }
     if (options.onSignal) {
       const forward = options.onSignal;
