@@ -14,4 +14,13 @@ export type {
   RuntimeOptions,
   Stdio,
 } from './lib/runtime.ts';
-export { checkId, hasHybridCgroups, proxySignals, Runtime, signalNumber } from './lib/runtime.ts';
+export {
+  checkId,
+  commandFailure,
+  hasHybridCgroups,
+  lastLogError,
+  proxySignals,
+  Runtime,
+  START_FAILURE_CODES,
+  signalNumber,
+} from './lib/runtime.ts';
