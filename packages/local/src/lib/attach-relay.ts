@@ -158,18 +158,20 @@ export async function relayAttach(socket: string, options: RelayOptions): Promis
     close();
     throw e;
   }
+  return { output, ...stdinOf(child.stdin), resize: options.resize, close };
+}
+
+/** An Attachment's `write` and `closeStdin` over a child process's stdin pipe (none: they do nothing). */
+export function stdinOf(
+  stdin: (NodeJS.WritableStream & { destroyed?: boolean }) | null,
+): Pick<Attachment, 'write' | 'closeStdin'> {
   return {
-    output,
     async write(data) {
-      if (!child.stdin || child.stdin.destroyed) return;
-      await new Promise<void>((resolve, reject) =>
-        child.stdin?.write(data, (e) => (e ? reject(e) : resolve())),
-      );
+      if (!stdin || stdin.destroyed) return;
+      await new Promise<void>((resolve, reject) => stdin.write(data, (e) => (e ? reject(e) : resolve())));
     },
     async closeStdin() {
-      child.stdin?.end();
+      stdin?.end();
     },
-    resize: options.resize,
-    close,
   };
 }

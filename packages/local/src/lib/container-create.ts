@@ -9,7 +9,7 @@ import { isNotFound, isOcikitError } from '@ocikit/errors';
 import type { Descriptor } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import type { Mount } from '@ocikit/runtime-spec';
-import type { ContainerRecord } from '@ocikit/shim';
+import { type ContainerRecord, START_FAILURE_CODES } from '@ocikit/shim';
 import { mountAll, type SnapshotMount, unpackToSnapshots } from '@ocikit/snapshot';
 import { localError, standard } from './container-errors.ts';
 import { containerEvent } from './container-events.ts';
@@ -21,16 +21,10 @@ import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
 
-/** Docker's exit codes of a command that cannot be run: 127 not found, 126 not executable. */
-const START_FAILURE: Readonly<Record<string, number>> = {
-  'command-not-found': 127,
-  'command-not-executable': 126,
-};
-
 /** The exit code a runtime failure stands for when the container's command could not be started. */
 export function startFailureCode(e: unknown): number | undefined {
   const reason = isOcikitError(e) ? e.details.reason : undefined;
-  return typeof reason === 'string' ? START_FAILURE[reason] : undefined;
+  return typeof reason === 'string' ? START_FAILURE_CODES[reason] : undefined;
 }
 
 /**

@@ -5,8 +5,8 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecOptions, ExecProcess, ExecSpec, OutputChunk } from '@ocikit/engine';
 import { type Process, resolveUser } from '@ocikit/runtime-spec';
-import type { ContainerRecord } from '@ocikit/shim';
-import { ChunkQueue } from './attach-relay.ts';
+import { type ContainerRecord, commandFailure, lastLogError, START_FAILURE_CODES } from '@ocikit/shim';
+import { ChunkQueue, stdinOf } from './attach-relay.ts';
 import { startFailureCode } from './container-create.ts';
 import { localError } from './container-errors.ts';
 import { containersOf, getContainer } from './container-store.ts';
@@ -147,53 +147,25 @@ function pipedExec(
     child.on('close', (code, sig) => {
       signal?.removeEventListener('abort', kill);
       let result = sig ? 128 + (constants.signals[sig] ?? 0) : (code ?? 128);
-      const said = runtimeError(logFile);
-      rmSync(dir, { recursive: true, force: true });
-      if (said !== undefined && code !== 0) {
-        // the runtime could not run it: its words on stderr, Docker's code
-        push({ stream: 'stderr', data: new TextEncoder().encode(`${said}\n`) });
-        if (/executable file not found|no such file or directory/i.test(said)) result = 127;
-        else if (/permission denied/i.test(said)) result = 126;
-      }
-      output.end();
-      resolve(result);
+      lastLogError(logFile).then((said) => {
+        rmSync(dir, { recursive: true, force: true });
+        if (said !== undefined && code !== 0) {
+          // the runtime could not run it: its words on stderr, Docker's code
+          push({ stream: 'stderr', data: new TextEncoder().encode(`${said}\n`) });
+          const failure = commandFailure(said);
+          if (failure) result = START_FAILURE_CODES[failure] ?? result;
+        }
+        output.end();
+        resolve(result);
+      }, reject);
     });
   });
   return {
     inherited: false,
     exitCode,
     output,
-    async write(data) {
-      if (!child.stdin || child.stdin.destroyed) return;
-      await new Promise<void>((resolve, reject) =>
-        child.stdin?.write(data, (e) => (e ? reject(e) : resolve())),
-      );
-    },
-    async closeStdin() {
-      child.stdin?.end();
-    },
+    ...stdinOf(child.stdin),
     resize: async () => {},
     close: kill,
   };
-}
-
-/** The last error the runtime logged (`--log-format=json`), if any. */
-function runtimeError(logFile: string): string | undefined {
-  let found: string | undefined;
-  let text = '';
-  try {
-    text = readFileSync(logFile, 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split('\n')) {
-    try {
-      const entry = JSON.parse(line) as { level?: string; msg?: string };
-      if ((entry.level === 'error' || entry.level === 'fatal') && typeof entry.msg === 'string')
-        found = entry.msg;
-    } catch {
-      // not JSON (crun writes some plain text)
-    }
-  }
-  return found;
 }
