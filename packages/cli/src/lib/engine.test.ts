@@ -60,7 +60,8 @@ describe('engineSession', () => {
       async (engine) => engine.system.ping(),
       (err: unknown) => err,
     );
-    expect(isUnavailable(e) || (e as Error).name === 'UnimplementedError').toBe(true);
+    expect(isUnavailable(e), String(e)).toBe(true);
+    expect(e).toMatchObject({ details: { engine: 'docker', reason: 'engine-unreachable' } });
     await dead.close();
   });
 });

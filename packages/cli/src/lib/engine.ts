@@ -94,16 +94,6 @@ async function driverFor(where: ResolvedHost, request: EngineRequest): Promise<D
     const { localDriver } = await import('@ocikit/local');
     return localDriver(request.registry ? { registry: request.registry } : {});
   }
-  const name = where.driver === 'podman' ? 'podmanDriver' : 'dockerDriver';
-  const found: unknown = ((await import('@ocikit/engine')) as Record<string, unknown>)[name];
-  const driver = typeof found === 'function' ? (found as () => unknown)() : found;
-  if (!isDriver(driver)) {
-    const { UnimplementedError } = await import('@ocikit/errors');
-    throw new UnimplementedError(`this build of ocikit has no ${where.driver} driver for ${where.address}`);
-  }
-  return driver;
-}
-
-function isDriver(value: unknown): value is Driver {
-  return typeof (value as Partial<Driver> | undefined)?.connect === 'function';
+  const { dockerDriver, podmanDriver } = await import('@ocikit/engine');
+  return where.driver === 'podman' ? podmanDriver : dockerDriver;
 }
