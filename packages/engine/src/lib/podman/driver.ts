@@ -5,10 +5,10 @@
 // (the docker driver's HTTP layer) serves both.
 import type { Connection, ConnectOptions, Driver } from '../contract.ts';
 import { resolveEngineAddress } from '../docker/address.ts';
-import { dockerHandlers } from '../docker/handlers.ts';
+import { containerHandlers } from '../docker/containers.ts';
 import { EngineHttp } from '../docker/http.ts';
+import { imageHandlers } from '../docker/images.ts';
 import { engineError } from '../errors.ts';
-import { withPodmanErrors } from './errors.ts';
 import { libpodImageHandlers } from './images.ts';
 import { libpodSystemHandlers } from './system.ts';
 
@@ -70,14 +70,17 @@ export function createPodmanDriver(options: PodmanDriverOptions = {}): Driver {
       const http = new EngineHttp(target, { engine: 'podman', connectTimeout: timeout });
       try {
         await pingLibpod(http, timeout, connectOptions.signal);
-        const handlers = withPodmanErrors(
-          {
-            ...dockerHandlers(http, { prefix: COMPAT_PREFIX }),
-            ...libpodSystemHandlers(http, LIBPOD_PREFIX),
-            ...libpodImageHandlers(http, LIBPOD_PREFIX),
-          },
-          http,
-        );
+        const compatImages = imageHandlers(http, COMPAT_PREFIX);
+        const images = libpodImageHandlers(http, LIBPOD_PREFIX);
+        const handlers = {
+          ...libpodSystemHandlers(http, LIBPOD_PREFIX),
+          // save and load: docker-archive streams, the same on both APIs
+          'images.save': compatImages['images.save'],
+          'images.load': compatImages['images.load'],
+          ...images,
+          // a missing image is pulled through libpod (the caller's tlsVerify applies)
+          ...containerHandlers(http, COMPAT_PREFIX, images['images.pull']),
+        };
         return { handlers, close: () => http.close() };
       } catch (e) {
         await http.close();

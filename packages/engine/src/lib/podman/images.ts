@@ -18,35 +18,12 @@ import type {
   RegistryAuth,
 } from '../contract.ts';
 import type { EngineHttp, HttpRequest } from '../docker/http.ts';
-import {
-  fromUnix,
-  isObj,
-  type Json,
-  keys,
-  labels,
-  nonEmpty,
-  num,
-  obj,
-  str,
-  strings,
-} from '../docker/json.ts';
-import { remapError } from './errors.ts';
+import { imageDetailsOf, imageSummaryOf, registryAuthHeader } from '../docker/images.ts';
+import { isObj, type Json, nonEmpty, obj, str, strings } from '../docker/json.ts';
 
-/**
- * `X-Registry-Auth` as podman reads it: base64url WITH padding (Go's `base64.URLEncoding`); podman
- * 4.3 refuses unpadded values with `unexpected EOF`.
- */
-export function registryAuthHeader(auth: RegistryAuth | undefined): Record<string, string> | undefined {
-  if (auth === undefined) return undefined;
-  const body =
-    'identityToken' in auth
-      ? { identitytoken: auth.identityToken, serveraddress: auth.serveraddress }
-      : { username: auth.username, password: auth.password, serveraddress: auth.serveraddress };
-  const value = Buffer.from(JSON.stringify(body))
-    .toString('base64')
-    .replaceAll('+', '-')
-    .replaceAll('/', '_');
-  return { 'X-Registry-Auth': value };
+/** `X-Registry-Auth` for credentials, when there are some. */
+function authHeaders(auth: RegistryAuth | undefined): Record<string, string> | undefined {
+  return auth === undefined ? undefined : { 'X-Registry-Auth': registryAuthHeader(auth) };
 }
 
 /** A podman progress line (`Copying blob sha256:…`) as a contract progress event. */
@@ -86,7 +63,7 @@ export function libpodImageHandlers(
         tlsVerify: options.tlsVerify,
         ...platformQuery(platform),
       },
-      headers: registryAuthHeader(options.auth),
+      headers: authHeaders(options.auth),
       signal: options.signal,
       operation: 'images.pull',
       subject: 'image',
@@ -96,7 +73,7 @@ export function libpodImageHandlers(
     for await (const line of http.jsonLines(req)) {
       const l = obj(line);
       const error = nonEmpty(l, 'error');
-      if (error !== undefined) throw remapError(http.messageError(0, error, req), http);
+      if (error !== undefined) throw http.messageError(0, error, req);
       const stream = nonEmpty(l, 'stream');
       if (stream !== undefined) {
         const event = progressOf(stream);
@@ -134,7 +111,7 @@ export function libpodImageHandlers(
         method: 'PUT',
         path: list,
         query: { tlsVerify: options.tlsVerify },
-        headers: registryAuthHeader(options.auth),
+        headers: authHeaders(options.auth),
         json: { operation: 'update', images: [`docker://${ref}`], all: true },
       });
       const index = obj(await http.json({ ...base, method: 'GET', path: `${list}/json` }));
@@ -168,7 +145,7 @@ export function libpodImageHandlers(
     }
     const names = digest ? strings(image, 'RepoDigests') : strings(image, 'RepoTags');
     const name = names.find((n) => n === wanted || n.endsWith(`/${wanted}`)) ?? names[0] ?? wanted;
-    return { name, id: `sha256:${id.replace(/^sha256:/, '')}`, digest: digest ?? nonEmpty(image, 'Digest') };
+    return { name, id: sha256Id(id), digest: digest ?? nonEmpty(image, 'Digest') };
   }
 
   return {
@@ -230,7 +207,7 @@ export function libpodImageHandlers(
       );
       const out: ImageRemoved[] = [
         ...strings(v, 'Untagged').map((untagged) => ({ untagged })),
-        ...strings(v, 'Deleted').map((deleted) => ({ deleted: `sha256:${deleted.replace(/^sha256:/, '')}` })),
+        ...strings(v, 'Deleted').map((deleted) => ({ deleted: sha256Id(deleted) })),
       ];
       return out;
     },
@@ -264,7 +241,7 @@ export function libpodImageHandlers(
         method: 'POST',
         path: path(ref, '/push'),
         query: { destination: ref, tlsVerify: options.tlsVerify, quiet: false },
-        headers: registryAuthHeader(options.auth),
+        headers: authHeaders(options.auth),
         signal: options.signal,
         operation: 'images.push',
         subject: 'image',
@@ -274,7 +251,7 @@ export function libpodImageHandlers(
       for await (const line of http.jsonLines(req)) {
         const l = obj(line);
         const error = nonEmpty(l, 'error');
-        if (error !== undefined) throw remapError(http.messageError(0, error, req), http);
+        if (error !== undefined) throw http.messageError(0, error, req);
         const stream = nonEmpty(l, 'stream');
         if (stream !== undefined) {
           const event = progressOf(stream);
@@ -287,46 +264,19 @@ export function libpodImageHandlers(
   };
 }
 
-/** One entry of libpod's image list in the contract's terms. */
-export function libpodImageSummaryOf(v: Json): ImageSummary {
-  const created = num(v, 'Created');
-  return {
-    id: `sha256:${(str(v, 'Id') ?? '').replace(/^sha256:/, '')}`,
-    repoTags: strings(v, 'RepoTags'),
-    repoDigests: strings(v, 'RepoDigests'),
-    created: created === undefined ? nonEmpty(v, 'Created') : fromUnix(created),
-    size: num(v, 'Size') ?? 0,
-    labels: labels(v, 'Labels'),
-  };
+/** The image id with its `sha256:` prefix (libpod gives the bare hex). */
+function sha256Id(id: string): string {
+  return `sha256:${id.replace(/^sha256:/, '')}`;
 }
 
-/** libpod's image inspect answer in the contract's terms. */
+/** One entry of libpod's image list in the contract's terms (Docker's fields, a bare-hex `Id`). */
+export function libpodImageSummaryOf(v: Json): ImageSummary {
+  const summary = imageSummaryOf(v);
+  return { ...summary, id: sha256Id(summary.id) };
+}
+
+/** libpod's image inspect answer in the contract's terms (Docker's fields, a bare-hex `Id`). */
 export function libpodImageDetailsOf(v: Json): ImageDetails {
-  const config = obj(v['Config']);
-  const os = str(v, 'Os') ?? '';
-  const architecture = str(v, 'Architecture') ?? '';
-  const variant = nonEmpty(v, 'Variant');
-  const entrypoint = strings(config, 'Entrypoint');
-  const cmd = strings(config, 'Cmd');
-  return {
-    ...libpodImageSummaryOf({ ...v, Created: undefined }),
-    created: nonEmpty(v, 'Created'),
-    platform: os && architecture ? [os, architecture, variant].filter(Boolean).join('/') : undefined,
-    os,
-    architecture,
-    variant,
-    config: {
-      user: nonEmpty(config, 'User'),
-      env: strings(config, 'Env'),
-      entrypoint: Array.isArray(config['Entrypoint']) ? entrypoint : undefined,
-      cmd: Array.isArray(config['Cmd']) ? cmd : undefined,
-      workingDir: nonEmpty(config, 'WorkingDir'),
-      exposedPorts: keys(config, 'ExposedPorts'),
-      volumes: keys(config, 'Volumes'),
-      labels: labels(config, 'Labels'),
-      stopSignal: nonEmpty(config, 'StopSignal'),
-    },
-    diffIds: strings(obj(v['RootFS']), 'Layers'),
-    raw: v,
-  };
+  const details = imageDetailsOf(v);
+  return { ...details, id: sha256Id(details.id) };
 }

@@ -131,6 +131,23 @@ describe('podman driver: pull', () => {
   });
 });
 
+describe('podman driver: containers (the docker handlers on the compatible API)', () => {
+  it("create pulls a missing image through libpod with the caller's tlsVerify, then runs it", async () => {
+    const present = await engine.images.pull(images.busybox, { tlsVerify: false });
+    await engine.images.remove(present.id, { force: true });
+    const { id } = await engine.containers.create(
+      { image: images.busybox, cmd: ['echo', 'hi'], network: 'none' },
+      { pull: 'missing', pullOptions: { tlsVerify: false } },
+    );
+    await engine.containers.start(id);
+    expect(await engine.containers.wait(id)).toBe(0);
+    let out = '';
+    for await (const chunk of engine.containers.logs(id)) out += Buffer.from(chunk.data).toString();
+    expect(out).toBe('hi\n');
+    await engine.containers.remove(id);
+  });
+});
+
 describe('podman driver: images in libpod forms', () => {
   it('lists, inspects, tags, removes', async () => {
     const pulled = await engine.images.pull(images.busybox, { tlsVerify: false });
