@@ -1,6 +1,7 @@
+import type { EngineEvent } from '@ocikit/engine';
 import { InvalidArgumentError, UnimplementedError } from '@ocikit/errors';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
-import { type FormatFields, printFormatted } from '../lib/format.ts';
+import { type FormatFields, parseTemplate, printFormatted } from '../lib/format.ts';
 import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
 
 /** `system df`'s fields for `--format`, podman's names. */
@@ -37,12 +38,46 @@ async function localState(ctx: Context, what: string) {
   return { root: localRoot(engine.address, ctx.env), env: ctx.env, signal: ctx.signal };
 }
 
-/** `ocikit system df | prune [-a] [-f]`: the local state's disk use, and freeing it, as podman's. */
+/**
+ * A `--since`/`--until` value as docker takes it: a duration before now (`10m`, `1h30m`, `45s`), Unix
+ * seconds (`1700000000`, `1700000000.5`) or an RFC 3339 time; milliseconds since the epoch.
+ */
+export function parseEventTime(value: string, flag: string, now = Date.now()): number {
+  const duration = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(value);
+  if (duration && value !== '') {
+    const [, h = '0', m = '0', sec = '0'] = duration;
+    return now - ((Number(h) * 60 + Number(m)) * 60 + Number(sec)) * 1000;
+  }
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const time = Date.parse(value);
+  if (Number.isNaN(time))
+    throw new InvalidArgumentError(
+      `${flag} must be a duration (10m), Unix seconds or an RFC 3339 time, not ${JSON.stringify(value)}`,
+    );
+  return time;
+}
+
+/** An event as `docker events` prints it: time, type, action, id, then its attributes. */
+function eventLine(e: EngineEvent): string {
+  const attributes = Object.entries(e.attributes)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return `${new Date(e.time).toISOString()} ${e.type} ${e.action} ${e.id}${attributes ? ` (${attributes})` : ''}`;
+}
+
+/** `ocikit system df | prune | events | info | version`: the engine's state, and the local state's disk use. */
 export const systemCommand = defineCommand({
   name: 'system',
-  summary: 'Show the disk use of the local state, or remove what nothing uses',
-  usage: 'ocikit system df [--format T] | prune [-a] [-f]',
+  summary:
+    "Show the engine's events, state and version, or the local state's disk use; remove what nothing uses",
+  usage:
+    'ocikit system df [--format T] | prune [-a] [-f] | events [--since T] [--until T] [--format T] | info | version',
   description:
+    "events: what the engine did (the local engine's journal, dockerd's or podman's events), from --since (default now) " +
+    'to --until, else followed until interrupted; --since/--until take a duration (10m), Unix seconds or an RFC 3339 time; ' +
+    '--format takes a Go template ({{.Type}}, {{.Action}}, {{.ID}}, {{.Time}}, {{.Attributes}}). ' +
+    'info: container and image counts, root, storage driver, default runtime. version: the engine and this machine. ' +
     'df: images (their blobs), containers (their writable snapshots) and snapshots (unpacked layers), with what is reclaimable. ' +
     'prune: stopped containers, images no container uses under no name, partial downloads no running ' +
     'process holds and snapshots nothing uses; -a also every image no container uses. It asks first unless -f.',
@@ -50,15 +85,86 @@ export const systemCommand = defineCommand({
     all: { type: 'boolean', short: 'a' },
     force: { type: 'boolean', short: 'f' },
     format: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
   },
   help: {
     all: 'prune: remove every image no container uses, not only those without a name',
     force: 'prune: do not ask for confirmation',
     format:
-      'df: print each row with a Go template ({{.Type}}, {{.Total}}, {{.Active}}, {{.Size}}, {{.Reclaimable}})',
+      'df: print each row with a Go template ({{.Type}}, {{.Total}}, {{.Active}}, {{.Size}}, {{.Reclaimable}}); events: each event',
+    since: 'events: from this time (a duration before now, Unix seconds, RFC 3339)',
+    until: 'events: up to this time, then stop (default: follow until interrupted)',
   },
   async run(ctx, { values, positionals }) {
     const [verb, ...rest] = positionals;
+    if ((values.since !== undefined || values.until !== undefined) && verb !== 'events')
+      throw new InvalidArgumentError(`ocikit system ${verb ?? ''}: --since and --until are for events`);
+    if (verb === 'events') {
+      expectPositionals(
+        { name: 'system events', usage: 'ocikit system events [--since T] [--until T]' },
+        rest,
+        0,
+      );
+      const since = values.since === undefined ? undefined : parseEventTime(values.since, '--since');
+      const until = values.until === undefined ? undefined : parseEventTime(values.until, '--until');
+      const engine = await ctx.engine();
+      const template = values.format === undefined ? undefined : parseTemplate(values.format);
+      for await (const e of engine.system.events({
+        ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
+        signal: ctx.signal,
+      })) {
+        if (template)
+          println(
+            ctx,
+            template.execute({
+              Type: e.type,
+              Action: e.action,
+              ID: e.id,
+              Time: Math.floor(e.time / 1000),
+              TimeNano: e.time * 1_000_000,
+              Attributes: new Map(Object.entries(e.attributes)),
+            }),
+          );
+        else if (ctx.json) ctx.stdout.write(`${JSON.stringify(e)}\n`);
+        else println(ctx, eventLine(e));
+      }
+      return 0;
+    }
+    if (verb === 'info' || verb === 'version') {
+      expectPositionals({ name: `system ${verb}`, usage: `ocikit system ${verb}` }, rest, 0);
+      const engine = await ctx.engine();
+      if (verb === 'version') {
+        const v = await engine.system.version({ signal: ctx.signal });
+        if (ctx.json) printJson(ctx, v);
+        else {
+          println(ctx, `Engine:      ${v.name} ${v.version}${v.apiVersion ? ` (API ${v.apiVersion})` : ''}`);
+          println(ctx, `OS/Arch:     ${v.os}/${v.arch}`);
+          if (v.kernelVersion) println(ctx, `Kernel:      ${v.kernelVersion}`);
+          println(ctx, `Address:     ${engine.address}`);
+        }
+        return 0;
+      }
+      const info = await engine.system.info({ signal: ctx.signal });
+      if (ctx.json) {
+        printJson(ctx, { ...info, raw: undefined });
+        return 0;
+      }
+      const rows: [string, string | number | undefined][] = [
+        ['Containers', info.containers],
+        [' Running', info.containersRunning],
+        [' Paused', info.containersPaused],
+        [' Stopped', info.containersStopped],
+        ['Images', info.images],
+        ['Storage Driver', info.storageDriver],
+        ['Root Dir', info.root],
+        ['Default Runtime', info.defaultRuntime],
+        ['Cgroup Driver', info.cgroupDriver],
+      ];
+      for (const [k, v] of rows) if (v !== undefined) println(ctx, `${k}: ${v}`);
+      return 0;
+    }
     if (verb === 'df') {
       expectPositionals({ name: 'system df', usage: 'ocikit system df' }, rest, 0);
       const { diskUsage } = await import('@ocikit/local');
@@ -83,7 +189,9 @@ export const systemCommand = defineCommand({
     }
     if (verb !== 'prune') {
       throw new InvalidArgumentError(
-        verb === undefined ? 'ocikit system: say df or prune' : `ocikit system: unknown action "${verb}"`,
+        verb === undefined
+          ? 'ocikit system: say df, prune, events, info or version'
+          : `ocikit system: unknown action "${verb}"`,
         { hint: `usage: ${systemCommand.usage}` },
       );
     }

@@ -26,11 +26,11 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     load: load(() => import('../commands/ls.ts'), 'lsCommand'),
   },
   pull: {
-    summary: 'Pull an image from a registry into the local store',
+    summary: 'Pull an image from a registry into the engine (the local store by default)',
     load: load(() => import('../commands/pull.ts'), 'pullCommand'),
   },
   push: {
-    summary: 'Push an image from the local store to a registry',
+    summary: 'Push an image from the engine (the local store by default) or a layout to a registry',
     load: load(() => import('../commands/push.ts'), 'pushCommand'),
   },
   copy: {
@@ -38,15 +38,15 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     load: load(() => import('../commands/copy.ts'), 'copyCommand'),
   },
   images: {
-    summary: 'List the images in the local store',
+    summary: 'List the images in the engine (the local store by default)',
     load: load(() => import('../commands/images.ts'), 'imagesCommand'),
   },
   tag: {
-    summary: 'Give an image in the local store another name',
+    summary: 'Give an image in the engine (the local store by default) another name',
     load: load(() => import('../commands/images.ts'), 'tagCommand'),
   },
   rmi: {
-    summary: 'Remove images from the local store',
+    summary: 'Remove images from the engine (the local store by default)',
     load: load(() => import('../commands/images.ts'), 'rmiCommand'),
   },
   inspect: {
@@ -158,7 +158,8 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     load: load(() => import('../commands/diff.ts'), 'diffCommand'),
   },
   system: {
-    summary: 'Show the disk use of the local state, or remove what nothing uses',
+    summary:
+      "Show the engine's events, state and version, or the local state's disk use; remove what nothing uses",
     load: load(() => import('../commands/system.ts'), 'systemCommand'),
   },
   gc: {
