@@ -1,9 +1,8 @@
 // The engine contract against podman's libpod API (`podman system service`) through the podman driver.
+import { podmanDriver } from '@ocikit/engine';
 import { describeEngineContract, engineTarget } from './contract-suite.ts';
-import { driverFrom } from './drivers.ts';
 import { startPodmanService } from './podman.ts';
 
-describeEngineContract('podman driver, libpod API', async ({ registryHost }) => {
-  const driver = await driverFrom('@ocikit/engine', 'podmanDriver');
-  return engineTarget(driver, await startPodmanService({ insecureRegistries: [registryHost] }));
-});
+describeEngineContract('podman driver, libpod API', async ({ registryHost }) =>
+  engineTarget(podmanDriver, await startPodmanService({ insecureRegistries: [registryHost] })),
+);
