@@ -78,7 +78,15 @@ export function progressOf(
 /** A registry failure as the contract's standard error (other failures pass unchanged). */
 export function registryError(e: unknown, ref: string, operation: Operation): unknown {
   if (!isOcikitError(e) || typeof e.details.engine === 'string') return e;
-  const registry = typeof e.details.registry === 'string' ? e.details.registry : undefined;
+  const { url } = e.details;
+  // the registry's own error names it, or the URL it answered at (Docker Hub's API is docker.io)
+  const host = typeof url === 'string' && URL.canParse(url) ? new URL(url).host : undefined;
+  const registry =
+    typeof e.details.registry === 'string'
+      ? e.details.registry
+      : host === 'registry-1.docker.io'
+        ? 'docker.io'
+        : host;
   const facts = {
     engine: 'local',
     operation,

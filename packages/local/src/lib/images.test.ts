@@ -179,6 +179,46 @@ describe('save and load', () => {
   });
 });
 
+describe('credentials and TLS', () => {
+  it('bad-credentials for refused credentials; a pull with the right ones; tlsVerify false for a self-signed registry', async () => {
+    const [basic, tls] = await Promise.all([startRegistry({ auth: 'basic' }), startRegistry({ tls: true })]);
+    try {
+      const { username, password } = basic.credentials;
+      const layout = await openLayout(image.layout);
+      for (const [registry, auth] of [
+        [basic, { username, password }],
+        [tls, undefined],
+      ] as const) {
+        const transport = new Transport({ ...(auth ? { credentials: auth } : {}), insecure: true });
+        try {
+          await copy(layout, 'busybox', openRepository(`${registry.host}/sec/busybox:1`, { transport }), '1');
+        } finally {
+          await transport.close();
+        }
+      }
+      const { engine } = await engineOn();
+      const refused = await engine.images
+        .pull(`${basic.host}/sec/busybox:1`, { auth: { username, password: 'wrong' } })
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({
+        details: { engine: 'local', reason: 'bad-credentials', registry: basic.host },
+      });
+      expect(String(refused)).not.toContain(password);
+      const pulled = await engine.images.pull(`${basic.host}/sec/busybox:1`, {
+        auth: { username, password },
+      });
+      expect(pulled.digest).toBe(image.manifest);
+      const unverified = await engine.images.pull(`${tls.host}/sec/busybox:1`).catch((e: unknown) => e);
+      expect(unverified).toBeInstanceOf(Error);
+      expect((await engine.images.pull(`${tls.host}/sec/busybox:1`, { tlsVerify: false })).digest).toBe(
+        image.manifest,
+      );
+    } finally {
+      await Promise.all([basic.stop(), tls.stop()]);
+    }
+  }, 60_000);
+});
+
 describe('pull policies and errors', () => {
   it('never: image-not-found when missing; missing: from the store without the registry', async () => {
     const { engine } = await engineOn();
