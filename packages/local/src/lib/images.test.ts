@@ -229,6 +229,11 @@ describe('pull policies and errors', () => {
     const kept = await engine.images.pull(name, { policy: 'missing', onProgress: (e) => events.push(e) });
     expect(kept.digest).toBe(image.manifest);
     expect(events).toEqual([]);
+    // newer: asks the registry, copies nothing when its digest is the stored one
+    const newer: ProgressEvent[] = [];
+    await engine.images.pull(name, { policy: 'newer', onProgress: (e) => newer.push(e) });
+    expect(newer.at(-1)).toEqual({ status: `Status: Image is up to date for ${name}` });
+    expect(newer.some((e) => e.id !== undefined)).toBe(false);
     const bad = await engine.images.pull('no such image!', {}).catch((e: unknown) => e);
     expect(bad).toMatchObject({ details: { engine: 'local', reason: 'bad-argument' } });
     const platform = await engine.images.pull(name, { platform: 'nonsense/' }).catch((e: unknown) => e);
