@@ -142,6 +142,13 @@ describe('images of the local engine', () => {
     expect(refused).toMatchObject({
       details: { engine: 'local', reason: 'image-in-use', image: name, container: record.id, name: 'user1' },
     });
+    // the name the container uses may go while another keeps the image: the container still holds it
+    await engine.images.tag(name, 'alias:1');
+    expect(await engine.images.remove(name)).toEqual([{ untagged: name }]);
+    const stillUsed = await engine.images.remove('alias:1').catch((e: unknown) => e);
+    expect(stillUsed).toMatchObject({ details: { reason: 'image-in-use', container: record.id } });
+    await engine.images.tag('alias:1', name);
+    await engine.images.remove('alias:1');
     expect(await engine.images.remove(name, { force: true })).toEqual([{ untagged: name }]);
     expect(await engine.images.list()).toEqual([]);
     // kept under no name for the container: a dangling image, as `images -a` shows

@@ -244,8 +244,8 @@ async function removeImage(
     });
   }
   const removed: ImageRemoved[] = [];
-  // the containers using it keep it under no name: pinned until they are removed
-  if (!keptByAnotherName) for (const u of uses) pinImage(ctx, u.container, u.image);
+  // the containers using it keep it whatever its names become: pinned until they are removed
+  for (const u of uses) pinImage(ctx, u.container, u.image);
   for (const name of removing) {
     await store.untag(name, opts(signal));
     removed.push({ untagged: name });
