@@ -13,7 +13,7 @@ import { ErrorCode, isOcikitError, isUnimplemented } from '@ocikit/errors';
 import { type BuiltImage, buildBusyboxImage, buildWhiteoutImage } from '@ocikit/test-images';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEngine } from './process.ts';
+import type { RunningEngine } from '@ocikit/test-engines';
 
 /** What the suite gives a driver's setup. */
 export interface ContractContext {

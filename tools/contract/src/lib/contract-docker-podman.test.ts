@@ -2,7 +2,7 @@
 // docker driver.
 import { dockerDriver } from '@ocikit/engine';
 import { describeEngineContract, engineTarget } from './contract-suite.ts';
-import { startPodmanService } from './podman.ts';
+import { startPodmanService } from '@ocikit/test-engines';
 
 describeEngineContract("docker driver, podman's Docker API", async ({ registryHost }) =>
   engineTarget(dockerDriver, await startPodmanService({ insecureRegistries: [registryHost] })),
