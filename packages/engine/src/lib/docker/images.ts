@@ -156,6 +156,15 @@ export function imageHandlers(http: EngineHttp, prefix: string): ImageHandlers {
     return imageDetailsOf(v);
   };
 
+  /** `ref` parsed as Docker normalizes it; a bad one is `bad-argument` for `req`. */
+  const parse = (ref: string, req: HttpRequest): Reference => {
+    try {
+      return parseReference(ref);
+    } catch (e) {
+      throw http.fail('bad-argument', req, { message: (e as Error).message, cause: e });
+    }
+  };
+
   /** Reads a JSON message stream: progress to `onProgress`, an error line thrown as a standard error. */
   const follow = async (
     req: HttpRequest,
@@ -183,12 +192,7 @@ export function imageHandlers(http: EngineHttp, prefix: string): ImageHandlers {
       subject: 'image',
       target: ref,
     };
-    let parsed: Reference;
-    try {
-      parsed = parseReference(ref);
-    } catch (e) {
-      throw http.fail('bad-argument', base, { message: (e as Error).message, cause: e });
-    }
+    const parsed = parse(ref, base);
     if (options.allPlatforms) {
       throw http.fail('bad-argument', base, {
         message: 'the Docker API cannot pull every platform of an image',
@@ -287,12 +291,7 @@ export function imageHandlers(http: EngineHttp, prefix: string): ImageHandlers {
         subject: 'image',
         target: source,
       };
-      let to: Reference;
-      try {
-        to = parseReference(target);
-      } catch (e) {
-        throw http.fail('bad-argument', req, { message: (e as Error).message, cause: e });
-      }
+      const to = parse(target, req);
       if (to.digest) throw http.fail('bad-argument', req, { message: `cannot tag with a digest: ${target}` });
       const { repo, tag } = repoAndTag(to);
       await http.ok({ ...req, query: { repo, tag } });
@@ -307,12 +306,7 @@ export function imageHandlers(http: EngineHttp, prefix: string): ImageHandlers {
         subject: 'image',
         target: ref,
       };
-      let parsed: Reference;
-      try {
-        parsed = parseReference(ref);
-      } catch (e) {
-        throw http.fail('bad-argument', base, { message: (e as Error).message, cause: e });
-      }
+      const parsed = parse(ref, base);
       let digest: string | undefined;
       const req: HttpRequest = {
         ...base,
