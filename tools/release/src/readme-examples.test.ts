@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RunningEngine, startDockerd } from '@ocikit/test-engines';
+import { type RunningEngine, startDockerd, startPodmanService } from '@ocikit/test-engines';
 import { type BuiltImage, buildBusyboxImage } from '@ocikit/test-images';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,8 @@ const work = mkdtempSync(join(tmpdir(), 'ocikit-readme-'));
 let registry: RunningRegistry;
 /** A dockerd for the engine package's docker driver example, started by the first one that needs it. */
 let dockerd: Promise<RunningEngine> | undefined;
+/** A podman service for the podman driver's example (its registries.conf does not mark the registry insecure). */
+let podman: Promise<RunningEngine> | undefined;
 const cli = join(root, 'packages', 'cli', 'src', 'bin.ts');
 
 /** Runs a command to its end without blocking the event loop (the registry logs through a pipe). */
@@ -82,7 +84,12 @@ const fixtures: Record<string, (cwd: string) => Promise<Record<string, string>> 
   engine: async (cwd) => {
     const replacements = (await fixtures.registry?.(cwd)) ?? {};
     dockerd ??= startDockerd({ insecureRegistries: [registry.host] });
-    return { ...replacements, 'unix:///var/run/docker.sock': (await dockerd).host };
+    podman ??= startPodmanService();
+    return {
+      ...replacements,
+      'unix:///var/run/docker.sock': (await dockerd).host,
+      'unix:///run/podman/podman.sock': (await podman).host,
+    };
   },
   shim: async (cwd) => {
     // The bundle the README starts from, made as it says (`ocikit bundle`, from source), running a
@@ -114,10 +121,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await dockerd?.then(
-    (d) => d.stop(),
-    () => {},
-  );
+  for (const engine of [dockerd, podman]) {
+    await engine?.then(
+      (d) => d.stop(),
+      () => {},
+    );
+  }
   await registry?.stop();
   rmSync(work, { recursive: true, force: true });
 });
