@@ -1,6 +1,5 @@
 import type { ContainerDetails, ContainerSummary, ImageDetails, ImageSummary } from '@ocikit/engine';
 import { commandLine, humanDuration } from '@ocikit/engine';
-import type { ContainerRecord } from '@ocikit/shim';
 import { describe, expect, it } from 'vitest';
 import { goTime, parseTemplate } from './format.ts';
 import {
@@ -16,27 +15,6 @@ import {
 
 const now = Date.parse('2026-12-05T17:00:00.000Z');
 const ago = (ms: number) => new Date(now - ms).toISOString();
-
-function record(over: Partial<ContainerRecord>): ContainerRecord {
-  return {
-    id: '0123456789abcdef0123456789abcdef',
-    name: 'web',
-    image: 'docker.io/library/busybox:latest',
-    command: ['sh', '-c', 'while true; do sleep 1; done'],
-    bundle: '/b',
-    runtime: 'runc',
-    runtimeRoot: '/r',
-    tty: false,
-    interactive: false,
-    status: 'running',
-    createdAt: ago(2 * 3_600_000),
-    logPath: '/l',
-    autoRemove: false,
-    stopSignal: 'SIGTERM',
-    labels: { tier: 'front' },
-    ...over,
-  };
-}
 
 /** A container as an engine lists it (the docker engine's facts: no pid or times). */
 function summary(over: Partial<ContainerSummary>): ContainerSummary {
@@ -92,15 +70,6 @@ describe('psItem', () => {
     expect(command(['echo', 'say "hi"'])).toBe(`"echo 'say \\"hi\\"'"`);
     expect(command(['/bin/true'])).toBe('"/bin/true"');
     expect(command(['printf', 'a\tb'])).toBe('"printf a\\tb"');
-  });
-
-  it('shows a local record as the local engine lists it (until ps goes through the engine)', () => {
-    const item = psItem(record({ status: 'exited', exitCode: 3, finishedAt: ago(5_000), pid: 7 }), now);
-    expect(item).toMatchObject({ Status: 'Exited (3) 5 seconds ago', ExitCode: 3, State: 'exited' });
-    expect(psItem(record({ status: 'configured' }), now)).toMatchObject({
-      State: 'created',
-      Status: 'Configuring',
-    });
   });
 });
 
@@ -238,9 +207,24 @@ describe('containerInspectItem', () => {
     );
   });
 
-  it("answers docker's inspect paths", () => {
-    const item = containerInspectItem(record({ status: 'exited', exitCode: 3 }));
-    const t = (s: string) => parseTemplate(s).execute(item);
+  it("answers docker's inspect paths for an exited container, zero values where the engine says nothing", () => {
+    const details: ContainerDetails = {
+      id: 'abc',
+      name: 'web',
+      image: 'busybox',
+      created: ago(1000),
+      state: { status: 'exited', running: false, paused: false, exitCode: 3 },
+      config: {
+        args: ['sh', '-c', 'while true; do sleep 1; done'],
+        env: [],
+        tty: false,
+        openStdin: false,
+        labels: { tier: 'front' },
+      },
+      autoRemove: false,
+      raw: {},
+    };
+    const t = (s: string) => parseTemplate(s).execute(containerInspectItem(details));
     expect(t('{{.State.Status}} {{.State.ExitCode}} {{.State.Running}} {{.State.FinishedAt}}')).toBe(
       'exited 3 false 0001-01-01T00:00:00Z',
     );

@@ -3,14 +3,11 @@
 import {
   type ContainerDetails,
   type ContainerSummary,
-  commandLine,
-  containerStatus,
   humanDuration,
   type ImageDetails,
   type ImageSummary,
 } from '@ocikit/engine';
 import { formatPlatform, type ImageConfig } from '@ocikit/image-spec';
-import type { ContainerRecord } from '@ocikit/shim';
 import type { FormatFields } from './format.ts';
 import { goTime, humanSize } from './format.ts';
 
@@ -86,58 +83,6 @@ const since = (iso: string | undefined, now: number) =>
   iso === undefined ? 0 : Math.max(0, now - Date.parse(iso));
 const unixSeconds = (iso: string | undefined) => (iso === undefined ? 0 : Math.floor(Date.parse(iso) / 1000));
 
-// Until ps and inspect go through ctx.engine() (issue 14): a local record as the contract shows it.
-// The local engine's own container-view.ts does this for the engine; these two go with the callers.
-function summaryOfRecord(r: ContainerRecord, now: number): ContainerSummary {
-  const state = r.status === 'configured' ? 'created' : r.status;
-  const facts = { state, created: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt };
-  return {
-    ...facts,
-    id: r.id,
-    name: r.name,
-    image: r.image,
-    command: commandLine(r.command),
-    status:
-      r.status === 'configured' ? 'Configuring' : containerStatus({ ...facts, exitCode: r.exitCode }, now),
-    labels: r.labels ?? {},
-    pid: r.pid,
-    exitCode: r.exitCode,
-    autoRemove: r.autoRemove,
-  };
-}
-
-function detailsOfRecord(r: ContainerRecord): ContainerDetails {
-  const status = r.status === 'configured' ? 'created' : r.status;
-  return {
-    id: r.id,
-    name: r.name,
-    image: r.image,
-    created: r.createdAt,
-    state: {
-      status,
-      running: status === 'running' || status === 'paused',
-      paused: status === 'paused',
-      pid: r.pid,
-      exitCode: r.exitCode,
-      startedAt: r.startedAt,
-      finishedAt: r.finishedAt,
-      error: r.error,
-    },
-    config: {
-      args: r.command,
-      env: [],
-      tty: r.tty,
-      openStdin: r.interactive,
-      labels: r.labels ?? {},
-      stopSignal: r.stopSignal,
-    },
-    autoRemove: r.autoRemove,
-    runtime: r.runtime,
-    logPath: r.logPath,
-    raw: r,
-  };
-}
-
 /** The exit code in a status line (`Exited (3) 2 minutes ago`), for engines that list no other. */
 function statusExitCode(status: string): number | undefined {
   const m = /^(?:Exited|Restarting) \((-?\d+)\)/.exec(status);
@@ -176,12 +121,7 @@ export const psTable = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}
  * `--no-trunc`) shortens the ID to 12 characters and the command to 20 columns. Facts an engine does
  * not list (docker's: pid, start and exit times) are zero, as podman prints them.
  */
-export function psItem(
-  container: ContainerSummary | ContainerRecord,
-  now: number,
-  trunc = true,
-): Record<string, unknown> {
-  const c = 'state' in container ? container : summaryOfRecord(container, now);
+export function psItem(c: ContainerSummary, now: number, trunc = true): Record<string, unknown> {
   const labels = c.labels;
   return {
     ID: trunc ? c.id.slice(0, 12) : c.id,
@@ -329,8 +269,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
  * A container as `inspect --format` sees it, from any engine's details: docker's and podman's
  * inspect fields. Facts an engine does not give are Go's zero values, as docker prints them.
  */
-export function containerInspectItem(container: ContainerDetails | ContainerRecord): Record<string, unknown> {
-  const d = 'config' in container ? container : detailsOfRecord(container);
+export function containerInspectItem(d: ContainerDetails): Record<string, unknown> {
   const [path = '', ...args] = d.config.args;
   return {
     Id: d.id,
