@@ -52,6 +52,25 @@ export function libpodImageHandlers(
 > {
   const path = (ref: string, rest = '') => `${prefix}/images/${encodeURIComponent(ref)}${rest}`;
 
+  /**
+   * The lines of a libpod pull or push stream: `stream` lines go to `onProgress`, an `error` line
+   * (podman answers 200 and reports failures in the stream) is thrown as a standard error.
+   */
+  async function* progressStream(
+    req: HttpRequest,
+    onProgress: ((event: ProgressEvent) => void) | undefined,
+  ): AsyncGenerator<Json> {
+    for await (const line of http.jsonLines(req)) {
+      const l = obj(line);
+      const error = nonEmpty(l, 'error');
+      if (error !== undefined) throw http.messageError(0, error, req);
+      const stream = nonEmpty(l, 'stream');
+      const event = stream === undefined ? undefined : progressOf(stream);
+      if (event) onProgress?.(event);
+      yield l;
+    }
+  }
+
   /** One libpod pull; gives the ids podman reports. */
   async function pullOnce(ref: string, options: PullOptions, platform: string | undefined): Promise<string> {
     const req: HttpRequest = {
@@ -70,15 +89,7 @@ export function libpodImageHandlers(
       target: ref,
     };
     let id: string | undefined;
-    for await (const line of http.jsonLines(req)) {
-      const l = obj(line);
-      const error = nonEmpty(l, 'error');
-      if (error !== undefined) throw http.messageError(0, error, req);
-      const stream = nonEmpty(l, 'stream');
-      if (stream !== undefined) {
-        const event = progressOf(stream);
-        if (event) options.onProgress?.(event);
-      }
+    for await (const l of progressStream(req, options.onProgress)) {
       id = nonEmpty(l, 'id') ?? strings(l, 'images').at(-1) ?? id;
     }
     if (id === undefined) {
@@ -248,15 +259,7 @@ export function libpodImageHandlers(
         target: ref,
       };
       let digest: string | undefined;
-      for await (const line of http.jsonLines(req)) {
-        const l = obj(line);
-        const error = nonEmpty(l, 'error');
-        if (error !== undefined) throw http.messageError(0, error, req);
-        const stream = nonEmpty(l, 'stream');
-        if (stream !== undefined) {
-          const event = progressOf(stream);
-          if (event) options.onProgress?.(event);
-        }
+      for await (const l of progressStream(req, options.onProgress)) {
         digest = nonEmpty(l, 'manifestdigest') ?? digest;
       }
       return { digest };

@@ -1,39 +1,37 @@
 // system.ping / version / info / events over podman's libpod API.
-import type { EngineEvent, EngineInfo, EngineVersion, EventsOptions, Handlers } from '../contract.ts';
+import type {
+  EngineEvent,
+  EngineInfo,
+  EngineVersion,
+  EventsOptions,
+  Handlers,
+  Operation,
+} from '../contract.ts';
 import type { EngineHttp } from '../docker/http.ts';
 import { isObj, type Json, labels, nonEmpty, num, obj, str } from '../docker/json.ts';
+import { systemHandlers } from '../docker/system.ts';
 
 /** The system handlers of a podman service whose libpod API lives under `prefix` (`/v4.0.0/libpod`). */
 export function libpodSystemHandlers(
   http: EngineHttp,
   prefix: string,
 ): Pick<Handlers, 'system.ping' | 'system.version' | 'system.info' | 'system.events'> {
+  /** The JSON object at `prefix + path`, which must have `key` (else `bad-response`). */
+  const answer = async (path: string, key: string, operation: Operation, signal: AbortSignal | undefined) => {
+    const req = { method: 'GET', path: `${prefix}${path}`, signal, operation } as const;
+    const v = await http.json(req);
+    if (!isObj(v) || v[key] === undefined) {
+      throw http.fail('bad-response', req, { message: `the ${path.slice(1)} answer has no ${key}` });
+    }
+    return v;
+  };
   return {
-    async 'system.ping'({ signal }) {
-      await http.ok({ method: 'GET', path: `${prefix}/_ping`, signal, operation: 'system.ping' });
-    },
-
-    async 'system.version'({ signal }) {
-      const req = { method: 'GET', path: `${prefix}/version`, signal, operation: 'system.version' } as const;
-      const v = await http.json(req);
-      if (!isObj(v) || typeof v['Version'] !== 'string') {
-        throw http.fail('bad-response', req, { message: 'the version answer has no Version' });
-      }
-      return libpodVersionOf(v);
-    },
-
-    async 'system.info'({ signal }) {
-      const req = { method: 'GET', path: `${prefix}/info`, signal, operation: 'system.info' } as const;
-      const v = await http.json(req);
-      if (!isObj(v) || !isObj(v['store'])) {
-        throw http.fail('bad-response', req, { message: 'the info answer has no store' });
-      }
-      return libpodInfoOf(v);
-    },
-
-    'system.events'(options: EventsOptions) {
-      return libpodEvents(http, prefix, options);
-    },
+    // libpod's ping answers as Docker's does
+    'system.ping': systemHandlers(http, prefix)['system.ping'],
+    'system.version': async ({ signal }) =>
+      libpodVersionOf(await answer('/version', 'Version', 'system.version', signal)),
+    'system.info': async ({ signal }) => libpodInfoOf(await answer('/info', 'store', 'system.info', signal)),
+    'system.events': (options: EventsOptions) => libpodEvents(http, prefix, options),
   };
 }
 
