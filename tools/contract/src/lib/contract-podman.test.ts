@@ -1,7 +1,7 @@
 // The engine contract against podman's libpod API (`podman system service`) through the podman driver.
 import { podmanDriver } from '@ocikit/engine';
-import { describeEngineContract, engineTarget } from './contract-suite.ts';
 import { startPodmanService } from '@ocikit/test-engines';
+import { describeEngineContract, engineTarget } from './contract-suite.ts';
 
 describeEngineContract('podman driver, libpod API', async ({ registryHost }) =>
   engineTarget(podmanDriver, await startPodmanService({ insecureRegistries: [registryHost] })),

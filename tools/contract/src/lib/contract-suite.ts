@@ -10,10 +10,10 @@ import { promisify } from 'node:util';
 import type { ContainerSpec, Driver, Engine, EngineEvent, Operation, OutputChunk } from '@ocikit/engine';
 import { Engine as EngineClient } from '@ocikit/engine';
 import { ErrorCode, isOcikitError, isUnimplemented } from '@ocikit/errors';
+import type { RunningEngine } from '@ocikit/test-engines';
 import { type BuiltImage, buildBusyboxImage, buildWhiteoutImage } from '@ocikit/test-images';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEngine } from '@ocikit/test-engines';
 
 /** What the suite gives a driver's setup. */
 export interface ContractContext {
@@ -410,6 +410,20 @@ export function describeEngineContract(
         );
       });
 
+      it('attaches to a container: stdin in, stdout and stderr out apart, until it exits', async () => {
+        const { id } = await engine.containers.create(
+          spec(['sh', '-c', 'read line; echo "got $line"; echo done >&2'], { openStdin: true }),
+        );
+        const attachment = await engine.containers.attach(id, { stdin: true });
+        const output = collect(attachment.output);
+        await engine.containers.start(id);
+        await attachment.write('hello\n');
+        await attachment.closeStdin();
+        expect(await engine.containers.wait(id)).toBe(0);
+        expect(await output).toEqual({ stdout: 'got hello\n', stderr: 'done\n' });
+        attachment.close();
+      });
+
       it('exec gives exit codes and separated output', async () => {
         const id = await running();
         const p = await engine.containers.exec(id, { cmd: ['sh', '-c', 'echo x; echo y >&2; exit 5'] });
@@ -523,6 +537,7 @@ export function describeEngineContract(
 
     describe('standard errors', () => {
       it('image not found', async () => {
+        const before = (await engine.containers.list({ all: true })).length;
         const missing = `${registry.host}/contract/missing:1`;
         expectEngineError(
           await failure(engine.images.inspect(missing)),
@@ -548,6 +563,8 @@ export function describeEngineContract(
           'image-not-found',
           engine.engine,
         );
+        // the failed create left no container behind
+        expect((await engine.containers.list({ all: true })).length).toBe(before);
       });
 
       it('container not found', async () => {
@@ -600,6 +617,7 @@ export function describeEngineContract(
       });
 
       it('bad argument', async () => {
+        const before = (await engine.containers.list({ all: true })).length;
         expectEngineError(
           await failure(engine.containers.create(spec(['true'], { name: 'bad name!' }))),
           ErrorCode.InvalidArgument,
@@ -612,6 +630,7 @@ export function describeEngineContract(
           'bad-argument',
           engine.engine,
         );
+        expect((await engine.containers.list({ all: true })).length).toBe(before);
       });
 
       it('engine unreachable at a dead address', async () => {
