@@ -45,15 +45,15 @@ export type {
   StopOptions,
   WaitOptions,
 } from './lib/contract.ts';
+export type { DockerDriverOptions } from './lib/docker/driver.ts';
+export { createDockerDriver, dockerDriver } from './lib/docker/driver.ts';
+export type { TlsSettings } from './lib/docker/http.ts';
 export type { EngineOptions } from './lib/engine.ts';
 export { Engine } from './lib/engine.ts';
 export type { EngineErrorDetails, EngineErrorReason } from './lib/errors.ts';
 export { engineError } from './lib/errors.ts';
 export type { HostDriver, HostInput, HostSource, ResolvedHost } from './lib/hosts.ts';
 export { resolveHost } from './lib/hosts.ts';
-export type { DockerDriverOptions } from './lib/docker/driver.ts';
-export { createDockerDriver, dockerDriver } from './lib/docker/driver.ts';
-export type { TlsSettings } from './lib/docker/http.ts';
 export type { PodmanDriverOptions } from './lib/podman/driver.ts';
 export { createPodmanDriver, podmanDriver } from './lib/podman/driver.ts';
 export type { ContainerStatusFacts } from './lib/status.ts';
