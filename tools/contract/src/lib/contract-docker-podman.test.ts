@@ -4,6 +4,6 @@ import { dockerDriver } from '@ocikit/engine';
 import { startPodmanService } from '@ocikit/test-engines';
 import { describeEngineContract, engineTarget } from './contract-suite.ts';
 
-describeEngineContract("docker driver, podman's Docker API", async ({ registryHost }) =>
-  engineTarget(dockerDriver, await startPodmanService({ insecureRegistries: [registryHost] })),
+describeEngineContract("docker driver, podman's Docker API", async ({ insecureRegistries }) =>
+  engineTarget(dockerDriver, await startPodmanService({ insecureRegistries })),
 );

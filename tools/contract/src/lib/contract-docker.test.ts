@@ -3,6 +3,6 @@ import { dockerDriver } from '@ocikit/engine';
 import { startDockerd } from '@ocikit/test-engines';
 import { describeEngineContract, engineTarget } from './contract-suite.ts';
 
-describeEngineContract('docker driver, dockerd', async ({ registryHost }) =>
-  engineTarget(dockerDriver, await startDockerd({ insecureRegistries: [registryHost] })),
+describeEngineContract('docker driver, dockerd', async ({ insecureRegistries }) =>
+  engineTarget(dockerDriver, await startDockerd({ insecureRegistries })),
 );

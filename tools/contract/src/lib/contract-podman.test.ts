@@ -3,6 +3,6 @@ import { podmanDriver } from '@ocikit/engine';
 import { startPodmanService } from '@ocikit/test-engines';
 import { describeEngineContract, engineTarget } from './contract-suite.ts';
 
-describeEngineContract('podman driver, libpod API', async ({ registryHost }) =>
-  engineTarget(podmanDriver, await startPodmanService({ insecureRegistries: [registryHost] })),
+describeEngineContract('podman driver, libpod API', async ({ insecureRegistries }) =>
+  engineTarget(podmanDriver, await startPodmanService({ insecureRegistries })),
 );

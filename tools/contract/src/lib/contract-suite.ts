@@ -3,7 +3,7 @@
 // errors, the same behaviour under 20 operations in flight. A driver's test file calls
 // describeEngineContract with a setup that starts its engine and connects an Engine to it.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,8 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** What the suite gives a driver's setup. */
 export interface ContractContext {
-  /** `127.0.0.1:PORT` of the test registry (plain HTTP): engines must treat it as insecure. */
+  /** `127.0.0.1:PORT` of the test registry (plain HTTP, anonymous). */
   registryHost: string;
+  /** The test registries (`HOST:PORT`, plain HTTP; one wants Basic credentials): engines must treat them as insecure. */
+  insecureRegistries: string[];
 }
 
 /** A driver's engine, connected, for the suite. */
@@ -182,8 +184,8 @@ function without(driver: Driver, operation: Operation): Driver {
  * every container it made at the end.
  *
  * @example
- * describeEngineContract('docker (dockerd)', async ({ registryHost }) => {
- *   const dockerd = await startDockerd({ insecureRegistries: [registryHost] });
+ * describeEngineContract('docker (dockerd)', async ({ insecureRegistries }) => {
+ *   const dockerd = await startDockerd({ insecureRegistries });
  *   const engine = await Engine.connect(dockerDriver, dockerd.host);
  *   return { engine, driver: dockerDriver, deadAddress: 'unix:///nonexistent.sock',
  *     close: async () => { await engine.close(); await dockerd.stop(); } };
@@ -195,6 +197,8 @@ export function describeEngineContract(
 ): void {
   describe(`engine contract: ${name}`, () => {
     let registry: RunningRegistry;
+    /** A registry that wants Basic credentials, holding the busybox image as `contract/private:1`. */
+    let authRegistry: RunningRegistry;
     let target: ContractTarget;
     let engine: Engine;
     let work: string;
@@ -204,6 +208,8 @@ export function describeEngineContract(
     let imageId: string;
     /** A second, different image (three layers), pulled and removed by the image cases. */
     let layersRef: string;
+    /** A third image, busybox with one byte more at the end of its binary: runnable, its own id. */
+    let otherRef: string;
     let counter = 0;
     const uniqueName = (what: string) => `contract-${what}-${process.pid}-${++counter}`;
     const spec = (cmd: string[], more: Partial<ContainerSpec> = {}): ContainerSpec => ({
@@ -227,14 +233,20 @@ export function describeEngineContract(
 
     beforeAll(async () => {
       work = mkdtempSync(join(tmpdir(), 'ocikit-contract-'));
-      registry = await startRegistry();
+      [registry, authRegistry] = await Promise.all([startRegistry(), startRegistry({ auth: 'basic' })]);
       busybox = buildBusyboxImage(join(work, 'layout'), 'busybox');
       buildWhiteoutImage(join(work, 'layout'));
+      const otherBusybox = join(work, 'busybox');
+      copyFileSync('/bin/busybox', otherBusybox);
+      appendFileSync(otherBusybox, '\n');
+      buildBusyboxImage(join(work, 'layout'), 'other', otherBusybox);
       ref = `${registry.host}/contract/busybox:1`;
       layersRef = `${registry.host}/contract/layers:1`;
+      otherRef = `${registry.host}/contract/other:1`;
       for (const [tag, to] of [
         ['busybox', ref],
         ['layers', layersRef],
+        ['other', otherRef],
       ] as const) {
         await run('skopeo', [
           'copy',
@@ -244,11 +256,24 @@ export function describeEngineContract(
           `docker://${to}`,
         ]);
       }
+      const { username, password } = authRegistry.credentials;
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--dest-tls-verify=false',
+        '--dest-creds',
+        `${username}:${password}`,
+        `oci:${busybox.layout}:busybox`,
+        `docker://${authRegistry.host}/contract/private:1`,
+      ]);
       const manifest = JSON.parse(
         readFileSync(join(busybox.layout, 'blobs', 'sha256', busybox.manifest.slice(7)), 'utf8'),
       ) as { config: { digest: string } };
       imageId = manifest.config.digest;
-      target = await setup({ registryHost: registry.host });
+      target = await setup({
+        registryHost: registry.host,
+        insecureRegistries: [registry.host, authRegistry.host],
+      });
       engine = target.engine;
       // the container cases need the image; the pull case checks pulling itself
       await engine.images.pull(ref);
@@ -263,6 +288,7 @@ export function describeEngineContract(
       } finally {
         await target?.close();
         await registry?.stop();
+        await authRegistry?.stop();
         if (work) rmSync(work, { recursive: true, force: true });
       }
     }, 120_000);
@@ -470,6 +496,12 @@ export function describeEngineContract(
         const id = await running();
         await engine.containers.pause(id);
         expect((await engine.containers.inspect(id)).state).toMatchObject({ status: 'paused', paused: true });
+        expectEngineError(
+          await failure(engine.containers.exec(id, { cmd: ['true'] }), 'exec in a paused container'),
+          ErrorCode.FailedPrecondition,
+          'container-paused',
+          engine.engine,
+        );
         await engine.containers.unpause(id);
         expect((await engine.containers.inspect(id)).state).toMatchObject({
           status: 'running',
@@ -614,6 +646,40 @@ export function describeEngineContract(
           'container-not-running',
           engine.engine,
         );
+      });
+
+      it('image in use', async () => {
+        const image = await engine.images.pull(otherRef);
+        expect(image.id).not.toBe(imageId);
+        const { id } = await engine.containers.create(spec(['true'], { image: otherRef }));
+        expectEngineError(
+          await failure(engine.images.remove(otherRef), 'remove of an image a container uses'),
+          ErrorCode.FailedPrecondition,
+          'image-in-use',
+          engine.engine,
+        );
+        expect((await engine.images.inspect(otherRef)).id).toBe(image.id);
+        await engine.containers.remove(id);
+        await engine.images.remove(otherRef);
+      });
+
+      it('bad credentials, and none in the error', async () => {
+        const privateRef = `${authRegistry.host}/contract/private:1`;
+        const { username, password } = authRegistry.credentials;
+        const wrong = `wrong-${password}`;
+        for (const [what, auth] of [
+          ['a pull without credentials', undefined],
+          ['a pull with a wrong password', { username, password: wrong }],
+        ] as const) {
+          const e = await failure(engine.images.pull(privateRef, auth ? { auth } : {}), what);
+          expectEngineError(e, ErrorCode.Unauthenticated, 'bad-credentials', engine.engine);
+          const shown = `${String(e)} ${JSON.stringify(isOcikitError(e) ? e.details : {})}`;
+          expect(shown).not.toContain(wrong);
+          expect(shown).not.toContain(password);
+        }
+        const pulled = await engine.images.pull(privateRef, { auth: { username, password } });
+        expect(pulled.id).toBe(imageId);
+        await engine.images.remove(privateRef);
       });
 
       it('bad argument', async () => {
