@@ -313,6 +313,11 @@ export const attachCommand = defineCommand({
     const container = await engine.containers.inspect(positionals[0] ?? '', { signal: ctx.signal });
     const { tty, openStdin } = container.config;
     const attachment = await engine.containers.attach(container.id, { stdin: openStdin });
+    // its terminal takes our size before any of our input reaches it (a program reading its size
+    // after our first key must not find 0x0); the relay follows later changes
+    const out = process.stdout;
+    if (tty && ctx.stdout === out && out.isTTY && out.rows > 0 && out.columns > 0)
+      await attachment.resize({ rows: out.rows, columns: out.columns }).catch(() => {});
     // raw mode, our terminal's size, the detach keys, and — as podman attach (--sig-proxy) —
     // signals sent to ocikit passed on to the container
     const relayed = await relayStdio(
