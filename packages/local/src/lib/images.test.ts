@@ -104,6 +104,12 @@ describe('images of the local engine', () => {
       expect(details.os).toBe('linux');
       expect(details.diffIds).toEqual(image.diffIds);
     }
+    // pulled by digest: listed under that name too, found by it
+    const byDigest = `${registry.host}/lib/busybox@${image.manifest}`;
+    await engine.images.pull(byDigest);
+    expect((await engine.images.list())[0]?.repoTags.sort()).toEqual([byDigest, name].sort());
+    expect((await engine.images.inspect(byDigest)).id).toBe(id);
+    await engine.images.remove(byDigest);
     const missing = await engine.images.inspect('nosuch:1').catch((e: unknown) => e);
     expect(isNotFound(missing)).toBe(true);
     expect(missing).toMatchObject({

@@ -107,7 +107,8 @@ function summaryOf(raw: LocalImageRaw, names: readonly string[]): ImageSummary {
   ];
   return {
     id: manifest?.manifest.config.digest ?? descriptor.digest,
-    repoTags: names.filter((n) => !n.includes('@')),
+    // every stored name, a pulled-by-digest one (`repo:tag@sha256:…`) too: each is a name rmi takes
+    repoTags: [...names],
     repoDigests,
     ...(config?.created !== undefined ? { created: config.created } : {}),
     size,
