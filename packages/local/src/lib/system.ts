@@ -2,6 +2,7 @@
 // has: the disk use of its state root, and freeing it — `system df`, `system prune` and the gc of
 // the whole local state (decision 136: library functions, not engine operations).
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { fetchAll, type GcResult, isGraphNode, type OciLayout, walk } from '@ocikit/content';
 import { type EngineInfo, type EngineVersion, engineError, type Handlers } from '@ocikit/engine';
@@ -87,7 +88,6 @@ export function systemHandlers(ctx: LocalContext): Partial<Handlers> {
       }
     },
     'system.version': async (): Promise<EngineVersion> => {
-      const { release } = await import('node:os');
       return {
         name: 'ocikit',
         version: ownVersion(),
