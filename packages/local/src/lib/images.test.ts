@@ -15,6 +15,7 @@ import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDriver } from './driver.ts';
 import { recordEvent } from './events.ts';
+import { diskUsage, pruneLocal } from './system.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -263,6 +264,34 @@ describe('pull policies and errors', () => {
     const store = await openLayout(join(root, 'content'));
     expect(await store.list()).toHaveLength(1);
     expect((await store.fsck()).problems).toEqual([]);
+  });
+});
+
+describe('the local state: diskUsage and pruneLocal', () => {
+  it('counts the image, then prune -a removes its names (untag and delete events) and its blobs', async () => {
+    const { engine, root } = await engineOn();
+    const { id } = await engine.images.pull(name);
+    await engine.images.tag(name, 'spare:1');
+    const rows = await diskUsage({ root, env });
+    expect(rows.map((r) => [r.type, r.total, r.active])).toEqual([
+      ['Images', 1, 0],
+      ['Containers', 0, 0],
+      ['Snapshots', 0, 0],
+    ]);
+    expect(rows[0]?.reclaimable).toBe(rows[0]?.size);
+    await new Promise((r) => setTimeout(r, 1100)); // past gc's one-second grace for fresh blobs
+    const since = Date.now();
+    const pruned = await pruneLocal({ root, env, all: true });
+    expect(pruned.images.sort()).toEqual([name, 'docker.io/library/spare:1'].sort());
+    expect(pruned.reclaimed).toBeGreaterThan(500_000);
+    expect(await engine.images.list()).toEqual([]);
+    const events: EngineEvent[] = [];
+    for await (const e of engine.system.events({ since, until: Date.now() })) events.push(e);
+    expect(events.map((e) => [e.action, e.id])).toEqual([
+      ['untag', id],
+      ['untag', id],
+      ['delete', id],
+    ]);
   });
 });
 

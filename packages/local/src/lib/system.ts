@@ -19,7 +19,7 @@ import { defaultSnapshotter, type PruneSnapshotsResult, pruneSnapshots } from '@
 import { containerHandlers } from './containers.ts';
 import { type LocalContext, type LocalEngineOptions, localContext } from './context.ts';
 import { readEvents, recordEvent } from './events.ts';
-import { openImageStore } from './image-store.ts';
+import { imageIdOf, openImageStore } from './image-store.ts';
 import { containerRecords, imagesInUse } from './image-use.ts';
 
 /** The Go name of this machine's architecture, as engines report it. */
@@ -326,13 +326,22 @@ export async function pruneLocal(options: PruneLocalOptions): Promise<PruneLocal
   const images: string[] = [];
   if (options.all) {
     const used = new Set((await imagesInUse(ctx, store)).map((u) => u.image.digest));
+    const unused = new Map<string, { id: string; names: string[] }>();
     for (const d of await store.list()) {
       const name = d.annotations?.[Annotation.RefName];
-      if (name !== undefined && !used.has(d.digest)) images.push(name);
+      if (name === undefined || used.has(d.digest)) continue;
+      const image = unused.get(d.digest) ?? { id: await imageIdOf(store, d, signal), names: [] };
+      image.names.push(name);
+      unused.set(d.digest, image);
     }
-    for (const name of images) {
-      await store.untag(name, signal ? { signal } : {});
-      await recordEvent(ctx, { type: 'image', action: 'untag', id: name, attributes: { name } });
+    // every name of an unused image goes, so each of them is deleted: the events say both
+    for (const { id, names } of unused.values()) {
+      for (const name of names) {
+        await store.untag(name, signal ? { signal } : {});
+        images.push(name);
+        await recordEvent(ctx, { type: 'image', action: 'untag', id, attributes: { name } });
+      }
+      await recordEvent(ctx, { type: 'image', action: 'delete', id, attributes: { name: names[0] ?? id } });
     }
   }
   const { blobs, snapshots } = await collectLocal(options);
