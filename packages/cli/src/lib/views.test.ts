@@ -181,24 +181,31 @@ describe('imageRows and referenceParts', () => {
 });
 
 describe('containerInspectItem', () => {
+  /** A container as an engine's inspect gives it. */
+  const details = (
+    state: ContainerDetails['state'],
+    config: Partial<ContainerDetails['config']>,
+    autoRemove = false,
+  ): ContainerDetails => ({
+    id: 'abc',
+    name: 'web',
+    image: 'busybox',
+    created: ago(1000),
+    state,
+    config: { args: [], env: [], tty: false, openStdin: false, labels: {}, ...config },
+    autoRemove,
+    raw: {},
+  });
+  const template = (d: ContainerDetails) => (s: string) => parseTemplate(s).execute(containerInspectItem(d));
+
   it("answers docker's inspect paths from any engine's details", () => {
-    const details: ContainerDetails = {
-      id: 'abc',
-      name: 'web',
-      image: 'busybox',
-      created: ago(1000),
-      state: { status: 'running', running: true, paused: false, pid: 9, startedAt: ago(500) },
-      config: {
-        args: ['sleep', '60'],
-        env: ['PATH=/bin'],
-        tty: true,
-        openStdin: false,
-        labels: { a: 'b' },
-      },
-      autoRemove: true,
-      raw: {},
-    };
-    const t = (s: string) => parseTemplate(s).execute(containerInspectItem(details));
+    const t = template(
+      details(
+        { status: 'running', running: true, paused: false, pid: 9, startedAt: ago(500) },
+        { args: ['sleep', '60'], env: ['PATH=/bin'], tty: true, labels: { a: 'b' } },
+        true,
+      ),
+    );
     expect(
       t('{{.State.Status}} {{.State.Pid}} {{.Path}} {{json .Args}} {{.Config.Tty}} {{.Config.Labels.a}}'),
     ).toBe('running 9 sleep ["60"] true b');
@@ -208,23 +215,12 @@ describe('containerInspectItem', () => {
   });
 
   it("answers docker's inspect paths for an exited container, zero values where the engine says nothing", () => {
-    const details: ContainerDetails = {
-      id: 'abc',
-      name: 'web',
-      image: 'busybox',
-      created: ago(1000),
-      state: { status: 'exited', running: false, paused: false, exitCode: 3 },
-      config: {
-        args: ['sh', '-c', 'while true; do sleep 1; done'],
-        env: [],
-        tty: false,
-        openStdin: false,
-        labels: { tier: 'front' },
-      },
-      autoRemove: false,
-      raw: {},
-    };
-    const t = (s: string) => parseTemplate(s).execute(containerInspectItem(details));
+    const t = template(
+      details(
+        { status: 'exited', running: false, paused: false, exitCode: 3 },
+        { args: ['sh', '-c', 'while true; do sleep 1; done'], labels: { tier: 'front' } },
+      ),
+    );
     expect(t('{{.State.Status}} {{.State.ExitCode}} {{.State.Running}} {{.State.FinishedAt}}')).toBe(
       'exited 3 false 0001-01-01T00:00:00Z',
     );
