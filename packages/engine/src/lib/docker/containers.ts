@@ -2,6 +2,7 @@
 // pulled and the create retried, as the docker CLI does), start, wait, logs (multiplexed frames or
 // a terminal's raw bytes), attach and exec (hijacked connections), inspect, list, stop, kill,
 // pause, unpause, remove, resize.
+import { constants } from 'node:os';
 import type {
   Attachment,
   ConsoleSize,
@@ -62,6 +63,18 @@ function stateOf(s: string | undefined): ContainerState {
   return 'dead';
 }
 
+// the first name of a number wins (SIGABRT over SIGIOT)
+const signalNames = new Map(
+  Object.entries(constants.signals)
+    .reverse()
+    .map(([name, n]) => [String(n), name]),
+);
+
+/** A signal as Docker names it (`SIGUSR1`): podman's compatible API gives the number (`10`). */
+function signalName(s: string | undefined): string | undefined {
+  return s !== undefined && /^\d+$/.test(s) ? (signalNames.get(s) ?? s) : s;
+}
+
 /** Docker's container summary (`/containers/json`) in the contract's terms. */
 export function containerSummaryOf(v: Json): ContainerSummary {
   const names = strings(v, 'Names');
@@ -111,7 +124,7 @@ export function containerDetailsOf(v: Json): ContainerDetails {
       openStdin: bool(config, 'OpenStdin'),
       hostname: nonEmpty(config, 'Hostname'),
       labels: labels(config, 'Labels'),
-      stopSignal: nonEmpty(config, 'StopSignal'),
+      stopSignal: signalName(nonEmpty(config, 'StopSignal')),
     },
     autoRemove: bool(host, 'AutoRemove'),
     runtime: nonEmpty(host, 'Runtime'),

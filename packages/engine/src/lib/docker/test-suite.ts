@@ -3,7 +3,7 @@
 // project's test registry (a busybox image built from busybox-static, pushed with skopeo), and a
 // second registry with basic auth for refused pulls. Never Docker Hub.
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -284,6 +284,47 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
         code: ErrorCode.NotFound,
         details: { reason: 'container-not-found', operation: 'containers.inspect' },
       });
+    });
+
+    it("maps the spec onto the engine's create: mounts, read-only root, limits, capabilities, host name, stop signal", async () => {
+      const host = mkdtempSync(join(tmpdir(), 'ocikit-docker-bind-'));
+      writeFileSync(join(host, 'file'), 'from the host\n');
+      const { id } = await engine.containers.create(
+        base({
+          cmd: [
+            'sh',
+            '-c',
+            'cat /data/file; touch /data/x 2>/dev/null || echo ro-bind; touch /x 2>/dev/null || echo ro-root; echo t > /scratch/t && echo tmpfs-ok; hostname; grep CapEff /proc/self/status',
+          ],
+          hostname: 'spec-host',
+          readOnlyRootfs: true,
+          mounts: [
+            { type: 'bind', source: host, target: '/data', readOnly: true },
+            { type: 'tmpfs', target: '/scratch', options: ['size=1m'] },
+          ],
+          capDrop: ['ALL'],
+          memory: 64 * 1024 * 1024,
+          pidsLimit: 50,
+          nanoCpus: 500_000_000,
+          stopSignal: 'SIGUSR1',
+        }),
+      );
+      try {
+        await engine.containers.start(id);
+        expect(await engine.containers.wait(id)).toBe(0);
+        const out = text(await collect(engine.containers.logs(id)));
+        expect(out).toBe('from the host\nro-bind\nro-root\ntmpfs-ok\nspec-host\nCapEff:\t0000000000000000\n');
+        const d = await engine.containers.inspect(id);
+        expect(d.config).toMatchObject({ hostname: 'spec-host', stopSignal: 'SIGUSR1' });
+        expect((d.raw as { HostConfig: Record<string, unknown> }).HostConfig).toMatchObject({
+          Memory: 64 * 1024 * 1024,
+          PidsLimit: 50,
+          NanoCpus: 500_000_000,
+          ReadonlyRootfs: true,
+        });
+      } finally {
+        await engine.containers.remove(id, { force: true });
+      }
     });
 
     it('maps the standard failures of containers', async () => {
