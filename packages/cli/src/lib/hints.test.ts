@@ -109,7 +109,12 @@ describe('engine errors', () => {
   const printed = (e: unknown) => {
     let out = '';
     reportError(
-      { write: (s: string) => ((out += s), true) } as unknown as Parameters<typeof reportError>[0],
+      {
+        write: (s: string) => {
+          out += s;
+          return true;
+        },
+      } as unknown as Parameters<typeof reportError>[0],
       e,
       false,
     );
