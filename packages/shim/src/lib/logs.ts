@@ -52,11 +52,15 @@ export async function* readLogs(
     else yield* lines;
     first = false;
     if (!options.follow) return;
-    // Done once the monitor has written the exit code or is gone: two cheap looks, where a full
-    // refresh would start `runtime state` ten times a second for as long as the log is followed.
-    // A container run in the foreground has no monitor: its runner writes the log and the exit file.
+    // Done once the monitor is gone: conmon writes the exit file before it has drained the
+    // container's last output into the log, so the exit file alone ended a follow early (seen
+    // under load: the lines after a sleep were missing). A cheap look, where a full refresh would
+    // start `runtime state` ten times a second for as long as the log is followed. A container run
+    // in the foreground has no monitor: its runner closes the log, then writes the exit file.
     const over =
-      !isAlive(record.monitorPid ?? record.ownerPid) || (await records.exitFile(record)) !== undefined;
+      record.monitorPid !== undefined
+        ? !isAlive(record.monitorPid)
+        : !isAlive(record.ownerPid) || (await records.exitFile(record)) !== undefined;
     if (over) {
       if (lines.length === 0) return;
       continue;
