@@ -10,8 +10,9 @@ import type { LocalContext } from './context.ts';
 
 /**
  * Removes a container and what it holds: its runtime state, its rootfs mount, its writable
- * snapshot, its record, bundle and log. A created, running or paused one only with `force` (killed
- * first); else `container-running`. Gives the record it removed.
+ * snapshot, its record, bundle and log. A running or paused one only with `force` (killed first),
+ * else `container-running`; a created one (never started) as an exited one, as Docker and podman.
+ * Gives the record it removed.
  */
 export async function removeContainer(
   ctx: LocalContext,
@@ -21,8 +22,9 @@ export async function removeContainer(
   const operation = options.operation ?? 'containers.remove';
   const containers = containersOf(ctx);
   const record = await getContainer(ctx, ref, operation);
-  const live = record.status === 'running' || record.status === 'paused' || record.status === 'created';
-  if (live && !options.force) {
+  const running = record.status === 'running' || record.status === 'paused';
+  const live = running || record.status === 'created';
+  if (running && !options.force) {
     throw localError('container-running', operation, `container ${record.name} is ${record.status}`, {
       details: { name: record.name, id: record.id, status: record.status },
       hint: 'stop it first, or remove it with force (killing it)',
@@ -45,7 +47,7 @@ export async function removeContainer(
     .remove(containerSnapshot(record.id))
     .catch(() => {});
   const removed = await standard(operation, () =>
-    containers.remove(record.id, { force: options.force === true }),
+    containers.remove(record.id, { force: options.force === true || live }),
   );
   await containerEvent(ctx, 'destroy', record);
   return removed;
