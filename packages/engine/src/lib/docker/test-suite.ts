@@ -178,6 +178,7 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
       expect(details.created).toMatch(/^\d{4}-\d\d-\d\dT/);
       const listed = await engine.images.list();
       const mine = listed.find((i) => i.id === details.id);
+      expect((await engine.images.list({ reference: image })).map((i) => i.id)).toEqual([details.id]);
       expect(mine?.repoTags).toContain(image);
       expect(mine?.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
@@ -249,13 +250,15 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
       const logs = await collect(engine.containers.logs(id));
       expect(text(logs, 'stdout')).toBe('out\nhello in /tmp as 65534\n');
       expect(text(logs, 'stderr')).toBe('err\n');
-      const stamped = await collect(engine.containers.logs(id, { timestamps: true, tail: 1, stderr: false }));
-      expect(stamped).toHaveLength(1);
-      expect(stamped[0]).toMatchObject({
-        stream: 'stdout',
-        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
-      });
-      expect(text(stamped)).toBe('hello in /tmp as 65534\n');
+      const stamped = await collect(engine.containers.logs(id, { timestamps: true, stderr: false }));
+      expect(stamped).toHaveLength(2);
+      for (const chunk of stamped) {
+        expect(chunk).toMatchObject({
+          stream: 'stdout',
+          time: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+        });
+      }
+      expect(text(stamped)).toBe('out\nhello in /tmp as 65534\n');
 
       const d = await engine.containers.inspect('life-1');
       expect(d).toMatchObject({
@@ -438,6 +441,34 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
         expect(text(chunks)).toBe('33 101\r\nerr\r\n');
         const logs = await collect(engine.containers.logs(id));
         expect(text(logs)).toBe('33 101\r\nerr\r\n');
+      } finally {
+        await engine.containers.remove(id, { force: true });
+      }
+    });
+
+    it('resizes an attached terminal and follows logs to the end', async () => {
+      const { id } = await engine.containers.create(
+        base({
+          cmd: ['sh', '-c', 'read x; stty size; echo "got $x"; sleep 0.3; echo last'],
+          tty: true,
+          openStdin: true,
+        }),
+      );
+      try {
+        const a = await engine.containers.attach(id, { stdin: true });
+        const out = collect(a.output);
+        await engine.containers.start(id);
+        const followed = collect(engine.containers.logs(id, { follow: true }));
+        await a.resize({ rows: 20, columns: 70 });
+        await a.write('line\n');
+        const all = text(await out);
+        expect(all).toContain('20 70\r\ngot line\r\nlast\r\n');
+        expect(text(await followed)).toContain('got line\r\nlast\r\n');
+        expect(await engine.containers.wait(id)).toBe(0);
+        expect(text(await collect(engine.containers.logs(id, { tail: 1 })))).toBe('last\r\n');
+        await engine.containers.resize(id, { rows: 10, columns: 10 }).catch((e: unknown) => {
+          expect(e).toMatchObject({ details: { reason: 'container-not-running' } });
+        });
       } finally {
         await engine.containers.remove(id, { force: true });
       }
