@@ -376,20 +376,37 @@ export function containerHandlers(http: EngineHttp, prefix: string, pull: PullFn
     },
 
     async 'containers.wait'(id, options) {
+      const condition = options.condition ?? 'not-running';
       const early = earlyWaits.get(id);
-      if (early && (options.condition ?? 'not-running') !== 'removed') {
+      if (early && condition !== 'removed') {
         earlyWaits.delete(id);
         return abortable(early, options.signal);
       }
-      const req = on('containers.wait', id, 'POST', '/wait', {
-        signal: options.signal,
-        query: { condition: options.condition },
-      });
-      const v = await http.json(req);
-      const code = num(obj(v), 'StatusCode');
-      if (code === undefined)
-        throw http.fail('bad-response', req, { message: 'the wait answer has no StatusCode' });
-      return code;
+      const waitFor = async (query: string | undefined, signal: AbortSignal | undefined): Promise<number> => {
+        const req = on('containers.wait', id, 'POST', '/wait', { signal, query: { condition: query } });
+        const code = num(obj(await http.json(req)), 'StatusCode');
+        if (code === undefined)
+          throw http.fail('bad-response', req, { message: 'the wait answer has no StatusCode' });
+        return code;
+      };
+      if (condition !== 'removed') return waitFor(options.condition, options.signal);
+      // podman's compatible API answers 0 for `removed` once the container is gone: the exit code
+      // comes from a `next-exit` wait sent alongside (or the one registered at start)
+      const side = new AbortController();
+      const exit = (
+        early ??
+        waitFor('next-exit', options.signal ? AbortSignal.any([options.signal, side.signal]) : side.signal)
+      ).catch(() => undefined);
+      try {
+        const removed = await waitFor('removed', options.signal);
+        const code = await Promise.race([
+          exit,
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), 200).unref()),
+        ]);
+        return code ?? removed;
+      } finally {
+        side.abort();
+      }
     },
 
     'containers.logs': logs,

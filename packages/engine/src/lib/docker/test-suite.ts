@@ -572,6 +572,17 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
       expect(codes).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     });
 
+    it("waits for an AutoRemove container's removal from before its start, with its exit code", async () => {
+      const { id } = await engine.containers.create(base({ cmd: ['sh', '-c', 'exit 3'], autoRemove: true }));
+      const removed = engine.containers.wait(id, { condition: 'removed' });
+      await new Promise((r) => setTimeout(r, 100));
+      await engine.containers.start(id);
+      expect(await removed).toBe(3);
+      await expect(engine.containers.inspect(id)).rejects.toMatchObject({
+        details: { reason: 'container-not-found' },
+      });
+    });
+
     it('keeps 20 create/start/wait/remove cycles in flight on one connection', async () => {
       const codes = await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {
