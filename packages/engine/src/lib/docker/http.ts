@@ -21,7 +21,7 @@ const undici = (): Undici => {
   return loaded;
 };
 
-/** Where an engine listens and how to reach it (see `parseEngineAddress`). */
+/** Where an engine listens and how to reach it (see `resolveEngineAddress`). */
 export interface HttpTarget {
   /** `http://localhost` for a unix socket, else `http(s)://host:port`. */
   origin: string;
