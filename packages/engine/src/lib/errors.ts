@@ -117,9 +117,7 @@ export function engineError(
   const details: EngineErrorDetails = { ...rest, reason };
   const Kind = kinds[reason];
   return new Kind(`${rest.engine}: ${rest.operation}: ${message}${said}`, {
-    details: Object.fromEntries(
-      Object.entries({ ...extra, ...details }).filter(([, v]) => v !== undefined),
-    ),
+    details: Object.fromEntries(Object.entries({ ...extra, ...details }).filter(([, v]) => v !== undefined)),
     ...(cause === undefined ? {} : { cause }),
     ...(hint === undefined ? {} : { hint }),
   });
