@@ -7,7 +7,8 @@
 // Images: busybox (busybox-static) and Debian minbase (debootstrap, cached), pushed to the CNCF
 // registry on loopback; dockerd from tools/engines with that registry insecure.
 // Run: pnpm build && pnpm --filter @ocikit/bench bench:engine
-// BENCH_RUNS (default 5): timed rounds per scenario; BENCH_SKIP_CLI=1 leaves the CLI comparison out.
+// BENCH_RUNS (default 5): timed rounds per scenario; BENCH_SKIP_CLI=1 leaves the CLI comparison out,
+// BENCH_SKIP_API=1 the library one.
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -119,29 +120,31 @@ try {
     }));
   const nothing = async () => {};
 
-  sections.push(
-    await compareClients(
-      '50 containers, one at a time: create, start, wait, remove (busybox `true`, network none)',
-      clients('cycle', busybox, 50, 1),
-      nothing,
-    ),
-  );
-  sections.push(
-    await compareClients(
-      '50 containers, 10 in flight: create, start, wait, remove (busybox `true`, network none)',
-      clients('cycle', busybox, 50, 10),
-      nothing,
-    ),
-  );
-  sections.push(
-    await compareClients(
-      'pull of the Debian minbase image (49 MB gzip, one layer) from the registry on loopback',
-      clients('pull', debianRef).filter((c) => !c.name.startsWith('none')),
-      async () => {
-        await docker('rmi', '-f', debianRef).catch(() => {});
-      },
-    ),
-  );
+  if (process.env['BENCH_SKIP_API'] !== '1') {
+    sections.push(
+      await compareClients(
+        '50 containers, one at a time: create, start, wait, remove (busybox `true`, network none)',
+        clients('cycle', busybox, 50, 1),
+        nothing,
+      ),
+    );
+    sections.push(
+      await compareClients(
+        '50 containers, 10 in flight: create, start, wait, remove (busybox `true`, network none)',
+        clients('cycle', busybox, 50, 10),
+        nothing,
+      ),
+    );
+    sections.push(
+      await compareClients(
+        'pull of the Debian minbase image (49 MB gzip, one layer) from the registry on loopback',
+        clients('pull', debianRef).filter((c) => !c.name.startsWith('none')),
+        async () => {
+          await docker('rmi', '-f', debianRef).catch(() => {});
+        },
+      ),
+    );
+  }
 
   if (process.env['BENCH_SKIP_CLI'] !== '1') {
     const md = join(work, 'hyperfine.md');
