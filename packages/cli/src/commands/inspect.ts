@@ -1,6 +1,6 @@
 import { fetchAll } from '@ocikit/content';
 import type { ImageDetails } from '@ocikit/engine';
-import { isNotFound } from '@ocikit/errors';
+import { isInvalidArgument, isNotFound } from '@ocikit/errors';
 import type { LocalImageRaw } from '@ocikit/local';
 import { parseReference, type Reference } from '@ocikit/reference';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
@@ -116,7 +116,9 @@ export const inspectCommand = defineCommand({
     // A container by that name or id comes first, as with podman inspect.
     if (engine && location.kind === 'registry' && engine.has('containers.inspect')) {
       const container = await engine.containers.inspect(arg, { signal: ctx.signal }).catch((e: unknown) => {
-        if (isNotFound(e)) return undefined;
+        // no container, or the start of several ids: then it names an image
+        if (isNotFound(e) || (isInvalidArgument(e) && typeof e.details.matches === 'number'))
+          return undefined;
         throw e;
       });
       if (container) {

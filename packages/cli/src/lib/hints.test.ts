@@ -103,6 +103,13 @@ describe('the CLI adds its commands and flags to library hints', () => {
       `ocikit: "abc" is the start of 2 container ids (give more of the id, or the name; see 'ocikit ps -a' for names and ids)\n`,
     );
   });
+
+  it('a prefix of several container ids is no container for inspect, which then looks for an image', async () => {
+    const r = await runCli(['--root', root, 'inspect', 'abc']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).not.toContain('container ids');
+    expect((await runCli(['--root', root, 'inspect', '-f', '{{.Name}}', 'abc2'])).stdout).toBe('second\n');
+  });
 });
 
 describe('engine errors', () => {
