@@ -214,6 +214,25 @@ describe('podman driver: system', () => {
         }),
       );
     }
+    // a container's life in Docker's words (libpod says died and remove)
+    const since = Date.now() - 1000;
+    const { id } = await engine.containers.create(
+      { image: images.busybox, cmd: ['true'], network: 'none' },
+      { pull: 'never' },
+    );
+    await engine.containers.start(id);
+    await engine.containers.wait(id);
+    await engine.containers.remove(id);
+    const actions = [];
+    for await (const event of engine.system.events({ since, until: Date.now() })) {
+      if (event.type === 'container' && event.id === id) actions.push(event.action);
+    }
+    expect(actions.filter((a) => ['create', 'start', 'die', 'destroy'].includes(a))).toEqual([
+      'create',
+      'start',
+      'die',
+      'destroy',
+    ]);
     const started = Date.now();
     const future = [];
     for await (const event of engine.system.events({ until: Date.now() + 1500 })) future.push(event);

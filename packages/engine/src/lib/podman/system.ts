@@ -69,14 +69,28 @@ export function libpodInfoOf(v: Json): EngineInfo {
   };
 }
 
+/**
+ * Docker's word for a podman event action, where they differ: libpod reports a container's end as
+ * `died` (and an exec's as `exec_died`) and any removal as `remove`, where Docker (and podman's own
+ * compatible API, for some) say `die`, `exec_die`, and `destroy` for a container, `delete` for an image.
+ */
+export function dockerAction(type: string, action: string): string {
+  if (action === 'died') return 'die';
+  if (action === 'exec_died') return 'exec_die';
+  if (action === 'remove' && type === 'container') return 'destroy';
+  if (action === 'remove' && type === 'image') return 'delete';
+  return action;
+}
+
 /** One libpod event line in the contract's terms. */
 function eventOf(line: unknown): EngineEvent {
   const e = obj(line);
   const actor = obj(e['Actor']);
   const nano = num(e, 'timeNano');
+  const type = str(e, 'Type') ?? '';
   return {
-    type: str(e, 'Type') ?? '',
-    action: str(e, 'Action') ?? str(e, 'status') ?? '',
+    type,
+    action: dockerAction(type, str(e, 'Action') ?? str(e, 'status') ?? ''),
     id: nonEmpty(actor, 'ID') ?? nonEmpty(e, 'id') ?? labels(actor, 'Attributes')['name'] ?? '',
     time: nano !== undefined ? Math.floor(nano / 1e6) : (num(e, 'time') ?? 0) * 1000,
     attributes: labels(actor, 'Attributes'),
