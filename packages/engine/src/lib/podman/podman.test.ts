@@ -148,6 +148,46 @@ describe('podman driver: containers (the docker handlers on the compatible API)'
   });
 });
 
+describe('podman driver: registry credentials', () => {
+  it('pulls (one platform and every platform) and pushes with X-Registry-Auth; wrong ones are bad-credentials', async () => {
+    await using secured = await startRegistry({ auth: 'basic' });
+    const { username, password } = secured.credentials;
+    const pushed = await pushTestImages(join(work, 'secured-layout'), secured.host, { username, password });
+    const auth = { username, password, serveraddress: secured.host };
+
+    const refused = await failure(engine.images.pull(pushed.busybox, { tlsVerify: false }));
+    expect(refused.details).toMatchObject({ reason: 'bad-credentials', engine: 'podman' });
+    const wrong = await failure(
+      engine.images.pull(pushed.busybox, {
+        tlsVerify: false,
+        auth: { ...auth, password: 'not-the-password' },
+      }),
+    );
+    expect(wrong.code).toBe(ErrorCode.Unauthenticated);
+    expect(wrong.message).not.toContain('not-the-password');
+
+    await expect(engine.images.pull(pushed.busybox, { tlsVerify: false, auth })).resolves.toMatchObject({
+      name: pushed.busybox,
+    });
+    await engine.images.pull(pushed.multi, { tlsVerify: false, allPlatforms: true, auth });
+    const arm = await engine.images.inspect(
+      `${secured.host}/multi@${pushed.multiManifests['linux/arm64/v8']}`,
+    );
+    expect(arm.architecture).toBe('arm64');
+
+    const target = `${secured.host}/pushed:1`;
+    await engine.images.tag(pushed.busybox, target);
+    await engine.images.push(target, { tlsVerify: false, auth });
+    const res = await fetch(`${secured.url}/v2/pushed/manifests/1`, {
+      headers: {
+        accept: 'application/vnd.oci.image.manifest.v1+json',
+        authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+      },
+    });
+    expect(res.status).toBe(200);
+  });
+});
+
 describe('podman driver: images in libpod forms', () => {
   it('lists, inspects, tags, removes', async () => {
     const pulled = await engine.images.pull(images.busybox, { tlsVerify: false });

@@ -24,10 +24,15 @@ const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex'
 
 /**
  * Builds the busybox image into `dir`, derives a two-platform index from it in the same layout,
- * and pushes both to `registryHost` (plain HTTP) with `skopeo copy --all` — asynchronously: a
+ * and pushes both to `registryHost` (plain HTTP; with `credentials` when it wants some) with
+ * `skopeo copy --all` — asynchronously: a
  * registry this process started must keep draining its log while skopeo talks to it.
  */
-export async function pushTestImages(dir: string, registryHost: string): Promise<PushedTestImages> {
+export async function pushTestImages(
+  dir: string,
+  registryHost: string,
+  credentials?: { username: string; password: string },
+): Promise<PushedTestImages> {
   const built = buildBusyboxImage(dir, 'busybox');
   const blob = (digest: string) => join(dir, 'blobs', 'sha256', digest.slice(7));
   const put = (bytes: Buffer) => {
@@ -80,7 +85,17 @@ export async function pushTestImages(dir: string, registryHost: string): Promise
   const busybox = `${registryHost}/busybox:latest`;
   const multi = `${registryHost}/multi:latest`;
   const copy = (args: string[]) =>
-    promisify(execFile)('skopeo', ['copy', '-q', '--dest-tls-verify=false', ...args], { timeout: 120_000 });
+    promisify(execFile)(
+      'skopeo',
+      [
+        'copy',
+        '-q',
+        '--dest-tls-verify=false',
+        ...(credentials ? ['--dest-creds', `${credentials.username}:${credentials.password}`] : []),
+        ...args,
+      ],
+      { timeout: 120_000 },
+    );
   await copy([`oci:${dir}:busybox`, `docker://${busybox}`]);
   await copy(['--all', `oci:${dir}:multi`, `docker://${multi}`]);
   return {
