@@ -42,6 +42,14 @@ function cli(target: Target, args: readonly string[], stdin?: string): Promise<C
   });
 }
 
+/** The command line that runs ocikit from source on an engine, for runInPty. */
+const ocikitArgv = (target: Target) => [
+  process.execPath,
+  '--conditions=@ocikit/source',
+  fileURLToPath(new URL('../bin.ts', import.meta.url)),
+  ...hostFlags(target),
+];
+
 /** Runs the same command on every engine, one after another. */
 async function onEach(args: readonly string[], stdin?: string): Promise<Record<Target, CliResult>> {
   const out = {} as Record<Target, CliResult>;
@@ -174,6 +182,23 @@ describe('ocikit --host: the same commands on the local engine, dockerd and podm
     const execIn = await onEach(['exec', '-i', svc, 'cat'], 'to exec\n');
     expectSame(execIn);
     expect(execIn.local).toEqual({ code: 0, stdout: 'to exec\n', stderr: '' });
+    // exec -it on a real terminal: sized as ours (after a moment, as on run -t), our keys typed in
+    for (const t of targets) {
+      const r = runInPty(
+        [
+          ...ocikitArgv(t),
+          'exec',
+          '-it',
+          svc,
+          'sh',
+          '-c',
+          'sleep 1; stty size; echo ready; read x; echo "got $x"; exit 4',
+        ],
+        [{ after: 'ready', send: 'hi\r' }],
+        { size: [40, 120], timeoutMs: 40_000 },
+      );
+      expect.soft(`${r.status} ${r.output.replace(/\r/g, '')}`, t).toMatch(/^4 40 120\nready\nhi\ngot hi\n$/);
+    }
 
     const inspected = await onEach([
       'inspect',
@@ -201,7 +226,6 @@ describe('ocikit --host: the same commands on the local engine, dockerd and podm
   });
 
   it('run -it gives the container a terminal of our size, follows its resizes, takes our keys', async () => {
-    const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     // a moment first: dockerd 20.10 (API 1.41) takes no size at create, so the CLI sizes the
     // terminal right after the start, as the docker CLI does
     const script = 'sleep 1; stty size; tty; echo ready; read x; stty size';
@@ -209,17 +233,7 @@ describe('ocikit --host: the same commands on the local engine, dockerd and podm
     onTheWayOut.push(() => onEach(['rm', '-f', tty]));
     for (const t of targets) {
       const r = runInPty(
-        [process.execPath, '--conditions=@ocikit/source', bin, ...hostFlags(t)].concat([
-          'run',
-          '--rm',
-          '-it',
-          '--name',
-          tty,
-          ref,
-          'sh',
-          '-c',
-          script,
-        ]),
+        [...ocikitArgv(t), 'run', '--rm', '-it', '--name', tty, ref, 'sh', '-c', script],
         [
           { after: 'ready', resize: [30, 100] },
           { after: 'ready', delay: 0.5, send: 'x\r' },
