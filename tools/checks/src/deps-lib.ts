@@ -18,6 +18,7 @@ export const allowed: Readonly<Record<string, readonly string[]>> = {
   snapshot: ['errors', 'digest', 'image-spec', 'content'],
   shim: ['errors', 'runtime-spec'],
   engine: ['errors', 'reference', 'image-spec'],
+  network: ['errors'],
   local: [
     'errors',
     'digest',
