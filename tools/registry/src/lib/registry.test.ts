@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
-import { AbortedError, InvalidArgumentError } from '@ocikit/errors';
+import { AbortedError, InvalidArgumentError, isUnavailable } from '@ocikit/errors';
 import { describe, expect, it } from 'vitest';
 import { startRegistry } from './registry.ts';
 
@@ -267,6 +267,26 @@ describe('startRegistry', () => {
         )
       ).status,
     ).toBe(401);
+  });
+
+  it('is not ready when another server answers on its port: a port in use fails, never another registry', async () => {
+    // another registry (any server) already on the port: the new one cannot listen, and the answer
+    // /v2/ gives there must not pass for its own (an anonymous registry taken for a Basic one)
+    const other = await startRegistry();
+    try {
+      const port = Number(other.host.split(':')[1]);
+      const e = await startRegistry({ auth: 'basic', port }).then(
+        async (wrong) => {
+          await wrong.stop();
+          return new Error(`started on ${wrong.host}, where the other registry answers`);
+        },
+        (err: unknown) => err,
+      );
+      expect(isUnavailable(e), String(e)).toBe(true);
+      expect(String(e)).toMatch(/address already in use/);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('rejects bad options with InvalidArgumentError and an aborted signal with AbortedError', async () => {

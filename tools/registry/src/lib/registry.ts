@@ -42,6 +42,8 @@ export interface StartRegistryOptions {
    * that clients do not treat as loopback (for `insecure` tests).
    */
   external?: boolean;
+  /** Listen on this port (default: a free one, another on a clash); a port in use fails at once. */
+  port?: number;
   /** Aborts start-up. */
   signal?: AbortSignal;
 }
@@ -135,6 +137,7 @@ async function waitReady(
   url: string,
   ca: string | undefined,
   exited: () => string | undefined,
+  listening: () => boolean,
   signal?: AbortSignal,
   client?: { cert: string; key: string },
 ): Promise<boolean> {
@@ -142,6 +145,12 @@ async function waitReady(
   while (Date.now() < deadline) {
     throwIfAborted(signal);
     if (exited() !== undefined) return false;
+    // until it says it listens, an answer on the port may be another server's (the port was taken
+    // between freePort and its start)
+    if (!listening()) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
     try {
       const status = await probe(`${url}/v2/`, ca, client);
       if (status === 200 || status === 401) return true;
@@ -237,12 +246,13 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       throwIfAborted(options.signal);
-      const port = await freePort();
+      const port = options.port ?? (await freePort());
       const configPath = join(root, 'config.yml');
       await writeFile(configPath, configYaml(address, port, dataDir, authBlock, tlsBlock));
       const child = startService('docker-registry', ['serve', configPath]);
       const url = `${options.tls ? 'https' : 'http'}://${address}:${port}`;
-      const ready = await waitReady(url, ca, child.exit, options.signal, probeClient).catch(
+      const listening = () => child.output().includes(`listening on ${address}:${port}`);
+      const ready = await waitReady(url, ca, child.exit, listening, options.signal, probeClient).catch(
         (err: unknown) => {
           child.kill();
           throw err;
@@ -250,7 +260,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       );
       if (!ready) {
         child.kill();
-        if (/address already in use/i.test(child.output())) continue;
+        if (options.port === undefined && /address already in use/i.test(child.output())) continue;
         throw new UnavailableError(
           `docker-registry did not start (exit ${child.exit() ?? 'none'}): ${truncate(child.output().slice(-2000), 2000)}`,
           {
