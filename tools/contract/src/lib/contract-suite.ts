@@ -450,6 +450,35 @@ export function describeEngineContract(
         attachment.close();
       });
 
+      it('an attachment ends when its container dies mid-attach, without hanging', async () => {
+        const { id } = await engine.containers.create(spec(['sh', '-c', 'echo up; sleep 300']));
+        const attachment = await engine.containers.attach(id);
+        const output = collect(attachment.output);
+        await engine.containers.start(id);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await engine.containers.kill(id, 'SIGKILL');
+        expect(await engine.containers.wait(id)).toBe(137);
+        expect((await output).stdout).toBe('up\n');
+        attachment.close();
+      });
+
+      it('a signal ends a followed log and a wait: the typed aborted error, no hang', async () => {
+        const id = await running();
+        for (const [what, call] of [
+          ['logs', (signal: AbortSignal) => collect(engine.containers.logs(id, { follow: true, signal }))],
+          ['wait', (signal: AbortSignal) => engine.containers.wait(id, { signal })],
+        ] as const) {
+          const started = Date.now();
+          const controller = new AbortController();
+          setTimeout(() => controller.abort(), 500);
+          const e = await failure(call(controller.signal), `a ${what} given a signal`);
+          expectEngineError(e, ErrorCode.Aborted, 'aborted', engine.engine);
+          expect(Date.now() - started, what).toBeLessThan(10_000);
+        }
+        expect((await engine.containers.inspect(id)).state.running).toBe(true);
+        await engine.containers.remove(id, { force: true });
+      });
+
       it('exec gives exit codes and separated output', async () => {
         const id = await running();
         const p = await engine.containers.exec(id, { cmd: ['sh', '-c', 'echo x; echo y >&2; exit 5'] });
