@@ -1,0 +1,44 @@
+export type {
+  AddNetworkOptions,
+  CniCallOptions,
+  CniDns,
+  CniInterface,
+  CniIp,
+  CniPluginErrorDetails,
+  CniResult,
+  CniRoute,
+  DelNetworkOptions,
+  PortMapping,
+} from './lib/cni.ts';
+export {
+  addNetwork,
+  cachedResult,
+  checkNetwork,
+  DEFAULT_CNI_PATH,
+  delNetwork,
+  parseCniResult,
+} from './lib/cni.ts';
+export type {
+  CreateNetworkOptions,
+  Network,
+  NetworkConfigList,
+  NetworkStoreOptions,
+  PluginConfig,
+} from './lib/config.ts';
+export {
+  attachedContainers,
+  CNI_VERSION,
+  createNetwork,
+  DEFAULT_NETWORK,
+  DEFAULT_SUBNET,
+  ensureDefaultNetwork,
+  inspectNetwork,
+  listNetworks,
+  networksDir,
+  removeNetwork,
+  validateNetworkName,
+} from './lib/config.ts';
+export type { HostEntry, HostsFileOptions, ResolvConfOptions } from './lib/files.ts';
+export { containerAddresses, hostnameFile, hostsFile, parseAddHost, resolvConf } from './lib/files.ts';
+export type { NetnsOptions } from './lib/netns.ts';
+export { createNetns, removeNetns } from './lib/netns.ts';

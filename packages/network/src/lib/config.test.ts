@@ -1,0 +1,155 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAlreadyExists, isFailedPrecondition, isInvalidArgument, isNotFound } from '@ocikit/errors';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  attachedContainers,
+  createNetwork,
+  DEFAULT_NETWORK,
+  inspectNetwork,
+  listNetworks,
+  removeNetwork,
+} from './config.ts';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ocikit-netcfg-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function rejects(p: Promise<unknown>): Promise<Error & { details: Record<string, unknown> }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { details: Record<string, unknown> };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('network config lists', () => {
+  it('makes the default network on first use, shaped as podman writes it', async () => {
+    const nets = await listNetworks(root);
+    expect(nets.map((n) => n.name)).toEqual([DEFAULT_NETWORK]);
+    const n = nets[0];
+    expect(n).toMatchObject({
+      subnet: '10.88.0.0/16',
+      gateway: '10.88.0.1',
+      internal: false,
+      bridge: 'ocikit0',
+    });
+    const file = JSON.parse(await readFile(join(root, 'networks', 'bridge.conflist'), 'utf8'));
+    expect(file.cniVersion).toBe('1.0.0');
+    expect(file.plugins.map((p: { type: string }) => p.type)).toEqual([
+      'bridge',
+      'portmap',
+      'firewall',
+      'tuning',
+    ]);
+    expect(file.plugins[0]).toMatchObject({ isGateway: true, ipMasq: true, hairpinMode: true });
+    expect(file.plugins[0].ipam).toMatchObject({
+      type: 'host-local',
+      ranges: [[{ subnet: '10.88.0.0/16', gateway: '10.88.0.1' }]],
+      routes: [{ dst: '0.0.0.0/0' }],
+    });
+    expect(file.plugins[1].capabilities).toEqual({ portMappings: true });
+  });
+
+  it('creates, lists, inspects and removes user networks', async () => {
+    const a = await createNetwork(root, 'front', {
+      subnet: '10.90.0.0/24',
+      gateway: '10.90.0.254',
+      labels: { app: 'x' },
+    });
+    expect(a).toMatchObject({
+      subnet: '10.90.0.0/24',
+      gateway: '10.90.0.254',
+      labels: { app: 'x' },
+      bridge: 'ocikit1',
+    });
+    const b = await createNetwork(root, 'back', { internal: true });
+    expect(b).toMatchObject({
+      subnet: '10.89.0.0/24',
+      gateway: '10.89.0.1',
+      internal: true,
+      bridge: 'ocikit2',
+    });
+    expect(b.config.plugins[0]).toMatchObject({ isGateway: false, ipMasq: false });
+    expect(b.config.plugins[0]?.['ipam']).not.toHaveProperty('routes');
+    const c = await createNetwork(root, 'third');
+    expect(c.subnet).toBe('10.89.1.0/24');
+    expect((await listNetworks(root)).map((n) => n.name)).toEqual(['back', 'bridge', 'front', 'third']);
+    expect(await inspectNetwork(root, 'front')).toEqual(a);
+    await removeNetwork(root, 'front');
+    expect(isNotFound(await rejects(inspectNetwork(root, 'front')))).toBe(true);
+    expect(isNotFound(await rejects(removeNetwork(root, 'front')))).toBe(true);
+    expect(
+      (await readdir(join(root, 'networks'))).filter((f) => f.endsWith('.tmp') || f === '.lock'),
+    ).toEqual([]);
+  });
+
+  it('refuses overlapping subnets, naming the other network', async () => {
+    await createNetwork(root, 'a', { subnet: '10.90.0.0/16' });
+    const e = await rejects(createNetwork(root, 'b', { subnet: '10.90.5.0/24' }));
+    expect(isAlreadyExists(e)).toBe(true);
+    expect(e.message).toBe('subnet 10.90.5.0/24 overlaps subnet 10.90.0.0/16 of network a');
+    const d = await rejects(createNetwork(root, 'c', { subnet: '10.88.128.0/17' }));
+    expect(d.message).toMatch(/overlaps subnet 10\.88\.0\.0\/16 of network bridge/);
+    expect(isAlreadyExists(await rejects(createNetwork(root, 'a', { subnet: '10.91.0.0/24' })))).toBe(true);
+  });
+
+  it('concurrent creates never get overlapping subnets', async () => {
+    const nets = await Promise.all(Array.from({ length: 8 }, (_, i) => createNetwork(root, `n${i}`)));
+    expect(new Set(nets.map((n) => n.subnet)).size).toBe(8);
+    expect(new Set(nets.map((n) => n.bridge)).size).toBe(8);
+  });
+
+  it('refuses a bad CIDR, gateway or name with an error naming it', async () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['x', { subnet: '10.90.0.0' }, /subnet "10\.90\.0\.0" is not an IPv4 CIDR/],
+      ['x', { subnet: '10.90.0.1/24' }, /host bits set; did you mean 10\.90\.0\.0\/24/],
+      ['x', { subnet: '300.1.0.0/16' }, /not an IPv4 CIDR/],
+      ['x', { subnet: '10.90.0.0/31' }, /too small/],
+      ['x', { subnet: 'fd00::/64' }, /IPv6 subnets are not supported/],
+      [
+        'x',
+        { subnet: '10.90.0.0/24', gateway: '10.91.0.1' },
+        /gateway "10\.91\.0\.1" is not a host address in subnet 10\.90\.0\.0\/24/,
+      ],
+      ['x', { subnet: '10.90.0.0/24', gateway: '10.90.0.255' }, /not a host address/],
+      ['x', { gateway: '10.90.0.1' }, /a gateway needs a subnet/],
+      ['-bad', {}, /network name "-bad" is invalid/],
+      ['a/b', {}, /network name "a\/b" is invalid/],
+      ['none', {}, /reserved/],
+    ];
+    for (const [name, opts, re] of cases) {
+      const e = await rejects(createNetwork(root, name, opts));
+      expect(isInvalidArgument(e), `${name} ${JSON.stringify(opts)}`).toBe(true);
+      expect(e.message).toMatch(re);
+    }
+    expect(isAlreadyExists(await rejects(createNetwork(root, 'bridge')))).toBe(true);
+  });
+
+  it('refuses to remove a network in use, and the default network', async () => {
+    await createNetwork(root, 'used', { subnet: '10.90.0.0/24' });
+    const results = join(root, 'networks', 'cache', 'results');
+    await import('node:fs/promises').then((fs) => fs.mkdir(results, { recursive: true }));
+    await writeFile(
+      join(results, 'used-c1-eth0'),
+      JSON.stringify({
+        kind: 'cniCacheV1',
+        containerId: 'c1',
+        networkName: 'used',
+        ifName: 'eth0',
+        config: '',
+      }),
+    );
+    expect(await attachedContainers(root, 'used')).toEqual(['c1']);
+    const e = await rejects(removeNetwork(root, 'used'));
+    expect(isFailedPrecondition(e)).toBe(true);
+    expect(e.message).toMatch(/network used is in use by 1 container\(s\): c1/);
+    expect(isFailedPrecondition(await rejects(removeNetwork(root, 'bridge')))).toBe(true);
+  });
+});

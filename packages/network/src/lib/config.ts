@@ -1,0 +1,445 @@
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  AlreadyExistsError,
+  DataLossError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  throwIfAborted,
+  truncate,
+} from '@ocikit/errors';
+import { withLock, writeAtomic } from './fsutil.ts';
+import {
+  formatSubnet,
+  type Ipv4Subnet,
+  ipv4ToNumber,
+  numberToIpv4,
+  parseSubnet,
+  subnetHasHost,
+  subnetsOverlap,
+} from './ip.ts';
+
+/** The CNI spec version ocikit writes into config lists and speaks to plugins. */
+export const CNI_VERSION = '1.0.0';
+
+/** The name of the default network, made on first use (podman's 10.88.0.0/16 shape). */
+export const DEFAULT_NETWORK = 'bridge';
+
+/** The default network's subnet unless the caller asks for another. */
+export const DEFAULT_SUBNET = '10.88.0.0/16';
+
+/** One plugin's configuration inside a CNI config list (`type` names the plugin binary). */
+export interface PluginConfig {
+  /** The plugin binary's name, looked up in the CNI path. */
+  readonly type: string;
+  /** Capabilities the plugin accepts through `runtimeConfig` (e.g. `portMappings`). */
+  readonly capabilities?: Readonly<Record<string, boolean>>;
+  /** Any other plugin-specific field. */
+  readonly [key: string]: unknown;
+}
+
+/** A CNI spec v1.0 network configuration list (a `.conflist` file). */
+export interface NetworkConfigList {
+  /** The CNI spec version of this list. */
+  readonly cniVersion: string;
+  /** The network's name. */
+  readonly name: string;
+  /** The plugins, run in this order on ADD and in reverse on DEL. */
+  readonly plugins: readonly PluginConfig[];
+  /** Extra fields (podman keeps labels in `args.podman_labels`). */
+  readonly [key: string]: unknown;
+}
+
+/** A network as ocikit keeps it: its config list and the facts read from it. */
+export interface Network {
+  /** The network's name. */
+  readonly name: string;
+  /** The IPv4 subnet containers get addresses from, `A.B.C.D/N`. */
+  readonly subnet: string;
+  /** The gateway address (the bridge's address; reserved but unassigned on an internal network). */
+  readonly gateway: string;
+  /** True when containers get no route out and no masquerading. */
+  readonly internal: boolean;
+  /** The Linux bridge device the network uses. */
+  readonly bridge: string;
+  /** User labels. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** The config list file. */
+  readonly path: string;
+  /** The CNI config list itself, as handed to the plugins. */
+  readonly config: NetworkConfigList;
+}
+
+/** Options for {@link createNetwork}. */
+export interface CreateNetworkOptions {
+  /** IPv4 subnet `A.B.C.D/N`; default: the first free 10.89.N.0/24. */
+  subnet?: string;
+  /** Gateway address inside the subnet; default: the subnet's first host. */
+  gateway?: string;
+  /** No route out, no masquerading, no gateway address on the bridge (Docker's `--internal`). */
+  internal?: boolean;
+  /** User labels kept with the network. */
+  labels?: Readonly<Record<string, string>>;
+  /** The IPAM lease directory (host-local `dataDir`); default `<root>/networks/ipam`. */
+  ipamDataDir?: string;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/** Options for the network store calls that may make the default network. */
+export interface NetworkStoreOptions {
+  /** The default network's subnet when it has to be made; default {@link DEFAULT_SUBNET}. */
+  defaultSubnet?: string;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+const nameRe = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const reserved = new Set(['host', 'none', 'default']);
+
+/** The directory under the state root that holds network config lists, leases and the result cache. */
+export function networksDir(root: string): string {
+  return join(root, 'networks');
+}
+
+/**
+ * Checks a network name as Docker does (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most 128 characters, not
+ * `host`, `none` or `default`); throws InvalidArgumentError naming the name otherwise.
+ */
+export function validateNetworkName(name: string): void {
+  if (!nameRe.test(name) || name.length > 128) {
+    throw new InvalidArgumentError(
+      `network name ${JSON.stringify(truncate(name))} is invalid: use letters, digits, '_', '.' and '-', starting with a letter or digit`,
+      { details: { name: truncate(name) } },
+    );
+  }
+  if (reserved.has(name)) {
+    throw new InvalidArgumentError(`network name ${JSON.stringify(name)} is reserved`, { details: { name } });
+  }
+}
+
+function confPath(root: string, name: string): string {
+  return join(networksDir(root), `${name}.conflist`);
+}
+
+function bridgePlugin(c: NetworkConfigList): PluginConfig | undefined {
+  return c.plugins.find((p) => p.type === 'bridge');
+}
+
+function toNetwork(path: string, config: NetworkConfigList): Network {
+  const bridge = bridgePlugin(config);
+  const ipam = bridge?.['ipam'] as { ranges?: { subnet?: string; gateway?: string }[][] } | undefined;
+  const range = ipam?.ranges?.[0]?.[0];
+  if (!bridge || typeof bridge['bridge'] !== 'string' || !range?.subnet || !range.gateway) {
+    throw new DataLossError(`network config ${path} has no bridge plugin with a host-local range`, {
+      details: { path },
+    });
+  }
+  const args = config['args'] as { podman_labels?: Record<string, string> } | undefined;
+  return {
+    name: config.name,
+    subnet: range.subnet,
+    gateway: range.gateway,
+    internal: bridge['isGateway'] !== true,
+    bridge: bridge['bridge'],
+    labels: { ...(args?.podman_labels ?? {}) },
+    path,
+    config,
+  };
+}
+
+async function readNetwork(path: string): Promise<Network> {
+  const text = await readFile(path, 'utf8');
+  let config: NetworkConfigList;
+  try {
+    config = JSON.parse(text) as NetworkConfigList;
+  } catch (e) {
+    throw new DataLossError(`network config ${path} is not JSON`, { cause: e, details: { path } });
+  }
+  if (typeof config?.name !== 'string' || !Array.isArray(config.plugins)) {
+    throw new DataLossError(`network config ${path} has no name or plugins`, { details: { path } });
+  }
+  return toNetwork(path, config);
+}
+
+async function readAll(root: string): Promise<Network[]> {
+  let names: string[];
+  try {
+    names = await readdir(networksDir(root));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: Network[] = [];
+  for (const n of names.filter((x) => x.endsWith('.conflist')).sort()) {
+    try {
+      out.push(await readNetwork(join(networksDir(root), n)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return out;
+}
+
+/** Builds the config list podman's CNI backend writes for a bridge network. */
+function buildConfigList(
+  name: string,
+  bridge: string,
+  subnet: string,
+  gateway: string,
+  internal: boolean,
+  labels: Readonly<Record<string, string>>,
+  ipamDataDir: string,
+): NetworkConfigList {
+  const ipam: Record<string, unknown> = {
+    type: 'host-local',
+    ranges: [[{ subnet, gateway }]],
+    dataDir: ipamDataDir,
+  };
+  if (!internal) ipam['routes'] = [{ dst: '0.0.0.0/0' }];
+  const list: Record<string, unknown> = {
+    cniVersion: CNI_VERSION,
+    name,
+    plugins: [
+      {
+        type: 'bridge',
+        bridge,
+        isGateway: !internal,
+        ipMasq: !internal,
+        hairpinMode: true,
+        ipam,
+      },
+      { type: 'portmap', capabilities: { portMappings: true } },
+      { type: 'firewall', backend: 'iptables' },
+      { type: 'tuning' },
+    ],
+  };
+  if (Object.keys(labels).length > 0) list['args'] = { podman_labels: { ...labels } };
+  return list as NetworkConfigList;
+}
+
+async function create(
+  root: string,
+  name: string,
+  options: CreateNetworkOptions,
+  bridgeName: (taken: Set<string>) => string,
+): Promise<Network> {
+  const { signal } = options;
+  throwIfAborted(signal);
+  let subnet: Ipv4Subnet | undefined;
+  if (options.subnet !== undefined) subnet = parseSubnet(options.subnet);
+  let gateway: number | undefined;
+  if (options.gateway !== undefined) {
+    if (!subnet) {
+      throw new InvalidArgumentError('a gateway needs a subnet: give the subnet as well', {
+        details: { gateway: truncate(options.gateway) },
+      });
+    }
+    gateway = ipv4ToNumber(options.gateway);
+    if (gateway === undefined || !subnetHasHost(subnet, gateway)) {
+      throw new InvalidArgumentError(
+        `gateway ${JSON.stringify(truncate(options.gateway))} is not a host address in subnet ${formatSubnet(subnet)}`,
+        { details: { gateway: truncate(options.gateway), subnet: formatSubnet(subnet) } },
+      );
+    }
+  }
+  const labels = options.labels ?? {};
+  for (const k of Object.keys(labels)) {
+    if (k === '') throw new InvalidArgumentError('a label key is empty', { details: { labels } });
+  }
+  const dir = networksDir(root);
+  return withLock(
+    join(dir, '.lock'),
+    async () => {
+      const existing = await readAll(root);
+      if (existing.some((n) => n.name === name)) {
+        throw new AlreadyExistsError(`network ${name} already exists`, { details: { name } });
+      }
+      const subnets = existing.map((n) => ({ n, s: parseSubnet(n.subnet) }));
+      if (subnet) {
+        const clash = subnets.find((x) => subnetsOverlap(x.s, subnet as Ipv4Subnet));
+        if (clash) {
+          throw new AlreadyExistsError(
+            `subnet ${formatSubnet(subnet)} overlaps subnet ${clash.n.subnet} of network ${clash.n.name}`,
+            {
+              details: { subnet: formatSubnet(subnet), network: clash.n.name, networkSubnet: clash.n.subnet },
+            },
+          );
+        }
+      } else {
+        for (let i = 0; i < 256 && !subnet; i++) {
+          const cand = { base: ((10 << 24) | (89 << 16) | (i << 8)) >>> 0, prefix: 24 };
+          if (!subnets.some((x) => subnetsOverlap(x.s, cand))) subnet = cand;
+        }
+        if (!subnet) {
+          throw new FailedPreconditionError('no free subnet left in 10.89.0.0/16: give one with subnet', {
+            details: { name },
+          });
+        }
+      }
+      const gw = numberToIpv4(gateway ?? subnet.base + 1);
+      const bridge = bridgeName(new Set(existing.map((n) => n.bridge)));
+      const config = buildConfigList(
+        name,
+        bridge,
+        formatSubnet(subnet),
+        gw,
+        options.internal === true,
+        labels,
+        options.ipamDataDir ?? join(dir, 'ipam'),
+      );
+      const path = confPath(root, name);
+      await writeAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
+      return toNetwork(path, config);
+    },
+    signal,
+  );
+}
+
+function userBridge(taken: Set<string>): string {
+  for (let i = 1; ; i++) if (!taken.has(`ocikit${i}`)) return `ocikit${i}`;
+}
+
+/**
+ * Creates a user network: a CNI config list `<root>/networks/NAME.conflist` with bridge
+ * (host-local IPAM), portmap, firewall and tuning, as podman's CNI backend writes it. The file is
+ * written atomically under a lock, so concurrent creates never overlap.
+ *
+ * @throws InvalidArgumentError for a bad name, subnet or gateway; AlreadyExistsError when the name
+ *   is taken or the subnet overlaps another network's.
+ * @example
+ * ```ts
+ * const net = await createNetwork('/var/lib/ocikit', 'web', { subnet: '10.90.0.0/24' });
+ * console.log(net.gateway); // 10.90.0.1
+ * ```
+ */
+export async function createNetwork(
+  root: string,
+  name: string,
+  options: CreateNetworkOptions = {},
+): Promise<Network> {
+  validateNetworkName(name);
+  if (name === DEFAULT_NETWORK) {
+    throw new AlreadyExistsError(`network ${name} is the default network`, { details: { name } });
+  }
+  await ensureDefaultNetwork(root, options.signal ? { signal: options.signal } : {});
+  return create(root, name, options, userBridge);
+}
+
+/**
+ * Makes the default network ({@link DEFAULT_NETWORK}, bridge `ocikit0`, {@link DEFAULT_SUBNET} unless
+ * `defaultSubnet` says otherwise) when it does not exist yet, and returns it.
+ */
+export async function ensureDefaultNetwork(
+  root: string,
+  options: NetworkStoreOptions = {},
+): Promise<Network> {
+  try {
+    return await readNetwork(confPath(root, DEFAULT_NETWORK));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  try {
+    const o: CreateNetworkOptions = { subnet: options.defaultSubnet ?? DEFAULT_SUBNET };
+    if (options.signal) o.signal = options.signal;
+    return await create(root, DEFAULT_NETWORK, o, () => 'ocikit0');
+  } catch (e) {
+    // another process made it first
+    if (e instanceof AlreadyExistsError && e.details['name'] === DEFAULT_NETWORK) {
+      return readNetwork(confPath(root, DEFAULT_NETWORK));
+    }
+    throw e;
+  }
+}
+
+/** Lists the networks under `<root>/networks`, by name; makes the default network first if needed. */
+export async function listNetworks(root: string, options: NetworkStoreOptions = {}): Promise<Network[]> {
+  await ensureDefaultNetwork(root, options);
+  return readAll(root);
+}
+
+/**
+ * Reads one network by name (the default network is made on first use).
+ *
+ * @throws NotFoundError when there is no such network.
+ */
+export async function inspectNetwork(
+  root: string,
+  name: string,
+  options: NetworkStoreOptions = {},
+): Promise<Network> {
+  if (name === DEFAULT_NETWORK) return ensureDefaultNetwork(root, options);
+  validateNetworkName(name);
+  try {
+    return await readNetwork(confPath(root, name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NotFoundError(`network ${name} not found`, { details: { name } });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Removes a user network's config list and its lease directory.
+ *
+ * @throws NotFoundError when there is no such network; FailedPreconditionError when containers are
+ *   still attached (the result cache holds an attachment) or for the default network.
+ */
+export async function removeNetwork(
+  root: string,
+  name: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
+  const net = await inspectNetwork(root, name);
+  if (name === DEFAULT_NETWORK) {
+    throw new FailedPreconditionError(`the default network ${name} cannot be removed`, { details: { name } });
+  }
+  await withLock(
+    join(networksDir(root), '.lock'),
+    async () => {
+      const users = await attachedContainers(root, name);
+      if (users.length > 0) {
+        throw new FailedPreconditionError(
+          `network ${name} is in use by ${users.length} container(s): ${truncate(users.join(', '))}`,
+          { details: { name, containers: users } },
+        );
+      }
+      await rm(net.path, { force: true });
+      const ipam = (bridgePlugin(net.config)?.['ipam'] as { dataDir?: string } | undefined)?.dataDir;
+      if (ipam) await rm(join(ipam, name), { recursive: true, force: true });
+    },
+    options.signal,
+  );
+}
+
+/** The directory of the CNI result cache (libcni's `results/` layout) under the state root. */
+export function cacheDir(root: string): string {
+  return join(networksDir(root), 'cache');
+}
+
+/** Container ids with a cached attachment to `network`. */
+export async function attachedContainers(root: string, network: string): Promise<string[]> {
+  let files: string[];
+  try {
+    files = await readdir(join(cacheDir(root), 'results'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out = new Set<string>();
+  for (const f of files) {
+    if (!f.startsWith(`${network}-`)) continue;
+    try {
+      const c = JSON.parse(await readFile(join(cacheDir(root), 'results', f), 'utf8')) as {
+        networkName?: string;
+        containerId?: string;
+      };
+      if (c.networkName === network && c.containerId) out.add(c.containerId);
+    } catch {
+      // a cache file being replaced or removed right now
+    }
+  }
+  return [...out].sort();
+}

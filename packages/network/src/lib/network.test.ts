@@ -1,0 +1,136 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// Each case runs test-inside.ts under `unshare --net --mount --propagation private`: the bridge,
+// veths, addresses, iptables rules, leases and state all live in namespaces (and tmpfs mounts)
+// made for that case, and vanish with it. Traffic goes only to addresses in those namespaces.
+const script = fileURLToPath(new URL('./test-inside.ts', import.meta.url));
+
+interface Left {
+  links: string[];
+  rules: string[];
+  leases: string[];
+  cache: string[];
+}
+
+function inside<T>(name: string): T {
+  const r = spawnSync(
+    'unshare',
+    [
+      '--net',
+      '--mount',
+      '--propagation',
+      'private',
+      process.execPath,
+      '--conditions=@ocikit/source',
+      script,
+      name,
+    ],
+    { encoding: 'utf8', timeout: 50_000 },
+  );
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  let out: T & { error?: string; stack?: string };
+  try {
+    out = JSON.parse(line) as typeof out;
+  } catch {
+    throw new Error(`case ${name} printed no result (status ${r.status}): ${r.stdout}\n${r.stderr}`);
+  }
+  if (out.error) throw new Error(`case ${name}: ${out.stack ?? out.error}`);
+  return out;
+}
+
+const clean = (left: Left) => expect(left).toEqual({ links: [], rules: [], leases: [], cache: [] });
+
+const canRun = spawnSync('unshare', ['--net', 'true']).status === 0;
+
+describe.skipIf(!canRun)('CNI networks in test-made namespaces', () => {
+  it('two containers on one network reach each other (ping, nc); DEL leaves nothing', () => {
+    const r = inside<{
+      ra: { ips: { address: string; gateway: string }[]; interfaces: { name: string; sandbox?: string }[] };
+      rb: { ips: { address: string }[] };
+      ping: number;
+      nc: number;
+      got: string;
+      cached: unknown;
+      left: Left;
+      nsLeft: string[];
+    }>('reach');
+    expect(r.ra.ips[0]).toMatchObject({ address: '10.90.0.2/24', gateway: '10.90.0.1' });
+    expect(r.rb.ips[0]?.address).toBe('10.90.0.3/24');
+    expect(r.ra.interfaces.find((i) => i.sandbox)?.name).toBe('eth0');
+    expect(r.ping).toBe(0);
+    expect(r.nc).toBe(0);
+    expect(r.got).toBe('hello-b\n');
+    expect(r.cached).toEqual(r.ra);
+    clean(r.left);
+    expect(r.nsLeft).toEqual([]);
+  });
+
+  it('a published port answers from the outer namespace, and not after DEL', () => {
+    const r = inside<{ body: string; rulesWhile: number; afterBody: string; left: Left }>('port');
+    expect(r.body).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(r.body).toContain('published-ok');
+    expect(r.rulesWhile).toBeGreaterThan(0);
+    expect(r.afterBody).toBe('');
+    clean(r.left);
+  });
+
+  it('an internal network has no route out; the default bridge network has', () => {
+    const r = inside<{
+      ri: { routes: unknown[] };
+      routesIn: string;
+      pingIn: number;
+      pingOut: number;
+      left: Left;
+    }>('internal');
+    expect(r.ri.routes).toEqual([]);
+    expect(r.routesIn).not.toMatch(/default/);
+    expect(r.pingIn).not.toBe(0);
+    expect(r.pingOut).toBe(0);
+    clean(r.left);
+  });
+
+  it('DEL of 20 concurrent ADDs leaves no veth, iptables rule, lease or cache entry', () => {
+    const r = inside<{
+      count: number;
+      distinct: number;
+      ping: number;
+      during: { links: number; leases: number; rules: number };
+      left: Left;
+    }>('many');
+    expect(r.count).toBe(20);
+    expect(r.distinct).toBe(20);
+    expect(r.ping).toBe(0);
+    // the leftovers check sees what ADD made, so it can see what DEL failed to remove
+    expect(r.during.links).toBe(20);
+    expect(r.during.leases).toBe(20);
+    expect(r.during.rules).toBeGreaterThanOrEqual(20);
+    clean(r.left);
+  });
+
+  it('a missing plugin and a failing plugin give typed errors with the plugin and its message', () => {
+    const r = inside<{
+      missing: { name: string; message: string; details: Record<string, unknown> };
+      failing: { name: string; message: string; details: Record<string, unknown> };
+      linksAfterFail: number;
+      left: Left;
+    }>('failures');
+    expect(r.missing.name).toBe('FailedPreconditionError');
+    expect(r.missing.message).toMatch(/CNI plugin bridge not found/);
+    expect(r.missing.details).toMatchObject({ plugin: 'bridge', command: 'ADD', network: 'tiny' });
+    expect(r.failing.name).toBe('FailedPreconditionError');
+    expect(r.failing.message).toMatch(/CNI plugin bridge failed on ADD .*no IP addresses available/);
+    expect(r.failing.details).toMatchObject({ plugin: 'bridge', containerId: 'f2', cniCode: 999 });
+    // the failed ADD was undone: only lo is left in the namespace
+    expect(r.linksAfterFail).toBe(1);
+    clean(r.left);
+  });
+
+  it('DEL in a new process (after a restart) works from the result cache', () => {
+    const r = inside<{ during: { links: number; leases: number; rules: number }; left: Left }>('restart');
+    expect(r.during).toMatchObject({ links: 1, leases: 1 });
+    expect(r.during.rules).toBeGreaterThan(0);
+    clean(r.left);
+  });
+});

@@ -1,0 +1,247 @@
+// Run by network.test.ts under `unshare --net --mount --propagation private`: every bridge, veth,
+// address and iptables rule made here lives in namespaces the test made. Prints one JSON line.
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { addNetwork, cachedResult, checkNetwork, delNetwork } from './cni.ts';
+import { createNetwork } from './config.ts';
+import { createNetns, removeNetns } from './netns.ts';
+
+const run = promisify(execFile);
+const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
+const must = (cmd: string, args: string[]) => {
+  const r = sh(cmd, args);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+const bb = '/bin/busybox';
+const inNs = (ns: string, args: string[]) => sh('nsenter', [`--net=${ns}`, bb, ...args]);
+
+const [caseName, rootArg] = process.argv.slice(2);
+if (!rootArg) {
+  // first entry: make the sandbox (loopback, private tmpfs for state, /var/lib/cni and /run)
+  must('ip', ['link', 'set', 'lo', 'up']);
+  // an address of the outer (test) namespace that containers try to reach
+  must('ip', ['addr', 'add', '192.0.2.1/32', 'dev', 'lo']);
+  for (const d of ['/var/lib/cni', '/run', '/tmp']) must('mount', ['-t', 'tmpfs', 'tmpfs', d]);
+}
+const root = rootArg ?? mkdtempSync('/tmp/ocikit-net-');
+const nsDir = join(root, 'netns');
+
+function leftovers(network: string) {
+  const links = must('ip', ['-o', 'link', 'show'])
+    .split('\n')
+    .filter((l) => /veth/.test(l));
+  const rules = must('iptables-save', [])
+    .split('\n')
+    // per-container rules: a container's comment, its /32 address, its own CNI-<hash> or CNI-DN- chain
+    .filter((l) => /^-A/.test(l) && /id: "|10\.(88|9\d)\.\d+\.\d+\/32|CNI-[0-9a-f]{8}|CNI-DN-/.test(l));
+  const leaseDir = join(root, 'networks', 'ipam', network);
+  let leases: string[] = [];
+  try {
+    leases = readdirSync(leaseDir).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+  } catch {
+    // no lease dir: nothing leased
+  }
+  const cache = (() => {
+    try {
+      return readdirSync(join(root, 'networks', 'cache', 'results'));
+    } catch {
+      return [];
+    }
+  })();
+  return { links, rules, leases, cache };
+}
+
+const httpGet = (host: string, port: number) =>
+  spawnSync(bb, ['nc', '-w', '2', host, String(port)], {
+    input: 'GET / HTTP/1.0\r\n\r\n',
+    encoding: 'utf8',
+    timeout: 5000,
+  });
+
+const ip4 = (cidr: string | undefined) => (cidr ?? '').split('/')[0] ?? '';
+
+const cases: Record<string, () => Promise<unknown>> = {
+  async reach() {
+    await createNetwork(root, 'n1', { subnet: '10.90.0.0/24' });
+    const a = await createNetns(nsDir, 'c-a');
+    const b = await createNetns(nsDir, 'c-b');
+    const ra = await addNetwork(root, 'n1', { containerId: 'c-a', netns: a });
+    const rb = await addNetwork(root, 'n1', { containerId: 'c-b', netns: b });
+    await checkNetwork(root, 'n1', { containerId: 'c-a', netns: a });
+    const ping = inNs(a, ['ping', '-c1', '-W2', ip4(rb.ips[0]?.address)]);
+    const srv = spawn('nsenter', [`--net=${b}`, bb, 'nc', '-l', '-p', '7000'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let got = '';
+    srv.stdout.on('data', (d: Buffer) => {
+      got += d.toString();
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const nc = spawnSync('nsenter', [`--net=${a}`, bb, 'nc', '-w', '2', ip4(rb.ips[0]?.address), '7000'], {
+      input: 'hello-b\n',
+      encoding: 'utf8',
+      timeout: 5000,
+    });
+    await new Promise((r) => srv.on('close', r));
+    const cached = await cachedResult(root, 'n1', 'c-a');
+    await delNetwork(root, 'n1', { containerId: 'c-a', netns: a });
+    await delNetwork(root, 'n1', { containerId: 'c-b', netns: b });
+    await removeNetns(a);
+    await removeNetns(b);
+    return {
+      ra,
+      rb,
+      ping: ping.status,
+      nc: nc.status,
+      got,
+      cached,
+      left: leftovers('n1'),
+      nsLeft: readdirSync(nsDir),
+    };
+  },
+  async port() {
+    await createNetwork(root, 'web', { subnet: '10.91.0.0/24' });
+    const a = await createNetns(nsDir, 'c-web');
+    const www = join(root, 'www');
+    mkdirSync(www);
+    writeFileSync(join(www, 'index.html'), 'published-ok\n');
+    const r = await addNetwork(root, 'web', {
+      containerId: 'c-web',
+      netns: a,
+      portMappings: [{ hostPort: 18080, containerPort: 80 }],
+    });
+    const httpd = spawn('nsenter', [`--net=${a}`, bb, 'httpd', '-f', '-p', '80', '-h', www], {
+      stdio: 'ignore',
+    });
+    await new Promise((res) => setTimeout(res, 200));
+    const gw = r.ips[0]?.gateway ?? '';
+    // busybox-static's wget crashes here; a raw HTTP request through nc does the same
+    const get = httpGet(gw, 18080);
+    const rulesWhile = must('iptables-save', ['-t', 'nat'])
+      .split('\n')
+      .filter((l) => /18080/.test(l)).length;
+    httpd.kill();
+    await delNetwork(root, 'web', { containerId: 'c-web', netns: a });
+    await removeNetns(a);
+    const after = httpGet(gw, 18080);
+    return { body: get.stdout, rulesWhile, afterBody: after.stdout, left: leftovers('web') };
+  },
+  async internal() {
+    await createNetwork(root, 'closed', { subnet: '10.92.0.0/24', internal: true });
+    const a = await createNetns(nsDir, 'c-in');
+    const b = await createNetns(nsDir, 'c-out');
+    const ri = await addNetwork(root, 'closed', { containerId: 'c-in', netns: a });
+    await addNetwork(root, 'bridge', { containerId: 'c-out', netns: b });
+    const routesIn = must('nsenter', [`--net=${a}`, 'ip', 'route', 'show']);
+    const pingIn = inNs(a, ['ping', '-c1', '-W1', '192.0.2.1']);
+    const pingOut = inNs(b, ['ping', '-c1', '-W2', '192.0.2.1']);
+    await delNetwork(root, 'closed', { containerId: 'c-in', netns: a });
+    await delNetwork(root, 'bridge', { containerId: 'c-out', netns: b });
+    await removeNetns(a);
+    await removeNetns(b);
+    return { ri, routesIn, pingIn: pingIn.status, pingOut: pingOut.status, left: leftovers('closed') };
+  },
+  async many() {
+    await createNetwork(root, 'many', { subnet: '10.93.0.0/24' });
+    const ids = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    const t0 = Date.now();
+    const nss = await Promise.all(ids.map((id) => createNetns(nsDir, id)));
+    const results = await Promise.all(
+      ids.map((id, i) =>
+        addNetwork(root, 'many', {
+          containerId: id,
+          netns: nss[i] ?? '',
+          portMappings: [{ hostPort: 20000 + i, containerPort: 80 }],
+        }),
+      ),
+    );
+    const addMs = Date.now() - t0;
+    const addrs = new Set(results.map((r) => r.ips[0]?.address));
+    const last = ip4(results[19]?.ips[0]?.address);
+    const ping = inNs(nss[0] ?? '', ['ping', '-c1', '-W2', last]);
+    const during = leftovers('many');
+    await Promise.all(ids.map((id, i) => delNetwork(root, 'many', { containerId: id, netns: nss[i] ?? '' })));
+    await Promise.all(nss.map((p) => removeNetns(p)));
+    return {
+      count: results.length,
+      distinct: addrs.size,
+      ping: ping.status,
+      addMs,
+      during: { links: during.links.length, leases: during.leases.length, rules: during.rules.length },
+      left: leftovers('many'),
+    };
+  },
+  async failures() {
+    await createNetwork(root, 'tiny', { subnet: '10.94.0.0/30' });
+    const a = await createNetns(nsDir, 'f1');
+    const b = await createNetns(nsDir, 'f2');
+    const out: Record<string, unknown> = {};
+    const empty = join(root, 'no-plugins');
+    mkdirSync(empty);
+    try {
+      await addNetwork(root, 'tiny', { containerId: 'f1', netns: a, cniPath: empty });
+    } catch (e) {
+      out['missing'] = {
+        name: (e as Error).name,
+        message: (e as Error).message,
+        details: (e as { details: unknown }).details,
+      };
+    }
+    await addNetwork(root, 'tiny', { containerId: 'f1', netns: a });
+    try {
+      await addNetwork(root, 'tiny', { containerId: 'f2', netns: b });
+    } catch (e) {
+      out['failing'] = {
+        name: (e as Error).name,
+        message: (e as Error).message,
+        details: (e as { details: unknown }).details,
+      };
+    }
+    out['linksAfterFail'] = must('nsenter', [`--net=${b}`, 'ip', '-o', 'link'])
+      .split('\n')
+      .filter(Boolean).length;
+    await delNetwork(root, 'tiny', { containerId: 'f1', netns: a });
+    await removeNetns(a);
+    await removeNetns(b);
+    out['left'] = leftovers('tiny');
+    return out;
+  },
+  async restart() {
+    await createNetwork(root, 'rs', { subnet: '10.95.0.0/24' });
+    const a = await createNetns(nsDir, 'c-rs');
+    const r = await addNetwork(root, 'rs', {
+      containerId: 'c-rs',
+      netns: a,
+      portMappings: [{ hostPort: 18181, containerPort: 80 }],
+    });
+    const during = leftovers('rs');
+    // a new process, as after a restart: DEL from the cache only
+    await run(process.execPath, [...process.execArgv, process.argv[1] ?? '', 'del-rs', root]);
+    const afterDel = leftovers('rs');
+    await removeNetns(a);
+    return {
+      r,
+      during: { links: during.links.length, leases: during.leases.length, rules: during.rules.length },
+      left: afterDel,
+    };
+  },
+  async 'del-rs'() {
+    await delNetwork(root, 'rs', { containerId: 'c-rs' });
+    return {};
+  },
+};
+
+const fn = caseName ? cases[caseName] : undefined;
+if (!fn) throw new Error(`unknown case ${caseName}`);
+fn().then(
+  (v) => {
+    process.stdout.write(`${JSON.stringify(v)}\n`);
+  },
+  (e: unknown) => {
+    process.stdout.write(`${JSON.stringify({ error: String(e), stack: (e as Error).stack })}\n`);
+    process.exitCode = 1;
+  },
+);
