@@ -127,6 +127,41 @@ describe.skipIf(!canRun)('CNI networks in test-made namespaces', () => {
     clean(r.left);
   });
 
+  it('refuses a published port twice and a second ADD; CHECK; DEL after the namespace is gone leaves nothing', () => {
+    type Err = { name: string; message: string };
+    const r = inside<{
+      samePort: Err;
+      twice: Err;
+      ipB: string;
+      checkOk: Err;
+      checkBad: Err;
+      delGone: Err;
+      delAgain: Err;
+      removeAgain: Err;
+      left: Left;
+    }>('gone');
+    expect(r.samePort).toEqual({
+      name: 'AlreadyExistsError',
+      message: 'host port 0.0.0.0:18282/tcp is already published by container g-a (network g)',
+    });
+    expect(r.twice).toEqual({
+      name: 'AlreadyExistsError',
+      message: 'container g-a is already attached to network g as eth0',
+    });
+    expect(r.ipB).toBe('10.96.0.50/24');
+    // portmap 1.1's CHECK looks for an ip6tables chain an IPv4-only ADD never made
+    expect(r.checkOk.name).toBe('none');
+    expect(r.checkBad.name).toBe('FailedPreconditionError');
+    expect(r.checkBad.message).toMatch(
+      /CNI plugin bridge failed on CHECK .*Failed to match addr 10\.96\.0\.2\/24/,
+    );
+    expect(r.delGone.name).toBe('none');
+    expect(r.delAgain.name).toBe('none');
+    expect(r.removeAgain.name).toBe('none');
+    // with the namespace gone, the bridge plugin alone would leave its masquerade rules
+    clean(r.left);
+  });
+
   it('DEL in a new process (after a restart) works from the result cache', () => {
     const r = inside<{ during: { links: number; leases: number; rules: number }; left: Left }>('restart');
     expect(r.during).toMatchObject({ links: 1, leases: 1 });

@@ -228,6 +228,44 @@ const cases: Record<string, () => Promise<unknown>> = {
       left: afterDel,
     };
   },
+  async gone() {
+    await createNetwork(root, 'g', { subnet: '10.96.0.0/24' });
+    const a = await createNetns(nsDir, 'g-a');
+    const b = await createNetns(nsDir, 'g-b');
+    const err = async (p: Promise<unknown>) => {
+      try {
+        await p;
+        return { name: 'none', message: '' };
+      } catch (e) {
+        return { name: (e as Error).name, message: (e as Error).message };
+      }
+    };
+    const port = [{ hostPort: 18282, containerPort: 80 }];
+    await addNetwork(root, 'g', { containerId: 'g-a', netns: a, portMappings: port });
+    const samePort = await err(addNetwork(root, 'g', { containerId: 'g-b', netns: b, portMappings: port }));
+    const twice = await err(addNetwork(root, 'g', { containerId: 'g-a', netns: a }));
+    const rb = await addNetwork(root, 'g', { containerId: 'g-b', netns: b, ip: '10.96.0.50' });
+    const checkOk = await err(checkNetwork(root, 'g', { containerId: 'g-a', netns: a }));
+    must('nsenter', [`--net=${a}`, 'ip', 'addr', 'flush', 'dev', 'eth0']);
+    const checkBad = await err(checkNetwork(root, 'g', { containerId: 'g-a', netns: a }));
+    await removeNetns(a);
+    const delGone = await err(delNetwork(root, 'g', { containerId: 'g-a', netns: a }));
+    const delAgain = await err(delNetwork(root, 'g', { containerId: 'g-a', netns: a }));
+    await delNetwork(root, 'g', { containerId: 'g-b', netns: b });
+    await removeNetns(b);
+    const removeAgain = await err(removeNetns(b));
+    return {
+      samePort,
+      twice,
+      ipB: rb.ips[0]?.address,
+      checkOk,
+      checkBad,
+      delGone,
+      delAgain,
+      removeAgain,
+      left: leftovers('g'),
+    };
+  },
   async 'del-rs'() {
     await delNetwork(root, 'rs', { containerId: 'c-rs' });
     return {};
