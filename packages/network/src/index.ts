@@ -33,8 +33,10 @@ export {
   DEFAULT_SUBNET,
   ensureDefaultNetwork,
   inspectNetwork,
+  listAttachments,
   listNetworks,
   networksDir,
+  pruneNetworks,
   removeNetwork,
   validateNetworkName,
 } from './lib/config.ts';

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, readdir, readFile, rm, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   AlreadyExistsError,
@@ -177,6 +177,17 @@ function checkIds(o: { containerId: string; ifName?: string }): string {
     });
   }
   return ifName;
+}
+
+function checkNetnsPath(netns: string): void {
+  if (!isAbsolute(netns)) {
+    throw new InvalidArgumentError(
+      `network namespace path ${JSON.stringify(truncate(netns))} is not an absolute path`,
+      {
+        details: { netns: truncate(netns) },
+      },
+    );
+  }
 }
 
 function cacheFile(root: string, network: string, containerId: string, ifName: string): string {
@@ -490,6 +501,7 @@ export async function addNetwork(
   options: AddNetworkOptions,
 ): Promise<CniResult> {
   const ifName = checkIds(options);
+  checkNetnsPath(options.netns);
   const net = await networkOf(root, network, options.signal);
   const capabilityArgs: Record<string, unknown> = {};
   if (options.portMappings && options.portMappings.length > 0) {
@@ -692,6 +704,7 @@ async function standInNetns(root: string, ifName: string, result: unknown): Prom
  */
 export async function checkNetwork(root: string, network: string, options: CniCallOptions): Promise<void> {
   const ifName = checkIds(options);
+  checkNetnsPath(options.netns);
   const cached = await readCache(cacheFile(root, network, options.containerId, ifName));
   if (!cached?.result) {
     throw new NotFoundError(`container ${options.containerId} is not attached to network ${network}`, {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlreadyExists, isFailedPrecondition, isInvalidArgument, isNotFound } from '@ocikit/errors';
@@ -8,7 +8,9 @@ import {
   createNetwork,
   DEFAULT_NETWORK,
   inspectNetwork,
+  listAttachments,
   listNetworks,
+  pruneNetworks,
   removeNetwork,
 } from './config.ts';
 
@@ -135,7 +137,7 @@ describe('network config lists', () => {
   it('refuses to remove a network in use, and the default network', async () => {
     await createNetwork(root, 'used', { subnet: '10.90.0.0/24' });
     const results = join(root, 'networks', 'cache', 'results');
-    await import('node:fs/promises').then((fs) => fs.mkdir(results, { recursive: true }));
+    await mkdir(results, { recursive: true });
     await writeFile(
       join(results, 'used-c1-eth0'),
       JSON.stringify({
@@ -151,5 +153,28 @@ describe('network config lists', () => {
     expect(isFailedPrecondition(e)).toBe(true);
     expect(e.message).toMatch(/network used is in use by 1 container\(s\): c1/);
     expect(isFailedPrecondition(await rejects(removeNetwork(root, 'bridge')))).toBe(true);
+    expect(await listAttachments(root)).toEqual([
+      { network: 'used', containerId: 'c1', ifName: 'eth0', netns: '', complete: false },
+    ]);
+  });
+
+  it('prune removes the user networks nobody is attached to', async () => {
+    await createNetwork(root, 'idle');
+    await createNetwork(root, 'busy');
+    const results = join(root, 'networks', 'cache', 'results');
+    await mkdir(results, { recursive: true });
+    await writeFile(
+      join(results, 'busy-c2-eth0'),
+      JSON.stringify({
+        kind: 'cniCacheV1',
+        containerId: 'c2',
+        networkName: 'busy',
+        ifName: 'eth0',
+        config: '',
+        result: {},
+      }),
+    );
+    expect(await pruneNetworks(root)).toEqual(['idle']);
+    expect((await listNetworks(root)).map((n) => n.name)).toEqual(['bridge', 'busy']);
   });
 });

@@ -419,8 +419,25 @@ export function cacheDir(root: string): string {
   return join(networksDir(root), 'cache');
 }
 
-/** Container ids with a cached attachment to `network`. */
-export async function attachedContainers(root: string, network: string): Promise<string[]> {
+/** One container's attachment to a network, as the result cache records it. */
+export interface Attachment {
+  /** The network's name. */
+  readonly network: string;
+  /** The container id. */
+  readonly containerId: string;
+  /** The interface name in the container. */
+  readonly ifName: string;
+  /** The namespace path ADD was given. */
+  readonly netns: string;
+  /** False while ADD runs (or when it was interrupted): DEL still works. */
+  readonly complete: boolean;
+}
+
+/**
+ * Every attachment in the result cache, by network then container: what an engine checks against
+ * its containers after a crash, to DEL the ones whose container is gone.
+ */
+export async function listAttachments(root: string): Promise<Attachment[]> {
   let files: string[];
   try {
     files = await readdir(join(cacheDir(root), 'results'));
@@ -428,18 +445,53 @@ export async function attachedContainers(root: string, network: string): Promise
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const out = new Set<string>();
+  const out: Attachment[] = [];
   for (const f of files) {
-    if (!f.startsWith(`${network}-`)) continue;
     try {
       const c = JSON.parse(await readFile(join(cacheDir(root), 'results', f), 'utf8')) as {
+        kind?: string;
         networkName?: string;
         containerId?: string;
+        ifName?: string;
+        netns?: string;
+        result?: unknown;
       };
-      if (c.networkName === network && c.containerId) out.add(c.containerId);
+      if (c.kind === 'cniCacheV1' && c.networkName && c.containerId && c.ifName) {
+        out.push({
+          network: c.networkName,
+          containerId: c.containerId,
+          ifName: c.ifName,
+          netns: c.netns ?? '',
+          complete: c.result !== undefined,
+        });
+      }
     } catch {
       // a cache file being replaced or removed right now
     }
   }
-  return [...out].sort();
+  return out.sort((a, b) => a.network.localeCompare(b.network) || a.containerId.localeCompare(b.containerId));
+}
+
+/** Container ids with a cached attachment to `network`. */
+export async function attachedContainers(root: string, network: string): Promise<string[]> {
+  const ids = (await listAttachments(root)).filter((a) => a.network === network).map((a) => a.containerId);
+  return [...new Set(ids)];
+}
+
+/**
+ * Removes every user network no container is attached to (Docker's `network prune`); the default
+ * network stays. Returns the names removed.
+ */
+export async function pruneNetworks(root: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
+  const removed: string[] = [];
+  for (const n of await readAll(root)) {
+    if (n.name === DEFAULT_NETWORK) continue;
+    try {
+      await removeNetwork(root, n.name, options);
+      removed.push(n.name);
+    } catch (e) {
+      if (!(e instanceof FailedPreconditionError) && !(e instanceof NotFoundError)) throw e;
+    }
+  }
+  return removed;
 }
