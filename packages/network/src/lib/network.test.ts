@@ -45,11 +45,12 @@ const clean = (left: Left) => expect(left).toEqual({ links: [], rules: [], lease
 const canRun = spawnSync('unshare', ['--net', 'true']).status === 0;
 
 describe.skipIf(!canRun)('CNI networks in test-made namespaces', () => {
-  it('two containers on one network reach each other (ping, nc); DEL leaves nothing', () => {
+  it('two containers on one network reach each other (ping by address and by name, nc); DEL leaves nothing', () => {
     const r = inside<{
       ra: { ips: { address: string; gateway: string }[]; interfaces: { name: string; sandbox?: string }[] };
       rb: { ips: { address: string }[] };
       ping: number;
+      byName: string;
       nc: number;
       got: string;
       cached: unknown;
@@ -60,6 +61,7 @@ describe.skipIf(!canRun)('CNI networks in test-made namespaces', () => {
     expect(r.rb.ips[0]?.address).toBe('10.90.0.3/24');
     expect(r.ra.interfaces.find((i) => i.sandbox)?.name).toBe('eth0');
     expect(r.ping).toBe(0);
+    expect(r.byName).toMatch(/PING peer-b \(10\.90\.0\.3\)[\s\S]*1 packets received/);
     expect(r.nc).toBe(0);
     expect(r.got).toBe('hello-b\n');
     expect(r.cached).toEqual(r.ra);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { addNetwork, cachedResult, checkNetwork, delNetwork } from './cni.ts';
 import { createNetwork } from './config.ts';
+import { containerAddresses, hostsFile } from './files.ts';
 import { createNetns, removeNetns } from './netns.ts';
 
 const run = promisify(execFile);
@@ -86,6 +87,22 @@ const cases: Record<string, () => Promise<unknown>> = {
       timeout: 5000,
     });
     await new Promise((r) => srv.on('close', r));
+    // by name: c-a's /etc/hosts, rendered with c-b as a peer, bind-mounted in a mount namespace of its own
+    const hosts = join(root, 'hosts-a');
+    writeFileSync(
+      hosts,
+      hostsFile({
+        hostname: 'c-a',
+        addresses: containerAddresses(ra),
+        peers: [{ names: ['peer-b'], ip: ip4(rb.ips[0]?.address) }],
+      }),
+    );
+    const byName = sh('unshare', [
+      '--mount',
+      'sh',
+      '-c',
+      `mount --bind ${hosts} /etc/hosts && exec nsenter --net=${a} ${bb} ping -c1 -W2 peer-b`,
+    ]);
     const cached = await cachedResult(root, 'n1', 'c-a');
     await delNetwork(root, 'n1', { containerId: 'c-a', netns: a });
     await delNetwork(root, 'n1', { containerId: 'c-b', netns: b });
@@ -95,6 +112,7 @@ const cases: Record<string, () => Promise<unknown>> = {
       ra,
       rb,
       ping: ping.status,
+      byName: byName.stdout,
       nc: nc.status,
       got,
       cached,
