@@ -43,6 +43,10 @@ export type {
   RunResult,
   StartOptions,
   StopOptions,
+  VolumeDetails,
+  VolumeRemoveOptions,
+  VolumeSpec,
+  VolumesPruned,
   WaitOptions,
 } from './lib/contract.ts';
 export type { DockerDriverOptions } from './lib/docker/driver.ts';

@@ -223,6 +223,16 @@ export type MountSpec =
       target: string;
       /** Mount options (`size=64m`, `mode=1777`, `noexec`). */
       options?: string[] | undefined;
+    }
+  | {
+      /** An engine volume: a named one (made on first use) or, without `source`, a fresh anonymous one. */
+      type: 'volume';
+      /** The volume's name; absent for an anonymous volume the engine names (and removes with the container under `autoRemove`). */
+      source?: string | undefined;
+      /** The absolute path in the container. */
+      target: string;
+      /** Mount it read-only. */
+      readOnly?: boolean | undefined;
     };
 
 /** A terminal size. */
@@ -261,6 +271,11 @@ export interface ContainerSpec {
   labels?: Record<string, string> | undefined;
   /** Mounts over the image's root file system. */
   mounts?: MountSpec[] | undefined;
+  /**
+   * Containers whose volumes (and bind mounts) this one mounts too, at the same paths: `NAME` or
+   * `NAME:ro`/`NAME:rw` (Docker's `--volumes-from`; the other container's modes unless a suffix says).
+   */
+  volumesFrom?: string[] | undefined;
   /** Mount the root file system read-only. */
   readOnlyRootfs?: boolean | undefined;
   /** `none` (loopback only; the default of the local engine), `host`, or an engine network name. */
@@ -429,6 +444,8 @@ export interface StopOptions extends CallOptions {
 export interface RemoveOptions extends CallOptions {
   /** Kill and remove it even when it runs. */
   force?: boolean | undefined;
+  /** Remove its anonymous volumes too (`rm -v`); named volumes are kept. */
+  volumes?: boolean | undefined;
 }
 
 /** A piece of a container's output. */
@@ -561,6 +578,53 @@ export interface EventsOptions extends CallOptions {
   until?: number | undefined;
 }
 
+/** A volume of the engine (`docker volume inspect`). */
+export interface VolumeDetails {
+  /** Its name (64 hex digits for an anonymous one). */
+  name: string;
+  /** Its driver (`local`). */
+  driver: string;
+  /** Where its data is on the engine's host. */
+  mountpoint: string;
+  /** When it was made, RFC 3339. */
+  createdAt: string;
+  /** Its labels. */
+  labels: Record<string, string>;
+  /** Its driver options (`type`, `o`, `device`). */
+  options: Record<string, string>;
+  /** `local`. */
+  scope: string;
+  /** The engine's own answer, untouched. */
+  raw: unknown;
+}
+
+/** What `volumes.create` makes. */
+export interface VolumeSpec {
+  /** Its name (letters, digits, `_.-`, first a letter or digit); the engine makes one up when absent. */
+  name?: string | undefined;
+  /** Labels on it. */
+  labels?: Record<string, string> | undefined;
+  /**
+   * Options of the `local` driver: `type=tmpfs` (a fresh tmpfs each time it is mounted, `o=size=64m`)
+   * or `type=none`/`bind` with `o=bind` and `device=/host/path` (that host directory).
+   */
+  driverOpts?: Record<string, string> | undefined;
+}
+
+/** Options of `volumes.remove`. */
+export interface VolumeRemoveOptions extends CallOptions {
+  /** Remove it even when stopped containers use it (never one a running container uses, on the local engine). */
+  force?: boolean | undefined;
+}
+
+/** What `volumes.prune` removed. */
+export interface VolumesPruned {
+  /** The names of the volumes removed. */
+  removed: string[];
+  /** Bytes freed, as the engine counts them. */
+  spaceReclaimed: number;
+}
+
 /**
  * The operations a driver may offer, each a function of its input and options. Keys are
  * `area.operation`; a driver that leaves one out makes the `Engine` throw
@@ -619,6 +683,17 @@ export interface Handlers {
   'containers.unpause'(id: string, options: CallOptions): Promise<void>;
   /** Removes it. */
   'containers.remove'(id: string, options: RemoveOptions): Promise<void>;
+  /** Makes a volume (a named one that exists is given back as it is, as Docker does). */
+  'volumes.create'(spec: VolumeSpec, options: CallOptions): Promise<VolumeDetails>;
+  /** Lists volumes. */
+  'volumes.list'(options: CallOptions): Promise<VolumeDetails[]>;
+  /** One volume, by name. */
+  'volumes.inspect'(name: string, options: CallOptions): Promise<VolumeDetails>;
+  /** Removes a volume no container uses (`volume-in-use` otherwise). */
+  'volumes.remove'(name: string, options: VolumeRemoveOptions): Promise<void>;
+  /** Removes every volume no container uses. */
+  'volumes.prune'(options: CallOptions): Promise<VolumesPruned>;
+
   /** Sets its terminal size. */
   'containers.resize'(id: string, size: ConsoleSize, options: CallOptions): Promise<void>;
   /**

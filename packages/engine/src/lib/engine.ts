@@ -38,6 +38,10 @@ import type {
   RunOptions,
   RunResult,
   StopOptions,
+  VolumeDetails,
+  VolumeRemoveOptions,
+  VolumeSpec,
+  VolumesPruned,
   WaitOptions,
 } from './contract.ts';
 import { engineError } from './errors.ts';
@@ -207,6 +211,25 @@ export class Engine {
     /** Loads a docker-archive stream (`docker load`); gives what it loaded. */
     load: (archive: AsyncIterable<Uint8Array>, options?: LoadOptions): Promise<string[]> =>
       this.#long('images.load', options, (h, o) => h(archive, o)),
+  };
+
+  /** Volume operations. */
+  readonly volumes = {
+    /** Makes a volume (named by the engine when `spec.name` is absent). */
+    create: (spec: VolumeSpec = {}, options?: CallOptions): Promise<VolumeDetails> =>
+      this.#quick('volumes.create', options, (h, o) => h(spec, o)),
+    /** Lists volumes. */
+    list: (options?: CallOptions): Promise<VolumeDetails[]> =>
+      this.#quick('volumes.list', options, (h, o) => h(o)),
+    /** One volume, by name. */
+    inspect: (name: string, options?: CallOptions): Promise<VolumeDetails> =>
+      this.#quick('volumes.inspect', options, (h, o) => h(name, o)),
+    /** Removes a volume (`volume-in-use` when a container uses it). */
+    remove: (name: string, options?: VolumeRemoveOptions): Promise<void> =>
+      this.#quick('volumes.remove', options, (h, o) => h(name, o)),
+    /** Removes every volume no container uses. */
+    prune: (options?: CallOptions): Promise<VolumesPruned> =>
+      this.#quick('volumes.prune', options, (h, o) => h(o)),
   };
 
   /** Container operations. */

@@ -30,6 +30,10 @@ export type EngineErrorReason =
   | 'container-paused'
   /** FailedPrecondition: a container uses the image (remove without force). */
   | 'image-in-use'
+  /** NotFound: no volume by that name. */
+  | 'volume-not-found'
+  /** FailedPrecondition: a container uses the volume (remove, or remove with force while it runs). */
+  | 'volume-in-use'
   /** Unauthenticated: the registry refused the credentials (or wants some). */
   | 'bad-credentials'
   /** InvalidArgument: the engine refused the input (a bad reference, flag, or spec). */
@@ -75,6 +79,8 @@ const kinds: Record<
   'container-running': FailedPreconditionError,
   'container-paused': FailedPreconditionError,
   'image-in-use': FailedPreconditionError,
+  'volume-not-found': NotFoundError,
+  'volume-in-use': FailedPreconditionError,
   'bad-credentials': UnauthenticatedError,
   'bad-argument': InvalidArgumentError,
   'engine-unreachable': UnavailableError,

@@ -161,6 +161,11 @@ function callOperation(engine: Engine, operation: Operation): Promise<unknown> {
     'containers.remove': () => engine.containers.remove('x'),
     'containers.resize': () => engine.containers.resize('x', { rows: 1, columns: 1 }),
     'containers.run': () => engine.containers.run({ image: 'x' }),
+    'volumes.create': () => engine.volumes.create({ name: 'x' }),
+    'volumes.list': () => engine.volumes.list(),
+    'volumes.inspect': () => engine.volumes.inspect('x'),
+    'volumes.remove': () => engine.volumes.remove('x'),
+    'volumes.prune': () => engine.volumes.prune(),
   };
   return calls[operation]();
 }

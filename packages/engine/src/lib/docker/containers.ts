@@ -139,7 +139,7 @@ export function createBody(spec: ContainerSpec): Json {
   const mounts: Json[] = [];
   for (const m of spec.mounts ?? []) {
     if (m.type === 'tmpfs') tmpfs[m.target] = (m.options ?? []).join(',');
-    else mounts.push({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly === true });
+    else mounts.push({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly === true });
   }
   const stdin = spec.openStdin === true;
   return {
@@ -163,6 +163,7 @@ export function createBody(spec: ContainerSpec): Json {
     HostConfig: {
       Mounts: mounts.length > 0 ? mounts : undefined,
       Tmpfs: Object.keys(tmpfs).length > 0 ? tmpfs : undefined,
+      VolumesFrom: spec.volumesFrom,
       ReadonlyRootfs: spec.readOnlyRootfs,
       NetworkMode: spec.network,
       CapAdd: spec.capAdd,
