@@ -6,8 +6,8 @@
 import type { Connection, ConnectOptions, Driver } from '../contract.ts';
 import { resolveEngineAddress } from '../docker/address.ts';
 import { containerHandlers } from '../docker/containers.ts';
+import { dockerHandlers } from '../docker/handlers.ts';
 import { EngineHttp } from '../docker/http.ts';
-import { imageHandlers } from '../docker/images.ts';
 import { engineError } from '../errors.ts';
 import { libpodImageHandlers } from './images.ts';
 import { libpodSystemHandlers } from './system.ts';
@@ -70,13 +70,11 @@ export function createPodmanDriver(options: PodmanDriverOptions = {}): Driver {
       const http = new EngineHttp(target, { engine: 'podman', connectTimeout: timeout });
       try {
         await pingLibpod(http, timeout, connectOptions.signal);
-        const compatImages = imageHandlers(http, COMPAT_PREFIX);
         const images = libpodImageHandlers(http, LIBPOD_PREFIX);
         const handlers = {
+          // all the compatible API answers alike (save and load, and what the docker driver grows)
+          ...dockerHandlers(http, { prefix: COMPAT_PREFIX }),
           ...libpodSystemHandlers(http, LIBPOD_PREFIX),
-          // save and load: docker-archive streams, the same on both APIs
-          'images.save': compatImages['images.save'],
-          'images.load': compatImages['images.load'],
           ...images,
           // a missing image is pulled through libpod (the caller's tlsVerify applies)
           ...containerHandlers(http, COMPAT_PREFIX, images['images.pull']),

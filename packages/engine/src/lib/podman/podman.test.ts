@@ -11,6 +11,7 @@ import { type RunningEngine, startPodmanService } from '@ocikit/test-engines';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../contract.ts';
+import { dockerDriver } from '../docker/driver.ts';
 import { Engine } from '../engine.ts';
 import { podmanDriver } from './driver.ts';
 import { type PushedTestImages, pushTestImages } from './test-images.ts';
@@ -282,6 +283,24 @@ describe('podman driver: system', () => {
 });
 
 describe('podman driver: addresses', () => {
+  it('offers every operation the docker driver offers on the same service', async () => {
+    const [docker, podmanConnection] = await Promise.all([
+      dockerDriver.connect(podman.host, {}),
+      podmanDriver.connect(podman.host, {}),
+    ]);
+    try {
+      const offered = (c: typeof docker) =>
+        Object.entries(c.handlers)
+          .filter(([, h]) => typeof h === 'function')
+          .map(([name]) => name)
+          .sort();
+      expect(offered(podmanConnection)).toEqual(expect.arrayContaining(offered(docker)));
+    } finally {
+      await docker.close();
+      await podmanConnection.close();
+    }
+  });
+
   it('CONTAINER_HOST names the service when the address is empty', async () => {
     const viaEnv = await Engine.connect(podmanDriver, '', { env: { CONTAINER_HOST: podman.host } });
     await viaEnv.system.ping();
