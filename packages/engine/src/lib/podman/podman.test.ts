@@ -2,10 +2,12 @@
 // registry (plain HTTP on loopback, NOT marked insecure in the service's registries.conf: every pull
 // says tlsVerify false, or fails): pull policies, TLS verification per call, one platform or every
 // platform of a two-platform index, libpod's image forms, system calls, addresses.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ErrorCode, isOcikitError, type OcikitError } from '@ocikit/errors';
 import { type RunningEngine, startPodmanService } from '@ocikit/test-engines';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
@@ -255,8 +257,12 @@ describe('podman driver: system', () => {
         }),
       );
     }
-    // a container's life in Docker's words (libpod says died and remove)
+    // a container's and a volume's life in Docker's words (libpod says died and remove)
     const since = Date.now() - 1000;
+    const volume = `events-${process.pid}`;
+    for (const verb of ['create', 'rm']) {
+      await promisify(execFile)('podman', ['--remote', '--url', podman.host, 'volume', verb, volume]);
+    }
     const { id } = await engine.containers.create(
       { image: images.busybox, cmd: ['true'], network: 'none' },
       { pull: 'never' },
@@ -265,9 +271,12 @@ describe('podman driver: system', () => {
     await engine.containers.wait(id);
     await engine.containers.remove(id);
     const actions = [];
+    const volumeActions = [];
     for await (const event of engine.system.events({ since, until: Date.now() })) {
       if (event.type === 'container' && event.id === id) actions.push(event.action);
+      if (event.type === 'volume' && event.id === volume) volumeActions.push(event.action);
     }
+    expect(volumeActions).toEqual(['create', 'destroy']);
     expect(actions.filter((a) => ['create', 'start', 'die', 'destroy'].includes(a))).toEqual([
       'create',
       'start',

@@ -72,12 +72,14 @@ export function libpodInfoOf(v: Json): EngineInfo {
 /**
  * Docker's word for a podman event action, where they differ: libpod reports a container's end as
  * `died` (and an exec's as `exec_died`) and any removal as `remove`, where Docker (and podman's own
- * compatible API, for some) say `die`, `exec_die`, and `destroy` for a container, `delete` for an image.
+ * compatible API, for some) say `die`, `exec_die`, `destroy` for a container, volume or network, and
+ * `delete` for an image.
  */
 export function dockerAction(type: string, action: string): string {
   if (action === 'died') return 'die';
   if (action === 'exec_died') return 'exec_die';
-  if (action === 'remove' && type === 'container') return 'destroy';
+  if (action === 'remove' && (type === 'container' || type === 'volume' || type === 'network'))
+    return 'destroy';
   if (action === 'remove' && type === 'image') return 'delete';
   return action;
 }
