@@ -41,12 +41,18 @@ function putBlob(layout: string, bytes: Buffer): string {
  * Writes an image whose layers are the given staging directories (bottom first) into `layout`
  * (created if needed), tagged `ref`, with gzip layers made by GNU tar: sorted names, numeric
  * owners and modes as on disk, xattrs kept, every mtime 0 (so builds are reproducible).
- * Whole layers are held in memory: meant for test images, not for large trees.
+ * Whole layers are held in memory: meant for test images, not for large trees. `options.config`
+ * adds fields to the image config's `config` (`Volumes`, `User`, `Cmd`, …).
  *
  * @example
  * const img = writeImageLayout('/tmp/l', 'mine', [{ dir: '/tmp/rootfs' }]);
  */
-export function writeImageLayout(layout: string, ref: string, layers: readonly LayerFiles[]): BuiltImage {
+export function writeImageLayout(
+  layout: string,
+  ref: string,
+  layers: readonly LayerFiles[],
+  options: { config?: Record<string, unknown> } = {},
+): BuiltImage {
   mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
   writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   const descs: { mediaType: string; digest: string; size: number }[] = [];
@@ -86,6 +92,7 @@ export function writeImageLayout(layout: string, ref: string, layers: readonly L
       config: {
         Cmd: ['/bin/sh'],
         Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        ...options.config,
       },
       rootfs: { type: 'layers', diff_ids: diffIds },
       history: diffIds.map(() => ({ created: '1970-01-01T00:00:00Z', created_by: '@ocikit/test-images' })),
