@@ -73,7 +73,11 @@ async function outcome(
 let serial = 0;
 const unique = (what: string) => `parity-${what}-${process.pid}-${++serial}`;
 
-/** A failure to cause on each engine: `setup` makes the state (untimed), `fail` is the call that must fail. */
+/** A container of `image` (busybox by default) running `cmd`, no network, its image never pulled. */
+const make = (e: Engine, cmd: string[], more: { name?: string; image?: string } = {}) =>
+  e.containers.create({ image: images.busybox, cmd, network: 'none', ...more }, { pull: 'never' });
+
+/** A failure to cause on each engine: `fail` makes the state, then makes the call that must fail. */
 const cases: readonly {
   title: string;
   reason: EngineErrorReason;
@@ -122,32 +126,22 @@ const cases: readonly {
   {
     title: 'create from an image the engine lacks, pull never',
     reason: 'image-not-found',
-    fail: (e) =>
-      e.containers.create({ image: `${registry.host}/absent:1`, network: 'none' }, { pull: 'never' }),
+    fail: (e) => make(e, ['true'], { image: `${registry.host}/absent:1` }),
   },
   {
     title: 'create with a name in use',
     reason: 'name-in-use',
     fail: async (e) => {
       const name = unique('name');
-      await e.containers.create(
-        { image: images.busybox, name, cmd: ['true'], network: 'none' },
-        { pull: 'never' },
-      );
-      await e.containers.create(
-        { image: images.busybox, name, cmd: ['true'], network: 'none' },
-        { pull: 'never' },
-      );
+      await make(e, ['true'], { name });
+      await make(e, ['true'], { name });
     },
   },
   {
     title: 'kill of a container that is not running',
     reason: 'container-not-running',
     fail: async (e) => {
-      const { id } = await e.containers.create(
-        { image: images.busybox, cmd: ['true'], network: 'none' },
-        { pull: 'never' },
-      );
+      const { id } = await make(e, ['true']);
       await e.containers.kill(id, 'SIGKILL');
     },
   },
@@ -155,10 +149,7 @@ const cases: readonly {
     title: 'exec in a container that is not running',
     reason: 'container-not-running',
     fail: async (e) => {
-      const { id } = await e.containers.create(
-        { image: images.busybox, cmd: ['true'], network: 'none' },
-        { pull: 'never' },
-      );
+      const { id } = await make(e, ['true']);
       await e.containers.exec(id, { cmd: ['true'] });
     },
   },
@@ -166,10 +157,7 @@ const cases: readonly {
     title: 'remove of a running container without force',
     reason: 'container-running',
     fail: async (e) => {
-      const { id } = await e.containers.create(
-        { image: images.busybox, cmd: ['sleep', '60'], network: 'none' },
-        { pull: 'never' },
-      );
+      const { id } = await make(e, ['sleep', '60']);
       await e.containers.start(id);
       try {
         await e.containers.remove(id);
@@ -184,10 +172,7 @@ const cases: readonly {
     fail: async (e) => {
       const tag = `${registry.host}/in-use:${unique('tag')}`;
       await e.images.tag(images.busybox, tag);
-      const { id } = await e.containers.create(
-        { image: tag, cmd: ['true'], network: 'none' },
-        { pull: 'never' },
-      );
+      const { id } = await make(e, ['true'], { image: tag });
       try {
         // by id: the image has other names, and removing one name only untags
         await e.images.remove((await e.images.inspect(tag)).id);
