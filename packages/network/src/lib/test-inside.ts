@@ -1,6 +1,6 @@
 // Run by network.test.ts under `unshare --net --mount --propagation private`: every bridge, veth,
 // address and iptables rule made here lives in namespaces the test made. Prints one JSON line.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,6 +62,25 @@ const httpGet = (host: string, port: number) =>
     timeout: 5000,
   });
 
+/** Servers a case started: killed when the case ends, however it ends. */
+const children: ChildProcess[] = [];
+function track<T extends ChildProcess>(c: T): T {
+  children.push(c);
+  return c;
+}
+
+/** Waits (up to 5 s) until a TCP socket listens on `port` in namespace `ns`. */
+async function listening(ns: string, port: number): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  for (let i = 0; i < 100; i++) {
+    // busybox listens on :: when IPv6 is there, so look in tcp6 as well
+    const tcp = must('nsenter', [`--net=${ns}`, 'cat', '/proc/net/tcp', '/proc/net/tcp6']);
+    if (tcp.split('\n').some((l) => l.includes(hex) && / 0A /.test(l))) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port} in ${ns}`);
+}
+
 const ip4 = (cidr: string | undefined) => (cidr ?? '').split('/')[0] ?? '';
 
 const cases: Record<string, () => Promise<unknown>> = {
@@ -73,14 +92,16 @@ const cases: Record<string, () => Promise<unknown>> = {
     const rb = await addNetwork(root, 'n1', { containerId: 'c-b', netns: b });
     await checkNetwork(root, 'n1', { containerId: 'c-a', netns: a });
     const ping = inNs(a, ['ping', '-c1', '-W2', ip4(rb.ips[0]?.address)]);
-    const srv = spawn('nsenter', [`--net=${b}`, bb, 'nc', '-l', '-p', '7000'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const srv = track(
+      spawn('nsenter', [`--net=${b}`, bb, 'nc', '-l', '-p', '7000'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    );
     let got = '';
     srv.stdout.on('data', (d: Buffer) => {
       got += d.toString();
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await listening(b, 7000);
     const nc = spawnSync('nsenter', [`--net=${a}`, bb, 'nc', '-w', '2', ip4(rb.ips[0]?.address), '7000'], {
       input: 'hello-b\n',
       encoding: 'utf8',
@@ -131,10 +152,12 @@ const cases: Record<string, () => Promise<unknown>> = {
       netns: a,
       portMappings: [{ hostPort: 18080, containerPort: 80 }],
     });
-    const httpd = spawn('nsenter', [`--net=${a}`, bb, 'httpd', '-f', '-p', '80', '-h', www], {
-      stdio: 'ignore',
-    });
-    await new Promise((res) => setTimeout(res, 200));
+    const httpd = track(
+      spawn('nsenter', [`--net=${a}`, bb, 'httpd', '-f', '-p', '80', '-h', www], {
+        stdio: 'ignore',
+      }),
+    );
+    await listening(a, 80);
     const gw = r.ips[0]?.gateway ?? '';
     // busybox-static's wget crashes here; a raw HTTP request through nc does the same
     const get = httpGet(gw, 18080);
@@ -292,12 +315,16 @@ const cases: Record<string, () => Promise<unknown>> = {
 
 const fn = caseName ? cases[caseName] : undefined;
 if (!fn) throw new Error(`unknown case ${caseName}`);
-fn().then(
-  (v) => {
-    process.stdout.write(`${JSON.stringify(v)}\n`);
-  },
-  (e: unknown) => {
-    process.stdout.write(`${JSON.stringify({ error: String(e), stack: (e as Error).stack })}\n`);
-    process.exitCode = 1;
-  },
-);
+fn()
+  .finally(() => {
+    for (const c of children) c.kill('SIGKILL');
+  })
+  .then(
+    (v) => {
+      process.stdout.write(`${JSON.stringify(v)}\n`);
+    },
+    (e: unknown) => {
+      process.stdout.write(`${JSON.stringify({ error: String(e), stack: (e as Error).stack })}\n`);
+      process.exitCode = 1;
+    },
+  );
