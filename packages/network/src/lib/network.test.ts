@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// Each case runs test-inside.ts under `unshare --net --mount --propagation private`: the bridge,
+// Each case runs test-inside.ts under `unshare --net --mount --pid --propagation private`: the bridge,
 // veths, addresses, iptables rules, leases and state all live in namespaces (and tmpfs mounts)
 // made for that case, and vanish with it. Traffic goes only to addresses in those namespaces.
 const script = fileURLToPath(new URL('./test-inside.ts', import.meta.url));
@@ -20,6 +20,11 @@ function inside<T>(name: string): T {
     [
       '--net',
       '--mount',
+      // node is pid 1 of a pid namespace: when it ends, however it ends, every server it started ends
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount-proc',
       '--propagation',
       'private',
       process.execPath,
