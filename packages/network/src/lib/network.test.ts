@@ -74,10 +74,19 @@ describe.skipIf(!canRun)('CNI networks in test-made namespaces', () => {
     expect(r.nsLeft).toEqual([]);
   });
 
-  it('a published port answers from the outer namespace, and not after DEL', () => {
-    const r = inside<{ body: string; rulesWhile: number; afterBody: string; left: Left }>('port');
+  it('a published port answers from the outer namespace (on every address, or on its hostIP only), and not after DEL', () => {
+    const r = inside<{
+      body: string;
+      onHostIp: string;
+      offHostIp: string;
+      rulesWhile: number;
+      afterBody: string;
+      left: Left;
+    }>('port');
     expect(r.body).toMatch(/^HTTP\/1\.[01] 200/);
     expect(r.body).toContain('published-ok');
+    expect(r.onHostIp).toContain('published-ok');
+    expect(r.offHostIp).toBe('');
     expect(r.rulesWhile).toBeGreaterThan(0);
     expect(r.afterBody).toBe('');
     clean(r.left);

@@ -150,7 +150,10 @@ const cases: Record<string, () => Promise<unknown>> = {
     const r = await addNetwork(root, 'web', {
       containerId: 'c-web',
       netns: a,
-      portMappings: [{ hostPort: 18080, containerPort: 80 }],
+      portMappings: [
+        { hostPort: 18080, containerPort: 80 },
+        { hostPort: 18081, containerPort: 80, hostIP: '192.0.2.1' },
+      ],
     });
     const httpd = track(
       spawn('nsenter', [`--net=${a}`, bb, 'httpd', '-f', '-p', '80', '-h', www], {
@@ -161,6 +164,9 @@ const cases: Record<string, () => Promise<unknown>> = {
     const gw = r.ips[0]?.gateway ?? '';
     // busybox-static's wget crashes here; a raw HTTP request through nc does the same
     const get = httpGet(gw, 18080);
+    // a mapping bound to one host address answers there only
+    const onHostIp = httpGet('192.0.2.1', 18081);
+    const offHostIp = httpGet(gw, 18081);
     const rulesWhile = must('iptables-save', ['-t', 'nat'])
       .split('\n')
       .filter((l) => /18080/.test(l)).length;
@@ -168,7 +174,14 @@ const cases: Record<string, () => Promise<unknown>> = {
     await delNetwork(root, 'web', { containerId: 'c-web', netns: a });
     await removeNetns(a);
     const after = httpGet(gw, 18080);
-    return { body: get.stdout, rulesWhile, afterBody: after.stdout, left: leftovers('web') };
+    return {
+      body: get.stdout,
+      onHostIp: onHostIp.stdout,
+      offHostIp: offHostIp.stdout,
+      rulesWhile,
+      afterBody: after.stdout,
+      left: leftovers('web'),
+    };
   },
   async internal() {
     await createNetwork(root, 'closed', { subnet: '10.92.0.0/24', internal: true });
