@@ -31,6 +31,17 @@ async function rejects(p: Promise<unknown>): Promise<Error & { details: Record<s
   throw new Error('expected a rejection');
 }
 
+/** An attachment as addNetwork records it in the result cache (complete: ADD finished). */
+async function cacheEntry(network: string, containerId: string, complete: boolean): Promise<void> {
+  const results = join(root, 'networks', 'cache', 'results');
+  await mkdir(results, { recursive: true });
+  const entry = { kind: 'cniCacheV1', containerId, networkName: network, ifName: 'eth0', config: '' };
+  await writeFile(
+    join(results, `${network}-${containerId}-eth0`),
+    JSON.stringify(complete ? { ...entry, result: {} } : entry),
+  );
+}
+
 describe('network config lists', () => {
   it('makes the default network on first use, shaped as podman writes it', async () => {
     const nets = await listNetworks(root);
@@ -136,18 +147,7 @@ describe('network config lists', () => {
 
   it('refuses to remove a network in use, and the default network', async () => {
     await createNetwork(root, 'used', { subnet: '10.90.0.0/24' });
-    const results = join(root, 'networks', 'cache', 'results');
-    await mkdir(results, { recursive: true });
-    await writeFile(
-      join(results, 'used-c1-eth0'),
-      JSON.stringify({
-        kind: 'cniCacheV1',
-        containerId: 'c1',
-        networkName: 'used',
-        ifName: 'eth0',
-        config: '',
-      }),
-    );
+    await cacheEntry('used', 'c1', false);
     expect(await attachedContainers(root, 'used')).toEqual(['c1']);
     const e = await rejects(removeNetwork(root, 'used'));
     expect(isFailedPrecondition(e)).toBe(true);
@@ -161,19 +161,7 @@ describe('network config lists', () => {
   it('prune removes the user networks nobody is attached to', async () => {
     await createNetwork(root, 'idle');
     await createNetwork(root, 'busy');
-    const results = join(root, 'networks', 'cache', 'results');
-    await mkdir(results, { recursive: true });
-    await writeFile(
-      join(results, 'busy-c2-eth0'),
-      JSON.stringify({
-        kind: 'cniCacheV1',
-        containerId: 'c2',
-        networkName: 'busy',
-        ifName: 'eth0',
-        config: '',
-        result: {},
-      }),
-    );
+    await cacheEntry('busy', 'c2', true);
     expect(await pruneNetworks(root)).toEqual(['idle']);
     expect((await listNetworks(root)).map((n) => n.name)).toEqual(['bridge', 'busy']);
   });
