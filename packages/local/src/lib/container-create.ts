@@ -20,6 +20,8 @@ import type { LocalContext } from './context.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
+import { copyUp, resolveMounts } from './volume-mounts.ts';
+import { containerMountsPath } from './volume-store.ts';
 
 /** The exit code a runtime failure stands for when the container's command could not be started. */
 export function startFailureCode(e: unknown): number | undefined {
@@ -115,15 +117,27 @@ export async function prepareContainer(
     const rootfs = join(record.bundle, 'rootfs');
     // a directory and a small file: synchronous calls, as for every small state file (decision 103)
     mkdirSync(rootfs, { recursive: true });
+    const imageVolumes = Object.keys(unpacked.config.config?.Volumes ?? {});
+    const volumes =
+      (spec.mounts ?? []).some((m) => m.type === 'volume') ||
+      imageVolumes.length > 0 ||
+      spec.volumesFrom?.length
+        ? await resolveMounts(ctx, spec, imageVolumes, 'containers.create')
+        : undefined;
+    if (volumes) writeFileSync(containerMountsPath(record), `${JSON.stringify(volumes.recorded)}\n`);
     const mounts = await snapshotter.prepare(containerSnapshot(record.id), unpacked.chainId);
-    const rootMount = runtimeMountsRoot(record.runtime, mounts, spec.user ?? unpacked.config.config?.User);
+    // a copy-up reads the image's files on the host: the root file system is mounted here then
+    const rootMount = volumes?.copyUps.length
+      ? undefined
+      : runtimeMountsRoot(record.runtime, mounts, spec.user ?? unpacked.config.config?.User);
     if (!rootMount) mountAll(mounts, rootfs);
+    if (volumes) copyUp(ctx, rootfs, volumes.copyUps);
     const runtimeSpec = await buildRuntimeSpec({
       config: unpacked.config,
       rootfs,
       image: image.name,
       id: record.id,
-      spec,
+      spec: volumes ? { ...spec, mounts: volumes.mounts } : spec,
     });
     // the runtime mounts the overlay first, so every other mount lands on top of it
     if (rootMount) runtimeSpec.mounts = [rootMount, ...(runtimeSpec.mounts ?? [])];
@@ -136,7 +150,11 @@ export async function prepareContainer(
     await containers.save(next);
     return next;
   } catch (e) {
-    await removeContainer(ctx, record.id, { force: true, operation: 'containers.create' }).catch(() => {});
+    await removeContainer(ctx, record.id, {
+      force: true,
+      volumes: true,
+      operation: 'containers.create',
+    }).catch(() => {});
     throw e;
   }
 }

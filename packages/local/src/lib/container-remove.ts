@@ -7,17 +7,23 @@ import { localError, standard } from './container-errors.ts';
 import { containerEvent, recordDie } from './container-events.ts';
 import { containerSnapshot, containersOf, getContainer, snapshotterOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
+import { containerMounts, removeAnonymousVolumes } from './volume-store.ts';
 
 /**
  * Removes a container and what it holds: its runtime state, its rootfs mount, its writable
  * snapshot, its record, bundle and log. A running or paused one only with `force` (killed first),
  * else `container-running`; a created one (never started) as an exited one, as Docker and podman.
- * Gives the record it removed.
+ * Its anonymous volumes go too with `volumes` (`rm -v`; the default for an autoRemove container,
+ * as `run --rm`), when no other container uses them; named volumes stay. Gives the record it removed.
  */
 export async function removeContainer(
   ctx: LocalContext,
   ref: string,
-  options: { force?: boolean | undefined; operation?: Operation | undefined } = {},
+  options: {
+    force?: boolean | undefined;
+    volumes?: boolean | undefined;
+    operation?: Operation | undefined;
+  } = {},
 ): Promise<ContainerRecord> {
   const operation = options.operation ?? 'containers.remove';
   const containers = containersOf(ctx);
@@ -46,10 +52,17 @@ export async function removeContainer(
   await snapshotterOf(ctx)
     .remove(containerSnapshot(record.id))
     .catch(() => {});
+  const anonymous =
+    (options.volumes ?? record.autoRemove)
+      ? containerMounts(record)
+          .filter((m) => m.type === 'volume' && m.anonymous === true)
+          .map((m) => m.source)
+      : [];
   const removed = await standard(operation, () =>
     containers.remove(record.id, { force: options.force === true || live }),
   );
   await containerEvent(ctx, 'destroy', record);
+  await removeAnonymousVolumes(ctx, anonymous);
   return removed;
 }
 

@@ -217,7 +217,7 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
     },
 
     async 'containers.remove'(id, options) {
-      await removeContainer(ctx, id, { force: options.force === true });
+      await removeContainer(ctx, id, { force: options.force === true, volumes: options.volumes === true });
     },
 
     async 'containers.resize'(id, size) {
@@ -273,7 +273,11 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
       return { id: created.id, exitCode };
     } finally {
       if (spec.autoRemove)
-        await removeContainer(ctx, created.id, { force: true, operation: 'containers.run' }).catch(() => {});
+        await removeContainer(ctx, created.id, {
+          force: true,
+          volumes: true,
+          operation: 'containers.run',
+        }).catch(() => {});
     }
   }
 

@@ -4,11 +4,12 @@ import { InvalidArgumentError } from '@ocikit/errors';
 import { containerHandlers } from './containers.ts';
 import { type LocalEngineOptions, localContext } from './context.ts';
 import { imageHandlers } from './images.ts';
+import { volumeHandlers } from './volumes.ts';
 
 /** Every operation of the local engine over the state root `options.root`. */
 export function localHandlers(options: LocalEngineOptions): Partial<Handlers> {
   const ctx = localContext(options);
-  return { ...imageHandlers(ctx), ...containerHandlers(ctx) };
+  return { ...imageHandlers(ctx), ...containerHandlers(ctx), ...volumeHandlers(ctx) };
 }
 
 /**
