@@ -489,15 +489,22 @@ export const stopCommand = defineCommand({
 export const rmCommand = defineCommand({
   name: 'rm',
   summary: 'Remove containers',
-  usage: 'ocikit rm [-f] CONTAINER...',
-  options: { force: { type: 'boolean', short: 'f' } },
-  help: { force: 'kill and remove running containers too' },
+  usage: 'ocikit rm [-f] [-v] CONTAINER...',
+  options: { force: { type: 'boolean', short: 'f' }, volumes: { type: 'boolean', short: 'v' } },
+  help: {
+    force: 'kill and remove running containers too',
+    volumes: 'remove their anonymous volumes too (named volumes stay)',
+  },
   async run(ctx, { values, positionals }) {
     expectPositionals(rmCommand, positionals, 1, Number.POSITIVE_INFINITY);
     const engine = await ctx.engine();
     for (const ref of positionals) {
       const container = await engine.containers.inspect(ref, { signal: ctx.signal });
-      await engine.containers.remove(container.id, { force: values.force === true, signal: ctx.signal });
+      await engine.containers.remove(container.id, {
+        force: values.force === true,
+        volumes: values.volumes === true,
+        signal: ctx.signal,
+      });
       println(ctx, container.name === ref ? ref : container.id.slice(0, 12));
     }
     return 0;

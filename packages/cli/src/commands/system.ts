@@ -1,6 +1,7 @@
 import type { EngineEvent } from '@ocikit/engine';
 import { InvalidArgumentError, UnimplementedError } from '@ocikit/errors';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
+import { confirm } from '../lib/confirm.ts';
 import { type FormatFields, parseTemplate, printFormatted } from '../lib/format.ts';
 import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
 
@@ -10,17 +11,6 @@ const dfFields: FormatFields = {
 };
 
 const percent = (part: number, whole: number) => `${whole === 0 ? 0 : Math.round((part * 100) / whole)}%`;
-
-/** Asks on stderr and reads one answer line from stdin; true for y or yes. */
-async function confirm(ctx: Context, question: string): Promise<boolean> {
-  ctx.stderr.write(question);
-  let line = '';
-  for await (const chunk of ctx.stdin) {
-    line += String(chunk);
-    if (line.includes('\n')) break;
-  }
-  return /^\s*y(es)?\s*$/i.test(line.split('\n')[0] ?? '');
-}
 
 /**
  * The local engine's state root, for what only a local engine has (decision 136): UnimplementedError

@@ -157,6 +157,10 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'Write the changes between two directories as a layer',
     load: load(() => import('../commands/diff.ts'), 'diffCommand'),
   },
+  volume: {
+    summary: 'Create, list, inspect and remove volumes',
+    load: load(() => import('../commands/volumes.ts'), 'volumeCommand'),
+  },
   system: {
     summary:
       "Show the engine's events, state and version, or the local state's disk use; remove what nothing uses",

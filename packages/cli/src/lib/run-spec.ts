@@ -15,6 +15,8 @@ export const runFlags = {
   user: { type: 'string', short: 'u' },
   entrypoint: { type: 'string' },
   volume: { type: 'string', short: 'v', multiple: true },
+  mount: { type: 'string', multiple: true },
+  'volumes-from': { type: 'string', multiple: true },
   tmpfs: { type: 'string', multiple: true },
   'read-only': { type: 'boolean' },
   hostname: { type: 'string' },
@@ -43,7 +45,10 @@ export const runFlagsHelp = {
   workdir: 'working directory inside the container',
   user: 'user[:group] (names resolved in the image)',
   entrypoint: "replace the image's entrypoint",
-  volume: 'bind mount HOST:CONTAINER[:ro|rw]',
+  volume:
+    'HOST-PATH:CONTAINER[:ro|rw] (a bind), NAME:CONTAINER[:ro|rw] (a volume, made on first use), or CONTAINER (an anonymous volume)',
+  mount: "type=bind|volume|tmpfs,src=…,dst=…[,ro][,tmpfs-size=…][,tmpfs-mode=…] (docker's syntax)",
+  'volumes-from': "mount another container's volumes and binds: CONTAINER[:ro|rw]",
   tmpfs: 'mount a tmpfs at CONTAINER[:options]',
   'read-only': 'mount the root file system read-only',
   hostname: 'the container host name (default: its short id)',
@@ -73,6 +78,8 @@ export interface RunValues {
   user?: string | undefined;
   entrypoint?: string | undefined;
   volume?: string[] | undefined;
+  mount?: string[] | undefined;
+  'volumes-from'?: string[] | undefined;
   tmpfs?: string[] | undefined;
   'read-only'?: boolean | undefined;
   hostname?: string | undefined;
@@ -157,18 +164,103 @@ export interface RunRequest {
   pull: NonNullable<CreateOptions['pull']>;
 }
 
-/** `--volume HOST:CONTAINER[:ro|rw]` as a bind mount. */
-function volumeMount(v: string): MountSpec {
-  const [source, target, mode, ...extra] = v.split(':');
-  if (!source || !target || extra.length > 0 || (mode !== undefined && mode !== 'ro' && mode !== 'rw'))
-    throw new InvalidArgumentError(
-      `--volume ${JSON.stringify(truncate(v, 80))}: write HOST:CONTAINER[:ro|rw]`,
+/** Docker's rule for a volume name (a source that is not a path). */
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+const volumeHint =
+  'write HOST-PATH:CONTAINER[:ro|rw] (a bind), NAME:CONTAINER[:ro|rw] (a named volume) or CONTAINER (an anonymous volume)';
+
+/**
+ * `--volume` as Docker reads it: `/host:/ctr[:ro|rw]` a bind, `name:/ctr[:ro|rw]` a named volume (a
+ * source without `/`), `/ctr` alone an anonymous volume.
+ */
+export function volumeMount(v: string): MountSpec {
+  const bad = (why: string) =>
+    new InvalidArgumentError(`--volume ${JSON.stringify(truncate(v, 80))}: ${why}`, { hint: volumeHint });
+  const parts = v.split(':');
+  if (parts.length === 1) {
+    if (!isAbsolute(v)) throw bad('the path in the container must be absolute');
+    return { type: 'volume', target: v };
+  }
+  const [source = '', target = '', mode, ...extra] = parts;
+  if (source === '' || target === '' || extra.length > 0) throw bad('too many or empty fields');
+  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw bad(`unknown mode ${JSON.stringify(mode)}`);
+  if (!isAbsolute(target)) throw bad('the path in the container must be absolute');
+  const readOnly = mode === 'ro';
+  if (isAbsolute(source)) return { type: 'bind', source, target, readOnly };
+  if (source.includes('/') || !VOLUME_NAME.test(source))
+    throw bad(
+      `${JSON.stringify(truncate(source, 40))} is neither an absolute host path nor a volume name (letters, digits, _ . -)`,
     );
-  if (!isAbsolute(source) || !isAbsolute(target))
+  return { type: 'volume', source, target, readOnly };
+}
+
+const mountHint =
+  'write type=bind,src=/host/path,dst=/path[,ro], type=volume[,src=NAME],dst=/path[,ro] or type=tmpfs,dst=/path[,tmpfs-size=64m][,tmpfs-mode=1777]';
+
+/** `--mount` in Docker's syntax: comma-separated `key=value` (`ro`/`readonly` alone is true). */
+export function mountFlag(m: string): MountSpec {
+  const bad = (why: string) =>
+    new InvalidArgumentError(`--mount ${JSON.stringify(truncate(m, 80))}: ${why}`, { hint: mountHint });
+  const fields = new Map<string, string>();
+  for (const field of m.split(',')) {
+    if (field === '') continue;
+    const i = field.indexOf('=');
+    const key = (i < 0 ? field : field.slice(0, i)).trim().toLowerCase();
+    const canonical = { src: 'source', dst: 'target', destination: 'target', readonly: 'ro' }[key] ?? key;
+    if (fields.has(canonical)) throw bad(`${key} given twice`);
+    if (i < 0 && canonical !== 'ro') throw bad(`${key} needs a value (${key}=…)`);
+    fields.set(canonical, i < 0 ? 'true' : field.slice(i + 1));
+  }
+  const known = new Set(['type', 'source', 'target', 'ro', 'tmpfs-size', 'tmpfs-mode']);
+  for (const key of fields.keys())
+    if (!known.has(key)) throw bad(`unknown field ${JSON.stringify(truncate(key, 30))}`);
+  const type = fields.get('type') ?? 'volume';
+  const target = fields.get('target');
+  if (!target) throw bad('give dst= (the path in the container)');
+  if (!isAbsolute(target)) throw bad('dst must be an absolute path');
+  const roValue = fields.get('ro');
+  if (roValue !== undefined && !['true', 'false', '1', '0'].includes(roValue))
+    throw bad(`ro must be true or false, not ${JSON.stringify(truncate(roValue, 20))}`);
+  const readOnly = roValue === 'true' || roValue === '1';
+  const source = fields.get('source');
+  if (type !== 'tmpfs' && (fields.has('tmpfs-size') || fields.has('tmpfs-mode')))
+    throw bad('tmpfs-size and tmpfs-mode are for type=tmpfs');
+  if (type === 'bind') {
+    if (!source) throw bad('a bind needs src= (the host path)');
+    if (!isAbsolute(source)) throw bad('src of a bind must be an absolute host path');
+    return { type: 'bind', source, target, readOnly };
+  }
+  if (type === 'volume') {
+    if (source !== undefined && !VOLUME_NAME.test(source))
+      throw bad(`${JSON.stringify(truncate(source, 40))} is not a volume name (letters, digits, _ . -)`);
+    return { type: 'volume', ...(source !== undefined ? { source } : {}), target, readOnly };
+  }
+  if (type === 'tmpfs') {
+    if (source !== undefined) throw bad('a tmpfs takes no src');
+    const options: string[] = [];
+    const size = fields.get('tmpfs-size');
+    if (size !== undefined) options.push(`size=${parseBytes('mount tmpfs-size', size)}`);
+    const mode = fields.get('tmpfs-mode');
+    if (mode !== undefined) {
+      if (!/^[0-7]{1,4}$/.test(mode))
+        throw bad(`tmpfs-mode must be octal (1777), not ${JSON.stringify(truncate(mode, 20))}`);
+      options.push(`mode=${mode}`);
+    }
+    if (readOnly) options.push('ro');
+    return { type: 'tmpfs', target, ...(options.length > 0 ? { options } : {}) };
+  }
+  throw bad(`type must be bind, volume or tmpfs, not ${JSON.stringify(truncate(type, 20))}`);
+}
+
+/** `--volumes-from CONTAINER[:ro|rw]`, checked. */
+function volumesFromFlag(v: string): string {
+  const m = /^([^:]+)(?::(.*))?$/.exec(v);
+  if (!m || (m[2] !== undefined && m[2] !== 'ro' && m[2] !== 'rw'))
     throw new InvalidArgumentError(
-      `--volume ${JSON.stringify(truncate(v, 80))}: both paths must be absolute`,
+      `--volumes-from ${JSON.stringify(truncate(v, 80))}: write CONTAINER[:ro|rw]`,
     );
-  return { type: 'bind', source, target, readOnly: mode === 'ro' };
+  return v;
 }
 
 /** `--tmpfs CONTAINER[:options]` as a tmpfs mount. */
@@ -226,7 +318,12 @@ export async function runRequest(
         `--pids-limit must be a positive whole number, not ${JSON.stringify(values['pids-limit'])}`,
       );
   }
-  const mounts = [...(values.volume ?? []).map(volumeMount), ...(values.tmpfs ?? []).map(tmpfsMount)];
+  const mounts = [
+    ...(values.volume ?? []).map(volumeMount),
+    ...(values.mount ?? []).map(mountFlag),
+    ...(values.tmpfs ?? []).map(tmpfsMount),
+  ];
+  const volumesFrom = (values['volumes-from'] ?? []).map(volumesFromFlag);
   const consoleSize = values.tty === true ? consoleSizeOfTerminal() : undefined;
   const spec: ContainerSpec = {
     image,
@@ -243,6 +340,7 @@ export async function runRequest(
     ...(values.interactive ? { openStdin: true } : {}),
     ...(consoleSize ? { consoleSize } : {}),
     ...(mounts.length > 0 ? { mounts } : {}),
+    ...(volumesFrom.length > 0 ? { volumesFrom } : {}),
     ...(values['read-only'] ? { readOnlyRootfs: true } : {}),
     ...(values.network !== undefined ? { network: values.network } : {}),
     ...(values['cap-add'] ? { capAdd: values['cap-add'] } : {}),

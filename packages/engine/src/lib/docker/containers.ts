@@ -574,7 +574,7 @@ export function containerHandlers(http: EngineHttp, prefix: string, pull: PullFn
         await http.ok(
           on('containers.remove', id, 'DELETE', '', {
             signal,
-            query: { force: options.force ? '1' : undefined, v: '1' },
+            query: { force: options.force ? '1' : undefined, v: options.volumes ? '1' : undefined },
           }),
         );
       } catch (e) {

@@ -1,0 +1,12 @@
+import type { Context } from './command.ts';
+
+/** Asks `question` on stderr and reads one answer line from stdin; true for y or yes (`prune` without -f). */
+export async function confirm(ctx: Context, question: string): Promise<boolean> {
+  ctx.stderr.write(question);
+  let line = '';
+  for await (const chunk of ctx.stdin) {
+    line += String(chunk);
+    if (line.includes('\n')) break;
+  }
+  return /^\s*y(es)?\s*$/i.test(line.split('\n')[0] ?? '');
+}
