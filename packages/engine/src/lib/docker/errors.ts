@@ -6,7 +6,7 @@ import type { Operation } from '../contract.ts';
 import type { EngineErrorReason } from '../errors.ts';
 
 /** What a request is about, for a 404 without telling words. */
-export type Subject = 'container' | 'image' | 'exec';
+export type Subject = 'container' | 'image' | 'exec' | 'volume';
 
 const byMessage: readonly [RegExp, EngineErrorReason][] = [
   // a command the runtime cannot start is the caller's input, not the engine failing
@@ -14,6 +14,9 @@ const byMessage: readonly [RegExp, EngineErrorReason][] = [
     /executable file not found|no such file or directory: OCI|exec format error|permission denied: OCI/i,
     'bad-argument',
   ],
+  // before the image and name patterns: podman's "volume is being used by", docker's "volume is in use"
+  [/no such volume|volume .*not found|volume with name .* not found/i, 'volume-not-found'],
+  [/volume is in use|volume is being used|volume being used/i, 'volume-in-use'],
   [/no such container|no container with name or id|container .* does not exist/i, 'container-not-found'],
   [/no such exec|no exec session with id/i, 'container-not-found'],
   [
@@ -59,10 +62,12 @@ export function reasonFor(
   if (status === 404) {
     if (subject === 'image') return 'image-not-found';
     if (subject === 'container' || subject === 'exec') return 'container-not-found';
+    if (subject === 'volume') return 'volume-not-found';
     return 'bad-argument';
   }
   if (status === 409) {
     if (subject === 'image') return 'image-in-use';
+    if (subject === 'volume') return 'volume-in-use';
     return operation === 'containers.create' ? 'name-in-use' : 'container-not-running';
   }
   if (status === 400 || status === 422) return 'bad-argument';
@@ -87,6 +92,10 @@ export function describe(reason: EngineErrorReason, target: string | undefined, 
       return `container${what} is paused`;
     case 'image-in-use':
       return `image${what} is in use`;
+    case 'volume-not-found':
+      return `no such volume${what}`;
+    case 'volume-in-use':
+      return `volume${what} is in use`;
     case 'bad-credentials':
       return `the registry refused the credentials${target === undefined ? '' : ` for${what}`}`;
     case 'bad-argument':

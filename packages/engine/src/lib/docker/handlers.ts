@@ -5,6 +5,7 @@ import { containerHandlers } from './containers.ts';
 import type { EngineHttp } from './http.ts';
 import { imageHandlers } from './images.ts';
 import { systemHandlers } from './system.ts';
+import { volumeHandlers } from './volumes.ts';
 
 /** Options of {@link dockerHandlers}. */
 export interface DockerHandlersOptions {
@@ -20,5 +21,6 @@ export function dockerHandlers(http: EngineHttp, options: DockerHandlersOptions)
     ...systemHandlers(http, prefix),
     ...images,
     ...containerHandlers(http, prefix, images['images.pull']),
+    ...volumeHandlers(http, prefix),
   };
 }

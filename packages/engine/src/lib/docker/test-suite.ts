@@ -612,5 +612,51 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
       }
     });
   });
+
+  describe(`docker driver against ${label}: volumes`, () => {
+    it('creates, lists, inspects, mounts (named and anonymous), refuses removal in use, removes and prunes', async () => {
+      const v = await engine.volumes.create({ name: 'drv-vol', labels: { a: 'b' } });
+      expect(v).toMatchObject({ name: 'drv-vol', driver: 'local', labels: { a: 'b' } });
+      expect((await engine.volumes.inspect('drv-vol')).mountpoint).toBe(v.mountpoint);
+      expect((await engine.volumes.list()).map((x) => x.name)).toContain('drv-vol');
+      const out: OutputChunk[] = [];
+      const first = await engine.containers.run(
+        base({
+          cmd: ['sh', '-c', 'echo kept > /v/f'],
+          mounts: [{ type: 'volume', source: 'drv-vol', target: '/v' }],
+        }),
+        { onOutput: (c) => out.push(c) },
+      );
+      expect(first.exitCode).toBe(0);
+      const { id } = await engine.containers.create(
+        base({
+          cmd: ['cat', '/v/f'],
+          mounts: [
+            { type: 'volume', source: 'drv-vol', target: '/v', readOnly: true },
+            { type: 'volume', target: '/anon' },
+          ],
+        }),
+      );
+      try {
+        await engine.containers.start(id);
+        expect(await engine.containers.wait(id)).toBe(0);
+        expect(text(await collect(engine.containers.logs(id)), 'stdout')).toBe('kept\n');
+        await expect(engine.volumes.remove('drv-vol')).rejects.toMatchObject({
+          code: ErrorCode.FailedPrecondition,
+          details: { reason: 'volume-in-use' },
+        });
+      } finally {
+        await engine.containers.remove(first.id, { force: true }).catch(() => {});
+        await engine.containers.remove(id, { force: true, volumes: true });
+      }
+      await engine.volumes.remove('drv-vol');
+      await expect(engine.volumes.inspect('drv-vol')).rejects.toMatchObject({
+        code: ErrorCode.NotFound,
+        details: { reason: 'volume-not-found' },
+      });
+      await engine.volumes.create({ name: 'drv-unused' });
+      expect((await engine.volumes.prune()).removed).toContain('drv-unused');
+    });
+  });
   return { running: () => running, image: () => image };
 }
