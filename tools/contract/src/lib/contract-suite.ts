@@ -125,6 +125,11 @@ const OPERATIONS: readonly Operation[] = [
   'containers.unpause',
   'containers.remove',
   'containers.resize',
+  'volumes.create',
+  'volumes.list',
+  'volumes.inspect',
+  'volumes.remove',
+  'volumes.prune',
 ];
 
 /** Calls `operation` with throwaway arguments (only for operations the engine lacks). */
@@ -609,6 +614,53 @@ export function describeEngineContract(
           actions.filter((a) => wanted.includes(a)),
           `container events: ${actions.join(', ')}`,
         ).toEqual(wanted);
+      });
+    });
+
+    describe('volumes', () => {
+      it('a named volume keeps its data across two containers and their removal; anonymous ones go with rm -v', async () => {
+        const name = uniqueName('vol');
+        const made = await engine.volumes.create({ name, labels: { [LABEL]: '1' } });
+        expect(made).toMatchObject({ name, labels: { [LABEL]: '1' } });
+        expect((await engine.volumes.inspect(name)).name).toBe(name);
+        expect((await engine.volumes.list()).map((v) => v.name)).toContain(name);
+        const writer = await engine.containers.create(
+          spec(['sh', '-c', 'echo kept > /v/f'], {
+            mounts: [{ type: 'volume', source: name, target: '/v' }],
+          }),
+        );
+        await engine.containers.start(writer.id);
+        expect(await engine.containers.wait(writer.id)).toBe(0);
+        expectEngineError(
+          await failure(engine.volumes.remove(name), 'remove of a volume a container uses'),
+          ErrorCode.FailedPrecondition,
+          'volume-in-use',
+          engine.engine,
+        );
+        await engine.containers.remove(writer.id);
+        const before = (await engine.volumes.list()).map((v) => v.name);
+        const reader = await engine.containers.create(
+          spec(['cat', '/v/f'], {
+            mounts: [
+              { type: 'volume', source: name, target: '/v', readOnly: true },
+              { type: 'volume', target: '/anon' },
+            ],
+          }),
+        );
+        await engine.containers.start(reader.id);
+        expect(await engine.containers.wait(reader.id)).toBe(0);
+        expect((await collect(engine.containers.logs(reader.id))).stdout).toBe('kept\n');
+        const anonymous = (await engine.volumes.list()).map((v) => v.name).filter((n) => !before.includes(n));
+        expect(anonymous).toHaveLength(1);
+        await engine.containers.remove(reader.id, { volumes: true });
+        expect((await engine.volumes.list()).map((v) => v.name).sort()).toEqual([...before].sort());
+        await engine.volumes.remove(name);
+        expectEngineError(
+          await failure(engine.volumes.inspect(name), 'inspect of a removed volume'),
+          ErrorCode.NotFound,
+          'volume-not-found',
+          engine.engine,
+        );
       });
     });
 
