@@ -97,11 +97,11 @@ export async function resolveMounts(
       let record: ReturnType<typeof readVolume>;
       let anonymous = false;
       if (m.source === undefined) {
-        record = createVolume(ctx, { anonymous: true }, operation);
+        record = await createVolume(ctx, { anonymous: true }, operation);
         made.push(record.name);
         anonymous = true;
       } else {
-        record = createVolume(ctx, { name: m.source }, operation);
+        record = await createVolume(ctx, { name: m.source }, operation);
         anonymous = 'anonymous' in m && m.anonymous === true;
       }
       out.recorded.push({ type: 'volume', source: record.name, target: m.target, readOnly, anonymous });
@@ -128,7 +128,7 @@ export async function resolveMounts(
     }
     return out;
   } catch (e) {
-    for (const name of made) deleteVolume(ctx, name);
+    for (const name of made) await deleteVolume(ctx, name);
     throw e;
   }
 }

@@ -22,6 +22,7 @@ import type { ContainerRecord } from '@ocikit/shim';
 import { localError } from './container-errors.ts';
 import { containersOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
+import { recordEvent } from './events.ts';
 
 /** What a volume name may be: Docker's (a letter or digit, then letters, digits, `_.-`). */
 export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -143,16 +144,22 @@ export function volumeDetails(ctx: LocalContext, record: VolumeRecord): VolumeDe
   };
 }
 
+/** Records a volume event (`create`, `destroy`) in the journal, as Docker's (`driver` attribute). */
+export function volumeEvent(ctx: LocalContext, action: 'create' | 'destroy', name: string): Promise<void> {
+  return recordEvent(ctx, { type: 'volume', action, id: name, attributes: { driver: 'local' } });
+}
+
 /**
  * Makes a volume: its directory made whole in a temporary place, then renamed into place, so a
  * volume is there complete or not at all, and two makers of one name agree. A name already there
- * gives the volume that is there (as Docker). A volume without a name gets 64 hex digits.
+ * gives the volume that is there (as Docker). A volume without a name gets 64 hex digits. Its
+ * `create` event is recorded when this call made it.
  */
-export function createVolume(
+export async function createVolume(
   ctx: LocalContext,
   spec: VolumeSpec & { anonymous?: boolean | undefined },
   operation: Operation = 'volumes.create',
-): VolumeRecord {
+): Promise<VolumeRecord> {
   const name = spec.name ?? randomBytes(32).toString('hex');
   checkName(name, operation);
   const options = { ...(spec.driverOpts ?? {}) };
@@ -173,13 +180,21 @@ export function createVolume(
   try {
     mkdirSync(join(tmp, '_data'), { mode: 0o755 });
     writeFileSync(join(tmp, 'volume.json'), `${JSON.stringify(record)}\n`);
-    renameSync(tmp, final);
-    return record;
+    try {
+      renameSync(tmp, final);
+    } catch (e) {
+      // a volume half-removed by a killed `volume rm` (its record gone first): finish removing it
+      if (existsSync(join(final, 'volume.json'))) throw e;
+      rmSync(final, { recursive: true, force: true });
+      renameSync(tmp, final);
+    }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     if (existsSync(join(final, 'volume.json'))) return readVolume(ctx, name, operation);
     throw e;
   }
+  await volumeEvent(ctx, 'create', name);
+  return record;
 }
 
 /** Saves a changed volume record (atomically). */
@@ -236,11 +251,12 @@ export async function volumeUsers(ctx: LocalContext): Promise<Map<string, Contai
   return users;
 }
 
-/** Deletes a volume's directory: its record first, so a half-removed volume is no volume. */
-export function deleteVolume(ctx: LocalContext, name: string): void {
+/** Deletes a volume's directory (its record first, so a half-removed volume is no volume); records `destroy`. */
+export async function deleteVolume(ctx: LocalContext, name: string): Promise<void> {
   const dir = join(volumesDir(ctx), name);
   rmSync(join(dir, 'volume.json'), { force: true });
   rmSync(dir, { recursive: true, force: true });
+  await volumeEvent(ctx, 'destroy', name);
 }
 
 /** Bytes under a directory (files' sizes, not following links). */
@@ -276,7 +292,7 @@ export async function removeAnonymousVolumes(ctx: LocalContext, names: readonly 
   for (const name of names) {
     if ((users.get(name) ?? []).length > 0) continue;
     try {
-      if (readVolume(ctx, name, 'containers.remove').anonymous) deleteVolume(ctx, name);
+      if (readVolume(ctx, name, 'containers.remove').anonymous) await deleteVolume(ctx, name);
     } catch {
       // gone already
     }

@@ -102,9 +102,24 @@ describe('local engine volumes', () => {
     expect(await reasonOf(engine.volumes.create({ name: 'x1', driverOpts: { type: 'bind' } }))).toBe(
       'bad-argument',
     );
+    const since = Date.now() - 60_000;
     await engine.volumes.remove('v-basic');
     expect(await reasonOf(engine.volumes.inspect('v-basic'))).toBe('volume-not-found');
+    const seen: string[] = [];
+    for await (const e of engine.system.events({ since, until: Date.now() + 1 }))
+      if (e.type === 'volume' && e.id === 'v-basic') seen.push(`${e.action} ${e.attributes.driver}`);
+    expect(seen).toEqual(['create local', 'destroy local']);
     expect(await reasonOf(engine.volumes.remove('v-basic'))).toBe('volume-not-found');
+  });
+
+  it('a volume half-removed (its record gone, its directory left) is no volume, and its name can be made again', async () => {
+    mkdirSync(join(root, 'volumes', 'v-half', '_data'), { recursive: true });
+    writeFileSync(join(root, 'volumes', 'v-half', '_data', 'old'), 'x');
+    expect(await names()).not.toContain('v-half');
+    expect(await reasonOf(engine.volumes.inspect('v-half'))).toBe('volume-not-found');
+    const v = await engine.volumes.create({ name: 'v-half' });
+    expect(existsSync(join(v.mountpoint, 'old'))).toBe(false);
+    await engine.volumes.remove('v-half');
   });
 
   it('a named volume keeps its data across two containers and their removal; copy-up from the image', async () => {

@@ -47,14 +47,14 @@ export async function removeVolume(
     );
   }
   for (const r of users) await removeContainer(ctx, r.id, { force: true, operation });
-  deleteVolume(ctx, name);
+  await deleteVolume(ctx, name);
 }
 
 /** The volume operations of the local engine, over `ROOT/volumes`. */
 export function volumeHandlers(ctx: LocalContext): Partial<Handlers> {
   return {
     async 'volumes.create'(spec) {
-      return volumeDetails(ctx, createVolume(ctx, spec));
+      return volumeDetails(ctx, await createVolume(ctx, spec));
     },
     async 'volumes.list'() {
       return listVolumes(ctx).map((r) => volumeDetails(ctx, r));
@@ -72,7 +72,7 @@ export function volumeHandlers(ctx: LocalContext): Partial<Handlers> {
       for (const record of listVolumes(ctx)) {
         if ((users.get(record.name) ?? []).length > 0) continue;
         spaceReclaimed += diskUsage(volumeData(ctx, record.name));
-        deleteVolume(ctx, record.name);
+        await deleteVolume(ctx, record.name);
         removed.push(record.name);
       }
       return { removed, spaceReclaimed };
