@@ -119,6 +119,20 @@ describe('volumes: ocikit and podman side by side', () => {
     expect(seen.ocikit).toEqual(seen.podman);
   });
 
+  it('leave a new volume empty with -v NAME:/path:nocopy', async () => {
+    const seen = await both(async (s) => {
+      const v = await run(
+        s,
+        ['--rm', '-u', '1234:2345', '-v', 'parity-nc:/data:nocopy'],
+        ['ls', '-A', '/data'],
+      );
+      await s.cli(['volume', 'rm', 'parity-nc']);
+      return `${v.code} ${v.stdout}`;
+    });
+    expect(seen.podman).toBe('0 ');
+    expect(seen.ocikit).toBe(seen.podman);
+  });
+
   it('remove anonymous volumes (the image Volumes, -v /path) under --rm and keep named ones; refuse rm in use', async () => {
     const seen = await both(async (s) => {
       const before = await volumeNames(s);

@@ -152,6 +152,25 @@ describe('ocikit volume', () => {
     expect((await cli(['volume', 'rm', 'named'])).code).toBe(0);
   });
 
+  it('--mount volume-nocopy and -v :nocopy leave a new volume empty over a populated path', async () => {
+    const r = await cli([
+      'run',
+      '--rm',
+      '--mount',
+      'type=volume,src=nc1,dst=/bin/x,volume-nocopy',
+      '-v',
+      'nc2:/etc:nocopy',
+      '-v',
+      'nc3:/root:ro,Z',
+      'busybox',
+      'sh',
+      '-c',
+      'ls -A /etc | wc -l; ls -A /root | wc -l',
+    ]);
+    expect(r.stdout.replace(/ /g, ''), r.stderr).toBe('0\n0\n');
+    expect((await cli(['volume', 'rm', 'nc1', 'nc2', 'nc3'])).code).toBe(0);
+  });
+
   it('gives typed errors with hints for bad -v, --mount and --volumes-from', async () => {
     for (const [args, text] of [
       [['-v', 'rel/path:/x'], 'is neither an absolute host path nor a volume name'],
@@ -162,6 +181,9 @@ describe('ocikit volume', () => {
       [['--mount', 'type=volume,src=v,dst=/x,bogus=1'], 'unknown field "bogus"'],
       [['--mount', 'type=tmpfs,dst=/x,tmpfs-mode=999'], 'tmpfs-mode must be octal'],
       [['--volumes-from', 'c:rx'], 'write CONTAINER[:ro|rw]'],
+      [['-v', '/h:/x:nocopy'], 'nocopy is for volumes'],
+      [['-v', 'n:/x:ro,rw'], 'ro and rw together'],
+      [['--mount', 'type=bind,src=/h,dst=/x,volume-nocopy'], 'volume-nocopy is for type=volume'],
     ] as const) {
       const r = await cli(['run', '--rm', ...args, 'busybox', 'true']);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(125);

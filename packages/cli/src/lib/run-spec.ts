@@ -46,8 +46,9 @@ export const runFlagsHelp = {
   user: 'user[:group] (names resolved in the image)',
   entrypoint: "replace the image's entrypoint",
   volume:
-    'HOST-PATH:CONTAINER[:ro|rw] (a bind), NAME:CONTAINER[:ro|rw] (a volume, made on first use), or CONTAINER (an anonymous volume)',
-  mount: "type=bind|volume|tmpfs,src=…,dst=…[,ro][,tmpfs-size=…][,tmpfs-mode=…] (docker's syntax)",
+    'HOST-PATH:CONTAINER[:ro|rw] (a bind), NAME:CONTAINER[:ro|rw][,nocopy] (a volume, made on first use), or CONTAINER (an anonymous volume)',
+  mount:
+    "type=bind|volume|tmpfs,src=…,dst=…[,ro][,volume-nocopy][,tmpfs-size=…][,tmpfs-mode=…] (docker's syntax)",
   'volumes-from': "mount another container's volumes and binds: CONTAINER[:ro|rw]",
   tmpfs: 'mount a tmpfs at CONTAINER[:options]',
   'read-only': 'mount the root file system read-only',
@@ -184,19 +185,27 @@ export function volumeMount(v: string): MountSpec {
   }
   const [source = '', target = '', mode, ...extra] = parts;
   if (source === '' || target === '' || extra.length > 0) throw bad('too many or empty fields');
-  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw bad(`unknown mode ${JSON.stringify(mode)}`);
+  // modes as Docker's: ro|rw, nocopy (volumes), z|Z (SELinux relabelling: nothing to do without SELinux)
+  const modes = mode === undefined ? [] : mode.split(',');
+  for (const m of modes)
+    if (!['ro', 'rw', 'z', 'Z', 'nocopy'].includes(m))
+      throw bad(`unknown mode ${JSON.stringify(truncate(m, 20))}`);
+  if (modes.includes('ro') && modes.includes('rw')) throw bad('ro and rw together');
   if (!isAbsolute(target)) throw bad('the path in the container must be absolute');
-  const readOnly = mode === 'ro';
-  if (isAbsolute(source)) return { type: 'bind', source, target, readOnly };
+  const readOnly = modes.includes('ro');
+  if (isAbsolute(source)) {
+    if (modes.includes('nocopy')) throw bad('nocopy is for volumes, not host paths');
+    return { type: 'bind', source, target, readOnly };
+  }
   if (source.includes('/') || !VOLUME_NAME.test(source))
     throw bad(
       `${JSON.stringify(truncate(source, 40))} is neither an absolute host path nor a volume name (letters, digits, _ . -)`,
     );
-  return { type: 'volume', source, target, readOnly };
+  return { type: 'volume', source, target, readOnly, ...(modes.includes('nocopy') ? { noCopy: true } : {}) };
 }
 
 const mountHint =
-  'write type=bind,src=/host/path,dst=/path[,ro], type=volume[,src=NAME],dst=/path[,ro] or type=tmpfs,dst=/path[,tmpfs-size=64m][,tmpfs-mode=1777]';
+  'write type=bind,src=/host/path,dst=/path[,ro], type=volume[,src=NAME],dst=/path[,ro][,volume-nocopy] or type=tmpfs,dst=/path[,tmpfs-size=64m][,tmpfs-mode=1777]';
 
 /** `--mount` in Docker's syntax: comma-separated `key=value` (`ro`/`readonly` alone is true). */
 export function mountFlag(m: string): MountSpec {
@@ -209,10 +218,11 @@ export function mountFlag(m: string): MountSpec {
     const key = (i < 0 ? field : field.slice(0, i)).trim().toLowerCase();
     const canonical = { src: 'source', dst: 'target', destination: 'target', readonly: 'ro' }[key] ?? key;
     if (fields.has(canonical)) throw bad(`${key} given twice`);
-    if (i < 0 && canonical !== 'ro') throw bad(`${key} needs a value (${key}=…)`);
+    if (i < 0 && canonical !== 'ro' && canonical !== 'volume-nocopy')
+      throw bad(`${key} needs a value (${key}=…)`);
     fields.set(canonical, i < 0 ? 'true' : field.slice(i + 1));
   }
-  const known = new Set(['type', 'source', 'target', 'ro', 'tmpfs-size', 'tmpfs-mode']);
+  const known = new Set(['type', 'source', 'target', 'ro', 'volume-nocopy', 'tmpfs-size', 'tmpfs-mode']);
   for (const key of fields.keys())
     if (!known.has(key)) throw bad(`unknown field ${JSON.stringify(truncate(key, 30))}`);
   const type = fields.get('type') ?? 'volume';
@@ -223,6 +233,11 @@ export function mountFlag(m: string): MountSpec {
   if (roValue !== undefined && !['true', 'false', '1', '0'].includes(roValue))
     throw bad(`ro must be true or false, not ${JSON.stringify(truncate(roValue, 20))}`);
   const readOnly = roValue === 'true' || roValue === '1';
+  const noCopyValue = fields.get('volume-nocopy');
+  if (noCopyValue !== undefined && !['true', 'false', '1', '0'].includes(noCopyValue))
+    throw bad(`volume-nocopy must be true or false, not ${JSON.stringify(truncate(noCopyValue, 20))}`);
+  const noCopy = noCopyValue === 'true' || noCopyValue === '1';
+  if (noCopyValue !== undefined && type !== 'volume') throw bad('volume-nocopy is for type=volume');
   const source = fields.get('source');
   if (type !== 'tmpfs' && (fields.has('tmpfs-size') || fields.has('tmpfs-mode')))
     throw bad('tmpfs-size and tmpfs-mode are for type=tmpfs');
@@ -234,7 +249,13 @@ export function mountFlag(m: string): MountSpec {
   if (type === 'volume') {
     if (source !== undefined && !VOLUME_NAME.test(source))
       throw bad(`${JSON.stringify(truncate(source, 40))} is not a volume name (letters, digits, _ . -)`);
-    return { type: 'volume', ...(source !== undefined ? { source } : {}), target, readOnly };
+    return {
+      type: 'volume',
+      ...(source !== undefined ? { source } : {}),
+      target,
+      readOnly,
+      ...(noCopy ? { noCopy: true } : {}),
+    };
   }
   if (type === 'tmpfs') {
     if (source !== undefined) throw bad('a tmpfs takes no src');

@@ -233,6 +233,8 @@ export type MountSpec =
       target: string;
       /** Mount it read-only. */
       readOnly?: boolean | undefined;
+      /** Do not fill a new volume from the image's files at `target` (Docker's `volume-nocopy`). */
+      noCopy?: boolean | undefined;
     };
 
 /** A terminal size. */

@@ -123,7 +123,8 @@ export async function resolveMounts(
         });
       } else {
         out.mounts.push({ type: 'bind', source: volumeData(ctx, record.name), target: m.target, readOnly });
-        if (record.needsCopyUp) out.copyUps.push({ name: record.name, target: m.target });
+        if (record.needsCopyUp && !('noCopy' in m && m.noCopy === true))
+          out.copyUps.push({ name: record.name, target: m.target });
       }
     }
     return out;

@@ -139,7 +139,14 @@ export function createBody(spec: ContainerSpec): Json {
   const mounts: Json[] = [];
   for (const m of spec.mounts ?? []) {
     if (m.type === 'tmpfs') tmpfs[m.target] = (m.options ?? []).join(',');
-    else mounts.push({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly === true });
+    else
+      mounts.push({
+        Type: m.type,
+        Source: m.source,
+        Target: m.target,
+        ReadOnly: m.readOnly === true,
+        VolumeOptions: m.type === 'volume' && m.noCopy ? { NoCopy: true } : undefined,
+      });
   }
   const stdin = spec.openStdin === true;
   return {

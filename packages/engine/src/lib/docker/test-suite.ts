@@ -654,6 +654,20 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
         code: ErrorCode.NotFound,
         details: { reason: 'volume-not-found' },
       });
+      // noCopy reaches dockerd as the mount's VolumeOptions.NoCopy
+      const nc = await engine.containers.create(
+        base({
+          cmd: ['true'],
+          mounts: [{ type: 'volume', source: 'drv-nocopy', target: '/x', noCopy: true }],
+        }),
+      );
+      const raw = (await engine.containers.inspect(nc.id)).raw as {
+        HostConfig: { Mounts?: { VolumeOptions?: { NoCopy?: boolean } }[] };
+      };
+      // podman's inspect does not give HostConfig.Mounts back
+      if (label === 'dockerd') expect(raw.HostConfig.Mounts?.[0]?.VolumeOptions?.NoCopy).toBe(true);
+      await engine.containers.remove(nc.id);
+      await engine.volumes.remove('drv-nocopy').catch(() => {});
       await engine.volumes.create({ name: 'drv-unused' });
       expect((await engine.volumes.prune()).removed).toContain('drv-unused');
     });
