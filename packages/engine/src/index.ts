@@ -7,6 +7,7 @@ export type {
   ConsoleSize,
   ContainerDetails,
   ContainerListOptions,
+  ContainerMount,
   ContainerSpec,
   ContainerState,
   ContainerSummary,

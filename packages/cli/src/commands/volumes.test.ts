@@ -80,6 +80,16 @@ describe('ocikit volume', () => {
       'echo kept > /data/f',
     ]);
     expect(first.code, first.stderr).toBe(0);
+    const mounts = await cli(['inspect', '--format', '{{json .Mounts}}', 'vol-w']);
+    expect(JSON.parse(mounts.stdout), mounts.stderr).toEqual([
+      {
+        Type: 'volume',
+        Name: 'keep',
+        Source: join(root, 'volumes', 'keep', '_data'),
+        Destination: '/data',
+        RW: true,
+      },
+    ]);
     const refused = await cli(['volume', 'rm', 'keep']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('volume keep is in use by container vol-w');

@@ -304,6 +304,13 @@ export function containerInspectItem(d: ContainerDetails): Record<string, unknow
       Labels: new Map(Object.entries(d.config.labels)),
     },
     HostConfig: { AutoRemove: d.autoRemove, Runtime: d.runtime ?? '' },
+    Mounts: (d.mounts ?? []).map((m) => ({
+      Type: m.type,
+      Name: m.name ?? '',
+      Source: m.source,
+      Destination: m.destination,
+      RW: !m.readOnly,
+    })),
   };
 }
 

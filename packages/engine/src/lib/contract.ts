@@ -365,6 +365,20 @@ export interface ContainerListOptions extends CallOptions {
   all?: boolean | undefined;
 }
 
+/** A bind or volume mount of a container, as `containers.inspect` reports it (Docker's `Mounts`). */
+export interface ContainerMount {
+  /** `bind` (a host path), `volume` (an engine volume) or `tmpfs`. */
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** The volume's name, for a volume. */
+  name?: string | undefined;
+  /** Where it is on the engine's host (a volume's mountpoint); empty for a tmpfs. */
+  source: string;
+  /** The path in the container. */
+  destination: string;
+  /** Mounted read-only. */
+  readOnly: boolean;
+}
+
 /** What `containers.inspect` gives. */
 export interface ContainerDetails {
   /** The full id. */
@@ -423,6 +437,8 @@ export interface ContainerDetails {
   runtime?: string | undefined;
   /** Where the engine keeps its output, when the engine says. */
   logPath?: string | undefined;
+  /** Its bind and volume mounts, when the engine says (Docker's `Mounts`). */
+  mounts?: ContainerMount[] | undefined;
   /** The engine's own answer, untouched (`docker inspect`'s JSON, the local engine's record). */
   raw: unknown;
 }

@@ -12,6 +12,7 @@ import { containersOf, getContainer } from './container-store.ts';
 import { toDetails, toSummary } from './container-view.ts';
 import type { LocalContext } from './context.ts';
 import { execInContainer } from './exec.ts';
+import { detailsMounts } from './volume-store.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -135,7 +136,8 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
     },
 
     async 'containers.inspect'(id) {
-      return toDetails(await getContainer(ctx, id, 'containers.inspect'));
+      const record = await getContainer(ctx, id, 'containers.inspect');
+      return { ...toDetails(record), mounts: detailsMounts(ctx, record) };
     },
 
     async 'containers.list'(options) {

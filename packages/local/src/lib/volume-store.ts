@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Operation, VolumeDetails, VolumeSpec } from '@ocikit/engine';
+import type { ContainerMount, Operation, VolumeDetails, VolumeSpec } from '@ocikit/engine';
 import { truncate } from '@ocikit/errors';
 import type { ContainerRecord } from '@ocikit/shim';
 import { localError } from './container-errors.ts';
@@ -235,6 +235,32 @@ export function containerMounts(record: Pick<ContainerRecord, 'bundle'>): Contai
   } catch {
     return [];
   }
+}
+
+/**
+ * A container's bind and volume mounts for `containers.inspect`: a volume's source is its data
+ * directory, or the device of a bind volume (empty for a tmpfs volume, whose type is reported).
+ */
+export function detailsMounts(ctx: LocalContext, record: Pick<ContainerRecord, 'bundle'>): ContainerMount[] {
+  return containerMounts(record).map((m): ContainerMount => {
+    if (m.type === 'bind')
+      return { type: 'bind', source: m.source, destination: m.target, readOnly: m.readOnly };
+    let options: Record<string, string> = {};
+    try {
+      options = readVolume(ctx, m.source, 'containers.inspect').options;
+    } catch {
+      // removed since (with -f): its data directory is what it was
+    }
+    const tmpfs = options.type === 'tmpfs';
+    const device = options.type === 'none' || options.type === 'bind' ? options.device : undefined;
+    return {
+      type: tmpfs ? 'tmpfs' : 'volume',
+      name: m.source,
+      source: tmpfs ? '' : (device ?? volumeData(ctx, m.source)),
+      destination: m.target,
+      readOnly: m.readOnly,
+    };
+  });
 }
 
 /** The containers that mount each volume, by volume name. */

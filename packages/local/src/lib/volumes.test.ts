@@ -189,6 +189,21 @@ describe('local engine volumes', () => {
       mounts: [{ type: 'volume', source: 'v-used', target: '/x' }],
     });
     expect(await reasonOf(engine.volumes.remove('v-used'))).toBe('volume-in-use');
+    expect((await engine.containers.inspect(id)).mounts).toEqual([
+      {
+        type: 'volume',
+        name: 'v-used',
+        source: join(root, 'volumes', 'v-used', '_data'),
+        destination: '/x',
+        readOnly: false,
+      },
+      // the image's Volumes: an anonymous one
+      expect.objectContaining({
+        type: 'volume',
+        name: expect.stringMatching(/^[0-9a-f]{64}$/),
+        destination: '/data',
+      }),
+    ]);
     await engine.containers.start(id);
     expect(await reasonOf(engine.volumes.remove('v-used', { force: true }))).toBe('volume-in-use');
     expect((await engine.volumes.prune()).removed).not.toContain('v-used');

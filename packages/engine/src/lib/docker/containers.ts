@@ -7,6 +7,7 @@ import type {
   Attachment,
   ConsoleSize,
   ContainerDetails,
+  ContainerMount,
   ContainerSpec,
   ContainerState,
   ContainerSummary,
@@ -129,8 +130,26 @@ export function containerDetailsOf(v: Json): ContainerDetails {
     autoRemove: bool(host, 'AutoRemove'),
     runtime: nonEmpty(host, 'Runtime'),
     logPath: nonEmpty(v, 'LogPath'),
+    mounts: mountsOf(v),
     raw: v,
   };
+}
+
+/** Docker's `Mounts` of an inspect answer as the contract's. */
+function mountsOf(v: Json): ContainerMount[] {
+  const list = v['Mounts'];
+  if (!Array.isArray(list)) return [];
+  return list.map((x) => {
+    const m = obj(x);
+    const type = str(m, 'Type');
+    return {
+      type: type === 'volume' || type === 'tmpfs' ? type : 'bind',
+      name: nonEmpty(m, 'Name'),
+      source: str(m, 'Source') ?? '',
+      destination: str(m, 'Destination') ?? '',
+      readOnly: m['RW'] === false,
+    };
+  });
 }
 
 /** The body of `POST /containers/create` for a spec (undefined fields left out). */

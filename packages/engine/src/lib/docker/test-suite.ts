@@ -641,6 +641,12 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
         await engine.containers.start(id);
         expect(await engine.containers.wait(id)).toBe(0);
         expect(text(await collect(engine.containers.logs(id)), 'stdout')).toBe('kept\n');
+        expect((await engine.containers.inspect(id)).mounts).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ type: 'volume', name: 'drv-vol', destination: '/v', readOnly: true }),
+            expect.objectContaining({ type: 'volume', destination: '/anon', readOnly: false }),
+          ]),
+        );
         await expect(engine.volumes.remove('drv-vol')).rejects.toMatchObject({
           code: ErrorCode.FailedPrecondition,
           details: { reason: 'volume-in-use' },
