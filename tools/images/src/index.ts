@@ -5,7 +5,13 @@
 // reproducible; blobs, manifest, config and index.json are written directly. Also a driver that
 // runs a program on a real pseudo-terminal, for tests of TTY containers.
 
-export { buildBusyboxImage, buildDebianImage, buildWhiteoutImage, debianCacheDir } from './lib/images.ts';
+export {
+  buildBusyboxImage,
+  buildDebianImage,
+  buildVolumeImage,
+  buildWhiteoutImage,
+  debianCacheDir,
+} from './lib/images.ts';
 export type { BuiltImage, LayerFiles } from './lib/layout.ts';
 export { writeImageLayout } from './lib/layout.ts';
 export { podmanGlobalFlags, podmanRunFlags } from './lib/podman.ts';

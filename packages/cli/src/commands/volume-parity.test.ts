@@ -1,11 +1,11 @@
 // Volumes with `ocikit` and with the real podman, side by side (issue 15): the same copy-up (files,
 // owners, modes), the same fate of anonymous and named volumes under --rm, the same refusals. The
 // image populates /data (owned by 1234:2345, mode 0751) and declares it a volume.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { podmanGlobalFlags, podmanRunFlags, writeImageLayout } from '@ocikit/test-images';
+import { buildVolumeImage, podmanGlobalFlags, podmanRunFlags } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, runCli, runProcess } from '../lib/test-cli.ts';
 
@@ -62,22 +62,11 @@ beforeAll(async () => {
     throw new Error(
       `podman cannot run here (${version.error?.message ?? version.stderr.trim()}): install it with tools/run.sh`,
     );
-  const rootfs = tmp();
-  mkdirSync(join(rootfs, 'bin'));
-  execFileSync('install', ['-m', '0755', '/bin/busybox', join(rootfs, 'bin', 'busybox')]);
-  for (const applet of ['sh', 'cat', 'stat', 'ls', 'true', 'find', 'sort'])
-    symlinkSync('busybox', join(rootfs, 'bin', applet));
-  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(rootfs, d));
-  mkdirSync(join(rootfs, 'data', 'sub'), { recursive: true });
-  writeFileSync(join(rootfs, 'data', 'sub', 'file'), 'from the image\n');
-  chmodSync(join(rootfs, 'data', 'sub', 'file'), 0o640);
-  for (const p of ['data/sub/file', 'data/sub', 'data']) chownSync(join(rootfs, p), 1234, 2345);
-  chmodSync(join(rootfs, 'data'), 0o751);
   // lower case: podman names an image pulled from oci:DIR after the path
   const layoutDir = join(tmpdir(), `ocikit-vol-parity-layout-${process.pid}`);
   roots.push(layoutDir);
   const layout = join(layoutDir, 'layout');
-  writeImageLayout(layout, 'vol', [{ dir: rootfs }], { config: { Volumes: { '/data': {} } } });
+  buildVolumeImage(layout, 'vol');
   const copied = await runCli(['--root', ocikitRoot, 'copy', `oci:${layout}:vol`, 'local:vol']);
   expect(copied.code, copied.stderr).toBe(0);
   const pulled = await runProcess('podman', [

@@ -1,23 +1,10 @@
-// The local engine's volumes end to end (issue 15): real runc and conmon, a busybox image with a
-// populated directory owned by a non-root user and declared as a volume.
-import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copy, openLayout } from '@ocikit/content';
 import { Engine, type OutputChunk } from '@ocikit/engine';
 import { isOcikitError } from '@ocikit/errors';
-import { writeImageLayout } from '@ocikit/test-images';
+import { buildVolumeImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDriver } from './driver.ts';
 
@@ -32,24 +19,8 @@ let engine: Engine;
 
 beforeAll(async () => {
   root = tmp();
-  const rootfs = tmp();
-  mkdirSync(join(rootfs, 'bin'));
-  execFileSync('install', ['-m', '0755', '/bin/busybox', join(rootfs, 'bin', 'busybox')]);
-  for (const applet of ['sh', 'cat', 'echo', 'stat', 'ls', 'true', 'sleep'])
-    symlinkSync('busybox', join(rootfs, 'bin', applet));
-  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(rootfs, d));
-  // the image populates /data (owned by 1234:2345, mode 0750) and /seed
-  mkdirSync(join(rootfs, 'data', 'sub'), { recursive: true });
-  writeFileSync(join(rootfs, 'data', 'sub', 'file'), 'from the image\n');
-  chownSync(join(rootfs, 'data', 'sub', 'file'), 1234, 2345);
-  chownSync(join(rootfs, 'data', 'sub'), 1234, 2345);
-  chownSync(join(rootfs, 'data'), 1234, 2345);
-  chmodSync(join(rootfs, 'data'), 0o751);
-  mkdirSync(join(rootfs, 'seed'));
-  writeFileSync(join(rootfs, 'seed', 'hello'), 'seeded\n');
   const layout = join(tmp(), 'layout');
-  writeImageLayout(layout, 'vol', [{ dir: rootfs }], { config: { Volumes: { '/data': {} } } });
-  rmSync(rootfs, { recursive: true, force: true });
+  buildVolumeImage(layout, 'vol');
   const store = await openLayout(join(root, 'content'), { create: true });
   await copy(await openLayout(layout), 'vol', store, 'docker.io/library/vol:latest');
   engine = await Engine.connect(localDriver(), `local:${root}`);
@@ -130,7 +101,7 @@ describe('local engine volumes', () => {
       cmd: ['sh', '-c', 'cat /data/sub/file; stat -c "%u:%g %a" /data /data/sub/file; echo kept > /data/new'],
       mounts: [{ type: 'volume', source: 'v-keep', target: '/data' }],
     });
-    expect(first).toEqual({ out: 'from the image\n1234:2345 751\n1234:2345 644\n', code: 0 });
+    expect(first).toEqual({ out: 'from the image\n1234:2345 751\n1234:2345 640\n', code: 0 });
     await engine.containers.remove('v-writer');
     const second = await run({
       image: 'vol',
@@ -163,6 +134,7 @@ describe('local engine volumes', () => {
     const r = await run({
       image: 'vol',
       autoRemove: true,
+      user: '1234:2345',
       cmd: ['sh', '-c', 'cat /data/sub/file /seed/hello; ls /anon'],
       mounts: [
         { type: 'volume', target: '/anon' },

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   existsSync,
   linkSync,
   mkdirSync,
@@ -62,6 +63,31 @@ export function buildBusyboxImage(layout: string, ref = 'busybox', busybox = '/b
     file(root, 'etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
     file(root, 'etc/group', 'root:x:0:\nnogroup:x:65534:\n');
     return writeImageLayout(layout, ref, [{ dir: root }]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes a one-layer busybox image for volume tests into `layout`, tagged `ref`: `/data` populated
+ * (`/data/sub/file` "from the image", everything owned by 1234:2345; `/data` 0751, `/data/sub`
+ * 0755, the file 0640) and declared in the config's `Volumes`, and `/seed/hello` ("seeded") not
+ * declared. Needs root (it chowns).
+ */
+export function buildVolumeImage(layout: string, ref = 'vol', busybox = '/bin/busybox'): BuiltImage {
+  if (!existsSync(busybox)) throw new Error(`${busybox} not found: install busybox-static`);
+  const root = staging();
+  try {
+    mkdirSync(join(root, 'bin'));
+    execFileSync('install', ['-m', '0755', busybox, join(root, 'bin', 'busybox')]);
+    for (const applet of [...BUSYBOX_APPLETS, 'stat', 'find', 'sort', 'wc', 'grep', 'cut', 'touch'])
+      symlinkSync('busybox', join(root, 'bin', applet));
+    for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(root, d));
+    file(root, 'data/sub/file', 'from the image\n', 0o640);
+    for (const p of ['data/sub/file', 'data/sub', 'data']) chownSync(join(root, p), 1234, 2345);
+    chmodSync(join(root, 'data'), 0o751);
+    file(root, 'seed/hello', 'seeded\n');
+    return writeImageLayout(layout, ref, [{ dir: root }], { config: { Volumes: { '/data': {} } } });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
