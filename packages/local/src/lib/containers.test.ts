@@ -48,6 +48,41 @@ async function reasonOf(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('local engine containers', () => {
+  it("gives root in a container podman's default capabilities: chown and reading another user's files work", async () => {
+    // runc's bundle default (AUDIT_WRITE, KILL, NET_BIND_SERVICE) let root neither chown nor read a
+    // file it does not own; podman and docker grant CHOWN, DAC_OVERRIDE, FOWNER, SETUID, … (found by
+    // the volume parity test against podman)
+    const { exitCode, id } = await engine.containers.run(
+      {
+        image: 'busybox',
+        cmd: [
+          'sh',
+          '-c',
+          'echo secret > /f && chown 1234:1234 /f && chmod 600 /f && cat /f && grep CapEff /proc/self/status',
+        ],
+      },
+      {},
+    );
+    expect(exitCode).toBe(0);
+    const out = await collect(engine.containers.logs(id));
+    expect(out.stdout).toMatch(/^secret\nCapEff:\s+00000000800405fb\n$/);
+    await engine.containers.remove(id, { force: true });
+    // capDrop/capAdd edit that set
+    const edited = await engine.containers.run(
+      {
+        image: 'busybox',
+        cmd: ['grep', 'CapEff', '/proc/self/status'],
+        capDrop: ['ALL'],
+        capAdd: ['chown', 'CAP_KILL'],
+      },
+      {},
+    );
+    expect((await collect(engine.containers.logs(edited.id))).stdout).toMatch(
+      /^CapEff:\s+0000000000000021\n$/,
+    );
+    await engine.containers.remove(edited.id, { force: true });
+  });
+
   it('create → start → logs → wait → inspect → remove, with env and a bind mount', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'greeting'), 'hello from the host\n');

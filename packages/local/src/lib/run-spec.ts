@@ -51,6 +51,26 @@ const CAPS = [
   'CHECKPOINT_RESTORE',
 ].map((c) => `CAP_${c}`);
 
+/**
+ * The capabilities a container's process gets unless capAdd/capDrop say otherwise: podman's
+ * (containers.conf `default_capabilities`), not the runtime bundle's three (`runc spec`), with which
+ * root in a container could neither chown nor read a file it does not own. Docker's set adds
+ * AUDIT_WRITE, MKNOD and NET_RAW to these.
+ */
+const DEFAULT_CAPS = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+].map((c) => `CAP_${c}`);
+
 const bad = (message: string) => localError('bad-argument', 'containers.create', message);
 
 function capName(field: string, value: string): string {
@@ -187,8 +207,14 @@ export async function buildRuntimeSpec(options: {
 
   const add = (want.capAdd ?? []).map((c) => capName('capAdd', c));
   const drop = (want.capDrop ?? []).map((c) => capName('capDrop', c));
+  proc.capabilities = {
+    ...proc.capabilities,
+    bounding: [...DEFAULT_CAPS],
+    effective: [...DEFAULT_CAPS],
+    permitted: [...DEFAULT_CAPS],
+  };
   if (add.length > 0 || drop.length > 0) {
-    const caps = proc.capabilities ?? {};
+    const caps = proc.capabilities;
     const edit = (set: string[] | undefined): string[] => {
       const next = drop.includes('ALL') ? [] : (set ?? []).filter((c) => !drop.includes(c));
       return add.includes('ALL') ? [...CAPS] : [...new Set([...next, ...add])];
