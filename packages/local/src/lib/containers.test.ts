@@ -71,7 +71,7 @@ describe('local engine containers', () => {
     const edited = await engine.containers.run(
       {
         image: 'busybox',
-        cmd: ['grep', 'CapEff', '/proc/self/status'],
+        cmd: ['sh', '-c', 'grep CapEff /proc/self/status'],
         capDrop: ['ALL'],
         capAdd: ['chown', 'CAP_KILL'],
       },
