@@ -1,4 +1,4 @@
-import { ErrorCode, isUnimplemented, NotFoundError } from '@ocikit/errors';
+import { AbortedError, ErrorCode, isUnimplemented, NotFoundError } from '@ocikit/errors';
 import { describe, expect, it } from 'vitest';
 import type { Driver, Handlers } from './contract.ts';
 import { Engine } from './engine.ts';
@@ -73,6 +73,23 @@ describe('Engine', () => {
     const waiting = engine.containers.wait('x', { signal: c.signal });
     c.abort();
     await expect(waiting).rejects.toMatchObject({ code: ErrorCode.Aborted, details: { reason: 'aborted' } });
+    // a driver whose library throws its own bare AbortedError still gives the standard one
+    const bare = await Engine.connect(
+      driverOf({
+        'containers.wait': async (_id, o) => {
+          await hang(o.signal).catch(() => {});
+          throw new AbortedError('operation aborted');
+        },
+      }),
+      'test:',
+    );
+    const c2 = new AbortController();
+    const waiting2 = bare.containers.wait('x', { signal: c2.signal });
+    c2.abort();
+    await expect(waiting2).rejects.toMatchObject({
+      code: ErrorCode.Aborted,
+      details: { engine: 'test', operation: 'containers.wait', reason: 'aborted' },
+    });
   });
 
   it('composes a foreground run from the steps and removes a container it could not start', async () => {

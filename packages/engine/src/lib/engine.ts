@@ -334,7 +334,9 @@ function normalize(
   operation: Operation | 'connect',
   signal: AbortSignal | undefined,
 ): OcikitError {
-  if (isOcikitError(e)) return e;
+  // a standard engine error stands; any other failure once the signal fired is the abort (or the
+  // timeout) itself, whatever the driver's library threw for it
+  if (isOcikitError(e) && (typeof e.details['engine'] === 'string' || !signal?.aborted)) return e;
   const err = e as { name?: string; message?: string } | undefined;
   if (signal?.aborted) {
     const reason = signal.reason as { name?: string } | undefined;
