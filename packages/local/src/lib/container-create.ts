@@ -19,6 +19,7 @@ import { containerSnapshot, containersOf, snapshotterOf } from './container-stor
 import type { LocalContext } from './context.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
+import { pinImage } from './image-use.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
 import { copyUp, resolveMounts } from './volume-mounts.ts';
 import { containerMountsPath } from './volume-store.ts';
@@ -109,6 +110,8 @@ export async function prepareContainer(
     }),
   );
   try {
+    // the image it is made from stays in use by it whatever its name points at later
+    pinImage(ctx, record, image.descriptor);
     const snapshotter = snapshotterOf(ctx);
     const unpacked = await unpackToSnapshots(image.store, image.descriptor, snapshotter, {
       ...(platform ? { platform } : {}),

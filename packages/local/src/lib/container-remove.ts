@@ -7,6 +7,7 @@ import { localError, standard } from './container-errors.ts';
 import { containerEvent, recordDie } from './container-events.ts';
 import { containerSnapshot, containersOf, getContainer, snapshotterOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
+import { unpinImage } from './image-use.ts';
 import { containerMounts, removeAnonymousVolumes } from './volume-store.ts';
 
 /**
@@ -61,6 +62,7 @@ export async function removeContainer(
   const removed = await standard(operation, () =>
     containers.remove(record.id, { force: options.force === true || live }),
   );
+  unpinImage(ctx, record.id);
   await containerEvent(ctx, 'destroy', record);
   await removeAnonymousVolumes(ctx, anonymous);
   return removed;

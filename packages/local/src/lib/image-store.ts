@@ -23,6 +23,7 @@ import {
   Transport,
 } from '@ocikit/registry';
 import type { LocalContext } from './context.ts';
+import { imagesInUse } from './image-use.ts';
 
 /** The local image store of a state root, `ROOT/content` (made when missing). */
 export function openImageStore(ctx: LocalContext, signal?: AbortSignal): Promise<OciLayout> {
@@ -166,9 +167,15 @@ export async function findImage(
   }
   // an id: the config digest (docker's and podman's image id) or the root digest, or a prefix
   const matches = new Map<string, Descriptor>();
-  for (const d of entries) {
-    const ids = [d.digest, await imageIdOf(store, d, signal)];
-    if (ids.some((id) => id.slice(id.indexOf(':') + 1).startsWith(hex ?? ''))) matches.set(d.digest, d);
+  const isId = async (d: Descriptor) =>
+    [d.digest, await imageIdOf(store, d, signal)].some((id) =>
+      id.slice(id.indexOf(':') + 1).startsWith(hex ?? ''),
+    );
+  for (const d of entries) if (await isId(d)) matches.set(d.digest, d);
+  if (matches.size === 0) {
+    // an image that lost its names but that a container still uses (pinned) is found by its id too
+    for (const { image: d } of await imagesInUse(ctx, store))
+      if (!matches.has(d.digest) && (await store.exists(d)) && (await isId(d))) matches.set(d.digest, d);
   }
   if (matches.size > 1)
     throw engineError('bad-argument', {

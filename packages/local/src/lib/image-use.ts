@@ -25,9 +25,9 @@ export async function containerRecords(ctx: LocalContext): Promise<ContainerReco
 }
 
 /**
- * The images containers use: the image a container's record names (a stored name, or the root
- * digest it was made from by id), and the image pinned for it when a forced remove took its last
- * name. Pins of containers that are gone are dropped.
+ * The images containers use: the image pinned for a container when it was made (whatever its name
+ * points at since), else the image its record names (a stored name, or the root digest it was made
+ * from by id). Pins of containers that are gone are dropped.
  */
 export async function imagesInUse(ctx: LocalContext, store: OciLayout): Promise<ImageUse[]> {
   const containers = await containerRecords(ctx);
@@ -41,10 +41,13 @@ export async function imagesInUse(ctx: LocalContext, store: OciLayout): Promise<
   const ids = new Set<string>();
   for (const container of containers) {
     ids.add(container.id);
-    const named = byName.get(container.image) ?? entries.find((d) => d.digest === container.image);
-    if (named) uses.push({ container, image: named });
+    // the image it was made from, pinned at create; a container made before pins were: its name's
     const pinned = readPin(ctx, container.id);
-    if (pinned && pinned.digest !== named?.digest) uses.push({ container, image: pinned });
+    const named = pinned
+      ? undefined
+      : (byName.get(container.image) ?? entries.find((d) => d.digest === container.image));
+    const image = pinned ?? named;
+    if (image) uses.push({ container, image });
   }
   for (const file of existsSync(pinsDir(ctx)) ? readdirSync(pinsDir(ctx)) : []) {
     if (!ids.has(file.replace(/\.json$/, ''))) rmSync(join(pinsDir(ctx), file), { force: true });
@@ -52,12 +55,20 @@ export async function imagesInUse(ctx: LocalContext, store: OciLayout): Promise<
   return uses;
 }
 
-/** Records that `container` still uses `image` after its last name is removed (a forced remove). */
-export function pinImage(ctx: LocalContext, container: ContainerRecord, image: Descriptor): void {
+/**
+ * Records that `container` uses `image` (its root descriptor in the store): at create, so that a
+ * pull or tag moving the name it was made from leaves its image in use, and again on a forced remove.
+ */
+export function pinImage(ctx: LocalContext, container: Pick<ContainerRecord, 'id'>, image: Descriptor): void {
   // a small state file: written synchronously, as every small state file (decision 103)
   mkdirSync(pinsDir(ctx), { recursive: true });
   const plain = { mediaType: image.mediaType, digest: image.digest, size: image.size };
   writeFileSync(join(pinsDir(ctx), `${container.id}.json`), `${JSON.stringify(plain)}\n`);
+}
+
+/** Drops the pin of container `id` (removed): its image is no longer in use by it. */
+export function unpinImage(ctx: LocalContext, id: string): void {
+  rmSync(join(pinsDir(ctx), `${id}.json`), { force: true });
 }
 
 function readPin(ctx: LocalContext, id: string): Descriptor | undefined {
