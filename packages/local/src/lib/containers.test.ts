@@ -1,12 +1,13 @@
 // The local engine's container operations end to end: real runc and conmon, the busybox test image
 // in a temp state root's store, through the Engine client as a library user would.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copy, openLayout } from '@ocikit/content';
 import { Engine, type OutputChunk } from '@ocikit/engine';
 import { isOcikitError } from '@ocikit/errors';
-import { buildBusyboxImage } from '@ocikit/test-images';
+import { buildBusyboxImage, buildVolumeImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDriver } from './driver.ts';
 
@@ -276,4 +277,89 @@ describe('local engine containers', () => {
     // only what the test made: no container left, no writable snapshot left
     expect(await engine.containers.list({ all: true })).toEqual([]);
   });
+
+  it('removes running autoRemove containers with force while their exit commands run, every time', async () => {
+    // forced removes race conmon and the exit command it runs: remove must remove everything, always
+    for (let round = 0; round < 2; round++) {
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const { id } = await engine.containers.create({
+          image: 'busybox',
+          cmd: ['sleep', '100'],
+          autoRemove: true,
+        });
+        await engine.containers.start(id);
+        ids.push(id);
+      }
+      const results = await Promise.allSettled(
+        ids.map((id) => engine.containers.remove(id, { force: true })),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      for (const id of ids) expect(existsSync(join(root, 'containers', id))).toBe(false);
+    }
+    // give the exit commands time to finish: they must not bring anything back
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await engine.containers.list({ all: true })).toEqual([]);
+  }, 120_000);
+
+  it('removes a container whose directory is still being written to by a late writer', async () => {
+    // the exit command conmon runs as it ends writes the container's `die` marker and its refreshed
+    // record into the directory while remove may be deleting it (ENOTEMPTY under load): a process
+    // writing there from conmon's end until 300 ms after stands in for it, deterministically
+    const { id } = await engine.containers.create({
+      image: 'busybox',
+      cmd: ['sleep', '100'],
+      autoRemove: true,
+    });
+    await engine.containers.start(id);
+    const dir = join(root, 'containers', id);
+    const conmon = Number(readFileSync(join(dir, 'conmon.pid'), 'utf8'));
+    const writer = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('node:fs'); const [dir, pid] = process.argv.slice(1); let n = 0, end = Infinity;
+         const alive = () => { try { process.kill(Number(pid), 0); return true; } catch { return false; } };
+         while (Date.now() < end) {
+           if (end === Infinity && !alive()) end = Date.now() + 300;
+           try { fs.closeSync(fs.openSync(dir + '/late' + n++, 'wx')); } catch {}
+         }`,
+        dir,
+        String(conmon),
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((r) => writer.on('exit', r));
+    while (!readdirSync(dir).some((f) => f.startsWith('late'))) await new Promise((r) => setTimeout(r, 5));
+    await engine.containers.remove(id, { force: true });
+    await exited;
+    expect(existsSync(dir)).toBe(false);
+  }, 60_000);
+
+  it('keeps the image a container was made from in use when its name moves to another image, until the container is removed', async () => {
+    // a pull (here a tag) that moves a name leaves the container's image protected from rmi and gc
+    // (last in this file: busybox names another image after it)
+    const layout = join(tmp(), 'layout');
+    buildVolumeImage(layout, 'vol');
+    await copy(
+      await openLayout(layout),
+      'vol',
+      await openLayout(join(root, 'content')),
+      'docker.io/library/vol:latest',
+    );
+    const old = (await engine.images.inspect('busybox')).id;
+    const { id } = await engine.containers.create({ image: 'busybox', cmd: ['true'] });
+    await engine.images.tag('vol', 'busybox');
+    expect((await engine.images.inspect('busybox')).id).not.toBe(old);
+    expect(await reasonOf(engine.images.remove(old))).toMatchObject({ reason: 'image-in-use' });
+    // a gc (here after removing another name) keeps it: the container can start, inspect finds it
+    await engine.images.remove('vol');
+    expect((await engine.images.inspect(old)).id).toBe(old);
+    await engine.containers.start(id);
+    expect(await engine.containers.wait(id)).toBe(0);
+    await engine.containers.remove(id);
+    // its pin goes with it: the image, nameless, is no longer kept
+    expect(existsSync(join(root, 'image-pins', `${id}.json`))).toBe(false);
+    expect((await engine.images.list({ all: true })).map((i) => i.id)).not.toContain(old);
+  }, 60_000);
 });
