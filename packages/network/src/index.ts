@@ -19,6 +19,7 @@ export {
   parseCniResult,
 } from './lib/cni.ts';
 export type {
+  Attachment,
   CreateNetworkOptions,
   Network,
   NetworkConfigList,
