@@ -21,13 +21,14 @@ const inNs = (ns: string, args: string[]) => sh('nsenter', [`--net=${ns}`, bb, .
 
 const [caseName, rootArg] = process.argv.slice(2);
 if (!rootArg) {
-  // first entry: make the sandbox (loopback, private tmpfs for state, /var/lib/cni and /run)
+  // first entry: make the sandbox (loopback, private tmpfs for state, /var/lib/cni and /run; not
+  // /tmp, which may hold the checkout this script runs from: a fresh clone in CI is under /tmp)
   must('ip', ['link', 'set', 'lo', 'up']);
   // an address of the outer (test) namespace that containers try to reach
   must('ip', ['addr', 'add', '192.0.2.1/32', 'dev', 'lo']);
-  for (const d of ['/var/lib/cni', '/run', '/tmp']) must('mount', ['-t', 'tmpfs', 'tmpfs', d]);
+  for (const d of ['/var/lib/cni', '/run']) must('mount', ['-t', 'tmpfs', 'tmpfs', d]);
 }
-const root = rootArg ?? mkdtempSync('/tmp/ocikit-net-');
+const root = rootArg ?? mkdtempSync('/run/ocikit-net-');
 const nsDir = join(root, 'netns');
 
 function leftovers(network: string) {
