@@ -113,7 +113,7 @@ describe('pnpm release against Verdaccio', () => {
     expect(new Set([...plan.publish, ...plan.published].map((p) => p.registry))).toEqual(
       new Set([npmRegistry.url]),
     );
-  });
+  }, 300_000);
 
   it('refuses, before anything is uploaded, when a package was not built', async () => {
     const manifestPath = join(repo, 'packages', 'cli', 'package.json');

@@ -139,13 +139,20 @@ export async function planPublish(
   options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
 ): Promise<PublishPlan> {
   const plan: PublishPlan = { publish: [], published: [], problems: [] };
-  for (const pkg of packages) {
-    const registry = registryFor(pkg, cwd, options.env);
-    const versions = await publishedVersions(
-      registry,
-      pkg.manifest.name,
-      options.signal ? { signal: options.signal } : {},
-    );
+  // every package's registry asked at once: a registry that proxies unknown names to its uplink
+  // takes a round trip there for each never-published package
+  const looked = await Promise.all(
+    packages.map(async (pkg) => {
+      const registry = registryFor(pkg, cwd, options.env);
+      const versions = await publishedVersions(
+        registry,
+        pkg.manifest.name,
+        options.signal ? { signal: options.signal } : {},
+      );
+      return { pkg, registry, versions };
+    }),
+  );
+  for (const { pkg, registry, versions } of looked) {
     if (versions.includes(pkg.manifest.version)) plan.published.push({ pkg, registry });
     else plan.publish.push({ pkg, registry });
   }
