@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 // Each case runs test-inside.ts under `unshare --net --mount --pid --propagation private`: the bridge,
 // veths, addresses, iptables rules, leases and state all live in namespaces (and tmpfs mounts)
@@ -47,9 +47,13 @@ function inside<T>(name: string): T {
 
 const clean = (left: Left) => expect(left).toEqual({ links: [], rules: [], leases: [], cache: [] });
 
-const canRun = spawnSync('unshare', ['--net', 'true']).status === 0;
+describe('CNI networks in test-made namespaces', () => {
+  beforeAll(() => {
+    // never skipped: these tests need root (network namespaces), as the whole suite does
+    const probe = spawnSync('unshare', ['--net', 'true'], { encoding: 'utf8' });
+    if (probe.status !== 0) throw new Error(`cannot make a network namespace (run as root): ${probe.stderr}`);
+  });
 
-describe.skipIf(!canRun)('CNI networks in test-made namespaces', () => {
   it('two containers on one network reach each other (ping by address and by name, nc); DEL leaves nothing', () => {
     const r = inside<{
       ra: { ips: { address: string; gateway: string }[]; interfaces: { name: string; sandbox?: string }[] };
