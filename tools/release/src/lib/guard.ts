@@ -139,11 +139,23 @@ export async function planPublish(
   options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
 ): Promise<PublishPlan> {
   const plan: PublishPlan = { publish: [], published: [], problems: [] };
-  // every package's registry asked at once: a registry that proxies unknown names to its uplink
-  // takes a round trip there for each never-published package
+  // the registry found once per scope (each lookup runs `pnpm config get` twice, synchronously:
+  // 13 packages blocked the event loop long enough under CI load for the lookups' own timeouts to
+  // fire), then every package's versions asked at once
+  const registries = new Map<string, string>();
+  const registryOf = (pkg: PublicPackage): string => {
+    const key = `${pkg.manifest.publishConfig?.registry ?? ''} ${pkg.manifest.name.split('/')[0]}`;
+    let registry = registries.get(key);
+    if (registry === undefined) {
+      registry = registryFor(pkg, cwd, options.env);
+      registries.set(key, registry);
+    }
+    return registry;
+  };
+  for (const pkg of packages) registryOf(pkg);
   const looked = await Promise.all(
     packages.map(async (pkg) => {
-      const registry = registryFor(pkg, cwd, options.env);
+      const registry = registryOf(pkg);
       const versions = await publishedVersions(
         registry,
         pkg.manifest.name,
