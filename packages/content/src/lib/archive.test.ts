@@ -1,12 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { digestOfSync } from '@ocikit/digest';
 import { isDataLoss, isInvalidArgument, isNotFound } from '@ocikit/errors';
 import { type Descriptor, MediaType } from '@ocikit/image-spec';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openArchive } from './archive-read.ts';
 import { createArchiveWriter } from './archive-write.ts';
 import { copy } from './copy.ts';
@@ -14,7 +22,16 @@ import { fetchAll, pushBytes } from './helpers.ts';
 import { type OciLayout, openLayout } from './layout.ts';
 import { buildIndex } from './test-suite.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-archive-'));
+const made: string[] = [];
+/** A fresh temp dir, removed after the file's tests (66 were left in /tmp per run before). */
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocikit-archive-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 /** A layer tar made by GNU tar from a directory holding `files`. */
 function layerTar(files: Record<string, string>): Buffer {
