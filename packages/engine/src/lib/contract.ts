@@ -280,8 +280,29 @@ export interface ContainerSpec {
   volumesFrom?: string[] | undefined;
   /** Mount the root file system read-only. */
   readOnlyRootfs?: boolean | undefined;
-  /** `none` (loopback only; the default of the local engine), `host`, or an engine network name. */
+  /**
+   * `none` (loopback only), `host`, `bridge` (the engine's default network), or an engine network
+   * name. The local engine's default is `bridge` since networks exist, as podman's and Docker's.
+   */
   network?: string | undefined;
+  /** A fixed IPv4 address on that network (`--ip`). */
+  ipAddress?: string | undefined;
+  /** Ports to publish on the host (`-p`). */
+  publish?: PortBinding[] | undefined;
+  /** Publish every port the image exposes (and `exposedPorts`) on a free host port (`-P`). */
+  publishAll?: boolean | undefined;
+  /** More ports to expose (`--expose`, `80/tcp`), published by `publishAll`. */
+  exposedPorts?: string[] | undefined;
+  /** Name servers for the container's `/etc/resolv.conf` (`--dns`). */
+  dns?: string[] | undefined;
+  /** Search domains for `/etc/resolv.conf` (`--dns-search`). */
+  dnsSearch?: string[] | undefined;
+  /** Resolver options for `/etc/resolv.conf` (`--dns-option`). */
+  dnsOptions?: string[] | undefined;
+  /** Extra `/etc/hosts` lines, `NAME:IP` (`--add-host`). */
+  extraHosts?: string[] | undefined;
+  /** More names other containers on its networks reach it by (`--network-alias`). */
+  networkAliases?: string[] | undefined;
   /** Capabilities to add (`NET_ADMIN`, `ALL`). */
   capAdd?: string[] | undefined;
   /** Capabilities to drop. */
@@ -300,6 +321,18 @@ export interface ContainerSpec {
   runtime?: string | undefined;
   /** The image platform, when it must be pulled. */
   platform?: string | undefined;
+}
+
+/** A port published on the host (`-p [IP:][HOST:]CONTAINER[/PROTO]`). */
+export interface PortBinding {
+  /** The port in the container. */
+  containerPort: number;
+  /** `tcp` (default), `udp` or `sctp`. */
+  protocol?: 'tcp' | 'udp' | 'sctp' | undefined;
+  /** The host port; absent or 0 for one the engine picks. */
+  hostPort?: number | undefined;
+  /** The host address to listen on; absent for every address. */
+  hostIp?: string | undefined;
 }
 
 /** Options of `containers.create`. */
@@ -357,6 +390,40 @@ export interface ContainerSummary {
   finishedAt?: string | undefined;
   /** Whether it is removed when it exits, when the engine lists it (podman, local). */
   autoRemove?: boolean | undefined;
+  /** Its published ports, when the engine lists them (`0.0.0.0:8080->80/tcp` in `ps`). */
+  ports?: PublishedPort[] | undefined;
+  /** The networks it is attached to, by name, when the engine lists them. */
+  networks?: string[] | undefined;
+}
+
+/** A published port as an engine reports it (`docker port`). */
+export interface PublishedPort {
+  /** The port in the container. */
+  containerPort: number;
+  /** `tcp`, `udp` or `sctp`. */
+  protocol: 'tcp' | 'udp' | 'sctp';
+  /** The host port. */
+  hostPort: number;
+  /** The host address (`0.0.0.0` for every address). */
+  hostIp: string;
+}
+
+/** A container's attachment to one network, as `containers.inspect` reports it. */
+export interface ContainerNetwork {
+  /** The network's name. */
+  name: string;
+  /** The network's id, when the engine has one. */
+  networkId?: string | undefined;
+  /** Its IPv4 address on the network (`10.88.0.5`); empty while not running, on engines that release it. */
+  ipAddress: string;
+  /** The prefix length of that address. */
+  ipPrefixLen?: number | undefined;
+  /** The network's gateway. */
+  gateway?: string | undefined;
+  /** Its interface's MAC address. */
+  macAddress?: string | undefined;
+  /** Names others on the network reach it by (its name, short id, `networkAliases`). */
+  aliases: string[];
 }
 
 /** Options of `containers.list`. */
@@ -439,6 +506,19 @@ export interface ContainerDetails {
   logPath?: string | undefined;
   /** Its bind and volume mounts, when the engine says (Docker's `Mounts`). */
   mounts?: ContainerMount[] | undefined;
+  /** Its network settings (Docker's `NetworkSettings` and `HostConfig.NetworkMode`). */
+  network?:
+    | {
+        /** `none`, `host`, `bridge` or a network name, as created. */
+        mode: string;
+        /** Its attachments, by network name. */
+        networks: ContainerNetwork[];
+        /** Its published ports, as bound (with the host ports the engine picked). */
+        ports: PublishedPort[];
+        /** Its host name. */
+        hostname?: string | undefined;
+      }
+    | undefined;
   /** The engine's own answer, untouched (`docker inspect`'s JSON, the local engine's record). */
   raw: unknown;
 }
@@ -596,6 +676,104 @@ export interface EventsOptions extends CallOptions {
   until?: number | undefined;
 }
 
+/** A network of the engine (`docker network inspect`). */
+export interface NetworkDetails {
+  /** Its name. */
+  name: string;
+  /** Its id (the name's digest on engines without ids). */
+  id: string;
+  /** Its driver (`bridge`, `host`, `null`). */
+  driver: string;
+  /** Its IPv4 subnets and gateways. */
+  subnets: { subnet: string; gateway?: string | undefined }[];
+  /** True when containers on it cannot reach out (`--internal`). */
+  internal: boolean;
+  /** Its labels. */
+  labels: Record<string, string>;
+  /** When it was made, RFC 3339, when the engine says. */
+  created?: string | undefined;
+  /** The bridge device on the host, when the engine says. */
+  interface?: string | undefined;
+  /** Containers attached now, by id, when the engine says (`network inspect`). */
+  containers?: { id: string; name: string; ipAddress: string }[] | undefined;
+  /** The engine's own answer, untouched. */
+  raw: unknown;
+}
+
+/** What `networks.create` makes (`docker network create`). */
+export interface NetworkSpec {
+  /** Its name (letters, digits, `_.-`, first a letter or digit). */
+  name: string;
+  /** An IPv4 subnet `A.B.C.D/N`; the engine picks a free one when absent. */
+  subnet?: string | undefined;
+  /** The gateway in that subnet; its first host when absent. */
+  gateway?: string | undefined;
+  /** No route out (`--internal`). */
+  internal?: boolean | undefined;
+  /** Labels on it. */
+  labels?: Record<string, string> | undefined;
+}
+
+/** What `networks.connect` attaches. */
+export interface NetworkConnectSpec {
+  /** A fixed IPv4 address on the network. */
+  ipAddress?: string | undefined;
+  /** More names the container is reached by on it. */
+  aliases?: string[] | undefined;
+}
+
+/** Options of `networks.disconnect`. */
+export interface NetworkDisconnectOptions extends CallOptions {
+  /** Disconnect even when the engine would refuse (Docker's `force`). */
+  force?: boolean | undefined;
+}
+
+/** What `networks.prune` removed. */
+export interface NetworksPruned {
+  /** The names of the networks removed. */
+  removed: string[];
+}
+
+/** One step of an image's history (`docker history`), newest first as engines give it. */
+export interface HistoryEntry {
+  /** The image id of this step, when the engine knows it (`<missing>` otherwise, as Docker shows). */
+  id?: string | undefined;
+  /** When the step ran, RFC 3339, when recorded. */
+  created?: string | undefined;
+  /** The instruction that made it (`/bin/sh -c #(nop) CMD ["sh"]`, `RUN /bin/sh -c make`). */
+  createdBy: string;
+  /** The size of the layer it made, in bytes (0 for an empty layer). */
+  size: number;
+  /** Its comment. */
+  comment?: string | undefined;
+  /** True when the step made no layer. */
+  emptyLayer: boolean;
+  /** Names tagged on this step's image, when the engine says. */
+  tags?: string[] | undefined;
+}
+
+/** What `containers.commit` makes (`docker commit`). */
+export interface CommitSpec {
+  /** The name to tag the new image with (`repo:tag`); untagged when absent. */
+  reference?: string | undefined;
+  /** Its comment (history `comment`). */
+  comment?: string | undefined;
+  /** Its author. */
+  author?: string | undefined;
+  /** Dockerfile instructions applied to the config (`CMD ["sh"]`, `ENV A=1`, `EXPOSE 80`, …). */
+  changes?: string[] | undefined;
+  /** Freeze the container while committing (default true, as Docker). */
+  pause?: boolean | undefined;
+  /** `oci` (default for the local engine) or `docker` media types. */
+  format?: 'oci' | 'docker' | undefined;
+}
+
+/** What `containers.commit` gives. */
+export interface CommittedImage {
+  /** The new image's id (config digest). */
+  id: string;
+}
+
 /** A volume of the engine (`docker volume inspect`). */
 export interface VolumeDetails {
   /** Its name (64 hex digits for an anonymous one). */
@@ -711,6 +889,30 @@ export interface Handlers {
   'volumes.remove'(name: string, options: VolumeRemoveOptions): Promise<void>;
   /** Removes every volume no container uses. */
   'volumes.prune'(options: CallOptions): Promise<VolumesPruned>;
+
+  /** Makes a network. */
+  'networks.create'(spec: NetworkSpec, options: CallOptions): Promise<NetworkDetails>;
+  /** Lists networks. */
+  'networks.list'(options: CallOptions): Promise<NetworkDetails[]>;
+  /** One network, by name or id. */
+  'networks.inspect'(name: string, options: CallOptions): Promise<NetworkDetails>;
+  /** Removes a network no container uses (`network-in-use` otherwise). */
+  'networks.remove'(name: string, options: CallOptions): Promise<void>;
+  /** Removes every user network no container uses. */
+  'networks.prune'(options: CallOptions): Promise<NetworksPruned>;
+  /** Attaches a container to a network. */
+  'networks.connect'(
+    name: string,
+    container: string,
+    spec: NetworkConnectSpec,
+    options: CallOptions,
+  ): Promise<void>;
+  /** Detaches a container from a network. */
+  'networks.disconnect'(name: string, container: string, options: NetworkDisconnectOptions): Promise<void>;
+  /** The steps that made an image, newest first. */
+  'images.history'(ref: string, options: CallOptions): Promise<HistoryEntry[]>;
+  /** Makes an image of a container's changes. */
+  'containers.commit'(id: string, spec: CommitSpec, options: CallOptions): Promise<CommittedImage>;
 
   /** Sets its terminal size. */
   'containers.resize'(id: string, size: ConsoleSize, options: CallOptions): Promise<void>;

@@ -3,6 +3,8 @@ import type {
   Attachment,
   AttachOptions,
   CallOptions,
+  CommitSpec,
+  CommittedImage,
   Connection,
   ConnectOptions,
   ConsoleSize,
@@ -21,6 +23,7 @@ import type {
   ExecProcess,
   ExecSpec,
   Handlers,
+  HistoryEntry,
   ImageDetails,
   ImageListOptions,
   ImageRemoved,
@@ -28,6 +31,11 @@ import type {
   ImageSummary,
   LoadOptions,
   LogsOptions,
+  NetworkConnectSpec,
+  NetworkDetails,
+  NetworkDisconnectOptions,
+  NetworkSpec,
+  NetworksPruned,
   Operation,
   OutputChunk,
   PulledImage,
@@ -205,6 +213,9 @@ export class Engine {
     /** Pushes `ref` to its registry. */
     push: (ref: string, options?: PushOptions): Promise<PushedImage> =>
       this.#long('images.push', options, (h, o) => h(ref, o)),
+    /** The steps that made an image, newest first (`docker history`). */
+    history: (ref: string, options?: CallOptions): Promise<HistoryEntry[]> =>
+      this.#quick('images.history', options, (h, o) => h(ref, o)),
     /** Images as a docker-archive stream (`docker save`). */
     save: (refs: string[], options?: CallOptions): AsyncIterable<Uint8Array> =>
       this.#stream('images.save', options, (h, o) => h(refs, o)),
@@ -232,8 +243,40 @@ export class Engine {
       this.#quick('volumes.prune', options, (h, o) => h(o)),
   };
 
+  /** Network operations. */
+  readonly networks = {
+    /** Makes a network. */
+    create: (spec: NetworkSpec, options?: CallOptions): Promise<NetworkDetails> =>
+      this.#quick('networks.create', options, (h, o) => h(spec, o)),
+    /** Lists networks. */
+    list: (options?: CallOptions): Promise<NetworkDetails[]> =>
+      this.#quick('networks.list', options, (h, o) => h(o)),
+    /** One network, by name or id. */
+    inspect: (name: string, options?: CallOptions): Promise<NetworkDetails> =>
+      this.#quick('networks.inspect', options, (h, o) => h(name, o)),
+    /** Removes a network (`network-in-use` when a container uses it). */
+    remove: (name: string, options?: CallOptions): Promise<void> =>
+      this.#quick('networks.remove', options, (h, o) => h(name, o)),
+    /** Removes every user network no container uses. */
+    prune: (options?: CallOptions): Promise<NetworksPruned> =>
+      this.#quick('networks.prune', options, (h, o) => h(o)),
+    /** Attaches `container` to network `name`. */
+    connect: (
+      name: string,
+      container: string,
+      spec: NetworkConnectSpec = {},
+      options?: CallOptions,
+    ): Promise<void> => this.#quick('networks.connect', options, (h, o) => h(name, container, spec, o)),
+    /** Detaches `container` from network `name`. */
+    disconnect: (name: string, container: string, options?: NetworkDisconnectOptions): Promise<void> =>
+      this.#quick('networks.disconnect', options, (h, o) => h(name, container, o)),
+  };
+
   /** Container operations. */
   readonly containers = {
+    /** Makes an image of its changes (`docker commit`). */
+    commit: (id: string, spec: CommitSpec = {}, options?: CallOptions): Promise<CommittedImage> =>
+      this.#long('containers.commit', options, (h, o) => h(id, spec, o)),
     /** Makes a container (pulling a missing image, as the docker CLI does, unless `pull: 'never'`). */
     create: (spec: ContainerSpec, options?: CreateOptions): Promise<CreatedContainer> =>
       this.#long('containers.create', options, (h, o) => h(spec, o)),

@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
   type OcikitError,
+  PermissionDeniedError,
   UnauthenticatedError,
   UnavailableError,
   UnimplementedError,
@@ -34,6 +35,16 @@ export type EngineErrorReason =
   | 'volume-not-found'
   /** FailedPrecondition: a container uses the volume (remove, or remove with force while it runs). */
   | 'volume-in-use'
+  /** NotFound: no network by that name or id. */
+  | 'network-not-found'
+  /** FailedPrecondition: a container uses the network (remove). */
+  | 'network-in-use'
+  /** AlreadyExists: a network of that name exists, or its subnet overlaps another's. */
+  | 'network-exists'
+  /** FailedPrecondition: a host port asked for is taken (by another container or process). */
+  | 'port-in-use'
+  /** PermissionDenied: the image's signatures do not satisfy the trust policy. */
+  | 'policy-rejected'
   /** Unauthenticated: the registry refused the credentials (or wants some). */
   | 'bad-credentials'
   /** InvalidArgument: the engine refused the input (a bad reference, flag, or spec). */
@@ -81,6 +92,11 @@ const kinds: Record<
   'image-in-use': FailedPreconditionError,
   'volume-not-found': NotFoundError,
   'volume-in-use': FailedPreconditionError,
+  'network-not-found': NotFoundError,
+  'network-in-use': FailedPreconditionError,
+  'network-exists': AlreadyExistsError,
+  'port-in-use': FailedPreconditionError,
+  'policy-rejected': PermissionDeniedError,
   'bad-credentials': UnauthenticatedError,
   'bad-argument': InvalidArgumentError,
   'engine-unreachable': UnavailableError,
