@@ -130,6 +130,15 @@ const OPERATIONS: readonly Operation[] = [
   'volumes.inspect',
   'volumes.remove',
   'volumes.prune',
+  'networks.create',
+  'networks.list',
+  'networks.inspect',
+  'networks.remove',
+  'networks.prune',
+  'networks.connect',
+  'networks.disconnect',
+  'images.history',
+  'containers.commit',
 ];
 
 /** Calls `operation` with throwaway arguments (only for operations the engine lacks). */
@@ -171,6 +180,15 @@ function callOperation(engine: Engine, operation: Operation): Promise<unknown> {
     'volumes.inspect': () => engine.volumes.inspect('x'),
     'volumes.remove': () => engine.volumes.remove('x'),
     'volumes.prune': () => engine.volumes.prune(),
+    'networks.create': () => engine.networks.create({ name: 'x' }),
+    'networks.list': () => engine.networks.list(),
+    'networks.inspect': () => engine.networks.inspect('x'),
+    'networks.remove': () => engine.networks.remove('x'),
+    'networks.prune': () => engine.networks.prune(),
+    'networks.connect': () => engine.networks.connect('x', 'y'),
+    'networks.disconnect': () => engine.networks.disconnect('x', 'y'),
+    'images.history': () => engine.images.history('x'),
+    'containers.commit': () => engine.containers.commit('x'),
   };
   return calls[operation]();
 }
