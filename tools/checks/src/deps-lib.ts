@@ -19,6 +19,8 @@ export const allowed: Readonly<Record<string, readonly string[]>> = {
   shim: ['errors', 'runtime-spec'],
   engine: ['errors', 'reference', 'image-spec'],
   network: ['errors'],
+  signature: ['errors', 'digest', 'reference', 'image-spec', 'content'],
+  build: ['errors', 'digest', 'reference', 'image-spec', 'runtime-spec', 'content', 'snapshot', 'shim'],
   local: [
     'errors',
     'digest',
@@ -30,6 +32,8 @@ export const allowed: Readonly<Record<string, readonly string[]>> = {
     'snapshot',
     'shim',
     'engine',
+    'network',
+    'signature',
   ],
   cli: [
     'errors',
@@ -43,6 +47,9 @@ export const allowed: Readonly<Record<string, readonly string[]>> = {
     'shim',
     'engine',
     'local',
+    'network',
+    'signature',
+    'build',
   ],
 };
 

@@ -1,0 +1,18 @@
+export type {
+  CommandForm,
+  CommandInstruction,
+  CopyInstruction,
+  Dockerfile,
+  FromInstruction,
+  HealthcheckInstruction,
+  Heredoc,
+  Instruction,
+  InstructionFlag,
+  KeyValueInstruction,
+  OnbuildInstruction,
+  RunInstruction,
+  SourceRange,
+  Stage,
+  ValueInstruction,
+  WordsInstruction,
+} from './lib/ast.ts';
