@@ -282,7 +282,8 @@ export interface ContainerSpec {
   readOnlyRootfs?: boolean | undefined;
   /**
    * `none` (loopback only), `host`, `bridge` (the engine's default network), or an engine network
-   * name. The local engine's default is `bridge` since networks exist, as podman's and Docker's.
+   * name. Docker's and Podman's default is `bridge`; the local engine's is `none` (it makes no
+   * bridge or firewall rule on the host unless asked).
    */
   network?: string | undefined;
   /** A fixed IPv4 address on that network (`--ip`). */
