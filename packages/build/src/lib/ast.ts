@@ -87,7 +87,11 @@ export interface CopyInstruction extends Base {
 /** `ENV K=V …` (or the legacy `ENV K V`), `LABEL K=V …`, `ARG K[=V] …`. */
 export interface KeyValueInstruction extends Base {
   kind: 'ENV' | 'LABEL' | 'ARG';
-  /** The pairs, keys and values unexpanded and unquoted per Dockerfile word rules; an ARG without a default has no value. */
+  /**
+   * The pairs as written: keys and values unexpanded and still quoted (`K2="v 2"` gives the value
+   * `"v 2"`; the legacy `ENV K v w` gives `v w`). `expand()` removes the quotes while it expands, as
+   * BuildKit does, so `'$HOME'` stays literal. An ARG without a default has no value.
+   */
   pairs: { key: string; value?: string | undefined }[];
 }
 
