@@ -1,3 +1,11 @@
+export type { MakePayloadOptions, SigningPayload } from './lib/payload.ts';
+export {
+  MAX_PAYLOAD_SIZE,
+  makePayload,
+  PayloadType,
+  parsePayload,
+  SIGSTORE_PAYLOAD_MEDIA_TYPE,
+} from './lib/payload.ts';
 export type {
   ImageToVerify,
   InsecureAcceptAnything,
