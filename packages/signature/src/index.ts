@@ -1,3 +1,4 @@
+export { assertSignedIdentity, matchesSignedIdentity, signedIdentityProblem } from './lib/identity.ts';
 export type { MakePayloadOptions, SigningPayload } from './lib/payload.ts';
 export {
   MAX_PAYLOAD_SIZE,
