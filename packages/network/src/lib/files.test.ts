@@ -62,6 +62,18 @@ describe('hosts, resolv.conf and hostname files', () => {
     ).toBe('search dns.podman\nnameserver 10.88.0.1\noptions edns0\n');
   });
 
+  it("puts the container's name and aliases on its own lines; container names may hold '_'", () => {
+    const text = hostsFile({
+      hostname: '0123456789ab',
+      aliases: ['my_web', 'www', '0123456789ab'],
+      addresses: ['10.88.0.2'],
+      peers: [{ names: ['ocikit_0123', 'db'], ip: '10.88.0.3' }],
+    });
+    expect(text).toMatch(/\n10\.88\.0\.2\t0123456789ab my_web www\n10\.88\.0\.3\tocikit_0123 db\n$/);
+    expect(hostsFile({ hostname: 'h', aliases: ['a_b'] })).toMatch(/\n127\.0\.1\.1\th a_b\n$/);
+    expect(() => hostnameFile('a_b')).toThrow(/hostname "a_b" is not a valid host name/);
+  });
+
   it('renders /etc/hostname', () => {
     expect(hostnameFile('web-1')).toBe('web-1\n');
   });

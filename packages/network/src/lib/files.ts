@@ -16,6 +16,8 @@ export interface HostsFileOptions {
   hostname: string;
   /** The container's domain name; adds `hostname.domainname` before `hostname`. */
   domainname?: string;
+  /** More names on the container's own lines after its hostname (its container name, network aliases). */
+  aliases?: readonly string[];
   /** The container's own addresses (plain or CIDR, e.g. from {@link containerAddresses}). */
   addresses?: readonly string[];
   /** `--add-host` entries, written before the container's own line, as Docker does. */
@@ -40,6 +42,9 @@ export interface ResolvConfOptions {
 
 const hostnameRe =
   /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+// names in a hosts file may hold '_' (Docker container names do; glibc and musl resolve them)
+const hostsNameRe =
+  /^[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)*$/;
 const ipv6Re = /^[0-9a-fA-F:.]+$/;
 
 function checkIp(ip: string, what: string): string {
@@ -52,8 +57,8 @@ function checkIp(ip: string, what: string): string {
   return plain;
 }
 
-function checkHostname(name: string, what = 'hostname'): string {
-  if (name.length > 253 || !hostnameRe.test(name)) {
+function checkHostname(name: string, what = 'hostname', re = hostnameRe): string {
+  if (name.length > 253 || !re.test(name)) {
     throw new InvalidArgumentError(`${what} ${JSON.stringify(truncate(name))} is not a valid host name`, {
       details: { [what]: truncate(name) },
     });
@@ -95,7 +100,7 @@ function line(ip: string, names: readonly string[]): string {
 
 /**
  * Renders a container's `/etc/hosts`: localhost entries, `--add-host` entries, the container's own
- * addresses with its hostname, then its peers by name (the engine re-renders it as peers come and go).
+ * addresses with its hostname and aliases, then its peers by name (names in entries may hold `_`) (the engine re-renders it as peers come and go).
  *
  * @throws InvalidArgumentError for a bad host name or address.
  * @example
@@ -108,6 +113,9 @@ export function hostsFile(options: HostsFileOptions): string {
   const own = options.domainname
     ? [`${hostname}.${checkHostname(options.domainname, 'domainname')}`, hostname]
     : [hostname];
+  for (const a of options.aliases ?? []) {
+    if (!own.includes(a)) own.push(checkHostname(a, 'alias', hostsNameRe));
+  }
   let out =
     '127.0.0.1\tlocalhost\n' +
     '::1\tlocalhost ip6-localhost ip6-loopback\n' +
@@ -119,7 +127,7 @@ export function hostsFile(options: HostsFileOptions): string {
     if (e.names.length === 0) throw new InvalidArgumentError(`${what} for ${e.ip} has no name`);
     return line(
       checkIp(e.ip, `${what} address`),
-      e.names.map((n) => checkHostname(n, `${what} name`)),
+      e.names.map((n) => checkHostname(n, `${what} name`, hostsNameRe)),
     );
   };
   for (const e of options.extraHosts ?? []) out += entry(e, 'add-host');
