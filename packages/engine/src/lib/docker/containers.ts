@@ -22,6 +22,7 @@ import type {
 import { demultiplex, raw, timestamped } from './frames.ts';
 import type { EngineHttp, HttpRequest } from './http.ts';
 import { bool, fromUnix, isObj, type Json, labels, nonEmpty, num, obj, str, strings, time } from './json.ts';
+import { containerNetworkOf, networkCreateFields, networkNamesOfList, portsOfList } from './networks.ts';
 import { attachmentOf } from './stdio.ts';
 
 type ContainerHandlers = Pick<
@@ -89,6 +90,8 @@ export function containerSummaryOf(v: Json): ContainerSummary {
     state: stateOf(str(v, 'State')),
     status: str(v, 'Status') ?? '',
     labels: labels(v, 'Labels'),
+    ports: portsOfList(v),
+    networks: networkNamesOfList(v),
   };
 }
 
@@ -131,6 +134,7 @@ export function containerDetailsOf(v: Json): ContainerDetails {
     runtime: nonEmpty(host, 'Runtime'),
     logPath: nonEmpty(v, 'LogPath'),
     mounts: mountsOf(v),
+    network: containerNetworkOf(v),
     raw: v,
   };
 }
@@ -168,6 +172,7 @@ export function createBody(spec: ContainerSpec): Json {
       });
   }
   const stdin = spec.openStdin === true;
+  const net = networkCreateFields(spec);
   return {
     Image: spec.image,
     Cmd: spec.cmd,
@@ -186,12 +191,13 @@ export function createBody(spec: ContainerSpec): Json {
     AttachStderr: true,
     Labels: spec.labels,
     StopSignal: spec.stopSignal,
+    ExposedPorts: net.exposedPorts,
     HostConfig: {
+      ...net.hostConfig,
       Mounts: mounts.length > 0 ? mounts : undefined,
       Tmpfs: Object.keys(tmpfs).length > 0 ? tmpfs : undefined,
       VolumesFrom: spec.volumesFrom,
       ReadonlyRootfs: spec.readOnlyRootfs,
-      NetworkMode: spec.network,
       CapAdd: spec.capAdd,
       CapDrop: spec.capDrop,
       Memory: spec.memory,
@@ -201,6 +207,7 @@ export function createBody(spec: ContainerSpec): Json {
       Runtime: spec.runtime,
       ConsoleSize: spec.consoleSize ? [spec.consoleSize.rows, spec.consoleSize.columns] : undefined,
     },
+    NetworkingConfig: net.networkingConfig,
   };
 }
 

@@ -6,7 +6,7 @@ import type { Operation } from '../contract.ts';
 import type { EngineErrorReason } from '../errors.ts';
 
 /** What a request is about, for a 404 without telling words. */
-export type Subject = 'container' | 'image' | 'exec' | 'volume';
+export type Subject = 'container' | 'image' | 'exec' | 'volume' | 'network';
 
 const byMessage: readonly [RegExp, EngineErrorReason][] = [
   // a command the runtime cannot start is the caller's input, not the engine failing
@@ -17,6 +17,16 @@ const byMessage: readonly [RegExp, EngineErrorReason][] = [
   // before the image and name patterns: podman's "volume is being used by", docker's "volume is in use"
   [/no such volume|volume .*not found|volume with name .* not found/i, 'volume-not-found'],
   [/volume is in use|volume is being used|volume being used/i, 'volume-in-use'],
+  // networks: docker's "network x not found" / "has active endpoints" / "network with name x already
+  // exists", podman's "network not found" / "is being used" / "network already exists"; a published
+  // port taken: docker's "port is already allocated", podman's "address already in use"
+  [/no such network|network .*not found|network not found|unable to find network/i, 'network-not-found'],
+  [
+    /has active endpoints|network is being used|network .* is being used|network .* in use by/i,
+    'network-in-use',
+  ],
+  [/network with name .* already exists|network already exists|already used: network/i, 'network-exists'],
+  [/port is already allocated|address already in use/i, 'port-in-use'],
   [/no such container|no container with name or id|container .* does not exist/i, 'container-not-found'],
   [/no such exec|no exec session with id/i, 'container-not-found'],
   [
@@ -63,21 +73,48 @@ export function reasonFor(
     if (subject === 'image') return 'image-not-found';
     if (subject === 'container' || subject === 'exec') return 'container-not-found';
     if (subject === 'volume') return 'volume-not-found';
+    if (subject === 'network') return 'network-not-found';
     return 'bad-argument';
   }
   if (status === 409) {
     if (subject === 'image') return 'image-in-use';
     if (subject === 'volume') return 'volume-in-use';
+    if (subject === 'network') return operation === 'networks.create' ? 'network-exists' : 'network-in-use';
     return operation === 'containers.create' ? 'name-in-use' : 'container-not-running';
   }
   if (status === 400 || status === 422) return 'bad-argument';
   return 'engine-error';
 }
 
-/** A short message in the contract's terms for a reason, naming what the request was about. */
-export function describe(reason: EngineErrorReason, target: string | undefined, status: number): string {
+/**
+ * A short message in the contract's terms for a reason, naming what the request was about (and, for
+ * a port in use, the address the engine names in `engineMessage`).
+ */
+export function describe(
+  reason: EngineErrorReason,
+  target: string | undefined,
+  status: number,
+  engineMessage = '',
+): string {
   const what = target === undefined ? '' : ` ${JSON.stringify(target)}`;
   switch (reason) {
+    case 'network-not-found': {
+      // a container's create or start names its image or id: the network is in the engine's words
+      const named = /network (?:with name or ID )?"?([\w.-]+)"?:? (?:not found|network not found)/i.exec(
+        engineMessage,
+      )?.[1];
+      return `no network${named ? ` ${JSON.stringify(named)}` : what}`;
+    }
+    case 'network-in-use':
+      return `network${what} is in use`;
+    case 'network-exists':
+      return `a network${what} exists already`;
+    case 'port-in-use': {
+      // docker's "Bind for 0.0.0.0:8080 failed", podman's "listen tcp4 :8080: bind"
+      const m = /(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]*\])?:(\d{1,5})\b/i.exec(engineMessage);
+      const port = m ? (m[1] ? `${m[1]}:${m[2]}` : m[2]) : undefined;
+      return `the host port${port ? ` ${port}` : ''} is already in use${target === undefined ? '' : ` (for${what})`}`;
+    }
     case 'container-not-found':
       return `no container${what}`;
     case 'image-not-found':

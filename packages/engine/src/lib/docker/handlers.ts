@@ -4,6 +4,7 @@ import type { Handlers } from '../contract.ts';
 import { containerHandlers } from './containers.ts';
 import type { EngineHttp } from './http.ts';
 import { imageHandlers } from './images.ts';
+import { networkHandlers } from './networks.ts';
 import { systemHandlers } from './system.ts';
 import { volumeHandlers } from './volumes.ts';
 
@@ -22,5 +23,6 @@ export function dockerHandlers(http: EngineHttp, options: DockerHandlersOptions)
     ...images,
     ...containerHandlers(http, prefix, images['images.pull']),
     ...volumeHandlers(http, prefix),
+    ...networkHandlers(http, prefix),
   };
 }

@@ -409,7 +409,7 @@ export class EngineHttp {
     let reason = reasonFor(status, engineMessage, req.subject, req.operation);
     if (reason === 'engine-error' && fallback) reason = fallback;
     return this.fail(reason, req, {
-      message: describe(reason, req.target, status),
+      message: describe(reason, req.target, status, engineMessage),
       status: status || undefined,
       engineMessage,
     });

@@ -1,0 +1,97 @@
+// The docker driver's networks.* and network fields against a real dockerd and podman's compatible
+// API. Each engine runs inside namespaces the test makes (test-networks-inside.ts under `unshare
+// --net --mount --pid`): the bridges, veths and CNI files they make never reach the host.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const script = fileURLToPath(new URL('./test-networks-inside.ts', import.meta.url));
+
+async function inside(engine: 'dockerd' | 'podman'): Promise<Record<string, unknown>> {
+  const child = spawn(
+    'unshare',
+    [
+      ...['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'],
+      process.execPath,
+      '--conditions=@ocikit/source',
+      script,
+      engine,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const status = await new Promise<number | null>((r) => child.on('close', r));
+  const line = out.trim().split('\n').pop() ?? '';
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`${engine}: no result (status ${status}): ${out}\n${err.slice(-3000)}`);
+  }
+  if (v['error']) throw new Error(`${engine}: ${String(v['stack'] ?? v['error'])}\n${err.slice(-3000)}`);
+  return v;
+}
+
+const failure = (reason: string, message: RegExp) => ({ reason, message: expect.stringMatching(message) });
+
+describe.each(['dockerd', 'podman'] as const)('docker driver networks against %s', (engine) => {
+  it('creates, lists, inspects, connects, disconnects, removes and prunes networks; maps ports, addresses, DNS and hosts; typed failures', async () => {
+    const r = await inside(engine);
+    expect(r['n1']).toMatchObject({
+      name: 'n1',
+      driver: 'bridge',
+      subnets: [{ subnet: '10.201.0.0/24', gateway: '10.201.0.1' }],
+      internal: false,
+      labels: { team: 'net' },
+    });
+    expect(r['n2']).toMatchObject({ name: 'n2', internal: true, subnets: [{ subnet: '10.202.0.0/24' }] });
+    // podman's compatible API writes `<nil>` for a gateway it did not store: read as none
+    expect((r['n2'] as { subnets: { gateway?: string }[] }).subnets[0]?.gateway).toBeUndefined();
+    expect(r['again']).toMatchObject(failure('network-exists', /a network "n1" exists already/));
+    expect(r['listed']).toEqual(expect.arrayContaining(['n1', 'n2', 'unused']));
+    expect(r['missing']).toMatchObject(failure('network-not-found', /no network "nope"/));
+    const files = (r['files'] as { out: string }).out;
+    expect(files).toMatch(/^10\.201\.0\.99\tpeer$/m);
+    expect(files).toMatch(/^search example\.test$/m);
+    expect(files).toMatch(/^options ndots:2$/m);
+    expect(files).toMatch(/^10\.201\.0\.50\th1\b/m);
+    expect(r['inspected']).toMatchObject({
+      hostname: 'h1',
+      network: {
+        mode: 'n1',
+        hostname: 'h1',
+        ports: [{ containerPort: 80, protocol: 'tcp', hostPort: 18080, hostIp: '0.0.0.0' }],
+        networks: [
+          {
+            name: 'n1',
+            ipAddress: '10.201.0.50',
+            ipPrefixLen: 24,
+            gateway: '10.201.0.1',
+            aliases: expect.arrayContaining(['web']),
+          },
+        ],
+      },
+    });
+    expect(r['summary']).toEqual({
+      ports: [{ containerPort: 80, protocol: 'tcp', hostPort: 18080, hostIp: '0.0.0.0' }],
+      networks: ['n1'],
+    });
+    expect(r['n1Inspect']).toMatchObject({ containers: [{ name: 'c1', ipAddress: '10.201.0.50' }] });
+    expect(r['samePort']).toMatchObject(failure('port-in-use', /the host port .*18080 is already in use/));
+    expect(r['unknownNet']).toMatchObject(failure('network-not-found', /no network "nope"/));
+    expect(r['inUse']).toMatchObject(failure('network-in-use', /network "n1" is in use/));
+    expect((r['connected'] as { networks: unknown[] }).networks).toMatchObject([
+      { name: 'n1', ipAddress: '10.201.0.50' },
+      { name: 'n2', ipAddress: '10.202.0.7', aliases: expect.arrayContaining(['inner']) },
+    ]);
+    expect(r['disconnected']).toEqual(['n1']);
+    expect(r['pruned']).toEqual({ removed: ['n2', 'unused'] });
+    expect(r['afterPrune']).not.toContain('n1');
+    expect(r['removeMissing']).toMatchObject(failure('network-not-found', /no network "nope"/));
+    // every bridge the engine made went with its network
+    expect(r['bridges']).toBe('');
+  }, 240_000);
+});

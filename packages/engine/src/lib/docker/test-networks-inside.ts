@@ -1,0 +1,153 @@
+// Run by networks.test.ts under `unshare --net --mount --pid --propagation private`: it starts the
+// engine named on its command line (dockerd or podman's service, from @ocikit/test-engines) inside
+// the namespaces the test made, so the bridges, veths and CNI files the engine makes live there and
+// vanish with them. Drives the docker driver's networks.* and network fields; prints one JSON line.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunningEngine } from '@ocikit/test-engines';
+import { startDockerd, startPodmanService } from '@ocikit/test-engines';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import type { OutputChunk } from '../contract.ts';
+import { Engine } from '../engine.ts';
+import { dockerDriver } from './driver.ts';
+
+const [which] = process.argv.slice(2);
+const must = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
+
+// the sandbox: loopback up, tmpfs over the engine's and CNI's host paths (never /tmp: the checkout
+// may be under it), so nothing the engine writes for networks reaches the host
+must('ip', ['link', 'set', 'lo', 'up']);
+for (const d of ['/run', '/var/lib/cni', '/etc/cni/net.d']) must('mount', ['-t', 'tmpfs', 'tmpfs', d]);
+
+const errOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+    return { ok: true };
+  } catch (e) {
+    const x = e as Error & { code?: string; details?: { reason?: string } };
+    return { name: x.name, code: x.code, reason: x.details?.reason, message: x.message };
+  }
+};
+
+async function main(): Promise<unknown> {
+  let running: RunningEngine | undefined;
+  try {
+    running = which === 'podman' ? await startPodmanService() : await startDockerd();
+    const engine = await Engine.connect(dockerDriver, running.host);
+    try {
+      const layout = join(mkdtempSync('/run/ocikit-net-image-'), 'layout');
+      buildBusyboxImage(layout, 'busybox');
+      const archive = join(layout, '..', 'busybox.tar');
+      const image = 'ocikit.test/net/busybox:1';
+      must('skopeo', ['copy', '--quiet', `oci:${layout}:busybox`, `docker-archive:${archive}:${image}`]);
+      await engine.images.load(createReadStream(archive));
+
+      const n1 = await engine.networks.create({
+        name: 'n1',
+        subnet: '10.201.0.0/24',
+        gateway: '10.201.0.1',
+        labels: { team: 'net' },
+      });
+      const again = await errOf(engine.networks.create({ name: 'n1' }));
+      const n2 = await engine.networks.create({ name: 'n2', subnet: '10.202.0.0/24', internal: true });
+      await engine.networks.create({ name: 'unused', subnet: '10.203.0.0/24' });
+      const listed = (await engine.networks.list()).map((n) => n.name);
+      const missing = await errOf(engine.networks.inspect('nope'));
+
+      const c1 = await engine.containers.create({
+        image,
+        name: 'c1',
+        cmd: ['sleep', '120'],
+        network: 'n1',
+        ipAddress: '10.201.0.50',
+        networkAliases: ['web'],
+        hostname: 'h1',
+        publish: [{ containerPort: 80, hostPort: 18080 }],
+        exposedPorts: ['81/udp'],
+        dns: ['10.201.0.1'],
+        dnsSearch: ['example.test'],
+        dnsOptions: ['ndots:2'],
+        extraHosts: ['peer:10.201.0.99'],
+      });
+      await engine.containers.start(c1.id);
+      const exec = async (id: string, cmd: string[]) => {
+        const p = await engine.containers.exec(id, { cmd });
+        const out: OutputChunk[] = [];
+        for await (const c of p.output) out.push(c);
+        return { code: await p.exitCode, out: Buffer.concat(out.map((c) => c.data)).toString() };
+      };
+      const files = await exec(c1.id, ['cat', '/etc/hosts', '/etc/resolv.conf', '/etc/hostname']);
+      const inspected = await engine.containers.inspect(c1.id);
+      const summary = (await engine.containers.list()).find((c) => c.id === c1.id);
+      const n1Inspect = await engine.networks.inspect('n1');
+
+      const c2 = await engine.containers.create({
+        image,
+        name: 'c2',
+        cmd: ['sleep', '120'],
+        network: 'n1',
+        publish: [{ containerPort: 80, hostPort: 18080 }],
+      });
+      const samePort = await errOf(engine.containers.start(c2.id));
+      await engine.containers.remove(c2.id, { force: true });
+      const c3 = await engine.containers.create({ image, name: 'c3', cmd: ['sleep', '120'], network: 'n1' });
+      await engine.containers.start(c3.id);
+      // docker refuses an unknown network at start, podman at create
+      const unknownNet = await errOf(
+        engine.containers
+          .create({ image, name: 'c4', cmd: ['true'], network: 'nope' })
+          .then(({ id }) => engine.containers.start(id)),
+      );
+      await engine.containers.remove('c4', { force: true }).catch(() => {});
+
+      const inUse = await errOf(engine.networks.remove('n1'));
+      await engine.networks.connect('n2', c1.id, { ipAddress: '10.202.0.7', aliases: ['inner'] });
+      const connected = (await engine.containers.inspect(c1.id)).network;
+      await engine.networks.disconnect('n2', c1.id, {});
+      const disconnected = (await engine.containers.inspect(c1.id)).network?.networks.map((n) => n.name);
+
+      await engine.containers.remove(c1.id, { force: true });
+      await engine.containers.remove(c3.id, { force: true });
+      await engine.networks.remove('n1');
+      const pruned = await engine.networks.prune();
+      const afterPrune = (await engine.networks.list()).map((n) => n.name);
+      const removeMissing = await errOf(engine.networks.remove('nope'));
+      const bridges = spawnSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout;
+      return {
+        n1,
+        again,
+        n2,
+        listed,
+        missing,
+        files,
+        inspected: { network: inspected.network, hostname: inspected.config.hostname },
+        summary: { ports: summary?.ports, networks: summary?.networks },
+        n1Inspect: { containers: n1Inspect.containers },
+        samePort,
+        unknownNet,
+        inUse,
+        connected,
+        disconnected,
+        pruned,
+        afterPrune,
+        removeMissing,
+        bridges,
+      };
+    } finally {
+      await engine.close();
+    }
+  } finally {
+    await running?.stop();
+  }
+}
+
+main().then(
+  (v) => {
+    process.stdout.write(`${JSON.stringify(v)}\n`);
+  },
+  (e: unknown) => {
+    process.stdout.write(`${JSON.stringify({ error: String(e), stack: (e as Error).stack })}\n`);
+    process.exitCode = 1;
+  },
+);
