@@ -1,15 +1,23 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Connection, Driver, Handlers } from '@ocikit/engine';
 import { InvalidArgumentError } from '@ocikit/errors';
+import { commitContainer } from './container-commit.ts';
 import { containerHandlers } from './containers.ts';
 import { type LocalEngineOptions, localContext } from './context.ts';
+import { imageHistory } from './image-history.ts';
 import { imageHandlers } from './images.ts';
 import { volumeHandlers } from './volumes.ts';
 
 /** Every operation of the local engine over the state root `options.root`. */
 export function localHandlers(options: LocalEngineOptions): Partial<Handlers> {
   const ctx = localContext(options);
-  return { ...imageHandlers(ctx), ...containerHandlers(ctx), ...volumeHandlers(ctx) };
+  return {
+    ...imageHandlers(ctx),
+    ...containerHandlers(ctx),
+    ...volumeHandlers(ctx),
+    'images.history': (ref, options) => imageHistory(ctx, ref, options),
+    'containers.commit': (id, spec, options) => commitContainer(ctx, id, spec, options),
+  };
 }
 
 /**
