@@ -2,6 +2,7 @@
 // driver can reuse them over Podman's compatible API (`/v1.41`) or where libpod answers alike.
 import type { Handlers } from '../contract.ts';
 import { containerHandlers } from './containers.ts';
+import { historyCommitHandlers } from './history-commit.ts';
 import type { EngineHttp } from './http.ts';
 import { imageHandlers } from './images.ts';
 import { networkHandlers } from './networks.ts';
@@ -24,5 +25,6 @@ export function dockerHandlers(http: EngineHttp, options: DockerHandlersOptions)
     ...containerHandlers(http, prefix, images['images.pull']),
     ...volumeHandlers(http, prefix),
     ...networkHandlers(http, prefix),
+    ...historyCommitHandlers(http, prefix),
   };
 }
