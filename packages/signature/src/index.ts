@@ -8,6 +8,40 @@ export {
   SIGSTORE_PAYLOAD_MEDIA_TYPE,
 } from './lib/payload.ts';
 export type {
+  ApplicableRequirements,
+  EvaluatePolicyOptions,
+  LoadPolicyOptions,
+  PolicyAcceptance,
+  PolicyIdentity,
+  RequirementVerifier,
+} from './lib/policy.ts';
+export {
+  dockerNamespaces,
+  evaluatePolicy,
+  loadPolicy,
+  policyIdentity,
+  requirementsFor,
+  resolvePolicyPath,
+  SYSTEM_POLICY_PATH,
+} from './lib/policy.ts';
+export type { ParsePolicyOptions } from './lib/policy-parse.ts';
+export { parsePolicy } from './lib/policy-parse.ts';
+export type {
+  Keyring,
+  SignSimpleSigningOptions,
+  SimpleSigningRules,
+  VerifiedSimpleSignature,
+} from './lib/simple-signing.ts';
+export {
+  loadSignedByKeyring,
+  MAX_KEYRING_SIZE,
+  MAX_SIGNATURE_SIZE,
+  readKeyring,
+  signSimpleSigning,
+  verifySignedBy,
+  verifySimpleSignature,
+} from './lib/simple-signing.ts';
+export type {
   ImageToVerify,
   InsecureAcceptAnything,
   Policy,
