@@ -49,6 +49,14 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'Remove images from the engine (the local store by default)',
     load: load(() => import('../commands/images.ts'), 'rmiCommand'),
   },
+  history: {
+    summary: 'Show the steps that made an image, newest first',
+    load: load(() => import('../commands/history.ts'), 'historyCommand'),
+  },
+  commit: {
+    summary: "Make a new image of a container's changes",
+    load: load(() => import('../commands/commit.ts'), 'commitCommand'),
+  },
   inspect: {
     summary: "Show a container's record, or an image's digest, platforms, config and layers",
     load: load(() => import('../commands/inspect.ts'), 'inspectCommand'),
@@ -160,6 +168,14 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
   volume: {
     summary: 'Create, list, inspect and remove volumes',
     load: load(() => import('../commands/volumes.ts'), 'volumeCommand'),
+  },
+  network: {
+    summary: 'Create, list, inspect, connect and remove networks',
+    load: load(() => import('../commands/networks.ts'), 'networkCommand'),
+  },
+  port: {
+    summary: "List a container's published ports",
+    load: load(() => import('../commands/networks.ts'), 'portCommand'),
   },
   system: {
     summary:
