@@ -16,3 +16,7 @@ export type {
   ValueInstruction,
   WordsInstruction,
 } from './lib/ast.ts';
+export type { ExpandOptions, Variables } from './lib/expand.ts';
+export { expand, expandWords } from './lib/expand.ts';
+export type { ParseInstructionsOptions, ParseOptions } from './lib/parse.ts';
+export { parseDockerfile, parseDuration, parseInstructions } from './lib/parse.ts';
