@@ -11,6 +11,8 @@ export {
   readCosignSignatures,
   signPayload,
 } from './lib/cosign.ts';
+export type { GpgOptions } from './lib/gpg.ts';
+export { exportGpgSecretKey, signSimpleSigningWithGpg } from './lib/gpg.ts';
 export { assertSignedIdentity, matchesSignedIdentity, signedIdentityProblem } from './lib/identity.ts';
 export type {
   GenerateKeyPairOptions,
