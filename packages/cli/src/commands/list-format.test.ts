@@ -48,7 +48,7 @@ describe('ps', () => {
     expect(ps.code, ps.stderr).toBe(0);
     expect(ps.stdout).not.toContain('Up since');
     const lines = ps.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES$/);
+    expect(lines[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
     const line = (name: string) => lines.find((l) => l.endsWith(` ${name}`)) ?? '';
     expect(line('fmt-up')).toMatch(new RegExp(`"sleep 60"\\s+${recently} ago\\s+Up ${recently}\\s+fmt-up$`));
     expect(line('fmt-exited')).toMatch(new RegExp(`\\s+Exited \\(3\\) ${recently} ago\\s+fmt-exited$`));

@@ -117,7 +117,10 @@ function commandHelp(command: Command): string {
     ...(Object.keys(command.options).length ? ['', 'Flags:', ...flagLines(command.options, help)] : []),
     '',
     'Global flags:',
-    ...flagLines(globalOptions, globalHelp),
+    ...flagLines(
+      Object.fromEntries(Object.entries(flagsOf(command)).filter(([k]) => k in globalOptions)),
+      globalHelp,
+    ),
   ].join('\n');
 }
 
@@ -153,8 +156,23 @@ function booleanValues(options: ParseArgsOptionsConfig, args: readonly string[])
   });
 }
 
+/**
+ * The global flags and a command's: a short letter the command gives one of its own flags is that
+ * flag's (`run -h` is --hostname, as docker's and podman's; `--help` still shows help).
+ */
+function flagsOf(command: Command | undefined): ParseArgsOptionsConfig {
+  const own = command?.options ?? {};
+  const taken = new Set(Object.values(own).map((o) => o.short));
+  const globals: ParseArgsOptionsConfig = {};
+  for (const [name, o] of Object.entries(globalOptions)) {
+    if (!('short' in o) || !taken.has(o.short)) globals[name] = o;
+    else globals[name] = { type: o.type };
+  }
+  return { ...globals, ...own };
+}
+
 function parseFlags(command: Command | undefined, args: readonly string[]) {
-  const options = { ...globalOptions, ...(command?.options ?? {}) };
+  const options = flagsOf(command);
   const parse = (flags: readonly string[]) =>
     parseArgs({
       args: booleanValues(options, flags),

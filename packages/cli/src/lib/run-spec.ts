@@ -6,6 +6,7 @@ import type { ContainerSpec, CreateOptions, MountSpec } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { fileError } from './input.ts';
 import { localStoreRef } from './location.ts';
+import { type NetworkRunValues, networkRunFlags, networkRunFlagsHelp, networkSpec } from './network-flags.ts';
 
 /** The flags `run` and `create` share. */
 export const runFlags = {
@@ -19,13 +20,14 @@ export const runFlags = {
   'volumes-from': { type: 'string', multiple: true },
   tmpfs: { type: 'string', multiple: true },
   'read-only': { type: 'boolean' },
-  hostname: { type: 'string' },
+  hostname: { type: 'string', short: 'h' },
   memory: { type: 'string', short: 'm' },
   cpus: { type: 'string' },
   'pids-limit': { type: 'string' },
   'cap-add': { type: 'string', multiple: true },
   'cap-drop': { type: 'string', multiple: true },
   network: { type: 'string' },
+  ...networkRunFlags,
   name: { type: 'string' },
   rm: { type: 'boolean' },
   interactive: { type: 'boolean', short: 'i' },
@@ -58,7 +60,9 @@ export const runFlagsHelp = {
   'pids-limit': 'most processes at once',
   'cap-add': 'add a capability (or ALL)',
   'cap-drop': 'drop a capability (or ALL)',
-  network: "none (the local engine's default: loopback only), host, or an engine network",
+  network:
+    "none (the local engine's default: loopback only), host, bridge (the engine's default network) or a network's name",
+  ...networkRunFlagsHelp,
   name: 'a name for the container',
   rm: 'remove the container when it exits',
   interactive: 'keep stdin open',
@@ -72,7 +76,7 @@ export const runFlagsHelp = {
 } as const;
 
 /** Parsed values of {@link runFlags}. */
-export interface RunValues {
+export interface RunValues extends NetworkRunValues {
   env?: string[] | undefined;
   'env-file'?: string[] | undefined;
   workdir?: string | undefined;
@@ -346,6 +350,7 @@ export async function runRequest(
   ];
   const volumesFrom = (values['volumes-from'] ?? []).map(volumesFromFlag);
   const consoleSize = values.tty === true ? consoleSizeOfTerminal() : undefined;
+  const network = networkSpec(values);
   const spec: ContainerSpec = {
     image,
     ...(cmd.length > 0 ? { cmd } : {}),
@@ -363,7 +368,7 @@ export async function runRequest(
     ...(mounts.length > 0 ? { mounts } : {}),
     ...(volumesFrom.length > 0 ? { volumesFrom } : {}),
     ...(values['read-only'] ? { readOnlyRootfs: true } : {}),
-    ...(values.network !== undefined ? { network: values.network } : {}),
+    ...network,
     ...(values['cap-add'] ? { capAdd: values['cap-add'] } : {}),
     ...(values['cap-drop'] ? { capDrop: values['cap-drop'] } : {}),
     ...(values.memory !== undefined ? { memory: parseBytes('memory', values.memory) } : {}),

@@ -10,6 +10,7 @@ import {
 import { formatPlatform, type ImageConfig } from '@ocikit/image-spec';
 import type { FormatFields } from './format.ts';
 import { goTime, humanSize } from './format.ts';
+import { displayPorts } from './network-flags.ts';
 
 /** The columns a character takes in a terminal, as go-runewidth counts them: 0, 1 or 2 (East Asian wide). */
 function runeWidth(ch: string): number {
@@ -113,8 +114,9 @@ export const psFields: FormatFields = {
   methods: ['Label'],
 };
 
-/** `ps`'s default table, docker's columns (but PORTS, which ocikit's containers do not publish). */
-export const psTable = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}';
+/** `ps`'s default table, docker's columns. */
+export const psTable =
+  'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
 /**
  * One container as a `ps --format` item, from any engine's list. `trunc` (docker's default, off with
@@ -129,7 +131,7 @@ export function psItem(c: ContainerSummary, now: number, trunc = true): Record<s
     Command: goQuote(trunc ? ellipsis(c.command, 20) : c.command),
     CreatedAt: goTime(c.created),
     RunningFor: `${humanDuration(since(c.created, now))} ago`,
-    Ports: '',
+    Ports: displayPorts(c.ports ?? []),
     State: c.state,
     Status: c.status,
     Names: c.name,
@@ -303,7 +305,12 @@ export function containerInspectItem(d: ContainerDetails): Record<string, unknow
       StopSignal: d.config.stopSignal ?? '',
       Labels: new Map(Object.entries(d.config.labels)),
     },
-    HostConfig: { AutoRemove: d.autoRemove, Runtime: d.runtime ?? '' },
+    HostConfig: {
+      AutoRemove: d.autoRemove,
+      Runtime: d.runtime ?? '',
+      NetworkMode: d.network?.mode ?? '',
+    },
+    NetworkSettings: networkSettingsItem(d),
     Mounts: (d.mounts ?? []).map((m) => ({
       Type: m.type,
       Name: m.name ?? '',
@@ -311,6 +318,31 @@ export function containerInspectItem(d: ContainerDetails): Record<string, unknow
       Destination: m.destination,
       RW: !m.readOnly,
     })),
+  };
+}
+
+/** A container's `NetworkSettings` as docker's inspect shows them: `Networks` by name, `Ports` by `80/tcp`. */
+function networkSettingsItem(d: ContainerDetails): Record<string, unknown> {
+  const ports = new Map<string, { HostIp: string; HostPort: string }[]>();
+  for (const p of d.network?.ports ?? []) {
+    const key = `${p.containerPort}/${p.protocol}`;
+    ports.set(key, [...(ports.get(key) ?? []), { HostIp: p.hostIp, HostPort: String(p.hostPort) }]);
+  }
+  return {
+    Networks: new Map(
+      (d.network?.networks ?? []).map((n) => [
+        n.name,
+        {
+          NetworkID: n.networkId ?? '',
+          IPAddress: n.ipAddress,
+          IPPrefixLen: n.ipPrefixLen ?? 0,
+          Gateway: n.gateway ?? '',
+          MacAddress: n.macAddress ?? '',
+          Aliases: n.aliases,
+        },
+      ]),
+    ),
+    Ports: ports,
   };
 }
 

@@ -1,0 +1,129 @@
+// `ocikit network …`, `run -p/--network/--ip/--dns/--add-host/-h`, `port` and ps's PORTS against
+// dockerd and podman's service (`--host`), each engine started inside namespaces this test makes
+// (test-network-inside.ts under `unshare --net --mount --pid`): every bridge, veth, rule and CNI
+// file they make lives there and goes with them.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { CliResult } from '../lib/test-cli.ts';
+
+const script = fileURLToPath(new URL('./test-network-inside.ts', import.meta.url));
+
+type Target = 'docker' | 'podman';
+
+async function inside(
+  target: Target,
+): Promise<Record<string, CliResult> & { image: string; bridges: string }> {
+  const child = spawn(
+    'unshare',
+    [
+      ...['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'],
+      process.execPath,
+      '--conditions=@ocikit/source',
+      script,
+      target === 'docker' ? 'dockerd' : target,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], timeout: 280_000 },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const status = await new Promise<number | null>((r) => child.on('close', r));
+  const line = out.trim().split('\n').pop() ?? '';
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`${target}: no result (status ${status}): ${out}\n${err.slice(-3000)}`);
+  }
+  if (v['error']) throw new Error(`${target}: ${String(v['stack'] ?? v['error'])}\n${err.slice(-3000)}`);
+  return v as Record<string, CliResult> & { image: string; bridges: string };
+}
+
+const ok = (r: CliResult | undefined) => {
+  expect(r?.stderr).toBe('');
+  expect(r?.code).toBe(0);
+  return r?.stdout ?? '';
+};
+const failed = (r: CliResult | undefined, code: number, stderr: RegExp) => {
+  expect({ code: r?.code, stdout: r?.stdout }).toEqual({ code, stdout: '' });
+  expect(r?.stderr).toMatch(stderr);
+};
+
+describe.each(['docker', 'podman'] as const)('ocikit network commands on %s (--host)', (target) => {
+  it('create, ls, inspect, run with ports, addresses and DNS, port, ps PORTS, connect, disconnect, rm, prune; typed failures', async () => {
+    const r = await inside(target);
+    expect(ok(r['create'])).toMatch(/^[0-9a-f]{12,64}\n$/);
+    failed(r['createAgain'], 1, /a network "n1" exists already/);
+    failed(r['createBad'], 1, /--subnet "10\.210\.0\.0\/33": not an IPv4 subnet/);
+    ok(r['create2']);
+    const ls = ok(r['ls']).split('\n');
+    expect(ls[0]).toMatch(/^NETWORK ID\s+NAME\s+DRIVER$/);
+    expect(ls.find((l) => / n1 /.test(l))).toMatch(/^[0-9a-f]{12}\s+n1\s+bridge$/);
+    const ids = ok(r['lsQuiet']).trim().split('\n');
+    expect(ids).toContain(ok(r['create']).trim().length === 64 ? ok(r['create']).trim() : expect.any(String));
+    expect(JSON.parse(ok(r['lsJson'])).map((n: { Name: string }) => n.Name)).toEqual(
+      expect.arrayContaining(['n1', 'n2']),
+    );
+    expect(JSON.parse(ok(r['inspect']))).toMatchObject([
+      {
+        Name: 'n1',
+        Driver: 'bridge',
+        Internal: false,
+        IPAM: { Config: [{ Subnet: '10.210.0.0/24', Gateway: '10.210.0.1' }] },
+        Labels: { team: 'net' },
+      },
+    ]);
+    failed(r['inspectMissing'], 1, /no network "nope"/);
+
+    // bad flag values: typed, exit 125, nothing made
+    failed(r['runBadPublish'], 125, /--publish "80:80\/icmp": the protocol must be tcp, udp or sctp/);
+    failed(r['runBadHost'], 125, /--add-host "peer": give NAME:IP/);
+    failed(r['runBadIp'], 125, /--ip "10\.210\.0\.300": not an IPv4 address/);
+    expect(r['psAfterBad']?.stdout).toBe(r['psBefore']?.stdout);
+
+    expect(ok(r['run'])).toMatch(/^[0-9a-f]{64}\n$/);
+    const files = ok(r['files']);
+    expect(files).toMatch(/^10\.210\.0\.99\tpeer$/m);
+    expect(files).toMatch(/^10\.210\.0\.50\th1\b/m);
+    expect(files).toMatch(/^search example\.test$/m);
+    expect(files).toMatch(/^options ndots:2$/m);
+    expect(files).toMatch(/^h1$/m);
+    expect(ok(r['port'])).toBe(
+      '80/tcp -> 0.0.0.0:18080\n81/udp -> 127.0.0.1:18081\n82/udp -> 127.0.0.1:18082\n',
+    );
+    expect(ok(r['port80'])).toBe('0.0.0.0:18080\n');
+    expect(ok(r['port82'])).toBe('127.0.0.1:18082\n');
+    failed(r['portMissing'], 1, /no public port '99\/tcp' published for "web"/);
+    const ps = ok(r['ps']).split('\n');
+    expect(ps[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
+    // podman 4.3's compatible list gives one entry for a -p range (its first port); inspect has all
+    const ports =
+      target === 'podman'
+        ? '0.0.0.0:18080->80/tcp, 127.0.0.1:18081->81/udp'
+        : '0.0.0.0:18080->80/tcp, 127.0.0.1:18081->81/udp, 127.0.0.1:18082->82/udp';
+    expect(ps.find((l) => l.endsWith(' web'))).toMatch(
+      new RegExp(`\\s${ports.replaceAll('.', '\\.')}\\s+web$`),
+    );
+    expect(ok(r['psPorts'])).toBe(`web|${ports}\n`);
+    failed(r['runSamePort'], 125, /the host port .*18080 is already in use/);
+
+    failed(r['rmInUse'], 1, /network "n1" is in use/);
+    ok(r['connect']);
+    const connected = JSON.parse(ok(r['connected']));
+    expect(connected).toMatchObject({
+      n1: { IPAddress: '10.210.0.50', IPPrefixLen: 24, Gateway: '10.210.0.1' },
+      n2: { IPAddress: '10.211.0.7' },
+    });
+    expect(connected.n1.Aliases).toContain('www');
+    expect(connected.n2.Aliases).toContain('inner');
+    ok(r['disconnect']);
+    expect(Object.keys(JSON.parse(ok(r['disconnected'])))).toEqual(['n1']);
+    ok(r['rmContainer']);
+    expect(ok(r['rm'])).toBe('n1\n');
+    expect(ok(r['prune'])).toBe('Deleted Networks:\nn2\n\n');
+    expect(ok(r['lsAfter'])).not.toMatch(/^n[12]$/m);
+    expect(r.bridges).toBe('');
+  }, 300_000);
+});
