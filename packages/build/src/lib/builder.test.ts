@@ -1,0 +1,314 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile words are written ${VAR}, not template literals
+// build() end to end: real runc, the busybox test image in a temp state root's store, contexts in
+// temp dirs; the images checked by unpacking their layers from the store, reading their layer tars
+// and their configs.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { copy, fetchAll, type OciLayout, openLayout } from '@ocikit/content';
+import { isAborted, isOcikitError } from '@ocikit/errors';
+import type { Descriptor, ImageConfig, ImageManifest } from '@ocikit/image-spec';
+import { defaultSnapshotter, unpackImage } from '@ocikit/snapshot';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BuildOptions, build } from './builder.ts';
+
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ocikit-build-${name}-`));
+let root: string;
+let store: OciLayout;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  root = tmp('root');
+  const layout = join(tmp('bb'), 'layout');
+  dirs.push(root, join(layout, '..'));
+  buildBusyboxImage(layout, 'busybox');
+  store = await openLayout(join(root, 'content'), { create: true });
+  await copy(await openLayout(layout), 'busybox', store, 'docker.io/library/busybox:latest');
+});
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A context dir with these files (and a Dockerfile). */
+function context(dockerfile: string, files: Record<string, string> = {}): string {
+  const dir = tmp('ctx');
+  dirs.push(dir);
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  return dir;
+}
+
+const run = (ctx: string, extra: Partial<BuildOptions> = {}) =>
+  build({ context: ctx, root, network: 'none', ...extra });
+
+async function manifestOf(desc: Descriptor): Promise<ImageManifest> {
+  return JSON.parse(Buffer.from(await fetchAll(store, desc)).toString('utf8')) as ImageManifest;
+}
+
+async function configOf(desc: Descriptor): Promise<ImageConfig> {
+  return JSON.parse(Buffer.from(await fetchAll(store, desc)).toString('utf8')) as ImageConfig;
+}
+
+/** The image's files, unpacked from its layers in the store. */
+async function unpacked(manifest: Descriptor): Promise<string> {
+  const dir = join(tmp('unpack'), 'rootfs');
+  dirs.push(join(dir, '..'));
+  await unpackImage(store, manifest, dir);
+  return dir;
+}
+
+/** The entries of a layer tar (`tar -tvzf`), names only. */
+function layerEntries(layer: Descriptor): string[] {
+  const path = join(store.path, 'blobs', ...layer.digest.split(':'));
+  return execFileSync('tar', ['-tzf', path], { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
+
+/** The build's failure, or a failure of the test. */
+async function failure(
+  p: Promise<unknown>,
+): Promise<{ name: string; reason: unknown; message: string; details: Record<string, unknown> }> {
+  try {
+    await p;
+  } catch (e) {
+    if (!isOcikitError(e)) throw e;
+    return { name: e.name, reason: e.details['reason'], message: e.message, details: { ...e.details } };
+  }
+  throw new Error('the build did not fail');
+}
+
+async function activeSnapshots(): Promise<string[]> {
+  const snapshotter = defaultSnapshotter(join(root, 'snapshots'));
+  return (await snapshotter.list()).filter((s) => s.kind !== 'committed').map((s) => s.name);
+}
+
+describe('build', () => {
+  it('builds a multi-stage image: ARG/ENV expansion, COPY --chown/--from, USER, WORKDIR, config semantics', async () => {
+    const ctx = context(
+      [
+        'ARG BASE=busybox',
+        'FROM ${BASE} AS build',
+        'ARG GREETING=hello',
+        'ENV WHO=world DIR=/out',
+        'WORKDIR $DIR',
+        'RUN echo "$GREETING $WHO" > greeting.txt && mkdir sub && echo x > sub/x',
+        'COPY --chown=1000:1000 app.txt ./app/',
+        '',
+        'FROM busybox AS unused',
+        'RUN exit 1',
+        '',
+        'FROM ${BASE}',
+        'ENV PATH=/usr/bin:/bin A=1 B=${A:-none}',
+        'COPY --from=build /out/ /srv/',
+        'COPY --from=build --chown=7:8 /out/greeting.txt /srv/owned.txt',
+        'WORKDIR /srv',
+        'USER 1000:1000',
+        'LABEL maintainer="ocikit tests" version=1',
+        'EXPOSE 8080 53/udp',
+        'VOLUME /data',
+        'STOPSIGNAL SIGINT',
+        'CMD ["cat", "greeting.txt"]',
+        'ENTRYPOINT ["/bin/sh", "-c"]',
+        'HEALTHCHECK --interval=30s --retries=2 CMD true',
+        '',
+      ].join('\n'),
+      { 'app.txt': 'app\n' },
+    );
+    const result = await run(ctx, { tags: ['built:multi'] });
+    expect(result.steps.some((s) => s.stage === 'unused')).toBe(false);
+    const config = await configOf(result.config);
+    expect(config.config).toMatchObject({
+      Env: ['PATH=/usr/bin:/bin', 'A=1', 'B=none'],
+      WorkingDir: '/srv',
+      User: '1000:1000',
+      Labels: { maintainer: 'ocikit tests', version: '1' },
+      ExposedPorts: { '8080/tcp': {}, '53/udp': {} },
+      Volumes: { '/data': {} },
+      StopSignal: 'SIGINT',
+      Entrypoint: ['/bin/sh', '-c'],
+      Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 30_000_000_000, Retries: 2 },
+    });
+    // ENTRYPOINT after CMD in the same stage keeps it
+    expect(config.config?.Cmd).toEqual(['cat', 'greeting.txt']);
+    const history = config.history ?? [];
+    expect(history.at(-1)).toMatchObject({
+      created_by: '/bin/sh -c #(nop) HEALTHCHECK --interval=30s --retries=2 CMD true',
+      empty_layer: true,
+    });
+    expect(
+      history.some((h) => h.created_by?.startsWith('/bin/sh -c #(nop) COPY dir:') && !h.empty_layer),
+    ).toBe(true);
+    expect(await store.resolve('docker.io/library/built:multi')).toMatchObject({
+      digest: result.manifest.digest,
+    });
+
+    const fs = await unpacked(result.manifest);
+    expect(readFileSync(join(fs, 'srv/greeting.txt'), 'utf8')).toBe('hello world\n');
+    expect(readFileSync(join(fs, 'srv/sub/x'), 'utf8')).toBe('x\n');
+    expect(readFileSync(join(fs, 'srv/app/app.txt'), 'utf8')).toBe('app\n');
+    const stat = (p: string) =>
+      execFileSync('stat', ['-c', '%u:%g %a', join(fs, p)], { encoding: 'utf8' }).trim();
+    // --from keeps the owners of the stage's files; --chown sets them
+    expect(stat('srv/app/app.txt')).toBe('1000:1000 644');
+    expect(stat('srv/greeting.txt')).toBe('0:0 644');
+    expect(stat('srv/owned.txt')).toBe('7:8 644');
+  });
+
+  it('writes whiteouts for files a RUN removes, runs heredocs, and records buildah history wording', async () => {
+    const ctx = context(
+      [
+        'FROM busybox',
+        'ARG FLAVOR=plain',
+        'RUN rm /etc/group && rm -r /root',
+        'RUN <<EOF',
+        'echo "from a heredoc: $FLAVOR" > /heredoc.txt',
+        'EOF',
+        'RUN cat > /cat.txt <<EOT',
+        'line one',
+        'EOT',
+        '',
+      ].join('\n'),
+    );
+    const result = await run(ctx, { buildArgs: { FLAVOR: 'spicy' } });
+    const manifest = await manifestOf(result.manifest);
+    const rm = manifest.layers[1] as Descriptor;
+    expect(layerEntries(rm).sort()).toEqual(['etc/', 'etc/.wh.group', '.wh.root'].sort());
+    const config = await configOf(result.config);
+    expect(config.history?.slice(-4).map((h) => h.created_by)).toEqual([
+      '/bin/sh -c #(nop) ARG FLAVOR=plain',
+      '|1 FLAVOR=spicy /bin/sh -c rm /etc/group && rm -r /root',
+      '|1 FLAVOR=spicy /bin/sh -c <<EOF',
+      '|1 FLAVOR=spicy /bin/sh -c cat > /cat.txt <<EOT',
+    ]);
+    const fs = await unpacked(result.manifest);
+    expect(readFileSync(join(fs, 'heredoc.txt'), 'utf8')).toBe('from a heredoc: spicy\n');
+    expect(readFileSync(join(fs, 'cat.txt'), 'utf8')).toBe('line one\n');
+  });
+
+  it('reuses every step of an unchanged rebuild (no RUN runs), and a changed file invalidates from its COPY on', async () => {
+    const id = `hits-${Date.now()}`;
+    const ctx = context(
+      [
+        'FROM busybox',
+        `RUN --mount=type=cache,target=/c,id=${id} echo ran >> /c/first`,
+        'COPY a.txt /a.txt',
+        `RUN --mount=type=cache,target=/c,id=${id} echo ran >> /c/second`,
+        'COPY b.txt /b.txt',
+        '',
+      ].join('\n'),
+      { 'a.txt': 'a1\n', 'b.txt': 'b\n' },
+    );
+    const first = await run(ctx);
+    expect(first.steps.map((s) => s.cached)).toEqual([false, false, false, false]);
+    const second = await run(ctx);
+    expect(second.steps.map((s) => s.cached)).toEqual([true, true, true, true]);
+    expect(second.manifest.digest).toBe(first.manifest.digest);
+    writeFileSync(join(ctx, 'a.txt'), 'a2\n');
+    const third = await run(ctx);
+    expect(third.steps.map((s) => s.cached)).toEqual([true, false, false, false]);
+    // the side effects in the shared cache mount: the first RUN ran once, the second twice
+    const mount = (name: string) =>
+      execFileSync('sh', ['-c', `cat ${join(root, 'build', 'cache-mounts')}/*/${name}`], {
+        encoding: 'utf8',
+      });
+    expect(mount('first')).toBe('ran\n');
+    expect(mount('second')).toBe('ran\nran\n');
+    expect(await activeSnapshots()).toEqual([]);
+  });
+
+  it('gives the same digest twice with SOURCE_DATE_EPOCH, without the cache', async () => {
+    const ctx = context(
+      ['FROM busybox', 'RUN echo hi > /hi && mkdir -p /var/x', 'COPY f /f', 'ENV X=1', ''].join('\n'),
+      {
+        f: 'f\n',
+      },
+    );
+    const a = await run(ctx, { sourceDateEpoch: 1_700_000_000, noCache: true });
+    const b = await run(ctx, { sourceDateEpoch: 1_700_000_000, noCache: true });
+    expect(b.steps.every((s) => !s.cached)).toBe(true);
+    expect(b.manifest.digest).toBe(a.manifest.digest);
+    const config = await configOf(a.config);
+    expect(config.created).toBe('2023-11-14T22:13:20Z');
+    const docker = await run(ctx, { sourceDateEpoch: 1_700_000_000, format: 'docker' });
+    expect(docker.manifest.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect(
+      (await manifestOf(docker.manifest)).layers.every(
+        (l) => l.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+      ),
+    ).toBe(true);
+  });
+
+  it('stops at a failing RUN: its exit code and last output, nothing tagged, no snapshot left', async () => {
+    const ctx = context(
+      ['FROM busybox', 'RUN echo one; echo "it broke" >&2; exit 3', 'RUN echo never', ''].join('\n'),
+    );
+    const before = (await store.list()).length;
+    const f = await failure(run(ctx, { tags: ['broken:1'] }));
+    expect(f).toMatchObject({
+      name: 'FailedPreconditionError',
+      reason: 'run-failed',
+      details: { exitCode: 3, line: 2 },
+    });
+    expect(f.details['output']).toBe('one\nit broke');
+    expect((await store.list()).length).toBe(before);
+    expect(await activeSnapshots()).toEqual([]);
+  });
+
+  it('removes the container and snapshot of a RUN interrupted by its signal', async () => {
+    const ctx = context(['FROM busybox', 'RUN echo started; sleep 30', ''].join('\n'));
+    const controller = new AbortController();
+    const started = Date.now();
+    const p = run(ctx, {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'output') controller.abort();
+      },
+    });
+    await expect(p).rejects.toSatisfy(isAborted);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await activeSnapshots()).toEqual([]);
+    const left = execFileSync('runc', ['--root', join(root, 'build', 'runtime'), 'list', '-q'], {
+      encoding: 'utf8',
+    });
+    expect(left.trim()).toBe('');
+  });
+
+  it('refuses sources outside the context, symlinks leaving it, cycles, and missing bases', async () => {
+    const outside = context('FROM busybox\nCOPY ../secret /x\n');
+    expect(await failure(run(outside))).toMatchObject({
+      name: 'InvalidArgumentError',
+      reason: 'source-outside-context',
+    });
+    const linked = context('FROM busybox\nCOPY link /x\n');
+    symlinkSync('/etc/passwd', join(linked, 'link'));
+    expect(await failure(run(linked))).toMatchObject({
+      name: 'InvalidArgumentError',
+      reason: 'source-outside-context',
+    });
+    const missing = context('FROM busybox\nCOPY nothing-here /x\n');
+    expect(await failure(run(missing))).toMatchObject({ name: 'NotFoundError', reason: 'source-not-found' });
+    const cycle = context('FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /y /y\n');
+    expect(await failure(run(cycle))).toMatchObject({
+      name: 'FailedPreconditionError',
+      reason: 'stage-cycle',
+    });
+    const base = context('FROM example.com/not/here:1\nRUN true\n');
+    expect(await failure(run(base))).toMatchObject({
+      name: 'FailedPreconditionError',
+      reason: 'base-not-found',
+    });
+    expect(await failure(run(context('FROM busybox\n'), { target: 'nope' }))).toMatchObject({
+      reason: 'stage-not-found',
+    });
+    expect(await failure(run(context('FROM busybox\n'), { platform: 'linux/s390x' }))).toMatchObject({
+      reason: 'platform-unsupported',
+    });
+    const url = context('FROM busybox\nADD http://127.0.0.1:1/file.txt /file.txt\n');
+    expect(await failure(run(url))).toMatchObject({ name: 'UnavailableError', reason: 'remote-unreachable' });
+  });
+});
