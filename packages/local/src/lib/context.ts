@@ -14,6 +14,11 @@ export interface LocalRegistryOptions {
   concurrency?: number | undefined;
   /** Called after every HTTP exchange with a registry (method, URL, status, time; never credentials), for `--debug`. */
   onRequest?: ((event: RequestEvent) => void) | undefined;
+  /**
+   * The containers-policy.json(5) file pulls are checked against (`--signature-policy`); default
+   * `$HOME/.config/containers/policy.json`, else `/etc/containers/policy.json`, else no check.
+   */
+  signaturePolicy?: string | undefined;
 }
 
 /** How a local engine is set up. */

@@ -14,6 +14,7 @@ import { parseReference } from '@ocikit/reference';
 import { findPullSource } from '@ocikit/registry';
 import type { LocalContext } from './context.ts';
 import { recordEvent } from './events.ts';
+import { checkPullPolicy } from './image-policy.ts';
 import {
   badReference,
   findImage,
@@ -151,8 +152,10 @@ export async function pullImage(
       if (stored?.digest === remote.digest) desc = stored;
     }
     const pulled = desc === undefined;
+    // the signature policy, before anything is stored; then the digest it checked is what is pulled
+    const checked = pulled ? await checkPullPolicy(ctx, source, operation, signal) : undefined;
     const onProgress = progressOf('pull', options.onProgress);
-    desc ??= await copy(source.repository, source.ref, store, source.name, {
+    desc ??= await copy(source.repository, checked?.digest ?? source.ref, store, source.name, {
       concurrency: ctx.registry.concurrency ?? CONCURRENCY,
       ...(options.allPlatforms ? { allPlatforms: true } : { platform: platform ?? hostPlatform() }),
       ...(onProgress ? { onProgress } : {}),
