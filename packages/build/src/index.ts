@@ -20,3 +20,8 @@ export type { ExpandOptions, Variables } from './lib/expand.ts';
 export { expand, expandWords } from './lib/expand.ts';
 export type { ParseInstructionsOptions, ParseOptions } from './lib/parse.ts';
 export { parseDockerfile, parseDuration, parseInstructions } from './lib/parse.ts';
+export type { BuildOptions, BuildResult, StepResult } from './lib/builder.ts';
+export { build } from './lib/builder.ts';
+export type { BuildErrorReason } from './lib/errors.ts';
+export type { BuildExport } from './lib/output.ts';
+export type { BuildEvent } from './lib/session.ts';
