@@ -308,13 +308,14 @@ describe('containers-policy.json(5) examples, parsed and evaluated as documented
       /^docker:docker.io\/library\/alpine:3 rejected by policy: requirement 1 of 1, reject, in the default policy of man-locked-down.json/,
     );
   });
-  it('sigstoreSigned scopes go to the sigstore verifier; none given → rejected', async () => {
+  it('sigstoreSigned scopes go to the sigstore verifier (default: cosign keys; the key file is missing here → rejected naming it)', async () => {
     const name = 'hostname:5000/myns/sigstore-signed-with-full-references:1';
     const e = await rejection(evaluatePolicy(policy, image('docker', name)));
     expect(e.details).toMatchObject({
       requirement: 'sigstoreSigned',
       scope: 'hostname:5000/myns/sigstore-signed-with-full-references',
     });
+    expect(e.message).toMatch(/sigstore-pubkey\.pub/);
     const seen: string[] = [];
     await evaluatePolicy(policy, image('docker', name), {
       verifySigstoreSigned: async (req, _img, opts) => {

@@ -14,6 +14,7 @@ import {
 } from '@ocikit/errors';
 import { parseNormalizedReference, type Reference } from '@ocikit/reference';
 import { cleanPath, parsePolicy } from './policy-parse.ts';
+import { verifySigstoreSigned } from './sigstore-verify.ts';
 import { verifySignedBy } from './simple-signing.ts';
 import type {
   ImageToVerify,
@@ -251,10 +252,7 @@ export type RequirementVerifier<R extends PolicyRequirement> = (
 
 /** Options of {@link evaluatePolicy}. */
 export interface EvaluatePolicyOptions extends VerifyCallOptions {
-  /**
-   * Verifies `sigstoreSigned` requirements. Without one, every `sigstoreSigned` requirement
-   * rejects (an unverifiable requirement never passes).
-   */
+  /** Verifies `sigstoreSigned` requirements (default: key-based cosign signatures, `verifySigstoreSigned`). */
   verifySigstoreSigned?: RequirementVerifier<SigstoreSignedRequirement> | undefined;
   /** Verifies `signedBy` requirements (default: GPG simple signing with openpgp.js, {@link verifySignedBy}). */
   verifySignedBy?: RequirementVerifier<SignedByRequirement> | undefined;
@@ -296,7 +294,7 @@ function describeRequirement(req: PolicyRequirement): string {
  * requirements of the most specific matching scope ({@link requirementsFor}) are checked in order
  * and every one must pass — `insecureAcceptAnything` passes, `reject` fails, `signedBy` needs one
  * GPG simple signing signature by one of its keys for this manifest digest with an accepted
- * identity, `sigstoreSigned` one sigstore signature (checked by `options.verifySigstoreSigned`).
+ * identity, `sigstoreSigned` one sigstore (cosign) signature by one of its keys.
  *
  * @throws PermissionDeniedError (`details.reason: 'policy-rejected'`) naming the image, the
  *   requirement that failed (type, index, scope, policy file) and why; AbortedError when
@@ -353,13 +351,7 @@ export async function evaluatePolicy(
         try {
           if (req.type === 'signedBy')
             await (options.verifySignedBy ?? verifySignedBy)(req, image, verifyOptions);
-          else if (options.verifySigstoreSigned === undefined) {
-            return reject(
-              index,
-              req,
-              'no sigstore verifier was given, so no sigstore signature can be accepted',
-            );
-          } else await options.verifySigstoreSigned(req, image, verifyOptions);
+          else await (options.verifySigstoreSigned ?? verifySigstoreSigned)(req, image, verifyOptions);
         } catch (e) {
           if (isAborted(e)) throw e;
           if (e instanceof PermissionDeniedError && e.details.reason === 'policy-rejected') throw e;
