@@ -73,6 +73,10 @@ const fixtures: Record<string, (cwd: string) => Promise<Record<string, string>> 
     buildBusyboxImage(join(cwd, 'images'), 'busybox');
     return {};
   },
+  build: (cwd) => {
+    buildBusyboxImage(join(cwd, 'images'), 'busybox'); // the base image the example copies into its store
+    return {};
+  },
   registry: async (cwd) => {
     const image = buildBusyboxImage(join(cwd, 'layout'), 'busybox');
     const dest = `docker://${registry.host}/library/busybox:latest`;
