@@ -18,6 +18,13 @@ export type {
 } from './lib/ast.ts';
 export type { BuildOptions, BuildResult, StepResult } from './lib/builder.ts';
 export { build } from './lib/builder.ts';
+export type { DockerignoreMatcher } from './lib/dockerignore.ts';
+export {
+  compileDockerignore,
+  dockerignoreMatcher,
+  isIgnored,
+  parseDockerignore,
+} from './lib/dockerignore.ts';
 export type { BuildErrorReason } from './lib/errors.ts';
 export type { ExpandOptions, Variables } from './lib/expand.ts';
 export { expand, expandWords } from './lib/expand.ts';
