@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError } from '@ocikit/errors';
 import { podmanGlobalFlags, podmanRunFlags } from '@ocikit/test-images';
+import { podmanEngineConf } from './podman.ts';
 import type { NetSandbox, SandboxResult, SandboxRunOptions } from './sandbox.ts';
 
 /** podman's default network's subnet in the sandbox (ocikit's default is 10.88.0.0/16). */
@@ -47,14 +48,7 @@ network_config_dir = "${join(dir, 'cni')}"
 default_subnet = "${PODMAN_CNI_DEFAULT_SUBNET}"
 default_subnet_pools = [{"base" = "${PODMAN_CNI_SUBNET_POOL}", "size" = 24}]
 
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "${join(dir, 'events', 'events.log')}"
-runtime = "runc"
-lock_type = "file"
-tmp_dir = "${join(dir, 'tmp')}"
-`;
+${podmanEngineConf(dir)}`;
 }
 
 /**

@@ -19,12 +19,9 @@ export interface StartPodmanServiceOptions {
   signal?: AbortSignal;
 }
 
-function containersConf(dir: string): string {
-  return `[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-
-[engine]
+/** containers.conf's `[engine]` table for a podman whose state is under `dir` (the flags this host needs). */
+export function podmanEngineConf(dir: string): string {
+  return `[engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "${join(dir, 'events', 'events.log')}"
@@ -32,6 +29,14 @@ runtime = "runc"
 lock_type = "file"
 tmp_dir = "${join(dir, 'tmp')}"
 `;
+}
+
+function containersConf(dir: string): string {
+  return `[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+netns = "none"
+
+${podmanEngineConf(dir)}`;
 }
 
 function registriesConf(registries: readonly string[]): string {
