@@ -3,21 +3,21 @@
 // and a rejected image fails with `policy-rejected` naming the requirement.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fetchAll, type ReadOnlyTarget } from '@ocikit/content';
 import { engineError, type Operation } from '@ocikit/engine';
-import { isPermissionDenied } from '@ocikit/errors';
+import { isInvalidArgument, isPermissionDenied } from '@ocikit/errors';
 import type { Descriptor } from '@ocikit/image-spec';
-import type { Repository } from '@ocikit/registry';
 import type { LocalContext } from './context.ts';
 
 const SYSTEM_POLICY = '/etc/containers/policy.json';
 
 /** The policy file that applies, and its bytes; undefined when no file is given and none exists. */
 async function readPolicyFile(
-  ctx: LocalContext,
+  settings: SignaturePolicySettings,
   signal: AbortSignal | undefined,
 ): Promise<{ path: string; bytes: Buffer } | undefined> {
-  const given = ctx.registry.signaturePolicy;
-  const home = ctx.env.HOME;
+  const given = settings.signaturePolicy;
+  const home = settings.env.HOME;
   const candidates =
     given !== undefined && given !== ''
       ? [given]
@@ -67,10 +67,18 @@ function acceptsAnything(bytes: Buffer): boolean {
   );
 }
 
-/** Where a pull comes from, as the policy check needs it. */
+/** The settings {@link checkSignaturePolicy} reads the policy with. */
+export interface SignaturePolicySettings {
+  /** `--signature-policy FILE`; default the user's, else the system's policy.json, else no check. */
+  signaturePolicy?: string | undefined;
+  /** The environment (`HOME`, for the user's policy.json and registries.d). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Where an image comes from, as the policy check needs it. */
 export interface PolicySource {
-  /** The repository it is pulled from (a mirror's, or the registry's own). */
-  repository: Repository;
+  /** The registry repository (any content target) it is read from. */
+  target: ReadOnlyTarget;
   /** The tag or digest there. */
   ref: string;
   /** The normalized name asked for, which the policy's scopes and identities see. */
@@ -78,11 +86,56 @@ export interface PolicySource {
 }
 
 /**
- * Checks the image `source` names against the signature policy. Returns the descriptor of the
- * top-level manifest that was checked (pull that digest, so what is stored is what was checked), or
- * undefined when no policy applies or it accepts anything. Throws `policy-rejected` (a
- * PermissionDeniedError naming the requirement) when the policy refuses the image, `bad-argument`
- * when the policy file is malformed.
+ * Checks the image `source` names against the signature policy (decision 176). Returns the
+ * descriptor of the top-level manifest that was checked (copy that digest, so what is stored is
+ * what was checked), or undefined when no policy applies or it accepts anything. Throws a
+ * PermissionDeniedError with `details.reason: 'policy-rejected'` naming the requirement when the
+ * policy refuses the image, an InvalidArgumentError naming the file when the policy is malformed.
+ *
+ * @example
+ * ```ts
+ * const checked = await checkSignaturePolicy({ env: process.env }, { target: repo, ref: '1', name });
+ * await copy(repo, checked?.digest ?? '1', store, name);
+ * ```
+ */
+export async function checkSignaturePolicy(
+  settings: SignaturePolicySettings,
+  source: PolicySource,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<Descriptor | undefined> {
+  const { signal } = options;
+  const file = await readPolicyFile(settings, signal);
+  if (file === undefined || acceptsAnything(file.bytes)) return undefined;
+  const signature = await import('@ocikit/signature');
+  const policy = signature.parsePolicy(file.bytes, { path: file.path });
+  const call = signal ? { signal } : {};
+  const descriptor = await source.target.resolve(source.ref, { ...call, fetching: true });
+  const manifest = await fetchAll(source.target, descriptor, call);
+  const digest = descriptor.digest;
+  const { env } = settings;
+  await signature.evaluatePolicy(
+    policy,
+    {
+      transport: 'docker',
+      name: source.name,
+      manifestDigest: digest,
+      manifest,
+      signatures: signature.targetSignatureSource(source.target, digest, {
+        simpleSigning: async (c) => {
+          const registriesD = await signature.loadRegistriesD({ env, ...c });
+          const base = signature.lookasideFor(registriesD, source.name, { env });
+          return signature.readLookasideSignatures(base, digest, c);
+        },
+      }),
+    },
+    { verifySigstoreSigned: signature.verifySigstoreSigned, ...call },
+  );
+  return descriptor;
+}
+
+/**
+ * {@link checkSignaturePolicy} for a pull of the local engine: a refusal is the contract's
+ * `policy-rejected`, a malformed policy `bad-argument`.
  */
 export async function checkPullPolicy(
   ctx: LocalContext,
@@ -90,40 +143,13 @@ export async function checkPullPolicy(
   operation: Operation,
   signal: AbortSignal | undefined,
 ): Promise<Descriptor | undefined> {
-  const file = await readPolicyFile(ctx, signal);
-  if (file === undefined || acceptsAnything(file.bytes)) return undefined;
-  const signature = await import('@ocikit/signature');
-  let policy: Awaited<ReturnType<typeof signature.parsePolicy>>;
   try {
-    policy = signature.parsePolicy(file.bytes, { path: file.path });
-  } catch (e) {
-    throw engineError('bad-argument', {
-      engine: 'local',
-      operation,
-      message: (e as Error).message,
-      cause: e,
-    });
-  }
-  const fetched = await source.repository.fetchManifest(source.ref, signal ? { signal } : {});
-  const digest = fetched.descriptor.digest;
-  const env = ctx.env;
-  try {
-    await signature.evaluatePolicy(
-      policy,
+    return await checkSignaturePolicy(
+      { signaturePolicy: ctx.registry.signaturePolicy, env: ctx.env },
+      source,
       {
-        transport: 'docker',
-        name: source.name,
-        manifestDigest: digest,
-        manifest: fetched.bytes,
-        signatures: signature.targetSignatureSource(source.repository, digest, {
-          simpleSigning: async (call) => {
-            const registriesD = await signature.loadRegistriesD({ env, ...call });
-            const base = signature.lookasideFor(registriesD, source.name, { env });
-            return signature.readLookasideSignatures(base, digest, call);
-          },
-        }),
+        signal,
       },
-      { verifySigstoreSigned: signature.verifySigstoreSigned, ...(signal ? { signal } : {}) },
     );
   } catch (e) {
     if (isPermissionDenied(e) && e.details.reason === 'policy-rejected') {
@@ -137,7 +163,8 @@ export async function checkPullPolicy(
         extra: { name: source.name, ...(typeof requirement === 'string' ? { requirement } : {}) },
       });
     }
+    if (isInvalidArgument(e) && e.details.reason !== 'too-large')
+      throw engineError('bad-argument', { engine: 'local', operation, message: e.message, cause: e });
     throw e;
   }
-  return fetched.descriptor;
 }

@@ -153,7 +153,14 @@ export async function pullImage(
     }
     const pulled = desc === undefined;
     // the signature policy, before anything is stored; then the digest it checked is what is pulled
-    const checked = pulled ? await checkPullPolicy(ctx, source, operation, signal) : undefined;
+    const checked = pulled
+      ? await checkPullPolicy(
+          ctx,
+          { target: source.repository, ref: source.ref, name: source.name },
+          operation,
+          signal,
+        )
+      : undefined;
     const onProgress = progressOf('pull', options.onProgress);
     desc ??= await copy(source.repository, checked?.digest ?? source.ref, store, source.name, {
       concurrency: ctx.registry.concurrency ?? CONCURRENCY,
