@@ -81,6 +81,11 @@ describe.each(['dockerd', 'podman'] as const)('docker driver networks against %s
     });
     expect(r['n1Inspect']).toMatchObject({ containers: [{ name: 'c1', ipAddress: '10.201.0.50' }] });
     expect(r['samePort']).toMatchObject(failure('port-in-use', /the host port .*18080 is already in use/));
+    // -P: the exposed port on a host port the engine picked
+    expect(r['publishedAll']).toEqual([
+      { containerPort: 90, protocol: 'tcp', hostPort: expect.any(Number), hostIp: '0.0.0.0' },
+    ]);
+    expect((r['publishedAll'] as { hostPort: number }[])[0]?.hostPort).toBeGreaterThan(1024);
     expect(r['unknownNet']).toMatchObject(failure('network-not-found', /no network "nope"/));
     expect(r['inUse']).toMatchObject(failure('network-in-use', /network "n1" is in use/));
     expect((r['connected'] as { networks: unknown[] }).networks).toMatchObject([

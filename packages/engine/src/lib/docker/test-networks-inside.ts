@@ -101,6 +101,17 @@ async function main(): Promise<unknown> {
       );
       await engine.containers.remove('c4', { force: true }).catch(() => {});
 
+      const c5 = await engine.containers.create({
+        image,
+        name: 'c5',
+        cmd: ['sleep', '120'],
+        network: 'n1',
+        exposedPorts: ['90/tcp'],
+        publishAll: true,
+      });
+      await engine.containers.start(c5.id);
+      const publishedAll = (await engine.containers.inspect(c5.id)).network?.ports;
+      await engine.containers.remove(c5.id, { force: true });
       const inUse = await errOf(engine.networks.remove('n1'));
       await engine.networks.connect('n2', c1.id, { ipAddress: '10.202.0.7', aliases: ['inner'] });
       const connected = (await engine.containers.inspect(c1.id)).network;
@@ -125,6 +136,7 @@ async function main(): Promise<unknown> {
         summary: { ports: summary?.ports, networks: summary?.networks },
         n1Inspect: { containers: n1Inspect.containers },
         samePort,
+        publishedAll,
         unknownNet,
         inUse,
         connected,
