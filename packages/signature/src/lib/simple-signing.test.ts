@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFailedPrecondition, isInvalidArgument, isPermissionDenied } from '@ocikit/errors';
@@ -178,5 +178,32 @@ describe('simple signing: sign, verify, and refuse bad input with typed errors',
     expect(
       isInvalidArgument(await errorOf(signSimpleSigning(manifest, name, { privateKey: 'not a key' }))),
     ).toBe(true);
+  });
+});
+
+describe("containers/image's gpg-made fixtures", () => {
+  const fx = (f: string) =>
+    readFileSync(join(import.meta.dirname, '../../test/fixtures/containers-image', f));
+  const rules = {
+    manifest: new Uint8Array(fx('image.manifest.json')),
+    dockerReference: 'testing/manifest:latest',
+  };
+  const verify = async (f: string) =>
+    verifySimpleSignature(fx(f), await readKeyring(fx('public-key.gpg'), 'public-key.gpg'), rules);
+
+  it('reads the gpg keyring; refuses its RSA-1024 key as too weak (stricter than gpg 2.2, decision 170)', async () => {
+    expect((await readKeyring(fx('public-key.gpg'))).fingerprints).toEqual([
+      '1D8230F6CDB6A06716E414C1DB72F2188BB46CC8',
+    ]);
+    const e = await errorOf(verify('image.signature'));
+    expect(isPermissionDenied(e)).toBe(true);
+    expect(e.message).toMatch(/RSA keys shorter than 2047 bits are considered too weak/);
+  });
+  it('expired, corrupt, unknown-key signatures are refused saying why', async () => {
+    expect((await errorOf(verify('expired.signature'))).message).toMatch(/expired/);
+    expect(isInvalidArgument(await errorOf(verify('corrupt.signature')))).toBe(true);
+    expect((await errorOf(verify('unknown-key.signature'))).message).toMatch(
+      /signature by key BB75E91990DF8F7E is not accepted/,
+    );
   });
 });
