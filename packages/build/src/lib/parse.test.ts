@@ -13,6 +13,7 @@ import {
   parseInstructions,
   scan,
 } from './parse.ts';
+import { splitWords } from './words.ts';
 
 const fixtures = new URL('../../test/fixtures/buildkit/parser/', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, fixtures), 'utf8');
@@ -559,12 +560,9 @@ describe('parseDockerfile: bad input', () => {
   });
 
   it('refuses flags the instruction does not take, and bad flag values', () => {
-    fails(
-      'FROM x\nCOPY --form=a b c\n',
-      'Dockerfile:2: unknown flag --form for COPY (it takes --from, --chown',
-    );
-    fails('FROM x\nRUN --from=a b\n', 'Dockerfile:2: unknown flag --from for RUN');
-    fails('FROM x\nENV --x=1 A=b\n', 'Dockerfile:2: unknown flag --x for ENV (it takes no flags)');
+    fails('FROM x\nCOPY --form=a b c\n', 'Dockerfile:2: unknown flag: --form (COPY takes --from, --chown');
+    fails('FROM x\nRUN --from=a b\n', 'Dockerfile:2: unknown flag: --from (RUN takes --mount');
+    fails('FROM x\nENV --x=1 A=b\n', 'Dockerfile:2: unknown flag: --x (ENV takes no flags)');
     fails('FROM x\nCOPY --from a b\n', 'Dockerfile:2: missing a value on flag: --from');
     fails(
       'FROM x\nCOPY --link=maybe a b\n',
@@ -578,7 +576,7 @@ describe('parseDockerfile: bad input', () => {
     fails('FROM x\nHEALTHCHECK --retries=-1 CMD true\n', 'Dockerfile:2: --retries cannot be negative (-1)');
     fails(
       'FROM x\nHEALTHCHECK --interval=5s NONE\n',
-      'Dockerfile:2: unknown flag --interval for HEALTHCHECK NONE',
+      'Dockerfile:2: unknown flag: --interval (HEALTHCHECK NONE takes no flags)',
     );
   });
 
@@ -621,5 +619,106 @@ describe('parseDuration', () => {
     expect(parseDuration('0')).toBe(0);
     expect(() => parseDuration('5')).toThrow('invalid duration "5"');
     expect(() => parseDuration('s')).toThrow();
+  });
+});
+
+describe('instructions (BuildKit instructions/parse_test.go and parser/*_test.go tables)', () => {
+  const error = (text: string): string => {
+    try {
+      parseInstructions(text);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+
+  it.each(['MAINTAINER', 'WORKDIR', 'USER', 'STOPSIGNAL'])('%s requires exactly one argument', (kind) => {
+    expect(error(kind)).toBe(`instructions:1: ${kind} requires exactly one argument`);
+  });
+  it.each(['ENV', 'LABEL', 'ONBUILD', 'HEALTHCHECK', 'EXPOSE', 'VOLUME'])(
+    '%s requires at least one argument',
+    (kind) => {
+      expect(error(kind)).toContain(`instructions:1: ${kind} requires at least one argument`);
+    },
+  );
+  it.each(['ADD', 'COPY'])('%s requires a destination', (kind) => {
+    expect(error(`${kind} arg1`)).toBe(
+      `instructions:1: ${kind} requires at least two arguments, but only one was provided. Destination could not be determined`,
+    );
+  });
+  it.each([
+    ['COPY\t\n\t\tquux \\\n      bar', 'COPY requires at least two arguments'],
+    ['ONBUILD FROM scratch', "FROM isn't allowed as an ONBUILD trigger"],
+    ['MAINTAINER --boo joe@example.com', 'unknown flag: --boo'],
+    ['ONBUILD ONBUILD RUN touch foobar', "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"],
+    ['FOO bar', 'unknown instruction: FOO'],
+    ['foo bar', 'unknown instruction: foo'],
+  ])('TestErrorCases: %j → %s', (text, message) => {
+    expect(error(text)).toContain(message);
+  });
+  it('TestParseOptInterval: under 1ms is refused, 0ms and 1ms are not', () => {
+    expect(error('HEALTHCHECK --interval=50ns CMD true')).toContain('cannot be less than 1ms');
+    expect(error('HEALTHCHECK --interval=0ms CMD true')).toBe('no error');
+    expect(error('HEALTHCHECK --interval=1ms CMD true')).toBe('no error');
+  });
+  it('TestHealthCheckCmd: CMD in shell form', () => {
+    expect(parseInstructions('HEALTHCHECK CMD hello world')[0]).toMatchObject({
+      command: { form: 'shell', text: 'hello world' },
+    });
+  });
+
+  // parser/json_test.go
+  it.each([
+    ['[]', []],
+    ['[""]', ['']],
+    ['["a"]', ['a']],
+    ['["a","b"]', ['a', 'b']],
+    ['[ "a", "b" ]', ['a', 'b']],
+    ['[\t"a",\t"b"\t]', ['a', 'b']],
+    ['\t[\t"a",\t"b"\t]\t', ['a', 'b']],
+    [
+      '["abc 123", "♥", "☃", "\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u0000"]',
+      ['abc 123', '♥', '☃', '" \\ / \b \f \n \r \t \u0000'],
+    ],
+  ])('valid JSON array of strings %j', (json, args) => {
+    expect(parseInstructions(`CMD ${json}`)[0]).toMatchObject({ command: { form: 'exec', args } });
+  });
+  it.each([
+    '["a",42,"b"]',
+    '["a",123.456,"b"]',
+    '["a",{},"b"]',
+    '["a",{"c": "d"},"b"]',
+    '["a",["c"],"b"]',
+    '["a",true,"b"]',
+    '["a",false,"b"]',
+    '["a",null,"b"]',
+  ])('JSON array not of strings %s is refused', (json) => {
+    expect(error(`CMD ${json}`)).toContain('arrays must be comprised of strings only');
+  });
+
+  // parser/parser_test.go TestParseWords
+  it.each([
+    ['foo', ['foo']],
+    ['foo bar', ['foo', 'bar']],
+    ['foo\\ bar', ['foo\\ bar']],
+    ['foo=bar', ['foo=bar']],
+    ["foo bar 'abc xyz'", ['foo', 'bar', "'abc xyz'"]],
+    ['foo bar "abc xyz"', ['foo', 'bar', '"abc xyz"']],
+    ['àöû', ['àöû']],
+    ['föo bàr "âbc xÿz"', ['föo', 'bàr', '"âbc xÿz"']],
+  ])('splitWords(%j)', (input, words) => {
+    expect(splitWords(input, '\\')).toEqual(words);
+  });
+
+  // parser/line_parsers_test.go
+  it('reads the legacy and the K=V forms of LABEL, and refuses ENV without a value', () => {
+    expect(parseInstructions('LABEL foo bar')[0]).toMatchObject({ pairs: [{ key: 'foo', value: 'bar' }] });
+    expect(parseInstructions('LABEL foo=bar thing=star')[0]).toMatchObject({
+      pairs: [
+        { key: 'foo', value: 'bar' },
+        { key: 'thing', value: 'star' },
+      ],
+    });
+    expect(error('ENV foo')).toContain('ENV must have two arguments');
   });
 });

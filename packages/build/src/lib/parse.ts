@@ -429,7 +429,7 @@ function parseFlags(kind: string, words: string[], line: number): InstructionFla
     if (type === undefined) {
       const allowed = Object.keys(known);
       fail(
-        `unknown flag --${name} for ${kind} (${allowed.length ? `it takes ${allowed.map((f) => `--${f}`).join(', ')}` : 'it takes no flags'})`,
+        `unknown flag: --${name} (${kind} ${allowed.length ? `takes ${allowed.map((f) => `--${f}`).join(', ')}` : 'takes no flags'})`,
         line,
       );
     }
