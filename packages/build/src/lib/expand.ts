@@ -263,13 +263,7 @@ class ShellWord {
     }
     const patternModifier = ch === '#' || ch === '%';
     if (nullIsUnset && patternModifier) throw new LexError(`unsupported modifier (${chs}) in substitution`);
-    let word: string;
-    try {
-      word = this.processStopOn('}', patternModifier).result;
-    } catch (error) {
-      if (this.peek() === EOF) throw new LexError("syntax error: missing '}'");
-      throw error;
-    }
+    const word = this.readUntil('}', patternModifier, "syntax error: missing '}'");
     const value = this.getEnv(name);
     if (value === undefined && this.options.skipUnsetEnv === true) return `\${${name}${chs}${word}}`;
     const set = value !== undefined;
@@ -301,20 +295,8 @@ class ShellWord {
   private processReplace(name: string): string {
     const replaceAll = this.peek() === '/';
     if (replaceAll) this.next();
-    let pattern: string;
-    try {
-      pattern = this.processStopOn('/', true).result;
-    } catch (error) {
-      if (this.peek() === EOF) throw new LexError("syntax error: missing '/' in ${}");
-      throw error;
-    }
-    let replacement: string;
-    try {
-      replacement = this.processStopOn('}', true).result;
-    } catch (error) {
-      if (this.peek() === EOF) throw new LexError("syntax error: missing '}'");
-      throw error;
-    }
+    const pattern = this.readUntil('/', true, "syntax error: missing '/' in ${}");
+    const replacement = this.readUntil('}', true, "syntax error: missing '}'");
     const value = this.getEnv(name);
     if (value === undefined && this.options.skipUnsetEnv === true)
       return `\${${name}/${pattern}/${replacement}}`;
@@ -324,6 +306,16 @@ class ShellWord {
     const match = re.exec(current);
     if (!match) return current;
     return current.slice(0, match.index) + replacement + current.slice(match.index + match[0].length);
+  }
+
+  /** The expanded text up to `stop`; `missing` is the error when the word ends before it. */
+  private readUntil(stop: string, rawEscapes: boolean, missing: string): string {
+    try {
+      return this.processStopOn(stop, rawEscapes).result;
+    } catch (error) {
+      if (this.peek() === EOF) throw new LexError(missing);
+      throw error;
+    }
   }
 
   private processName(): string {

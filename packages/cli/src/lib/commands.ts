@@ -182,6 +182,18 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
       "Show the engine's events, state and version, or the local state's disk use; remove what nothing uses",
     load: load(() => import('../commands/system.ts'), 'systemCommand'),
   },
+  key: {
+    summary: 'Generate a cosign (sigstore) key pair for signing images',
+    load: load(() => import('../commands/sign.ts'), 'keyCommand'),
+  },
+  sign: {
+    summary: 'Sign an image in a registry with a cosign key (a sigstore signature)',
+    load: load(() => import('../commands/sign.ts'), 'signCommand'),
+  },
+  verify: {
+    summary: "Verify an image's cosign signatures with a public key or a trust policy",
+    load: load(() => import('../commands/sign.ts'), 'verifyCommand'),
+  },
   gc: {
     summary: 'Remove blobs, partial downloads and snapshots nothing uses (the local store, or an OCI layout)',
     load: load(() => import('../commands/gc.ts'), 'gcCommand'),
