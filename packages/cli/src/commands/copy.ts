@@ -12,10 +12,11 @@ import {
   type Target,
 } from '@ocikit/content';
 import { isDigest } from '@ocikit/digest';
+import { InvalidArgumentError } from '@ocikit/errors';
 import { formatPlatform, hostPlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
-import { parseTransport, type TransportLocation } from '../lib/location.ts';
+import { parseLocation, parseTransport, type TransportLocation } from '../lib/location.ts';
 import { printJson, println } from '../lib/output.ts';
 import {
   copyWithProgress,
@@ -25,6 +26,12 @@ import {
   transferFlagsHelp,
   transportFor,
 } from '../lib/registry.ts';
+import {
+  loadSigningKey,
+  signaturePolicyFlag,
+  signaturePolicyFlagHelp,
+  signInTarget,
+} from '../lib/signing.ts';
 
 type Cleanup = () => Promise<unknown>;
 
@@ -169,8 +176,22 @@ export const copyCommand = defineCommand({
     "registry, and into a docker-archive, an index is narrowed to this machine's platform unless " +
     '--platform or --all-platforms is given. Within one registry, blobs are mounted rather than copied. ' +
     'An archive destination is written whole or not at all.',
-  options: transferFlags,
-  help: transferFlagsHelp,
+  options: {
+    ...transferFlags,
+    ...signaturePolicyFlag,
+    'sign-by-sigstore-private-key': { type: 'string' },
+    'sign-passphrase-file': { type: 'string' },
+    'remove-signatures': { type: 'boolean' },
+  },
+  help: {
+    ...transferFlagsHelp,
+    ...signaturePolicyFlagHelp,
+    'sign-by-sigstore-private-key':
+      'sign the copied image with this cosign private key (a sigstore signature in the destination registry)',
+    'sign-passphrase-file':
+      "the private key's passphrase: the first line of this file (else it is asked for)",
+    'remove-signatures': "do not copy the source's sigstore signatures to the destination registry",
+  },
   async run(ctx, { values, positionals }) {
     expectPositionals(copyCommand, positionals, 2);
     const [srcArg, dstArg] = (positionals as string[]).map((a) => a.replace(/^docker:\/\//, ''));
@@ -179,7 +200,34 @@ export const copyCommand = defineCommand({
     try {
       const srcLoc = parseTransport(srcArg ?? '');
       const dstLoc = parseTransport(dstArg ?? '');
+      const dstIsRegistry = dstLoc === undefined && parseLocation(dstArg ?? '').kind === 'registry';
+      const signBy = values['sign-by-sigstore-private-key'];
+      if (signBy !== undefined && !dstIsRegistry)
+        throw new InvalidArgumentError(
+          'ocikit copy: --sign-by-sigstore-private-key needs a registry destination',
+        );
+      // the key first: a wrong passphrase fails before anything is copied
+      const key =
+        signBy === undefined
+          ? undefined
+          : await loadSigningKey(
+              ctx,
+              signBy,
+              '--sign-by-sigstore-private-key',
+              values['sign-passphrase-file'],
+              '--sign-passphrase-file',
+            );
       const src = await openSource(ctx, srcArg ?? '', srcLoc, transport, cleanups);
+      // the signature policy, before anything is written; then the checked digest is what is copied
+      if (src.kind === 'registry' && src.name !== undefined) {
+        const { checkSignaturePolicy } = await import('@ocikit/local');
+        const checked = await checkSignaturePolicy(
+          { signaturePolicy: values['signature-policy'], env: ctx.env },
+          { target: src.target, ref: src.ref, name: src.name },
+          { signal: ctx.signal },
+        );
+        if (checked !== undefined) src.ref = checked.digest;
+      }
       const dst = await openDestination(ctx, dstArg ?? '', dstLoc, src, transport, cleanups);
       const narrow = dst.onePlatform && values.platform === undefined && !values['all-platforms'];
       const desc = await copyWithProgress(
@@ -190,6 +238,15 @@ export const copyCommand = defineCommand({
         'copied',
       );
       const loaded = dst.finish ? await dst.finish(desc) : [];
+      // signatures travel between registries (as skopeo copies sigstore attachments) unless removed
+      if (src.kind === 'registry' && dstIsRegistry && !values['remove-signatures']) {
+        const { attachCosignSignature, readCosignSignatures } = await import('@ocikit/signature');
+        const signal = { signal: ctx.signal };
+        for (const sig of await readCosignSignatures(src.target, desc.digest, signal))
+          await attachCosignSignature(dst.target, desc.digest, sig, signal);
+      }
+      if (key !== undefined)
+        await signInTarget(ctx, dst.target, desc.digest, parseReference(dstArg ?? '').toString(), key);
       if (ctx.json)
         printJson(ctx, {
           digest: desc.digest,

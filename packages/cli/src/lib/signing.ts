@@ -1,0 +1,118 @@
+// What the signing commands and flags share: passphrases from a file or a prompt, cosign private
+// keys, signing an image in a registry, and the signature-policy flag.
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Target } from '@ocikit/content';
+import { AbortedError, InvalidArgumentError, NotFoundError } from '@ocikit/errors';
+import type { Descriptor } from '@ocikit/image-spec';
+import type { Context } from './command.ts';
+
+/** `--signature-policy FILE`: the containers-policy.json(5) pulls and copies are checked against. */
+export const signaturePolicyFlag = { 'signature-policy': { type: 'string' } } as const;
+
+/** Help text of {@link signaturePolicyFlag}. */
+export const signaturePolicyFlagHelp = {
+  'signature-policy':
+    'check images against this containers-policy.json (default ~/.config/containers/policy.json, else /etc/containers/policy.json)',
+} as const;
+
+/** Reads a small file a flag names, saying which flag when it cannot. */
+export async function readFlagFile(ctx: Context, path: string, flag: string): Promise<Buffer> {
+  try {
+    return await readFile(path, { signal: ctx.signal });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new NotFoundError(`${flag} ${path}: no such file`, { cause });
+    throw new InvalidArgumentError(`${flag} ${path}: cannot read it (${code ?? (cause as Error).message})`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * A passphrase: the first line of `file` (as skopeo's `--sign-passphrase-file` reads it), else one
+ * line typed at a prompt on stderr (not echoed on a terminal), asked twice when `confirm`.
+ */
+export async function readPassphrase(
+  ctx: Context,
+  file: string | undefined,
+  flag: string,
+  confirm = false,
+): Promise<string> {
+  const { passphraseFromFile } = await import('@ocikit/signature');
+  if (file !== undefined) return passphraseFromFile(await readFlagFile(ctx, file, flag));
+  const first = await promptLine(ctx, 'Enter passphrase for the private key: ');
+  if (confirm && (ctx.stdin as { isTTY?: boolean }).isTTY) {
+    const again = await promptLine(ctx, 'Enter passphrase again: ');
+    if (again !== first) throw new InvalidArgumentError('the passphrases do not match');
+  }
+  return first;
+}
+
+/** One line from stdin after `question` on stderr; not echoed when stdin is a terminal. */
+function promptLine(ctx: Context, question: string): Promise<string> {
+  const stdin = ctx.stdin as NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => void };
+  const tty = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+  ctx.stderr.write(question);
+  return new Promise((resolve, reject) => {
+    let line = '';
+    const done = (err: Error | undefined) => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      if (tty) stdin.setRawMode?.(false);
+      stdin.pause();
+      if (tty) ctx.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(line);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of chunk.toString()) {
+        if (ch === '\r' || ch === '\n') return done(undefined);
+        if (ch === '\u0003') return done(new AbortedError('the passphrase prompt was interrupted'));
+        if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
+        else line += ch;
+      }
+    };
+    const onEnd = () =>
+      done(line === '' ? new InvalidArgumentError('no passphrase: stdin ended') : undefined);
+    if (tty) stdin.setRawMode?.(true);
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    stdin.resume();
+  });
+}
+
+/** The cosign private key `file`, decrypted with the passphrase from `passphraseFile` or a prompt. */
+export async function loadSigningKey(
+  ctx: Context,
+  file: string,
+  flag: string,
+  passphraseFile: string | undefined,
+  passphraseFlag: string,
+): Promise<KeyObject> {
+  const pem = await readFlagFile(ctx, file, flag);
+  const passphrase = await readPassphrase(ctx, passphraseFile, passphraseFlag);
+  const { readPrivateKey } = await import('@ocikit/signature');
+  return readPrivateKey(pem, { passphrase, signal: ctx.signal });
+}
+
+/**
+ * Signs the manifest `digest` in `target` for the name `identity` (a full reference, the payload's
+ * `docker-reference`) and stores the signature as cosign does; returns the signature manifest.
+ */
+export async function signInTarget(
+  ctx: Context,
+  target: Target,
+  digest: string,
+  identity: string,
+  key: KeyObject,
+): Promise<Descriptor> {
+  const { attachCosignSignature, makePayload, signPayload } = await import('@ocikit/signature');
+  const payload = makePayload(digest, identity);
+  return attachCosignSignature(
+    target,
+    digest,
+    { payload, signature: signPayload(key, payload) },
+    { signal: ctx.signal },
+  );
+}
