@@ -20,6 +20,7 @@ import type { LocalContext } from './context.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
 import { pinImage } from './image-use.ts';
+import { attachNetwork, planNetwork } from './network.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
 import { copyUp, resolveMounts } from './volume-mounts.ts';
 import { containerMountsPath } from './volume-store.ts';
@@ -88,6 +89,8 @@ export async function prepareContainer(
   if (typeof spec.image !== 'string' || spec.image === '')
     throw localError('bad-argument', 'containers.create', 'give an image');
   const platform = platformOption(spec.platform, 'containers.create');
+  // a bad network request fails before anything is pulled or made
+  const network = await planNetwork(ctx, spec);
   const image =
     (options.pull !== 'always' ? await storedByName(ctx, spec.image, signal) : undefined) ??
     (await ensureImage(ctx, spec.image, {
@@ -135,12 +138,21 @@ export async function prepareContainer(
       : runtimeMountsRoot(record.runtime, mounts, spec.user ?? unpacked.config.config?.User);
     if (!rootMount) mountAll(mounts, rootfs);
     if (volumes) copyUp(ctx, rootfs, volumes.copyUps);
+    // its namespace, ADD, ports and files before the runtime starts it (undone by the removal below)
+    const runtimeNetwork = network
+      ? await attachNetwork(ctx, record, network, {
+          hostname: spec.hostname ?? record.id.slice(0, 12),
+          imageExposed: Object.keys(unpacked.config.config?.ExposedPorts ?? {}),
+          signal,
+        })
+      : undefined;
     const runtimeSpec = await buildRuntimeSpec({
       config: unpacked.config,
       rootfs,
       image: image.name,
       id: record.id,
       spec: volumes ? { ...spec, mounts: volumes.mounts } : spec,
+      network: runtimeNetwork,
     });
     // the runtime mounts the overlay first, so every other mount lands on top of it
     if (rootMount) runtimeSpec.mounts = [rootMount, ...(runtimeSpec.mounts ?? [])];

@@ -1,12 +1,13 @@
 // The exit command conmon runs when a detached container exits (decision 131):
 // `node container-exit.js ROOT ID [remove]` records the container's `die` event with its exit
-// code, and removes it and what it holds when it is an autoRemove one. Shipped with @ocikit/local
+// code, takes it off its networks, and removes it and what it holds when it is an autoRemove one. Shipped with @ocikit/local
 // and run with the Node that made the container, so none of it needs the CLI.
 
 import { recordDie } from './container-events.ts';
 import { removeContainer } from './container-remove.ts';
 import { containersOf } from './container-store.ts';
 import { localContext } from './context.ts';
+import { detachNetworks } from './network.ts';
 
 const [root, id, then] = process.argv.slice(2);
 if (root && id) {
@@ -15,6 +16,8 @@ if (root && id) {
     .get(id)
     .catch(() => undefined);
   if (record) await recordDie(ctx, record);
+  // an exited container is off its networks: its address and host ports are free again
+  if (then !== 'remove') await detachNetworks(ctx, id).catch(() => {});
   if (then === 'remove') {
     await removeContainer(ctx, id, { force: true }).catch(() => {
       // removed already (`rm -f` raced us), or the root is gone: nothing left to do

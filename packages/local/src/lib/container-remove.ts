@@ -8,11 +8,12 @@ import { containerEvent, recordDie } from './container-events.ts';
 import { containerSnapshot, containersOf, getContainer, snapshotterOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
 import { unpinImage } from './image-use.ts';
+import { detachNetworks } from './network.ts';
 import { containerMounts, removeAnonymousVolumes } from './volume-store.ts';
 
 /**
- * Removes a container and what it holds: its runtime state, its rootfs mount, its writable
- * snapshot, its record, bundle and log. A running or paused one only with `force` (killed first),
+ * Removes a container and what it holds: its runtime state, its network attachments and namespace,
+ * its rootfs mount, its writable snapshot, its record, bundle and log. A running or paused one only with `force` (killed first),
  * else `container-running`; a created one (never started) as an exited one, as Docker and podman.
  * Its anonymous volumes go too with `volumes` (`rm -v`; the default for an autoRemove container,
  * as `run --rm`), when no other container uses them; named volumes stay. Gives the record it removed.
@@ -45,6 +46,8 @@ export async function removeContainer(
       .delete(record.id, { force: true })
       .catch(() => {});
   }
+  // off its networks (CNI DEL, namespace, peers' hosts files) once its process is gone
+  await detachNetworks(ctx, record.id, { forget: true });
   try {
     unmount(join(record.bundle, 'rootfs'));
   } catch {

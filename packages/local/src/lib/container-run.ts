@@ -7,6 +7,7 @@ import { containerEvent, recordDie } from './container-events.ts';
 import { removeContainer } from './container-remove.ts';
 import { containersOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
+import { detachNetworks } from './network.ts';
 
 /**
  * How a foreground run's stdio is wired: with `inheritStdio`, this process's own streams (a
@@ -60,11 +61,13 @@ export async function runContainer(
     if (code !== undefined) await recordDie(ctx, record, code);
     if (record.autoRemove)
       await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' }).catch(() => {});
+    else await detachNetworks(ctx, record.id).catch(() => {});
     if (code === undefined) throw e;
     return { id: record.id, exitCode: code };
   }
   await started;
   await recordDie(ctx, record, exitCode);
   if (record.autoRemove) await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' });
+  else await detachNetworks(ctx, record.id);
   return { id: record.id, exitCode };
 }

@@ -8,16 +8,24 @@ import {
   commandLine,
   containerStatus,
 } from '@ocikit/engine';
-import type { Process } from '@ocikit/runtime-spec';
+import type { Linux, Process } from '@ocikit/runtime-spec';
 import type { ContainerRecord } from '@ocikit/shim';
+import { inspectNetworks, type NetworkState } from './network.ts';
 
 /** The contract's state of a record: a container still being configured counts as `created`. */
 export function stateOf(record: ContainerRecord): ContainerState {
   return record.status === 'configured' ? 'created' : record.status;
 }
 
-/** A record as `containers.list` gives it, its status worded as Docker's at `now`. */
-export function toSummary(record: ContainerRecord, now: number = Date.now()): ContainerSummary {
+/**
+ * A record as `containers.list` gives it, its status worded as Docker's at `now`; with its network
+ * record (bridge and user networks), its published ports and networks.
+ */
+export function toSummary(
+  record: ContainerRecord,
+  now: number = Date.now(),
+  network?: NetworkState | undefined,
+): ContainerSummary {
   const state = stateOf(record);
   return {
     id: record.id,
@@ -45,25 +53,31 @@ export function toSummary(record: ContainerRecord, now: number = Date.now()): Co
     ...(record.startedAt !== undefined ? { startedAt: record.startedAt } : {}),
     ...(record.finishedAt !== undefined ? { finishedAt: record.finishedAt } : {}),
     autoRemove: record.autoRemove,
+    ...(network ? { ports: network.ports, networks: network.networks.map((a) => a.network) } : {}),
   };
 }
 
 /** The process and host name of a container's config.json, when it has one yet. */
-function configOf(record: ContainerRecord): { process?: Process; hostname?: string } {
+function configOf(record: ContainerRecord): { process?: Process; hostname?: string; linux?: Linux } {
   try {
     return JSON.parse(readFileSync(join(record.bundle, 'config.json'), 'utf8')) as {
       process?: Process;
       hostname?: string;
+      linux?: Linux;
     };
   } catch {
     return {};
   }
 }
 
-/** A record as `containers.inspect` gives it, `raw` the record itself. */
-export function toDetails(record: ContainerRecord): ContainerDetails {
+/**
+ * A record as `containers.inspect` gives it, `raw` the record itself; `network` from its network
+ * record, else `none` or `host` as its config.json says (a network namespace of its own, or not).
+ */
+export function toDetails(record: ContainerRecord, network?: NetworkState | undefined): ContainerDetails {
   const state = stateOf(record);
-  const { process: proc, hostname } = configOf(record);
+  const { process: proc, hostname, linux } = configOf(record);
+  const ownNetns = (linux?.namespaces ?? []).some((n) => n.type === 'network');
   const user = proc?.user;
   return {
     id: record.id,
@@ -92,6 +106,19 @@ export function toDetails(record: ContainerRecord): ContainerDetails {
       stopSignal: record.stopSignal,
     },
     autoRemove: record.autoRemove,
+    network: network
+      ? {
+          mode: network.mode,
+          networks: inspectNetworks(network),
+          ports: network.ports,
+          hostname: network.hostname,
+        }
+      : {
+          mode: ownNetns || !linux ? 'none' : 'host',
+          networks: [],
+          ports: [],
+          ...(hostname !== undefined ? { hostname } : {}),
+        },
     runtime: record.runtime,
     logPath: record.logPath,
     raw: record,

@@ -12,6 +12,7 @@ import { containersOf, getContainer } from './container-store.ts';
 import { toDetails, toSummary } from './container-view.ts';
 import type { LocalContext } from './context.ts';
 import { execInContainer } from './exec.ts';
+import { detachNetworks, readNetworkState, sweepNetworks } from './network.ts';
 import { detailsMounts } from './volume-store.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -137,15 +138,17 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
 
     async 'containers.inspect'(id) {
       const record = await getContainer(ctx, id, 'containers.inspect');
-      return { ...toDetails(record), mounts: detailsMounts(ctx, record) };
+      return { ...toDetails(record, readNetworkState(ctx, record.id)), mounts: detailsMounts(ctx, record) };
     },
 
     async 'containers.list'(options) {
       const records = await sweepAbandoned(ctx, await standard('containers.list', () => containers.list()));
+      // attachments of containers a killed ocikit or monitor left behind
+      await sweepNetworks(ctx, records, (id) => containers.get(id).catch(() => undefined));
       const now = Date.now();
       return records
         .filter((r) => options.all || r.status === 'running' || r.status === 'paused')
-        .map((r) => toSummary(r, now));
+        .map((r) => toSummary(r, now, readNetworkState(ctx, r.id)));
     },
 
     async 'containers.stop'(id, options) {
@@ -158,6 +161,8 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
           ...(options.signal ? { signal: options.signal } : {}),
         }),
       );
+      // its exit command does it too; whichever comes first
+      await detachNetworks(ctx, record.id);
       await event('stop', record);
     },
 

@@ -6,6 +6,7 @@ import { truncate } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
 import { type Mount, type Spec, specFromImageConfig } from '@ocikit/runtime-spec';
 import { localError } from './container-errors.ts';
+import type { RuntimeNetwork } from './network.ts';
 
 const CAPS = [
   'CHOWN',
@@ -138,8 +139,9 @@ function mountsOf(spec: ContainerSpec): Mount[] {
 /**
  * The runtime spec of a container: the image config converted (entrypoint, command, env, user
  * resolved in the image's files under `rootfs`, working directory), then the ContainerSpec applied
- * (mounts, read-only root, host name, memory/CPU/pids limits, network `none` or `host`,
- * capabilities, terminal and its size). Bad input is a `bad-argument` engine error.
+ * (mounts, read-only root, host name, memory/CPU/pids limits, network `none`, `host`, or the
+ * namespace and files `network` gives for a CNI network, capabilities, terminal and its size). Bad
+ * input is a `bad-argument` engine error.
  */
 export async function buildRuntimeSpec(options: {
   config: ImageConfig;
@@ -147,6 +149,7 @@ export async function buildRuntimeSpec(options: {
   image: string;
   id: string;
   spec: ContainerSpec;
+  network?: RuntimeNetwork | undefined;
 }): Promise<Spec> {
   const { spec: want } = options;
   for (const e of want.env ?? []) {
@@ -174,7 +177,10 @@ export async function buildRuntimeSpec(options: {
   spec.hostname = want.hostname ?? options.id.slice(0, 12);
   spec.root = { path: options.rootfs, readonly: want.readOnlyRootfs === true };
   // parents before children, so a mount inside another lands on top of it
-  spec.mounts = [...(spec.mounts ?? []), ...mountsOf(want)]
+  const netFiles = (options.network?.files ?? []).map(
+    (f): Mount => ({ destination: f.destination, type: 'bind', source: f.source, options: ['bind', 'rw'] }),
+  );
+  spec.mounts = [...(spec.mounts ?? []), ...netFiles, ...mountsOf(want)]
     .map((m, i) => ({ m, i }))
     .sort((a, b) => a.m.destination.split('/').length - b.m.destination.split('/').length || a.i - b.i)
     .map(({ m }) => m);
@@ -199,11 +205,13 @@ export async function buildRuntimeSpec(options: {
     resources.pids = { limit: want.pidsLimit };
   }
   const network = want.network ?? 'none';
-  if (network !== 'none' && network !== 'host')
-    throw bad(`network must be none or host, not ${JSON.stringify(truncate(network, 40))}`);
-  if (network === 'host') linux.namespaces = (linux.namespaces ?? []).filter((n) => n.type !== 'network');
+  if (network !== 'none' && network !== 'host' && !options.network)
+    throw bad(`network must be none, host or a network, not ${JSON.stringify(truncate(network, 40))}`);
+  const others = (linux.namespaces ?? []).filter((n) => n.type !== 'network');
+  if (network === 'host') linux.namespaces = others;
+  else if (options.network) linux.namespaces = [...others, { type: 'network', path: options.network.netns }];
   else if (!(linux.namespaces ?? []).some((n) => n.type === 'network'))
-    linux.namespaces = [...(linux.namespaces ?? []), { type: 'network' }];
+    linux.namespaces = [...others, { type: 'network' }];
 
   const add = (want.capAdd ?? []).map((c) => capName('capAdd', c));
   const drop = (want.capDrop ?? []).map((c) => capName('capDrop', c));

@@ -16,11 +16,13 @@ import {
 } from '@ocikit/image-spec';
 import type { ContainerRecord } from '@ocikit/shim';
 import { defaultSnapshotter, type PruneSnapshotsResult, pruneSnapshots } from '@ocikit/snapshot';
+import { containersOf } from './container-store.ts';
 import { containerHandlers } from './containers.ts';
 import { type LocalContext, type LocalEngineOptions, localContext } from './context.ts';
 import { readEvents, recordEvent } from './events.ts';
 import { imageIdOf, openImageStore } from './image-store.ts';
 import { containerRecords, imagesInUse } from './image-use.ts';
+import { sweepNetworks } from './network.ts';
 
 /** The Go name of this machine's architecture, as engines report it. */
 function goArch(): string {
@@ -293,7 +295,8 @@ export interface PruneLocalResult {
 }
 
 /**
- * Frees a local engine's state (`ocikit system prune`): stopped containers (not one another process
+ * Frees a local engine's state (`ocikit system prune`): the network attachments of containers that
+ * are gone or exited (a killed ocikit's), stopped containers (not one another process
  * is making right now: configured less than 10 minutes ago), with `all` every name of an image no
  * container uses, then {@link collectLocal}.
  *
@@ -306,6 +309,9 @@ export async function pruneLocal(options: PruneLocalOptions): Promise<PruneLocal
   const ctx = localContext(options);
   const { signal } = options;
   const store = await openImageStore(ctx, signal);
+  // network attachments of containers a killed ocikit left behind (running ones' too, for ps)
+  const shim = containersOf(ctx);
+  await sweepNetworks(ctx, await shim.list(), (id) => shim.get(id).catch(() => undefined));
   const remove = containerHandlers(ctx)['containers.remove'];
   const containers: string[] = [];
   let reclaimed = 0;

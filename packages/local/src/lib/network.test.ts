@@ -1,0 +1,190 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// Each case runs test-network-inside.ts under `unshare --net --mount --propagation private`
+// (decision 153): the bridges, veths, addresses, iptables rules, leases, the state root and the
+// containers' namespaces all live in namespaces and tmpfs mounts made for that case. Real runc,
+// conmon and CNI plugins; traffic only inside those namespaces.
+const script = fileURLToPath(new URL('./test-network-inside.ts', import.meta.url));
+
+interface Left {
+  links: string[];
+  rules: string[];
+  leases: string[];
+  cache: string[];
+  netns: string[];
+  states: string[];
+}
+const none: Left = { links: [], rules: [], leases: [], cache: [], netns: [], states: [] };
+
+interface Failure {
+  name: string;
+  reason?: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+function inside<T>(name: string): T {
+  const r = spawnSync(
+    'unshare',
+    [
+      '--net',
+      '--mount',
+      '--propagation',
+      'private',
+      process.execPath,
+      '--conditions=@ocikit/source',
+      script,
+      name,
+    ],
+    { encoding: 'utf8', timeout: 150_000 },
+  );
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  let out: T & { error?: string; stack?: string };
+  try {
+    out = JSON.parse(line) as typeof out;
+  } catch {
+    throw new Error(`case ${name} printed no result (status ${r.status}): ${r.stdout}\n${r.stderr}`);
+  }
+  if (out.error) throw new Error(`case ${name}: ${out.stack ?? out.error}`);
+  return out;
+}
+
+describe('local containers on CNI networks, in test-made namespaces', () => {
+  beforeAll(() => {
+    const probe = spawnSync('unshare', ['--net', 'true'], { encoding: 'utf8' });
+    if (probe.status !== 0) throw new Error(`cannot make a network namespace (run as root): ${probe.stderr}`);
+  });
+
+  it('reaches peers by name, publishes ports, keeps hosts files current, isolates internal and none, and leaves nothing', () => {
+    const r = inside<Record<string, unknown>>('lifecycle');
+    // srv saw peer join and leave its hosts file; its own line has its alias
+    expect(r['srvHostsWithPeer']).toMatch(
+      /\n10\.90\.0\.2\t[0-9a-f]{12} srv db\n10\.90\.0\.3\tpeer [0-9a-f]{12}\n$/,
+    );
+    expect(r['srvHostsAfter']).not.toMatch(/peer/);
+    // a foreground --rm run on n1 talked to srv by name; its hostname and hosts file
+    const talk = r['talk'] as { exitCode: number; said: string };
+    expect(talk.exitCode).toBe(0);
+    expect(talk.said).toMatch(
+      /^talker\n[\s\S]*\n10\.90\.0\.\d+\ttalker ocikit_[0-9a-f]{12}\n[\s\S]*\tsrv db /,
+    );
+    expect(r['srvLogs']).toBe('hello-srv\n');
+    expect(r['inspect']).toMatchObject({
+      mode: 'n1',
+      networks: [
+        {
+          name: 'n1',
+          ipAddress: '10.90.0.3',
+          ipPrefixLen: 24,
+          gateway: '10.90.0.1',
+          aliases: ['peer', expect.any(String)],
+        },
+      ],
+      ports: [],
+    });
+    expect((r['inspect'] as { networks: { macAddress?: string }[] }).networks[0]?.macAddress).toMatch(
+      /^[0-9a-f:]{17}$/,
+    );
+    expect(r['networkInspect']).toMatchObject({
+      name: 'n1',
+      driver: 'bridge',
+      subnets: [{ subnet: '10.90.0.0/24', gateway: '10.90.0.1' }],
+      internal: false,
+      labels: { app: 'shop' },
+      interface: 'ocikit1',
+    });
+    expect(
+      (r['networkInspect'] as { containers: { name: string }[] }).containers.map((c) => c.name).sort(),
+    ).toEqual(['peer', 'srv']);
+    expect(r['rmInUse']).toMatchObject({ name: 'FailedPreconditionError', reason: 'network-in-use' });
+    expect(r['rmBridge']).toMatchObject({ name: 'InvalidArgumentError', reason: 'bad-argument' });
+    // -p 18080:80 and -P answer from the host side through the bridge and portmap
+    expect(r['web']).toMatch(/^HTTP\/1\.[01] 200[\s\S]*published-ok/);
+    const allPorts = r['allPorts'] as { hostPort: number }[];
+    expect(allPorts).toMatchObject([{ containerPort: 80, protocol: 'tcp', hostIp: '0.0.0.0' }]);
+    expect(allPorts[0]?.hostPort).toBeGreaterThan(1024);
+    expect(r['all']).toMatch(/all-ok/);
+    expect(r['list']).toContainEqual({
+      name: 'web',
+      ports: [{ containerPort: 80, protocol: 'tcp', hostPort: 18080, hostIp: '0.0.0.0' }],
+      networks: ['n1'],
+    });
+    // stopped: address and port released, network still named
+    expect(r['stopped']).toMatchObject({ mode: 'n1', networks: [{ name: 'n1', ipAddress: '' }], ports: [] });
+    expect(r['afterStop']).toBe('');
+    expect(r['reach']).toEqual({
+      internal: { exitCode: 1, text: expect.stringMatching(/Network is unreachable/) },
+      none: { exitCode: 1, text: expect.stringMatching(/Network is unreachable/) },
+      bridge: { exitCode: 0, text: 'outside-ok\n' },
+    });
+    expect(r['rmWait']).toBe(-1);
+    expect(r['rmFree']).toEqual({ name: 'none' });
+    expect(r['prune']).toEqual({ removed: ['closed'] });
+    expect(r['networks']).toEqual(['bridge']);
+    expect(r['left']).toEqual(none);
+  });
+
+  it('rm -f of 20 containers started concurrently leaves no veth, rule, lease or namespace', () => {
+    const r = inside<{
+      peersInHosts: number;
+      during: { links: number; leases: number; rules: number };
+      left: Left;
+    }>('many');
+    // every container sees the 19 others, though they joined at once
+    expect(r.peersInHosts).toBe(19);
+    // the same checks saw what ADD made, so they can see what DEL failed to remove
+    expect(r.during.links).toBe(20);
+    expect(r.during.leases).toBe(20);
+    expect(r.during.rules).toBeGreaterThanOrEqual(20);
+    expect(r.left).toEqual(none);
+  });
+
+  it('bad input and failing plugins are typed errors that leave nothing; ps cleans up after a killed ocikit', () => {
+    const r = inside<
+      Record<string, Failure> & { afterFailures: Left & { containers: number } } & Record<string, unknown>
+    >('failures');
+    expect(r['overlap']).toMatchObject({
+      reason: 'network-exists',
+      message: expect.stringMatching(/subnet 10\.97\.5\.0\/24 overlaps subnet 10\.97\.0\.0\/16 of network a/),
+    });
+    expect(r['badName']).toMatchObject({
+      reason: 'bad-argument',
+      message: expect.stringMatching(/bad\/name/),
+    });
+    expect(r['unknown']).toMatchObject({ name: 'NotFoundError', reason: 'network-not-found' });
+    expect(r['noneWithPorts']).toMatchObject({ reason: 'bad-argument' });
+    expect(r['exhausted']).toMatchObject({
+      name: 'FailedPreconditionError',
+      message: expect.stringMatching(
+        /CNI plugin bridge failed on ADD .*code 999: .*no IP addresses available/,
+      ),
+      details: { plugin: 'bridge', network: 'tiny', cniCode: 999 },
+    });
+    expect(r['portTaken']).toMatchObject({
+      name: 'FailedPreconditionError',
+      reason: 'port-in-use',
+      message: expect.stringMatching(/host port 0\.0\.0\.0:18090\/tcp is already published by container/),
+    });
+    expect(r['portListened']).toMatchObject({
+      reason: 'port-in-use',
+      details: { port: '0.0.0.0:18091/tcp' },
+    });
+    expect(r['missing']).toMatchObject({
+      name: 'FailedPreconditionError',
+      message: expect.stringMatching(/CNI plugin bridge not found in .*no-plugins/),
+      details: { plugin: 'bridge', command: 'ADD' },
+    });
+    expect(r.afterFailures).toEqual({ ...none, containers: 0 });
+    // killed: its veth, rules and lease stay until ps finds it exited
+    const killed = r['killedLeft'] as unknown as Left;
+    expect(killed.links).toHaveLength(1);
+    expect(killed.leases).toHaveLength(1);
+    expect(killed.rules.length).toBeGreaterThan(0);
+    expect(r['afterPs']).toMatchObject({ links: [], rules: [], leases: [], cache: [], netns: [] });
+    expect(r['killedLeft2']).toBe(1);
+    expect(r['afterPrune']).toEqual({ ...none, containers: 0 });
+    expect(r['left']).toEqual(none);
+  });
+});

@@ -1,0 +1,755 @@
+// Local containers on CNI networks (issue 15): the network namespace made before the runtime
+// starts, CNI ADD/DEL through @ocikit/network, the hosts/resolv.conf/hostname files bind-mounted in,
+// peers' hosts files kept current (decision 151), and the container's attachments recorded in
+// ROOT/container-networks/<id>.json for inspect, ps and teardown after a crash.
+import { createSocket } from 'node:dgram';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { withLock } from '@ocikit/content';
+import type { ContainerNetwork, ContainerSpec, Operation, PortBinding, PublishedPort } from '@ocikit/engine';
+import {
+  isAlreadyExists,
+  isFailedPrecondition,
+  isInvalidArgument,
+  isNotFound,
+  isOcikitError,
+  truncate,
+} from '@ocikit/errors';
+import {
+  addNetwork,
+  containerAddresses,
+  createNetns,
+  delNetwork,
+  type HostEntry,
+  hostnameFile,
+  hostsFile,
+  inspectNetwork,
+  listAttachments,
+  type Network,
+  type PortMapping,
+  parseAddHost,
+  removeNetns,
+  resolvConf,
+} from '@ocikit/network';
+import type { ContainerRecord } from '@ocikit/shim';
+import { localError } from './container-errors.ts';
+import type { LocalContext } from './context.ts';
+
+type Protocol = 'tcp' | 'udp' | 'sctp';
+
+/** One network a container is on, as its network record keeps it. */
+export interface AttachmentState {
+  /** The network's name. */
+  network: string;
+  /** Its interface in the container (`eth0`, `eth1`, …). */
+  ifName: string;
+  /** More names peers reach it by on this network. */
+  aliases: string[];
+  /** A fixed address asked for (`--ip`). */
+  ip?: string | undefined;
+  /** True from the start of ADD until DEL succeeded: DEL is owed. */
+  attached: boolean;
+  /** Its address on the network while attached. */
+  ipAddress?: string | undefined;
+  /** The prefix length of that address. */
+  prefixLen?: number | undefined;
+  /** The network's gateway, when it has one. */
+  gateway?: string | undefined;
+  /** The MAC address of its interface. */
+  mac?: string | undefined;
+}
+
+/** A port to publish as asked: `hostPort` 0 for one picked at attach time. */
+interface PortRequest {
+  containerPort: number;
+  protocol: Protocol;
+  hostPort: number;
+  hostIp: string;
+}
+
+/** A container's network record (`ROOT/container-networks/<id>.json`), for bridge and user networks. */
+export interface NetworkState {
+  /** The container id. */
+  id: string;
+  /** The container name (the name peers reach it by). */
+  name: string;
+  /** `bridge` or a user network's name, as created. */
+  mode: string;
+  /** Its host name. */
+  hostname: string;
+  /** Its network namespace while it exists. */
+  netns?: string | undefined;
+  /** The directory holding its `hosts`, `resolv.conf` and `hostname` files. */
+  dir: string;
+  /** Its networks. */
+  networks: AttachmentState[];
+  /** The ports asked for (with `publishAll`'s). */
+  publish: PortRequest[];
+  /** The ports published now, with the host ports picked. */
+  ports: PublishedPort[];
+  /** `--dns`, `--dns-search`, `--dns-option`. */
+  dns: { servers: string[]; search: string[]; options: string[] };
+  /** `--add-host` entries. */
+  extraHosts: HostEntry[];
+}
+
+/** What `buildRuntimeSpec` needs to put a container on its networks. */
+export interface RuntimeNetwork {
+  /** The network namespace path for `linux.namespaces`. */
+  netns: string;
+  /** Files bind-mounted over `/etc/hosts`, `/etc/resolv.conf`, `/etc/hostname`. */
+  files: { destination: string; source: string }[];
+}
+
+/** A checked network request of a ContainerSpec, before anything is made. */
+export interface NetworkPlan {
+  network: Network;
+  aliases: string[];
+  ip: string | undefined;
+  publish: PortRequest[];
+  publishAll: boolean;
+  exposed: PortRequest[];
+  dns: NetworkState['dns'];
+  extraHosts: HostEntry[];
+}
+
+const statesDir = (ctx: LocalContext) => join(ctx.root, 'container-networks');
+const statePath = (ctx: LocalContext, id: string) => join(statesDir(ctx), `${id}.json`);
+const netnsDir = (ctx: LocalContext) => join(ctx.root, 'netns');
+
+/** The CNI plugin directories: `CNI_PATH` of the engine's environment, else the network package's default. */
+export function cniPathOf(ctx: LocalContext): { cniPath?: string } {
+  const p = ctx.env['CNI_PATH'];
+  return p ? { cniPath: p } : {};
+}
+
+/** A container's network record, or undefined for one on `none` or `host` (or gone). */
+export function readNetworkState(ctx: LocalContext, id: string): NetworkState | undefined {
+  try {
+    return JSON.parse(readFileSync(statePath(ctx, id), 'utf8')) as NetworkState;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
+/** Writes a network record atomically (a small file: synchronous, decision 103). */
+export function saveNetworkState(ctx: LocalContext, state: NetworkState): void {
+  const path = statePath(ctx, state.id);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state)}\n`);
+  renameSync(tmp, path);
+}
+
+/** Every network record under the root. */
+export function listNetworkStates(ctx: LocalContext): NetworkState[] {
+  let names: string[];
+  try {
+    names = readdirSync(statesDir(ctx));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: NetworkState[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.json')) continue;
+    const s = readNetworkState(ctx, n.slice(0, -'.json'.length));
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/**
+ * The network package's errors as the contract's standard ones: an unknown network is
+ * `network-not-found`, a host port another container publishes `port-in-use`, a taken name or an
+ * overlapping subnet `network-exists`, a network with containers `network-in-use`, bad input
+ * `bad-argument`. A plugin's failure stays the network package's FailedPreconditionError, with the
+ * plugin, its CNI error code and message in `details`.
+ */
+export function networkError(e: unknown, operation: Operation): unknown {
+  if (!isOcikitError(e) || typeof e.details['engine'] === 'string') return e;
+  const { details: d, message, hint } = e;
+  const facts = { details: d, cause: e, hint };
+  if (isNotFound(e) && typeof d['name'] === 'string')
+    return localError('network-not-found', operation, message, facts);
+  if (isInvalidArgument(e)) return localError('bad-argument', operation, message, facts);
+  if (isAlreadyExists(e)) {
+    if (typeof d['port'] === 'string') return localError('port-in-use', operation, message, facts);
+    if (typeof d['ifName'] === 'string') return localError('bad-argument', operation, message, facts);
+    return localError('network-exists', operation, message, facts);
+  }
+  if (isFailedPrecondition(e) && Array.isArray(d['containers']))
+    return localError('network-in-use', operation, message, facts);
+  return e;
+}
+
+async function net<T>(operation: Operation, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw networkError(e, operation);
+  }
+}
+
+const bad = (operation: Operation, message: string) => localError('bad-argument', operation, message);
+
+function checkPort(n: unknown, what: string, operation: Operation, zeroOk = false): number {
+  if (!(Number.isInteger(n) && (n as number) >= (zeroOk ? 0 : 1) && (n as number) <= 65535))
+    throw bad(operation, `${what} ${JSON.stringify(n)} is not a port number (1–65535)`);
+  return n as number;
+}
+
+function checkProtocol(p: unknown, operation: Operation): Protocol {
+  const proto = p ?? 'tcp';
+  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp')
+    throw bad(
+      operation,
+      `port protocol ${JSON.stringify(truncate(String(proto), 20))} is not tcp, udp or sctp`,
+    );
+  return proto;
+}
+
+/** `80`, `80/tcp`, `53/udp` (an image's ExposedPorts key, `--expose`). */
+function exposedPort(text: string, operation: Operation): PortRequest {
+  const m = /^(\d+)(?:\/(\w+))?$/.exec(text);
+  if (!m) throw bad(operation, `exposed port ${JSON.stringify(truncate(text, 40))} is not PORT[/PROTOCOL]`);
+  return {
+    containerPort: checkPort(Number(m[1]), 'exposed port', operation),
+    protocol: checkProtocol(m[2], operation),
+    hostPort: 0,
+    hostIp: '',
+  };
+}
+
+/**
+ * Checks a ContainerSpec's network fields and finds its network (the default `bridge` is made on
+ * first use), before anything is made: undefined for `none` (the local engine's default, decision
+ * 160) and `host`, where publishing ports, `ipAddress` and aliases are refused.
+ */
+export async function planNetwork(ctx: LocalContext, spec: ContainerSpec): Promise<NetworkPlan | undefined> {
+  const operation: Operation = 'containers.create';
+  const mode = spec.network ?? 'none';
+  if (mode === 'none' || mode === 'host') {
+    if (
+      (spec.publish ?? []).length > 0 ||
+      spec.ipAddress !== undefined ||
+      (spec.networkAliases ?? []).length > 0
+    )
+      throw bad(
+        operation,
+        `network ${mode} has no ports to publish, addresses or aliases: use bridge or a network made with networks.create`,
+      );
+    return undefined;
+  }
+  const network = await net(operation, () => inspectNetwork(ctx.root, mode));
+  const publish = (spec.publish ?? []).map(
+    (p: PortBinding): PortRequest => ({
+      containerPort: checkPort(p.containerPort, 'container port', operation),
+      protocol: checkProtocol(p.protocol, operation),
+      hostPort: checkPort(p.hostPort ?? 0, 'host port', operation, true),
+      hostIp: p.hostIp ?? '',
+    }),
+  );
+  const exposed = (spec.exposedPorts ?? []).map((p) => exposedPort(p, operation));
+  const dns = { servers: spec.dns ?? [], search: spec.dnsSearch ?? [], options: spec.dnsOptions ?? [] };
+  const extraHosts = await net(operation, async () => {
+    // rendered once to check the names and addresses
+    resolvConf({ nameservers: dns.servers, search: dns.search, options: dns.options });
+    const hosts = (spec.extraHosts ?? []).map(parseAddHost);
+    hostsFile({
+      hostname: spec.hostname ?? 'h',
+      aliases: spec.networkAliases ?? [],
+      ...(spec.name !== undefined ? { peers: [{ names: [spec.name], ip: '127.0.0.1' }] } : {}),
+    });
+    return hosts;
+  });
+  return {
+    network,
+    aliases: [...new Set(spec.networkAliases ?? [])],
+    ip: spec.ipAddress,
+    publish,
+    publishAll: spec.publishAll === true,
+    exposed,
+    dns,
+    extraHosts,
+  };
+}
+
+/** Fails with `port-in-use` when this host has a socket bound to the port (a process, not a container). */
+function probe(port: number, protocol: Protocol, hostIp: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const done = (e: NodeJS.ErrnoException | undefined, got: number) => (e ? reject(e) : resolve(got));
+    if (protocol === 'udp') {
+      const s = createSocket('udp4');
+      s.once('error', (e) => {
+        s.close();
+        done(e, 0);
+      });
+      s.bind(port, hostIp || '0.0.0.0', () => {
+        const got = s.address().port;
+        s.close(() => done(undefined, got));
+      });
+      return;
+    }
+    const s = createServer();
+    s.once('error', (e) => done(e, 0));
+    s.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => {
+      const a = s.address();
+      const got = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => done(undefined, got));
+    });
+  });
+}
+
+/** The host ports: asked ones checked free on the host, 0 and `publishAll`'s picked by the kernel. */
+async function hostPorts(requests: PortRequest[]): Promise<PortMapping[]> {
+  const out: PortMapping[] = [];
+  for (const r of requests) {
+    let hostPort: number;
+    try {
+      hostPort = await probe(r.hostPort, r.protocol, r.hostIp);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const where = `${r.hostIp || '0.0.0.0'}:${r.hostPort}/${r.protocol}`;
+      if (code === 'EADDRINUSE')
+        throw localError('port-in-use', 'containers.create', `host port ${where} is in use on this host`, {
+          details: { port: where },
+        });
+      if (code === 'EADDRNOTAVAIL' || code === 'EINVAL')
+        throw bad(
+          'containers.create',
+          `host address ${r.hostIp} of port ${where} is not an address of this host`,
+        );
+      throw e;
+    }
+    out.push({
+      hostPort,
+      containerPort: r.containerPort,
+      protocol: r.protocol,
+      ...(r.hostIp ? { hostIP: r.hostIp } : {}),
+    });
+  }
+  return out;
+}
+
+function published(ports: readonly PortMapping[]): PublishedPort[] {
+  return ports.map((p) => ({
+    containerPort: p.containerPort,
+    protocol: p.protocol ?? 'tcp',
+    hostPort: p.hostPort,
+    hostIp: p.hostIP || '0.0.0.0',
+  }));
+}
+
+/** Writes a file that is bind-mounted into a running container: in place, so its inode stays. */
+function writeInPlace(path: string, text: string): void {
+  let old: string | undefined;
+  try {
+    old = readFileSync(path, 'utf8');
+  } catch {
+    writeFileSync(path, text);
+    return;
+  }
+  if (old === text) return;
+  const fd = openSync(path, 'r+');
+  try {
+    const buf = Buffer.from(text);
+    writeSync(fd, buf, 0, buf.length, 0);
+    ftruncateSync(fd, buf.length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const hostsPath = (s: NetworkState) => join(s.dir, 'hosts');
+
+/** A container's /etc/hosts: its own names and addresses, then every attached peer on its networks. */
+function renderHosts(s: NetworkState, all: readonly NetworkState[]): string {
+  const mine = new Set(s.networks.filter((a) => a.ipAddress).map((a) => a.network));
+  const peers: HostEntry[] = [];
+  for (const t of all) {
+    if (t.id === s.id || !t.netns) continue;
+    for (const a of t.networks) {
+      if (!a.ipAddress || !mine.has(a.network)) continue;
+      peers.push({ names: [...new Set([t.name, ...a.aliases, t.id.slice(0, 12)])], ip: a.ipAddress });
+    }
+  }
+  return hostsFile({
+    hostname: s.hostname,
+    aliases: [s.name, ...s.networks.flatMap((a) => (a.ipAddress ? a.aliases : []))],
+    addresses: s.networks.flatMap((a) => (a.ipAddress ? [a.ipAddress] : [])),
+    extraHosts: s.extraHosts,
+    peers,
+  });
+}
+
+/**
+ * Rewrites the hosts file of every container with a namespace on one of `networks` (all of them
+ * when absent), under one lock so that the last writer saw every change before it (decision 151).
+ */
+export async function refreshHosts(ctx: LocalContext, networks?: ReadonlySet<string>): Promise<void> {
+  mkdirSync(statesDir(ctx), { recursive: true });
+  await withLock(join(statesDir(ctx), '.hosts.lock'), async () => {
+    const all = listNetworkStates(ctx);
+    for (const s of all) {
+      if (!s.netns || (networks && !s.networks.some((a) => networks.has(a.network)))) continue;
+      try {
+        writeInPlace(hostsPath(s), renderHosts(s, all));
+      } catch (e) {
+        // its directory went with the container (removed meanwhile)
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+  });
+}
+
+function fillAttachment(a: AttachmentState, result: Awaited<ReturnType<typeof addNetwork>>): void {
+  const ip = result.ips.find(
+    (i) => i.interface === undefined || result.interfaces[i.interface]?.sandbox !== undefined,
+  );
+  const [address, prefix] = (ip?.address ?? '').split('/');
+  a.ipAddress = containerAddresses(result)[0] ?? address;
+  if (prefix) a.prefixLen = Number(prefix);
+  if (ip?.gateway) a.gateway = ip.gateway;
+  const mac = result.interfaces.find((i) => i.sandbox !== undefined && i.name === a.ifName)?.mac;
+  if (mac) a.mac = mac;
+}
+
+/**
+ * Puts a prepared container on its network: its record first (so teardown knows what to undo),
+ * the namespace, the host ports, CNI ADD (a failed ADD is undone by the network package), then its
+ * hosts, resolv.conf and hostname files, and its peers' hosts files rewritten. What it made stays
+ * for the caller's removal of the container to undo when it throws.
+ */
+export async function attachNetwork(
+  ctx: LocalContext,
+  record: ContainerRecord,
+  plan: NetworkPlan,
+  options: { hostname: string; imageExposed: readonly string[]; signal?: AbortSignal | undefined },
+): Promise<RuntimeNetwork> {
+  const operation: Operation = 'containers.create';
+  const dir = dirname(record.bundle);
+  const netns = join(netnsDir(ctx), record.id);
+  const publish = [...plan.publish];
+  if (plan.publishAll) {
+    const seen = new Set(publish.map((p) => `${p.containerPort}/${p.protocol}`));
+    for (const p of [...options.imageExposed.map((x) => exposedPort(x, operation)), ...plan.exposed]) {
+      if (seen.has(`${p.containerPort}/${p.protocol}`)) continue;
+      seen.add(`${p.containerPort}/${p.protocol}`);
+      publish.push(p);
+    }
+  }
+  const attachment: AttachmentState = {
+    network: plan.network.name,
+    ifName: 'eth0',
+    aliases: plan.aliases,
+    ...(plan.ip !== undefined ? { ip: plan.ip } : {}),
+    attached: false,
+  };
+  const state: NetworkState = {
+    id: record.id,
+    name: record.name,
+    mode: plan.network.name,
+    hostname: options.hostname,
+    netns,
+    dir,
+    networks: [attachment],
+    publish,
+    ports: [],
+    dns: plan.dns,
+    extraHosts: plan.extraHosts,
+  };
+  saveNetworkState(ctx, state);
+  await createNetns(netnsDir(ctx), record.id, options.signal ? { signal: options.signal } : {});
+  const ports = await hostPorts(publish);
+  attachment.attached = true;
+  saveNetworkState(ctx, state);
+  const result = await net(operation, () =>
+    addNetwork(ctx.root, plan.network, {
+      containerId: record.id,
+      netns,
+      portMappings: ports,
+      ...(plan.ip !== undefined ? { ip: plan.ip } : {}),
+      ...cniPathOf(ctx),
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  ).catch((e: unknown) => {
+    // addNetwork undid its ADD
+    attachment.attached = false;
+    saveNetworkState(ctx, state);
+    throw e;
+  });
+  fillAttachment(attachment, result);
+  state.ports = published(ports);
+  let hostResolv = '';
+  try {
+    hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    // no resolv.conf on this host: the fallback servers
+  }
+  writeFileSync(
+    join(dir, 'resolv.conf'),
+    resolvConf({
+      nameservers: plan.dns.servers,
+      search: plan.dns.search,
+      options: plan.dns.options,
+      hostResolvConf: hostResolv,
+      result,
+    }),
+  );
+  writeFileSync(join(dir, 'hostname'), hostnameFile(options.hostname));
+  writeFileSync(hostsPath(state), '');
+  saveNetworkState(ctx, state);
+  await refreshHosts(ctx, new Set([plan.network.name]));
+  return {
+    netns,
+    files: [
+      { destination: '/etc/hosts', source: hostsPath(state) },
+      { destination: '/etc/resolv.conf', source: join(dir, 'resolv.conf') },
+      { destination: '/etc/hostname', source: join(dir, 'hostname') },
+    ],
+  };
+}
+
+/** Runs CNI DEL for one attachment; false when it failed (the cache keeps it for a later sweep). */
+async function del(
+  ctx: LocalContext,
+  id: string,
+  a: AttachmentState,
+  netns: string | undefined,
+): Promise<boolean> {
+  try {
+    await delNetwork(ctx.root, a.network, {
+      containerId: id,
+      ifName: a.ifName,
+      ...(netns ? { netns } : {}),
+      ...cniPathOf(ctx),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function clearAttachment(a: AttachmentState): void {
+  a.attached = false;
+  delete a.ipAddress;
+  delete a.prefixLen;
+  delete a.gateway;
+  delete a.mac;
+}
+
+/**
+ * Takes a container off its networks: CNI DEL of every attachment still owed one, its namespace
+ * removed, its published ports dropped, its peers' hosts files rewritten; with `forget` (the
+ * container is being removed) its network record goes too. Safe to repeat and to run from two
+ * processes at once (the exit command and `stop`/`rm`): a per-container lock. Nothing to do for a
+ * container on `none` or `host`.
+ */
+export async function detachNetworks(
+  ctx: LocalContext,
+  id: string,
+  options: { forget?: boolean } = {},
+): Promise<void> {
+  if (!readNetworkState(ctx, id)) return;
+  const touched = new Set<string>();
+  await withContainerLock(ctx, id, async () => {
+    const state = readNetworkState(ctx, id);
+    if (!state) return;
+    for (const a of state.networks) {
+      if (!a.attached) continue;
+      touched.add(a.network);
+      if (await del(ctx, id, a, state.netns)) clearAttachment(a);
+    }
+    if (state.netns) {
+      await removeNetns(state.netns).catch(() => {});
+      delete state.netns;
+    }
+    state.ports = [];
+    if (options.forget) rmSync(statePath(ctx, id), { force: true });
+    else saveNetworkState(ctx, state);
+  });
+  if (touched.size > 0) await refreshHosts(ctx, touched);
+}
+
+/** Runs `fn` holding container `id`'s network lock (teardown, connect and disconnect take it). */
+async function withContainerLock<T>(ctx: LocalContext, id: string, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(statesDir(ctx), { recursive: true });
+  return withLock(join(statesDir(ctx), `${id}.lock`), fn);
+}
+
+const notOnNetworks = (name: string, operation: Operation) =>
+  localError(
+    'bad-argument',
+    operation,
+    `container ${name} is on network none or host; only a container on bridge or a user network joins and leaves networks`,
+    { details: { name } },
+  );
+
+/**
+ * Attaches a container on bridge or a user network to one more network: for one with a namespace
+ * (created or running), ADD as the next free `ethN` and every hosts file on its networks
+ * rewritten; for one without (exited), the network is recorded only.
+ */
+export async function connectNetwork(
+  ctx: LocalContext,
+  record: Pick<ContainerRecord, 'id' | 'name'>,
+  network: Network,
+  spec: { ipAddress?: string | undefined; aliases?: string[] | undefined },
+): Promise<void> {
+  const operation: Operation = 'networks.connect';
+  const aliases = [...new Set(spec.aliases ?? [])];
+  if (aliases.length > 0) await net(operation, async () => hostsFile({ hostname: 'h', aliases }));
+  const changed = await withContainerLock(ctx, record.id, async () => {
+    const state = readNetworkState(ctx, record.id);
+    if (!state) throw notOnNetworks(record.name, operation);
+    if (state.networks.some((x) => x.network === network.name))
+      throw localError(
+        'bad-argument',
+        operation,
+        `container ${record.name} is on network ${network.name} already`,
+        {
+          details: { name: record.name, network: network.name },
+        },
+      );
+    const taken = new Set(state.networks.map((x) => x.ifName));
+    let n = 0;
+    while (taken.has(`eth${n}`)) n++;
+    const a: AttachmentState = {
+      network: network.name,
+      ifName: `eth${n}`,
+      aliases,
+      ...(spec.ipAddress !== undefined ? { ip: spec.ipAddress } : {}),
+      attached: state.netns !== undefined,
+    };
+    state.networks.push(a);
+    saveNetworkState(ctx, state);
+    if (!state.netns) return undefined;
+    try {
+      fillAttachment(
+        a,
+        await net(operation, () =>
+          addNetwork(ctx.root, network, {
+            containerId: state.id,
+            netns: state.netns as string,
+            ifName: a.ifName,
+            ...(a.ip !== undefined ? { ip: a.ip } : {}),
+            ...cniPathOf(ctx),
+          }),
+        ),
+      );
+    } catch (e) {
+      state.networks = state.networks.filter((x) => x !== a);
+      saveNetworkState(ctx, state);
+      throw e;
+    }
+    saveNetworkState(ctx, state);
+    return new Set(state.networks.map((x) => x.network));
+  });
+  if (changed) await refreshHosts(ctx, changed);
+}
+
+/**
+ * Takes a container off one network: DEL when attached, the network dropped from its record, the
+ * hosts files on its networks rewritten.
+ */
+export async function disconnectNetwork(
+  ctx: LocalContext,
+  record: Pick<ContainerRecord, 'id' | 'name'>,
+  network: string,
+): Promise<void> {
+  const operation: Operation = 'networks.disconnect';
+  const before = await withContainerLock(ctx, record.id, async () => {
+    const state = readNetworkState(ctx, record.id);
+    if (!state) throw notOnNetworks(record.name, operation);
+    const a = state.networks.find((x) => x.network === network);
+    if (!a)
+      throw localError('bad-argument', operation, `container ${record.name} is not on network ${network}`, {
+        details: { name: record.name, network },
+      });
+    if (a.attached && !(await del(ctx, state.id, a, state.netns)))
+      throw localError(
+        'engine-error',
+        operation,
+        `CNI DEL of container ${state.name} on network ${network} failed; the next prune retries it`,
+        { details: { name: state.name, network } },
+      );
+    const all = new Set(state.networks.map((x) => x.network));
+    state.networks = state.networks.filter((x) => x !== a);
+    saveNetworkState(ctx, state);
+    return all;
+  });
+  await refreshHosts(ctx, before);
+}
+
+/** A container's networks as `containers.inspect` shows them. */
+export function inspectNetworks(state: NetworkState): ContainerNetwork[] {
+  return state.networks.map((a) => ({
+    name: a.network,
+    ipAddress: a.ipAddress ?? '',
+    ...(a.prefixLen !== undefined ? { ipPrefixLen: a.prefixLen } : {}),
+    ...(a.gateway !== undefined ? { gateway: a.gateway } : {}),
+    ...(a.mac !== undefined ? { macAddress: a.mac } : {}),
+    aliases: [...new Set([state.name, state.id.slice(0, 12), ...a.aliases])],
+  }));
+}
+
+/** Whether a container holds its networks: running, paused, created, or being made right now. */
+function holdsNetworks(r: ContainerRecord | undefined): boolean {
+  if (!r) return false;
+  if (r.status === 'configured') return Date.now() - Date.parse(r.createdAt) < 10 * 60_000;
+  return r.status === 'running' || r.status === 'paused' || r.status === 'created';
+}
+
+/**
+ * Cleans up after a killed ocikit or monitor (`containers.list`, prunes): CNI DEL and namespace
+ * removal for every attachment (network record or result cache entry, `listAttachments`) whose
+ * container is gone or exited. `records` is the caller's fresh list; a container not in it is
+ * looked up again before anything is undone, as it may have been made since.
+ */
+export async function sweepNetworks(
+  ctx: LocalContext,
+  records: readonly ContainerRecord[],
+  lookup: (id: string) => Promise<ContainerRecord | undefined>,
+): Promise<void> {
+  const known = new Map(records.map((r) => [r.id, r]));
+  const recordOf = async (id: string) => (known.has(id) ? known.get(id) : await lookup(id));
+  const states = listNetworkStates(ctx);
+  const seen = new Set(states.map((s) => s.id));
+  for (const s of states) {
+    if (!s.netns && !s.networks.some((a) => a.attached) && known.has(s.id)) continue;
+    const r = await recordOf(s.id);
+    if (holdsNetworks(r)) continue;
+    await detachNetworks(ctx, s.id, { forget: r === undefined }).catch(() => {});
+  }
+  let attachments: Awaited<ReturnType<typeof listAttachments>>;
+  try {
+    attachments = await listAttachments(ctx.root);
+  } catch {
+    return;
+  }
+  for (const a of attachments) {
+    if (seen.has(a.containerId) && readNetworkState(ctx, a.containerId)) continue;
+    if (holdsNetworks(await recordOf(a.containerId))) continue;
+    await delNetwork(ctx.root, a.network, {
+      containerId: a.containerId,
+      ifName: a.ifName,
+      ...(a.netns ? { netns: a.netns } : {}),
+      ...cniPathOf(ctx),
+    }).catch(() => {});
+    if (a.netns.startsWith(`${netnsDir(ctx)}/`)) await removeNetns(a.netns).catch(() => {});
+  }
+}

@@ -1,0 +1,352 @@
+// Run by network.test.ts under `unshare --net --mount --propagation private` (decision 153): every
+// bridge, veth, address, iptables rule and container namespace made here lives in namespaces the
+// test made; traffic goes only to them and to 192.0.2.1 on this namespace's loopback. Prints one JSON line.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { copy, openLayout } from '@ocikit/content';
+import { type ContainerSpec, Engine } from '@ocikit/engine';
+import { isOcikitError } from '@ocikit/errors';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import { localDriver } from './driver.ts';
+import { pruneLocal } from './system.ts';
+
+const sh = (cmd: string, args: string[], input?: string) =>
+  spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000, ...(input !== undefined ? { input } : {}) });
+const must = (cmd: string, args: string[]) => {
+  const r = sh(cmd, args);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+
+const caseName = process.argv[2];
+// the sandbox: loopback, an address "outside the containers", private tmpfs for /run (the state
+// root, xtables lock) and /var/lib/cni; not /tmp, which may hold this checkout
+must('ip', ['link', 'set', 'lo', 'up']);
+must('ip', ['addr', 'add', '192.0.2.1/32', 'dev', 'lo']);
+for (const d of ['/var/lib/cni', '/run']) must('mount', ['-t', 'tmpfs', 'tmpfs', d]);
+const root = mkdtempSync('/run/ocikit-local-net-');
+
+async function setup(env: Record<string, string | undefined> = process.env): Promise<Engine> {
+  const layout = join(root, 'layout');
+  if (!existsSync(layout)) {
+    buildBusyboxImage(layout, 'busybox');
+    const store = await openLayout(join(root, 'content'), { create: true });
+    await copy(await openLayout(layout), 'busybox', store, 'docker.io/library/busybox:latest');
+  }
+  return Engine.connect(localDriver(), `local:${root}`, { env });
+}
+
+const ls = (dir: string) => {
+  try {
+    return readdirSync(dir).filter((f) => !f.startsWith('.'));
+  } catch {
+    return [];
+  }
+};
+
+/** What a container on a network could leave behind. */
+function leftovers() {
+  const links = must('ip', ['-o', 'link', 'show'])
+    .split('\n')
+    .filter((l) => /veth/.test(l));
+  const rules = must('iptables-save', [])
+    .split('\n')
+    .filter((l) => /^-A/.test(l) && /id: "|10\.(88|9\d)\.\d+\.\d+\/32|CNI-[0-9a-f]{8}|CNI-DN-/.test(l));
+  const ipam = join(root, 'networks', 'ipam');
+  const leases = ls(ipam).flatMap((n) => ls(join(ipam, n)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)));
+  return {
+    links,
+    rules,
+    leases,
+    cache: ls(join(root, 'networks', 'cache', 'results')),
+    netns: ls(join(root, 'netns')),
+    states: ls(join(root, 'container-networks')),
+  };
+}
+
+const errOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+    return { name: 'none' };
+  } catch (e) {
+    return isOcikitError(e)
+      ? { name: e.name, reason: e.details['reason'], message: e.message, details: e.details }
+      : { name: 'other', message: String(e) };
+  }
+};
+
+const httpGet = (host: string, port: number) =>
+  sh('busybox', ['nc', '-w', '2', host, String(port)], 'GET / HTTP/1.0\r\n\r\n').stdout;
+
+const httpd = (body: string) => [
+  'sh',
+  '-c',
+  `mkdir -p /www && echo ${body} > /www/index.html && exec busybox httpd -f -p 80 -h /www`,
+];
+
+async function until<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const hostsOf = async (engine: Engine, id: string) => {
+  const pid = (await engine.containers.inspect(id)).state.pid;
+  return readFileSync(`/proc/${pid}/root/etc/hosts`, 'utf8');
+};
+
+const cases: Record<string, () => Promise<unknown>> = {
+  async lifecycle() {
+    const engine = await setup();
+    const out: Record<string, unknown> = {};
+    const spec = (s: Partial<ContainerSpec>): ContainerSpec => ({ image: 'busybox', ...s });
+    await engine.networks.create({ name: 'n1', subnet: '10.90.0.0/24', labels: { app: 'shop' } });
+    // by name: srv listens, a foreground run on the same network talks to it by name
+    const srv = await engine.containers.create(
+      spec({
+        name: 'srv',
+        network: 'n1',
+        networkAliases: ['db'],
+        cmd: ['sh', '-c', 'busybox nc -l -p 7000; sleep 60'],
+      }),
+    );
+    await engine.containers.start(srv.id);
+    const peer = await engine.containers.create(spec({ name: 'peer', network: 'n1', cmd: ['sleep', '60'] }));
+    await engine.containers.start(peer.id);
+    out['srvHostsWithPeer'] = await hostsOf(engine, srv.id);
+    let said = '';
+    const talk = await engine.containers.run(
+      spec({
+        network: 'n1',
+        hostname: 'talker',
+        cmd: ['sh', '-c', 'echo hello-srv | busybox nc -w 2 srv 7000 && cat /etc/hostname /etc/hosts'],
+        autoRemove: true,
+      }),
+      {
+        onOutput: (c) => {
+          said += Buffer.from(c.data).toString();
+        },
+      },
+    );
+    out['talk'] = { exitCode: talk.exitCode, said };
+    out['srvLogs'] = await until(
+      async () => {
+        let t = '';
+        for await (const c of engine.containers.logs(srv.id)) t += Buffer.from(c.data).toString();
+        return t;
+      },
+      (t) => t.includes('hello'),
+    );
+    out['inspect'] = (await engine.containers.inspect(peer.id)).network;
+    out['networkInspect'] = await engine.networks.inspect('n1');
+    // peer leaves: srv's hosts file no longer names it
+    await engine.containers.remove(peer.id, { force: true });
+    out['srvHostsAfter'] = await until(
+      () => hostsOf(engine, srv.id),
+      (h) => !h.includes('peer'),
+    );
+    out['rmInUse'] = await errOf(engine.networks.remove('n1'));
+    out['rmBridge'] = await errOf(engine.networks.remove('bridge'));
+
+    // published ports: -p and -P, answered from this (the host's) namespace through the gateway
+    const web = await engine.containers.create(
+      spec({
+        name: 'web',
+        network: 'n1',
+        publish: [{ containerPort: 80, hostPort: 18080 }],
+        cmd: httpd('published-ok'),
+      }),
+    );
+    await engine.containers.start(web.id);
+    const all = await engine.containers.create(
+      spec({
+        name: 'all',
+        network: 'bridge',
+        publishAll: true,
+        exposedPorts: ['80/tcp'],
+        cmd: httpd('all-ok'),
+      }),
+    );
+    await engine.containers.start(all.id);
+    const allPorts = (await engine.containers.inspect(all.id)).network?.ports ?? [];
+    const allGw = (await engine.containers.inspect(all.id)).network?.networks[0]?.gateway ?? '';
+    out['web'] = await until(
+      () => httpGet('10.90.0.1', 18080),
+      (b) => b.includes('published-ok'),
+    );
+    out['allPorts'] = allPorts;
+    out['all'] = await until(
+      () => httpGet(allGw, allPorts[0]?.hostPort ?? 1),
+      (b) => b.includes('all-ok'),
+    );
+    out['list'] = (await engine.containers.list({})).map((c) => ({
+      name: c.name,
+      ports: c.ports,
+      networks: c.networks,
+    }));
+    // stop releases the address and the port
+    await engine.containers.stop(web.id, { timeout: 1 });
+    out['stopped'] = (await engine.containers.inspect(web.id)).network;
+    out['afterStop'] = httpGet('10.90.0.1', 18080);
+    await engine.containers.remove(web.id, {});
+    await engine.containers.remove(all.id, { force: true });
+
+    // internal and none reach nothing outside (a server on 192.0.2.1 in this namespace); the
+    // default bridge network does
+    await engine.networks.create({ name: 'closed', internal: true });
+    const outside = createServer((s) => s.end('outside-ok\n'));
+    await new Promise<void>((r) => outside.listen(9999, '192.0.2.1', r));
+    const reach = async (network: string) => {
+      let text = '';
+      const { exitCode } = await engine.containers.run(
+        spec({ network, cmd: ['busybox', 'nc', '-w', '2', '192.0.2.1', '9999'], autoRemove: true }),
+        { onOutput: (c) => (text += Buffer.from(c.data).toString()) },
+      );
+      return { exitCode, text };
+    };
+    out['reach'] = {
+      internal: await reach('closed'),
+      none: await reach('none'),
+      bridge: await reach('bridge'),
+    };
+    outside.close();
+
+    // a detached --rm container: its exit command tears it down
+    const rmd = await engine.containers.create(spec({ network: 'n1', cmd: ['true'], autoRemove: true }));
+    await engine.containers.start(rmd.id);
+    out['rmWait'] = await engine.containers.wait(rmd.id, { condition: 'removed' });
+    await engine.containers.remove(srv.id, { force: true });
+    out['rmFree'] = await errOf(engine.networks.remove('n1'));
+    out['prune'] = await engine.networks.prune({});
+    out['networks'] = (await engine.networks.list()).map((n) => n.name);
+    out['left'] = leftovers();
+    return out;
+  },
+
+  async many() {
+    const engine = await setup();
+    await engine.networks.create({ name: 'many', subnet: '10.93.0.0/24' });
+    const t0 = Date.now();
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const { id } = await engine.containers.create({
+          image: 'busybox',
+          name: `m${i}`,
+          network: 'many',
+          publish: [{ containerPort: 80, hostPort: 20000 + i }],
+          cmd: ['sleep', '60'],
+        });
+        await engine.containers.start(id);
+        return id;
+      }),
+    );
+    const startMs = Date.now() - t0;
+    const hosts = await hostsOf(engine, ids[0] ?? '');
+    const during = leftovers();
+    const t1 = Date.now();
+    await Promise.all(ids.map((id) => engine.containers.remove(id, { force: true })));
+    return {
+      startMs,
+      rmMs: Date.now() - t1,
+      peersInHosts: hosts.split('\n').filter((l) => /\tm\d+ /.test(l)).length,
+      during: { links: during.links.length, leases: during.leases.length, rules: during.rules.length },
+      left: leftovers(),
+    };
+  },
+
+  async failures() {
+    const engine = await setup();
+    const out: Record<string, unknown> = {};
+    const spec = (s: Partial<ContainerSpec>): ContainerSpec => ({
+      image: 'busybox',
+      cmd: ['sleep', '60'],
+      ...s,
+    });
+    await engine.networks.create({ name: 'a', subnet: '10.97.0.0/16' });
+    out['overlap'] = await errOf(engine.networks.create({ name: 'b', subnet: '10.97.5.0/24' }));
+    out['badName'] = await errOf(engine.networks.create({ name: 'bad/name' }));
+    out['unknown'] = await errOf(engine.containers.create(spec({ network: 'nope' })));
+    out['noneWithPorts'] = await errOf(engine.containers.create(spec({ publish: [{ containerPort: 80 }] })));
+    await engine.networks.create({ name: 'tiny', subnet: '10.94.0.0/30' });
+    const first = await engine.containers.create(spec({ network: 'tiny' }));
+    out['exhausted'] = await errOf(engine.containers.create(spec({ name: 'second', network: 'tiny' })));
+    await engine.containers.remove(first.id, { force: true });
+    // a host port another container publishes, and one a process on this host listens on
+    const p1 = await engine.containers.create(
+      spec({ network: 'a', publish: [{ containerPort: 80, hostPort: 18090 }] }),
+    );
+    out['portTaken'] = await errOf(
+      engine.containers.create(
+        spec({ name: 'p2', network: 'a', publish: [{ containerPort: 81, hostPort: 18090 }] }),
+      ),
+    );
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(18091, '0.0.0.0', r));
+    out['portListened'] = await errOf(
+      engine.containers.create(
+        spec({ name: 'p3', network: 'a', publish: [{ containerPort: 80, hostPort: 18091 }] }),
+      ),
+    );
+    server.close();
+    await engine.containers.remove(p1.id, { force: true });
+    // no plugins where CNI_PATH points
+    const empty = join(root, 'no-plugins');
+    mkdirSync(empty);
+    const bare = await setup({ ...process.env, CNI_PATH: empty });
+    out['missing'] = await errOf(bare.containers.run(spec({ name: 'np', network: 'a', cmd: ['true'] }), {}));
+    // none of the failed creates left a container, a namespace, an address or a rule
+    out['afterFailures'] = {
+      ...leftovers(),
+      containers: (await engine.containers.list({ all: true })).length,
+    };
+    // a killed ocikit: the container and its monitor die without the exit command; ps (and a
+    // system prune) clean up
+    const killed = async () => {
+      const k = await engine.containers.create(spec({ network: 'a' }));
+      await engine.containers.start(k.id);
+      const raw = (await engine.containers.inspect(k.id)).raw as { pid: number; monitorPid: number };
+      process.kill(raw.monitorPid, 'SIGKILL');
+      process.kill(raw.pid, 'SIGKILL');
+      await until(
+        () => sh('kill', ['-0', String(raw.pid)]).status,
+        (s) => s !== 0,
+      );
+      return k.id;
+    };
+    const k = await killed();
+    out['killedLeft'] = leftovers();
+    await engine.containers.list({ all: true });
+    out['afterPs'] = leftovers();
+    await engine.containers.remove(k, { force: true });
+    await killed();
+    out['killedLeft2'] = leftovers().links.length;
+    await pruneLocal({ root });
+    out['afterPrune'] = { ...leftovers(), containers: (await engine.containers.list({ all: true })).length };
+    out['left'] = leftovers();
+    return out;
+  },
+};
+
+const fn = caseName ? cases[caseName] : undefined;
+if (!fn) throw new Error(`unknown case ${caseName}`);
+fn()
+  .finally(async () => {
+    // whatever a failed case left running
+    const engine = await setup();
+    for (const c of await engine.containers.list({ all: true }))
+      await engine.containers.remove(c.id, { force: true }).catch(() => {});
+  })
+  .then(
+    (v) => {
+      process.stdout.write(`${JSON.stringify(v)}\n`);
+    },
+    (e: unknown) => {
+      process.stdout.write(`${JSON.stringify({ error: String(e), stack: (e as Error).stack })}\n`);
+      process.exitCode = 1;
+    },
+  );
