@@ -6,6 +6,7 @@ import { containerHandlers } from './containers.ts';
 import { type LocalEngineOptions, localContext } from './context.ts';
 import { imageHistory } from './image-history.ts';
 import { imageHandlers } from './images.ts';
+import { networkHandlers } from './network-handlers.ts';
 import { volumeHandlers } from './volumes.ts';
 
 /** Every operation of the local engine over the state root `options.root`. */
@@ -15,6 +16,7 @@ export function localHandlers(options: LocalEngineOptions): Partial<Handlers> {
     ...imageHandlers(ctx),
     ...containerHandlers(ctx),
     ...volumeHandlers(ctx),
+    ...networkHandlers(ctx),
     'images.history': (ref, options) => imageHistory(ctx, ref, options),
     'containers.commit': (id, spec, options) => commitContainer(ctx, id, spec, options),
   };
