@@ -10,6 +10,7 @@ import { dockerHandlers } from '../docker/handlers.ts';
 import { EngineHttp } from '../docker/http.ts';
 import { engineError } from '../errors.ts';
 import { libpodImageHandlers } from './images.ts';
+import { listWithLibpodPorts } from './networks.ts';
 import { libpodSystemHandlers } from './system.ts';
 
 /** The libpod API prefix the driver speaks: podman 4.0 and later answer it. */
@@ -71,13 +72,16 @@ export function createPodmanDriver(options: PodmanDriverOptions = {}): Driver {
       try {
         await pingLibpod(http, timeout, connectOptions.signal);
         const images = libpodImageHandlers(http, LIBPOD_PREFIX);
+        const containers = containerHandlers(http, COMPAT_PREFIX, images['images.pull']);
         const handlers = {
           // all the compatible API answers alike (save and load, and what the docker driver grows)
           ...dockerHandlers(http, { prefix: COMPAT_PREFIX }),
           ...libpodSystemHandlers(http, LIBPOD_PREFIX),
           ...images,
           // a missing image is pulled through libpod (the caller's tlsVerify applies)
-          ...containerHandlers(http, COMPAT_PREFIX, images['images.pull']),
+          ...containers,
+          // a -p range whole (the compatible list gives its first port only)
+          'containers.list': listWithLibpodPorts(http, LIBPOD_PREFIX, containers['containers.list']),
         };
         return { handlers, close: () => http.close() };
       } catch (e) {
