@@ -40,6 +40,8 @@ describe('GPG simple signing interop with skopeo 1.9 and gnupg', () => {
   let host: string;
   let signer: string;
   let stranger: string;
+  let locked: string;
+  const passphrase = 'correct horse battery';
   let registriesD: string;
   let policyFile: string;
 
@@ -127,6 +129,22 @@ describe('GPG simple signing interop with skopeo 1.9 and gnupg', () => {
     chmodSync(gnupg, 0o700);
     signer = fpr('ocikit signer <signer@example.com>');
     stranger = fpr('somebody else <else@example.com>');
+    // A passphrase-protected key that signs with a subkey (its primary key only certifies).
+    const lockedEnv = ['--batch', '--pinentry-mode', 'loopback', '--passphrase', passphrase];
+    must(
+      'gpg',
+      [...lockedEnv, '--quick-gen-key', 'locked <locked@example.com>', 'ed25519', 'cert', 'never'],
+      gpgEnv(),
+    );
+    locked =
+      (
+        must('gpg', ['--batch', '--with-colons', '--list-secret-keys', 'locked@example.com'], gpgEnv())
+          .split('\n')
+          .find((l) => l.startsWith('fpr:')) ?? ''
+      ).split(':')[9] ?? '';
+    must('gpg', [...lockedEnv, '--quick-add-key', locked, 'ed25519', 'sign', 'never'], gpgEnv());
+    writeFileSync(join(dir, 'locked.asc'), must('gpg', ['--batch', '--armor', '--export', locked], gpgEnv()));
+    writeFileSync(join(dir, 'passphrase'), passphrase);
     writeFileSync(
       join(dir, 'signer.gpg'),
       spawnSync('gpg', ['--batch', '--export', signer], { env: { ...process.env, ...gpgEnv() } }).stdout,
@@ -150,6 +168,7 @@ describe('GPG simple signing interop with skopeo 1.9 and gnupg', () => {
         transports: {
           docker: {
             [host]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: join(dir, 'signer.gpg') }],
+            [`${host}/subkey`]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: join(dir, 'locked.asc') }],
           },
         },
       }),
@@ -179,6 +198,35 @@ describe('GPG simple signing interop with skopeo 1.9 and gnupg', () => {
     expect(r.out).toBe('');
     expect(r.status).toBe(0);
     await expect(ocikitVerify('by-ocikit')).resolves.toBeDefined();
+  }, 120_000);
+
+  // containers/image accepts a signature by a signing subkey of a trusted key since 2025 ("Also
+  // accept subkey signatures in simple signing", 3ad129be), and ocikit does too; skopeo 1.9 (5.23)
+  // still refuses it — for its own signature and for ocikit's alike.
+  it('a passphrase-protected key signing with a subkey: ocikit accepts (current containers/image), skopeo 1.9 refuses both', async () => {
+    push('subkey', ['--sign-by', locked, '--sign-passphrase-file', join(dir, 'passphrase')]);
+    await expect(ocikitVerify('subkey')).resolves.toMatchObject({ scope: `${host}/subkey` });
+    const subkeyRefused = /Source image rejected: Signature by key [0-9A-F]{40} is not accepted/;
+    expect(skopeoPull('subkey').out).toMatch(subkeyRefused);
+    const manifest = await manifestOf('subkey');
+    const blob = await signSimpleSigningWithGpg(manifest, `${host}/subkey:1`, locked, {
+      gnupgHome: gnupg,
+      passphrase,
+    });
+    const config = await loadRegistriesD({ dir: registriesD });
+    await writeLookasideSignatures(
+      lookasideFor(config, `${host}/subkey:1`, { write: true }),
+      digestOfSync(manifest),
+      [blob],
+    );
+    await expect(ocikitVerify('subkey')).resolves.toBeDefined();
+    expect(skopeoPull('subkey').out).toMatch(subkeyRefused);
+    await expect(
+      signSimpleSigningWithGpg(manifest, `${host}/subkey:1`, locked, {
+        gnupgHome: gnupg,
+        passphrase: 'wrong',
+      }),
+    ).rejects.toThrow(/gpg --export-secret-keys .* failed|cannot decrypt/);
   }, 120_000);
 
   it('unsigned: both reject', async () => {
