@@ -10,7 +10,7 @@ import { copy, fetchAll, type OciLayout, openLayout } from '@ocikit/content';
 import { isAborted, isOcikitError } from '@ocikit/errors';
 import type { Descriptor, ImageConfig, ImageManifest } from '@ocikit/image-spec';
 import { defaultSnapshotter, unpackImage } from '@ocikit/snapshot';
-import { buildBusyboxImage } from '@ocikit/test-images';
+import { buildBusyboxImage, buildDebianImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuildOptions, build } from './builder.ts';
 
@@ -311,4 +311,124 @@ describe('build', () => {
     const url = context('FROM busybox\nADD http://127.0.0.1:1/file.txt /file.txt\n');
     expect(await failure(run(url))).toMatchObject({ name: 'UnavailableError', reason: 'remote-unreachable' });
   });
+  it('filters the context by .dockerignore, unpacks local tars, copies heredocs, mounts binds and tmpfs, runs ONBUILD, exports', async () => {
+    const ctx = context(
+      [
+        'FROM busybox AS base',
+        'ONBUILD RUN echo triggered > /onbuild.txt',
+        'CMD ["base-cmd"]',
+        '',
+        'FROM base',
+        'ARG NAME=builder',
+        'ENTRYPOINT ["/bin/echo"]',
+        'COPY . /ctx/',
+        'ADD files.tar.gz /unpacked/',
+        'COPY <<EOF /etc/motd',
+        'hello $NAME',
+        'EOF',
+        'RUN --mount=type=bind,source=data,target=/mnt/data --mount=type=tmpfs,target=/scratch cp /mnt/data/d.txt /from-bind.txt && touch /scratch/gone',
+        '',
+      ].join('\n'),
+      {
+        '.dockerignore': '*.log\nsecret\n!secret/keep\n',
+        'keep.txt': 'keep\n',
+        'ignored.log': 'no\n',
+        'secret/hidden': 'no\n',
+        'secret/keep': 'yes\n',
+        'data/d.txt': 'bound\n',
+        'tar/inner/file.txt': 'in a tar\n',
+      },
+    );
+    execFileSync('tar', [
+      '-czf',
+      join(ctx, 'files.tar.gz'),
+      '--owner=123',
+      '--group=456',
+      '-C',
+      join(ctx, 'tar'),
+      'inner',
+    ]);
+    const out = tmp('out');
+    dirs.push(out);
+    const result = await run(ctx, {
+      exports: [
+        { type: 'oci', path: join(out, 'layout'), ref: 'v1' },
+        { type: 'docker-archive', path: join(out, 'image.tar'), ref: 'exported:1' },
+      ],
+    });
+    const config = await configOf(result.config);
+    expect(config.config?.Entrypoint).toEqual(['/bin/echo']);
+    expect(config.config?.Cmd).toBeUndefined();
+    expect(config.config?.['OnBuild']).toBeUndefined();
+    const fs = await unpacked(result.manifest);
+    expect(readFileSync(join(fs, 'onbuild.txt'), 'utf8')).toBe('triggered\n');
+    expect(
+      execFileSync('find', ['ctx', '-type', 'f'], { cwd: fs, encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .sort(),
+    ).toEqual([
+      'ctx/.dockerignore',
+      'ctx/Dockerfile',
+      'ctx/data/d.txt',
+      'ctx/files.tar.gz',
+      'ctx/keep.txt',
+      'ctx/secret/keep',
+      'ctx/tar/inner/file.txt',
+    ]);
+    expect(readFileSync(join(fs, 'unpacked/inner/file.txt'), 'utf8')).toBe('in a tar\n');
+    expect(
+      execFileSync('stat', ['-c', '%u:%g', join(fs, 'unpacked/inner/file.txt')], { encoding: 'utf8' }).trim(),
+    ).toBe('123:456');
+    expect(readFileSync(join(fs, 'etc/motd'), 'utf8')).toBe('hello builder\n');
+    // the RUN's layer holds its file, not the mount points the runtime had to make
+    const manifest = await manifestOf(result.manifest);
+    expect(layerEntries(manifest.layers.at(-1) as Descriptor)).toEqual(['from-bind.txt']);
+    expect(readFileSync(join(fs, 'from-bind.txt'), 'utf8')).toBe('bound\n');
+    const index = JSON.parse(readFileSync(join(out, 'layout', 'index.json'), 'utf8')) as {
+      manifests: Descriptor[];
+    };
+    expect(index.manifests[0]).toMatchObject({
+      digest: result.manifest.digest,
+      annotations: { 'org.opencontainers.image.ref.name': 'v1' },
+    });
+    const saved = JSON.parse(
+      execFileSync('tar', ['-xOf', join(out, 'image.tar'), 'manifest.json'], { encoding: 'utf8' }),
+    );
+    expect(saved[0].RepoTags).toEqual(['docker.io/library/exported:1']);
+  });
+
+  it('lets two builds of the same steps run at once', async () => {
+    const ctx = context(['FROM busybox', 'RUN echo same > /same && sleep 0.2', 'COPY f /f', ''].join('\n'), {
+      f: 'f\n',
+    });
+    const [a, b] = await Promise.all([
+      run(ctx, { sourceDateEpoch: 1_600_000_000 }),
+      run(ctx, { sourceDateEpoch: 1_600_000_000 }),
+    ]);
+    expect(a.manifest.digest).toBe(b.manifest.digest);
+    expect(await activeSnapshots()).toEqual([]);
+    expect((await run(ctx, { sourceDateEpoch: 1_600_000_000 })).steps.every((s) => s.cached)).toBe(true);
+  });
+
+  it('builds on the Debian image: USER and --chown by name, RUN as that user', async () => {
+    const debian = buildDebianImage();
+    await copy(await openLayout(debian.layout), debian.ref, store, 'docker.io/library/debian:test');
+    const ctx = context(
+      [
+        'FROM debian:test',
+        'COPY --chown=nobody:nogroup f /home/f',
+        'USER nobody',
+        'WORKDIR /tmp/work',
+        'RUN id -un > whoami && stat -c %U:%G /home/f >> whoami',
+        '',
+      ].join('\n'),
+      { f: 'f\n' },
+    );
+    const result = await run(ctx);
+    const config = await configOf(result.config);
+    expect(config.config).toMatchObject({ User: 'nobody', WorkingDir: '/tmp/work' });
+    const fs = await unpacked(result.manifest);
+    expect(readFileSync(join(fs, 'tmp/work/whoami'), 'utf8')).toBe('nobody\nnobody:nogroup\n');
+  }, 120_000);
 });

@@ -22,6 +22,7 @@ import { defaultSnapshotter, mountAll, type Snapshotter, unmount, unpackToSnapsh
 import type { Instruction, SourceRange, Stage } from './ast.ts';
 import { type ImageState, StepCache, stepKey } from './cache.ts';
 import type { SourceTree } from './context.ts';
+import { dockerignoreMatcher } from './dockerignore.ts';
 import { badInstruction, unmet } from './errors.ts';
 import { isCommitted } from './layer.ts';
 import { type BuildExport, exportImage, normalizeTag, ociLayer, writeImage } from './output.ts';
@@ -186,7 +187,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const epoch = options.sourceDateEpoch;
   await mkdir(join(root, 'build', 'tmp'), { recursive: true });
   const tmp = await mkdtemp(join(root, 'build', 'tmp', 'b-'));
-  const context: SourceTree = { root: resolve(options.context), kind: 'context' };
+  const context = contextTree(options.context);
   const built = new Map<number, ImageState>();
   const steps: StepResult[] = [];
   const emit = (e: BuildEvent) => options.onEvent?.(e);
@@ -297,7 +298,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const plan = planRun(inst, state.config, scope, session.network);
       createdBy = plan.createdBy;
       material = await runKeyMaterial(plan, session, inst);
-      material += `\ndirs=${scope.pendingDirs.join(':')}`;
+      material += `\ndirs=${JSON.stringify(scope.pendingDirs)}`;
       run = () => runStep(session, state, scope, inst, plan);
     } else if (inst.kind === 'COPY' || inst.kind === 'ADD') {
       const plan = await planCopy(session, state, scope, inst);
@@ -426,4 +427,18 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** The context as a source tree, filtered by its `.dockerignore` when it has one. */
+function contextTree(dir: string): SourceTree {
+  const root = resolve(dir);
+  const ignoreFile = join(root, '.dockerignore');
+  if (!existsSync(ignoreFile)) return { root, kind: 'context' };
+  const matcher = dockerignoreMatcher(readFileSync(ignoreFile, 'utf8'));
+  return {
+    root,
+    kind: 'context',
+    ignored: (rel) => matcher(rel),
+    mayIncludeBelow: (d) => matcher.mayIncludeBelow(d),
+  };
 }

@@ -18,6 +18,8 @@ export interface SourceTree {
   readonly kind: 'context' | 'rootfs';
   /** True for a context path (relative, `/`-separated) .dockerignore excludes. */
   readonly ignored?: ((rel: string) => boolean) | undefined;
+  /** For an ignored directory: false when nothing below it can be re-included (`!dir/keep`), so a walk skips it. */
+  readonly mayIncludeBelow?: ((dir: string) => boolean) | undefined;
 }
 
 /** One entry under a matched source. */
@@ -147,8 +149,9 @@ export async function* walkSource(tree: SourceTree, match: MatchedSource): Async
       const st = await lstat(host);
       const ignored = tree.ignored?.(childCtx) === true;
       if (!ignored) yield { rel: childRel, host, st };
-      // an excluded directory may hold re-included files (`!dir/keep`): look inside it anyway
-      if (st.isDirectory()) yield* below(host, childRel, childCtx);
+      // an excluded directory may hold re-included files (`!dir/keep`): look inside it then
+      if (st.isDirectory() && (!ignored || tree.mayIncludeBelow?.(childCtx) !== false))
+        yield* below(host, childRel, childCtx);
     }
   }
   yield* below(match.host, '', match.path);

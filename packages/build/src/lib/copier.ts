@@ -14,10 +14,11 @@ import {
   utimes,
 } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { resolveInRoot } from '@ocikit/runtime-spec';
+import { resolveInRoot, resolveUser } from '@ocikit/runtime-spec';
 import type { SourceRange } from './ast.ts';
 import { type MatchedSource, type SourceTree, walkSource } from './context.ts';
 import { badInstruction } from './errors.ts';
+import type { StageScope } from './steps.ts';
 
 /** Who copied entries belong to, and their mode. */
 export interface CopyInto {
@@ -50,6 +51,17 @@ export async function mkdirIn(
     await mkdir(host, { mode: 0o755 });
     await chmod(host, 0o755);
     await lchown(host, owner.uid, owner.gid);
+  }
+}
+
+/**
+ * Makes the directories WORKDIR asked for, owned by the USER in effect then (as BuildKit and buildah
+ * do: a non-root USER can write into its WORKDIR).
+ */
+export async function makePendingDirs(rootfs: string, scope: StageScope): Promise<void> {
+  for (const dir of scope.pendingDirs) {
+    const owner = dir.user === '' ? { uid: 0, gid: 0 } : await resolveUser(dir.user, rootfs);
+    await mkdirIn(rootfs, dir.path, { uid: owner.uid, gid: owner.gid });
   }
 }
 
@@ -97,6 +109,9 @@ export async function copyInto(
         continue;
       }
       const host = await hostPath(rootfs, path, false);
+      // a file re-included below an ignored directory (`!dir/keep`) comes without its directory
+      if (!(await lstat(posix.dirname(host)).catch(() => undefined)))
+        await mkdirIn(rootfs, posix.dirname(path), owner);
       const st = await lstat(host).catch(() => undefined);
       if (st) await rm(host, { recursive: true, force: true });
       if (e.st.isSymbolicLink()) {

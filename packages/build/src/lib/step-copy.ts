@@ -12,7 +12,7 @@ import { resolveUser } from '@ocikit/runtime-spec';
 import type { CopyInstruction } from './ast.ts';
 import type { ImageState } from './cache.ts';
 import { digestSources, type MatchedSource, matchSources, type SourceTree } from './context.ts';
-import { copyInto, mkdirIn } from './copier.ts';
+import { copyInto, makePendingDirs } from './copier.ts';
 import { badInstruction } from './errors.ts';
 import { expand } from './expand.ts';
 import { closeWorkingRoot, commitLayer, type MadeLayer, openWorkingRoot } from './layer.ts';
@@ -136,22 +136,20 @@ export async function planCopy(
       fromKey = b.key;
     }
     const items: CopyItem[] = [];
-    const heredocs = new Map(inst.heredocs.map((h) => [h.name, h]));
+    // inline files first (the parser keeps them apart from the sources): a body expands unless its
+    // delimiter was quoted, with quotes left as text
+    for (const doc of inst.heredocs) {
+      const dir = join(session.tmp, `heredoc-${randomHex(6)}`);
+      await mkdir(dir, { recursive: true });
+      const content = doc.expand
+        ? expand(doc.content, vars, { escape: scope.escape, keepQuotes: true })
+        : doc.content;
+      await writeFile(join(dir, doc.name), content, { mode: 0o644 });
+      const hereTree: SourceTree = { root: dir, kind: 'context' };
+      for (const match of await matchSources(hereTree, doc.name, inst.range))
+        items.push({ tree: hereTree, match, name: doc.name });
+    }
     for (const raw of inst.sources) {
-      const here = /^<<-?["']?([^"']+)["']?$/.exec(raw);
-      const doc = here ? heredocs.get(here[1] as string) : undefined;
-      if (doc) {
-        const dir = join(session.tmp, `heredoc-${randomHex(6)}`);
-        await mkdir(dir, { recursive: true });
-        const content = doc.expand
-          ? expand(doc.content, vars, { escape: scope.escape, keepQuotes: true })
-          : doc.content;
-        await writeFile(join(dir, doc.name), content, { mode: 0o644 });
-        const hereTree: SourceTree = { root: dir, kind: 'context' };
-        for (const match of await matchSources(hereTree, doc.name, inst.range))
-          items.push({ tree: hereTree, match, name: doc.name });
-        continue;
-      }
       const source = x(raw);
       if (isUrl(source)) {
         if (inst.kind === 'COPY' || from !== undefined)
@@ -205,7 +203,7 @@ export async function planCopy(
       `chown=${chown ?? ''}`,
       `chmod=${chmod ?? ''}`,
       `from=${fromKey}`,
-      `dirs=${scope.pendingDirs.join(':')}`,
+      `dirs=${JSON.stringify(scope.pendingDirs)}`,
     ].join('\n');
     return { items, dest, chown, chmod, createdBy, material, release };
   } catch (e) {
@@ -225,7 +223,7 @@ export async function copyStep(
   throwIfAborted(session.signal);
   const work = await openWorkingRoot(session.snapshotter, state.chain, session.tmp);
   try {
-    for (const dir of scope.pendingDirs) await mkdirIn(work.dir, dir, { uid: 0, gid: 0 });
+    await makePendingDirs(work.dir, scope);
     const owner = plan.chown === undefined ? undefined : await resolveUser(plan.chown, work.dir);
     const chown = owner ? { uid: owner.uid, gid: owner.gid } : undefined;
     for (const item of plan.items) {

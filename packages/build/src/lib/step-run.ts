@@ -24,7 +24,7 @@ import { unmount } from '@ocikit/snapshot';
 import type { RunInstruction } from './ast.ts';
 import type { ImageState } from './cache.ts';
 import { digestSources, matchSources } from './context.ts';
-import { mkdirIn } from './copier.ts';
+import { makePendingDirs } from './copier.ts';
 import { at, badInstruction } from './errors.ts';
 import { closeWorkingRoot, commitLayer, type MadeLayer, openWorkingRoot } from './layer.ts';
 import type { BorrowedTree, BuildSession } from './session.ts';
@@ -259,7 +259,7 @@ export async function runStep(
   const borrowed: BorrowedTree[] = [];
   const cleanups: string[] = [];
   try {
-    for (const dir of scope.pendingDirs) await mkdirIn(work.dir, dir, { uid: 0, gid: 0 });
+    await makePendingDirs(work.dir, scope);
     const config = state.config;
     const mounts: Mount[] = [];
     for (const m of plan.mounts) {

@@ -22,8 +22,8 @@ export interface StageScope {
   buildArgs: Readonly<Record<string, string>>;
   /** Values of the global ARGs (before the first FROM), for `ARG NAME` redeclared in a stage. */
   globalArgs: ReadonlyMap<string, string | undefined>;
-  /** Directories WORKDIR named, made by the next step that writes a layer. */
-  pendingDirs: string[];
+  /** Directories WORKDIR named (and the USER then), made by the next step that writes a layer. */
+  pendingDirs: { path: string; user: string }[];
   /** True once CMD was set in this stage (ENTRYPOINT then keeps it). */
   cmdSet: boolean;
 }
@@ -138,7 +138,7 @@ export function applyConfigInstruction(
       if (dir === '') throw badInstruction('WORKDIR needs a path', inst.range);
       const path = posix.resolve(exec.WorkingDir || '/', dir);
       exec.WorkingDir = path;
-      scope.pendingDirs.push(path);
+      scope.pendingDirs.push({ path, user: exec.User ?? '' });
       break;
     }
     case 'USER':
