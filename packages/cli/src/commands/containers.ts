@@ -63,7 +63,13 @@ function proxyToContainer(engine: Engine, id: string): () => void {
  * of a stored image never loads it.
  */
 async function runEngine(ctx: Context, values: RunValues): Promise<Engine> {
-  if (!values['plain-http'] && !values.insecure && values['ca-file'] === undefined && !ctx.debug)
+  if (
+    !values['plain-http'] &&
+    !values.insecure &&
+    values['ca-file'] === undefined &&
+    values['signature-policy'] === undefined &&
+    !ctx.debug
+  )
     return ctx.engine();
   const { engineRegistry } = await import('../lib/registry.ts');
   return ctx.engine({ registry: engineRegistry(ctx, values) });

@@ -8,6 +8,7 @@ import {
   transferFlags,
   transferFlagsHelp,
 } from '../lib/registry.ts';
+import { signaturePolicyFlag, signaturePolicyFlagHelp } from '../lib/signing.ts';
 
 /** `ocikit pull REF`: pull an image from a registry into the engine (the local store by default). */
 export const pullCommand = defineCommand({
@@ -18,8 +19,8 @@ export const pullCommand = defineCommand({
     'Stores the image in the engine, named by its normalized reference (busybox → docker.io/library/busybox:latest); ' +
     'for the local engine, under --root. ' +
     "An index is narrowed to this machine's platform unless --platform or --all-platforms is given. Prints the digest.",
-  options: transferFlags,
-  help: transferFlagsHelp,
+  options: { ...transferFlags, ...signaturePolicyFlag },
+  help: { ...transferFlagsHelp, ...signaturePolicyFlagHelp },
   async run(ctx, { values, positionals }) {
     expectPositionals(pullCommand, positionals, 1);
     const arg = positionals[0] ?? '';

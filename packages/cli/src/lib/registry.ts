@@ -242,7 +242,8 @@ export async function copyWithProgress(
  */
 export function engineRegistry(
   ctx: Context,
-  values: RegistryValues & Parameters<typeof copyOptionsFrom>[0],
+  values: RegistryValues &
+    Parameters<typeof copyOptionsFrom>[0] & { 'signature-policy'?: string | undefined },
 ): LocalRegistryOptions {
   const { concurrency } = copyOptionsFrom(values);
   return {
@@ -251,6 +252,7 @@ export function engineRegistry(
     ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
     ...(values['cert-dir'] !== undefined ? { certDir: values['cert-dir'] } : {}),
     ...(values.concurrency !== undefined ? { concurrency } : {}),
+    ...(values['signature-policy'] !== undefined ? { signaturePolicy: values['signature-policy'] } : {}),
     ...(ctx.debug ? { onRequest: debugRequest(ctx) } : {}),
   };
 }

@@ -38,6 +38,7 @@ export const runFlags = {
   'plain-http': { type: 'boolean' },
   insecure: { type: 'boolean' },
   'ca-file': { type: 'string' },
+  'signature-policy': { type: 'string' },
 } as const;
 
 /** Help text of {@link runFlags}. */
@@ -73,6 +74,7 @@ export const runFlagsHelp = {
   'plain-http': 'use plain HTTP for the registry',
   insecure: 'skip TLS verification',
   'ca-file': 'extra CA certificates (PEM)',
+  'signature-policy': 'check a pulled image against this containers-policy.json',
 } as const;
 
 /** Parsed values of {@link runFlags}. */
@@ -104,6 +106,7 @@ export interface RunValues extends NetworkRunValues {
   'plain-http'?: boolean | undefined;
   insecure?: boolean | undefined;
   'ca-file'?: string | undefined;
+  'signature-policy'?: string | undefined;
 }
 
 /**
