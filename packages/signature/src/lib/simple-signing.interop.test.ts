@@ -2,7 +2,7 @@
 // a throwaway keyring) → ocikit's signedBy policy; ocikit's signature → skopeo's signedBy policy —
 // with the same policy.json and registries.d for both, on a real registry.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -169,6 +169,7 @@ describe('GPG simple signing interop with skopeo 1.9 and gnupg', () => {
           docker: {
             [host]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: join(dir, 'signer.gpg') }],
             [`${host}/subkey`]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: join(dir, 'locked.asc') }],
+            [`${host}/open`]: [{ type: 'insecureAcceptAnything' }],
           },
         },
       }),
@@ -295,4 +296,62 @@ describe('GPG simple signing interop with skopeo 1.9 and gnupg', () => {
       /signature for digest sha256:[0-9a-f]+ does not match/,
     );
   }, 120_000);
+
+  // podman 4.3 pulls with the same policy.json and registries.d ($HOME/.config/containers/registries.d)
+  // and must agree with ocikit on every case above.
+  it.each([
+    ['by-skopeo', true],
+    ['by-ocikit', true],
+    ['open', true],
+    ['unsigned', false],
+    ['wrong-key', false],
+    ['wrong-identity', false],
+    ['tampered', false],
+    ['moved', false],
+  ] as const)(
+    'podman pull agrees with ocikit: %s → accepted %s',
+    async (repo, accepted) => {
+      if (repo === 'open') push('open');
+      const home = join(dir, 'podman-home');
+      mkdirSync(join(home, '.config/containers'), { recursive: true });
+      rmSync(join(home, '.config/containers/registries.d'), { force: true });
+      symlinkSync(registriesD, join(home, '.config/containers/registries.d'));
+      const r = run(
+        'podman',
+        [
+          '--root',
+          join(dir, 'podman-root'),
+          '--runroot',
+          join(dir, 'podman-run'),
+          '--storage-driver',
+          'vfs',
+          '--cgroup-manager',
+          'cgroupfs',
+          '--events-backend',
+          'file',
+          'pull',
+          '-q',
+          '--tls-verify=false',
+          '--signature-policy',
+          policyFile,
+          `${host}/${repo}:1`,
+        ],
+        { HOME: home },
+      );
+      const ours = await ocikitVerify(repo).then(
+        () => true,
+        () => false,
+      );
+      expect({
+        podman: r.status === 0,
+        ocikit: ours,
+        out: r.status === 0 || /Source image rejected/.test(r.out),
+      }).toEqual({
+        podman: accepted,
+        ocikit: accepted,
+        out: true,
+      });
+    },
+    120_000,
+  );
 });
