@@ -6,6 +6,7 @@ import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { confirm } from '../lib/confirm.ts';
 import { type FormatFields, printFormatted } from '../lib/format.ts';
+import { keyValues } from '../lib/input.ts';
 import { parseAddress, portLines, selectPorts } from '../lib/network-flags.ts';
 import { printJson, println } from '../lib/output.ts';
 
@@ -66,19 +67,6 @@ function networkInspectItem(n: NetworkDetails): Record<string, unknown> {
     Options: n.interface ? { 'com.docker.network.bridge.name': n.interface } : {},
     Labels: n.labels,
   };
-}
-
-/** `--label K=V` flags as a record. */
-function labelsOf(values: readonly string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of values ?? []) {
-    const i = kv.indexOf('=');
-    const key = i < 0 ? kv : kv.slice(0, i);
-    if (key === '')
-      throw new InvalidArgumentError(`--label ${JSON.stringify(truncate(kv, 60))}: write KEY=VALUE`);
-    out[key] = i < 0 ? '' : kv.slice(i + 1);
-  }
-  return out;
 }
 
 /** `--subnet A.B.C.D/N`, checked. */
@@ -156,7 +144,7 @@ export const networkCommand = defineCommand({
         );
         const subnet = values.subnet === undefined ? undefined : subnetOf(values.subnet);
         const gateway = values.gateway === undefined ? undefined : parseAddress('gateway', values.gateway);
-        const labels = labelsOf(values.label);
+        const labels = keyValues(values.label, '--label');
         const engine = await ctx.engine();
         const n = await engine.networks.create(
           {

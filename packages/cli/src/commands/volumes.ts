@@ -5,6 +5,7 @@ import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { confirm } from '../lib/confirm.ts';
 import { type FormatFields, printFormatted } from '../lib/format.ts';
+import { keyValues } from '../lib/input.ts';
 import { formatBytes, printJson, println } from '../lib/output.ts';
 
 /** `volume ls --format` fields, docker's names and headers. */
@@ -54,19 +55,6 @@ function volumeInspectItem(v: VolumeDetails): Record<string, unknown> {
     Options: v.options,
     Scope: v.scope,
   };
-}
-
-/** `K=V` flags (`--label`, `--opt`) as a record; `what` names the flag in errors. */
-function keyValues(values: readonly string[] | undefined, what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of values ?? []) {
-    const i = kv.indexOf('=');
-    const key = i < 0 ? kv : kv.slice(0, i);
-    if (key === '')
-      throw new InvalidArgumentError(`${what} ${JSON.stringify(truncate(kv, 60))}: write KEY=VALUE`);
-    out[key] = i < 0 ? '' : kv.slice(i + 1);
-  }
-  return out;
 }
 
 /** `ocikit volume create | ls | inspect | rm | prune`. */

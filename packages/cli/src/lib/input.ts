@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { InvalidArgumentError, NotFoundError, PermissionDeniedError } from '@ocikit/errors';
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError, truncate } from '@ocikit/errors';
 import type { Context } from './command.ts';
 
 /** Opens FILE, or stdin for `-`, as a byte stream; a missing or unreadable file is a typed error. */
@@ -38,4 +38,17 @@ export function fileError(path: string, e: unknown): Error {
   if (code === 'EACCES' || code === 'EPERM')
     return new PermissionDeniedError(`${path}: permission denied`, { cause: e });
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/** `K=V` flags (`--label`, `--opt`) as a record; `what` names the flag in errors. */
+export function keyValues(values: readonly string[] | undefined, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of values ?? []) {
+    const i = kv.indexOf('=');
+    const key = i < 0 ? kv : kv.slice(0, i);
+    if (key === '')
+      throw new InvalidArgumentError(`${what} ${JSON.stringify(truncate(kv, 60))}: write KEY=VALUE`);
+    out[key] = i < 0 ? '' : kv.slice(i + 1);
+  }
+  return out;
 }

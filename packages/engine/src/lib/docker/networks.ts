@@ -105,7 +105,8 @@ export function portsOfList(v: Json): PublishedPort[] {
   return sortPorts(out);
 }
 
-function sortPorts(ports: PublishedPort[]): PublishedPort[] {
+/** Ports in `docker port`'s order: container port, protocol, host address, host port. */
+export function sortPorts(ports: PublishedPort[]): PublishedPort[] {
   return ports.sort(
     (a, b) =>
       a.containerPort - b.containerPort ||

@@ -4,6 +4,7 @@
 import type { Handlers, PublishedPort } from '../contract.ts';
 import type { EngineHttp } from '../docker/http.ts';
 import { obj, str } from '../docker/json.ts';
+import { sortPorts } from '../docker/networks.ts';
 
 const protocols = new Set(['tcp', 'udp', 'sctp']);
 
@@ -25,13 +26,7 @@ export function libpodPorts(v: unknown): PublishedPort[] {
         hostIp: str(p, 'host_ip') || '0.0.0.0',
       });
   }
-  return out.sort(
-    (a, b) =>
-      a.containerPort - b.containerPort ||
-      a.protocol.localeCompare(b.protocol) ||
-      a.hostIp.localeCompare(b.hostIp) ||
-      a.hostPort - b.hostPort,
-  );
+  return sortPorts(out);
 }
 
 /**
