@@ -308,6 +308,17 @@ describe('build', () => {
     expect(await failure(run(context('FROM busybox\n'), { platform: 'linux/s390x' }))).toMatchObject({
       reason: 'platform-unsupported',
     });
+    expect(await failure(run(context('FROM busybox\nFETCH x\n')))).toMatchObject({
+      name: 'InvalidArgumentError',
+    });
+    expect(await failure(run(context('RUN true\n')))).toMatchObject({ name: 'InvalidArgumentError' });
+    expect(await failure(run(context('FROM busybox\nCOPY --exclude=*.md . /x\n')))).toMatchObject({
+      reason: 'bad-instruction',
+    });
+    expect(await failure(run(context('FROM busybox\nRUN ["no-such-command"]\n')))).toMatchObject({
+      reason: 'run-failed',
+      details: { exitCode: 127 },
+    });
     const url = context('FROM busybox\nADD http://127.0.0.1:1/file.txt /file.txt\n');
     expect(await failure(run(url))).toMatchObject({ name: 'UnavailableError', reason: 'remote-unreachable' });
   });

@@ -24,7 +24,7 @@ import { type ImageState, StepCache, stepKey } from './cache.ts';
 import type { SourceTree } from './context.ts';
 import { dockerignoreMatcher } from './dockerignore.ts';
 import { badInstruction, unmet } from './errors.ts';
-import { isCommitted } from './layer.ts';
+import { isCommitted, unmountBelow } from './layer.ts';
 import { type BuildExport, exportImage, normalizeTag, ociLayer, writeImage } from './output.ts';
 import { parseDockerfile, parseInstructions } from './parse.ts';
 import type { BorrowedTree, BuildEvent, BuildSession } from './session.ts';
@@ -425,6 +425,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       steps,
     };
   } finally {
+    unmountBelow(tmp);
     await rm(tmp, { recursive: true, force: true });
   }
 }

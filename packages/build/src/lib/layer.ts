@@ -2,7 +2,8 @@
 // mounted on the host; after the step its changes become a layer (the snapshot package's diff), the
 // layer goes into the store and the snapshot is committed under the chainID of its layers — the
 // name image unpacks use, so a built image runs without unpacking it again.
-import { createReadStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createReadStream, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pusher } from '@ocikit/content';
@@ -34,6 +35,24 @@ export interface WorkingRoot {
 
 const option = (m: SnapshotMount | undefined, name: string) =>
   m?.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1);
+
+/**
+ * Lazily unmounts whatever is still mounted below `dir` (deepest first), so removing `dir` can never
+ * reach into a snapshot through a mount left by an interrupted step.
+ */
+export function unmountBelow(dir: string): void {
+  let lines: string[];
+  try {
+    lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  } catch {
+    return;
+  }
+  const targets = lines
+    .map((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' '))
+    .filter((t) => t.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const target of targets) spawnSync('umount', ['-l', target]);
+}
 
 /** True when the snapshot `name` is committed in `snapshotter`. */
 export async function isCommitted(snapshotter: Snapshotter, name: string): Promise<boolean> {

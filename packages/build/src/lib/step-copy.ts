@@ -105,10 +105,12 @@ export async function planCopy(
     return f === undefined ? undefined : f.value === true ? '' : x(f.value);
   };
   for (const f of inst.flags)
-    if (
-      !['from', 'chown', 'chmod', 'link', 'checksum', 'keep-git-dir', 'exclude', 'parents'].includes(f.name)
-    )
-      throw badInstruction(`${inst.kind}: unknown flag --${f.name}`, inst.range);
+    if (!['from', 'chown', 'chmod', 'link'].includes(f.name))
+      throw badInstruction(
+        `${inst.kind} --${f.name} is not supported`,
+        inst.range,
+        'COPY and ADD take --from, --chown, --chmod and --link here',
+      );
   const chmodText = flag('chmod');
   let chmod: number | undefined;
   if (chmodText !== undefined) {
