@@ -20,7 +20,7 @@ import type { LocalContext } from './context.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
 import { pinImage } from './image-use.ts';
-import { attachNetwork, planNetwork } from './network.ts';
+import { attachNetwork, planNetwork, runtimeNetworkOf } from './network.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
 import { copyUp, resolveMounts } from './volume-mounts.ts';
 import { containerMountsPath } from './volume-store.ts';
@@ -112,6 +112,8 @@ export async function prepareContainer(
       ...(spec.labels ? { labels: spec.labels } : {}),
     }),
   );
+  // its namespace, ADD, ports and files, made while the root file system is (undone by the removal below)
+  let attaching: Promise<void> | undefined;
   try {
     // the image it is made from stays in use by it whatever its name points at later
     pinImage(ctx, record, image.descriptor);
@@ -120,6 +122,15 @@ export async function prepareContainer(
       ...(platform ? { platform } : {}),
       ...(signal ? { signal } : {}),
     });
+    attaching = network
+      ? attachNetwork(ctx, record, network, {
+          hostname: spec.hostname ?? record.id.slice(0, 12),
+          imageExposed: Object.keys(unpacked.config.config?.ExposedPorts ?? {}),
+          signal,
+        })
+      : undefined;
+    // settled below; a rejection is not left unhandled meanwhile
+    attaching?.catch(() => {});
     const rootfs = join(record.bundle, 'rootfs');
     // a directory and a small file: synchronous calls, as for every small state file (decision 103)
     mkdirSync(rootfs, { recursive: true });
@@ -138,25 +149,18 @@ export async function prepareContainer(
       : runtimeMountsRoot(record.runtime, mounts, spec.user ?? unpacked.config.config?.User);
     if (!rootMount) mountAll(mounts, rootfs);
     if (volumes) copyUp(ctx, rootfs, volumes.copyUps);
-    // its namespace, ADD, ports and files before the runtime starts it (undone by the removal below)
-    const runtimeNetwork = network
-      ? await attachNetwork(ctx, record, network, {
-          hostname: spec.hostname ?? record.id.slice(0, 12),
-          imageExposed: Object.keys(unpacked.config.config?.ExposedPorts ?? {}),
-          signal,
-        })
-      : undefined;
     const runtimeSpec = await buildRuntimeSpec({
       config: unpacked.config,
       rootfs,
       image: image.name,
       id: record.id,
       spec: volumes ? { ...spec, mounts: volumes.mounts } : spec,
-      network: runtimeNetwork,
+      network: network ? runtimeNetworkOf(ctx, record) : undefined,
     });
     // the runtime mounts the overlay first, so every other mount lands on top of it
     if (rootMount) runtimeSpec.mounts = [rootMount, ...(runtimeSpec.mounts ?? [])];
     writeFileSync(join(record.bundle, 'config.json'), `${JSON.stringify(runtimeSpec, null, 2)}\n`);
+    await attaching;
     const next: ContainerRecord = {
       ...record,
       command: runtimeSpec.process?.args ?? record.command,
@@ -165,6 +169,8 @@ export async function prepareContainer(
     await containers.save(next);
     return next;
   } catch (e) {
+    // what attaching makes must be there to be undone
+    await attaching?.catch(() => {});
     await removeContainer(ctx, record.id, {
       force: true,
       volumes: true,

@@ -46,8 +46,12 @@ export async function removeContainer(
       .delete(record.id, { force: true })
       .catch(() => {});
   }
-  // off its networks (CNI DEL, namespace, peers' hosts files) once its process is gone
-  await detachNetworks(ctx, record.id, { forget: true });
+  // off its networks (CNI DEL, namespace, peers' hosts files) once its process is gone, while
+  // its file system goes
+  const detaching = detachNetworks(ctx, record.id, { forget: true }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   try {
     unmount(join(record.bundle, 'rootfs'));
   } catch {
@@ -62,6 +66,8 @@ export async function removeContainer(
           .filter((m) => m.type === 'volume' && m.anonymous === true)
           .map((m) => m.source)
       : [];
+  const detachFailed = await detaching;
+  if (detachFailed !== undefined) throw detachFailed;
   const removed = await standard(operation, () =>
     containers.remove(record.id, { force: options.force === true || live }),
   );
