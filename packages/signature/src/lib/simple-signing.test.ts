@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { isFailedPrecondition, isInvalidArgument, isPermissionDenied } from '@ocikit/errors';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +105,36 @@ describe('simple signing: sign, verify, and refuse bad input with typed errors',
       const e = await errorOf(verifySimpleSignature(bad, keyring, rules));
       expect(isInvalidArgument(e), `${what}: ${e.message}`).toBe(true);
     }
+  });
+
+  it('a compressed signature that would expand past 1 MiB (a zip bomb) is refused without expanding it', async () => {
+    const priv = await openpgp.readPrivateKey({ armoredKey: key.privateKey });
+    const signed = await openpgp.sign({
+      message: await openpgp.createMessage({ binary: new Uint8Array(20 << 20) }),
+      signingKeys: priv,
+      format: 'binary',
+    });
+    const body = Buffer.concat([Buffer.from([2]), deflateSync(signed)]); // algorithm 2: zlib
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(body.length);
+    const bomb = new Uint8Array(Buffer.concat([Buffer.from([0xc8, 0xff]), len, body])); // compressed data packet
+    expect(bomb.byteLength).toBeLessThan(64 << 10);
+    const e = await errorOf(verifySimpleSignature(bomb, keyring, rules));
+    expect(isInvalidArgument(e)).toBe(true);
+    expect(e.message).toMatch(/Maximum decompressed message size exceeded/);
+  });
+
+  it('accepts the \\0simple-signing\\n framing containers/image uses in dir: layouts; refuses other formats', async () => {
+    const blob = await signSimpleSigning(manifest, name, { privateKey: key.privateKey });
+    const framed = Buffer.concat([Buffer.from('\0simple-signing\n'), blob]);
+    await expect(verifySimpleSignature(framed, keyring, rules)).resolves.toBeDefined();
+    const sigstore = Buffer.concat([Buffer.from('\0sigstore-json\n'), Buffer.from('{}')]);
+    expect((await errorOf(verifySimpleSignature(sigstore, keyring, rules))).message).toMatch(
+      /another signature format/,
+    );
+    expect(
+      (await errorOf(verifySimpleSignature(new Uint8Array([0x99, 1, 2]), keyring, rules))).message,
+    ).toMatch(/unrecognized signature format, starting with byte 0x99/);
   });
 
   it('another digest, another identity, an unknown key: PermissionDenied (not accepted), saying which', async () => {

@@ -15,7 +15,7 @@ import {
 } from '@ocikit/errors';
 import * as openpgp from 'openpgp';
 import { DEFAULT_SIGNED_IDENTITY, matchesSignedIdentity } from './identity.ts';
-import { makePayload, PayloadType, parsePayload, type SigningPayload } from './payload.ts';
+import { MAX_PAYLOAD_SIZE, makePayload, PayloadType, parsePayload, type SigningPayload } from './payload.ts';
 import type { ImageToVerify, SignedByRequirement, SignedIdentity, VerifyCallOptions } from './types.ts';
 
 /** containers/image's `iolimits.MaxSignatureBodySize`: a signature blob larger than this is refused unread. */
@@ -23,6 +23,39 @@ export const MAX_SIGNATURE_SIZE = 4 << 20;
 
 /** A keyring larger than this is refused (a few thousand keys; far above any real policy's). */
 export const MAX_KEYRING_SIZE = 16 << 20;
+
+/** A compressed signature may not expand past this (a payload is at most MAX_PAYLOAD_SIZE): no zip bombs. */
+const OPENPGP_LIMITS = { maxDecompressedMessageSize: MAX_PAYLOAD_SIZE + 64 * 1024 };
+
+const SIMPLE_SIGNING_PREFIX = new TextEncoder().encode('\0simple-signing\n');
+
+/** The first bytes containers/image's `signature.FromBlob` takes as a simple signing blob (compressed, one-pass or signature packets). */
+const OPENPGP_FIRST_BYTES = new Set([
+  0xa0, 0xa1, 0xa2, 0xa3, 0xc8, 0x90, 0x91, 0x92, 0x3d, 0xc4, 0x88, 0x89, 0x8a, 0x8b, 0xc2,
+]);
+
+/** containers/image `FromBlob` for simple signing: a bare OpenPGP message, or one behind `\0simple-signing\n`. */
+function unwrapBlob(blob: Uint8Array): Uint8Array {
+  const invalid = (why: string) =>
+    new InvalidArgumentError(why, {
+      details: { reason: 'invalid-signature' },
+      hint: 'simple signing signatures are binary OpenPGP messages (not armored)',
+    });
+  if (blob.byteLength === 0) throw invalid('empty signature blob');
+  let raw = blob;
+  if (blob[0] === 0) {
+    const prefixed = SIMPLE_SIGNING_PREFIX.every((b, i) => blob[i] === b);
+    if (!prefixed) throw invalid('not a simple signing signature (another signature format)');
+    raw = blob.subarray(SIMPLE_SIGNING_PREFIX.byteLength);
+  }
+  const first = raw[0];
+  if (first === undefined || !OPENPGP_FIRST_BYTES.has(first)) {
+    throw invalid(
+      `unrecognized signature format, starting with byte 0x${(first ?? 0).toString(16).padStart(2, '0')}`,
+    );
+  }
+  return raw;
+}
 
 /** Parsed public keys from a `signedBy` requirement's keyPath/keyPaths/keyData. */
 export interface Keyring {
@@ -152,20 +185,10 @@ export async function verifySimpleSignature(
       details: { reason: 'invalid-signature', size: blob.byteLength },
     });
   }
-  if (blob.byteLength === 0 || (blob[0] as number) < 0x80) {
-    throw new InvalidArgumentError(
-      blob.byteLength === 0
-        ? 'empty signature blob'
-        : `unrecognized signature format, starting with byte 0x${(blob[0] as number).toString(16)}`,
-      {
-        details: { reason: 'invalid-signature' },
-        hint: 'simple signing signatures are binary OpenPGP messages (not armored)',
-      },
-    );
-  }
+  const raw = unwrapBlob(blob);
   let message: openpgp.Message<Uint8Array>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: blob });
+    message = await openpgp.readMessage({ binaryMessage: raw, config: OPENPGP_LIMITS });
   } catch (cause) {
     throw new InvalidArgumentError(`malformed OpenPGP signature: ${(cause as Error).message}`, {
       cause,
@@ -175,7 +198,12 @@ export async function verifySimpleSignature(
   let data: Uint8Array;
   let signatures: Awaited<ReturnType<typeof openpgp.verify>>['signatures'];
   try {
-    const result = await openpgp.verify({ message, verificationKeys: [...keyring.keys], format: 'binary' });
+    const result = await openpgp.verify({
+      message,
+      verificationKeys: [...keyring.keys],
+      format: 'binary',
+      config: OPENPGP_LIMITS,
+    });
     data = result.data;
     signatures = result.signatures;
   } catch (cause) {
