@@ -146,6 +146,11 @@ describe('build', () => {
     expect(await store.resolve('docker.io/library/built:multi')).toMatchObject({
       digest: result.manifest.digest,
     });
+    expect((await manifestOf(result.manifest)).annotations).toEqual({
+      'org.opencontainers.image.base.name': 'docker.io/library/busybox:latest',
+      'org.opencontainers.image.base.digest': (await store.resolve('docker.io/library/busybox:latest'))
+        .digest,
+    });
 
     const fs = await unpacked(result.manifest);
     expect(readFileSync(join(fs, 'srv/greeting.txt'), 'utf8')).toBe('hello world\n');

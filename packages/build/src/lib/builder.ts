@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fetchAll, openLayout, selectManifest, type Target } from '@ocikit/content';
 import { isNotFound, throwIfAborted, truncate } from '@ocikit/errors';
 import {
+  Annotation,
   formatPlatform,
   hostPlatform,
   type ImageConfig,
@@ -189,6 +190,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const tmp = await mkdtemp(join(root, 'build', 'tmp', 'b-'));
   const context = contextTree(options.context);
   const built = new Map<number, ImageState>();
+  const bases = new Map<number, Record<string, string>>();
   const steps: StepResult[] = [];
   const emit = (e: BuildEvent) => options.onEvent?.(e);
   const count = stages.reduce((n, s) => n + s.instructions.length, 0);
@@ -377,8 +379,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     else if (from.toLowerCase() === 'scratch')
       state = { config: scratch(want), layers: [], key: stepKey('scratch', formatPlatform(want)) };
     else {
-      const { digest: _, ...base } = await image(from, want, stage.from.range);
+      const { digest, ...base } = await image(from, want, stage.from.range);
       state = base;
+      // the manifest names its base image, as buildah's OCI manifests do
+      bases.set(stage.index, {
+        [Annotation.BaseImageName]: parseReference(from).toString(),
+        [Annotation.BaseImageDigest]: digest,
+      });
     }
     const scope: StageScope = {
       escape: file.escape,
@@ -414,7 +421,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     }
     if (final.chain !== undefined && !(await isCommitted(snapshotter, final.chain)))
       throw unmet('base-not-found', 'the snapshot of the built image went away during the build');
-    const written = await writeImage(store, final, options.format ?? 'oci', { signal });
+    const written = await writeImage(store, final, options.format ?? 'oci', {
+      annotations: bases.get(target.index),
+      signal,
+    });
     for (const tag of tags) await store.tag(written.manifest, tag, signal ? { signal } : {});
     if (options.exports?.length) await exportImage(store, written.manifest, options.exports, signal);
     return {
