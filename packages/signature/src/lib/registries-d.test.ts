@@ -90,6 +90,11 @@ docker:
     await expect(loadRegistriesD({ dir: bad })).rejects.toThrow(
       /"docker" namespace "example.com" defined both in .*a.yaml and .*b.yaml/,
     );
+    // `default-docker: null` (an empty section) defines nothing, as in containers/image (nil pointer).
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    writeFileSync(join(empty, 'a.yaml'), 'default-docker:\n');
+    writeFileSync(join(empty, 'b.yaml'), 'default-docker:\n  lookaside: file:///b\n');
+    expect((await loadRegistriesD({ dir: empty })).defaultDocker).toEqual({ lookaside: 'file:///b' });
     rmSync(join(bad, 'b.yaml'));
     writeFileSync(join(bad, 'c.yaml'), 'docker:\n  example.com:\n    lookaside: [1\n');
     const e = await loadRegistriesD({ dir: bad }).catch((x: unknown) => x);

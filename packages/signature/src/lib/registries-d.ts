@@ -89,7 +89,7 @@ export function parseRegistriesDFile(
   if (typeof top !== 'object' || Array.isArray(top)) fail(file, '', 'expected a mapping at the top level');
   const t = top as Record<string, unknown>;
   const defaultDocker =
-    t['default-docker'] === undefined
+    t['default-docker'] === undefined || t['default-docker'] === null
       ? undefined
       : parseNamespace(file, 'default-docker', t['default-docker']);
   const docker: Record<string, RegistryNamespace> = {};
