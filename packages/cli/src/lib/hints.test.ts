@@ -52,6 +52,12 @@ describe('the CLI adds its commands and flags to library hints', () => {
     expect(hintOf(running)).toBe(
       "stop it first, or remove it with force (killing it); or use 'ocikit rm -f web'",
     );
+    const net = (reason: 'network-not-found' | 'network-in-use' | 'network-exists' | 'port-in-use') =>
+      cliHint(engineError(reason, { engine: 'docker', operation: 'networks.remove', message: reason }));
+    expect(net('network-not-found')).toBe("see 'ocikit network ls'");
+    expect(net('network-in-use')).toMatch(/ocikit network inspect/);
+    expect(net('network-exists')).toMatch(/another name/);
+    expect(net('port-in-use')).toMatch(/-p HOST-PORT:PORT/);
     const login = new UnauthenticatedError('401', {
       details: { reason: 'credentials-required', registry: 'localhost:5000' },
     });

@@ -40,6 +40,14 @@ export function cliHint(e: unknown): string | undefined {
       return "see 'ocikit images'";
     case 'image-in-use':
       return typeof d.image === 'string' ? `or use 'ocikit rmi -f ${d.image}'` : undefined;
+    case 'network-not-found':
+      return "see 'ocikit network ls'";
+    case 'network-exists':
+      return "choose another name, or see 'ocikit network ls'";
+    case 'network-in-use':
+      return "see its containers with 'ocikit network inspect', and remove or disconnect them first";
+    case 'port-in-use':
+      return "publish another host port (-p HOST-PORT:PORT), or leave it out for a free one; see 'ocikit ps' for PORTS";
     case 'runtime-not-installed':
       return 'or give --runtime PATH';
     case 'unreachable':
