@@ -734,6 +734,24 @@ export function describeEngineContract(
         }
       });
 
+      // only operations that make no bridge, rule or CNI file on the host: the suite runs in the
+      // host's namespaces (network tests that make them run in namespaces of their own). Not connect:
+      // dockerd takes a stopped container's connect to any name and fails at its start
+      it('network not found: inspect and remove; list gives the networks', async () => {
+        const nope = uniqueName('no-net');
+        for (const [what, call] of [
+          ['inspect', () => engine.networks.inspect(nope)],
+          ['remove', () => engine.networks.remove(nope)],
+        ] as const) {
+          const e = await failure(call, what);
+          expectEngineError(e, ErrorCode.NotFound, 'network-not-found', engine.engine);
+          expect((e as Error).message, what).toContain(JSON.stringify(nope));
+        }
+        const listed = await engine.networks.list();
+        expect(listed.every((n) => n.name !== '' && n.id !== '' && Array.isArray(n.subnets))).toBe(true);
+        expect(listed.map((n) => n.name)).not.toContain(nope);
+      });
+
       it('name already in use', async () => {
         const name = uniqueName('dup');
         await engine.containers.create(spec(['true'], { name }));
