@@ -414,6 +414,13 @@ describe('build', () => {
     expect(saved[0].RepoTags).toEqual(['docker.io/library/exported:1']);
   });
 
+  it('runs RUN on the host network by default, leaving no mount point in the layer', async () => {
+    const ctx = context('FROM busybox\nRUN [ $(cat /proc/net/dev | wc -l) -gt 3 ] && echo ok > /ok\n');
+    const result = await build({ context: ctx, root });
+    const manifest = await manifestOf(result.manifest);
+    expect(layerEntries(manifest.layers.at(-1) as Descriptor)).toEqual(['ok']);
+  });
+
   it('lets two builds of the same steps run at once', async () => {
     const ctx = context(['FROM busybox', 'RUN echo same > /same && sleep 0.2', 'COPY f /f', ''].join('\n'), {
       f: 'f\n',

@@ -308,9 +308,13 @@ export async function runStep(
       }
     }
     if (plan.network === 'host') {
-      for (const file of ['/etc/resolv.conf', '/etc/hosts'])
-        if (existsSync(file))
+      // the host's name service, over the image's own files only: a mount point made for them would
+      // copy /etc up into the step's layer
+      for (const file of ['/etc/resolv.conf', '/etc/hosts']) {
+        const inImage = await lstat(await resolveInRoot(work.dir, file)).catch(() => undefined);
+        if (existsSync(file) && inImage?.isFile())
           mounts.push({ destination: file, type: 'bind', source: file, options: ['rbind', 'ro'] });
+      }
     }
     if (plan.script !== undefined) {
       const dir = join(session.tmp, `script-${randomHex(6)}`);
