@@ -7,6 +7,7 @@
  * removed as the lexer removes them.
  */
 import { InvalidArgumentError } from '@ocikit/errors';
+import { isSpace } from './words.ts';
 
 /** The variables a word expands with: a map, or a plain record of names to values. */
 export type Variables = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
@@ -45,8 +46,6 @@ export interface LexResult {
 
 const EOF = undefined;
 
-const isSpace = (ch: string): boolean =>
-  /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u.test(ch);
 const isLetter = (ch: string): boolean => /^\p{L}$/u.test(ch);
 const isDigit = (ch: string): boolean => /^\p{Nd}$/u.test(ch);
 

@@ -604,6 +604,11 @@ describe('parseDockerfile: bad input', () => {
     fails('FROM x\nVOLUME [""]\n', 'Dockerfile:2: VOLUME specified can not be an empty string');
   });
 
+  it('takes a BOM inside the file as text, not space, as BuildKit (Go unicode.IsSpace) does', () => {
+    fails('FROM x\n\uFEFFRUN a\n', /^Dockerfile:2: unknown instruction: \uFEFFRUN/);
+    expect(parseDockerfile('FROM x\nRUN a\u0085\n').stages[0]?.instructions[0]?.source).toBe('RUN a');
+  });
+
   it('refuses a repeated or bad directive', () => {
     fails('# escape=`\n# escape=\\\nFROM x\n', 'Dockerfile:2: only one escape parser directive can be used');
     fails('# escape=x\nFROM x\n', "Dockerfile:1: invalid escape token 'x' does not match ` or \\");

@@ -16,7 +16,7 @@ import type {
   Stage,
 } from './ast.ts';
 import { lexWord } from './expand.ts';
-import { splitCommand, splitWhitespace, splitWords } from './words.ts';
+import { splitCommand, splitWhitespace, splitWords, trimSpace, trimSpaceStart } from './words.ts';
 
 /** Options of {@link parseDockerfile}. */
 export interface ParseOptions {
@@ -122,13 +122,12 @@ const fail = (message: string, line: number): never => {
 // ---------------------------------------------------------------------------------------------
 // Lines, directives, continuations, heredocs (BuildKit parser.go)
 
-const DIRECTIVE = /^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
+const DIRECTIVE = /^([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*$/;
 const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
 const HEREDOC = /^([0-9]*)<<(-?)[\t\n\f\r ]*([^<]*)$/;
 
 const trimNewline = (s: string): string => s.replace(/[\r\n]+$/, '');
-const trimLeadingSpace = (s: string): string => s.replace(/^\s+/u, '');
-const isComment = (s: string): boolean => trimLeadingSpace(s).startsWith('#');
+const isComment = (s: string): boolean => trimSpaceStart(s).startsWith('#');
 
 /** Splits text into lines that keep their `\n`, as BuildKit's scanLines. */
 function splitLines(text: string): string[] {
@@ -151,7 +150,7 @@ class Directives {
       this.done = true;
       return false;
     }
-    const match = DIRECTIVE.exec(trimLeadingSpace(line.slice(1)));
+    const match = DIRECTIVE.exec(trimSpaceStart(line.slice(1)));
     const key = match?.[1]?.toLowerCase();
     if (match === null || key === undefined || !KNOWN_DIRECTIVES.has(key)) {
       this.done = true;
@@ -235,7 +234,7 @@ export function scan(
   let current = 0;
   const processLine = (raw: string, trimLeft: boolean): string => {
     let line = trimNewline(raw);
-    if (trimLeft) line = trimLeadingSpace(line);
+    if (trimLeft) line = trimSpaceStart(line);
     directives.take(line, current + 1);
     return isComment(line) ? '' : line;
   };
@@ -254,7 +253,7 @@ export function scan(
       current++;
       // Comment lines (processLine made them empty) and empty lines inside a continuation are
       // skipped (BuildKit warns about the empty ones; they will become errors there one day).
-      if (trimLeadingSpace(next).length === 0) continue;
+      if (trimSpaceStart(next).length === 0) continue;
       ({ line, continues } = directives.trimContinuation(next));
       joined += line;
     }
@@ -263,7 +262,7 @@ export function scan(
       keyword,
       flags,
       rest,
-      source: joined.trim(),
+      source: trimSpace(joined),
       range: { startLine, endLine: current },
       heredocs: [],
     };
@@ -315,7 +314,7 @@ function takesHeredocs(keyword: string, rest: string, escapeChar: Escape): boole
 
 /** The strings of a JSON array, undefined when `rest` is not JSON; throws when it is JSON but not strings. */
 function parseJson(rest: string, line = 0): string[] | undefined {
-  const trimmed = trimLeadingSpace(rest);
+  const trimmed = trimSpaceStart(rest);
   if (!trimmed.startsWith('[')) return undefined;
   let value: unknown;
   try {
@@ -400,9 +399,9 @@ export function lineArgs(node: Node, escapeChar: Escape): LineArgs {
     case 'WORKDIR':
       return { args: rest === '' ? [] : [rest], json: false };
     case 'HEALTHCHECK': {
-      const type = /^\S*/.exec(rest)?.[0] ?? '';
+      const type = /^[^\t\n\v\f\r \u0085\u00a0]*/.exec(rest)?.[0] ?? '';
       if (type === '') return { args: [], json: false };
-      const command = maybeJson(trimLeadingSpace(rest.slice(type.length)), line);
+      const command = maybeJson(trimSpaceStart(rest.slice(type.length)), line);
       return { args: [type, ...command.args], json: command.json };
     }
     case 'ONBUILD': {
@@ -411,7 +410,8 @@ export function lineArgs(node: Node, escapeChar: Escape): LineArgs {
       return { args: [], json: false, sub: { node: sub, line: lineArgs(sub, escapeChar) } };
     }
     default:
-      return { args: [], json: false };
+      // BuildKit's parseIgnore: an unknown instruction keeps one empty argument (refused later).
+      return { args: [''], json: false };
   }
 }
 
@@ -634,7 +634,7 @@ function toInstruction(node: Node, escapeChar: Escape): Instruction | FromInstru
       return { kind, ...base, flags: flags(), words: args };
     case 'VOLUME': {
       atLeastOne();
-      const words = args.map((w) => w.trim());
+      const words = args.map(trimSpace);
       if (words.includes('')) fail('VOLUME specified can not be an empty string', line);
       return { kind, ...base, flags: flags(), words };
     }
@@ -666,7 +666,7 @@ function toInstruction(node: Node, escapeChar: Escape): Instruction | FromInstru
         fail(`${trigger} isn't allowed as an ONBUILD trigger`, line);
       // The trigger must itself be a valid instruction (BuildKit finds out only when it fires).
       toInstruction(sub.node, escapeChar);
-      let text = node.source.replace(/^\s*ONBUILD\s*/i, '');
+      let text = node.source.replace(/^[\t\n\f\r ]*ONBUILD[\t\n\f\r ]*/i, '');
       for (const h of node.heredocs) text += `\n${h.content}${h.name}`;
       return { kind, ...base, flags: parsedFlags, trigger: text };
     }

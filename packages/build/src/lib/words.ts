@@ -7,7 +7,19 @@
 /** Whitespace as BuildKit's reWhitespace (newlines are gone by the time a line is split). */
 export const WHITESPACE = /[\t\v\f\r ]+/;
 
-const isSpace = (ch: string): boolean => /^\s$/u.test(ch);
+// Go's unicode.IsSpace, which BuildKit's parser uses: JavaScript's \s also takes U+FEFF (a BOM
+// inside the file is text to BuildKit) and leaves out U+0085.
+const GO_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const SPACE = new RegExp(`^[${GO_SPACE}]$`, 'u');
+const LEADING_SPACE = new RegExp(`^[${GO_SPACE}]+`, 'u');
+const TRAILING_SPACE = new RegExp(`[${GO_SPACE}]+$`, 'u');
+
+/** Whether a character is white space to Go's unicode.IsSpace. */
+export const isSpace = (ch: string): boolean => SPACE.test(ch);
+/** The text without leading white space (Go's unicode.IsSpace). */
+export const trimSpaceStart = (s: string): string => s.replace(LEADING_SPACE, '');
+/** The text without leading or trailing white space (Go's strings.TrimSpace). */
+export const trimSpace = (s: string): string => s.replace(LEADING_SPACE, '').replace(TRAILING_SPACE, '');
 
 /**
  * Splits `s` at whitespace into at most `limit` parts, as Go's `regexp.Split(s, n)` with
@@ -106,10 +118,10 @@ export interface SplitLine {
 
 /** Cuts a (continuations joined) instruction line as BuildKit's splitCommand does. */
 export function splitCommand(line: string, escapeChar: string): SplitLine {
-  const [keyword = '', args] = splitWhitespace(line.trim(), 2);
+  const [keyword = '', args] = splitWhitespace(trimSpace(line), 2);
   if (args === undefined) return { keyword, flags: [], rest: '' };
   const { rest, flags } = extractFlags(args, escapeChar);
-  return { keyword, flags, rest: rest.trim() };
+  return { keyword, flags, rest: trimSpace(rest) };
 }
 
 /**
