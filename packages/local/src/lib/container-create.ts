@@ -20,7 +20,7 @@ import type { LocalContext } from './context.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
 import { pinImage } from './image-use.ts';
-import { attachNetwork, planNetwork, runtimeNetworkOf } from './network.ts';
+import { attachNetwork, detachNetworks, planNetwork, runtimeNetworkOf } from './network.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
 import { copyUp, resolveMounts } from './volume-mounts.ts';
 import { containerMountsPath } from './volume-store.ts';
@@ -206,6 +206,8 @@ export async function createContainer(
     const exitCode = startFailureCode(e);
     if (exitCode === undefined || record.autoRemove)
       await removeContainer(ctx, record.id, { force: true, operation: 'containers.create' }).catch(() => {});
+    // exited: no exit command runs for a container whose process never started
+    else await detachNetworks(ctx, record.id).catch(() => {});
     if (exitCode === undefined) throw e;
     throw localError('bad-argument', 'containers.create', (e as Error).message, {
       details: { exitCode, id: record.id, name: record.name },

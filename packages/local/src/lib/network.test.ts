@@ -126,6 +126,34 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
     expect(r['left']).toEqual(none);
   });
 
+  it('connects and disconnects running containers (ADD/DEL in their namespace, hosts files rewritten), records it for exited ones', () => {
+    const r = inside<Record<string, unknown>>('connect');
+    expect(r['appHostsBefore']).toMatch(/\n10\.98\.0\.2\t[0-9a-f]{12} app\n$/);
+    expect(r['links']).toEqual(['lo inet 127.0.0.1/8', 'eth0 inet 10.98.0.2/24', 'eth1 inet 10.99.0.3/24']);
+    expect(r['inspect']).toMatchObject([
+      { name: 'front', ipAddress: '10.98.0.2' },
+      { name: 'back', ipAddress: '10.99.0.3', aliases: ['app', expect.any(String), 'api'] },
+    ]);
+    expect(r['appHosts']).toMatch(/\n10\.99\.0\.3\t[0-9a-f]{12} app api\n10\.99\.0\.2\tdbs [0-9a-f]{12}\n$/);
+    expect(r['dbHosts']).toMatch(/\n10\.99\.0\.3\tapp api [0-9a-f]{12}\n$/);
+    expect(r['twice']).toMatchObject({ reason: 'bad-argument' });
+    expect(r['noneJoin']).toMatchObject({ reason: 'bad-argument' });
+    expect(r['dbHostsAfter']).not.toMatch(/app/);
+    expect(r['linksAfter']).toBe(false);
+    expect(r['notOn']).toMatchObject({ reason: 'bad-argument' });
+    // exited on its own: its exit command released its address; a connect is only recorded
+    expect(r['exited']).toBe('');
+    expect(r['exitedConnect']).toMatchObject([
+      { name: 'front', ipAddress: '' },
+      { name: 'back', ipAddress: '' },
+    ]);
+    // a command that cannot start: exited with 127 and off its network (no address, no veth)
+    expect(r['cannot']).toMatchObject({ reason: 'bad-argument', details: { exitCode: 127 } });
+    expect(r['cannotNet']).toMatchObject([{ name: 'front', ipAddress: '' }]);
+    expect(r['linksLeft']).toBe(2);
+    expect(r['left']).toEqual(none);
+  });
+
   it('rm -f of 20 containers started concurrently leaves no veth, rule, lease or namespace', () => {
     const r = inside<{
       peersInHosts: number;

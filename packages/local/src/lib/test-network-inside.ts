@@ -228,6 +228,65 @@ const cases: Record<string, () => Promise<unknown>> = {
     return out;
   },
 
+  async connect() {
+    const engine = await setup();
+    const out: Record<string, unknown> = {};
+    const spec = (s: Partial<ContainerSpec>): ContainerSpec => ({
+      image: 'busybox',
+      cmd: ['sleep', '60'],
+      ...s,
+    });
+    await engine.networks.create({ name: 'front', subnet: '10.98.0.0/24' });
+    await engine.networks.create({ name: 'back', subnet: '10.99.0.0/24' });
+    const app = await engine.containers.create(spec({ name: 'app', network: 'front' }));
+    await engine.containers.start(app.id);
+    const db = await engine.containers.create(spec({ name: 'dbs', network: 'back' }));
+    await engine.containers.start(db.id);
+    out['appHostsBefore'] = await hostsOf(engine, app.id);
+    // a running container joins back: eth1 in its namespace, both hosts files name each other
+    await engine.networks.connect('back', 'app', { aliases: ['api'] });
+    const pid = (await engine.containers.inspect(app.id)).state.pid;
+    out['links'] = must('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-o', '-4', 'addr', 'show'])
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/).slice(1, 4).join(' '));
+    out['inspect'] = (await engine.containers.inspect(app.id)).network?.networks;
+    out['appHosts'] = await hostsOf(engine, app.id);
+    out['dbHosts'] = await hostsOf(engine, db.id);
+    out['twice'] = await errOf(engine.networks.connect('back', 'app', {}));
+    out['noneJoin'] = await errOf(
+      (async () => {
+        const n = await engine.containers.create(spec({ name: 'lonely' }));
+        await engine.networks.connect('back', n.id, {});
+      })(),
+    );
+    await engine.networks.disconnect('back', 'app');
+    out['dbHostsAfter'] = await hostsOf(engine, db.id);
+    out['linksAfter'] = must('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-o', 'link']).includes('eth1');
+    out['notOn'] = await errOf(engine.networks.disconnect('back', 'app'));
+    // an exited container: recorded only; it exits on its own and its exit command frees its address
+    const short = await engine.containers.create(spec({ name: 'short', network: 'front', cmd: ['true'] }));
+    await engine.containers.start(short.id);
+    await engine.containers.wait(short.id, {});
+    out['exited'] = await until(
+      async () => (await engine.containers.inspect(short.id)).network?.networks[0]?.ipAddress,
+      (ip) => ip === '',
+    );
+    await engine.networks.connect('back', 'short', {});
+    out['exitedConnect'] = (await engine.containers.inspect(short.id)).network?.networks;
+    // a command that cannot start: the container stays exited (127), off its network
+    out['cannot'] = await errOf(
+      engine.containers.create(spec({ name: 'cannot', network: 'front', cmd: ['no-such-command'] })),
+    );
+    out['cannotNet'] = (await engine.containers.inspect('cannot')).network?.networks;
+    // only app's and dbs's veths are left (short and cannot are off their networks)
+    out['linksLeft'] = leftovers().links.length;
+    for (const c of await engine.containers.list({ all: true }))
+      await engine.containers.remove(c.id, { force: true });
+    out['left'] = leftovers();
+    return out;
+  },
+
   async many() {
     const engine = await setup();
     await engine.networks.create({ name: 'many', subnet: '10.93.0.0/24' });
