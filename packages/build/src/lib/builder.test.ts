@@ -106,6 +106,7 @@ describe('build', () => {
         'ENV PATH=/usr/bin:/bin A=1 B=${A:-none}',
         'COPY --from=build /out/ /srv/',
         'COPY --from=build --chown=7:8 /out/greeting.txt /srv/owned.txt',
+        'COPY --chown=1234 app.txt /srv/numeric.txt',
         'WORKDIR /srv',
         'USER 1000:1000',
         'LABEL maintainer="ocikit tests" version=1',
@@ -162,6 +163,8 @@ describe('build', () => {
     expect(stat('srv/app/app.txt')).toBe('1000:1000 644');
     expect(stat('srv/greeting.txt')).toBe('0:0 644');
     expect(stat('srv/owned.txt')).toBe('7:8 644');
+    // a uid without a group: the same number as gid (Docker, buildah)
+    expect(stat('srv/numeric.txt')).toBe('1234:1234 644');
   });
 
   it('writes whiteouts for files a RUN removes, runs heredocs, and records buildah history wording', async () => {

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { randomHex } from '@ocikit/digest';
 import { throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
-import { resolveUser } from '@ocikit/runtime-spec';
+import { readInRoot, resolveUser } from '@ocikit/runtime-spec';
 import type { CopyInstruction } from './ast.ts';
 import type { ImageState } from './cache.ts';
 import { digestSources, type MatchedSource, matchSources, type SourceTree } from './context.ts';
@@ -214,6 +214,21 @@ export async function planCopy(
   }
 }
 
+/**
+ * The owner `--chown` names, resolved in the destination's /etc/passwd and /etc/group. A uid without
+ * a group that /etc/passwd does not list gets the same number as its gid, as Docker and buildah do
+ * (`--chown=1234` is 1234:1234); a listed user without a group gets its primary group.
+ */
+export async function chownOwner(chown: string, rootfs: string): Promise<{ uid: number; gid: number }> {
+  const user = await resolveUser(chown, rootfs);
+  if (
+    /^\d+$/.test(chown) &&
+    !(await readInRoot(rootfs, '/etc/passwd'))?.split('\n').some((l) => l.split(':')[2] === chown)
+  )
+    return { uid: user.uid, gid: user.uid };
+  return { uid: user.uid, gid: user.gid };
+}
+
 /** Runs a planned COPY/ADD on `state`'s tree and makes its layer. */
 export async function copyStep(
   session: BuildSession,
@@ -226,8 +241,7 @@ export async function copyStep(
   const work = await openWorkingRoot(session.snapshotter, state.chain, session.tmp);
   try {
     await makePendingDirs(work.dir, scope);
-    const owner = plan.chown === undefined ? undefined : await resolveUser(plan.chown, work.dir);
-    const chown = owner ? { uid: owner.uid, gid: owner.gid } : undefined;
+    const chown = plan.chown === undefined ? undefined : await chownOwner(plan.chown, work.dir);
     for (const item of plan.items) {
       await copyInto(work.dir, plan.dest, item.tree, [item.match], {
         chown,
