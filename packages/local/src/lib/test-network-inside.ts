@@ -124,7 +124,15 @@ const cases: Record<string, () => Promise<unknown>> = {
       spec({
         network: 'n1',
         hostname: 'talker',
-        cmd: ['sh', '-c', 'echo hello-srv | busybox nc -w 2 srv 7000 && cat /etc/hostname /etc/hosts'],
+        dns: ['192.0.2.53'],
+        dnsSearch: ['example.test'],
+        dnsOptions: ['ndots:2'],
+        extraHosts: ['gw.test:192.0.2.1'],
+        cmd: [
+          'sh',
+          '-c',
+          'echo hello-srv | busybox nc -w 2 srv 7000 && cat /etc/hostname /etc/resolv.conf /etc/hosts',
+        ],
         autoRemove: true,
       }),
       {
