@@ -193,7 +193,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const bases = new Map<number, Record<string, string>>();
   const steps: StepResult[] = [];
   const emit = (e: BuildEvent) => options.onEvent?.(e);
-  const count = stages.reduce((n, s) => n + s.instructions.length, 0);
+  // ONBUILD triggers of a base add to it when their stage starts
+  let count = stages.reduce((n, s) => n + s.instructions.length, 0);
   let index = 0;
 
   const session: BuildSession = {
@@ -402,6 +403,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         escape: file.escape,
         file: 'ONBUILD triggers',
       });
+      count += instructions.length;
       const config = structuredClone(state.config);
       if (config.config) delete config.config['OnBuild'];
       state = { ...state, config, key: stepKey(state.key, 'onbuild cleared') };
