@@ -13,10 +13,17 @@ import {
   throwIfAborted,
   truncate,
 } from '@ocikit/errors';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { DEFAULT_SIGNED_IDENTITY, matchesSignedIdentity } from './identity.ts';
 import { MAX_PAYLOAD_SIZE, makePayload, PayloadType, parsePayload, type SigningPayload } from './payload.ts';
 import type { ImageToVerify, SignedByRequirement, SignedIdentity, VerifyCallOptions } from './types.ts';
+
+let openpgpModule: Promise<typeof openpgp> | undefined;
+/** openpgp.js, loaded on first use: a pull that no signedBy requirement checks never pays its start-up. */
+const pgp = (): Promise<typeof openpgp> => {
+  openpgpModule ??= import('openpgp');
+  return openpgpModule;
+};
 
 /** containers/image's `iolimits.MaxSignatureBodySize`: a signature blob larger than this is refused unread. */
 export const MAX_SIGNATURE_SIZE = 4 << 20;
@@ -92,9 +99,9 @@ export async function readKeyring(bytes: Uint8Array, what = 'keyData'): Promise<
       const blocks = text.match(ARMOR_BLOCK);
       if (blocks === null)
         throw keyringError(what, 'it is neither a binary keyring nor an armored key block');
-      for (const armoredKeys of blocks) keys.push(...(await openpgp.readKeys({ armoredKeys })));
+      for (const armoredKeys of blocks) keys.push(...(await (await pgp()).readKeys({ armoredKeys })));
     } else if (bytes.byteLength > 0) {
-      keys.push(...(await openpgp.readKeys({ binaryKeys: bytes })));
+      keys.push(...(await (await pgp()).readKeys({ binaryKeys: bytes })));
     }
   } catch (e) {
     if (isOcikitError(e)) throw e;
@@ -188,7 +195,7 @@ export async function verifySimpleSignature(
   const raw = unwrapBlob(blob);
   let message: openpgp.Message<Uint8Array>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: raw, config: OPENPGP_LIMITS });
+    message = await (await pgp()).readMessage({ binaryMessage: raw, config: OPENPGP_LIMITS });
   } catch (cause) {
     throw new InvalidArgumentError(`malformed OpenPGP signature: ${(cause as Error).message}`, {
       cause,
@@ -198,7 +205,7 @@ export async function verifySimpleSignature(
   let data: Uint8Array;
   let signatures: Awaited<ReturnType<typeof openpgp.verify>>['signatures'];
   try {
-    const result = await openpgp.verify({
+    const result = await (await pgp()).verify({
       message,
       verificationKeys: [...keyring.keys],
       format: 'binary',
@@ -313,10 +320,10 @@ export interface SignSimpleSigningOptions {
 
 async function readPrivateKeys(key: string | Uint8Array): Promise<openpgp.PrivateKey[]> {
   try {
-    if (typeof key === 'string') return await openpgp.readPrivateKeys({ armoredKeys: key });
+    if (typeof key === 'string') return await (await pgp()).readPrivateKeys({ armoredKeys: key });
     if (key.byteLength > 0 && key[0] === 0x2d)
-      return await openpgp.readPrivateKeys({ armoredKeys: new TextDecoder().decode(key) });
-    return await openpgp.readPrivateKeys({ binaryKeys: key });
+      return await (await pgp()).readPrivateKeys({ armoredKeys: new TextDecoder().decode(key) });
+    return await (await pgp()).readPrivateKeys({ binaryKeys: key });
   } catch (cause) {
     throw new InvalidArgumentError(`cannot read the GPG private key: ${(cause as Error).message}`, {
       cause,
@@ -376,7 +383,7 @@ export async function signSimpleSigning(
       );
     }
     try {
-      signingKey = await openpgp.decryptKey({ privateKey: key, passphrase: options.passphrase });
+      signingKey = await (await pgp()).decryptKey({ privateKey: key, passphrase: options.passphrase });
     } catch (cause) {
       throw new FailedPreconditionError(
         `cannot decrypt the private key ${key.getFingerprint().toUpperCase()}: ${(cause as Error).message}`,
@@ -391,8 +398,8 @@ export async function signSimpleSigning(
     ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}),
   });
   try {
-    const message = await openpgp.createMessage({ binary: payload });
-    return await openpgp.sign({ message, signingKeys: signingKey, format: 'binary' });
+    const message = await (await pgp()).createMessage({ binary: payload });
+    return await (await pgp()).sign({ message, signingKeys: signingKey, format: 'binary' });
   } catch (cause) {
     throw new FailedPreconditionError(
       `cannot sign with key ${key.getFingerprint().toUpperCase()}: ${(cause as Error).message}`,
