@@ -1,5 +1,5 @@
 // `ocikit network …`, `run -p/--network/--ip/--dns/--add-host/-h`, `port` and ps's PORTS against
-// dockerd and podman's service (`--host`), each engine started inside namespaces this test makes
+// the local engine, dockerd and podman's service (`--host`), each inside namespaces this test makes
 // (test-network-inside.ts under `unshare --net --mount --pid`): every bridge, veth, rule and CNI
 // file they make lives there and goes with them.
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import type { CliResult } from '../lib/test-cli.ts';
 
 const script = fileURLToPath(new URL('./test-network-inside.ts', import.meta.url));
 
-type Target = 'docker' | 'podman';
+type Target = 'local' | 'docker' | 'podman';
 
 async function inside(
   target: Target,
@@ -51,7 +51,7 @@ const failed = (r: CliResult | undefined, code: number, stderr: RegExp) => {
   expect(r?.stderr).toMatch(stderr);
 };
 
-describe.each(['docker', 'podman'] as const)('ocikit network commands on %s (--host)', (target) => {
+describe.each(['local', 'docker', 'podman'] as const)('ocikit network commands on %s', (target) => {
   it('create, ls, inspect, run with ports, addresses and DNS, port, ps PORTS, connect, disconnect, rm, prune; typed failures', async () => {
     const r = await inside(target);
     expect(ok(r['create'])).toMatch(/^[0-9a-f]{12,64}\n$/);
@@ -122,6 +122,8 @@ describe.each(['docker', 'podman'] as const)('ocikit network commands on %s (--h
     expect(ok(r['rm'])).toBe('n1\n');
     expect(ok(r['prune'])).toBe('Deleted Networks:\nn2\n\n');
     expect(ok(r['lsAfter'])).not.toMatch(/^n[12]$/m);
-    expect(r.bridges).toBe('');
+    // every bridge dockerd and podman made went with its network; the local engine keeps its
+    // bridge devices (ocikit1, …) after the network is removed
+    if (target !== 'local') expect(r.bridges).toBe('');
   }, 300_000);
 });

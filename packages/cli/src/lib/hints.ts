@@ -45,7 +45,7 @@ export function cliHint(e: unknown): string | undefined {
     case 'network-exists':
       return "choose another name, or see 'ocikit network ls'";
     case 'network-in-use':
-      return "see its containers with 'ocikit network inspect', and remove or disconnect them first";
+      return "see its containers with 'ocikit network inspect'";
     case 'port-in-use':
       return "publish another host port (-p HOST-PORT:PORT), or leave it out for a free one; see 'ocikit ps' for PORTS";
     case 'runtime-not-installed':
