@@ -424,6 +424,44 @@ describe('build', () => {
     expect(layerEntries(manifest.layers.at(-1) as Descriptor)).toEqual(['ok']);
   });
 
+  it('builds FROM scratch with COPY --from an image and a stage index', async () => {
+    const ctx = context(
+      [
+        'FROM busybox',
+        'RUN echo zero > /zero',
+        '',
+        'FROM scratch',
+        'COPY --from=busybox /bin/busybox /bin/busybox',
+        'COPY --from=0 /zero /zero',
+        '',
+      ].join('\n'),
+    );
+    const result = await run(ctx);
+    const manifest = await manifestOf(result.manifest);
+    expect(manifest.layers.map(layerEntries)).toEqual([['bin/', 'bin/busybox'], ['zero']]);
+    const config = await configOf(result.config);
+    expect(config.rootfs.diff_ids).toHaveLength(2);
+    expect(config.history?.map((h) => h.empty_layer ?? false)).toEqual([false, false]);
+  });
+
+  it('takes the ignore file beside a named Dockerfile over the context one', async () => {
+    const ctx = context('', {
+      'build/app.Dockerfile': 'FROM busybox\nCOPY . /ctx/\n',
+      'build/app.Dockerfile.dockerignore': 'b.txt\nbuild\n',
+      '.dockerignore': 'a.txt\n',
+      'a.txt': 'a\n',
+      'b.txt': 'b\n',
+    });
+    const result = await run(ctx, { file: 'build/app.Dockerfile' });
+    const manifest = await manifestOf(result.manifest);
+    expect(layerEntries(manifest.layers.at(-1) as Descriptor).sort()).toEqual([
+      'ctx/',
+      'ctx/.dockerignore',
+      'ctx/Dockerfile',
+      'ctx/a.txt',
+    ]);
+  });
+
   it('lets two builds of the same steps run at once', async () => {
     const ctx = context(['FROM busybox', 'RUN echo same > /same && sleep 0.2', 'COPY f /f', ''].join('\n'), {
       f: 'f\n',

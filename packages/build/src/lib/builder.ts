@@ -188,7 +188,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const epoch = options.sourceDateEpoch;
   await mkdir(join(root, 'build', 'tmp'), { recursive: true });
   const tmp = await mkdtemp(join(root, 'build', 'tmp', 'b-'));
-  const context = contextTree(options.context);
+  const context = contextTree(options.context, options.file);
   const built = new Map<number, ImageState>();
   const bases = new Map<number, Record<string, string>>();
   const steps: StepResult[] = [];
@@ -442,10 +442,17 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
 }
 
-/** The context as a source tree, filtered by its `.dockerignore` when it has one. */
-function contextTree(dir: string): SourceTree {
+/**
+ * The context as a source tree, filtered by `<Dockerfile>.dockerignore` beside the Dockerfile when
+ * there is one (BuildKit's rule), else by the context's `.dockerignore`.
+ */
+function contextTree(dir: string, dockerfile: string | undefined): SourceTree {
   const root = resolve(dir);
-  const ignoreFile = join(root, '.dockerignore');
+  const own =
+    dockerfile === undefined
+      ? undefined
+      : `${isAbsolute(dockerfile) ? dockerfile : join(root, dockerfile)}.dockerignore`;
+  const ignoreFile = own !== undefined && existsSync(own) ? own : join(root, '.dockerignore');
   if (!existsSync(ignoreFile)) return { root, kind: 'context' };
   const matcher = dockerignoreMatcher(readFileSync(ignoreFile, 'utf8'));
   return {
