@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { copy, fetchAll, type OciLayout, openLayout } from '@ocikit/content';
 import { isAborted, isOcikitError } from '@ocikit/errors';
 import type { Descriptor, ImageConfig, ImageManifest } from '@ocikit/image-spec';
-import { defaultSnapshotter, unpackImage } from '@ocikit/snapshot';
+import { defaultSnapshotter, nativeSnapshotter, unpackImage } from '@ocikit/snapshot';
 import { buildBusyboxImage, buildDebianImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuildOptions, build } from './builder.ts';
@@ -460,6 +460,18 @@ describe('build', () => {
       'ctx/Dockerfile',
       'ctx/a.txt',
     ]);
+  });
+
+  it('works on the native snapshotter too (layers diffed against a view of the parent)', async () => {
+    const ctx = context('FROM busybox\nRUN rm /etc/group && echo n > /n\nCOPY f /f\n', { f: 'f\n' });
+    const native = nativeSnapshotter(join(root, 'native-snapshots'));
+    const result = await run(ctx, { snapshotter: native, noCache: true });
+    const manifest = await manifestOf(result.manifest);
+    expect(manifest.layers.slice(1).map((l) => layerEntries(l).sort())).toEqual([
+      ['etc/', 'etc/.wh.group', 'n'],
+      ['f'],
+    ]);
+    expect((await native.list()).filter((s) => s.kind !== 'committed')).toEqual([]);
   });
 
   it('lets two builds of the same steps run at once', async () => {
