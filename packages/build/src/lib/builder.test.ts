@@ -468,7 +468,7 @@ describe('build', () => {
     const result = await run(ctx, { snapshotter: native, noCache: true });
     const manifest = await manifestOf(result.manifest);
     expect(manifest.layers.slice(1).map((l) => layerEntries(l).sort())).toEqual([
-      ['etc/', 'etc/.wh.group', 'n'],
+      ['etc/.wh.group', 'n'],
       ['f'],
     ]);
     expect((await native.list()).filter((s) => s.kind !== 'committed')).toEqual([]);
