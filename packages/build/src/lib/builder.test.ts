@@ -474,6 +474,13 @@ describe('build', () => {
     expect((await native.list()).filter((s) => s.kind !== 'committed')).toEqual([]);
   });
 
+  it('runs RUN with crun as well', async () => {
+    const ctx = context('FROM busybox\nRUN echo crun > /runtime\n');
+    const result = await run(ctx, { runtime: 'crun', noCache: true });
+    const manifest = await manifestOf(result.manifest);
+    expect(layerEntries(manifest.layers.at(-1) as Descriptor)).toEqual(['runtime']);
+  });
+
   it('lets two builds of the same steps run at once', async () => {
     const ctx = context(['FROM busybox', 'RUN echo same > /same && sleep 0.2', 'COPY f /f', ''].join('\n'), {
       f: 'f\n',
