@@ -481,6 +481,18 @@ describe('build', () => {
     expect(layerEntries(manifest.layers.at(-1) as Descriptor)).toEqual(['runtime']);
   });
 
+  it('serializes RUNs on a cache mount with sharing=locked', async () => {
+    const id = `locked-${Date.now()}`;
+    const ctx = context(
+      `FROM busybox\nRUN --mount=type=cache,target=/c,id=${id},sharing=locked echo start >> /c/log && sleep 0.3 && echo end >> /c/log\n`,
+    );
+    await Promise.all([run(ctx, { noCache: true }), run(ctx, { noCache: true })]);
+    const log = execFileSync('sh', ['-c', `cat ${join(root, 'build', 'cache-mounts')}/*/log`], {
+      encoding: 'utf8',
+    });
+    expect(log).toBe('start\nend\nstart\nend\n');
+  });
+
   it('lets two builds of the same steps run at once', async () => {
     const ctx = context(['FROM busybox', 'RUN echo same > /same && sleep 0.2', 'COPY f /f', ''].join('\n'), {
       f: 'f\n',
