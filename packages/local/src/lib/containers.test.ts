@@ -49,6 +49,18 @@ async function reasonOf(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('local engine containers', () => {
+  it('lets a process without NET_RAW ping in its own network namespace (ping_group_range 0 0, as podman)', async () => {
+    // podman's default_sysctls; without it busybox ping said "permission denied (are you root?)"
+    // (found by the network comparison test against podman)
+    const { exitCode, id } = await engine.containers.run(
+      { image: 'busybox', cmd: ['cat', '/proc/sys/net/ipv4/ping_group_range'] },
+      {},
+    );
+    expect(exitCode).toBe(0);
+    expect((await collect(engine.containers.logs(id))).stdout).toBe('0\t0\n');
+    await engine.containers.remove(id, { force: true });
+  });
+
   it("gives root in a container podman's default capabilities: chown and reading another user's files work", async () => {
     // runc's bundle default (AUDIT_WRITE, KILL, NET_BIND_SERVICE) let root neither chown nor read a
     // file it does not own; podman and docker grant CHOWN, DAC_OVERRIDE, FOWNER, SETUID, … (found by
