@@ -51,6 +51,21 @@ describe('psItem', () => {
     expect(parseTemplate('{{.Label "tier"}}/{{.Label "none"}}').execute(item)).toBe('front/');
   });
 
+  it('gives PORTS as docker shows them and NETWORKS by name', () => {
+    const item = psItem(
+      summary({
+        ports: [
+          { containerPort: 81, protocol: 'tcp', hostPort: 8081, hostIp: '0.0.0.0' },
+          { containerPort: 80, protocol: 'tcp', hostPort: 80, hostIp: '0.0.0.0' },
+        ],
+        networks: ['front', 'back'],
+      }),
+      now,
+    );
+    expect(item).toMatchObject({ Ports: '0.0.0.0:80->80/tcp, 0.0.0.0:8081->81/tcp', Networks: 'front,back' });
+    expect(psItem(summary({}), now)).toMatchObject({ Ports: '', Networks: '' });
+  });
+
   it("reads the exit code from the status when the engine lists none (docker's)", () => {
     const exited = summary({ state: 'exited', status: 'Exited (3) 2 minutes ago' });
     expect(psItem(exited, now)).toMatchObject({ ExitCode: 3, Exited: true });
