@@ -396,16 +396,51 @@ function renderHosts(s: NetworkState, all: readonly NetworkState[]): string {
   });
 }
 
+/** Calls on one lock file from this process, in order: they queue here instead of polling the file. */
+const queues = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` holding the cross-process lock `path`, after this process's earlier calls on it. */
+function serialized<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const run = (queues.get(path) ?? Promise.resolve()).then(() => withLock(path, fn));
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(path, tail);
+  void tail.then(() => {
+    if (queues.get(path) === tail) queues.delete(path);
+  });
+  return run;
+}
+
+/** A hosts refresh of this process that has not started yet, per state root: later ones join it. */
+const pendingRefresh = new Map<string, { networks: Set<string> | undefined; done: Promise<void> }>();
+
 /**
  * Rewrites the hosts file of every container with a namespace on one of `networks` (all of them
  * when absent), under one lock so that the last writer saw every change before it (decision 151).
+ * Calls made while one waits for the lock join it (it reads every record when it starts), so a
+ * burst of N containers costs a few rewrites of each file, not N.
  */
-export async function refreshHosts(ctx: LocalContext, networks?: ReadonlySet<string>): Promise<void> {
-  mkdirSync(statesDir(ctx), { recursive: true });
-  await withLock(join(statesDir(ctx), '.hosts.lock'), async () => {
+export function refreshHosts(ctx: LocalContext, networks?: ReadonlySet<string>): Promise<void> {
+  const dir = statesDir(ctx);
+  const waiting = pendingRefresh.get(dir);
+  if (waiting) {
+    if (!networks) waiting.networks = undefined;
+    else for (const n of networks) waiting.networks?.add(n);
+    return waiting.done;
+  }
+  mkdirSync(dir, { recursive: true });
+  const entry: { networks: Set<string> | undefined; done: Promise<void> } = {
+    networks: networks ? new Set(networks) : undefined,
+    done: Promise.resolve(),
+  };
+  entry.done = serialized(join(dir, '.hosts.lock'), async () => {
+    if (pendingRefresh.get(dir) === entry) pendingRefresh.delete(dir);
+    const want = entry.networks;
     const all = listNetworkStates(ctx);
     for (const s of all) {
-      if (!s.netns || (networks && !s.networks.some((a) => networks.has(a.network)))) continue;
+      if (!s.netns || (want && !s.networks.some((a) => want.has(a.network)))) continue;
       try {
         writeInPlace(hostsPath(s), renderHosts(s, all));
       } catch (e) {
@@ -414,6 +449,13 @@ export async function refreshHosts(ctx: LocalContext, networks?: ReadonlySet<str
       }
     }
   });
+  pendingRefresh.set(dir, entry);
+  // a lock that could not be taken must not leave later refreshes joined to its failure
+  const settled = () => {
+    if (pendingRefresh.get(dir) === entry) pendingRefresh.delete(dir);
+  };
+  entry.done.then(settled, settled);
+  return entry.done;
 }
 
 /**
@@ -615,7 +657,7 @@ export async function detachNetworks(
 /** Runs `fn` holding container `id`'s network lock (teardown, connect and disconnect take it). */
 async function withContainerLock<T>(ctx: LocalContext, id: string, fn: () => Promise<T>): Promise<T> {
   mkdirSync(statesDir(ctx), { recursive: true });
-  return withLock(join(statesDir(ctx), `${id}.lock`), fn);
+  return serialized(join(statesDir(ctx), `${id}.lock`), fn);
 }
 
 const notOnNetworks = (name: string, operation: Operation) =>
