@@ -71,6 +71,11 @@ describe('hosts, resolv.conf and hostname files', () => {
     });
     expect(text).toMatch(/\n10\.88\.0\.2\t0123456789ab my_web www\n10\.88\.0\.3\tocikit_0123 db\n$/);
     expect(hostsFile({ hostname: 'h', aliases: ['a_b'] })).toMatch(/\n127\.0\.1\.1\th a_b\n$/);
+    // any container name works as an entry: a trailing '-', a 100-character name
+    const long = `c${'x'.repeat(99)}`;
+    expect(hostsFile({ hostname: 'h', peers: [{ names: ['web-', long], ip: '10.88.0.4' }] })).toMatch(
+      new RegExp(`\\n10\\.88\\.0\\.4\\tweb- ${long}\\n$`),
+    );
     expect(() => hostnameFile('a_b')).toThrow(/hostname "a_b" is not a valid host name/);
   });
 

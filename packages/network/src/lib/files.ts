@@ -42,9 +42,9 @@ export interface ResolvConfOptions {
 
 const hostnameRe =
   /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-// names in a hosts file may hold '_' (Docker container names do; glibc and musl resolve them)
-const hostsNameRe =
-  /^[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?)*$/;
+// names in a hosts file: any Docker container name (letters, digits, '_', '.', '-'; glibc and
+// musl split entries at white space only), so '_', a trailing '-' and long names are fine
+const hostsNameRe = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/;
 const ipv6Re = /^[0-9a-fA-F:.]+$/;
 
 function checkIp(ip: string, what: string): string {
