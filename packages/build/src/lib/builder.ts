@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fetchAll, openLayout, selectManifest, type Target } from '@ocikit/content';
+import { randomHex } from '@ocikit/digest';
 import { isNotFound, throwIfAborted, truncate } from '@ocikit/errors';
 import {
   Annotation,
@@ -25,7 +26,7 @@ import { type ImageState, StepCache, stepKey } from './cache.ts';
 import type { SourceTree } from './context.ts';
 import { dockerignoreMatcher } from './dockerignore.ts';
 import { badInstruction, unmet } from './errors.ts';
-import { isCommitted, unmountBelow } from './layer.ts';
+import { unmountBelow } from './layer.ts';
 import { type BuildExport, exportImage, normalizeTag, ociLayer, writeImage } from './output.ts';
 import { parseDockerfile, parseInstructions } from './parse.ts';
 import type { BorrowedTree, BuildEvent, BuildSession } from './session.ts';
@@ -238,7 +239,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     if (!desc)
       throw unmet(
         'base-not-found',
-        `the base image ${ref} is not in the store${''}`,
+        `the base image ${ref} is not in the store`,
         'pull it first (ocikit pull), or give build a pull callback',
       );
     const selected = await selectManifest(store, desc, { platform: want, name: ref, ...sig });
@@ -267,8 +268,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       if (!state) throw badInstruction(`--from=${name}: that stage is not built before this one`, range);
     } else state = await image(name, platform, range);
     const dir = await mkdtemp(join(tmp, 'from-'));
-    const key = `view-${Math.random().toString(36).slice(2, 10)}`;
-    if (state.chain !== undefined) mountAll(await snapshotter.view(key, state.chain), dir);
+    const key = `build-view-${randomHex(8)}`;
+    if (state.chain !== undefined) {
+      const mounts = await snapshotter.view(key, state.chain);
+      try {
+        mountAll(mounts, dir);
+      } catch (e) {
+        await snapshotter.remove(key).catch(() => {});
+        throw e;
+      }
+    }
     const stateKey = state.key;
     return {
       tree: { root: dir, kind: 'rootfs' },
@@ -376,8 +385,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     emit({ type: 'stage', stage: stageName, base: from });
     let state: ImageState;
     const parent = baseStage(file, stage, from);
-    if (parent) state = built.get(parent.index) as ImageState;
-    else if (from.toLowerCase() === 'scratch')
+    if (parent) {
+      state = built.get(parent.index) as ImageState;
+      const base = bases.get(parent.index);
+      if (base) bases.set(stage.index, base);
+    } else if (from.toLowerCase() === 'scratch')
       state = { config: scratch(want), layers: [], key: stepKey('scratch', formatPlatform(want)) };
     else {
       const { digest, ...base } = await image(from, want, stage.from.range);
@@ -421,8 +433,6 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       config.config = { ...config.config, Labels: { ...config.config?.Labels, ...options.labels } };
       final = { ...final, config };
     }
-    if (final.chain !== undefined && !(await isCommitted(snapshotter, final.chain)))
-      throw unmet('base-not-found', 'the snapshot of the built image went away during the build');
     const written = await writeImage(store, final, options.format ?? 'oci', {
       annotations: bases.get(target.index),
       signal,
