@@ -60,7 +60,7 @@ describe('simple signing: sign, verify, and refuse bad input with typed errors',
     const armoredTwo = new TextEncoder().encode(
       `${key.publicKey}\n${await openpgp.armor(openpgp.enums.armor.publicKey, other.publicKey)}`,
     );
-    expect((await readKeyring(armoredTwo)).keys).toHaveLength(2);
+    expect((await readKeyring(armoredTwo)).fingerprints).toHaveLength(2);
     writeFileSync(join(dir, 'a.asc'), key.publicKey);
     writeFileSync(join(dir, 'b.gpg'), other.publicKey);
     const both = await loadSignedByKeyring({

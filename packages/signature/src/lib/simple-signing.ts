@@ -64,12 +64,31 @@ function unwrapBlob(blob: Uint8Array): Uint8Array {
   return raw;
 }
 
-/** Parsed public keys from a `signedBy` requirement's keyPath/keyPaths/keyData. */
+/**
+ * Parsed public keys from a `signedBy` requirement's keyPath/keyPaths/keyData (or any keyring).
+ * Opaque: made by {@link readKeyring} or {@link loadSignedByKeyring}, used by
+ * {@link verifySimpleSignature}; the OpenPGP objects inside stay private to this package.
+ */
 export interface Keyring {
-  /** The keys, as openpgp.js reads them. */
-  readonly keys: readonly openpgp.Key[];
-  /** Their primary key fingerprints, upper-case hex (as containers/image names key identities). */
+  /** The primary key fingerprints, upper-case hex (as containers/image names key identities). */
   readonly fingerprints: readonly string[];
+}
+
+const keyringKeys = new WeakMap<Keyring, readonly openpgp.Key[]>();
+
+function makeKeyring(keys: readonly openpgp.Key[]): Keyring {
+  const ring: Keyring = Object.freeze({
+    fingerprints: Object.freeze(keys.map((k) => k.getFingerprint().toUpperCase())),
+  });
+  keyringKeys.set(ring, keys);
+  return ring;
+}
+
+function keysIn(ring: Keyring): readonly openpgp.Key[] {
+  const keys = keyringKeys.get(ring);
+  if (keys === undefined)
+    throw new InvalidArgumentError('not a keyring made by readKeyring or loadSignedByKeyring');
+  return keys;
 }
 
 function keyringError(what: string, why: string, cause?: unknown): InvalidArgumentError {
@@ -107,7 +126,7 @@ export async function readKeyring(bytes: Uint8Array, what = 'keyData'): Promise<
     if (isOcikitError(e)) throw e;
     throw keyringError(what, (e as Error).message, e);
   }
-  return { keys, fingerprints: keys.map((k) => k.getFingerprint().toUpperCase()) };
+  return makeKeyring(keys);
 }
 
 function decodeBase64(data: string): Uint8Array {
@@ -129,7 +148,6 @@ export async function loadSignedByKeyring(
   if (requirement.keyData !== undefined && paths.length === 0)
     return readKeyring(decodeBase64(requirement.keyData), 'keyData');
   const keys: openpgp.Key[] = [];
-  const fingerprints: string[] = [];
   for (const path of paths) {
     throwIfAborted(options.signal);
     let bytes: Uint8Array;
@@ -140,11 +158,9 @@ export async function loadSignedByKeyring(
         throw new AbortedError('reading the keyring was cancelled', { cause });
       throw keyringError(path, (cause as NodeJS.ErrnoException).code ?? (cause as Error).message, cause);
     }
-    const ring = await readKeyring(bytes, path);
-    keys.push(...ring.keys);
-    fingerprints.push(...ring.fingerprints);
+    keys.push(...keysIn(await readKeyring(bytes, path)));
   }
-  return { keys, fingerprints };
+  return makeKeyring(keys);
 }
 
 /** Why one signature blob was not accepted (the message), as a typed error. */
@@ -193,6 +209,7 @@ export async function verifySimpleSignature(
     });
   }
   const raw = unwrapBlob(blob);
+  const keys = keysIn(keyring);
   let message: openpgp.Message<Uint8Array>;
   try {
     message = await (await pgp()).readMessage({ binaryMessage: raw, config: OPENPGP_LIMITS });
@@ -207,7 +224,7 @@ export async function verifySimpleSignature(
   try {
     const result = await (await pgp()).verify({
       message,
-      verificationKeys: [...keyring.keys],
+      verificationKeys: [...keys],
       format: 'binary',
       config: OPENPGP_LIMITS,
     });
@@ -225,11 +242,11 @@ export async function verifySimpleSignature(
   for (const sig of signatures) {
     try {
       await sig.verified;
-      signer = keyring.keys.find((k) => k.getKeys(sig.keyID).length > 0);
+      signer = keys.find((k) => k.getKeys(sig.keyID).length > 0);
       if (signer !== undefined) break;
     } catch (e) {
       const keyHex = sig.keyID.toHex().toUpperCase();
-      const known = keyring.keys.some((k) => k.getKeys(sig.keyID).length > 0);
+      const known = keys.some((k) => k.getKeys(sig.keyID).length > 0);
       reasons.push(
         known
           ? `invalid signature by key ${keyHex}: ${(e as Error).message}`
@@ -281,7 +298,7 @@ export async function verifySignedBy(
   options: VerifyCallOptions & { dockerReference: string | undefined },
 ): Promise<void> {
   const keyring = await loadSignedByKeyring(requirement, options);
-  if (keyring.keys.length === 0) throw notAccepted('no public keys imported');
+  if (keyring.fingerprints.length === 0) throw notAccepted('no public keys imported');
   throwIfAborted(options.signal);
   const blobs = await image.signatures.simpleSigning({ signal: options.signal });
   const reasons: string[] = [];
