@@ -49,6 +49,10 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'Remove images from the engine (the local store by default)',
     load: load(() => import('../commands/images.ts'), 'rmiCommand'),
   },
+  build: {
+    summary: 'Build an image from a Dockerfile, daemonless, into the local store',
+    load: load(() => import('../commands/build.ts'), 'buildCommand'),
+  },
   history: {
     summary: 'Show the steps that made an image, newest first',
     load: load(() => import('../commands/history.ts'), 'historyCommand'),
