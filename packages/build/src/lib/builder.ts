@@ -10,6 +10,7 @@ import { randomHex } from '@ocikit/digest';
 import { isNotFound, throwIfAborted, truncate } from '@ocikit/errors';
 import {
   Annotation,
+  type Descriptor,
   formatPlatform,
   hostPlatform,
   type ImageConfig,
@@ -26,7 +27,7 @@ import { type ImageState, StepCache, stepKey } from './cache.ts';
 import type { SourceTree } from './context.ts';
 import { dockerignoreMatcher } from './dockerignore.ts';
 import { badInstruction, unmet } from './errors.ts';
-import { unmountBelow } from './layer.ts';
+import { type MadeLayer, unmountBelow } from './layer.ts';
 import { type BuildExport, exportImage, normalizeTag, ociLayer, writeImage } from './output.ts';
 import { parseDockerfile, parseInstructions } from './parse.ts';
 import type { BorrowedTree, BuildEvent, BuildSession } from './session.ts';
@@ -91,16 +92,16 @@ export interface StepResult {
   /** True when it came from the cache. */
   cached: boolean;
   /** The layer it made, when it made one (cached or not). */
-  layer?: import('@ocikit/image-spec').Descriptor | undefined;
+  layer?: Descriptor | undefined;
   durationMs: number;
 }
 
 /** What {@link build} made. */
 export interface BuildResult {
   /** The image manifest (in the store). */
-  manifest: import('@ocikit/image-spec').Descriptor;
+  manifest: Descriptor;
   /** The image config (in the store). */
-  config: import('@ocikit/image-spec').Descriptor;
+  config: Descriptor;
   /** The image id: the config's digest. */
   imageId: string;
   /** The tags given, normalized. */
@@ -303,7 +304,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const created = timestamp(epoch);
     let createdBy: string;
     let material: string;
-    let run: (() => Promise<import('./layer.ts').MadeLayer>) | undefined;
+    let run: (() => Promise<MadeLayer>) | undefined;
     let nextConfig: ImageConfig | undefined;
     let release = async () => {};
     if (inst.kind === 'RUN') {
@@ -335,7 +336,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         cached: hit !== undefined,
       });
       let next: ImageState;
-      let layer: import('@ocikit/image-spec').Descriptor | undefined;
+      let layer: Descriptor | undefined;
       if (hit) {
         next = hit;
         if (run) layer = hit.layers.at(-1);
