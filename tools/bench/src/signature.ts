@@ -130,9 +130,21 @@ try {
       src,
       `${host}/bench/${img.name}-signed:1`,
     ]);
+    // each its own code cache (bin/ocikit.js makes it from a command's first run): a user whose pulls
+    // check signatures has one made from such a pull, not from an unchecked one
     const contender = (label: string, policy: string, repo: string) => ({
       name: label,
-      argv: [cli, '--root', rootOf(label), 'pull', '--signature-policy', policy, `${host}/bench/${repo}:1`],
+      argv: [
+        'env',
+        `XDG_CACHE_HOME=${join(work, `cache-${label.split(' ')[0]}`)}`,
+        cli,
+        '--root',
+        rootOf(label),
+        'pull',
+        '--signature-policy',
+        policy,
+        `${host}/bench/${repo}:1`,
+      ],
       setup: () => rmSync(rootOf(label), { recursive: true, force: true }),
     });
     const results = await compareAsync(

@@ -1,7 +1,12 @@
 // Where an image's sigstore signatures come from: the cosign `sha256-<hex>.sig` tag of the target
 // that holds the image and, when the target lists referrers (a registry repository, typed here only
 // structurally), the OCI 1.1 referrers of cosign's signature artifact type.
-import { isReferrerLister, type ReadOnlyTarget } from '@ocikit/content';
+import {
+  isReferrerLister,
+  type ReadOnlyTarget,
+  type ReferrerLister,
+  type SignalOptions,
+} from '@ocikit/content';
 import { parseDigest } from '@ocikit/digest';
 import { InvalidArgumentError, throwIfAborted } from '@ocikit/errors';
 import { MediaType } from '@ocikit/image-spec';
@@ -57,10 +62,29 @@ async function readAll(
   options: TargetSignatureSourceOptions,
   call: VerifyCallOptions,
 ): Promise<SigstoreSignature[]> {
-  const signal = call.signal ? { signal: call.signal } : {};
-  const found = await readCosignSignatures(target, manifestDigest, signal);
-  if (options.referrers === false || !isReferrerLister(target)) return found;
-  throwIfAborted(call.signal);
+  const signal: SignalOptions = call.signal ? { signal: call.signal } : {};
+  // the two places are independent: ask both at once
+  const [tagged, referred] = await Promise.all([
+    readCosignSignatures(target, manifestDigest, signal),
+    options.referrers === false || !isReferrerLister(target)
+      ? []
+      : readReferrerSignatures(target, manifestDigest, signal),
+  ]);
+  const found = [...tagged, ...referred];
+  if (found.length > MAX_SIGNATURES) {
+    throw new InvalidArgumentError(`${manifestDigest} has more than ${MAX_SIGNATURES} signatures`, {
+      details: { reason: 'too-many-signatures', limit: MAX_SIGNATURES },
+    });
+  }
+  return found;
+}
+
+async function readReferrerSignatures(
+  target: ReadOnlyTarget & ReferrerLister,
+  manifestDigest: string,
+  signal: SignalOptions,
+): Promise<SigstoreSignature[]> {
+  throwIfAborted(signal.signal);
   const subject = { mediaType: MediaType.ImageManifest, digest: parseDigest(manifestDigest), size: 0 };
   const listed = await target.referrers(subject, { ...signal, artifactType: COSIGN_SIGNATURE_ARTIFACT_TYPE });
   const referrers = listed.filter((d) => d.artifactType === COSIGN_SIGNATURE_ARTIFACT_TYPE);
@@ -70,6 +94,7 @@ async function readAll(
       { details: { reason: 'too-many-signatures', count: referrers.length, limit: MAX_SIGNATURES } },
     );
   }
+  const found: SigstoreSignature[] = [];
   for (const desc of referrers) {
     const what = `the signature referrer ${desc.digest}`;
     const manifest = await readSignatureManifest(target, desc, what, signal);
