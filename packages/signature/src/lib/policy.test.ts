@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { digestOfSync } from '@ocikit/digest';
-import { isInvalidArgument, isNotFound, isPermissionDenied } from '@ocikit/errors';
+import { isFailedPrecondition, isInvalidArgument, isNotFound, isPermissionDenied } from '@ocikit/errors';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerNamespaces, evaluatePolicy, loadPolicy, requirementsFor } from './policy.ts';
+import { dockerNamespaces, evaluatePolicy, loadPolicy, policyIdentity, requirementsFor } from './policy.ts';
 import { parsePolicy } from './policy-parse.ts';
 import { signSimpleSigning } from './simple-signing.ts';
 import type { ImageToVerify, Policy, PolicyTransport } from './types.ts';
@@ -221,6 +221,10 @@ describe('scope matching (requirementsFor)', () => {
       transport: undefined,
       scope: undefined,
     });
+    // A relative layout path is resolved against the working directory, as containers/image does.
+    const rel = relative(process.cwd(), '/srv/images/app');
+    expect(requirementsFor(policy, 'oci', `${rel}:v1`).scope).toBe('/srv/images');
+    expect(policyIdentity('dir', 'some/dir').identity).toBe(join(process.cwd(), 'some/dir'));
     expect(requirementsFor(policy, 'dir', '/srv/images/app')).toMatchObject({
       transport: undefined,
       requirements: [{ type: 'reject' }],
@@ -250,6 +254,9 @@ describe('loadPolicy: --signature-policy, else ~/.config/containers/policy.json,
     expect(bad.message).toMatch(
       new RegExp(`^invalid policy in ${home}/.config/containers/policy.json: malformed JSON`),
     );
+    const unreadable = await rejection(loadPolicy({ path: dir }));
+    expect(isFailedPrecondition(unreadable)).toBe(true);
+    expect(unreadable.message).toBe(`cannot read policy file ${dir}: EISDIR`);
     const p = await loadPolicy({ path: explicit, env: { HOME: home }, systemPath: system });
     expect(p).toEqual({ default: [{ type: 'insecureAcceptAnything' }], transports: {}, path: explicit });
   });

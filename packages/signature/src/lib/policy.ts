@@ -2,9 +2,10 @@
 // (containers/image policy_eval.go requirementsForImageRef with each transport's
 // PolicyConfigurationIdentity/Namespaces), and the evaluation itself (IsRunningImageAllowed).
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   AbortedError,
+  FailedPreconditionError,
   isAborted,
   NotFoundError,
   OcikitError,
@@ -13,7 +14,7 @@ import {
   truncate,
 } from '@ocikit/errors';
 import { parseNormalizedReference, type Reference } from '@ocikit/reference';
-import { cleanPath, parsePolicy } from './policy-parse.ts';
+import { parsePolicy } from './policy-parse.ts';
 import { verifySigstoreSigned } from './sigstore-verify.ts';
 import { verifySignedBy } from './simple-signing.ts';
 import type {
@@ -75,7 +76,8 @@ export async function resolvePolicyPath(options: LoadPolicyOptions = {}): Promis
  * Reads and parses the policy that applies ({@link resolvePolicyPath}), strictly
  * ({@link parsePolicy}).
  *
- * @throws NotFoundError when there is no policy file; InvalidArgumentError naming the file and
+ * @throws NotFoundError when there is no policy file; FailedPreconditionError when it cannot be
+ *   read; InvalidArgumentError naming the file and
  *   the JSON path inside it when the file is not a valid policy.
  *
  * @example
@@ -98,10 +100,13 @@ export async function loadPolicy(options: LoadPolicyOptions = {}): Promise<Polic
         cause,
         details: { reason: 'policy-not-found', paths: [path] },
       });
-    throw new NotFoundError(`cannot read policy file ${path}: ${code ?? (cause as Error).message}`, {
-      cause,
-      details: { paths: [path] },
-    });
+    throw new FailedPreconditionError(
+      `cannot read policy file ${path}: ${code ?? (cause as Error).message}`,
+      {
+        cause,
+        details: { paths: [path] },
+      },
+    );
   }
   return parsePolicy(bytes, { path });
 }
@@ -168,7 +173,7 @@ function pathNamespaces(path: string, self: boolean): string[] {
  * them. `image.name` is, per transport: `docker` (and `atomic`) a normalized reference
  * (`docker.io/library/busybox:latest`, `…@sha256:…`; a bare name gets `latest`, a tag beside a
  * digest is dropped); `docker-daemon` a reference or an image ID `sha256:…` (ID: only `""`);
- * `oci`, `oci-archive` an absolute `PATH[:REF]` (the REF is not part of the identity); `dir`,
+ * `oci`, `oci-archive` a `PATH[:REF]` (a relative PATH is resolved against the working directory) (the REF is not part of the identity); `dir`,
  * `sif` an absolute path; `docker-archive`, `tarball` anything (only `""`); `containers-storage`
  * its own scope string, matched exactly.
  */
@@ -191,12 +196,12 @@ export function policyIdentity(transport: PolicyTransport, name: string): Policy
     case 'oci':
     case 'oci-archive': {
       const colon = name.indexOf(':');
-      const path = cleanPath(colon < 0 ? name : name.slice(0, colon));
+      const path = resolve(colon < 0 ? name : name.slice(0, colon));
       return { identity: path, namespaces: pathNamespaces(path, true), dockerReference: undefined };
     }
     case 'dir':
     case 'sif': {
-      const path = cleanPath(name);
+      const path = resolve(name);
       return { identity: path, namespaces: pathNamespaces(path, false), dockerReference: undefined };
     }
     case 'docker-archive':
