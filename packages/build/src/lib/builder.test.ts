@@ -286,6 +286,23 @@ describe('build', () => {
     expect(left.trim()).toBe('');
   });
 
+  it('stops a RUN whose abort comes while its container is being made', async () => {
+    for (const delay of [5, 20, 40]) {
+      const ctx = context(`FROM busybox\nRUN sleep 30 # ${delay}\n`);
+      const controller = new AbortController();
+      const started = Date.now();
+      const p = run(ctx, {
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'step') setTimeout(() => controller.abort(), delay);
+        },
+      });
+      await expect(p).rejects.toSatisfy(isAborted);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+    expect(await activeSnapshots()).toEqual([]);
+  }, 60_000);
+
   it('refuses sources outside the context, symlinks leaving it, cycles, and missing bases', async () => {
     const outside = context('FROM busybox\nCOPY ../secret /x\n');
     expect(await failure(run(outside))).toMatchObject({

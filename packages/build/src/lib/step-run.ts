@@ -354,12 +354,17 @@ export async function runStep(
     await mkdir(bundle, { recursive: true, mode: 0o755 });
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
     let tail = '';
+    // an abort kills the container; until the runtime has made it, the kill is tried again
+    let killer: NodeJS.Timeout | undefined;
     const onAbort = () => {
-      runtime.delete(id, { force: true }).catch(() => {});
+      const kill = () => runtime.delete(id, { force: true }).catch(() => {});
+      kill();
+      killer = setInterval(kill, 100);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     let exitCode: number;
     try {
+      throwIfAborted(signal);
       const ran = await runtime.run(id, {
         bundle,
         stdio: 'ignore',
@@ -378,6 +383,7 @@ export async function runStep(
       tail += `${(e as Error).message}\n`;
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      clearInterval(killer);
       await runtime.delete(id, { force: true }).catch(() => {});
     }
     if (signal?.aborted)
