@@ -29,10 +29,13 @@ describe('podman with CNI in a network sandbox', () => {
       const layout = join(layoutDir, 'layout');
       buildBusyboxImage(layout, 'busybox');
       const image = await podman.loadImage(layout, 'busybox');
+      // busybox ping opens a raw socket: Debian's default capabilities leave NET_RAW out
       const started = await podman.cli([
         'run',
         '-d',
         ...podman.runFlags,
+        '--cap-add',
+        'NET_RAW',
         '--network',
         'bridge',
         image,
@@ -44,6 +47,9 @@ describe('podman with CNI in a network sandbox', () => {
       const ping = await podman.cli(['exec', id, 'busybox', 'ping', '-c1', '-W2', sandbox.outsideAddress]);
       expect(ping.stdout + ping.stderr).toMatch(/1 packets received/);
       expect(ping.code).toBe(0);
+      // the distribution's default sysctls apply (CONTAINERS_CONF alone would drop them)
+      const range = await podman.cli(['exec', id, 'cat', '/proc/sys/net/ipv4/ping_group_range']);
+      expect(range.stdout).toBe('0\t0\n');
       const links = await sandbox.run('ip', ['-o', 'link', 'show', 'cni-podman0']);
       const mac = /link\/ether ([0-9a-f:]+)/.exec(links.stdout)?.[1];
       expect(mac, links.stderr).toBeTruthy();

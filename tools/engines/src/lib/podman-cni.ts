@@ -1,8 +1,10 @@
 // podman 4.3 with its CNI network backend, run inside a network sandbox (sandbox.ts): its storage, run
-// state, temp files, locks, events and CNI config lists under a fresh temp dir; its bridges, veths,
+// state, temp files, locks, events and CNI config lists under a fresh temp dir (the distribution's
+// default capabilities and sysctls kept); its bridges, veths,
 // iptables rules, leases (/var/lib/cni) and netns files (/run/netns) inside the sandbox only. Its
 // default network and its pool for new ones are moved off ocikit's (10.88.0.0/16, 10.89.N.0/24), so
 // both can run in one sandbox side by side.
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError } from '@ocikit/errors';
@@ -37,9 +39,28 @@ export interface PodmanCni {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * The distribution's `default_capabilities` and `default_sysctls` (Debian's: no NET_RAW, and
+ * `net.ipv4.ping_group_range=0 0`): a CONTAINERS_CONF file replaces /usr/share/containers/containers.conf,
+ * and podman's compiled-in defaults (NET_RAW, MKNOD, AUDIT_WRITE, no sysctls) are not what it runs with.
+ */
+function distributionDefaults(): string {
+  let text = '';
+  try {
+    text = readFileSync('/usr/share/containers/containers.conf', 'utf8');
+  } catch {
+    return '';
+  }
+  return ['default_capabilities', 'default_sysctls']
+    .map((key) => new RegExp(`^${key}\\s*=\\s*\\[[^\\]]*\\]`, 'm').exec(text)?.[0] ?? '')
+    .filter(Boolean)
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
 function containersConf(dir: string): string {
   return `[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+${distributionDefaults()}default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 
 [network]
 network_backend = "cni"
