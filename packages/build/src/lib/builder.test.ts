@@ -16,6 +16,7 @@ import { type BuildOptions, build } from './builder.ts';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `ocikit-build-${name}-`));
 let root: string;
+let busyboxLayout: string;
 let store: OciLayout;
 const dirs: string[] = [];
 
@@ -24,6 +25,7 @@ beforeAll(async () => {
   const layout = join(tmp('bb'), 'layout');
   dirs.push(root, join(layout, '..'));
   buildBusyboxImage(layout, 'busybox');
+  busyboxLayout = layout;
   store = await openLayout(join(root, 'content'), { create: true });
   await copy(await openLayout(layout), 'busybox', store, 'docker.io/library/busybox:latest');
 });
@@ -302,6 +304,20 @@ describe('build', () => {
     }
     expect(await activeSnapshots()).toEqual([]);
   }, 60_000);
+
+  it('asks pull for a base image the store does not have', async () => {
+    const asked: string[] = [];
+    const result = await run(context('FROM example.com/tools/busybox:2\nRUN true\n'), {
+      pull: async (ref, { platform }) => {
+        asked.push(`${ref} ${platform.os}/${platform.architecture}`);
+        await copy(await openLayout(busyboxLayout), 'busybox', store, ref);
+      },
+    });
+    expect(asked).toEqual([
+      `example.com/tools/busybox:2 linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+    ]);
+    expect(result.steps).toHaveLength(1);
+  });
 
   it('refuses sources outside the context, symlinks leaving it, cycles, and missing bases', async () => {
     const outside = context('FROM busybox\nCOPY ../secret /x\n');
