@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -5,6 +6,8 @@ import { digestOfSync } from '@ocikit/digest';
 import { isFailedPrecondition, isInvalidArgument, isNotFound, isPermissionDenied } from '@ocikit/errors';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signPayload } from './cosign.ts';
+import { makePayload, PayloadType } from './payload.ts';
 import { dockerNamespaces, evaluatePolicy, loadPolicy, policyIdentity, requirementsFor } from './policy.ts';
 import { parsePolicy } from './policy-parse.ts';
 import { signSimpleSigning } from './simple-signing.ts';
@@ -333,6 +336,42 @@ describe('containers-policy.json(5) examples, parsed and evaluated as documented
       `${dir}/sigstore-pubkey.pub hostname:5000/myns/sigstore-signed-with-full-references:1`,
     ]);
   });
+  it('sigstore scopes with a real cosign-format signature: full references need the exact tag, matchRepository takes a repository-only identity (as cosign writes)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(dir, 'sigstore-pubkey.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const cosign = (identity: string) => {
+      const payload = makePayload(digestOfSync(manifest), identity, { type: PayloadType.Sigstore });
+      return { payload, signature: signPayload(privateKey, payload) };
+    };
+    const withSigstore = (name: string, sigs: ReturnType<typeof cosign>[]): ImageToVerify => ({
+      ...image('docker', name),
+      signatures: { sigstore: async () => sigs, simpleSigning: async () => [] },
+    });
+    const full = 'hostname:5000/myns/sigstore-signed-with-full-references';
+    await expect(
+      evaluatePolicy(policy, withSigstore(`${full}:1`, [cosign(`${full}:1`)])),
+    ).resolves.toMatchObject({ scope: full });
+    await expect(evaluatePolicy(policy, withSigstore(`${full}:1`, [cosign(`${full}:2`)]))).rejects.toThrow(
+      /not accepted|does not match/,
+    );
+    await expect(evaluatePolicy(policy, withSigstore(`${full}:1`, [cosign(full)]))).rejects.toThrow(
+      /rejected by policy/,
+    );
+    const loose = 'hostname:5000/myns/sigstore-signed-allows-malicious-tag-substitution';
+    await expect(evaluatePolicy(policy, withSigstore(`${loose}:1`, [cosign(loose)]))).resolves.toMatchObject({
+      scope: loose,
+    });
+    await expect(
+      evaluatePolicy(policy, withSigstore(`${loose}:1`, [cosign(`${loose}:other`)])),
+    ).resolves.toBeDefined();
+    await expect(
+      evaluatePolicy(policy, withSigstore(`${loose}:1`, [cosign('hostname:5000/myns/elsewhere')])),
+    ).rejects.toThrow(/rejected by policy/);
+    await expect(evaluatePolicy(policy, withSigstore(`${loose}:1`, []))).rejects.toThrow(
+      /no signature exists/,
+    );
+  });
+
   it('atomic official: signedBy the official key, identity matchRepoDigestOrExact', async () => {
     const name = 'hostname:5000/myns/official:1';
     const none = await rejection(evaluatePolicy(policy, image('atomic', name)));
