@@ -209,6 +209,14 @@ function parseSignedBy(f: PolicyFormat, obj: JsonObject, jsonPath: string): Sign
 }
 
 function parseSigstoreSigned(f: PolicyFormat, obj: JsonObject, jsonPath: string): SigstoreSignedRequirement {
+  for (const later of ['keyDatas', 'pki', 'rekorPublicKeyPaths', 'rekorPublicKeyDatas']) {
+    if (Object.hasOwn(obj, later)) {
+      f.fail(
+        member(jsonPath, later),
+        `${later} is not supported by ocikit (added after containers/image 5.23; decision 172)`,
+      );
+    }
+  }
   f.fields(
     obj,
     jsonPath,
@@ -298,6 +306,11 @@ function parseRequirement(
       return parseSignedBy(f, obj, jsonPath);
     case 'sigstoreSigned':
       return parseSigstoreSigned(f, obj, jsonPath);
+    case 'signedBaseLayer':
+      return f.fail(
+        member(jsonPath, 'type'),
+        'signedBaseLayer is not implemented (containers/image rejects every image with it)',
+      );
     default:
       return f.fail(
         member(jsonPath, 'type'),

@@ -153,6 +153,16 @@ describe('parsePolicy: bad input is refused with the file and the JSON path', ()
       ).message,
     ).toMatch(/default\[0\]\.fulcio: at least one of caPath and caData/);
   });
+  it('what ocikit cannot check is refused by name (decision 172)', () => {
+    expect(
+      caught(() =>
+        parsePolicy('{"default":[{"type":"signedBaseLayer","baseLayerIdentity":{"type":"matchExact"}}]}'),
+      ).message,
+    ).toMatch(/at default\[0\]\.type: signedBaseLayer is not implemented/);
+    expect(caught(() => parsePolicy('{"default":[{"type":"sigstoreSigned","pki":{}}]}')).message).toMatch(
+      /at default\[0\]\.pki: pki is not supported by ocikit/,
+    );
+  });
   it('scopes are checked per transport', () => {
     const t = (transport: string, scope: string) =>
       `{"default":[{"type":"reject"}],"transports":{"${transport}":{"${scope}":[{"type":"reject"}]}}}`;
