@@ -1,6 +1,7 @@
 // containers-policy.json(5) parsed as strictly as containers/image's policy_config.go
 // (ParanoidUnmarshalJSONObject): unknown, duplicate, missing or mistyped fields refuse the whole
 // file, and every error names the file and the JSON path inside it.
+import { parseDigest } from '@ocikit/digest';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { signedIdentityProblem } from './identity.ts';
 import { isJsonObject, type JsonValue, parseStrictJson } from './payload-json.ts';
@@ -100,6 +101,16 @@ export function cleanPath(p: string): string {
   return `/${out.join('/')}`;
 }
 
+/** Go's `digest.Parse(s) == nil`: a valid digest of a known algorithm. */
+function isDigest(s: string): boolean {
+  try {
+    parseDigest(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Each transport's `ValidatePolicyConfigurationScope`, for scopes other than `""`. */
 const scopeValidators: Partial<Record<string, (scope: string) => string | undefined>> = {
   oci: isAbsoluteClean,
@@ -109,9 +120,7 @@ const scopeValidators: Partial<Record<string, (scope: string) => string | undefi
   'docker-archive': () => 'docker-archive: does not support any scopes except the default "" one',
   tarball: () => 'tarball: does not support any scopes except the default "" one',
   'docker-daemon': (scope) =>
-    /^[A-Za-z0-9_+.-]+:[A-Fa-f0-9]+$/.test(scope)
-      ? `docker-daemon: can not use algo:digest value ${scope} as a namespace`
-      : undefined,
+    isDigest(scope) ? `docker-daemon: can not use algo:digest value ${scope} as a namespace` : undefined,
 };
 
 const REQUIREMENT_TYPES = ['insecureAcceptAnything', 'reject', 'signedBy', 'sigstoreSigned'] as const;

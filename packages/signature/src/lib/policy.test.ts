@@ -178,6 +178,8 @@ describe('parsePolicy: bad input is refused with the file and the JSON path', ()
       /algo:digest/,
     );
     expect(() => parsePolicy(t('docker', 'anything goes'))).not.toThrow();
+    expect(() => parsePolicy(t('docker-daemon', 'localhost:5000'))).not.toThrow();
+    expect(() => parsePolicy(t('docker-daemon', 'sha256:abc'))).not.toThrow();
     expect(() => parsePolicy(t('some-future-transport', 'x'))).not.toThrow();
   });
 });
