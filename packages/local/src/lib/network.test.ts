@@ -1,11 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { startNetSandbox } from '@ocikit/test-engines';
+import { describe, expect, it } from 'vitest';
 
-// Each case runs test-network-inside.ts under `unshare --net --mount --propagation private`
-// (decision 153): the bridges, veths, addresses, iptables rules, leases, the state root and the
-// containers' namespaces all live in namespaces and tmpfs mounts made for that case. Real runc,
-// conmon and CNI plugins; traffic only inside those namespaces.
+// Each case runs test-network-inside.ts in a network sandbox of its own (@ocikit/test-engines:
+// net, mount and pid namespaces, tmpfs on /run and /var/lib/cni, an "outside" namespace behind a
+// veth; decision 153): the bridges, veths, addresses, iptables rules, leases, the state root and
+// the containers' namespaces all live there and end with it. Real runc, conmon and CNI plugins;
+// traffic only inside the sandbox.
 const script = fileURLToPath(new URL('./test-network-inside.ts', import.meta.url));
 
 interface Left {
@@ -25,40 +26,31 @@ interface Failure {
   details: Record<string, unknown>;
 }
 
-function inside<T>(name: string): T {
-  const r = spawnSync(
-    'unshare',
-    [
-      '--net',
-      '--mount',
-      '--propagation',
-      'private',
-      process.execPath,
-      '--conditions=@ocikit/source',
-      script,
-      name,
-    ],
-    { encoding: 'utf8', timeout: 150_000 },
-  );
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  let out: T & { error?: string; stack?: string };
+async function inside<T>(name: string): Promise<T> {
+  const sandbox = await startNetSandbox();
   try {
-    out = JSON.parse(line) as typeof out;
-  } catch {
-    throw new Error(`case ${name} printed no result (status ${r.status}): ${r.stdout}\n${r.stderr}`);
+    const r = await sandbox.run(
+      process.execPath,
+      ['--conditions=@ocikit/source', script, name, sandbox.outsideAddress],
+      { timeoutMs: 150_000 },
+    );
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    let out: T & { error?: string; stack?: string };
+    try {
+      out = JSON.parse(line) as typeof out;
+    } catch {
+      throw new Error(`case ${name} printed no result (status ${r.code}): ${r.stdout}\n${r.stderr}`);
+    }
+    if (out.error) throw new Error(`case ${name}: ${out.stack ?? out.error}`);
+    return out;
+  } finally {
+    await sandbox.stop();
   }
-  if (out.error) throw new Error(`case ${name}: ${out.stack ?? out.error}`);
-  return out;
 }
 
 describe('local containers on CNI networks, in test-made namespaces', () => {
-  beforeAll(() => {
-    const probe = spawnSync('unshare', ['--net', 'true'], { encoding: 'utf8' });
-    if (probe.status !== 0) throw new Error(`cannot make a network namespace (run as root): ${probe.stderr}`);
-  });
-
-  it('reaches peers by name, publishes ports, keeps hosts files current, isolates internal and none, and leaves nothing', () => {
-    const r = inside<Record<string, unknown>>('lifecycle');
+  it('reaches peers by name, publishes ports, keeps hosts files current, isolates internal and none, and leaves nothing', async () => {
+    const r = await inside<Record<string, unknown>>('lifecycle');
     // srv saw peer join and leave its hosts file; its own line has its alias
     expect(r['srvHostsWithPeer']).toMatch(
       /\n10\.90\.0\.2\t[0-9a-f]{12} srv db\n10\.90\.0\.3\tpeer [0-9a-f]{12}\n$/,
@@ -126,8 +118,8 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
     expect(r['left']).toEqual(none);
   });
 
-  it('connects and disconnects running containers (ADD/DEL in their namespace, hosts files rewritten), records it for exited ones', () => {
-    const r = inside<Record<string, unknown>>('connect');
+  it('connects and disconnects running containers (ADD/DEL in their namespace, hosts files rewritten), records it for exited ones', async () => {
+    const r = await inside<Record<string, unknown>>('connect');
     expect(r['appHostsBefore']).toMatch(/\n10\.98\.0\.2\t[0-9a-f]{12} app\n$/);
     expect(r['links']).toEqual(['lo inet 127.0.0.1/8', 'eth0 inet 10.98.0.2/24', 'eth1 inet 10.99.0.3/24']);
     expect(r['inspect']).toMatchObject([
@@ -154,8 +146,8 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
     expect(r['left']).toEqual(none);
   });
 
-  it('rm -f of 20 containers started concurrently leaves no veth, rule, lease or namespace', () => {
-    const r = inside<{
+  it('rm -f of 20 containers started concurrently leaves no veth, rule, lease or namespace', async () => {
+    const r = await inside<{
       peersInHosts: number;
       during: { links: number; leases: number; rules: number };
       left: Left;
@@ -169,8 +161,8 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
     expect(r.left).toEqual(none);
   });
 
-  it('bad input and failing plugins are typed errors that leave nothing; ps cleans up after a killed ocikit', () => {
-    const r = inside<
+  it('bad input and failing plugins are typed errors that leave nothing; ps cleans up after a killed ocikit', async () => {
+    const r = await inside<
       Record<string, Failure> & { afterFailures: Left & { containers: number } } & Record<string, unknown>
     >('failures');
     expect(r['overlap']).toMatchObject({

@@ -1,7 +1,8 @@
-// Run by network.test.ts under `unshare --net --mount --propagation private` (decision 153): every
-// bridge, veth, address, iptables rule and container namespace made here lives in namespaces the
-// test made; traffic goes only to them and to 192.0.2.1 on this namespace's loopback. Prints one JSON line.
-import { spawnSync } from 'node:child_process';
+// Run by network.test.ts in a network sandbox of @ocikit/test-engines (decision 153): every bridge,
+// veth, address, iptables rule and container namespace made here lives in the sandbox's namespaces
+// (tmpfs on /run, which holds the state root); traffic goes only to them and to the sandbox's
+// "outside" namespace (its address is the second argument). Prints one JSON line.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -20,12 +21,7 @@ const must = (cmd: string, args: string[]) => {
   return r.stdout;
 };
 
-const caseName = process.argv[2];
-// the sandbox: loopback, an address "outside the containers", private tmpfs for /run (the state
-// root, xtables lock) and /var/lib/cni; not /tmp, which may hold this checkout
-must('ip', ['link', 'set', 'lo', 'up']);
-must('ip', ['addr', 'add', '192.0.2.1/32', 'dev', 'lo']);
-for (const d of ['/var/lib/cni', '/run']) must('mount', ['-t', 'tmpfs', 'tmpfs', d]);
+const [caseName, outside = ''] = process.argv.slice(2);
 const root = mkdtempSync('/run/ocikit-local-net-');
 
 async function setup(env: Record<string, string | undefined> = process.env): Promise<Engine> {
@@ -77,6 +73,9 @@ const errOf = async (p: Promise<unknown>) => {
   }
 };
 
+/** A busybox container spec; `sleep 60` unless `s` says otherwise. */
+const spec = (s: Partial<ContainerSpec>): ContainerSpec => ({ image: 'busybox', cmd: ['sleep', '60'], ...s });
+
 const httpGet = (host: string, port: number) =>
   sh('busybox', ['nc', '-w', '2', host, String(port)], 'GET / HTTP/1.0\r\n\r\n').stdout;
 
@@ -104,7 +103,6 @@ const cases: Record<string, () => Promise<unknown>> = {
   async lifecycle() {
     const engine = await setup();
     const out: Record<string, unknown> = {};
-    const spec = (s: Partial<ContainerSpec>): ContainerSpec => ({ image: 'busybox', ...s });
     await engine.networks.create({ name: 'n1', subnet: '10.90.0.0/24', labels: { app: 'shop' } });
     // by name: srv listens, a foreground run on the same network talks to it by name
     const srv = await engine.containers.create(
@@ -204,15 +202,30 @@ const cases: Record<string, () => Promise<unknown>> = {
     await engine.containers.remove(web.id, {});
     await engine.containers.remove(all.id, { force: true });
 
-    // internal and none reach nothing outside (a server on 192.0.2.1 in this namespace); the
+    // internal and none reach nothing outside (a server in the sandbox's outside namespace); the
     // default bridge network does
     await engine.networks.create({ name: 'closed', internal: true });
-    const outside = createServer((s) => s.end('outside-ok\n'));
-    await new Promise<void>((r) => outside.listen(9999, '192.0.2.1', r));
+    const server = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        'outside',
+        'busybox',
+        'sh',
+        '-c',
+        'while true; do echo outside-ok | busybox nc -l -p 9999; done',
+      ],
+      { stdio: 'ignore' },
+    );
+    await until(
+      () => sh('ip', ['netns', 'exec', 'outside', 'cat', '/proc/net/tcp', '/proc/net/tcp6']).stdout,
+      (t) => / 00000000:270F | 0{32}:270F /.test(t),
+    );
     const reach = async (network: string) => {
       let text = '';
       const { exitCode } = await engine.containers.run(
-        spec({ network, cmd: ['busybox', 'nc', '-w', '2', '192.0.2.1', '9999'], autoRemove: true }),
+        spec({ network, cmd: ['busybox', 'nc', '-w', '2', outside, '9999'], autoRemove: true }),
         { onOutput: (c) => (text += Buffer.from(c.data).toString()) },
       );
       return { exitCode, text };
@@ -222,7 +235,7 @@ const cases: Record<string, () => Promise<unknown>> = {
       none: await reach('none'),
       bridge: await reach('bridge'),
     };
-    outside.close();
+    server.kill('SIGKILL');
 
     // a detached --rm container: its exit command tears it down
     const rmd = await engine.containers.create(spec({ network: 'n1', cmd: ['true'], autoRemove: true }));
@@ -239,11 +252,6 @@ const cases: Record<string, () => Promise<unknown>> = {
   async connect() {
     const engine = await setup();
     const out: Record<string, unknown> = {};
-    const spec = (s: Partial<ContainerSpec>): ContainerSpec => ({
-      image: 'busybox',
-      cmd: ['sleep', '60'],
-      ...s,
-    });
     await engine.networks.create({ name: 'front', subnet: '10.98.0.0/24' });
     await engine.networks.create({ name: 'back', subnet: '10.99.0.0/24' });
     const app = await engine.containers.create(spec({ name: 'app', network: 'front' }));
@@ -329,11 +337,6 @@ const cases: Record<string, () => Promise<unknown>> = {
   async failures() {
     const engine = await setup();
     const out: Record<string, unknown> = {};
-    const spec = (s: Partial<ContainerSpec>): ContainerSpec => ({
-      image: 'busybox',
-      cmd: ['sleep', '60'],
-      ...s,
-    });
     await engine.networks.create({ name: 'a', subnet: '10.97.0.0/16' });
     out['overlap'] = await errOf(engine.networks.create({ name: 'b', subnet: '10.97.5.0/24' }));
     out['badName'] = await errOf(engine.networks.create({ name: 'bad/name' }));
