@@ -1,0 +1,333 @@
+// Networks and volumes with `ocikit` and with podman 4.3 (its CNI backend), side by side (issue 15),
+// both inside ONE network sandbox the test makes (@ocikit/test-engines: net+mount+pid namespaces,
+// tmpfs /run and /var/lib/cni, an "outside" namespace behind a veth): every bridge, veth, iptables
+// rule, lease and address lives there and vanishes with it; traffic goes only to addresses in it.
+// Each case checks podman's outcome against what it must be, then ocikit's against podman's.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type NetSandbox,
+  type PodmanCni,
+  type SandboxResult,
+  startNetSandbox,
+  startPodmanCni,
+} from '@ocikit/test-engines';
+import { buildBusyboxImage, buildVolumeImage } from '@ocikit/test-images';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../lib/test-cli.ts';
+
+const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+let sandbox: NetSandbox;
+let podman: PodmanCni;
+let ocikitRoot: string;
+const images = { podman: { busybox: '', vol: '' }, ocikit: { busybox: 'busybox', vol: 'vol' } };
+// lower case: podman names an image pulled from oci:DIR after the path
+const layoutDir = `/var/tmp/ocikit-net-cmp-layouts-${process.pid}`;
+
+/** One engine under test, run in the sandbox. */
+interface Side {
+  name: 'ocikit' | 'podman';
+  cli(args: readonly string[], stdin?: string): Promise<SandboxResult>;
+  image(kind?: 'busybox' | 'vol'): string;
+  runFlags: readonly string[];
+  /** A host port of its own, so both can publish at once. */
+  port: number;
+  /** The IPAM leases (addresses) it holds on `network`. */
+  leases(network: string): Promise<string[]>;
+}
+
+const sides: Side[] = [
+  {
+    name: 'ocikit',
+    cli: (args, stdin) =>
+      sandbox.run(process.execPath, ['--conditions=@ocikit/source', bin, '--root', ocikitRoot, ...args], {
+        env: { ...process.env, NO_COLOR: '1' },
+        ...(stdin === undefined ? {} : { stdin }),
+      }),
+    image: (kind = 'busybox') => images.ocikit[kind],
+    runFlags: [],
+    port: 18080,
+    leases: async (network) => {
+      const r = await sandbox.run('find', [
+        ocikitRoot,
+        '-path',
+        `*/ipam/${network}/*`,
+        '-name',
+        '[0-9]*.[0-9]*',
+      ]);
+      return r.stdout.split('\n').filter(Boolean);
+    },
+  },
+  {
+    name: 'podman',
+    cli: (args, stdin) => podman.cli(args, stdin === undefined ? {} : { stdin }),
+    image: (kind = 'busybox') => images.podman[kind],
+    get runFlags() {
+      return podman.runFlags;
+    },
+    port: 18090,
+    leases: async (network) => {
+      const r = await sandbox.run('ls', [`/var/lib/cni/networks/${network}`]);
+      return r.stdout.split('\n').filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+    },
+  },
+];
+
+/** Runs `each` with both engines at once; their results by name. */
+async function both<T>(each: (s: Side) => Promise<T>): Promise<Record<Side['name'], T>> {
+  const [ocikit, podmanResult] = await Promise.all(sides.map(each));
+  return { ocikit: ocikit as T, podman: podmanResult as T };
+}
+
+const run = (s: Side, flags: readonly string[], command: readonly string[], kind?: 'busybox' | 'vol') =>
+  s.cli(['run', ...s.runFlags, ...flags, s.image(kind), ...command]);
+
+/** Starts a detached container; fails the test with the engine's words if it cannot. */
+async function start(s: Side, flags: readonly string[], command: readonly string[]): Promise<void> {
+  const r = await run(s, ['-d', ...flags], command);
+  expect(r.code, `${s.name} run -d ${flags.join(' ')}: ${r.stderr}`).toBe(0);
+}
+
+/** A raw HTTP GET through busybox nc (from the sandbox host, or from the outside namespace). */
+async function httpGet(host: string, port: number, outside = false): Promise<string> {
+  const args = ['nc', '-w', '2', host, String(port)];
+  const o = { stdin: 'GET / HTTP/1.0\r\n\r\n', timeoutMs: 10_000 };
+  const r = outside ? await sandbox.runOutside('busybox', args, o) : await sandbox.run('busybox', args, o);
+  return r.stdout;
+}
+
+/** Polls `get` until its answer contains `want` (up to 10 s); the last answer. */
+async function until(get: () => Promise<string>, want: string): Promise<string> {
+  let last = '';
+  for (let i = 0; i < 50; i++) {
+    last = await get();
+    if (last.includes(want)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return last;
+}
+
+/** Per-container traces in the sandbox: host-side veths, per-container iptables rules. */
+async function traces(): Promise<{ veths: string[]; rules: string[] }> {
+  const links = await sandbox.run('ip', ['-o', 'link', 'show', 'type', 'veth']);
+  const rules = await sandbox.run('iptables-save', []);
+  return {
+    veths: links.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '')
+      .filter((n) => n !== 'out0'),
+    // a container's comment, its /32 address, its own CNI-<hash> or CNI-DN- chain
+    rules: rules.stdout
+      .split('\n')
+      .filter((l) => /^-A/.test(l) && /id: "|10\.\d+\.\d+\.\d+\/32|CNI-[0-9a-f]{8,}|CNI-DN-/.test(l)),
+  };
+}
+
+/** busybox ping opens a raw socket, and neither engine grants NET_RAW by default (Debian's podman). */
+const pinger = ['--cap-add', 'NET_RAW'];
+
+/** A container that runs until stopped and ends at once on SIGTERM (pid 1 ignores it otherwise). */
+const sleeper = ['sh', '-c', 'trap "exit 0" TERM; busybox sleep 300 & wait'];
+
+const web = (body: string, port = 80) => [
+  'sh',
+  '-c',
+  `trap "exit 0" TERM; mkdir -p /www && echo ${body} > /www/index.html && busybox httpd -f -p ${port} -h /www & wait`,
+];
+
+beforeAll(async () => {
+  sandbox = await startNetSandbox();
+  podman = await startPodmanCni(sandbox);
+  ocikitRoot = mkdtempSync(join(tmpdir(), 'ocikit-net-cmp-'));
+  mkdirSync(layoutDir, { recursive: true });
+  for (const kind of ['busybox', 'vol'] as const) {
+    const layout = join(layoutDir, kind);
+    if (kind === 'busybox') buildBusyboxImage(layout, kind);
+    else buildVolumeImage(layout, kind);
+    images.podman[kind] = await podman.loadImage(layout, kind);
+    const copied = await runCli(['--root', ocikitRoot, 'copy', `oci:${layout}:${kind}`, `local:${kind}`]);
+    if (copied.code !== 0) throw new Error(`cannot store the ${kind} test image: ${copied.stderr}`);
+  }
+}, 180_000);
+
+afterAll(async () => {
+  if (ocikitRoot) await sides[0]?.cli(['rm', '-f', '-a']).catch(() => undefined);
+  await podman?.stop();
+  await sandbox?.stop();
+  if (ocikitRoot) rmSync(ocikitRoot, { recursive: true, force: true });
+  rmSync(layoutDir, { recursive: true, force: true });
+}, 120_000);
+
+describe('networks: ocikit and podman (CNI) in one sandbox', () => {
+  it('two containers on a user network reach each other by name (ping, wget, nc)', async () => {
+    const seen = await both(async (s) => {
+      const net = `byname-${s.name}`;
+      const made = await s.cli(['network', 'create', net]);
+      expect(made.code, `${s.name} network create: ${made.stderr}`).toBe(0);
+      await start(
+        s,
+        ['--name', 'srv', '--network', net],
+        [
+          'sh',
+          '-c',
+          'mkdir /www && echo by-name-ok > /www/index.html && busybox httpd -p 8080 -h /www && exec busybox nc -l -p 7000',
+        ],
+      );
+      const client = await run(
+        s,
+        ['--rm', ...pinger, '--network', net],
+        [
+          'sh',
+          '-c',
+          [
+            'for i in $(busybox seq 50); do busybox wget -q -O- http://srv:8080/ 2>/dev/null && break; busybox sleep 0.2; done',
+            'busybox ping -c1 -W2 srv >/dev/null && echo ping-ok',
+            'echo nc-ok | busybox nc -w2 srv 7000 && echo sent',
+          ].join('; '),
+        ],
+      );
+      const logs = await s.cli(['logs', 'srv']);
+      await s.cli(['rm', '-f', 'srv']);
+      await s.cli(['network', 'rm', net]);
+      return { code: client.code, out: client.stdout, got: logs.stdout };
+    });
+    expect(seen.podman).toEqual({ code: 0, out: 'by-name-ok\nping-ok\nsent\n', got: 'nc-ok\n' });
+    expect(seen.ocikit).toEqual(seen.podman);
+  }, 180_000);
+
+  it('a published port answers from the sandbox host (loopback and its outer address) and from outside', async () => {
+    const seen = await both(async (s) => {
+      await start(s, ['--name', 'pub', '--network', 'bridge', '-p', `${s.port}:80`], web('published-ok'));
+      const local = await until(() => httpGet('127.0.0.1', s.port), 'published-ok');
+      const onHost = await httpGet(sandbox.hostAddress, s.port);
+      const fromOutside = await httpGet(sandbox.hostAddress, s.port, true);
+      await s.cli(['rm', '-f', 'pub']);
+      const after = await httpGet('127.0.0.1', s.port);
+      const body = (t: string) => (t.includes('published-ok') ? 'published-ok' : t.slice(0, 200));
+      return { local: body(local), onHost: body(onHost), fromOutside: body(fromOutside), after };
+    });
+    expect(seen.podman).toEqual({
+      local: 'published-ok',
+      onHost: 'published-ok',
+      fromOutside: 'published-ok',
+      after: '',
+    });
+    expect(seen.ocikit).toEqual(seen.podman);
+  }, 180_000);
+
+  it('--internal and --network none cannot reach out; the default bridge can', async () => {
+    const ping = ['busybox', 'ping', '-c1', '-W2'];
+    const seen = await both(async (s) => {
+      const net = `closed-${s.name}`;
+      const made = await s.cli(['network', 'create', '--internal', net]);
+      expect(made.code, `${s.name} network create --internal: ${made.stderr}`).toBe(0);
+      const internal = await run(s, ['--rm', ...pinger, '--network', net], [...ping, sandbox.outsideAddress]);
+      const none = await run(s, ['--rm', ...pinger, '--network', 'none'], [...ping, sandbox.outsideAddress]);
+      const bridge = await run(
+        s,
+        ['--rm', ...pinger, '--network', 'bridge'],
+        [...ping, sandbox.outsideAddress],
+      );
+      await s.cli(['network', 'rm', net]);
+      return { internal: internal.code !== 0, none: none.code !== 0, bridge: bridge.code };
+    });
+    expect(seen.podman).toEqual({ internal: true, none: true, bridge: 0 });
+    expect(seen.ocikit).toEqual(seen.podman);
+  }, 180_000);
+
+  it('network rm of a network in use is refused, and works once its container is gone', async () => {
+    const seen = await both(async (s) => {
+      const net = `busy-${s.name}`;
+      await s.cli(['network', 'create', net]);
+      await start(s, ['--name', 'busy', '--network', net], sleeper);
+      const refused = await s.cli(['network', 'rm', net]);
+      const listed = await s.cli(['network', 'ls', '--format', '{{.Name}}']);
+      await s.cli(['rm', '-f', 'busy']);
+      const removed = await s.cli(['network', 'rm', net]);
+      return {
+        refused: refused.code !== 0,
+        says: /in use|being used|associated containers/i.test(refused.stderr) || refused.stderr,
+        stillListed: listed.stdout.split('\n').includes(net),
+        removed: removed.code,
+      };
+    });
+    expect(seen.podman).toEqual({ refused: true, says: true, stillListed: true, removed: 0 });
+    expect(seen.ocikit).toEqual(seen.podman);
+  }, 180_000);
+
+  it('20 containers started at once on one network all reach each other; after rm -f none leaves a veth, rule or lease', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    const out: Record<string, unknown> = {};
+    // one engine at a time: the sandbox-wide traces then belong to that engine
+    for (const s of sides) {
+      const net = `many-${s.name}`;
+      const made = await s.cli(['network', 'create', net]);
+      expect(made.code, `${s.name} network create: ${made.stderr}`).toBe(0);
+      const started = await Promise.all(
+        names.map((n) => run(s, ['-d', '--name', n, '--network', net], sleeper)),
+      );
+      const pings = names.map((n) => `busybox ping -c1 -W2 ${n} >/dev/null && echo ${n}`).join('; ');
+      const reach = await run(s, ['--rm', ...pinger, '--network', net], ['sh', '-c', pings]);
+      const during = await traces();
+      const leasesDuring = await s.leases(net);
+      const removed = await s.cli(['rm', '-f', ...names]);
+      const after = await traces();
+      out[s.name] = {
+        started: started.filter((r) => r.code === 0).length,
+        reached: reach.stdout.split('\n').filter(Boolean),
+        vethsDuring: during.veths.length,
+        leasesDuring: leasesDuring.length,
+        removed: removed.code,
+        after: { ...after, leases: await s.leases(net) },
+      };
+      await s.cli(['network', 'rm', net]);
+    }
+    const expected = {
+      started: 20,
+      reached: names,
+      vethsDuring: 20,
+      leasesDuring: 20,
+      removed: 0,
+      after: { veths: [], rules: [], leases: [] },
+    };
+    expect(out['podman']).toEqual(expected);
+    expect(out['ocikit']).toEqual(expected);
+  }, 300_000);
+});
+
+describe('volumes: ocikit and podman in the sandbox', () => {
+  it('a named volume keeps its data across two containers and their removal', async () => {
+    const seen = await both(async (s) => {
+      const w = await run(s, ['--name', 'writer', '-v', 'keep:/data'], ['sh', '-c', 'echo kept > /data/f']);
+      const r = await run(s, ['--name', 'reader', '-v', 'keep:/data'], ['cat', '/data/f']);
+      const rm = await s.cli(['rm', 'writer', 'reader']);
+      const listed = await s.cli(['volume', 'ls', '-q']);
+      const again = await run(s, ['--rm', '-v', 'keep:/data'], ['cat', '/data/f']);
+      const volRm = await s.cli(['volume', 'rm', 'keep']);
+      return {
+        codes: [w.code, r.code, rm.code, again.code, volRm.code],
+        read: r.stdout,
+        listed: listed.stdout.split('\n').includes('keep'),
+        again: again.stdout,
+      };
+    });
+    expect(seen.podman).toEqual({ codes: [0, 0, 0, 0, 0], read: 'kept\n', listed: true, again: 'kept\n' });
+    expect(seen.ocikit).toEqual(seen.podman);
+  }, 120_000);
+
+  it('copy-up fills an anonymous volume with the image files and their owners', async () => {
+    const list = 'find /data | sort | while read f; do echo "$f $(stat -c "%u:%g %a" "$f")"; done';
+    const seen = await both(async (s) => {
+      const r = await run(s, ['--rm', '-v', '/data'], ['sh', '-c', list], 'vol');
+      return { code: r.code, out: r.stdout };
+    });
+    expect(seen.podman).toEqual({
+      code: 0,
+      out: '/data 1234:2345 751\n/data/sub 1234:2345 755\n/data/sub/file 1234:2345 640\n',
+    });
+    expect(seen.ocikit).toEqual(seen.podman);
+  }, 120_000);
+});
