@@ -49,9 +49,9 @@ async function reasonOf(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('local engine containers', () => {
-  it('lets a process without NET_RAW ping in its own network namespace (ping_group_range 0 0, as podman)', async () => {
-    // podman's default_sysctls; without it busybox ping said "permission denied (are you root?)"
-    // (found by the network comparison test against podman)
+  it('allows ICMP datagram sockets in its own network namespace (ping_group_range 0 0, as podman)', async () => {
+    // podman's default_sysctls (Debian's containers.conf): an unprivileged ping without NET_RAW
+    // (found comparing with podman: its containers had it, ours "1 0")
     const { exitCode, id } = await engine.containers.run(
       { image: 'busybox', cmd: ['cat', '/proc/sys/net/ipv4/ping_group_range'] },
       {},
