@@ -8,7 +8,6 @@ import {
   FailedPreconditionError,
   isAborted,
   NotFoundError,
-  OcikitError,
   PermissionDeniedError,
   throwIfAborted,
   truncate,
@@ -336,7 +335,7 @@ export async function evaluatePolicy(
           policyFile: policy.path ?? null,
           why,
         },
-        hint: 'the image is not stored; see containers-policy.json(5) for what the policy asks',
+        hint: 'see containers-policy.json(5) for what the policy requires of this image',
       },
     );
   };
@@ -360,12 +359,7 @@ export async function evaluatePolicy(
         } catch (e) {
           if (isAborted(e)) throw e;
           if (e instanceof PermissionDeniedError && e.details.reason === 'policy-rejected') throw e;
-          return reject(
-            index,
-            req,
-            e instanceof OcikitError || e instanceof Error ? e.message : String(e),
-            e,
-          );
+          return reject(index, req, e instanceof Error ? e.message : String(e), e);
         }
         continue;
       }
