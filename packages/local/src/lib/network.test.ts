@@ -60,7 +60,7 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
     const talk = r['talk'] as { exitCode: number; said: string };
     expect(talk.exitCode).toBe(0);
     expect(talk.said).toMatch(
-      /^talker\nsearch example\.test\nnameserver 192\.0\.2\.53\noptions ndots:2\n127\.0\.0\.1\tlocalhost\n[\s\S]*\n192\.0\.2\.1\tgw\.test\n10\.90\.0\.\d+\ttalker ocikit_[0-9a-f]{12}\n[\s\S]*\tsrv db /,
+      /^0\t0\ntalker\nsearch example\.test\nnameserver 192\.0\.2\.53\noptions ndots:2\n127\.0\.0\.1\tlocalhost\n[\s\S]*\n192\.0\.2\.1\tgw\.test\n10\.90\.0\.\d+\ttalker ocikit_[0-9a-f]{12}\n[\s\S]*\tsrv db /,
     );
     expect(r['srvLogs']).toBe('hello-srv\n');
     expect(r['inspect']).toMatchObject({

@@ -129,7 +129,7 @@ const cases: Record<string, () => Promise<unknown>> = {
         cmd: [
           'sh',
           '-c',
-          'echo hello-srv | busybox nc -w 2 srv 7000 && cat /etc/hostname /etc/resolv.conf /etc/hosts',
+          'echo hello-srv | busybox nc -w 2 srv 7000 && cat /proc/sys/net/ipv4/ping_group_range /etc/hostname /etc/resolv.conf /etc/hosts',
         ],
         autoRemove: true,
       }),
