@@ -6,6 +6,8 @@ export type { SocketResponse } from './lib/api.ts';
 export { pingOk, socketRequest } from './lib/api.ts';
 export type { StartDockerdOptions } from './lib/dockerd.ts';
 export { startDockerd } from './lib/dockerd.ts';
+export type { RunInNewNamespacesOptions } from './lib/netns-child.ts';
+export { prepareNamespaces, reportResult, runInNewNamespaces } from './lib/netns-child.ts';
 export type { StartPodmanServiceOptions } from './lib/podman.ts';
 export { startPodmanService } from './lib/podman.ts';
 export type { PodmanCni } from './lib/podman-cni.ts';

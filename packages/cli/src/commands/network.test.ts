@@ -2,8 +2,8 @@
 // the local engine, dockerd and podman's service (`--host`), each inside namespaces this test makes
 // (test-network-inside.ts under `unshare --net --mount --pid`): every bridge, veth, rule and CNI
 // file they make lives there and goes with them.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runInNewNamespaces } from '@ocikit/test-engines';
 import { describe, expect, it } from 'vitest';
 import type { CliResult } from '../lib/test-cli.ts';
 
@@ -11,35 +11,10 @@ const script = fileURLToPath(new URL('./test-network-inside.ts', import.meta.url
 
 type Target = 'local' | 'docker' | 'podman';
 
-async function inside(
-  target: Target,
-): Promise<Record<string, CliResult> & { image: string; bridges: string }> {
-  const child = spawn(
-    'unshare',
-    [
-      ...['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'],
-      process.execPath,
-      '--conditions=@ocikit/source',
-      script,
-      target === 'docker' ? 'dockerd' : target,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], timeout: 280_000 },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const status = await new Promise<number | null>((r) => child.on('close', r));
-  const line = out.trim().split('\n').pop() ?? '';
-  let v: Record<string, unknown>;
-  try {
-    v = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`${target}: no result (status ${status}): ${out}\n${err.slice(-3000)}`);
-  }
-  if (v['error']) throw new Error(`${target}: ${String(v['stack'] ?? v['error'])}\n${err.slice(-3000)}`);
-  return v as Record<string, CliResult> & { image: string; bridges: string };
-}
+const inside = (target: Target) =>
+  runInNewNamespaces<Record<string, CliResult> & { image: string; bridges: string }>(script, [
+    target === 'docker' ? 'dockerd' : target,
+  ]);
 
 const ok = (r: CliResult | undefined) => {
   expect(r?.stderr).toBe('');

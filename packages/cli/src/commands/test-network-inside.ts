@@ -7,17 +7,20 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerDriver, Engine } from '@ocikit/engine';
-import { type RunningEngine, startDockerd, startPodmanService } from '@ocikit/test-engines';
+import {
+  prepareNamespaces,
+  type RunningEngine,
+  reportResult,
+  startDockerd,
+  startPodmanService,
+} from '@ocikit/test-engines';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import { type CliResult, runCli, storeBusybox } from '../lib/test-cli.ts';
 
 const [target = ''] = process.argv.slice(2);
 const must = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
 
-// the sandbox: loopback up, tmpfs over the engines' and CNI's host paths (never /tmp: the checkout
-// may be under it)
-must('ip', ['link', 'set', 'lo', 'up']);
-for (const d of ['/run', '/var/lib/cni', '/etc/cni/net.d']) must('mount', ['-t', 'tmpfs', 'tmpfs', d]);
+prepareNamespaces();
 
 async function main(): Promise<Record<string, CliResult | string>> {
   let running: RunningEngine | undefined;
@@ -117,12 +120,4 @@ async function main(): Promise<Record<string, CliResult | string>> {
   }
 }
 
-main().then(
-  (v) => {
-    process.stdout.write(`${JSON.stringify(v)}\n`);
-  },
-  (e: unknown) => {
-    process.stdout.write(`${JSON.stringify({ error: String(e), stack: (e as Error).stack })}\n`);
-    process.exitCode = 1;
-  },
-);
+reportResult(main());

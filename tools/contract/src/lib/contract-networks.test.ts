@@ -3,39 +3,13 @@
 // test makes (network-contract-inside.ts under `unshare --net --mount --pid`), with its own test
 // registry and engine there, since these cases make bridges, veths, rules and port mappings. Every
 // target must give the same answers.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runInNewNamespaces } from '@ocikit/test-engines';
 import { describe, expect, it } from 'vitest';
 
 const script = fileURLToPath(new URL('./network-contract-inside.ts', import.meta.url));
 
-async function inside(target: string): Promise<Record<string, unknown>> {
-  const child = spawn(
-    'unshare',
-    [
-      ...['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'],
-      process.execPath,
-      '--conditions=@ocikit/source',
-      script,
-      target,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], timeout: 280_000 },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const status = await new Promise<number | null>((r) => child.on('close', r));
-  const line = out.trim().split('\n').pop() ?? '';
-  let v: Record<string, unknown>;
-  try {
-    v = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`${target}: no result (status ${status}): ${out}\n${err.slice(-3000)}`);
-  }
-  if (v['error']) throw new Error(`${target}: ${String(v['stack'] ?? v['error'])}\n${err.slice(-3000)}`);
-  return v;
-}
+const inside = (target: string) => runInNewNamespaces<Record<string, unknown>>(script, [target]);
 
 const port = { containerPort: 80, protocol: 'tcp', hostPort: 18090, hostIp: '0.0.0.0' };
 

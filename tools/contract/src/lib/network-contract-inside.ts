@@ -3,25 +3,27 @@
 // podman): the engine, the test registry and every bridge, veth, rule and CNI file live in the
 // namespaces the test made. Prints what each case gave, normalized so that every target's answer
 // can be compared with the same expectation, as one JSON line.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { dockerDriver, Engine, podmanDriver } from '@ocikit/engine';
 import { isOcikitError } from '@ocikit/errors';
 import { localDriver } from '@ocikit/local';
-import { type RunningEngine, startDockerd, startPodmanService } from '@ocikit/test-engines';
+import {
+  prepareNamespaces,
+  type RunningEngine,
+  reportResult,
+  startDockerd,
+  startPodmanService,
+} from '@ocikit/test-engines';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import { startRegistry } from '@ocikit/test-registry';
 
 const run = promisify(execFile);
 const [target = ''] = process.argv.slice(2);
-const must = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
 
-// the sandbox: loopback up, tmpfs over the engines' and CNI's host paths (never /tmp: the checkout
-// may be under it)
-must('ip', ['link', 'set', 'lo', 'up']);
-for (const d of ['/run', '/var/lib/cni', '/etc/cni/net.d']) must('mount', ['-t', 'tmpfs', 'tmpfs', d]);
+prepareNamespaces();
 
 /** A failure as the contract compares it: its code and reason (or `ok`). */
 async function outcome(p: Promise<unknown>): Promise<string> {
@@ -150,12 +152,4 @@ async function main(): Promise<unknown> {
   }
 }
 
-main().then(
-  (v) => {
-    process.stdout.write(`${JSON.stringify(v)}\n`);
-  },
-  (e: unknown) => {
-    process.stdout.write(`${JSON.stringify({ error: String(e), stack: (e as Error).stack })}\n`);
-    process.exitCode = 1;
-  },
-);
+reportResult(main());

@@ -1,39 +1,14 @@
 // The docker driver's networks.* and network fields against a real dockerd and podman's compatible
 // API. Each engine runs inside namespaces the test makes (test-networks-inside.ts under `unshare
 // --net --mount --pid`): the bridges, veths and CNI files they make never reach the host.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runInNewNamespaces } from '@ocikit/test-engines';
 import { describe, expect, it } from 'vitest';
 
 const script = fileURLToPath(new URL('./test-networks-inside.ts', import.meta.url));
 
-async function inside(engine: 'dockerd' | 'podman'): Promise<Record<string, unknown>> {
-  const child = spawn(
-    'unshare',
-    [
-      ...['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'],
-      process.execPath,
-      '--conditions=@ocikit/source',
-      script,
-      engine,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const status = await new Promise<number | null>((r) => child.on('close', r));
-  const line = out.trim().split('\n').pop() ?? '';
-  let v: Record<string, unknown>;
-  try {
-    v = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    throw new Error(`${engine}: no result (status ${status}): ${out}\n${err.slice(-3000)}`);
-  }
-  if (v['error']) throw new Error(`${engine}: ${String(v['stack'] ?? v['error'])}\n${err.slice(-3000)}`);
-  return v;
-}
+const inside = (engine: 'dockerd' | 'podman') =>
+  runInNewNamespaces<Record<string, unknown>>(script, [engine], { timeoutMs: 240_000 });
 
 const failure = (reason: string, message: RegExp) => ({ reason, message: expect.stringMatching(message) });
 

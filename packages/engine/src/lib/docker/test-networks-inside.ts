@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningEngine } from '@ocikit/test-engines';
-import { startDockerd, startPodmanService } from '@ocikit/test-engines';
+import { prepareNamespaces, reportResult, startDockerd, startPodmanService } from '@ocikit/test-engines';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import type { OutputChunk } from '../contract.ts';
 import { Engine } from '../engine.ts';
@@ -15,10 +15,7 @@ import { dockerDriver } from './driver.ts';
 const [which] = process.argv.slice(2);
 const must = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
 
-// the sandbox: loopback up, tmpfs over the engine's and CNI's host paths (never /tmp: the checkout
-// may be under it), so nothing the engine writes for networks reaches the host
-must('ip', ['link', 'set', 'lo', 'up']);
-for (const d of ['/run', '/var/lib/cni', '/etc/cni/net.d']) must('mount', ['-t', 'tmpfs', 'tmpfs', d]);
+prepareNamespaces();
 
 const errOf = async (p: Promise<unknown>) => {
   try {
@@ -154,12 +151,4 @@ async function main(): Promise<unknown> {
   }
 }
 
-main().then(
-  (v) => {
-    process.stdout.write(`${JSON.stringify(v)}\n`);
-  },
-  (e: unknown) => {
-    process.stdout.write(`${JSON.stringify({ error: String(e), stack: (e as Error).stack })}\n`);
-    process.exitCode = 1;
-  },
-);
+reportResult(main());
