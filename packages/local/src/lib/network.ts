@@ -269,11 +269,7 @@ export async function planNetwork(ctx: LocalContext, spec: ContainerSpec): Promi
     // rendered once to check the names and addresses
     resolvConf({ nameservers: dns.servers, search: dns.search, options: dns.options });
     const hosts = (spec.extraHosts ?? []).map(parseAddHost);
-    hostsFile({
-      hostname: spec.hostname ?? 'h',
-      aliases: spec.networkAliases ?? [],
-      ...(spec.name !== undefined ? { peers: [{ names: [spec.name], ip: '127.0.0.1' }] } : {}),
-    });
+    hostsFile({ hostname: spec.hostname ?? 'h', aliases: spec.networkAliases ?? [] });
     return hosts;
   });
   return {
@@ -288,7 +284,11 @@ export async function planNetwork(ctx: LocalContext, spec: ContainerSpec): Promi
   };
 }
 
-/** Fails with `port-in-use` when this host has a socket bound to the port (a process, not a container). */
+/**
+ * Binds the port on the host for a moment: resolves to the port bound (the kernel's pick for 0),
+ * rejects with the bind's error (EADDRINUSE: a process of this host has it; containers' published
+ * ports are DNAT rules, which the network package's cache check finds).
+ */
 function probe(port: number, protocol: Protocol, hostIp: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const done = (e: NodeJS.ErrnoException | undefined, got: number) => (e ? reject(e) : resolve(got));
