@@ -319,6 +319,15 @@ describe('build', () => {
     expect(result.steps).toHaveLength(1);
   });
 
+  it('needs no runtime for a build without RUN, and names a missing one at the first RUN', async () => {
+    const missing = { runtime: '/nonexistent/runc' };
+    await run(context('FROM busybox\nCOPY f /f\nENV A=1\n', { f: 'f\n' }), missing);
+    expect(await failure(run(context('FROM busybox\nRUN true\n'), missing))).toMatchObject({
+      name: 'FailedPreconditionError',
+      reason: 'runtime-not-installed',
+    });
+  });
+
   it('refuses sources outside the context, symlinks leaving it, cycles, and missing bases', async () => {
     const outside = context('FROM busybox\nCOPY ../secret /x\n');
     expect(await failure(run(outside))).toMatchObject({

@@ -185,7 +185,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     options.store ??
     (await openLayout(join(root, 'content'), { create: true, ...(signal ? { signal } : {}) }));
   const snapshotter = options.snapshotter ?? defaultSnapshotter(join(root, 'snapshots'));
-  const runtime = new Runtime({ binary: options.runtime ?? 'runc', root: join(root, 'build', 'runtime') });
+  // made at the first RUN: a build without one needs no runtime installed
+  let runtime: Runtime | undefined;
   const cache = new StepCache(root);
   const epoch = options.sourceDateEpoch;
   await mkdir(join(root, 'build', 'tmp'), { recursive: true });
@@ -204,7 +205,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     tmp,
     store,
     snapshotter,
-    runtime,
+    get runtime() {
+      runtime ??= new Runtime({ binary: options.runtime ?? 'runc', root: join(root, 'build', 'runtime') });
+      return runtime;
+    },
     context,
     clampTime: epoch,
     network: options.network ?? 'host',

@@ -62,6 +62,7 @@ export interface BuildSession {
   readonly tmp: string;
   readonly store: Pusher & Existence;
   readonly snapshotter: Snapshotter;
+  /** The OCI runtime RUN uses (made when first asked for: FailedPrecondition when it is not installed). */
   readonly runtime: Runtime;
   /** The build context. */
   readonly context: SourceTree;
