@@ -200,6 +200,15 @@ describe('build', () => {
     expect(readFileSync(join(fs, 'cat.txt'), 'utf8')).toBe('line one\n');
   });
 
+  it('runs a RUN heredoc with a shebang as a script file', async () => {
+    const ctx = context('FROM busybox\nRUN <<EOF\n#!/bin/sh -e\necho "$0" > /script-name\nEOF\n');
+    const result = await run(ctx);
+    const fs = await unpacked(result.manifest);
+    expect(readFileSync(join(fs, 'script-name'), 'utf8')).toBe('/dev/pipes/script\n');
+    const manifest = await manifestOf(result.manifest);
+    expect(layerEntries(manifest.layers.at(-1) as Descriptor)).toEqual(['script-name']);
+  });
+
   it('reuses every step of an unchanged rebuild (no RUN runs), and a changed file invalidates from its COPY on', async () => {
     const id = `hits-${Date.now()}`;
     const ctx = context(
