@@ -11,7 +11,13 @@ import { buildBusyboxImage, buildVolumeImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDriver } from './driver.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-local-ctr-'));
+/** Temp dirs this file made: all removed after it (the state root, image layouts, bind sources). */
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocikit-local-ctr-'));
+  made.push(dir);
+  return dir;
+};
 let root: string;
 let engine: Engine;
 
@@ -28,7 +34,7 @@ afterAll(async () => {
   for (const c of await engine.containers.list({ all: true }))
     await engine.containers.remove(c.id, { force: true }).catch(() => {});
   await engine.close();
-  rmSync(root, { recursive: true, force: true });
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Everything an output iterable gives, by stream, as text. */
