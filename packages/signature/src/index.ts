@@ -1,3 +1,5 @@
+export type { FulcioIdentity, SigstoreTrust } from './lib/bundle.ts';
+export { parseCertificates, verifyRekorBundle } from './lib/bundle.ts';
 export type { CosignOptions, CosignSignatureToAttach } from './lib/cosign.ts';
 export {
   attachCosignSignature,
@@ -72,7 +74,12 @@ export {
   useSigstoreAttachments,
 } from './lib/registries-d.ts';
 export type { CosignAcceptance, VerifySigstoreSignedOptions } from './lib/sigstore-verify.ts';
-export { requirementPublicKeys, verifyCosignSignature, verifySigstoreSigned } from './lib/sigstore-verify.ts';
+export {
+  acceptPayload,
+  requirementPublicKeys,
+  verifyCosignSignature,
+  verifySigstoreSigned,
+} from './lib/sigstore-verify.ts';
 export type {
   Keyring,
   SignSimpleSigningOptions,

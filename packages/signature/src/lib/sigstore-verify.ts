@@ -1,9 +1,10 @@
 // Verification of sigstore (cosign) signatures against a `sigstoreSigned` requirement, as
 // containers/image's policy_eval_sigstore.go: one signature that verifies with one of the keys,
 // whose payload names this manifest's digest and an identity the requirement accepts, is enough.
-import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { verify as cryptoVerify, type KeyObject, type X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, PermissionDeniedError, throwIfAborted, truncate } from '@ocikit/errors';
+import { parseCertificates, verifyRekorBundle } from './bundle.ts';
 import { manifestDigestLike } from './cosign.ts';
 import { DEFAULT_SIGNED_IDENTITY, matchesSignedIdentity } from './identity.ts';
 import { parsePublicKey } from './keys.ts';
@@ -59,7 +60,18 @@ export function verifyCosignSignature(
     }
   });
   if (!verified) throw new PermissionDeniedError('cryptographic signature verification failed');
-  const payload = parsePayload(signature.payload, PayloadType.Sigstore);
+  return acceptPayload(signature.payload, acceptance);
+}
+
+/**
+ * The payload checks that follow a verified signature: parsed strictly, its manifest digest the
+ * manifest's, its identity accepted. PermissionDeniedError saying which failed.
+ */
+export function acceptPayload(
+  bytes: Uint8Array,
+  acceptance: Pick<CosignAcceptance, 'manifest' | 'acceptIdentity'>,
+): SigningPayload {
+  const payload = parsePayload(bytes, PayloadType.Sigstore);
   const actual = manifestDigestLike(acceptance.manifest, payload.dockerManifestDigest);
   if (actual !== payload.dockerManifestDigest) {
     throw new PermissionDeniedError(
@@ -76,21 +88,12 @@ export function verifyCosignSignature(
 
 /**
  * The public keys of a `sigstoreSigned` requirement: `keyPath`, each of `keyPaths`, or `keyData`
- * (base64 of a PEM). Keyless requirements (`fulcio`) and Rekor checks are refused as unsupported:
- * a requirement that cannot be checked never passes.
+ * (base64 of a PEM).
  */
 export async function requirementPublicKeys(
   requirement: SigstoreSignedRequirement,
   options: VerifyCallOptions = {},
 ): Promise<KeyObject[]> {
-  if (requirement.fulcio !== undefined) {
-    throw new PermissionDeniedError('keyless (fulcio) sigstoreSigned requirements are not supported yet');
-  }
-  if (requirement.rekorPublicKeyPath !== undefined || requirement.rekorPublicKeyData !== undefined) {
-    throw new PermissionDeniedError(
-      'sigstoreSigned requirements with a Rekor public key are not supported yet',
-    );
-  }
   const given = [requirement.keyPath, requirement.keyPaths, requirement.keyData].filter(
     (k) => k !== undefined,
   );
@@ -116,6 +119,41 @@ export async function requirementPublicKeys(
 export interface VerifySigstoreSignedOptions extends VerifyCallOptions {
   /** The image's Docker reference the identity rules compare with (undefined for `oci:` images). */
   dockerReference: string | undefined;
+  /**
+   * A sigstore trusted root (trusted_root.json, parsed) whose CT logs check a keyless
+   * certificate's SCTs; without one, a certificate with SCTs is not accepted.
+   */
+  trustedRoot?: unknown;
+}
+
+/** The Rekor public keys of a requirement (`rekorPublicKeyPath`, `rekorPublicKeyData`), or none. */
+async function rekorKeysOf(
+  requirement: SigstoreSignedRequirement,
+  options: VerifyCallOptions,
+): Promise<KeyObject[]> {
+  if (requirement.rekorPublicKeyData !== undefined) {
+    return [parsePublicKey(Buffer.from(requirement.rekorPublicKeyData, 'base64'), 'rekorPublicKeyData')];
+  }
+  if (requirement.rekorPublicKeyPath !== undefined) {
+    const path = requirement.rekorPublicKeyPath;
+    return [parsePublicKey(await readFile(path, { signal: options.signal }), `Rekor public key ${path}`)];
+  }
+  return [];
+}
+
+/** The Fulcio CA certificates of a keyless requirement (`caPath` or `caData`, base64 of PEM). */
+async function fulcioCAsOf(
+  fulcio: NonNullable<SigstoreSignedRequirement['fulcio']>,
+  options: VerifyCallOptions,
+): Promise<X509Certificate[]> {
+  if ((fulcio.caPath === undefined) === (fulcio.caData === undefined)) {
+    throw new InvalidArgumentError('a fulcio requirement needs exactly one of caPath and caData');
+  }
+  const text =
+    fulcio.caData !== undefined
+      ? Buffer.from(fulcio.caData, 'base64').toString('utf8')
+      : (await readFile(fulcio.caPath ?? '', { signal: options.signal })).toString('utf8');
+  return parseCertificates(text, fulcio.caPath ?? 'fulcio caData');
 }
 
 /**
@@ -134,19 +172,55 @@ export async function verifySigstoreSigned(
   options: VerifySigstoreSignedOptions,
 ): Promise<void> {
   throwIfAborted(options.signal);
-  const publicKeys = await requirementPublicKeys(requirement, options);
   const identity: SignedIdentity = requirement.signedIdentity ?? DEFAULT_SIGNED_IDENTITY;
-  const signatures = await image.signatures.sigstore(options.signal ? { signal: options.signal } : {});
-  const acceptance: CosignAcceptance = {
-    publicKeys,
+  const accept = {
     manifest: image.manifest,
-    acceptIdentity: (signed) => matchesSignedIdentity(identity, options.dockerReference, signed),
+    acceptIdentity: (signed: string) => matchesSignedIdentity(identity, options.dockerReference, signed),
   };
+  const rekorKeys = await rekorKeysOf(requirement, options);
+  let check: (signature: SigstoreSignature) => Promise<void>;
+  if (requirement.fulcio !== undefined) {
+    // as containers/image: a Fulcio certificate is trusted only with its Rekor entry
+    if (rekorKeys.length === 0) {
+      throw new InvalidArgumentError(
+        'a fulcio sigstoreSigned requirement needs rekorPublicKeyPath or rekorPublicKeyData',
+      );
+    }
+    const trust = {
+      rekorKeys,
+      fulcioCAs: await fulcioCAsOf(requirement.fulcio, options),
+      trustedRoot: options.trustedRoot,
+    };
+    const who = { oidcIssuer: requirement.fulcio.oidcIssuer, subjectEmail: requirement.fulcio.subjectEmail };
+    check = async (signature) => {
+      await verifyRekorBundle(signature, trust, { identity: who });
+      acceptPayload(signature.payload, accept);
+    };
+  } else {
+    const publicKeys = await requirementPublicKeys(requirement, options);
+    check = async (signature) => {
+      verifyCosignSignature(signature, { ...accept, publicKeys });
+      if (rekorKeys.length === 0) return;
+      // the SET must be for the key that signed: try each (one verified the signature above)
+      const errors: string[] = [];
+      for (const publicKey of publicKeys) {
+        try {
+          const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+          await verifyRekorBundle(signature, { rekorKeys }, { publicKey, publicKeyPem });
+          return;
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }
+      throw new PermissionDeniedError(errors[0] ?? 'no key');
+    };
+  }
+  const signatures = await image.signatures.sigstore(options.signal ? { signal: options.signal } : {});
   const reasons: string[] = [];
   for (const signature of signatures) {
     throwIfAborted(options.signal);
     try {
-      verifyCosignSignature(signature, acceptance);
+      await check(signature);
       return;
     } catch (e) {
       reasons.push(e instanceof Error ? e.message : String(e));
