@@ -391,7 +391,11 @@ export interface ContainerSummary {
   finishedAt?: string | undefined;
   /** Whether it is removed when it exits, when the engine lists it (podman, local). */
   autoRemove?: boolean | undefined;
-  /** Its published ports, when the engine lists them (`0.0.0.0:8080->80/tcp` in `ps`). */
+  /**
+   * Its published ports, when the engine lists them (`0.0.0.0:8080->80/tcp` in `ps`), and the ports
+   * it exposes without publishing them, with `hostPort` 0 and `hostIp` `''` (`80/tcp` in `ps`), when
+   * the engine lists those (Docker's).
+   */
   ports?: PublishedPort[] | undefined;
   /** The networks it is attached to, by name, when the engine lists them. */
   networks?: string[] | undefined;
