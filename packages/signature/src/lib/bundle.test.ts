@@ -4,9 +4,13 @@
 // files those tests use, and the public instance's trusted root (from @sigstore/tuf's seeds) for the
 // certificate's SCTs.
 import { readFileSync } from 'node:fs';
+import { MemoryStore, pushBytes } from '@ocikit/content';
 import { isInvalidArgument, isPermissionDenied } from '@ocikit/errors';
+import { MediaType } from '@ocikit/image-spec';
 import { describe, expect, it } from 'vitest';
+import { attachCosignSignature, readCosignSignatures } from './cosign.ts';
 import { verifySigstoreSigned } from './sigstore-verify.ts';
+import { targetSignatureSource } from './sources.ts';
 import type { ImageToVerify, SigstoreSignature, SigstoreSignedRequirement } from './types.ts';
 
 const dir = new URL('../../test/fixtures/containers-image/', import.meta.url);
@@ -204,5 +208,23 @@ describe('a key and its Rekor entry', () => {
       verifySigstoreSigned(req('rekor.pub', ['cosign.pub']), image(FIXTURE, NAME, sig), opts),
     );
     expect(e.message).toBe('cryptographic signature verification failed');
+  });
+});
+
+describe('stored and read back', () => {
+  it('keeps the certificate, chain and Rekor bundle, so a keyless signature still verifies after it travels', async () => {
+    const store = new MemoryStore();
+    const manifest = readFileSync(path(`${KEYLESS}_manifest.json`));
+    const desc = await pushBytes(store, MediaType.ImageManifest, manifest);
+    await attachCosignSignature(store, desc.digest, keyless);
+    const [read] = await readCosignSignatures(store, desc.digest);
+    expect(read?.certificate).toBe(keyless.certificate);
+    expect(read?.chain).toBe(keyless.chain);
+    expect(read?.bundle).toEqual(keyless.bundle);
+    const img = {
+      ...image(KEYLESS, KEYLESS_NAME, keyless),
+      signatures: targetSignatureSource(store, desc.digest),
+    };
+    await verifySigstoreSigned(fulcio(), img, { dockerReference: KEYLESS_NAME, trustedRoot });
   });
 });

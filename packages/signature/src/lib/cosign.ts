@@ -143,12 +143,21 @@ function parseBundleAnnotation(text: string | undefined): unknown {
   }
 }
 
-/** A signature to attach: the payload bytes and the base64 signature over them. */
+/**
+ * A signature to attach: the payload bytes and the base64 signature over them, and for a keyless
+ * or logged signature its certificate, chain and Rekor bundle (kept as their annotations).
+ */
 export interface CosignSignatureToAttach {
   /** The simple signing payload (see `makePayload`). */
   payload: Uint8Array;
   /** Its base64 signature ({@link signPayload}). */
   signature: string;
+  /** A PEM certificate ({@link COSIGN_CERTIFICATE_ANNOTATION}). */
+  certificate?: string | undefined;
+  /** Its PEM chain ({@link COSIGN_CHAIN_ANNOTATION}). */
+  chain?: string | undefined;
+  /** The Rekor bundle, parsed JSON or its text ({@link COSIGN_BUNDLE_ANNOTATION}). */
+  bundle?: unknown;
 }
 
 /**
@@ -182,7 +191,19 @@ export async function attachCosignSignature(
     mediaType: SIGSTORE_PAYLOAD_MEDIA_TYPE,
     digest: digestOfSync(signature.payload),
     size: signature.payload.byteLength,
-    annotations: { [COSIGN_SIGNATURE_ANNOTATION]: signature.signature },
+    annotations: {
+      [COSIGN_SIGNATURE_ANNOTATION]: signature.signature,
+      ...(signature.certificate !== undefined
+        ? { [COSIGN_CERTIFICATE_ANNOTATION]: signature.certificate }
+        : {}),
+      ...(signature.chain !== undefined ? { [COSIGN_CHAIN_ANNOTATION]: signature.chain } : {}),
+      ...(signature.bundle !== undefined
+        ? {
+            [COSIGN_BUNDLE_ANNOTATION]:
+              typeof signature.bundle === 'string' ? signature.bundle : JSON.stringify(signature.bundle),
+          }
+        : {}),
+    },
   };
   const layers = existing?.layers ?? [];
   const same = layers.find(
