@@ -438,6 +438,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       config.config = { ...config.config, Labels: { ...config.config?.Labels, ...options.labels } };
       final = { ...final, config };
     }
+    // an abort after the last step still tags nothing
+    throwIfAborted(signal);
     const written = await writeImage(store, final, options.format ?? 'oci', {
       annotations: bases.get(target.index),
       signal,

@@ -376,6 +376,9 @@ export async function runStep(
       });
       exitCode = ran.exitCode;
     } catch (e) {
+      // killed while the runtime was still making it: the runtime's own error says nothing more
+      if (signal?.aborted)
+        throw new AbortedError(`the build was interrupted during ${truncate(inst.source, 80)}`);
       const reason = isOcikitError(e) ? e.details['reason'] : undefined;
       const code = typeof reason === 'string' ? START_FAILURE_CODES[reason] : undefined;
       if (code === undefined) throw e;
