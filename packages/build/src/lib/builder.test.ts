@@ -190,7 +190,7 @@ describe('build', () => {
     expect(layerEntries(rm).sort()).toEqual(['etc/', 'etc/.wh.group', '.wh.root'].sort());
     const config = await configOf(result.config);
     expect(config.history?.slice(-4).map((h) => h.created_by)).toEqual([
-      '/bin/sh -c #(nop) ARG FLAVOR=plain',
+      '/bin/sh -c #(nop) ARG FLAVOR',
       '|1 FLAVOR=spicy /bin/sh -c rm /etc/group && rm -r /root',
       '|1 FLAVOR=spicy /bin/sh -c <<EOF',
       '|1 FLAVOR=spicy /bin/sh -c cat > /cat.txt <<EOT',

@@ -325,8 +325,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       run = () => copyStep(session, state, scope, inst, plan);
     } else {
       nextConfig = applyConfigInstruction(inst, state.config, scope);
-      createdBy = nopCreatedBy(inst);
-      material = `${createdBy}\n${JSON.stringify(nextConfig.config)}\n${nextConfig.author ?? ''}`;
+      createdBy = nopCreatedBy(inst, scope);
+      // the ARGs in effect too: an ARG's wording names them without their values
+      material = `${createdBy}\n${JSON.stringify(nextConfig.config)}\n${nextConfig.author ?? ''}\n${JSON.stringify([...scope.args])}`;
     }
     try {
       const key = stepKey(state.key, `${material}\nepoch=${epoch ?? ''}`);

@@ -68,8 +68,16 @@ export function argvOf(command: CommandForm, config: ImageConfig): string[] {
   return command.form === 'exec' ? [...command.args] : [...shellOf(config), command.text];
 }
 
-/** The history wording buildah gives an instruction that only changes the config. */
-export function nopCreatedBy(inst: Instruction): string {
+/**
+ * The history wording buildah gives an instruction that only changes the config: the instruction
+ * as written, except ARG, which buildah 1.28 records as the names of the ARGs in effect after it
+ * (`/bin/sh -c #(nop) ARG X Y`).
+ */
+export function nopCreatedBy(inst: Instruction, scope: StageScope): string {
+  if (inst.kind === 'ARG')
+    return `/bin/sh -c #(nop) ARG ${argsInEffect(scope)
+      .map(([k]) => k)
+      .join(' ')}`;
   return `/bin/sh -c #(nop) ${inst.source.trim()}`;
 }
 
