@@ -20,7 +20,7 @@ import type { LocalContext } from './context.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
 import { pinImage } from './image-use.ts';
-import { attachNetwork, detachNetworks, planNetwork, runtimeNetworkOf } from './network.ts';
+import { attachNetwork, detachNetworks, hostModeFiles, planNetwork, runtimeNetworkOf } from './network.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
 import { copyUp, resolveMounts } from './volume-mounts.ts';
 import { containerMountsPath } from './volume-store.ts';
@@ -155,7 +155,11 @@ export async function prepareContainer(
       image: image.name,
       id: record.id,
       spec: volumes ? { ...spec, mounts: volumes.mounts } : spec,
-      network: network ? runtimeNetworkOf(ctx, record) : undefined,
+      network: network
+        ? runtimeNetworkOf(ctx, record)
+        : spec.network === 'host'
+          ? hostModeFiles(record)
+          : undefined,
     });
     // the runtime mounts the overlay first, so every other mount lands on top of it
     if (rootMount) runtimeSpec.mounts = [rootMount, ...(runtimeSpec.mounts ?? [])];

@@ -111,6 +111,9 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
       none: { exitCode: 1, text: expect.stringMatching(/Network is unreachable/) },
       bridge: { exitCode: 0, text: 'outside-ok\n' },
     });
+    const hostMode = r['hostMode'] as { saw: string; want: string };
+    expect(hostMode.saw).toBe(hostMode.want);
+    expect(hostMode.want).toMatch(/localhost/);
     expect(r['rmWait']).toBe(-1);
     expect(r['rmFree']).toEqual({ name: 'none' });
     expect(r['prune']).toEqual({ removed: ['closed'] });

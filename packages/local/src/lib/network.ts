@@ -107,8 +107,8 @@ export interface NetworkState {
 
 /** What `buildRuntimeSpec` needs to put a container on its networks. */
 export interface RuntimeNetwork {
-  /** The network namespace path for `linux.namespaces`. */
-  netns: string;
+  /** The network namespace path for `linux.namespaces`; absent for `host` (the host's namespace). */
+  netns?: string | undefined;
   /** Files bind-mounted over `/etc/hosts`, `/etc/resolv.conf`, `/etc/hostname`. */
   files: { destination: string; source: string }[];
 }
@@ -500,7 +500,7 @@ export async function attachNetwork(
 ): Promise<void> {
   const operation: Operation = 'containers.create';
   const dir = dirname(record.bundle);
-  const { netns } = runtimeNetworkOf(ctx, record);
+  const netns = join(netnsDir(ctx), record.id);
   const publish = [...plan.publish];
   if (plan.publishAll) {
     const seen = new Set(publish.map((p) => `${p.containerPort}/${p.protocol}`));
@@ -584,6 +584,7 @@ export function runtimeNetworkOf(
 ): RuntimeNetwork {
   const dir = dirname(record.bundle);
   return {
+    // where attachNetwork makes it
     netns: join(netnsDir(ctx), record.id),
     files: [
       { destination: '/etc/hosts', source: join(dir, 'hosts') },
@@ -591,6 +592,28 @@ export function runtimeNetworkOf(
       { destination: '/etc/hostname', source: join(dir, 'hostname') },
     ],
   };
+}
+
+/**
+ * A `host` container's `/etc/hosts` and `/etc/resolv.conf`: copies of the host's (its servers,
+ * loopback ones too, answer in the host's namespace), as Docker and podman give; in its record
+ * directory, so that the container's edits stay its own.
+ */
+export function hostModeFiles(record: Pick<ContainerRecord, 'bundle'>): RuntimeNetwork {
+  const dir = dirname(record.bundle);
+  const files: RuntimeNetwork['files'] = [];
+  for (const name of ['hosts', 'resolv.conf']) {
+    let text: string;
+    try {
+      text = readFileSync(join('/etc', name), 'utf8');
+    } catch {
+      // the host has none: the image's stays
+      continue;
+    }
+    writeFileSync(join(dir, name), text);
+    files.push({ destination: `/etc/${name}`, source: join(dir, name) });
+  }
+  return { files };
 }
 
 /** Runs CNI DEL for one attachment; false when it failed (the cache keeps it for a later sweep). */

@@ -209,7 +209,8 @@ export async function buildRuntimeSpec(options: {
     throw bad(`network must be none, host or a network, not ${JSON.stringify(truncate(network, 40))}`);
   const others = (linux.namespaces ?? []).filter((n) => n.type !== 'network');
   if (network === 'host') linux.namespaces = others;
-  else if (options.network) linux.namespaces = [...others, { type: 'network', path: options.network.netns }];
+  else if (options.network?.netns)
+    linux.namespaces = [...others, { type: 'network', path: options.network.netns }];
   else if (!(linux.namespaces ?? []).some((n) => n.type === 'network'))
     linux.namespaces = [...others, { type: 'network' }];
   // podman's default_sysctls: in a network namespace of its own, any group may open ICMP datagram

@@ -237,6 +237,17 @@ const cases: Record<string, () => Promise<unknown>> = {
     };
     server.kill('SIGKILL');
 
+    // host: the host's resolv.conf and hosts, copied
+    let hostSaw = '';
+    await engine.containers.run(
+      spec({ network: 'host', cmd: ['cat', '/etc/resolv.conf', '/etc/hosts'], autoRemove: true }),
+      { onOutput: (c) => (hostSaw += Buffer.from(c.data).toString()) },
+    );
+    out['hostMode'] = {
+      saw: hostSaw,
+      want: readFileSync('/etc/resolv.conf', 'utf8') + readFileSync('/etc/hosts', 'utf8'),
+    };
+
     // a detached --rm container: its exit command tears it down
     const rmd = await engine.containers.create(spec({ network: 'n1', cmd: ['true'], autoRemove: true }));
     await engine.containers.start(rmd.id);
