@@ -3,17 +3,19 @@
 // docker-archive:, --push to the real test registry), step lines and RUN output on stderr, the id on
 // stdout, a cached rebuild, and a failing RUN (exit 1, the step's exit code and last output, nothing
 // tagged). The base image of a second build is pulled from the registry through the local engine.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, storeBusybox } from '../lib/test-cli.ts';
 
 const exec = promisify(execFile);
+const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
 let dir: string;
 let root: string;
 let registry: RunningRegistry;
@@ -136,6 +138,44 @@ describe('ocikit build', () => {
     expect(failed.stdout).toBe('');
     const inspect = await cli(['inspect', 'broken:1']);
     expect(inspect.code).not.toBe(0);
+  }, 120_000);
+
+  it('Ctrl-C during a RUN stops the build (exit 130): its container, mounts and working snapshot are gone', async () => {
+    const ctx = join(dir, 'intctx');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo started && sleep 347\n');
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@ocikit/source', bin, '--root', root, 'build', '--network', 'none', '-t', 'int:1', ctx],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    const started = new Promise<void>((resolve) =>
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (stderr.includes('started\n')) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await started;
+    // while the step runs there is what the interrupt must remove: its process and working snapshot
+    const during = JSON.parse((await cli(['--json', 'snapshots', 'ls'])).stdout) as {
+      snapshots: { name: string; kind: string }[];
+    };
+    expect(during.snapshots.filter((s) => s.kind !== 'committed').length).toBeGreaterThan(0);
+    expect((await exec('sh', ['-c', 'pgrep -f "^sleep 347$" || true'])).stdout.trim()).not.toBe('');
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const snapshots = JSON.parse((await cli(['--json', 'snapshots', 'ls'])).stdout) as {
+      snapshots: { name: string; kind: string }[];
+    };
+    expect(snapshots.snapshots.filter((s) => s.kind !== 'committed')).toEqual([]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(root);
+    const sleeping = await exec('sh', ['-c', 'pgrep -f "^sleep 347$" || true']);
+    expect(sleeping.stdout.trim()).toBe('');
+    expect((await cli(['inspect', 'int:1'])).code).not.toBe(0);
   }, 120_000);
 
   it('refuses bad flags before building', async () => {
