@@ -213,9 +213,6 @@ export async function buildRuntimeSpec(options: {
     linux.namespaces = [...others, { type: 'network', path: options.network.netns }];
   else if (!(linux.namespaces ?? []).some((n) => n.type === 'network'))
     linux.namespaces = [...others, { type: 'network' }];
-  // podman's default_sysctls: in a network namespace of its own, any group may open ICMP datagram
-  // sockets, so ping (iputils') works without CAP_NET_RAW, which the default capabilities leave out
-  if (network !== 'host') linux.sysctl = { 'net.ipv4.ping_group_range': '0 0', ...linux.sysctl };
   // podman's default_sysctls: ping without NET_RAW (ICMP datagram sockets), in the container's own
   // network namespace only — never written into the host's
   if (network !== 'host') linux.sysctl = { 'net.ipv4.ping_group_range': '0 0', ...linux.sysctl };
