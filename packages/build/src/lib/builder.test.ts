@@ -240,6 +240,21 @@ describe('build', () => {
     expect(await activeSnapshots()).toEqual([]);
   });
 
+  it('reruns a COPY --from when the stage it copies from changed, and only then', async () => {
+    const ctx = context(
+      'FROM busybox AS a\nCOPY a.txt /a.txt\nFROM busybox\nCOPY --from=a /a.txt /copied.txt\n',
+      {
+        'a.txt': 'one\n',
+      },
+    );
+    await run(ctx);
+    expect((await run(ctx)).steps.map((s) => s.cached)).toEqual([true, true]);
+    writeFileSync(join(ctx, 'a.txt'), 'two\n');
+    const changed = await run(ctx);
+    expect(changed.steps.map((s) => s.cached)).toEqual([false, false]);
+    expect(readFileSync(join(await unpacked(changed.manifest), 'copied.txt'), 'utf8')).toBe('two\n');
+  });
+
   it('gives the same digest twice with SOURCE_DATE_EPOCH, without the cache', async () => {
     const ctx = context(
       ['FROM busybox', 'RUN echo hi > /hi && mkdir -p /var/x', 'COPY f /f', 'ENV X=1', ''].join('\n'),

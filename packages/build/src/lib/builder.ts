@@ -283,7 +283,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         throw e;
       }
     }
-    const stateKey = state.key;
+    // what the tree holds: the chainID of its layers (content-addressed), or empty
+    const stateKey = state.chain ?? 'empty';
     return {
       tree: { root: dir, kind: 'rootfs' },
       key: stateKey,

@@ -49,7 +49,7 @@ export type BuildEvent =
 /** A tree another stage or an image offers, mounted read-only until released. */
 export interface BorrowedTree {
   tree: SourceTree;
-  /** What identifies its contents (a stage's cache key, an image's manifest digest). */
+  /** What identifies its contents: the chainID of its layers (`empty` without any). */
   key: string;
   release(): Promise<void>;
 }

@@ -194,7 +194,14 @@ export async function planCopy(
         inst.range,
       );
     const h = createHash('sha256');
-    for (const item of items) h.update(`${item.name}\n${await digestSources(item.tree, [item.match])}\n`);
+    for (const item of items) {
+      // another stage's or an image's tree is named by its chainID: its files need no reading
+      const content =
+        item.tree === tree && fromKey !== ''
+          ? `${fromKey} ${item.match.path}`
+          : await digestSources(item.tree, [item.match]);
+      h.update(`${item.name}\n${content}\n`);
+    }
     const sum = h.digest('hex');
     const only = items.length === 1 ? items[0] : undefined;
     const summary = `${only ? (only.match.st.isDirectory() ? 'dir' : 'file') : 'multi'}:${sum}`;
