@@ -75,7 +75,8 @@ describe.each(['local', 'docker', 'podman'] as const)('ocikit network commands o
     expect(ps[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
     // podman keeps a -p range as one and its compatible list gives the first port only: the podman
     // driver takes the ports from libpod's list
-    const ports = '0.0.0.0:18080->80/tcp, 127.0.0.1:18081->81/udp, 127.0.0.1:18082->82/udp';
+    // and dockerd lists the port exposed with --expose, as docker's ps shows it
+    const ports = `${target === 'docker' ? '83/tcp, ' : ''}0.0.0.0:18080->80/tcp, 127.0.0.1:18081->81/udp, 127.0.0.1:18082->82/udp`;
     expect(ps.find((l) => l.endsWith(' web'))).toMatch(
       new RegExp(`\\s${ports.replaceAll('.', '\\.')}\\s+web$`),
     );

@@ -144,10 +144,14 @@ describe('ports as docker shows them', () => {
       '0.0.0.0:53->53/tcp, 0.0.0.0:55->55/tcp, 0.0.0.0:53->53/udp',
     );
     expect(displayPorts([p(53, 53, '::')])).toBe(':::53->53/tcp');
+    // exposed, not published: by protocol, runs grouped, before the mappings
+    expect(displayPorts([p(80, 8080), p(84, 0, ''), p(83, 0, ''), p(53, 0, '', 'udp')])).toBe(
+      '53/udp, 83-84/tcp, 0.0.0.0:8080->80/tcp',
+    );
   });
 
   it('port: every binding, or the host addresses of the port asked for; typed errors', () => {
-    const ports = [p(81, 8081, '0.0.0.0', 'udp'), p(80, 8080), p(80, 8080, '::')];
+    const ports = [p(81, 8081, '0.0.0.0', 'udp'), p(80, 8080), p(80, 8080, '::'), p(83, 0, '')];
     expect(portLines(ports, 'c1')).toEqual([
       '80/tcp -> 0.0.0.0:8080',
       '80/tcp -> [::]:8080',

@@ -211,9 +211,10 @@ function hostPort(ip: string, port: number | string): string {
 }
 
 /**
- * Published ports as `docker ps` shows them (the docker CLI's DisplayablePorts): a port published
- * on the same number runs of consecutive ports grouped (`0.0.0.0:8000-8001->8000-8001/tcp`), the
- * others one by one after (`0.0.0.0:8080->80/tcp`), joined by `, `.
+ * Ports as `docker ps` shows them (the docker CLI's DisplayablePorts): runs of consecutive ports
+ * grouped — exposed ones (`hostIp` `''`) as `80-81/tcp`, ones published on the same number as
+ * `0.0.0.0:8000-8001->8000-8001/tcp` — and the others one by one after (`0.0.0.0:8080->80/tcp`),
+ * joined by `, `.
  */
 export function displayPorts(ports: readonly PublishedPort[]): string {
   const sorted = [...ports].sort(
@@ -229,10 +230,10 @@ export function displayPorts(ports: readonly PublishedPort[]): string {
   const form = (key: string, g: { first: number; last: number }) => {
     const [ip = '', proto = ''] = key.split('\u0000');
     const range = g.first === g.last ? `${g.first}` : `${g.first}-${g.last}`;
-    return `${ip}:${range}->${range}/${proto}`;
+    return ip === '' ? `${range}/${proto}` : `${ip}:${range}->${range}/${proto}`;
   };
   for (const p of sorted) {
-    if (p.hostPort !== p.containerPort) {
+    if (p.hostIp !== '' && p.hostPort !== p.containerPort) {
       mappings.push(`${hostPort(p.hostIp, p.hostPort)}->${p.containerPort}/${p.protocol}`);
       continue;
     }
@@ -259,13 +260,16 @@ export function selectPorts(
   container: string,
   asked?: string,
 ): PublishedPort[] {
-  const sorted = [...ports].sort(
-    (a, b) =>
-      a.containerPort - b.containerPort ||
-      compare(a.protocol, b.protocol) ||
-      compare(a.hostIp, b.hostIp) ||
-      a.hostPort - b.hostPort,
-  );
+  // published ones only (a list's exposed ports have no host port)
+  const sorted = ports
+    .filter((p) => p.hostPort > 0)
+    .sort(
+      (a, b) =>
+        a.containerPort - b.containerPort ||
+        compare(a.protocol, b.protocol) ||
+        compare(a.hostIp, b.hostIp) ||
+        a.hostPort - b.hostPort,
+    );
   if (asked === undefined) return sorted;
   const bad = (why: string) => new InvalidArgumentError(`ocikit port: ${why}`);
   const [portText, protocol] = withProtocol(asked, (why) =>

@@ -50,8 +50,12 @@ describe.each(['dockerd', 'podman'] as const)('docker driver networks against %s
         ],
       },
     });
+    // dockerd lists the exposed, unpublished port too (hostPort 0); podman's compatible list does not
     expect(r['summary']).toEqual({
-      ports: [{ containerPort: 80, protocol: 'tcp', hostPort: 18080, hostIp: '0.0.0.0' }],
+      ports: [
+        { containerPort: 80, protocol: 'tcp', hostPort: 18080, hostIp: '0.0.0.0' },
+        ...(engine === 'dockerd' ? [{ containerPort: 81, protocol: 'udp', hostPort: 0, hostIp: '' }] : []),
+      ],
       networks: ['n1'],
     });
     expect(r['n1Inspect']).toMatchObject({ containers: [{ name: 'c1', ipAddress: '10.201.0.50' }] });

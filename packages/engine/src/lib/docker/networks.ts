@@ -86,20 +86,23 @@ export function portsOfSettings(settings: Json): PublishedPort[] {
   return sortPorts(out);
 }
 
-/** List's `Ports` (`[{IP, PrivatePort, PublicPort, Type}]`): the published ones. */
+/**
+ * List's `Ports` (`[{IP, PrivatePort, PublicPort, Type}]`): the published ones, and the exposed ones
+ * without a host port as `hostPort` 0 and `hostIp` `''` (docker's `ps` shows them as `80/tcp`).
+ */
 export function portsOfList(v: Json): PublishedPort[] {
   const list = Array.isArray(v['Ports']) ? v['Ports'] : [];
   const out: PublishedPort[] = [];
   for (const x of list) {
     const p = obj(x);
-    const hostPort = num(p, 'PublicPort');
+    const hostPort = num(p, 'PublicPort') ?? 0;
     const containerPort = num(p, 'PrivatePort');
-    if (!hostPort || containerPort === undefined) continue;
+    if (containerPort === undefined) continue;
     out.push({
       containerPort,
       protocol: protocolOf(str(p, 'Type')),
       hostPort,
-      hostIp: str(p, 'IP') || '0.0.0.0',
+      hostIp: hostPort > 0 ? str(p, 'IP') || '0.0.0.0' : '',
     });
   }
   return sortPorts(out);
