@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { copy, openLayout } from '@ocikit/content';
 import { type ContainerSpec, Engine } from '@ocikit/engine';
 import { isOcikitError } from '@ocikit/errors';
+import { reportResult } from '@ocikit/test-engines';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import { localDriver } from './driver.ts';
 import { pruneLocal } from './system.ts';
@@ -415,19 +416,11 @@ const cases: Record<string, () => Promise<unknown>> = {
 
 const fn = caseName ? cases[caseName] : undefined;
 if (!fn) throw new Error(`unknown case ${caseName}`);
-fn()
-  .finally(async () => {
+reportResult(
+  fn().finally(async () => {
     // whatever a failed case left running
     const engine = await setup();
     for (const c of await engine.containers.list({ all: true }))
       await engine.containers.remove(c.id, { force: true }).catch(() => {});
-  })
-  .then(
-    (v) => {
-      process.stdout.write(`${JSON.stringify(v)}\n`);
-    },
-    (e: unknown) => {
-      process.stdout.write(`${JSON.stringify({ error: String(e), stack: (e as Error).stack })}\n`);
-      process.exitCode = 1;
-    },
-  );
+  }),
+);
