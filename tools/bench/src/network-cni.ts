@@ -1,11 +1,12 @@
 // Run by network.ts INSIDE the network sandbox: CNI ADD then DEL of one container on the default
 // bridge network with @ocikit/network, in this process (no CLI, no Node start-up, no runtime), N
 // rounds. Prints one JSON line: per round the ADD, DEL and whole (netns made → netns removed) times.
-// Usage: node --conditions=@ocikit/source network-cni.ts ROOT ROUNDS
+// Usage: node --conditions=@ocikit/source network-cni.ts ROOT ROUNDS [CNI_PATH]
 import { join } from 'node:path';
 import { addNetwork, createNetns, delNetwork, ensureDefaultNetwork, removeNetns } from '@ocikit/network';
 
-const [root, roundsArg] = process.argv.slice(2);
+const [root, roundsArg, cniPath] = process.argv.slice(2);
+const plugins = cniPath ? { cniPath } : {};
 if (!root) throw new Error('usage: network-cni.ts ROOT ROUNDS');
 const rounds = Number(roundsArg ?? 10);
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -17,10 +18,10 @@ for (let i = 0; i < rounds; i++) {
   const t0 = process.hrtime.bigint();
   const netns = await createNetns(join(root, 'netns'), id);
   const t1 = process.hrtime.bigint();
-  await addNetwork(root, 'bridge', { containerId: id, netns });
+  await addNetwork(root, 'bridge', { containerId: id, netns, ...plugins });
   out.add.push(ms(t1));
   const t2 = process.hrtime.bigint();
-  await delNetwork(root, 'bridge', { containerId: id, netns });
+  await delNetwork(root, 'bridge', { containerId: id, netns, ...plugins });
   out.del.push(ms(t2));
   await removeNetns(netns);
   out.whole.push(ms(t0));

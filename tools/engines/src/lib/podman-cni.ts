@@ -58,13 +58,13 @@ function distributionDefaults(): string {
     .join('');
 }
 
-function containersConf(dir: string): string {
+function containersConf(dir: string, pluginDirs: readonly string[]): string {
   return `[containers]
 ${distributionDefaults()}default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 
 [network]
 network_backend = "cni"
-cni_plugin_dirs = ["/usr/lib/cni"]
+cni_plugin_dirs = ${JSON.stringify(pluginDirs)}
 network_config_dir = "${join(dir, 'cni')}"
 default_subnet = "${PODMAN_CNI_DEFAULT_SUBNET}"
 default_subnet_pools = [{"base" = "${PODMAN_CNI_SUBNET_POOL}", "size" = 24}]
@@ -75,7 +75,8 @@ ${podmanEngineConf(dir)}`;
 /**
  * Sets up podman 4.3 with its CNI backend for `sandbox`: a temp dir under `parentDir` (default
  * `/var/tmp`: overlay storage wants a real file system) with its `--root`, `--runroot`, `--tmpdir`
- * and a containers.conf (`network_backend = "cni"`, `cni_plugin_dirs = ["/usr/lib/cni"]`, its own
+ * and a containers.conf (`network_backend = "cni"`, `cni_plugin_dirs` = `cniPluginDirs`, default
+ * `["/usr/lib/cni"]`, its own
  * `network_config_dir`). Name resolution on user networks needs the dnsname plugin
  * (golang-github-containernetworking-plugin-dnsname, installed by tools/run.sh), as podman 4.3 with
  * CNI has no resolver of its own.
@@ -88,14 +89,14 @@ ${podmanEngineConf(dir)}`;
  */
 export async function startPodmanCni(
   sandbox: NetSandbox,
-  options: { parentDir?: string } = {},
+  options: { parentDir?: string; cniPluginDirs?: readonly string[] } = {},
 ): Promise<PodmanCni> {
   const dir = await mkdtemp(join(options.parentDir ?? '/var/tmp', 'ocikit-podman-cni-'));
   const cniConfigDir = join(dir, 'cni');
   await mkdir(cniConfigDir);
   await mkdir(join(dir, 'tmp'));
   const conf = join(dir, 'containers.conf');
-  await writeFile(conf, containersConf(dir));
+  await writeFile(conf, containersConf(dir, options.cniPluginDirs ?? ['/usr/lib/cni']));
   const env = { CONTAINERS_CONF: conf };
   const command = ['podman', ...podmanGlobalFlags(dir)];
   const cli = (args: readonly string[], o: SandboxRunOptions = {}) =>
