@@ -412,6 +412,45 @@ export function describeEngineContract(
       });
     });
 
+    describe('commit and history', () => {
+      it('commits a container (a written file, a removed one, a change) and gives its step first in the history', async () => {
+        const made = await runToExit(['sh', '-c', 'echo made > /made && rm /etc/group']);
+        expect(made.exitCode).toBe(0);
+        const name = `${registry.host}/contract/committed:1`;
+        const committed = await engine.containers.commit(made.id, {
+          reference: name,
+          changes: ['CMD ["cat", "/made"]', 'ENV COMMITTED=1'],
+        });
+        await engine.containers.remove(made.id, { force: true });
+        const image = await engine.images.inspect(name);
+        expect(image.id).toBe(committed.id);
+        expect(image.config.cmd).toEqual(['cat', '/made']);
+        expect(image.config.env).toContain('COMMITTED=1');
+        expect(image.diffIds).toHaveLength(2);
+        const { id } = await engine.containers.create({
+          ...spec(['sh', '-c', 'cat /made; test -e /etc/group || echo gone']),
+          image: name,
+        });
+        await engine.containers.start(id);
+        expect(await engine.containers.wait(id)).toBe(0);
+        expect(await collect(engine.containers.logs(id))).toEqual({ stdout: 'made\ngone\n', stderr: '' });
+        await engine.containers.remove(id, { force: true });
+
+        const history = await engine.images.history(name);
+        expect(history).toHaveLength(2);
+        expect(history[0]).toMatchObject({ id: committed.id, emptyLayer: false });
+        expect(history[0]?.size).toBeGreaterThan(0);
+        expect(history[1]).toMatchObject({ createdBy: '@ocikit/test-images', emptyLayer: false });
+        expectEngineError(
+          await failure(engine.images.history(`${registry.host}/contract/never:1`)),
+          ErrorCode.NotFound,
+          'image-not-found',
+          engine.engine,
+        );
+        await engine.images.remove(name, { force: true });
+      });
+    });
+
     describe('containers', () => {
       it('create, start, wait: exit codes 0 and 3, and stdout and stderr kept apart in the logs', async () => {
         const ok = await runToExit(['sh', '-c', 'echo out; echo err >&2; echo out2']);
