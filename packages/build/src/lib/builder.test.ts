@@ -3,7 +3,15 @@
 // temp dirs; the images checked by unpacking their layers from the store, reading their layer tars
 // and their configs.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copy, fetchAll, type OciLayout, openLayout } from '@ocikit/content';
@@ -275,6 +283,13 @@ describe('build', () => {
         (l) => l.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip',
       ),
     ).toBe(true);
+  });
+
+  it('removes what a build killed mid-step left in its temp dir', async () => {
+    const stale = join(root, 'build', 'tmp', 'b-999999999-dead');
+    mkdirSync(join(stale, 'rootfs-x'), { recursive: true });
+    await run(context('FROM busybox\nENV STALE=1\n'));
+    expect(existsSync(stale)).toBe(false);
   });
 
   it('stops at a failing RUN: its exit code and last output, nothing tagged, no snapshot left', async () => {

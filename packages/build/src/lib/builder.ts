@@ -3,7 +3,7 @@
 // (RUN in a container, COPY/ADD into a snapshot, or a config change); the result is written as
 // buildah writes it, then tagged and exported. Nothing is tagged unless every step succeeded.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fetchAll, openLayout, selectManifest, type Target } from '@ocikit/content';
 import { randomHex } from '@ocikit/digest';
@@ -190,7 +190,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const cache = new StepCache(root);
   const epoch = options.sourceDateEpoch;
   await mkdir(join(root, 'build', 'tmp'), { recursive: true });
-  const tmp = await mkdtemp(join(root, 'build', 'tmp', 'b-'));
+  await removeStaleTemps(join(root, 'build', 'tmp'));
+  const tmp = await mkdtemp(join(root, 'build', 'tmp', `b-${process.pid}-`));
   const context = contextTree(options.context, options.file);
   const built = new Map<number, ImageState>();
   const bases = new Map<number, Record<string, string>>();
@@ -480,4 +481,24 @@ function contextTree(dir: string, dockerfile: string | undefined): SourceTree {
     ignored: (rel) => matcher(rel),
     mayIncludeBelow: (d) => matcher.mayIncludeBelow(d),
   };
+}
+
+/** True when process `pid` runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes what builds whose process died (killed mid-step) left in the temp dir: their mounts first. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(/^b-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    unmountBelow(join(dir, name));
+    await rm(join(dir, name), { recursive: true, force: true });
+  }
 }
