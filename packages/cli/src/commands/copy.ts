@@ -27,10 +27,12 @@ import {
   transportFor,
 } from '../lib/registry.ts';
 import {
+  carryLookasideSignatures,
   loadSigningKey,
   signaturePolicyFlag,
   signaturePolicyFlagHelp,
   signInTarget,
+  signWithGpg,
 } from '../lib/signing.ts';
 
 type Cleanup = () => Promise<unknown>;
@@ -180,6 +182,7 @@ export const copyCommand = defineCommand({
     ...transferFlags,
     ...signaturePolicyFlag,
     'sign-by-sigstore-private-key': { type: 'string' },
+    'sign-by': { type: 'string' },
     'sign-passphrase-file': { type: 'string' },
     'remove-signatures': { type: 'boolean' },
   },
@@ -188,8 +191,10 @@ export const copyCommand = defineCommand({
     ...signaturePolicyFlagHelp,
     'sign-by-sigstore-private-key':
       'sign the copied image with this cosign private key (a sigstore signature in the destination registry)',
+    'sign-by':
+      "sign the copied image with this GPG key (fingerprint; simple signing, stored in the registries.d lookaside), as skopeo's --sign-by",
     'sign-passphrase-file':
-      "the private key's passphrase: the first line of this file (else it is asked for)",
+      "the private key's passphrase: the first line of this file (else it is asked for; a GPG key without one needs none)",
     'remove-signatures': "do not copy the source's sigstore signatures to the destination registry",
   },
   async run(ctx, { values, positionals }) {
@@ -206,6 +211,9 @@ export const copyCommand = defineCommand({
         throw new InvalidArgumentError(
           'ocikit copy: --sign-by-sigstore-private-key needs a registry destination',
         );
+      const gpgKey = values['sign-by'];
+      if (gpgKey !== undefined && !dstIsRegistry)
+        throw new InvalidArgumentError('ocikit copy: --sign-by needs a registry destination');
       // the key first: a wrong passphrase fails before anything is copied
       const key =
         signBy === undefined
@@ -238,15 +246,19 @@ export const copyCommand = defineCommand({
         'copied',
       );
       const loaded = dst.finish ? await dst.finish(desc) : [];
-      // signatures travel between registries (as skopeo copies sigstore attachments) unless removed
+      // signatures travel between registries (as skopeo copies sigstore attachments and lookaside
+      // signatures) unless removed
+      const dstName = dstIsRegistry ? parseReference(dstArg ?? '').toString() : '';
       if (src.kind === 'registry' && dstIsRegistry && !values['remove-signatures']) {
         const { attachCosignSignature, readCosignSignatures } = await import('@ocikit/signature');
         const signal = { signal: ctx.signal };
         for (const sig of await readCosignSignatures(src.target, desc.digest, signal))
           await attachCosignSignature(dst.target, desc.digest, sig, signal);
+        if (src.name !== undefined) await carryLookasideSignatures(ctx, src.name, dstName, desc.digest);
       }
-      if (key !== undefined)
-        await signInTarget(ctx, dst.target, desc.digest, parseReference(dstArg ?? '').toString(), key);
+      if (gpgKey !== undefined)
+        await signWithGpg(ctx, dst.target, desc, dstName, gpgKey, values['sign-passphrase-file']);
+      if (key !== undefined) await signInTarget(ctx, dst.target, desc.digest, dstName, key);
       if (ctx.json)
         printJson(ctx, {
           digest: desc.digest,

@@ -48,8 +48,12 @@ let env: Record<string, string>;
 let root: string;
 let work: string;
 let host: string;
-/** HOME for skopeo and podman: its registries.d turns sigstore attachments on for the registry. */
+/**
+ * HOME for skopeo and podman (and ocikit's GPG cases): its registries.d turns sigstore attachments
+ * on for the registry and puts its simple signing signatures in a file:// lookaside.
+ */
 let peerHome: string;
+let lookaside: string;
 
 const cli = (args: string[], stdin?: string) =>
   runCli(['--root', root, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) });
@@ -83,9 +87,11 @@ beforeAll(async () => {
   };
   peerHome = tmp();
   mkdirSync(join(peerHome, '.config/containers/registries.d'), { recursive: true });
+  lookaside = join(tmp(), 'lookaside');
+  const url = `file://${lookaside}`;
   writeFileSync(
     join(peerHome, '.config/containers/registries.d/ocikit-test.yaml'),
-    `docker:\n  ${host}:\n    use-sigstore-attachments: true\n`,
+    `docker:\n  ${host}:\n    use-sigstore-attachments: true\n    lookaside: ${url}\n    lookaside-staging: ${url}\n`,
   );
   writeFileSync(join(work, 'pass'), 'correct horse\n');
   for (const prefix of ['signer', 'other']) {
@@ -360,5 +366,100 @@ describe('interop with Debian skopeo 1.9 and podman 4.3', () => {
     expect(
       await ocikit(policyFile('podman-exact', sigstore('signer.pub', { type: 'matchExact' })), 'other-name'),
     ).toBe(1);
+  });
+});
+
+describe('GPG simple signing: copy --sign-by and skopeo', () => {
+  it('ocikit copy --sign-by → skopeo signedBy accepts it, ocikit pull agrees; the signature travels with copy', async () => {
+    const gnupg = tmp();
+    const gpgEnv = { GNUPGHOME: gnupg };
+    const uid = 'ocikit test <signer@example.com>';
+    const made = await tool(
+      'gpg',
+      ['--batch', '--passphrase', '', '--quick-gen-key', uid, 'ed25519', 'sign', 'never'],
+      gpgEnv,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const listed = await tool('gpg', ['--batch', '--with-colons', '--list-secret-keys', uid], gpgEnv);
+    const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(listed.stdout)?.[1] ?? '';
+    expect(fpr).toMatch(/^[0-9A-F]{40}$/);
+    const pubring = join(work, 'signer.gpg');
+    const exported = await promisify(execFile)('gpg', ['--batch', '--export', fpr], {
+      env: { ...process.env, ...gpgEnv },
+      encoding: 'buffer',
+    });
+    writeFileSync(pubring, exported.stdout);
+    const withGpg = { ...env, HOME: peerHome, ...gpgEnv };
+    const gpgCli = (args: string[]) => runCli(['--root', tmp(), ...args], { env: withGpg });
+    try {
+      const signed = await gpgCli([
+        'copy',
+        '--sign-by',
+        fpr,
+        `oci:${image.layout}:busybox`,
+        `${host}/sig/gpg:1`,
+      ]);
+      expect(signed.code, signed.stderr).toBe(0);
+      expect(existsSync(join(lookaside, `sig/gpg@${image.manifest.replace(':', '=')}/signature-1`))).toBe(
+        true,
+      );
+
+      const policy = policyFile('gpg', [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: pubring }]);
+      const skopeo = (repo: string) =>
+        tool(
+          'skopeo',
+          [
+            '--policy',
+            policy,
+            'copy',
+            '--remove-signatures',
+            '--src-tls-verify=false',
+            `docker://${host}/sig/${repo}:1`,
+            `oci:${join(tmp(), 'out')}:x`,
+          ],
+          {
+            HOME: peerHome,
+          },
+        );
+      const accepted = await skopeo('gpg');
+      expect(accepted.code, accepted.stderr).toBe(0);
+      const refused = await skopeo('unsigned');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/A signature was required, but no signature exists/);
+      expect((await gpgCli(['pull', '--signature-policy', policy, `${host}/sig/gpg:1`])).code).toBe(0);
+      const unsigned = await gpgCli(['pull', '--signature-policy', policy, `${host}/sig/unsigned:1`]);
+      expect(unsigned.code).toBe(1);
+      expect(unsigned.stderr).toMatch(/rejected by policy: requirement 1 of 1, signedBy/);
+
+      // carried by copy to another repository: the signature still names sig/gpg
+      expect((await gpgCli(['copy', `${host}/sig/gpg:1`, `${host}/sig/gpg-copy:1`])).code).toBe(0);
+      expect(
+        existsSync(join(lookaside, `sig/gpg-copy@${image.manifest.replace(':', '=')}/signature-1`)),
+      ).toBe(true);
+      const byName = policyFile('gpg-copy', [
+        {
+          type: 'signedBy',
+          keyType: 'GPGKeys',
+          keyPath: pubring,
+          signedIdentity: { type: 'exactRepository', dockerRepository: `${host}/sig/gpg` },
+        },
+      ]);
+      const carried = await tool(
+        'skopeo',
+        [
+          '--policy',
+          byName,
+          'copy',
+          '--remove-signatures',
+          '--src-tls-verify=false',
+          `docker://${host}/sig/gpg-copy:1`,
+          `oci:${join(tmp(), 'out')}:y`,
+        ],
+        { HOME: peerHome },
+      );
+      expect(carried.code, carried.stderr).toBe(0);
+    } finally {
+      await tool('gpgconf', ['--kill', 'gpg-agent'], gpgEnv);
+    }
   });
 });

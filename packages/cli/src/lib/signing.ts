@@ -2,7 +2,7 @@
 // keys, signing an image in a registry, and the signature-policy flag.
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Target } from '@ocikit/content';
+import { fetchAll, type Target } from '@ocikit/content';
 import { AbortedError, InvalidArgumentError, NotFoundError } from '@ocikit/errors';
 import type { Descriptor } from '@ocikit/image-spec';
 import type { Context } from './command.ts';
@@ -115,4 +115,75 @@ export async function signInTarget(
     { payload, signature: signPayload(key, payload) },
     { signal: ctx.signal },
   );
+}
+
+/** The lookaside (registries.d) signatures of `digest` for `name`, or none when there are none. */
+async function lookasideSignatures(
+  ctx: Context,
+  name: string,
+  digest: string,
+  write: boolean,
+): Promise<Uint8Array[]> {
+  const { loadRegistriesD, lookasideFor, readLookasideSignatures } = await import('@ocikit/signature');
+  const config = await loadRegistriesD({ env: ctx.env, signal: ctx.signal });
+  const base = lookasideFor(config, name, { write, env: ctx.env });
+  if (write && base.protocol !== 'file:') return [];
+  return readLookasideSignatures(base, digest, { signal: ctx.signal });
+}
+
+/** Adds `blobs` to the lookaside signatures of `digest` for `name` (its `lookaside-staging`), skipping ones there. */
+async function addLookasideSignatures(
+  ctx: Context,
+  name: string,
+  digest: string,
+  blobs: readonly Uint8Array[],
+) {
+  const { loadRegistriesD, lookasideFor, writeLookasideSignatures } = await import('@ocikit/signature');
+  const existing = await lookasideSignatures(ctx, name, digest, true);
+  const fresh = blobs.filter((b) => !existing.some((e) => Buffer.from(e).equals(b)));
+  if (fresh.length === 0) return;
+  const config = await loadRegistriesD({ env: ctx.env, signal: ctx.signal });
+  const base = lookasideFor(config, name, { write: true, env: ctx.env });
+  await writeLookasideSignatures(base, digest, [...existing, ...fresh], { signal: ctx.signal });
+}
+
+/**
+ * Copies the simple signing signatures of `digest` from the lookaside of `from` to that of `to`
+ * (skopeo copies them between registries too); nothing when the source has none.
+ */
+export async function carryLookasideSignatures(
+  ctx: Context,
+  from: string,
+  to: string,
+  digest: string,
+): Promise<void> {
+  const found = await lookasideSignatures(ctx, from, digest, false);
+  if (found.length > 0) await addLookasideSignatures(ctx, to, digest, found);
+}
+
+/**
+ * Signs the manifest `desc` in `target` with the GPG key `keySpec` for the name `identity`, as
+ * skopeo's `--sign-by` does, and adds the signature to the name's lookaside (`lookaside-staging`).
+ */
+export async function signWithGpg(
+  ctx: Context,
+  target: Target,
+  desc: Descriptor,
+  identity: string,
+  keySpec: string,
+  passphraseFile: string | undefined,
+): Promise<void> {
+  const { signSimpleSigningWithGpg } = await import('@ocikit/signature');
+  const manifest = await fetchAll(target, desc, { signal: ctx.signal });
+  const passphrase =
+    passphraseFile === undefined
+      ? undefined
+      : await readPassphrase(ctx, passphraseFile, '--sign-passphrase-file');
+  const gnupgHome = ctx.env.GNUPGHOME;
+  const blob = await signSimpleSigningWithGpg(manifest, identity, keySpec, {
+    ...(gnupgHome !== undefined ? { gnupgHome } : {}),
+    ...(passphrase !== undefined ? { passphrase } : {}),
+    signal: ctx.signal,
+  });
+  await addLookasideSignatures(ctx, identity, desc.digest, [blob]);
 }
