@@ -81,6 +81,11 @@ describe.each(['local', 'docker', 'podman'] as const)('ocikit network commands o
       new RegExp(`\\s${ports.replaceAll('.', '\\.')}\\s+web$`),
     );
     expect(ok(r['psPorts'])).toBe(`web|${ports}\n`);
+    if (target === 'docker') {
+      // as the docker CLI prints them from the same dockerd
+      expect(ok(r['psPorts'])).toBe(ok(r['dockerPsPorts']));
+      expect(ok(r['port'])).toBe(ok(r['dockerPort']));
+    }
     failed(r['runSamePort'], 125, /port .*18080.* already (in use|published)/);
 
     failed(r['rmInUse'], 1, /network "?n1"? is in use/);

@@ -15,7 +15,7 @@ import {
   startPodmanService,
 } from '@ocikit/test-engines';
 import { buildBusyboxImage } from '@ocikit/test-images';
-import { type CliResult, runCli, storeBusybox } from '../lib/test-cli.ts';
+import { type CliResult, runCli, runProcess, storeBusybox } from '../lib/test-cli.ts';
 
 const [target = ''] = process.argv.slice(2);
 const must = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
@@ -89,6 +89,13 @@ async function main(): Promise<Record<string, CliResult | string>> {
     await step('portMissing', ['port', 'web', '99']);
     await step('ps', ['ps']);
     await step('psPorts', ['ps', '--format', '{{.Names}}|{{.Ports}}']);
+    if (running && target !== 'podman') {
+      // the docker CLI on the same dockerd, for the same views
+      const docker = (args: string[]) =>
+        runProcess('docker', args, { env: { ...process.env, ...running?.env } });
+      out['dockerPsPorts'] = await docker(['ps', '--format', '{{.Names}}|{{.Ports}}']);
+      out['dockerPort'] = await docker(['port', 'web']);
+    }
     await step('runSamePort', [
       'run',
       '-d',
