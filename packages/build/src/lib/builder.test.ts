@@ -3,6 +3,7 @@
 // temp dirs; the images checked by unpacking their layers from the store, reading their layer tars
 // and their configs.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -12,6 +13,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copy, fetchAll, type OciLayout, openLayout } from '@ocikit/content';
@@ -290,6 +293,35 @@ describe('build', () => {
     mkdirSync(join(stale, 'rootfs-x'), { recursive: true });
     await run(context('FROM busybox\nENV STALE=1\n'));
     expect(existsSync(stale)).toBe(false);
+  });
+
+  it('fetches ADD URLs it can reach, checking --checksum', async () => {
+    const server = createServer((_req, res) => res.end('fetched\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dir/file.txt`;
+    try {
+      const sum = `sha256:${createHash('sha256').update('fetched\n').digest('hex')}`;
+      const result = await run(context(`FROM busybox\nADD --checksum=${sum} ${url} /srv/\n`));
+      const fs = await unpacked(result.manifest);
+      expect(readFileSync(join(fs, 'srv/file.txt'), 'utf8')).toBe('fetched\n');
+      expect(execFileSync('stat', ['-c', '%a', join(fs, 'srv/file.txt')], { encoding: 'utf8' }).trim()).toBe(
+        '600',
+      );
+      const wrong = `sha256:${'0'.repeat(64)}`;
+      expect(
+        await failure(run(context(`FROM busybox\nADD --checksum=${wrong} ${url} /srv/\n`))),
+      ).toMatchObject({
+        name: 'DataLossError',
+        reason: 'checksum-mismatch',
+      });
+      expect(
+        await failure(run(context(`FROM busybox\nADD --checksum=${sum} f /f\n`, { f: 'f\n' }))),
+      ).toMatchObject({
+        reason: 'bad-instruction',
+      });
+    } finally {
+      server.close();
+    }
   });
 
   it('stops at a failing RUN: its exit code and last output, nothing tagged, no snapshot left', async () => {

@@ -19,6 +19,7 @@ import type { SourceRange } from './ast.ts';
  * - `source-outside-context`: a COPY/ADD or bind-mount source leaves the context (`..`, a symlink);
  * - `source-not-found`: a COPY/ADD source matches nothing;
  * - `remote-unreachable`: an ADD URL could not be fetched;
+ * - `checksum-mismatch`: what an ADD URL gave is not what `--checksum` says (DataLoss);
  * - `run-failed`: a RUN exited non-zero (`exitCode`, `output`: its last lines).
  */
 export type BuildErrorReason =
@@ -30,6 +31,7 @@ export type BuildErrorReason =
   | 'source-outside-context'
   | 'source-not-found'
   | 'remote-unreachable'
+  | 'checksum-mismatch'
   | 'run-failed';
 
 /** Where in the Dockerfile, for messages: ` (line 4)` or ` (lines 4-6)`. */

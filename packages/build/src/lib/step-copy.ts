@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { randomHex } from '@ocikit/digest';
-import { throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
+import { type Digest, digestAlgorithm, digestOfSync, parseDigest, randomHex } from '@ocikit/digest';
+import { DataLossError, isDataLoss, throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
 import { readInRoot, resolveUser } from '@ocikit/runtime-spec';
 import type { CopyInstruction } from './ast.ts';
 import type { ImageState } from './cache.ts';
@@ -63,8 +63,20 @@ async function download(
   url: string,
   tmp: string,
   inst: CopyInstruction,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  checksum: string | undefined,
 ): Promise<SourceTree & { name: string }> {
+  let want: Digest | undefined;
+  if (checksum !== undefined) {
+    try {
+      want = parseDigest(checksum);
+    } catch (e) {
+      throw badInstruction(
+        `ADD --checksum=${JSON.stringify(truncate(checksum, 80))}: ${(e as Error).message}`,
+        inst.range,
+      );
+    }
+  }
   const dir = join(tmp, `url-${randomHex(6)}`);
   await mkdir(dir, { recursive: true });
   const name = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).at(-1) ?? 'index.html');
@@ -75,9 +87,20 @@ async function download(
       redirect: 'follow',
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    await writeFile(join(dir, name), Buffer.from(await res.arrayBuffer()), { mode: 0o600 });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const got = want === undefined ? undefined : digestOfSync(bytes, { algorithm: digestAlgorithm(want) });
+    if (want !== undefined && got !== want) {
+      throw new DataLossError(
+        `ADD ${truncate(url, 120)}: its content is ${got}, not ${want} as --checksum says`,
+        {
+          details: { reason: 'checksum-mismatch', url: truncate(url, 200), expected: want, actual: got },
+        },
+      );
+    }
+    await writeFile(join(dir, name), bytes, { mode: 0o600 });
   } catch (e) {
     throwIfAborted(signal);
+    if (isDataLoss(e)) throw e;
     throw new UnavailableError(`ADD ${truncate(url, 120)}: cannot fetch it (${(e as Error).message})`, {
       details: { reason: 'remote-unreachable', url: truncate(url, 200), line: inst.range.startLine },
       hint: 'this host may not reach that server: put the file into the context and COPY it',
@@ -105,11 +128,11 @@ export async function planCopy(
     return f === undefined ? undefined : f.value === true ? '' : x(f.value);
   };
   for (const f of inst.flags)
-    if (!['from', 'chown', 'chmod', 'link'].includes(f.name))
+    if (!['from', 'chown', 'chmod', 'link', ...(inst.kind === 'ADD' ? ['checksum'] : [])].includes(f.name))
       throw badInstruction(
         `${inst.kind} --${f.name} is not supported`,
         inst.range,
-        'COPY and ADD take --from, --chown, --chmod and --link here',
+        'COPY takes --from, --chown, --chmod and --link here, ADD --checksum too',
       );
   const chmodText = flag('chmod');
   let chmod: number | undefined;
@@ -122,6 +145,8 @@ export async function planCopy(
     chmod = Number.parseInt(chmodText, 8);
   }
   const chown = flag('chown') || undefined;
+  if (flag('checksum') !== undefined && (inst.sources.some((s) => !isUrl(x(s))) || inst.heredocs.length > 0))
+    throw badInstruction('ADD --checksum is for URL sources only', inst.range);
   const from = flag('from');
   const borrowed: BorrowedTree[] = [];
   const release = async () => {
@@ -159,7 +184,7 @@ export async function planCopy(
             `COPY cannot fetch ${JSON.stringify(truncate(source, 80))}: use ADD for URLs`,
             inst.range,
           );
-        const got = await download(source, session.tmp, inst, session.signal);
+        const got = await download(source, session.tmp, inst, session.signal, flag('checksum'));
         for (const match of await matchSources(got, got.name, inst.range))
           items.push({ tree: got, match, name: got.name });
         continue;
