@@ -774,13 +774,15 @@ export function describeEngineContract(
       });
 
       // only operations that make no bridge, rule or CNI file on the host: the suite runs in the
-      // host's namespaces (network tests that make them run in namespaces of their own). Not connect:
-      // dockerd takes a stopped container's connect to any name and fails at its start
-      it('network not found: inspect and remove; list gives the networks', async () => {
+      // host's namespaces (the network cases that make them are in contract-networks.test.ts)
+      it('network not found: inspect, remove, connect and disconnect; list gives the networks', async () => {
         const nope = uniqueName('no-net');
+        const { id } = await engine.containers.create(spec(['true']));
         for (const [what, call] of [
           ['inspect', () => engine.networks.inspect(nope)],
           ['remove', () => engine.networks.remove(nope)],
+          ['connect', () => engine.networks.connect(nope, id)],
+          ['disconnect', () => engine.networks.disconnect(nope, id)],
         ] as const) {
           const e = await failure(call, what);
           expectEngineError(e, ErrorCode.NotFound, 'network-not-found', engine.engine);

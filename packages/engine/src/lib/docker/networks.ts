@@ -277,6 +277,10 @@ export function networkHandlers(http: EngineHttp, prefix: string): NetworkHandle
     },
 
     async 'networks.connect'(name, container, spec, { signal }) {
+      // dockerd takes a stopped container's connect to any name (and fails at its start), podman
+      // answers a `none` container's with "invalid network mode": a missing network is
+      // network-not-found from both, as from the local engine
+      await inspect(name, signal, 'networks.connect');
       const endpoint: Json = {};
       if (spec.ipAddress !== undefined) endpoint['IPAMConfig'] = { IPv4Address: spec.ipAddress };
       if (spec.aliases && spec.aliases.length > 0) endpoint['Aliases'] = spec.aliases;
@@ -292,6 +296,8 @@ export function networkHandlers(http: EngineHttp, prefix: string): NetworkHandle
     },
 
     async 'networks.disconnect'(name, container, options) {
+      // as connect: dockerd says "is not connected", podman "invalid network mode" for a missing one
+      await inspect(name, options.signal, 'networks.disconnect');
       await http.ok({
         method: 'POST',
         path: at(name, '/disconnect'),
