@@ -296,7 +296,10 @@ describe('build', () => {
   });
 
   it('fetches ADD URLs it can reach, checking --checksum', async () => {
-    const server = createServer((_req, res) => res.end('fetched\n'));
+    const server = createServer((_req, res) => {
+      res.setHeader('Last-Modified', 'Tue, 14 Nov 2023 22:13:20 GMT');
+      res.end('fetched\n');
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dir/file.txt`;
     try {
@@ -306,6 +309,9 @@ describe('build', () => {
       expect(readFileSync(join(fs, 'srv/file.txt'), 'utf8')).toBe('fetched\n');
       expect(execFileSync('stat', ['-c', '%a', join(fs, 'srv/file.txt')], { encoding: 'utf8' }).trim()).toBe(
         '600',
+      );
+      expect(execFileSync('stat', ['-c', '%Y', join(fs, 'srv/file.txt')], { encoding: 'utf8' }).trim()).toBe(
+        '1700000000',
       );
       const wrong = `sha256:${'0'.repeat(64)}`;
       expect(

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { type Digest, digestAlgorithm, digestOfSync, parseDigest, randomHex } from '@ocikit/digest';
 import { DataLossError, isDataLoss, throwIfAborted, truncate, UnavailableError } from '@ocikit/errors';
@@ -98,6 +98,9 @@ async function download(
       );
     }
     await writeFile(join(dir, name), bytes, { mode: 0o600 });
+    // the server's Last-Modified becomes the file's mtime, as Docker's ADD does
+    const modified = Date.parse(res.headers.get('last-modified') ?? '');
+    if (!Number.isNaN(modified)) await utimes(join(dir, name), new Date(modified), new Date(modified));
   } catch (e) {
     throwIfAborted(signal);
     if (isDataLoss(e)) throw e;
