@@ -1,7 +1,7 @@
 // `ocikit build` beside buildah 1.28 (Debian's; vfs storage, chroot isolation, its own root), on the
 // Dockerfiles in test/fixtures/build (busybox and the Debian test image as bases: multi-stage,
 // ARG/ENV expansion, COPY --chown/--chmod/--from, whiteouts from RUN rm, USER/WORKDIR, heredocs,
-// a cache mount): the config fields (Env, Cmd, Entrypoint, WorkingDir, User, ExposedPorts, Volumes,
+// a cache mount, ADD of a tar, COPY --from an image, SHELL): the config fields (Env, Cmd, Entrypoint, WorkingDir, User, ExposedPorts, Volumes,
 // Labels, StopSignal, Healthcheck) and every layer's entries (path, type, mode, owner, link target,
 // content; timestamps aside) must be buildah's. Both images are read from what each exports (buildah
 // push to oci:/dir:, ocikit build -o oci:), and `ocikit run` runs ours.
@@ -141,6 +141,11 @@ describe('ocikit build beside buildah bud', () => {
   it('cache-mount: RUN --mount=type=cache keeps its files out of the layer and gives them to a later RUN', async () => {
     expect(await compareFixture('cache-mount')).toEqual(KNOWN.cacheMountParents);
     expect(await runImage('fx-cache-mount:1')).toEqual({ code: 0, stdout: 'cached\n' });
+  }, 120_000);
+
+  it('add-tar: ADD of a local tar (extracted, owners and modes kept), COPY --from an image, SHELL', async () => {
+    expect(await compareFixture('add-tar')).toEqual([]);
+    expect(await runImage('fx-add-tar:1')).toEqual({ code: 0, stdout: 'from the tar\nfrom the tar\n' });
   }, 120_000);
 
   it('debian: useradd in RUN, COPY --chown by user name, USER by name on the Debian image', async () => {
