@@ -230,7 +230,11 @@ export const copyCommand = defineCommand({
       if (src.kind === 'registry' && src.name !== undefined) {
         const { checkSignaturePolicy } = await import('@ocikit/local');
         const checked = await checkSignaturePolicy(
-          { signaturePolicy: values['signature-policy'], env: ctx.env },
+          {
+            signaturePolicy: values['signature-policy'],
+            sigstoreTrustedRoot: values['sigstore-trusted-root'],
+            env: ctx.env,
+          },
           { target: src.target, ref: src.ref, name: src.name },
           { signal: ctx.signal },
         );

@@ -120,11 +120,14 @@ export const verifyCommand = defineCommand({
   options: {
     key: { type: 'string' },
     policy: { type: 'string' },
+    'sigstore-trusted-root': { type: 'string' },
     ...registryFlags,
   },
   help: {
     key: 'a PEM public key (cosign.pub)',
     policy: 'a containers-policy.json(5) file',
+    'sigstore-trusted-root':
+      "with --policy: a sigstore trusted_root.json whose CT logs check keyless certificates' SCTs",
     ...registryFlagsHelp,
   },
   async run(ctx, { values, positionals }) {
@@ -142,7 +145,11 @@ export const verifyCommand = defineCommand({
         // the policy file as a pull checks it (GPG lookasides from registries.d included)
         const { checkSignaturePolicy } = await import('@ocikit/local');
         await checkSignaturePolicy(
-          { signaturePolicy: values.policy, env: ctx.env },
+          {
+            signaturePolicy: values.policy,
+            sigstoreTrustedRoot: values['sigstore-trusted-root'],
+            env: ctx.env,
+          },
           { target: repo, ref: desc.digest, name },
           { signal: ctx.signal },
         );

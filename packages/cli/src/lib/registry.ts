@@ -243,7 +243,10 @@ export async function copyWithProgress(
 export function engineRegistry(
   ctx: Context,
   values: RegistryValues &
-    Parameters<typeof copyOptionsFrom>[0] & { 'signature-policy'?: string | undefined },
+    Parameters<typeof copyOptionsFrom>[0] & {
+      'signature-policy'?: string | undefined;
+      'sigstore-trusted-root'?: string | undefined;
+    },
 ): LocalRegistryOptions {
   const { concurrency } = copyOptionsFrom(values);
   return {
@@ -253,6 +256,9 @@ export function engineRegistry(
     ...(values['cert-dir'] !== undefined ? { certDir: values['cert-dir'] } : {}),
     ...(values.concurrency !== undefined ? { concurrency } : {}),
     ...(values['signature-policy'] !== undefined ? { signaturePolicy: values['signature-policy'] } : {}),
+    ...(values['sigstore-trusted-root'] !== undefined
+      ? { sigstoreTrustedRoot: values['sigstore-trusted-root'] }
+      : {}),
     ...(ctx.debug ? { onRequest: debugRequest(ctx) } : {}),
   };
 }

@@ -8,12 +8,17 @@ import type { Descriptor } from '@ocikit/image-spec';
 import type { Context } from './command.ts';
 
 /** `--signature-policy FILE`: the containers-policy.json(5) pulls and copies are checked against. */
-export const signaturePolicyFlag = { 'signature-policy': { type: 'string' } } as const;
+export const signaturePolicyFlag = {
+  'signature-policy': { type: 'string' },
+  'sigstore-trusted-root': { type: 'string' },
+} as const;
 
 /** Help text of {@link signaturePolicyFlag}. */
 export const signaturePolicyFlagHelp = {
   'signature-policy':
     'check images against this containers-policy.json (default ~/.config/containers/policy.json, else /etc/containers/policy.json)',
+  'sigstore-trusted-root':
+    "a sigstore trusted_root.json whose CT logs check keyless signatures' certificate SCTs",
 } as const;
 
 /** Reads a small file a flag names, saying which flag when it cannot. */

@@ -19,6 +19,11 @@ export interface LocalRegistryOptions {
    * `$HOME/.config/containers/policy.json`, else `/etc/containers/policy.json`, else no check.
    */
   signaturePolicy?: string | undefined;
+  /**
+   * A sigstore trusted root file (trusted_root.json) whose CT logs check keyless signatures'
+   * certificate SCTs (decision 177).
+   */
+  sigstoreTrustedRoot?: string | undefined;
 }
 
 /** How a local engine is set up. */

@@ -5,9 +5,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copy, openLayout } from '@ocikit/content';
+import { copy, MemoryStore, openLayout, pushBytes } from '@ocikit/content';
 import { Engine } from '@ocikit/engine';
 import { isPermissionDenied } from '@ocikit/errors';
+import { MediaType } from '@ocikit/image-spec';
 import { openRepository, Transport } from '@ocikit/registry';
 import {
   attachCosignSignature,
@@ -20,6 +21,7 @@ import { type BuiltImage, buildBusyboxImage } from '@ocikit/test-images';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDriver } from './driver.ts';
+import { checkSignaturePolicy } from './image-policy.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -172,5 +174,70 @@ describe('the signature policy on pulls', () => {
     expect(e.details.reason).toBe('bad-argument');
     expect(e.message).toMatch(/policy\.json/);
     expect(storeContents(root).blobs).toEqual([]);
+  });
+});
+
+describe('keyless requirements (a Fulcio certificate and its Rekor entry)', () => {
+  // a real keyless cosign signature and its image manifest (containers/image's fixtures, kept by @ocikit/signature)
+  const fixtures = new URL('../../../signature/test/fixtures/', import.meta.url);
+  const fixture = (name: string) => new URL(name, fixtures).pathname;
+  const NAME = '192.168.64.2:5000/cosign-signed/fulcio-rekor-1';
+
+  async function keylessImage() {
+    const store = new MemoryStore();
+    const manifest = readFileSync(
+      fixture('containers-image/dir-img-cosign-fulcio-rekor-valid_manifest.json'),
+    );
+    const desc = await pushBytes(store, MediaType.ImageManifest, manifest);
+    await store.tag(desc, 'v1');
+    const doc = JSON.parse(
+      readFileSync(fixture('containers-image/dir-img-cosign-fulcio-rekor-valid_signature-1.sig'))
+        .subarray(15)
+        .toString(),
+    ) as { payload: string; annotations: Record<string, string> };
+    const a = doc.annotations;
+    await attachCosignSignature(store, desc.digest, {
+      payload: Buffer.from(doc.payload, 'base64'),
+      signature: a['dev.cosignproject.cosign/signature'] ?? '',
+      certificate: a['dev.sigstore.cosign/certificate'],
+      chain: a['dev.sigstore.cosign/chain'],
+      bundle: a['dev.sigstore.cosign/bundle'],
+    });
+    return { store, desc };
+  }
+
+  it('accepts it with the policy CA, Rekor key and the trusted root for its SCTs; refuses it without the root', async () => {
+    const policy = join(tmp(), 'policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        default: [
+          {
+            type: 'sigstoreSigned',
+            fulcio: {
+              caPath: fixture('containers-image/fulcio_v1.crt.pem'),
+              oidcIssuer: 'https://github.com/login/oauth',
+              subjectEmail: 'mitr@redhat.com',
+            },
+            rekorPublicKeyPath: fixture('containers-image/rekor.pub'),
+            signedIdentity: { type: 'matchRepository' },
+          },
+        ],
+      }),
+    );
+    const { store, desc } = await keylessImage();
+    const source = { target: store, ref: 'v1', name: `${NAME}:v1` };
+    const checked = await checkSignaturePolicy(
+      {
+        signaturePolicy: policy,
+        sigstoreTrustedRoot: fixture('sigstore-public-good-trusted_root.json'),
+        env,
+      },
+      source,
+    );
+    expect(checked?.digest).toBe(desc.digest);
+    const e = await rejection(checkSignaturePolicy({ signaturePolicy: policy, env }, source));
+    expect(e.details.reason).toBe('policy-rejected');
+    expect(e.message).toMatch(/SCTs cannot be checked/);
   });
 });

@@ -71,6 +71,8 @@ function acceptsAnything(bytes: Buffer): boolean {
 export interface SignaturePolicySettings {
   /** `--signature-policy FILE`; default the user's, else the system's policy.json, else no check. */
   signaturePolicy?: string | undefined;
+  /** A sigstore trusted root file (trusted_root.json): its CT logs check keyless certificates' SCTs. */
+  sigstoreTrustedRoot?: string | undefined;
   /** The environment (`HOME`, for the user's policy.json and registries.d). */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -128,7 +130,16 @@ export async function checkSignaturePolicy(
         },
       }),
     },
-    { verifySigstoreSigned: signature.verifySigstoreSigned, ...call },
+    {
+      verifySigstoreSigned: async (requirement, img, o) => {
+        const trustedRoot =
+          settings.sigstoreTrustedRoot === undefined
+            ? undefined
+            : (JSON.parse((await readFile(settings.sigstoreTrustedRoot, call)).toString('utf8')) as unknown);
+        await signature.verifySigstoreSigned(requirement, img, { ...o, trustedRoot });
+      },
+      ...call,
+    },
   );
   return descriptor;
 }
@@ -145,7 +156,11 @@ export async function checkPullPolicy(
 ): Promise<Descriptor | undefined> {
   try {
     return await checkSignaturePolicy(
-      { signaturePolicy: ctx.registry.signaturePolicy, env: ctx.env },
+      {
+        signaturePolicy: ctx.registry.signaturePolicy,
+        sigstoreTrustedRoot: ctx.registry.sigstoreTrustedRoot,
+        env: ctx.env,
+      },
       source,
       {
         signal,
