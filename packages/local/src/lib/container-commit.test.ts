@@ -1,14 +1,17 @@
 // images.history and containers.commit of the local engine end to end: real runc and conmon, the
 // busybox test image in a temp state root's store, through the Engine client.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copy, fetchAll, openLayout, pushBytes } from '@ocikit/content';
 import { Engine, type OutputChunk } from '@ocikit/engine';
 import { isOcikitError } from '@ocikit/errors';
 import { type ImageConfig, MediaType, parseImageConfig, parseManifest } from '@ocikit/image-spec';
+import { mountAll, nativeSnapshotter, overlaySnapshotter, type Snapshotter, unmount } from '@ocikit/snapshot';
 import { buildBusyboxImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diffContainer } from './container-commit.ts';
 import { localDriver } from './driver.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-local-commit-'));
@@ -214,6 +217,57 @@ describe('containers.commit of the local engine', () => {
       );
     } finally {
       await engine.containers.remove(id, { force: true });
+    }
+  });
+});
+
+describe('the layer of a container, per snapshotter', () => {
+  /** A committed parent with `a`, `gone` and `dir/b`, and the container's snapshot on it, changed. */
+  async function changed(snapshotter: Snapshotter, at: string): Promise<string> {
+    const mounts = await snapshotter.prepare('base-key', undefined);
+    const base = mounts[0]?.source as string;
+    writeFileSync(join(base, 'a'), 'a\n');
+    writeFileSync(join(base, 'gone'), 'gone\n');
+    mkdirSync(join(base, 'dir'));
+    writeFileSync(join(base, 'dir', 'b'), 'b\n');
+    await snapshotter.commit('base', 'base-key');
+    const [mount] = await snapshotter.prepare('container-c1', 'base');
+    // an overlay is written through a mount of it; the native snapshot is a plain directory
+    const fs = mount?.type === 'overlay' ? join(at, 'merged') : (mount?.source as string);
+    if (mount?.type === 'overlay') {
+      mkdirSync(fs);
+      mountAll([mount], fs);
+    }
+    try {
+      writeFileSync(join(fs, 'new'), 'new\n');
+      writeFileSync(join(fs, 'dir', 'b'), 'b changed\n');
+      rmSync(join(fs, 'gone'));
+    } finally {
+      if (mount?.type === 'overlay') unmount(fs);
+    }
+    const out = join(at, 'out');
+    mkdirSync(out);
+    await diffContainer(snapshotter, 'c1', out);
+    return execFileSync('tar', ['-tzf', join(out, 'layer.tar.gz')], { encoding: 'utf8' });
+  }
+
+  it('native: the tree diffed against a view of the image, whiteouts for what went (an unchanged parent left out)', async () => {
+    const at = tmp();
+    try {
+      const listed = await changed(nativeSnapshotter(join(at, 'snapshots')), at);
+      expect(listed.split('\n').filter(Boolean).sort()).toEqual(['.wh.gone', 'dir/b', 'new']);
+    } finally {
+      rmSync(at, { recursive: true, force: true });
+    }
+  });
+
+  it('overlay: the upper directory as it is (copied-up parents in), whiteouts for what went', async () => {
+    const at = tmp();
+    try {
+      const listed = await changed(overlaySnapshotter(join(at, 'snapshots')), at);
+      expect(listed.split('\n').filter(Boolean).sort()).toEqual(['.wh.gone', 'dir/', 'dir/b', 'new']);
+    } finally {
+      rmSync(at, { recursive: true, force: true });
     }
   });
 });

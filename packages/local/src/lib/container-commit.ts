@@ -79,8 +79,11 @@ function containerConfig(base: ImageConfig, record: ContainerRecord): NonNullabl
   return run;
 }
 
-/** The container's writable layer as a layer file in `dir`. */
-async function diffContainer(snapshotter: Snapshotter, id: string, dir: string): Promise<DiffResult> {
+/**
+ * The writable layer of container `id` as a layer file `layer.tar.gz` in `dir`: the overlay's upper
+ * directory as it is, or (native snapshotter) its tree diffed against a view of its parent.
+ */
+export async function diffContainer(snapshotter: Snapshotter, id: string, dir: string): Promise<DiffResult> {
   const key = containerSnapshot(id);
   const mounts = await snapshotter.mounts(key);
   const out = join(dir, 'layer.tar.gz');
