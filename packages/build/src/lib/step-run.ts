@@ -201,26 +201,62 @@ async function cacheDir(session: BuildSession, m: RunMount, locks: Lock[]): Prom
   return dir;
 }
 
-/** Paths that do not exist in the root yet: the runtime will make them as mount points. */
-async function missingPaths(rootfs: string, targets: readonly string[]): Promise<string[]> {
-  const missing: string[] = [];
+/** A mount point the runtime will have to make, and the directories above it that exist. */
+interface MountPoint {
+  /** Its path below the root, as the runtime will make it (the first missing component). */
+  rel: string;
+  /** The existing directories above it, deepest first, with their metadata before the RUN. */
+  parents: { rel: string; mode: number; uid: number; gid: number; others?: boolean }[];
+}
+
+/** The mount targets that do not exist in the root yet: the runtime will make them. */
+async function missingPaths(rootfs: string, targets: readonly string[]): Promise<MountPoint[]> {
+  const missing: MountPoint[] = [];
   for (const target of targets) {
     let at = '/';
     for (const part of target.split('/').filter(Boolean)) {
       at = posix.join(at, part);
       const host = await resolveInRoot(rootfs, at);
-      if (!(await lstat(host).catch(() => undefined))) {
-        missing.push(relative(rootfs, host));
-        break;
+      if (await lstat(host).catch(() => undefined)) continue;
+      const rel = relative(rootfs, host);
+      const parents: MountPoint['parents'] = [];
+      for (let p = posix.dirname(rel); p !== '.' && p !== '/' && p !== ''; p = posix.dirname(p)) {
+        const st = await lstat(join(rootfs, p));
+        parents.push({ rel: p, mode: st.mode, uid: st.uid, gid: st.gid });
       }
+      missing.push({ rel, parents });
+      break;
     }
   }
   return missing;
 }
 
-/** Removes mount points the runtime made (empty files and directories only) from the snapshot's changes. */
-async function removeMountPoints(writable: string, missing: readonly string[]): Promise<void> {
-  for (const rel of missing) {
+/**
+ * Notes, while the root is still mounted, which directories above the mount points show entries
+ * other than the mount points themselves — a sign their lower contents show through (not opaque).
+ */
+async function noteParents(rootfs: string, points: readonly MountPoint[]): Promise<void> {
+  const made = new Set(points.map((p) => p.rel));
+  for (const point of points) {
+    for (const parent of point.parents) {
+      const names = await readdir(join(rootfs, parent.rel)).catch(() => [] as string[]);
+      parent.others = names.some((n) => !made.has(posix.join(parent.rel, n)));
+    }
+  }
+}
+
+/**
+ * Removes mount points the runtime made (empty files and directories only) from the snapshot's
+ * changes; on an overlay, also the directories above them that were copied up only for them
+ * (empty in the upper dir, metadata unchanged, their lower contents showing) — `/etc` for a
+ * `/etc/resolv.conf` bound over an image without one.
+ */
+async function removeMountPoints(
+  writable: string,
+  points: readonly MountPoint[],
+  overlay: boolean,
+): Promise<void> {
+  for (const { rel } of points) {
     const host = join(writable, rel);
     const st = await lstat(host).catch(() => undefined);
     if (!st) continue;
@@ -235,6 +271,15 @@ async function removeMountPoints(writable: string, missing: readonly string[]): 
       };
       await prune(host).catch(() => {});
     }
+  }
+  if (!overlay) return;
+  const parents = points.flatMap((p) => p.parents).sort((a, b) => b.rel.length - a.rel.length);
+  for (const parent of parents) {
+    const host = join(writable, parent.rel);
+    const st = await lstat(host).catch(() => undefined);
+    if (!st?.isDirectory() || !parent.others) continue;
+    if (st.mode !== parent.mode || st.uid !== parent.uid || st.gid !== parent.gid) continue;
+    if ((await readdir(host)).length === 0) await rmdir(host).catch(() => {});
   }
 }
 
@@ -308,11 +353,10 @@ export async function runStep(
       }
     }
     if (plan.network === 'host') {
-      // the host's name service, over the image's own files only: a mount point made for them would
-      // copy /etc up into the step's layer
+      // the host's name service (the mount points made for it leave the layer afterwards)
       for (const file of ['/etc/resolv.conf', '/etc/hosts']) {
         const inImage = await lstat(await resolveInRoot(work.dir, file)).catch(() => undefined);
-        if (existsSync(file) && inImage?.isFile())
+        if (existsSync(file) && (inImage === undefined || inImage.isFile()))
           mounts.push({ destination: file, type: 'bind', source: file, options: ['rbind', 'ro'] });
       }
     }
@@ -403,8 +447,9 @@ export async function runStep(
       );
     }
     // mount points the runtime had to make are no change of the step's
+    await noteParents(work.dir, missing);
     unmount(work.dir);
-    await removeMountPoints(work.writable, missing);
+    await removeMountPoints(work.writable, missing, work.mounts[0]?.type === 'overlay');
     const layer = await commitLayer(snapshotter, work, state.config.rootfs.diff_ids, session.store, {
       tmp: session.tmp,
       clampTime: session.clampTime,
