@@ -445,6 +445,14 @@ describe('build', () => {
     expect(await failure(run(context('FROM busybox\nCOPY --exclude=*.md . /x\n')))).toMatchObject({
       reason: 'bad-instruction',
     });
+    expect(
+      await failure(run(context('FROM busybox\nRUN --mount=type=cache,target=/c,from=x true\n'))),
+    ).toMatchObject({
+      reason: 'bad-instruction',
+    });
+    expect(await failure(run(context('FROM busybox\nRUN --mount=type=secret,id=x true\n')))).toMatchObject({
+      reason: 'bad-instruction',
+    });
     expect(await failure(run(context('FROM busybox\nRUN ["no-such-command"]\n')))).toMatchObject({
       reason: 'run-failed',
       details: { exitCode: 127 },

@@ -65,12 +65,29 @@ export interface RunPlan {
   script?: string | undefined;
 }
 
+/** Other names BuildKit takes for mount options. */
+const MOUNT_ALIASES: Readonly<Record<string, string>> = {
+  dst: 'target',
+  destination: 'target',
+  src: 'source',
+  readonly: 'ro',
+  readwrite: 'rw',
+};
+
+/** The options each mount type takes here. */
+const MOUNT_OPTIONS: Readonly<Record<RunMount['type'], readonly string[]>> = {
+  cache: ['type', 'target', 'id', 'sharing', 'mode', 'uid', 'gid', 'ro'],
+  bind: ['type', 'target', 'source', 'from', 'ro', 'rw'],
+  tmpfs: ['type', 'target', 'size'],
+};
+
 function parseMount(text: string, inst: RunInstruction): Omit<RunMount, 'target'> & { target?: string } {
   const options: Record<string, string | true> = {};
   for (const part of text.split(',')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    const key = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    const raw = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    const key = MOUNT_ALIASES[raw] ?? raw;
     options[key] = eq < 0 ? true : part.slice(eq + 1);
   }
   const type = options['type'] === undefined ? 'bind' : String(options['type']);
@@ -79,7 +96,13 @@ function parseMount(text: string, inst: RunInstruction): Omit<RunMount, 'target'
       `RUN --mount: type ${JSON.stringify(type)} is not supported (cache, bind, tmpfs)`,
       inst.range,
     );
-  const target = options['target'] ?? options['dst'] ?? options['destination'];
+  for (const key of Object.keys(options))
+    if (!MOUNT_OPTIONS[type].includes(key))
+      throw badInstruction(
+        `RUN --mount=type=${type}: option ${JSON.stringify(key)} is not supported`,
+        inst.range,
+      );
+  const target = options['target'];
   if (typeof target !== 'string' || target === '')
     throw badInstruction(`RUN --mount=${truncate(text, 80)}: a target is required`, inst.range);
   return { type, target, options };
@@ -308,7 +331,7 @@ export async function runStep(
     const config = state.config;
     const mounts: Mount[] = [];
     for (const m of plan.mounts) {
-      const ro = m.options['ro'] === true || m.options['readonly'] === true || m.options['ro'] === 'true';
+      const ro = m.options['ro'] === true || m.options['ro'] === 'true';
       if (m.type === 'tmpfs') {
         const size = typeof m.options['size'] === 'string' ? [`size=${m.options['size']}`] : [];
         mounts.push({
@@ -336,7 +359,7 @@ export async function runStep(
         const source = typeof m.options['source'] === 'string' ? m.options['source'] : '.';
         const [match] = await matchSources(tree, source, inst.range);
         let host = match?.host ?? tree.root;
-        const rw = m.options['rw'] === true || m.options['readwrite'] === true || m.options['rw'] === 'true';
+        const rw = m.options['rw'] === true || m.options['rw'] === 'true';
         if (rw) {
           // writable, but what is written goes nowhere: a scratch copy
           const copy = join(session.tmp, `bind-${randomHex(6)}`);
