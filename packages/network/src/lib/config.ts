@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   AlreadyExistsError,
   DataLossError,
@@ -19,6 +21,8 @@ import {
   subnetHasHost,
   subnetsOverlap,
 } from './ip.ts';
+
+const run = promisify(execFile);
 
 /** The CNI spec version ocikit writes into config lists and speaks to plugins. */
 export const CNI_VERSION = '1.0.0';
@@ -409,9 +413,37 @@ export async function removeNetwork(
       await rm(net.path, { force: true });
       const ipam = (bridgePlugin(net.config)?.['ipam'] as { dataDir?: string } | undefined)?.dataDir;
       if (ipam) await rm(join(ipam, name), { recursive: true, force: true });
+      await removeBridge(net.bridge, net.gateway, net.internal);
     },
     options.signal,
   );
+}
+
+/**
+ * Deletes a network's bridge device, as podman and dockerd do on `network rm` (the bridge plugin
+ * makes it on the first ADD and never deletes it). A bridge with ports, or without this network's
+ * gateway address — another state root's network of the same bridge name — is left alone.
+ */
+async function removeBridge(bridge: string, gateway: string, internal: boolean): Promise<void> {
+  // netlink, not /sys/class/net: sysfs shows the namespace it was mounted in, not this process's
+  let ports: string;
+  try {
+    ports = (await run('ip', ['-o', 'link', 'show', 'master', bridge])).stdout;
+  } catch (e) {
+    if (/does not exist|Cannot find device/.test(String((e as { stderr?: unknown }).stderr))) return; // never made
+    throw e;
+  }
+  if (ports.trim() !== '') return;
+  // only the bridge this network's ADD made: it carries the network's gateway (none when internal)
+  const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show', 'dev', bridge]);
+  const addresses = [...stdout.matchAll(/ inet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]);
+  if (internal ? addresses.length > 0 : !addresses.includes(gateway)) return;
+  try {
+    await run('ip', ['link', 'del', bridge]);
+  } catch (e) {
+    // gone meanwhile: nothing to do; anything else is worth saying
+    if (!/Cannot find device/.test(String((e as { stderr?: unknown }).stderr))) throw e;
+  }
 }
 
 /** The directory of the CNI result cache (libcni's `results/` layout) under the state root. */

@@ -65,6 +65,8 @@ describe('CNI networks in test-made namespaces', () => {
       cached: unknown;
       left: Left;
       nsLeft: string[];
+      bridgeBeforeRm: number;
+      bridgeAfterRm: number;
     }>('reach');
     expect(r.ra.ips[0]).toMatchObject({ address: '10.90.0.2/24', gateway: '10.90.0.1' });
     expect(r.rb.ips[0]?.address).toBe('10.90.0.3/24');
@@ -76,6 +78,9 @@ describe('CNI networks in test-made namespaces', () => {
     expect(r.cached).toEqual(r.ra);
     clean(r.left);
     expect(r.nsLeft).toEqual([]);
+    // network rm takes its bridge away, as podman and dockerd do
+    expect(r.bridgeBeforeRm).toBe(0);
+    expect(r.bridgeAfterRm).not.toBe(0);
   });
 
   it('a published port answers from the outer namespace (on every address, or on its hostIP only), and not after DEL', () => {

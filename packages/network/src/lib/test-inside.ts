@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { addNetwork, cachedResult, checkNetwork, delNetwork } from './cni.ts';
-import { createNetwork } from './config.ts';
+import { createNetwork, removeNetwork } from './config.ts';
 import { containerAddresses, hostsFile } from './files.ts';
 import { createNetns, removeNetns } from './netns.ts';
 
@@ -86,7 +86,7 @@ const ip4 = (cidr: string | undefined) => (cidr ?? '').split('/')[0] ?? '';
 
 const cases: Record<string, () => Promise<unknown>> = {
   async reach() {
-    await createNetwork(root, 'n1', { subnet: '10.90.0.0/24' });
+    const n1 = await createNetwork(root, 'n1', { subnet: '10.90.0.0/24' });
     const a = await createNetns(nsDir, 'c-a');
     const b = await createNetns(nsDir, 'c-b');
     const ra = await addNetwork(root, 'n1', { containerId: 'c-a', netns: a });
@@ -130,7 +130,11 @@ const cases: Record<string, () => Promise<unknown>> = {
     await delNetwork(root, 'n1', { containerId: 'c-b', netns: b });
     await removeNetns(a);
     await removeNetns(b);
+    const bridgeBeforeRm = sh('ip', ['link', 'show', n1.bridge]).status;
+    await removeNetwork(root, 'n1');
     return {
+      bridgeBeforeRm,
+      bridgeAfterRm: sh('ip', ['link', 'show', n1.bridge]).status,
       ra,
       rb,
       ping: ping.status,
