@@ -1,6 +1,6 @@
 export type { ConvertOptions } from './lib/convert.ts';
 export { resolveUser, specFromImageConfig } from './lib/convert.ts';
-export { defaultRootlessSpec, defaultSpec } from './lib/defaults.ts';
+export { defaultRootlessSpec, defaultSpec, PODMAN_CAPABILITIES } from './lib/defaults.ts';
 export { parseFeatures, parseSpec, parseState } from './lib/parse.ts';
 export { readInRoot, resolveInRoot } from './lib/rootfs.ts';
 export type {

@@ -16,6 +16,32 @@ const masked = () => [
 const readonly = () => ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /**
+ * The capabilities podman and buildah give a container's process by default (containers.conf
+ * `default_capabilities`): root in the container may chown, override file permissions, set ids and
+ * bind low ports — unlike `runc spec`'s three. Docker's set adds AUDIT_WRITE, MKNOD and NET_RAW.
+ *
+ * @example
+ * ```ts
+ * spec.process!.capabilities = { bounding: [...PODMAN_CAPABILITIES], effective: [...PODMAN_CAPABILITIES], permitted: [...PODMAN_CAPABILITIES] };
+ * ```
+ */
+export const PODMAN_CAPABILITIES: readonly string[] = Object.freeze(
+  [
+    'CHOWN',
+    'DAC_OVERRIDE',
+    'FOWNER',
+    'FSETID',
+    'KILL',
+    'NET_BIND_SERVICE',
+    'SETFCAP',
+    'SETGID',
+    'SETPCAP',
+    'SETUID',
+    'SYS_CHROOT',
+  ].map((c) => `CAP_${c}`),
+);
+
+/**
  * The runtime config `runc spec` writes (runc 1.1's specconv.Example): a fresh object each call.
  *
  * @example
