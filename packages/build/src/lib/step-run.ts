@@ -18,7 +18,7 @@ import {
   truncate,
 } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
-import { type Mount, resolveInRoot, specFromImageConfig } from '@ocikit/runtime-spec';
+import { type Mount, PODMAN_CAPABILITIES, resolveInRoot, specFromImageConfig } from '@ocikit/runtime-spec';
 import { START_FAILURE_CODES } from '@ocikit/shim';
 import { unmount } from '@ocikit/snapshot';
 import type { RunInstruction } from './ast.ts';
@@ -29,21 +29,6 @@ import { at, badInstruction } from './errors.ts';
 import { closeWorkingRoot, commitLayer, type MadeLayer, openWorkingRoot } from './layer.ts';
 import type { BorrowedTree, BuildSession } from './session.ts';
 import { argsInEffect, envMap, expandIn, type StageScope, shellOf } from './steps.ts';
-
-/** The capabilities a RUN gets: podman's and buildah's defaults (root may chown, bind low ports, …). */
-const CAPS = [
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'NET_BIND_SERVICE',
-  'SETFCAP',
-  'SETGID',
-  'SETPCAP',
-  'SETUID',
-  'SYS_CHROOT',
-].map((c) => `CAP_${c}`);
 
 /** One `--mount=` of a RUN, parsed and expanded. */
 interface RunMount {
@@ -408,7 +393,12 @@ export async function runStep(
     spec.mounts = [...(spec.mounts ?? []), ...mounts];
     const proc = spec.process ?? { cwd: '/' };
     proc.terminal = false;
-    proc.capabilities = { bounding: [...CAPS], effective: [...CAPS], permitted: [...CAPS] };
+    // podman's and buildah's defaults: root in a RUN may chown, bind low ports, …
+    proc.capabilities = {
+      bounding: [...PODMAN_CAPABILITIES],
+      effective: [...PODMAN_CAPABILITIES],
+      permitted: [...PODMAN_CAPABILITIES],
+    };
     spec.process = proc;
     spec.linux ??= {};
     const namespaces = spec.linux.namespaces ?? [];
