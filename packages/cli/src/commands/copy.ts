@@ -226,7 +226,9 @@ export const copyCommand = defineCommand({
               '--sign-passphrase-file',
             );
       const src = await openSource(ctx, srcArg ?? '', srcLoc, transport, cleanups);
-      // the signature policy, before anything is written; then the checked digest is what is copied
+      // the signature policy, before anything is written; then the checked digest is what is
+      // copied (the source keeps its ref: a destination without one is named after it)
+      let copyRef = src.ref;
       if (src.kind === 'registry' && src.name !== undefined) {
         const { checkSignaturePolicy } = await import('@ocikit/local');
         const checked = await checkSignaturePolicy(
@@ -238,13 +240,13 @@ export const copyCommand = defineCommand({
           { target: src.target, ref: src.ref, name: src.name },
           { signal: ctx.signal },
         );
-        if (checked !== undefined) src.ref = checked.digest;
+        if (checked !== undefined) copyRef = checked.digest;
       }
       const dst = await openDestination(ctx, dstArg ?? '', dstLoc, src, transport, cleanups);
       const narrow = dst.onePlatform && values.platform === undefined && !values['all-platforms'];
       const desc = await copyWithProgress(
         ctx,
-        src,
+        { ...src, ref: copyRef },
         { target: dst.target, ref: dst.ref },
         narrow ? { ...values, platform: formatPlatform(hostPlatform()) } : values,
         'copied',

@@ -3,7 +3,16 @@
 // the policy refuses, signatures travelling with copy — and the interop peers: Debian's skopeo 1.9
 // and podman 4.3 read the signatures ocikit stores, and agree on every case they can decide.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -268,6 +277,21 @@ describe('the policy on pull and copy', () => {
       sigstore('signer.pub', { type: 'exactRepository', dockerRepository: `${host}/sig/signed` }),
     );
     expect((await cli(['verify', '--policy', byName, `${host}/sig/carried:1`])).code).toBe(0);
+
+    // into a layout without REF, the image keeps its tag's name, as without a policy
+    const layoutDir = join(tmp(), 'layout');
+    const toLayout = await cli([
+      'copy',
+      '--signature-policy',
+      policy,
+      `${host}/sig/signed:1`,
+      `oci:${layoutDir}`,
+    ]);
+    expect(toLayout.code, toLayout.stderr).toBe(0);
+    const index = JSON.parse(readFileSync(join(layoutDir, 'index.json'), 'utf8')) as {
+      manifests: { annotations?: Record<string, string> }[];
+    };
+    expect(index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name'])).toEqual(['1']);
 
     const removed = await cli([
       'copy',
