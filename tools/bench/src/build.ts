@@ -132,6 +132,8 @@ try {
     [
       { name: 'buildah bud --layers (cached)', argv: buildah(warmBuildah) },
       { name: 'ocikit build (cached)', argv: ocikit(warmOcikit) },
+      // the floor under it: the executable starting and answering without any work
+      { name: 'ocikit --version (start-up floor)', argv: [...cliArgv, '--version'] },
     ],
     { runs, warmup: 1 },
   );
