@@ -20,17 +20,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNetSandbox, startPodmanCni } from '@ocikit/test-engines';
 import { buildBusyboxImage } from '@ocikit/test-images';
-import { compare, type Result, report } from './harness.ts';
+import { compare, median, type Result, report } from './harness.ts';
 
 const cli = fileURLToPath(new URL('../../../packages/cli/bin/ocikit', import.meta.url));
 const cniScript = fileURLToPath(new URL('./network-cni.ts', import.meta.url));
 const runs = Number(process.env['BENCH_RUNS'] ?? 7);
 const manyRuns = Number(process.env['BENCH_MANY_RUNS'] ?? 5);
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 // lower case: podman names an image pulled from oci:DIR after the path
 const work = `/var/tmp/ocikit-net-bench-${process.pid}`;
