@@ -74,6 +74,11 @@ describe('ocikit build', () => {
       image: { config: { labels: Record<string, string> } };
     };
     expect(inspected.image.config.labels).toMatchObject({ 'org.example.k': 'v' });
+    // history: a step per instruction, newest first, the image's id on the newest, the base's on its step
+    const history = (await cli(['history', '--no-trunc', 'app:1'])).stdout.trimEnd().split('\n');
+    expect(history[1]).toMatch(new RegExp(`^${id}\\s.*CMD \\["cat", "/who", "/app.txt"\\]\\s+0B$`));
+    expect(history.some((l) => /^<missing>\s.*COPY file:[0-9a-f]+ in \/app\.txt\s+\d+B$/.test(l))).toBe(true);
+    expect(history.at(-1)).toMatch(/^sha256:[0-9a-f]{64}\s.*@ocikit\/test-images\s+1\.03MB$/);
     // the exports: skopeo reads both
     await exec('skopeo', ['inspect', `oci:${join(dir, 'layout')}:app`]);
     await exec('skopeo', ['inspect', `docker-archive:${join(dir, 'app.tar')}`]);
