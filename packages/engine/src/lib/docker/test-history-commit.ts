@@ -104,6 +104,13 @@ export function describeHistoryCommit(
       expect(history[0]?.created).toMatch(/^\d{4}-\d\d-\d\dT/);
       if (commentInHistory)
         expect(history[0]?.tags).toEqual(expect.arrayContaining([expect.stringMatching(/hc-committed:1$/)]));
+      // without a reference the engine makes an unnamed image, found by its id
+      const created = await engine.containers.create({ image, cmd: ['true'], network: 'none' });
+      const unnamed = await engine.containers.commit(created.id, {});
+      await engine.containers.remove(created.id, { force: true });
+      expect(unnamed.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect((await engine.images.inspect(unnamed.id)).repoTags).toEqual([]);
+      await engine.images.remove(unnamed.id, { force: true });
       expect(await reasonOf(engine.images.history('hc-no-such-image:1'))).toBe('image-not-found');
       expect(await reasonOf(engine.containers.commit('hc-no-such-container', { reference: 'x:1' }))).toBe(
         'container-not-found',
