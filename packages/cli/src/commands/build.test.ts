@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { runInPty } from '@ocikit/test-images';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, storeBusybox } from '../lib/test-cli.ts';
@@ -181,6 +182,32 @@ describe('ocikit build', () => {
     const sleeping = await exec('sh', ['-c', 'pgrep -f "^sleep 347$" || true']);
     expect(sleeping.stdout.trim()).toBe('');
     expect((await cli(['inspect', 'int:1'])).code).not.toBe(0);
+  }, 120_000);
+
+  it('on a terminal, each step is a bold STEP line and its layer follows it', async () => {
+    const ctx = join(dir, 'ttyctx');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo on-a-tty > /tty\nCMD ["cat", "/tty"]\n');
+    const r = runInPty(
+      [
+        process.execPath,
+        '--conditions=@ocikit/source',
+        bin,
+        '--root',
+        root,
+        'build',
+        '--network',
+        'none',
+        ctx,
+      ],
+      [],
+      { timeoutMs: 60_000 },
+    );
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toContain('\x1b[1mSTEP 1/2: RUN echo on-a-tty > /tty\x1b[0m');
+    expect(r.output).toMatch(/--> [0-9a-f]{12} \(\d+\.\d\ds\)/);
+    expect(r.output).toContain('\x1b[1mSTEP 2/2: CMD ["cat", "/tty"]\x1b[0m');
+    expect(r.output).toMatch(/sha256:[0-9a-f]{64}/);
   }, 120_000);
 
   it('refuses bad flags before building', async () => {
