@@ -179,7 +179,9 @@ describe('relayStdio', () => {
     };
     const stdout = Object.assign(sink(), { isTTY: true, rows: 10, columns: 20 });
     const relay = relayStdio(p, { stdout, stderr: sink() }, { tty: true });
-    await new Promise((r) => setTimeout(r, 150));
+    // the retries are timed: wait for the fourth try (a loaded machine may take long), then no more
+    for (let i = 0; i < 500 && p.sizes.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
     expect(p.sizes).toEqual([{ rows: 10, columns: 20 }]);
     p.end();
     await relay;
