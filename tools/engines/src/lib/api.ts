@@ -20,7 +20,7 @@ export function socketRequest(
   socketPath: string,
   method: string,
   path: string,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<SocketResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
