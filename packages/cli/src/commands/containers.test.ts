@@ -157,7 +157,7 @@ describe('ocikit run', () => {
     expect((await cli(['ps', '-a'])).stdout).toMatch(/Exited \(3\).*svc/);
     expect((await cli(['rm', 'svc'])).code).toBe(0);
     expect((await cli(['ps', '-a', '-q'])).stdout).not.toContain(id.slice(0, 12));
-  });
+  }, 180_000); // 17 CLI processes: past 60 s on a loaded 2-core machine
 
   it('attaches to a detached -i container: stdin in, output out, its exit code back', async () => {
     const started = await cli([
