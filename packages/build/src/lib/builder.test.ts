@@ -442,6 +442,11 @@ describe('build', () => {
       name: 'InvalidArgumentError',
     });
     expect(await failure(run(context('RUN true\n')))).toMatchObject({ name: 'InvalidArgumentError' });
+    // a parse error names the file the build was given, not always "Dockerfile"
+    const named = context('', { 'app.Containerfile': 'FROM busybox\nFETCH x\n' });
+    expect((await failure(run(named, { file: 'app.Containerfile' }))).message).toContain(
+      'app.Containerfile:2',
+    );
     expect(await failure(run(context('FROM busybox\nCOPY --exclude=*.md . /x\n')))).toMatchObject({
       reason: 'bad-instruction',
     });

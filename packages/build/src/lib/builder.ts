@@ -131,13 +131,14 @@ function checkPlatform(text: string | undefined): Platform {
   );
 }
 
-/** The Dockerfile's text: given, or read from the context. */
-function dockerfileText(options: BuildOptions): string {
-  if (options.dockerfile !== undefined) return options.dockerfile;
+/** The Dockerfile's text (given, or read from the context) and the name errors call it by. */
+function dockerfileText(options: BuildOptions): { text: string; name: string } {
+  if (options.dockerfile !== undefined)
+    return { text: options.dockerfile, name: options.file ?? 'Dockerfile' };
   const names = options.file ? [options.file] : ['Dockerfile', 'Containerfile'];
   for (const name of names) {
     const path = isAbsolute(name) ? name : join(options.context, name);
-    if (existsSync(path)) return readFileSync(path, 'utf8');
+    if (existsSync(path)) return { text: readFileSync(path, 'utf8'), name };
   }
   throw unmet(
     'source-not-found',
@@ -173,7 +174,8 @@ function scratch(platform: Platform): ImageConfig {
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const { signal } = options;
   throwIfAborted(signal);
-  const file = parseDockerfile(dockerfileText(options));
+  const dockerfile = dockerfileText(options);
+  const file = parseDockerfile(dockerfile.text, { file: dockerfile.name });
   const tags = (options.tags ?? []).map(normalizeTag);
   const platform = checkPlatform(options.platform);
   const buildArgs = options.buildArgs ?? {};
