@@ -20,7 +20,15 @@ import type { LocalContext } from './context.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
 import { pinImage } from './image-use.ts';
-import { attachNetwork, detachNetworks, hostModeFiles, planNetwork, runtimeNetworkOf } from './network.ts';
+import {
+  type Attaching,
+  attachNetwork,
+  detachNetworks,
+  hostModeFiles,
+  networkReadyHook,
+  planNetwork,
+  runtimeNetworkOf,
+} from './network.ts';
 import { buildRuntimeSpec } from './run-spec.ts';
 import { copyUp, resolveMounts } from './volume-mounts.ts';
 import { containerMountsPath } from './volume-store.ts';
@@ -75,16 +83,24 @@ async function storedByName(
   return descriptor ? { store, descriptor, name } : undefined;
 }
 
+/** A prepared container, and its network attachment still under way (CNI ADD). */
+export interface Prepared {
+  /** Its `configured` record. */
+  record: ContainerRecord;
+  /** Its attachment: ADD runs while the runtime creates it (see `attachNetwork`); none on `none`/`host`. */
+  network: Attaching | undefined;
+}
+
 /**
  * Prepares a container without creating it in the runtime: a `configured` record with its bundle
- * (rootfs snapshot and config.json), ready for `createInRuntime` (detached) or `runForeground`.
- * What it made is removed when it fails.
+ * (rootfs snapshot and config.json), ready for `createInRuntime` (detached) or `runForeground`,
+ * which must be followed by {@link settleNetwork}. What it made is removed when it fails.
  */
 export async function prepareContainer(
   ctx: LocalContext,
   spec: ContainerSpec,
   options: CreateOptions,
-): Promise<ContainerRecord> {
+): Promise<Prepared> {
   const { signal } = options;
   if (typeof spec.image !== 'string' || spec.image === '')
     throw localError('bad-argument', 'containers.create', 'give an image');
@@ -113,7 +129,7 @@ export async function prepareContainer(
     }),
   );
   // its namespace, ADD, ports and files, made while the root file system is (undone by the removal below)
-  let attaching: Promise<void> | undefined;
+  let attaching: Attaching | undefined;
   try {
     // the image it is made from stays in use by it whatever its name points at later
     pinImage(ctx, record, image.descriptor);
@@ -129,8 +145,8 @@ export async function prepareContainer(
           signal,
         })
       : undefined;
-    // settled below; a rejection is not left unhandled meanwhile
-    attaching?.catch(() => {});
+    // settled by the caller or below; a rejection is not left unhandled meanwhile
+    attaching?.added.catch(() => {});
     const rootfs = join(record.bundle, 'rootfs');
     // a directory and a small file: synchronous calls, as for every small state file (decision 103)
     mkdirSync(rootfs, { recursive: true });
@@ -163,18 +179,26 @@ export async function prepareContainer(
     });
     // the runtime mounts the overlay first, so every other mount lands on top of it
     if (rootMount) runtimeSpec.mounts = [rootMount, ...(runtimeSpec.mounts ?? [])];
+    // its process waits for ADD, which runs on while the runtime creates it
+    if (network)
+      runtimeSpec.hooks = {
+        ...runtimeSpec.hooks,
+        createRuntime: [...(runtimeSpec.hooks?.createRuntime ?? []), networkReadyHook(record)],
+      };
     writeFileSync(join(record.bundle, 'config.json'), `${JSON.stringify(runtimeSpec, null, 2)}\n`);
-    await attaching;
+    // the namespace and the files the runtime mounts are there before it starts
+    await attaching?.ready;
     const next: ContainerRecord = {
       ...record,
       command: runtimeSpec.process?.args ?? record.command,
       stopSignal: spec.stopSignal ?? unpacked.config.config?.StopSignal ?? 'SIGTERM',
     };
     await containers.save(next);
-    return next;
+    return { record: next, network: attaching };
   } catch (e) {
     // what attaching makes must be there to be undone
-    await attaching?.catch(() => {});
+    await attaching?.added.catch(() => {});
+    attaching?.release();
     await removeContainer(ctx, record.id, {
       force: true,
       volumes: true,
@@ -197,16 +221,19 @@ export async function createContainer(
   spec: ContainerSpec,
   options: CreateOptions,
 ): Promise<ContainerRecord> {
-  const record = await prepareContainer(ctx, spec, options);
+  const { record, network } = await prepareContainer(ctx, spec, options);
   const exit = exitCommand(ctx.root, record.id, record.autoRemove);
   try {
-    const created = await containersOf(ctx).createInRuntime(record.id, {
-      ...(exit ? { exitCommand: exit } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const created = await containersOf(ctx)
+      .createInRuntime(record.id, {
+        ...(exit ? { exitCommand: exit } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+      .finally(() => settleNetwork(ctx, record, network, 'containers.create'));
     await containerEvent(ctx, 'create', record);
     return created;
   } catch (e) {
+    if (isAddFailure(e)) throw e;
     const exitCode = startFailureCode(e);
     if (exitCode === undefined || record.autoRemove)
       await removeContainer(ctx, record.id, { force: true, operation: 'containers.create' }).catch(() => {});
@@ -218,4 +245,35 @@ export async function createContainer(
       cause: e,
     });
   }
+}
+
+/** ADD's errors, thrown by {@link settleNetwork} after the container was removed. */
+const addFailures = new WeakSet<object>();
+
+/** Whether `e` is a failed ADD that {@link settleNetwork} threw (the container is gone already). */
+export function isAddFailure(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && addFailures.has(e);
+}
+
+/**
+ * After the runtime's create or foreground run returned (or threw): waits for the container's
+ * ADD, closes the gate, and when ADD failed removes the container (nothing half-made is left: DEL,
+ * namespace, record) and throws ADD's error — the runtime's own failure then was the hook's.
+ */
+export async function settleNetwork(
+  ctx: LocalContext,
+  record: ContainerRecord,
+  network: Attaching | undefined,
+  operation: 'containers.create' | 'containers.run',
+): Promise<void> {
+  if (!network) return;
+  const failed = await network.added.then(
+    () => undefined,
+    (e: unknown) => e ?? new Error('CNI ADD failed'),
+  );
+  network.release();
+  if (failed === undefined) return;
+  await removeContainer(ctx, record.id, { force: true, volumes: true, operation }).catch(() => {});
+  if (typeof failed === 'object' && failed !== null) addFailures.add(failed);
+  throw failed;
 }

@@ -15,9 +15,11 @@ if (root && id) {
   const record = await containersOf(ctx)
     .get(id)
     .catch(() => undefined);
+  // an exited container is off its networks: its address and host ports are free again (DEL
+  // while its die is recorded)
+  const detaching = then !== 'remove' ? detachNetworks(ctx, id).catch(() => {}) : undefined;
   if (record) await recordDie(ctx, record);
-  // an exited container is off its networks: its address and host ports are free again
-  if (then !== 'remove') await detachNetworks(ctx, id).catch(() => {});
+  await detaching;
   if (then === 'remove') {
     await removeContainer(ctx, id, { force: true }).catch(() => {
       // removed already (`rm -f` raced us), or the root is gone: nothing left to do

@@ -40,18 +40,19 @@ export async function removeContainer(
   }
   // its exit is news until recorded: `die` before `destroy`
   if (record.status === 'exited') await recordDie(ctx, record);
+  // off its networks (CNI DEL, namespace, peers' hosts files) while the runtime deletes it and its
+  // file system, snapshot and record go: a live one's process loses its interface a moment before
+  // it is killed
+  const detaching = detachNetworks(ctx, record.id, { forget: true }).then(
+    () => undefined,
+    (e: unknown) => e ?? new Error('detaching failed'),
+  );
   if (live) {
     await containers
       .runtimeFor(record)
       .delete(record.id, { force: true })
       .catch(() => {});
   }
-  // off its networks (CNI DEL, namespace, peers' hosts files) once its process is gone, while
-  // its file system goes
-  const detaching = detachNetworks(ctx, record.id, { forget: true }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
   try {
     unmount(join(record.bundle, 'rootfs'));
   } catch {
@@ -66,14 +67,18 @@ export async function removeContainer(
           .filter((m) => m.type === 'volume' && m.anonymous === true)
           .map((m) => m.source)
       : [];
-  const detachFailed = await detaching;
-  if (detachFailed !== undefined) throw detachFailed;
   const removed = await standard(operation, () =>
     containers.remove(record.id, { force: options.force === true || live }),
-  );
+  ).catch(async (e: unknown) => {
+    await detaching;
+    throw e;
+  });
   unpinImage(ctx, record.id);
   await containerEvent(ctx, 'destroy', record);
   await removeAnonymousVolumes(ctx, anonymous);
+  // a DEL that failed is left to the sweeps (its result cache entry stays)
+  const detachFailed = await detaching;
+  if (detachFailed !== undefined) throw detachFailed;
   return removed;
 }
 

@@ -2,7 +2,7 @@
 // directly (`runc run`), no monitor, as `ocikit run` always did — the fast path of `run --rm`.
 import type { ContainerSpec, RunOptions, RunResult } from '@ocikit/engine';
 import type { ForegroundOptions } from '@ocikit/shim';
-import { prepareContainer, startFailureCode } from './container-create.ts';
+import { isAddFailure, prepareContainer, settleNetwork, startFailureCode } from './container-create.ts';
 import { containerEvent, recordDie } from './container-events.ts';
 import { removeContainer } from './container-remove.ts';
 import { containersOf } from './container-store.ts';
@@ -48,15 +48,21 @@ export async function runContainer(
   steps: (spec: ContainerSpec, options: RunOptions) => Promise<RunResult>,
 ): Promise<RunResult> {
   if (options.stdin && !options.inheritStdio && !ownStdin(spec, options)) return steps(spec, options);
-  const record = await prepareContainer(ctx, spec, options);
+  const { record, network } = await prepareContainer(ctx, spec, options);
   // written while the runtime starts the container (its journal's lock and I/O would otherwise add
   // ~8 ms to every run on a loaded machine), in order, before its die
   const started = containerEvent(ctx, 'create', record).then(() => containerEvent(ctx, 'start', record));
   let exitCode: number;
   try {
-    exitCode = (await containersOf(ctx).runForeground(record.id, stdioFor(spec, options))).exitCode;
+    exitCode = (
+      await containersOf(ctx)
+        .runForeground(record.id, stdioFor(spec, options))
+        .finally(() => settleNetwork(ctx, record, network, 'containers.run'))
+    ).exitCode;
   } catch (e) {
     await started;
+    // removed already: ADD failed, the runtime's failure was its hook's
+    if (isAddFailure(e)) throw e;
     const code = startFailureCode(e);
     if (code !== undefined) await recordDie(ctx, record, code);
     if (record.autoRemove)
@@ -65,9 +71,20 @@ export async function runContainer(
     if (code === undefined) throw e;
     return { id: record.id, exitCode: code };
   }
-  await started;
-  await recordDie(ctx, record, exitCode);
-  if (record.autoRemove) await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' });
-  else await detachNetworks(ctx, record.id);
+  if (record.autoRemove) {
+    await started;
+    await recordDie(ctx, record, exitCode);
+    await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' });
+  } else {
+    // off its networks while its exit is recorded
+    const detaching = detachNetworks(ctx, record.id).then(
+      () => undefined,
+      (e: unknown) => e ?? new Error('detaching failed'),
+    );
+    await started;
+    await recordDie(ctx, record, exitCode);
+    const failed = await detaching;
+    if (failed !== undefined) throw failed;
+  }
   return { id: record.id, exitCode };
 }

@@ -2,6 +2,8 @@
 // starts, CNI ADD/DEL through @ocikit/network, the hosts/resolv.conf/hostname files bind-mounted in,
 // peers' hosts files kept current (decision 151), and the container's attachments recorded in
 // ROOT/container-networks/<id>.json for inspect, ps and teardown after a crash.
+
+import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import {
   closeSync,
@@ -17,6 +19,7 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { withLock } from '@ocikit/content';
 import type { ContainerNetwork, ContainerSpec, Operation, PortBinding, PublishedPort } from '@ocikit/engine';
 import {
@@ -48,6 +51,8 @@ import { localError } from './container-errors.ts';
 import type { LocalContext } from './context.ts';
 
 type Protocol = 'tcp' | 'udp' | 'sctp';
+
+const runFile = promisify(execFile);
 
 /** One network a container is on, as its network record keeps it. */
 export interface AttachmentState {
@@ -487,29 +492,62 @@ function fillAttachment(a: AttachmentState, result: Awaited<ReturnType<typeof ad
 }
 
 /**
- * Puts a prepared container on its network: its record first (so teardown knows what to undo),
- * the namespace, the host ports, CNI ADD (a failed ADD is undone by the network package), then its
- * hosts, resolv.conf and hostname files, and its peers' hosts files rewritten. What it made stays
- * for the caller's removal of the container to undo when it throws.
+ * A container being put on its network ({@link attachNetwork}): `ready` once what the runtime
+ * needs before it starts is there (the namespace, the files it bind-mounts, the host ports),
+ * `added` once CNI ADD and the files' contents are done. The runtime may create the container
+ * between the two: its createRuntime hook ({@link networkReadyHook}) holds the container's process
+ * until `added` settled, and fails the create when ADD failed. `release` once the runtime's create
+ * (or foreground run) returned.
  */
-export async function attachNetwork(
+export interface Attaching {
+  /** What the runtime needs before it starts is there. */
+  ready: Promise<void>;
+  /** ADD, the container's files and its peers' hosts files are done (rejects with ADD's error). */
+  added: Promise<void>;
+  /** Closes this process's end of the hook's gate (after the runtime's create returned). */
+  release(): void;
+}
+
+const gatePath = (record: Pick<ContainerRecord, 'bundle'>) => join(dirname(record.bundle), 'network-ready');
+
+/**
+ * The createRuntime hook that holds a container's process until its CNI ADD is done: it reads one
+ * line from the gate FIFO that {@link attachNetwork} writes `ok` (or `fail`) to; no gate, no wait
+ * (the runtime spec of a container made without one). runc and crun run createRuntime hooks once
+ * the container's namespaces and mounts are made, before its process starts, so ADD runs while the
+ * runtime creates the container and the process still finds its interface from its first instruction.
+ */
+export function networkReadyHook(record: Pick<ContainerRecord, 'bundle'>): {
+  path: string;
+  args: string[];
+  timeout: number;
+} {
+  return {
+    path: '/bin/sh',
+    args: ['sh', '-c', '[ -p "$0" ] || exit 0; read -r s < "$0" && [ "$s" = ok ]', gatePath(record)],
+    timeout: 300,
+  };
+}
+
+/**
+ * Puts a prepared container on its network: its record first (so teardown knows what to undo),
+ * the namespace and the gate FIFO, the host ports and the (empty) files the runtime bind-mounts
+ * (`ready`); then CNI ADD (a failed ADD is undone by the network package), its hosts, resolv.conf
+ * and hostname written in place, its peers' hosts files rewritten, and the gate opened (`added`).
+ * What it made stays for the caller's removal of the container to undo when it rejects.
+ */
+export function attachNetwork(
   ctx: LocalContext,
   record: ContainerRecord,
   plan: NetworkPlan,
   options: { hostname: string; imageExposed: readonly string[]; signal?: AbortSignal | undefined },
-): Promise<void> {
+): Attaching {
   const operation: Operation = 'containers.create';
   const dir = dirname(record.bundle);
   const netns = join(netnsDir(ctx), record.id);
+  const gate = gatePath(record);
+  let gateFd: number | undefined;
   const publish = [...plan.publish];
-  if (plan.publishAll) {
-    const seen = new Set(publish.map((p) => `${p.containerPort}/${p.protocol}`));
-    for (const p of [...options.imageExposed.map((x) => exposedPort(x, operation)), ...plan.exposed]) {
-      if (seen.has(`${p.containerPort}/${p.protocol}`)) continue;
-      seen.add(`${p.containerPort}/${p.protocol}`);
-      publish.push(p);
-    }
-  }
   const attachment: AttachmentState = {
     network: plan.network.name,
     ifName: 'eth0',
@@ -530,48 +568,91 @@ export async function attachNetwork(
     dns: plan.dns,
     extraHosts: plan.extraHosts,
   };
-  saveNetworkState(ctx, state);
-  await createNetns(netnsDir(ctx), record.id, options.signal ? { signal: options.signal } : {});
-  const ports = await hostPorts(publish);
-  attachment.attached = true;
-  saveNetworkState(ctx, state);
-  const result = await net(operation, () =>
-    addNetwork(ctx.root, withoutIdlePlugins(plan.network, ports.length), {
-      containerId: record.id,
-      netns,
-      portMappings: ports,
-      ...(plan.ip !== undefined ? { ip: plan.ip } : {}),
-      ...cniPathOf(ctx),
-      ...(options.signal ? { signal: options.signal } : {}),
-    }),
-  ).catch((e: unknown) => {
-    // addNetwork undid its ADD
-    attachment.attached = false;
+  let ports: PortMapping[] = [];
+  const ready = (async () => {
+    if (plan.publishAll) {
+      const seen = new Set(publish.map((p) => `${p.containerPort}/${p.protocol}`));
+      for (const p of [...options.imageExposed.map((x) => exposedPort(x, operation)), ...plan.exposed]) {
+        if (seen.has(`${p.containerPort}/${p.protocol}`)) continue;
+        seen.add(`${p.containerPort}/${p.protocol}`);
+        publish.push(p);
+      }
+    }
     saveNetworkState(ctx, state);
-    throw e;
+    // the namespace and the gate at once: two execs (Node makes neither)
+    await Promise.all([
+      createNetns(netnsDir(ctx), record.id, options.signal ? { signal: options.signal } : {}),
+      mkfifo(gate),
+    ]);
+    // read-write: opening does not wait for the hook, and the pipe keeps what is written until it reads
+    gateFd = openSync(gate, 'r+');
+    // bind-mounted by the runtime before ADD is done: filled in place (same inode) after it
+    writeFileSync(join(dir, 'resolv.conf'), '');
+    writeFileSync(join(dir, 'hostname'), hostnameFile(options.hostname));
+    writeFileSync(hostsPath(state), '');
+    ports = await hostPorts(publish);
+    attachment.attached = true;
+    saveNetworkState(ctx, state);
+  })();
+  const added = ready.then(async () => {
+    const result = await net(operation, () =>
+      addNetwork(ctx.root, withoutIdlePlugins(plan.network, ports.length), {
+        containerId: record.id,
+        netns,
+        portMappings: ports,
+        ...(plan.ip !== undefined ? { ip: plan.ip } : {}),
+        ...cniPathOf(ctx),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    ).catch((e: unknown) => {
+      // addNetwork undid its ADD
+      attachment.attached = false;
+      saveNetworkState(ctx, state);
+      throw e;
+    });
+    fillAttachment(attachment, result);
+    state.ports = published(ports);
+    let hostResolv = '';
+    try {
+      hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      // no resolv.conf on this host: the fallback servers
+    }
+    writeInPlace(
+      join(dir, 'resolv.conf'),
+      resolvConf({
+        nameservers: plan.dns.servers,
+        search: plan.dns.search,
+        options: plan.dns.options,
+        hostResolvConf: hostResolv,
+        result,
+      }),
+    );
+    saveNetworkState(ctx, state);
+    await refreshHosts(ctx, new Set([plan.network.name]));
   });
-  fillAttachment(attachment, result);
-  state.ports = published(ports);
-  let hostResolv = '';
-  try {
-    hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
-  } catch {
-    // no resolv.conf on this host: the fallback servers
-  }
-  writeFileSync(
-    join(dir, 'resolv.conf'),
-    resolvConf({
-      nameservers: plan.dns.servers,
-      search: plan.dns.search,
-      options: plan.dns.options,
-      hostResolvConf: hostResolv,
-      result,
-    }),
+  const open = (word: string) => {
+    if (gateFd !== undefined) writeSync(gateFd, `${word}\n`);
+  };
+  added.then(
+    () => open('ok'),
+    () => open('fail'),
   );
-  writeFileSync(join(dir, 'hostname'), hostnameFile(options.hostname));
-  writeFileSync(hostsPath(state), '');
-  saveNetworkState(ctx, state);
-  await refreshHosts(ctx, new Set([plan.network.name]));
+  return {
+    ready,
+    added,
+    release() {
+      if (gateFd === undefined) return;
+      closeSync(gateFd);
+      gateFd = undefined;
+    },
+  };
+}
+
+/** Makes a FIFO (`mkfifo`: Node has no call for it). */
+async function mkfifo(path: string): Promise<void> {
+  rmSync(path, { force: true });
+  await runFile('mkfifo', ['-m', '600', path]);
 }
 
 /**
