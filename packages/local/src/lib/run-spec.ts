@@ -4,7 +4,7 @@ import { isAbsolute } from 'node:path';
 import type { ContainerSpec } from '@ocikit/engine';
 import { truncate } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
-import { type Mount, type Spec, specFromImageConfig } from '@ocikit/runtime-spec';
+import { type Mount, PODMAN_CAPABILITIES, type Spec, specFromImageConfig } from '@ocikit/runtime-spec';
 import { localError } from './container-errors.ts';
 import type { RuntimeNetwork } from './network.ts';
 
@@ -54,23 +54,10 @@ const CAPS = [
 
 /**
  * The capabilities a container's process gets unless capAdd/capDrop say otherwise: podman's
- * (containers.conf `default_capabilities`), not the runtime bundle's three (`runc spec`), with which
- * root in a container could neither chown nor read a file it does not own. Docker's set adds
- * AUDIT_WRITE, MKNOD and NET_RAW to these.
+ * (runtime-spec's PODMAN_CAPABILITIES), not the runtime bundle's three (`runc spec`), with which
+ * root in a container could neither chown nor read a file it does not own.
  */
-const DEFAULT_CAPS = [
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FOWNER',
-  'FSETID',
-  'KILL',
-  'NET_BIND_SERVICE',
-  'SETFCAP',
-  'SETGID',
-  'SETPCAP',
-  'SETUID',
-  'SYS_CHROOT',
-].map((c) => `CAP_${c}`);
+const DEFAULT_CAPS = PODMAN_CAPABILITIES;
 
 const bad = (message: string) => localError('bad-argument', 'containers.create', message);
 
