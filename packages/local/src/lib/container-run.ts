@@ -71,20 +71,19 @@ export async function runContainer(
     if (code === undefined) throw e;
     return { id: record.id, exitCode: code };
   }
-  if (record.autoRemove) {
-    await started;
-    await recordDie(ctx, record, exitCode);
-    await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' });
-  } else {
-    // off its networks while its exit is recorded
-    const detaching = detachNetworks(ctx, record.id).then(
-      () => undefined,
-      (e: unknown) => e ?? new Error('detaching failed'),
+  // off its networks (DEL) while its exit is recorded and, under autoRemove, it is removed (whose
+  // own detach then only forgets the network record)
+  const detaching = detachNetworks(ctx, record.id).then(
+    () => undefined,
+    (e: unknown) => e ?? new Error('detaching failed'),
+  );
+  await started;
+  await recordDie(ctx, record, exitCode);
+  if (record.autoRemove)
+    await removeContainer(ctx, record.id, { force: true, operation: 'containers.run' }).finally(
+      () => detaching,
     );
-    await started;
-    await recordDie(ctx, record, exitCode);
-    const failed = await detaching;
-    if (failed !== undefined) throw failed;
-  }
+  const failed = await detaching;
+  if (failed !== undefined) throw failed;
   return { id: record.id, exitCode };
 }
