@@ -288,8 +288,8 @@ describe('ocikit run', () => {
   it('removes a --rm container whose ocikit was SIGKILLed mid-run once it has exited', async () => {
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     const args = ['--conditions=@ocikit/source', bin, '--root', root, 'run', '--rm', '--name', 'orphan-rm'];
-    // long enough to outlast the polls, inspect and snapshots ls below on a loaded machine
-    const child = spawn(process.execPath, [...args, 'busybox', 'sleep', '6'], { stdio: 'ignore' });
+    // it runs until the test ends it below: any fixed time was outlasted by the polls on a loaded machine
+    const child = spawn(process.execPath, [...args, 'busybox', 'sleep', '300'], { stdio: 'ignore' });
     let listed = '';
     for (let i = 0; i < 100 && !/Up \S.*orphan-rm/.test(listed); i++) {
       listed = (await cli(['ps'])).stdout;
@@ -302,6 +302,7 @@ describe('ocikit run', () => {
     await new Promise((r) => child.once('close', r));
     // still running without its ocikit: listed, not removed
     expect((await cli(['ps'])).stdout).toContain('orphan-rm');
+    expect((await cli(['kill', 'orphan-rm'])).code).toBe(0);
     expect((await cli(['wait', 'orphan-rm'])).code).toBe(0);
     // exited, and nobody left to remove it: the next look removes it, snapshot and all
     expect((await cli(['ps', '-a'])).stdout).not.toContain('orphan-rm');
