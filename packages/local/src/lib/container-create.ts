@@ -128,9 +128,23 @@ export async function prepareContainer(
       ...(spec.labels ? { labels: spec.labels } : {}),
     }),
   );
-  // its namespace, ADD, ports and files, made while the root file system is (undone by the removal below)
+  // its namespace, ADD, ports and files, made while the root file system is and the runtime creates
+  // it (undone by the removal below)
   let attaching: Attaching | undefined;
+  const attach = (imageExposed: readonly string[]) => {
+    if (!network) return undefined;
+    const a = attachNetwork(ctx, record, network, {
+      hostname: spec.hostname ?? record.id.slice(0, 12),
+      imageExposed,
+      signal,
+    });
+    // settled by the caller or below; a rejection is not left unhandled meanwhile
+    a.added.catch(() => {});
+    return a;
+  };
   try {
+    // from the start, unless it publishes the image's ports (known once it is unpacked)
+    if (!network?.publishAll) attaching = attach([]);
     // the image it is made from stays in use by it whatever its name points at later
     pinImage(ctx, record, image.descriptor);
     const snapshotter = snapshotterOf(ctx);
@@ -138,15 +152,7 @@ export async function prepareContainer(
       ...(platform ? { platform } : {}),
       ...(signal ? { signal } : {}),
     });
-    attaching = network
-      ? attachNetwork(ctx, record, network, {
-          hostname: spec.hostname ?? record.id.slice(0, 12),
-          imageExposed: Object.keys(unpacked.config.config?.ExposedPorts ?? {}),
-          signal,
-        })
-      : undefined;
-    // settled by the caller or below; a rejection is not left unhandled meanwhile
-    attaching?.added.catch(() => {});
+    attaching ??= attach(Object.keys(unpacked.config.config?.ExposedPorts ?? {}));
     const rootfs = join(record.bundle, 'rootfs');
     // a directory and a small file: synchronous calls, as for every small state file (decision 103)
     mkdirSync(rootfs, { recursive: true });

@@ -17,7 +17,7 @@ if (root && id) {
     .catch(() => undefined);
   // an exited container is off its networks: its address and host ports are free again (DEL
   // while its die is recorded)
-  const detaching = then !== 'remove' ? detachNetworks(ctx, id).catch(() => {}) : undefined;
+  const detaching = then !== 'remove' ? detachNetworks(ctx, id, { behind: true }).catch(() => {}) : undefined;
   if (record) await recordDie(ctx, record);
   await detaching;
   if (then === 'remove') {

@@ -40,19 +40,19 @@ export async function removeContainer(
   }
   // its exit is news until recorded: `die` before `destroy`
   if (record.status === 'exited') await recordDie(ctx, record);
-  // off its networks (CNI DEL, namespace, peers' hosts files) while the runtime deletes it and its
-  // file system, snapshot and record go: a live one's process loses its interface a moment before
-  // it is killed
-  const detaching = detachNetworks(ctx, record.id, { forget: true }).then(
-    () => undefined,
-    (e: unknown) => e ?? new Error('detaching failed'),
-  );
   if (live) {
     await containers
       .runtimeFor(record)
       .delete(record.id, { force: true })
       .catch(() => {});
   }
+  // off its networks (CNI DEL, namespace, peers' hosts files) once its process is gone (so that its
+  // exit command, which the kill triggers, finds it detaching: it waits for the lock, never takes it
+  // after this returned), while its file system, snapshot and record go
+  const detaching = detachNetworks(ctx, record.id, { forget: true }).then(
+    () => undefined,
+    (e: unknown) => e ?? new Error('detaching failed'),
+  );
   try {
     unmount(join(record.bundle, 'rootfs'));
   } catch {

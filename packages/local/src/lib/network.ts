@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import {
   closeSync,
+  existsSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -735,9 +736,10 @@ function clearAttachment(a: AttachmentState): void {
 export async function detachNetworks(
   ctx: LocalContext,
   id: string,
-  options: { forget?: boolean } = {},
+  options: { forget?: boolean; behind?: boolean } = {},
 ): Promise<void> {
   if (!readNetworkState(ctx, id)) return;
+  if (options.behind && !(await waitForHolder(ctx, id))) return;
   const touched = new Set<string>();
   await withContainerLock(ctx, id, async () => {
     const state = readNetworkState(ctx, id);
@@ -756,6 +758,22 @@ export async function detachNetworks(
     else saveNetworkState(ctx, state);
   });
   if (touched.size > 0) await refreshHosts(ctx, touched);
+}
+
+/**
+ * Waits while another process holds container `id`'s network lock (an `rm` or `stop` taking it off
+ * its networks), without a waiter's file of its own beside the lock — the exit command of a
+ * container that `rm -f` kills arrives while `rm` detaches it, and must leave nothing once `rm`
+ * returned. False when its network record went meanwhile (nothing left to do). Gives up waiting
+ * after 30 s (the lock then breaks a dead holder's lock as usual).
+ */
+async function waitForHolder(ctx: LocalContext, id: string): Promise<boolean> {
+  const lock = join(statesDir(ctx), `${id}.lock`);
+  for (let i = 0; i < 3000 && existsSync(lock); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    if (!readNetworkState(ctx, id)) return false;
+  }
+  return true;
 }
 
 /** Runs `fn` holding container `id`'s network lock (teardown, connect and disconnect take it). */
