@@ -3,9 +3,10 @@
 // Sources are matched as Docker does (filepath.Match globs per path segment) and summed up in one
 // digest of names, types, modes and contents — the cache key of the step that copies them.
 import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { digestEncoded, digestFile } from '@ocikit/digest';
 import { resolveInRoot } from '@ocikit/runtime-spec';
 import type { SourceRange } from './ast.ts';
 import { outsideContext, sourceNotFound } from './errors.ts';
@@ -157,17 +158,6 @@ export async function* walkSource(tree: SourceTree, match: MatchedSource): Async
   yield* below(match.host, '', match.path);
 }
 
-/** The sha256 of a file's contents, hex. */
-export function fileHash(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (d) => h.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
-}
-
 /** The type letter of an entry for digests. */
 function typeOf(st: Stats): string {
   if (st.isDirectory()) return 'd';
@@ -189,7 +179,7 @@ export async function digestSources(tree: SourceTree, matches: readonly MatchedS
       const owner = tree.kind === 'rootfs' ? ` ${e.st.uid}:${e.st.gid}` : '';
       let body = '';
       if (e.st.isSymbolicLink()) body = await readlink(e.host);
-      else if (e.st.isFile()) body = await fileHash(e.host);
+      else if (e.st.isFile()) body = digestEncoded(await digestFile(e.host));
       h.update(`${e.rel}\0${typeOf(e.st)}\0${(e.st.mode & 0o7777).toString(8)}${owner}\0${body}\n`);
     }
   }
