@@ -13,7 +13,7 @@ import {
   removeNetwork,
 } from '@ocikit/network';
 import { localError } from './container-errors.ts';
-import { containersOf, getContainer } from './container-store.ts';
+import { getContainer } from './container-store.ts';
 import type { LocalContext } from './context.ts';
 import { recordEvent } from './events.ts';
 import {
@@ -76,12 +76,6 @@ function usersOf(states: readonly NetworkState[], network: string): string[] {
   return states.filter((s) => s.networks.some((a) => a.network === network)).map((s) => s.name);
 }
 
-/** Undoes attachments a killed ocikit left (see sweepNetworks). */
-async function sweep(ctx: LocalContext): Promise<void> {
-  const containers = containersOf(ctx);
-  await sweepNetworks(ctx, await containers.list(), (id) => containers.get(id).catch(() => undefined));
-}
-
 const networkEvent = (ctx: LocalContext, action: string, name: string, more: Record<string, string> = {}) =>
   recordEvent(ctx, {
     type: 'network',
@@ -140,7 +134,8 @@ export function networkHandlers(ctx: LocalContext): Partial<Handlers> {
     },
 
     async 'networks.prune'() {
-      await sweep(ctx);
+      // attachments a killed ocikit left
+      await sweepNetworks(ctx);
       const states = listNetworkStates(ctx);
       const removed: string[] = [];
       for (const n of await listNetworks(ctx.root)) {

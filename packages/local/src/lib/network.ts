@@ -49,6 +49,7 @@ import {
 } from '@ocikit/network';
 import type { ContainerRecord } from '@ocikit/shim';
 import { localError } from './container-errors.ts';
+import { containersOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
 
 type Protocol = 'tcp' | 'udp' | 'sctp';
@@ -702,7 +703,7 @@ export function hostModeFiles(record: Pick<ContainerRecord, 'bundle'>): RuntimeN
 async function del(
   ctx: LocalContext,
   id: string,
-  a: AttachmentState,
+  a: Pick<AttachmentState, 'network' | 'ifName'>,
   netns: string | undefined,
 ): Promise<boolean> {
   try {
@@ -908,15 +909,19 @@ function holdsNetworks(r: ContainerRecord | undefined): boolean {
 /**
  * Cleans up after a killed ocikit or monitor (`containers.list`, prunes): CNI DEL and namespace
  * removal for every attachment (network record or result cache entry, `listAttachments`) whose
- * container is gone or exited. `records` is the caller's fresh list; a container not in it is
- * looked up again before anything is undone, as it may have been made since.
+ * container is gone or exited. `records` is the caller's fresh list (listed here when absent); a
+ * container not in it is looked up again (`lookup`, by default in the root's container store)
+ * before anything is undone, as it may have been made since.
  */
 export async function sweepNetworks(
   ctx: LocalContext,
-  records: readonly ContainerRecord[],
-  lookup: (id: string) => Promise<ContainerRecord | undefined>,
+  records?: readonly ContainerRecord[],
+  lookup: (id: string) => Promise<ContainerRecord | undefined> = (id) =>
+    containersOf(ctx)
+      .get(id)
+      .catch(() => undefined),
 ): Promise<void> {
-  const known = new Map(records.map((r) => [r.id, r]));
+  const known = new Map((records ?? (await containersOf(ctx).list())).map((r) => [r.id, r]));
   const recordOf = async (id: string) => (known.has(id) ? known.get(id) : await lookup(id));
   const states = listNetworkStates(ctx);
   const seen = new Set(states.map((s) => s.id));
@@ -935,12 +940,7 @@ export async function sweepNetworks(
   for (const a of attachments) {
     if (seen.has(a.containerId) && readNetworkState(ctx, a.containerId)) continue;
     if (holdsNetworks(await recordOf(a.containerId))) continue;
-    await delNetwork(ctx.root, a.network, {
-      containerId: a.containerId,
-      ifName: a.ifName,
-      ...(a.netns ? { netns: a.netns } : {}),
-      ...cniPathOf(ctx),
-    }).catch(() => {});
+    await del(ctx, a.containerId, a, a.netns);
     if (a.netns.startsWith(`${netnsDir(ctx)}/`)) await removeNetns(a.netns).catch(() => {});
   }
 }

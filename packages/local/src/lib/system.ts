@@ -16,7 +16,6 @@ import {
 } from '@ocikit/image-spec';
 import type { ContainerRecord } from '@ocikit/shim';
 import { defaultSnapshotter, type PruneSnapshotsResult, pruneSnapshots } from '@ocikit/snapshot';
-import { containersOf } from './container-store.ts';
 import { containerHandlers } from './containers.ts';
 import { type LocalContext, type LocalEngineOptions, localContext } from './context.ts';
 import { readEvents, recordEvent } from './events.ts';
@@ -310,8 +309,7 @@ export async function pruneLocal(options: PruneLocalOptions): Promise<PruneLocal
   const { signal } = options;
   const store = await openImageStore(ctx, signal);
   // network attachments of containers a killed ocikit left behind (running ones' too, for ps)
-  const shim = containersOf(ctx);
-  await sweepNetworks(ctx, await shim.list(), (id) => shim.get(id).catch(() => undefined));
+  await sweepNetworks(ctx);
   const remove = containerHandlers(ctx)['containers.remove'];
   const containers: string[] = [];
   let reclaimed = 0;
