@@ -53,9 +53,12 @@ function processOf(record: ContainerRecord): Process | undefined {
  * The image config's `config` as the container was made: its environment, working directory, user
  * and command (the image's entrypoint kept when the command starts with it) in place of the image's.
  */
-function containerConfig(base: ImageConfig, record: ContainerRecord): NonNullable<ImageConfig['config']> {
+function containerConfig(
+  base: ImageConfig,
+  record: ContainerRecord,
+  proc: Process | undefined,
+): NonNullable<ImageConfig['config']> {
   const run = { ...(base.config ?? {}) };
-  const proc = processOf(record);
   if (!proc) return run;
   const imageEnv = run.Env ?? [];
   // TERM=xterm is what a terminal adds at run time, not part of what the container was made with
@@ -152,7 +155,8 @@ export async function commitContainer(
   const base = await selectManifest(store, use.image, opts);
   const baseConfig = parseImageConfig(await fetchAll(store, base.manifest.config, opts));
   // build the config first: a bad change fails before anything is frozen or written
-  const run = containerConfig(baseConfig, record);
+  const proc = processOf(record);
+  const run = containerConfig(baseConfig, record, proc);
   for (const change of spec.changes ?? []) {
     try {
       applyChange(run, change);
@@ -183,7 +187,7 @@ export async function commitContainer(
       baseConfig.history ?? baseConfig.rootfs.diff_ids.map(() => ({ created_by: '' }));
     const step: History = {
       created,
-      created_by: commandLine(processOf(record)?.args ?? record.command),
+      created_by: commandLine(proc?.args ?? record.command),
       ...(spec.author !== undefined ? { author: spec.author } : {}),
       ...(spec.comment !== undefined ? { comment: spec.comment } : {}),
     };
