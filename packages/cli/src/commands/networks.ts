@@ -4,7 +4,7 @@
 import type { NetworkDetails } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
-import { confirm } from '../lib/confirm.ts';
+import { confirmPrune } from '../lib/confirm.ts';
 import { type FormatFields, printFormatted } from '../lib/format.ts';
 import { keyValues } from '../lib/input.ts';
 import { parseAddress, portLines, selectPorts } from '../lib/network-flags.ts';
@@ -206,14 +206,7 @@ export const networkCommand = defineCommand({
       case 'prune': {
         only(['force']);
         expectPositionals(usage('prune', 'prune [-f]'), rest, 0);
-        if (
-          !values.force &&
-          !(await confirm(
-            ctx,
-            'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ',
-          ))
-        )
-          return 0;
+        if (!(await confirmPrune(ctx, values.force, 'custom networks'))) return 0;
         const engine = await ctx.engine();
         const { removed } = await engine.networks.prune({ signal: ctx.signal });
         if (ctx.json) printJson(ctx, { removed });

@@ -3,7 +3,7 @@
 import type { VolumeDetails } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
-import { confirm } from '../lib/confirm.ts';
+import { confirmPrune } from '../lib/confirm.ts';
 import { type FormatFields, printFormatted } from '../lib/format.ts';
 import { keyValues } from '../lib/input.ts';
 import { formatBytes, printJson, println } from '../lib/output.ts';
@@ -151,14 +151,7 @@ export const volumeCommand = defineCommand({
       case 'prune': {
         only(['force']);
         expectPositionals(usage('prune', 'prune [-f]'), rest, 0);
-        if (
-          !values.force &&
-          !(await confirm(
-            ctx,
-            'WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ',
-          ))
-        )
-          return 0;
+        if (!(await confirmPrune(ctx, values.force, 'local volumes'))) return 0;
         const engine = await ctx.engine();
         const { removed, spaceReclaimed } = await engine.volumes.prune({ signal: ctx.signal });
         if (ctx.json) printJson(ctx, { removed, spaceReclaimed });

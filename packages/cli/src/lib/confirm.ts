@@ -10,3 +10,14 @@ export async function confirm(ctx: Context, question: string): Promise<boolean> 
   }
   return /^\s*y(es)?\s*$/i.test(line.split('\n')[0] ?? '');
 }
+
+/** `prune`'s question, docker's words for `what` (`local volumes`), unless `force`; true to go on. */
+export async function confirmPrune(ctx: Context, force: boolean | undefined, what: string): Promise<boolean> {
+  return (
+    force === true ||
+    confirm(
+      ctx,
+      `WARNING! This will remove all ${what} not used by at least one container.\nAre you sure you want to continue? [y/N] `,
+    )
+  );
+}
