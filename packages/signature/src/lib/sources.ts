@@ -29,7 +29,8 @@ export interface TargetSignatureSourceOptions {
 
 /**
  * The signatures of the manifest `manifestDigest` in `target` (a registry repository, a layout):
- * sigstore signatures from the cosign `.sig` tag and from referrers. Read once, on first use.
+ * sigstore signatures from the cosign `.sig` tag and from referrers, and simple signing ones from
+ * `options.simpleSigning`. Each kind is read once, on first use.
  * A target listing more than 128 signature referrers is refused with an InvalidArgumentError
  * (`details.reason: 'too-many-signatures'`) without reading any of them.
  *
@@ -45,13 +46,15 @@ export function targetSignatureSource(
   options: TargetSignatureSourceOptions = {},
 ): SignatureSource {
   let sigstore: Promise<SigstoreSignature[]> | undefined;
+  let simpleSigning: Promise<Uint8Array[]> | undefined;
   return {
     sigstore(call) {
       sigstore ??= readAll(target, manifestDigest, options, call);
       return sigstore;
     },
     simpleSigning(call) {
-      return options.simpleSigning ? options.simpleSigning(call) : Promise.resolve([]);
+      simpleSigning ??= options.simpleSigning ? options.simpleSigning(call) : Promise.resolve([]);
+      return simpleSigning;
     },
   };
 }
