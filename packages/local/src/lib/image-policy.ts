@@ -115,6 +115,9 @@ export async function checkSignaturePolicy(
   const manifest = await fetchAll(source.target, descriptor, call);
   const digest = descriptor.digest;
   const { env } = settings;
+  // the trusted root is read once, when a sigstoreSigned requirement first needs it
+  const rootFile = settings.sigstoreTrustedRoot;
+  let trustedRoot: Promise<unknown> | undefined;
   await signature.evaluatePolicy(
     policy,
     {
@@ -132,11 +135,9 @@ export async function checkSignaturePolicy(
     },
     {
       verifySigstoreSigned: async (requirement, img, o) => {
-        const trustedRoot =
-          settings.sigstoreTrustedRoot === undefined
-            ? undefined
-            : (JSON.parse((await readFile(settings.sigstoreTrustedRoot, call)).toString('utf8')) as unknown);
-        await signature.verifySigstoreSigned(requirement, img, { ...o, trustedRoot });
+        if (rootFile !== undefined)
+          trustedRoot ??= readFile(rootFile, call).then((b) => JSON.parse(b.toString('utf8')) as unknown);
+        await signature.verifySigstoreSigned(requirement, img, { ...o, trustedRoot: await trustedRoot });
       },
       ...call,
     },
