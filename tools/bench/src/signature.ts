@@ -23,17 +23,12 @@ import {
 } from '@ocikit/signature';
 import { buildBusyboxImage, buildDebianImage } from '@ocikit/test-images';
 import { startRegistry } from '@ocikit/test-registry';
-import { compareAsync, report } from './harness.ts';
+import { compareAsync, median, report } from './harness.ts';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../../../packages/cli/bin/ocikit', import.meta.url));
 const runs = Number(process.env['BENCH_RUNS'] ?? 7);
 const work = mkdtempSync(join(tmpdir(), 'ocikit-bench-sig-'));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
 
 /** Median ms of `fn` over `n` calls, in batches of 100 after a warm-up. */
 async function timeIt(n: number, fn: () => unknown): Promise<number> {
