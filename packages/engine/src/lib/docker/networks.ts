@@ -63,7 +63,8 @@ export function networkOf(v: Json): NetworkDetails {
 }
 
 const protocols = new Set(['tcp', 'udp', 'sctp']);
-const protocolOf = (p: string | undefined): PublishedPort['protocol'] =>
+/** A port's protocol as the API names it: `tcp`, `udp` or `sctp`, else (or none) `tcp`. */
+export const protocolOf = (p: string | undefined): PublishedPort['protocol'] =>
   protocols.has(p ?? '') ? (p as PublishedPort['protocol']) : 'tcp';
 
 /** Inspect's `NetworkSettings.Ports` (`{"80/tcp": [{HostIp, HostPort}]}`) as published ports. */

@@ -4,9 +4,7 @@
 import type { Handlers, PublishedPort } from '../contract.ts';
 import type { EngineHttp } from '../docker/http.ts';
 import { obj, str } from '../docker/json.ts';
-import { sortPorts } from '../docker/networks.ts';
-
-const protocols = new Set(['tcp', 'udp', 'sctp']);
+import { protocolOf, sortPorts } from '../docker/networks.ts';
 
 /** libpod's `Ports` of a list entry (`[{host_ip, container_port, host_port, range, protocol}]`), expanded. */
 export function libpodPorts(v: unknown): PublishedPort[] {
@@ -17,11 +15,11 @@ export function libpodPorts(v: unknown): PublishedPort[] {
     const hostPort = p['host_port'];
     if (typeof containerPort !== 'number' || typeof hostPort !== 'number' || hostPort <= 0) continue;
     const range = typeof p['range'] === 'number' && p['range'] > 1 ? p['range'] : 1;
-    const proto = str(p, 'protocol') ?? 'tcp';
+    const protocol = protocolOf(str(p, 'protocol'));
     for (let i = 0; i < range; i++)
       out.push({
         containerPort: containerPort + i,
-        protocol: (protocols.has(proto) ? proto : 'tcp') as PublishedPort['protocol'],
+        protocol,
         hostPort: hostPort + i,
         hostIp: str(p, 'host_ip') || '0.0.0.0',
       });
