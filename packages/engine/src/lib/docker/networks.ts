@@ -157,6 +157,14 @@ export function containerNetworkOf(v: Json): NonNullable<ContainerDetails['netwo
 /** `80` + `tcp` → `80/tcp`. */
 const portKey = (port: number, protocol: string | undefined) => `${port}/${protocol ?? 'tcp'}`;
 
+/** An endpoint's `IPAMConfig` (a fixed address) and `Aliases`, as create and connect send them. */
+function endpointConfig(ipAddress: string | undefined, aliases: string[] | undefined): Json {
+  const endpoint: Json = {};
+  if (ipAddress !== undefined) endpoint['IPAMConfig'] = { IPv4Address: ipAddress };
+  if (aliases && aliases.length > 0) endpoint['Aliases'] = aliases;
+  return endpoint;
+}
+
 /**
  * The network parts of `POST /containers/create`: `ExposedPorts` (top level), the `HostConfig`
  * fields, and `NetworkingConfig` for a fixed address or aliases on the container's network.
@@ -175,9 +183,7 @@ export function networkCreateFields(spec: ContainerSpec): {
     const binding = { HostIp: b.hostIp ?? '', HostPort: b.hostPort ? String(b.hostPort) : '' };
     bindings[key] = [...(bindings[key] ?? []), binding];
   }
-  const endpoint: Json = {};
-  if (spec.ipAddress !== undefined) endpoint['IPAMConfig'] = { IPv4Address: spec.ipAddress };
-  if (spec.networkAliases && spec.networkAliases.length > 0) endpoint['Aliases'] = spec.networkAliases;
+  const endpoint = endpointConfig(spec.ipAddress, spec.networkAliases);
   const network = spec.network ?? 'bridge';
   return {
     exposedPorts: Object.keys(exposed).length > 0 ? exposed : undefined,
@@ -282,13 +288,10 @@ export function networkHandlers(http: EngineHttp, prefix: string): NetworkHandle
       // answers a `none` container's with "invalid network mode": a missing network is
       // network-not-found from both, as from the local engine
       await inspect(name, signal, 'networks.connect');
-      const endpoint: Json = {};
-      if (spec.ipAddress !== undefined) endpoint['IPAMConfig'] = { IPv4Address: spec.ipAddress };
-      if (spec.aliases && spec.aliases.length > 0) endpoint['Aliases'] = spec.aliases;
       await http.ok({
         method: 'POST',
         path: at(name, '/connect'),
-        json: { Container: container, EndpointConfig: endpoint },
+        json: { Container: container, EndpointConfig: endpointConfig(spec.ipAddress, spec.aliases) },
         signal,
         operation: 'networks.connect',
         subject: 'network',
