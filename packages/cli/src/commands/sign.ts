@@ -2,6 +2,7 @@
 // registry as cosign does, and checking its signatures with a public key or a policy.
 import { constants } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { fetchAll } from '@ocikit/content';
 import { AlreadyExistsError, InvalidArgumentError } from '@ocikit/errors';
 import { parseReference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
@@ -155,7 +156,6 @@ export const verifyCommand = defineCommand({
         );
       } else {
         const signature = await import('@ocikit/signature');
-        const { fetchAll } = await import('@ocikit/content');
         const keyData = (await readFlagFile(ctx, values.key ?? '', '--key')).toString('base64');
         const requirement = {
           type: 'sigstoreSigned' as const,
