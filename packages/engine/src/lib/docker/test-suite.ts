@@ -424,9 +424,14 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
 
     it('gives a terminal its size and raw output', async () => {
       const { id } = await engine.containers.create(
-        // engines before API 1.42 size the terminal just after the start (as the docker CLI): a moment's sleep
+        // engines before API 1.42 size the terminal just after the start (as the docker CLI), and a
+        // resize landing while stty runs fails it ('No child processes', seen at load): ask until sized
         base({
-          cmd: ['sh', '-c', 'sleep 0.3; stty size; echo err >&2'],
+          cmd: [
+            'sh',
+            '-c',
+            'sleep 0.3; until s=$(stty size 2>/dev/null) && [ "$s" != "0 0" ]; do sleep 0.1; done; echo "$s"; echo err >&2',
+          ],
           tty: true,
           consoleSize: { rows: 33, columns: 101 },
         }),
