@@ -189,7 +189,12 @@ describe('networks: ocikit and podman (CNI) in one sandbox', () => {
           ].join('; '),
         ],
       );
-      const logs = await s.cli(['logs', 'srv']);
+      // the server's line reaches its log a moment after the client is done (podman's conmon too)
+      let logs = await s.cli(['logs', 'srv']);
+      for (let i = 0; i < 50 && logs.stdout === ''; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        logs = await s.cli(['logs', 'srv']);
+      }
       await s.cli(['rm', '-f', 'srv']);
       await s.cli(['network', 'rm', net]);
       return { code: client.code, out: client.stdout, got: logs.stdout };
