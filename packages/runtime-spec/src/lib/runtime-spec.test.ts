@@ -2,13 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAborted, isInvalidArgument } from '@ocikit/errors';
+import { type InvalidArgumentError, isAborted, isInvalidArgument } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { resolveUser, specFromImageConfig } from './convert.ts';
 import { defaultRootlessSpec, defaultSpec } from './defaults.ts';
 import { parseFeatures, parseSpec, parseState } from './parse.ts';
 import { resolveInRoot } from './rootfs.ts';
+import { buildSchemas } from './schema.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ocikit-rs-'));
 
@@ -334,5 +336,58 @@ describe('other platforms and features are typed and checked', () => {
     expect(() =>
       parseFeatures({ ociVersionMin: '1', ociVersionMax: '1', linux: { cgroup: { v2: 'y' } } }),
     ).toThrow(/linux\.cgroup\.v2/);
+  });
+});
+
+describe('parseState, checked by hand, agrees with the state schema', () => {
+  const schema = buildSchemas(z).stateSchema;
+  const good = {
+    ociVersion: '1.0.2',
+    id: 'x',
+    status: 'created',
+    pid: 7,
+    bundle: '/b',
+    annotations: { a: 'b' },
+  };
+  const cases: [string, unknown][] = [
+    ['good', good],
+    ['extra fields kept', { ...good, extra: { deep: 1 } }],
+    ['no pid', { ...good, pid: undefined }],
+    ['pid 0', { ...good, pid: 0 }],
+    ['pid negative', { ...good, pid: -1 }],
+    ['pid fractional', { ...good, pid: 1.5 }],
+    ['pid a string', { ...good, pid: '7' }],
+    ['pid null', { ...good, pid: null }],
+    ['status paused', { ...good, status: 'paused' }],
+    ['status a number', { ...good, status: 1 }],
+    ['id missing', { ...good, id: undefined }],
+    ['id a number', { ...good, id: 5 }],
+    ['bundle null', { ...good, bundle: null }],
+    ['ociVersion missing', { ...good, ociVersion: undefined }],
+    ['annotations an array', { ...good, annotations: ['a'] }],
+    ['annotations null', { ...good, annotations: null }],
+    ['annotation a number', { ...good, annotations: { a: 1 } }],
+    ['an array', [good]],
+    ['null', null],
+    ['a number', 7],
+  ];
+  it.each(cases)('%s', (_name, input) => {
+    const value: unknown = JSON.parse(JSON.stringify(input));
+    const zod = schema.safeParse(value);
+    let ours: unknown;
+    try {
+      ours = parseState(value);
+    } catch (e) {
+      expect(isInvalidArgument(e)).toBe(true);
+      expect(zod.success, `zod accepts what parseState refused: ${(e as Error).message}`).toBe(false);
+      // the fields named are the fields zod names
+      const fields = (e as InvalidArgumentError).details['issues'] as string[];
+      expect(fields.map((f) => f.split(':')[0]?.split('.')[0]).sort()).toEqual(
+        (zod.error?.issues ?? []).map((i) => (i.path.length ? String(i.path[0]) : '(document)')).sort(),
+      );
+      return;
+    }
+    expect(zod.success, 'parseState accepted what zod refuses').toBe(true);
+    expect(ours).toEqual(zod.data);
   });
 });

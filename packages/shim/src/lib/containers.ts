@@ -171,9 +171,14 @@ export class Containers {
    * (`ambiguous`, with `details.matches`) when a prefix starts several ids.
    */
   async get(ref: string): Promise<ContainerRecord> {
+    return this.refresh(await this.#find(ref));
+  }
+
+  /** The record `ref` names, as stored (not reconciled); the errors of {@link get}. */
+  async #find(ref: string): Promise<ContainerRecord> {
     // a full id names its directory: no need to read every record
     const direct = /^[0-9a-f]{64}$/.test(ref) ? await this.#records.read(ref) : undefined;
-    if (direct) return this.refresh(direct);
+    if (direct) return direct;
     const all = await this.#records.readAll();
     const matches = all.filter((r) => r.id === ref || r.name === ref);
     const byPrefix = matches.length > 0 || ref.length < 3 ? matches : all.filter((r) => r.id.startsWith(ref));
@@ -191,7 +196,7 @@ export class Containers {
         },
       );
     }
-    return this.refresh(byPrefix[0] as ContainerRecord);
+    return byPrefix[0] as ContainerRecord;
   }
 
   /**
@@ -288,13 +293,21 @@ export class Containers {
 
   /** Starts a created container's process. */
   async start(ref: string): Promise<ContainerRecord> {
-    const record = await this.get(ref);
-    if (record.status !== 'created') {
-      throw new FailedPreconditionError(
-        `container ${record.name} is ${record.status}; only a created container can start`,
-      );
+    const found = await this.#find(ref);
+    // A record that says created is started without asking the runtime for its state first (a
+    // `runtime state` process on every start): the runtime's start refuses a container that is not
+    // created, and the record is reconciled then.
+    const record = found.status === 'created' ? found : await this.refresh(found);
+    const notCreated = (r: ContainerRecord) =>
+      new FailedPreconditionError(`container ${r.name} is ${r.status}; only a created container can start`);
+    if (record.status !== 'created') throw notCreated(record);
+    try {
+      await this.runtimeFor(record).start(record.id);
+    } catch (e) {
+      const now = await this.refresh(record).catch(() => record);
+      if (now.status !== 'created') throw notCreated(now);
+      throw e;
     }
-    await this.runtimeFor(record).start(record.id);
     const next: ContainerRecord = { ...record, status: 'running', startedAt: new Date().toISOString() };
     await this.save(next);
     return next;

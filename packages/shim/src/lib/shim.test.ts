@@ -176,6 +176,21 @@ describe.each(['runc', 'crun'])('Containers (conmon-supervised) with %s', (binar
     await containers.remove(trapping.id);
   });
 
+  it('refuses to start a created container that was killed before its start, and says it exited', async () => {
+    const rec = await make(['sleep', '60']);
+    await containers.createInRuntime(rec.id);
+    // the record still says created; the runtime's container is stopped
+    await containers.kill(rec.id, 'SIGKILL');
+    const err = await containers.start(rec.id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isFailedPrecondition(err), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(/is exited; only a created container can start/);
+    expect((await containers.get(rec.id)).status).toBe('exited');
+    await containers.remove(rec.id);
+  });
+
   it('refuses a second container with the same name, and removing a running one without force', async () => {
     const rec = await make(['sleep', '60'], `dup-${binary}`);
     await expect(
