@@ -276,6 +276,7 @@ describe('the local state: diskUsage and pruneLocal', () => {
     expect(rows.map((r) => [r.type, r.total, r.active])).toEqual([
       ['Images', 1, 0],
       ['Containers', 0, 0],
+      ['Local Volumes', 0, 0],
       ['Snapshots', 0, 0],
     ]);
     expect(rows[0]?.reclaimable).toBe(rows[0]?.size);

@@ -1,6 +1,6 @@
 // The local engine's system operations (ping, version, info, events) and what only a local engine
 // has: the disk use of its state root, and freeing it — `system df`, `system prune` and the gc of
-// the whole local state (decision 136: library functions, not engine operations).
+// the whole local state (decision 136: library functions, not engine operations; volumes: decision 196).
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ import { readEvents, recordEvent } from './events.ts';
 import { imageIdOf, openImageStore } from './image-store.ts';
 import { containerRecords, imagesInUse } from './image-use.ts';
 import { sweepNetworks } from './network.ts';
+import { diskUsage as bytesUnder, listVolumes, volumeData, volumeUsers } from './volume-store.ts';
+import { volumeHandlers } from './volumes.ts';
 
 /** The Go name of this machine's architecture, as engines report it. */
 function goArch(): string {
@@ -105,14 +107,14 @@ export function systemHandlers(ctx: LocalContext): Partial<Handlers> {
 /** One row of {@link diskUsage}, as podman's `system df` (`{{.Type}}`, `{{.Total}}`, …); sizes in bytes. */
 export interface DiskUsageRow {
   /** What the row counts. */
-  type: 'Images' | 'Containers' | 'Snapshots';
+  type: 'Images' | 'Containers' | 'Local Volumes' | 'Snapshots';
   /** How many there are. */
   total: number;
-  /** Of those, in use (by a container; running, for containers). */
+  /** Of those, in use (by a container in any state; running, for containers). */
   active: number;
-  /** Bytes they take. */
+  /** Bytes they take (a volume's: the bytes under its data directory, none for a tmpfs or bind volume). */
   size: number;
-  /** Bytes `pruneLocal` with `all` would free. */
+  /** Bytes of those not in use, which `pruneLocal` with `all` and `volumes` frees. */
   reclaimable: number;
 }
 
@@ -140,6 +142,30 @@ async function reachable(
 
 const sum = (m: Map<string, number>) => [...m.values()].reduce((n, s) => n + s, 0);
 
+/**
+ * The `Local Volumes` row, as podman's: a volume is active while a container (in any state) mounts
+ * it; its size is the bytes under its data directory, so a tmpfs or bind volume (whose data is
+ * elsewhere, and stays when it is removed) counts none.
+ */
+async function volumesRow(ctx: LocalContext): Promise<DiskUsageRow> {
+  const users = await volumeUsers(ctx);
+  const volumes = listVolumes(ctx);
+  const row: DiskUsageRow = {
+    type: 'Local Volumes',
+    total: volumes.length,
+    active: 0,
+    size: 0,
+    reclaimable: 0,
+  };
+  for (const { name } of volumes) {
+    const bytes = bytesUnder(volumeData(ctx, name));
+    row.size += bytes;
+    if (users.has(name)) row.active++;
+    else row.reclaimable += bytes;
+  }
+  return row;
+}
+
 /** Where {@link diskUsage}, {@link pruneLocal} and {@link collectLocal} work. */
 export type LocalStateOptions = Pick<LocalEngineOptions, 'root' | 'env'> & {
   /** Cancels the work. */
@@ -148,8 +174,8 @@ export type LocalStateOptions = Pick<LocalEngineOptions, 'root' | 'env'> & {
 
 /**
  * What a local engine's state root holds (`ocikit system df`): images (distinct ones, named or kept
- * for a container; their blobs), containers (their writable snapshots) and snapshots (unpacked
- * layers and containers' layers), each with what {@link pruneLocal} with `all` would free.
+ * for a container; their blobs), containers (their writable snapshots), local volumes (their data)
+ * and snapshots (unpacked layers and containers' layers), each with what nothing uses.
  *
  * @example
  * ```ts
@@ -201,6 +227,7 @@ export async function diskUsage(options: LocalStateOptions): Promise<DiskUsageRo
       size,
       reclaimable,
     },
+    await volumesRow(ctx),
     {
       type: 'Snapshots',
       total: snapshots.length,
@@ -277,12 +304,19 @@ export async function collectLocal(options: LocalStateOptions): Promise<LocalGcR
 export interface PruneLocalOptions extends LocalStateOptions {
   /** Also remove every image no container uses, not only those without a name. */
   all?: boolean | undefined;
+  /**
+   * Also remove every volume no container uses once the stopped containers are gone — named ones
+   * too, as podman 4.3's `system prune --volumes` (decision 196). Without it no volume is touched.
+   */
+  volumes?: boolean | undefined;
 }
 
 /** What {@link pruneLocal} removed. */
 export interface PruneLocalResult {
   /** Ids of the containers removed. */
   containers: string[];
+  /** Names of the volumes removed (none without `volumes`). */
+  volumes: string[];
   /** Names of the images removed. */
   images: string[];
   /** The gc of blobs and ingests. */
@@ -293,15 +327,28 @@ export interface PruneLocalResult {
   reclaimed: number;
 }
 
+/** The local engine's handler of `operation` (all of them are there; `unimplemented` if one is not). */
+function handlerOf<O extends keyof Handlers>(handlers: Partial<Handlers>, operation: O): Handlers[O] {
+  const handler = handlers[operation];
+  if (!handler)
+    throw engineError('unimplemented', {
+      engine: 'local',
+      operation,
+      message: `the local engine cannot do ${operation}`,
+    });
+  return handler as Handlers[O];
+}
+
 /**
  * Frees a local engine's state (`ocikit system prune`): the network attachments of containers that
  * are gone or exited (a killed ocikit's), stopped containers (not one another process
- * is making right now: configured less than 10 minutes ago), with `all` every name of an image no
- * container uses, then {@link collectLocal}.
+ * is making right now: configured less than 10 minutes ago), with `volumes` every volume no
+ * container uses (named ones too, as podman 4.3), with `all` every name of an image no container
+ * uses, then {@link collectLocal}. A volume a container uses is never removed.
  *
  * @example
  * ```ts
- * const { reclaimed } = await pruneLocal({ root: '/var/lib/ocikit', all: true });
+ * const { volumes, reclaimed } = await pruneLocal({ root: '/var/lib/ocikit', all: true, volumes: true });
  * ```
  */
 export async function pruneLocal(options: PruneLocalOptions): Promise<PruneLocalResult> {
@@ -310,22 +357,22 @@ export async function pruneLocal(options: PruneLocalOptions): Promise<PruneLocal
   const store = await openImageStore(ctx, signal);
   // network attachments of containers a killed ocikit left behind (running ones' too, for ps)
   await sweepNetworks(ctx);
-  const remove = containerHandlers(ctx)['containers.remove'];
+  const remove = handlerOf(containerHandlers(ctx), 'containers.remove');
   const containers: string[] = [];
   let reclaimed = 0;
   const snapshotter = snapshotterOf(ctx);
   for (const c of await containerRecords(ctx)) {
     if (isActive(c) || (c.status === 'configured' && Date.now() - Date.parse(c.createdAt) < 10 * 60_000))
       continue;
-    if (!remove)
-      throw engineError('unimplemented', {
-        engine: 'local',
-        operation: 'containers.remove',
-        message: 'the local engine cannot remove containers',
-      });
     reclaimed += (await snapshotter.usage(`container-${c.id}`).catch(() => ({ size: 0 }))).size;
     await remove(c.id, { force: false, ...(signal ? { signal } : {}) });
     containers.push(c.id);
+  }
+  const volumes: string[] = [];
+  if (options.volumes) {
+    const pruned = await handlerOf(volumeHandlers(ctx), 'volumes.prune')(signal ? { signal } : {});
+    volumes.push(...pruned.removed);
+    reclaimed += pruned.spaceReclaimed;
   }
   const images: string[] = [];
   if (options.all) {
@@ -350,5 +397,5 @@ export async function pruneLocal(options: PruneLocalOptions): Promise<PruneLocal
   }
   const { blobs, snapshots } = await collectLocal(options);
   reclaimed += blobs.bytes + blobs.ingestBytes + snapshots.bytes;
-  return { containers, images, blobs, snapshots, reclaimed };
+  return { containers, volumes, images, blobs, snapshots, reclaimed };
 }
