@@ -171,15 +171,16 @@ describe('gc, system df and system prune of the local store (issue 19 item 9)', 
     expect(rows.map((r) => [r.type, r.total, r.active])).toEqual([
       ['Images', 1, 1],
       ['Containers', 1, 0],
+      ['Local Volumes', 0, 0],
       ['Snapshots', 2, 2],
     ]);
-    expect(rows[2]?.size).toBeGreaterThan(0);
-    expect(rows[2]?.reclaimable).toBe(0);
+    expect(rows[3]?.size).toBeGreaterThan(0);
+    expect(rows[3]?.reclaimable).toBe(0);
     expect(rows[0]?.size).toBeGreaterThan(500_000);
     expect(rows[0]?.reclaimable).toBe(0); // the exited container still uses the image
     expect(rows[1]?.reclaimable).toBe(rows[1]?.size);
     const formatted = await cli2(['system', 'df', '--format', '{{.Type}}:{{.Total}}:{{.Active}}']);
-    expect(formatted.stdout).toBe('Images:1:1\nContainers:1:0\nSnapshots:2:2\n');
+    expect(formatted.stdout).toBe('Images:1:1\nContainers:1:0\nLocal Volumes:0:0\nSnapshots:2:2\n');
   });
 
   it('gc without an argument removes the abandoned partial download, and keeps snapshots in use', async () => {

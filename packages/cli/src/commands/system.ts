@@ -62,21 +62,24 @@ export const systemCommand = defineCommand({
   summary:
     "Show the engine's events, state and version, or the local state's disk use; remove what nothing uses",
   usage:
-    'ocikit system df [--format T] | prune [-a] [-f] | events [--since T] [--until T] [--format T] | info | version',
+    'ocikit system df [--format T] | prune [-a] [-f] [--volumes] | events [--since T] [--until T] [--format T] | info | version',
   description:
     "events: what the engine did (the local engine's journal, dockerd's or podman's events), from --since (default now) " +
     'to --until, else followed until interrupted; --since/--until take a duration (10m), Unix seconds or an RFC 3339 time; ' +
     '--format takes a Go template ({{.Type}}, {{.Action}}, {{.ID}}, {{.Time}}, {{.Attributes}}). ' +
     'info: container and image counts, root, storage driver, default runtime. version: the engine and this machine. ' +
-    'df: images (their blobs), containers (their writable snapshots) and snapshots (unpacked layers), with what is reclaimable. ' +
+    'df: images (their blobs), containers (their writable snapshots), local volumes (their data) and snapshots ' +
+    '(unpacked layers), with what is reclaimable. ' +
     'prune: stopped containers, images no container uses under no name, partial downloads no running ' +
-    'process holds and snapshots nothing uses; -a also every image no container uses. It asks first unless -f.',
+    'process holds and snapshots nothing uses; -a also every image no container uses; --volumes also every ' +
+    'volume no container uses, named ones too (as podman). It asks first unless -f.',
   options: {
     all: { type: 'boolean', short: 'a' },
     force: { type: 'boolean', short: 'f' },
     format: { type: 'string' },
     since: { type: 'string' },
     until: { type: 'string' },
+    volumes: { type: 'boolean' },
   },
   help: {
     all: 'prune: remove every image no container uses, not only those without a name',
@@ -85,11 +88,14 @@ export const systemCommand = defineCommand({
       'df: print each row with a Go template ({{.Type}}, {{.Total}}, {{.Active}}, {{.Size}}, {{.Reclaimable}}); events: each event',
     since: 'events: from this time (a duration before now, Unix seconds, RFC 3339)',
     until: 'events: up to this time, then stop (default: follow until interrupted)',
+    volumes: 'prune: also remove every volume no container uses, named ones too (as podman)',
   },
   async run(ctx, { values, positionals }) {
     const [verb, ...rest] = positionals;
     if ((values.since !== undefined || values.until !== undefined) && verb !== 'events')
       throw new InvalidArgumentError(`ocikit system ${verb ?? ''}: --since and --until are for events`);
+    if (values.volumes !== undefined && verb !== 'prune')
+      throw new InvalidArgumentError(`ocikit system ${verb ?? ''}: --volumes is for prune`);
     if (verb === 'events') {
       expectPositionals(
         { name: 'system events', usage: 'ocikit system events [--since T] [--until T]' },
@@ -185,31 +191,37 @@ export const systemCommand = defineCommand({
         { hint: `usage: ${systemCommand.usage}` },
       );
     }
-    expectPositionals({ name: 'system prune', usage: 'ocikit system prune [-a] [-f]' }, rest, 0);
+    expectPositionals({ name: 'system prune', usage: 'ocikit system prune [-a] [-f] [--volumes]' }, rest, 0);
     if (values.format !== undefined)
       throw new InvalidArgumentError('ocikit system prune: --format is for df');
     if (!values.force) {
-      const what = values.all
-        ? 'all images without at least one container associated to them'
-        : 'all dangling images';
+      // podman's words and order
+      const what = [
+        'all stopped containers',
+        ...(values.volumes ? ['all volumes not used by at least one container'] : []),
+        values.all ? 'all images without at least one container associated with them' : 'all dangling images',
+        'partial downloads and unused snapshots',
+      ];
       const yes = await confirm(
         ctx,
-        `WARNING! This command removes:\n\t- all stopped containers\n\t- ${what}\n\t- partial downloads and unused snapshots\n\nAre you sure you want to continue? [y/N] `,
+        `WARNING! This command removes:\n${what.map((w) => `\t- ${w}\n`).join('')}\nAre you sure you want to continue? [y/N] `,
       );
       if (!yes) return 0;
     }
     const state = await localState(ctx, 'prune');
     const { pruneLocal } = await import('@ocikit/local');
-    const { containers, images, blobs, snapshots, reclaimed } = await pruneLocal({
+    const { containers, volumes, images, blobs, snapshots, reclaimed } = await pruneLocal({
       ...state,
       all: values.all === true,
+      volumes: values.volumes === true,
     });
     if (ctx.json) {
-      printJson(ctx, { containers, images, blobs, snapshots, reclaimed });
+      printJson(ctx, { containers, volumes, images, blobs, snapshots, reclaimed });
       return 0;
     }
     if (ctx.quiet) return 0;
     if (containers.length > 0) println(ctx, ['Deleted Containers', ...containers].join('\n'));
+    if (volumes.length > 0) println(ctx, ['Deleted Volumes', ...volumes].join('\n'));
     if (images.length > 0) println(ctx, ['Deleted Images', ...images].join('\n'));
     println(ctx, `Total reclaimed space: ${formatBytes(reclaimed)}`);
     return 0;

@@ -1,0 +1,231 @@
+// `system df` and `system prune --volumes` with `ocikit` and with the real podman 4.3, side by side
+// (issue 15, decision 196): the same volumes counted, the same ones removed, the same refusals.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage, podmanGlobalFlags, podmanRunFlags } from '@ocikit/test-images';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, runCli, runProcess } from '../lib/test-cli.ts';
+
+const roots: string[] = [];
+const tmp = (base = tmpdir()) => {
+  const dir = mkdtempSync(join(base, 'ocikit-sys-vol-'));
+  roots.push(dir);
+  return dir;
+};
+let ocikitRoot: string;
+let podmanRoot: string;
+let podmanImage: string;
+let host: string;
+
+interface Side {
+  name: 'ocikit' | 'podman';
+  cli(args: readonly string[], stdin?: string): Promise<CliResult>;
+  image: () => string;
+  runFlags: readonly string[];
+}
+
+const sides: Side[] = [
+  {
+    name: 'ocikit',
+    cli: (args, stdin) => runCli(['--root', ocikitRoot, ...args], stdin === undefined ? {} : { stdin }),
+    image: () => 'busybox',
+    runFlags: [],
+  },
+  {
+    name: 'podman',
+    cli: (args, stdin) =>
+      runProcess('podman', [...podmanGlobalFlags(podmanRoot), ...args], stdin === undefined ? {} : { stdin }),
+    image: () => podmanImage,
+    runFlags: podmanRunFlags,
+  },
+];
+
+/** Runs `each` with both at once; their results by name. */
+async function both<T>(each: (s: Side) => Promise<T>): Promise<Record<Side['name'], T>> {
+  const [ocikit, podman] = await Promise.all(sides.map(each));
+  return { ocikit: ocikit as T, podman: podman as T };
+}
+
+/** Runs a command that must succeed. */
+async function ok(s: Side, args: readonly string[]): Promise<string> {
+  const r = await s.cli(args);
+  expect(r.code, `${s.name} ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+const volumeNames = async (s: Side) =>
+  (await ok(s, ['volume', 'ls', '-q'])).split('\n').filter(Boolean).sort();
+const volumesLine = async (s: Side) =>
+  (await ok(s, ['system', 'df', '--format', '{{.Type}}:{{.Total}}:{{.Active}}']))
+    .split('\n')
+    .find((l) => l.startsWith('Local Volumes'));
+
+beforeAll(async () => {
+  ocikitRoot = tmp();
+  // podman's overlay storage wants a real file system, not a tmpfs
+  podmanRoot = tmp('/var/tmp');
+  const version = spawnSync('podman', ['--version'], { encoding: 'utf8' });
+  if (version.status !== 0)
+    throw new Error(
+      `podman cannot run here (${version.error?.message ?? version.stderr.trim()}): install it with tools/run.sh`,
+    );
+  // lower case: podman names an image pulled from oci:DIR after the path
+  const layoutDir = join(tmpdir(), `ocikit-sys-vol-layout-${process.pid}`);
+  roots.push(layoutDir);
+  const layout = join(layoutDir, 'layout');
+  buildBusyboxImage(layout, 'busybox');
+  const copied = await runCli(['--root', ocikitRoot, 'copy', `oci:${layout}:busybox`, 'local:busybox']);
+  expect(copied.code, copied.stderr).toBe(0);
+  const pulled = await runProcess('podman', [
+    ...podmanGlobalFlags(podmanRoot),
+    'pull',
+    '-q',
+    `oci:${layout}:busybox`,
+  ]);
+  if (pulled.code !== 0) throw new Error(`podman cannot load the test image: ${pulled.stderr.trim()}`);
+  podmanImage = pulled.stdout.trim().split('\n').at(-1) ?? '';
+  host = tmp();
+  writeFileSync(join(host, 'f'), Buffer.alloc(5000, 1));
+  // the same volumes on both: one an exited container wrote 3000 bytes to, one no container uses
+  // with 12345 bytes, a tmpfs and a bind volume (0 bytes: their data is elsewhere), one a running
+  // container uses
+  await both(async (s) => {
+    const dd = (file: string, bytes: number) => [
+      'busybox',
+      'dd',
+      'if=/dev/zero',
+      `of=${file}`,
+      `bs=${bytes}`,
+      'count=1',
+    ];
+    await ok(s, [
+      'run',
+      ...s.runFlags,
+      '--name',
+      'writer',
+      '-v',
+      'used:/data',
+      s.image(),
+      ...dd('/data/f', 3000),
+    ]);
+    await ok(s, ['run', '--rm', ...s.runFlags, '-v', 'unused:/data', s.image(), 'mkdir', '/data/sub']);
+    await ok(s, ['run', '--rm', ...s.runFlags, '-v', 'unused:/data', s.image(), ...dd('/data/sub/x', 12345)]);
+    await ok(s, ['volume', 'create', '--opt', 'type=tmpfs', 'tmpv']);
+    await ok(s, [
+      'volume',
+      'create',
+      '--opt',
+      'type=none',
+      '--opt',
+      'o=bind',
+      '--opt',
+      `device=${host}`,
+      'bindv',
+    ]);
+    await ok(s, [
+      'run',
+      '-d',
+      ...s.runFlags,
+      '--name',
+      'runner',
+      '-v',
+      'keep:/data',
+      s.image(),
+      'sleep',
+      '60',
+    ]);
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await both(async (s) => {
+    await s.cli(['kill', 'runner']);
+    const ids = (await s.cli(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) await s.cli(['rm', '-f', ...ids]);
+  }).catch(() => undefined);
+  await runProcess('podman', [...podmanGlobalFlags(podmanRoot), 'volume', 'prune', '-f']).catch(
+    () => undefined,
+  );
+  for (const d of roots) rmSync(d, { recursive: true, force: true });
+});
+
+describe('system df and system prune --volumes: ocikit and podman side by side', () => {
+  it('system df counts the volumes: active while a container (any state) mounts one, sizes of their data', async () => {
+    const seen = await both(volumesLine);
+    expect(seen.podman).toBe('Local Volumes:5:2');
+    expect(seen.ocikit).toBe(seen.podman);
+    // podman's sizes for the same: 15.35kB, 12.35kB (80%) reclaimable
+    const podman = await ok(sides[1] as Side, [
+      'system',
+      'df',
+      '--format',
+      '{{.Type}} {{.Size}} {{.Reclaimable}}',
+    ]);
+    expect(podman).toContain('Local Volumes 15.35kB 12.35kB (80%)\n');
+    const rows = JSON.parse(await ok(sides[0] as Side, ['--json', 'system', 'df'])) as { type: string }[];
+    expect(rows.find((r) => r.type === 'Local Volumes')).toEqual({
+      type: 'Local Volumes',
+      total: 5,
+      active: 2,
+      size: 15345,
+      reclaimable: 12345,
+    });
+    const table = await ok(sides[0] as Side, ['system', 'df']);
+    expect(table).toMatch(/\nLocal Volumes +5 +2 +15 kB +12 kB \(80%\)\n/);
+  });
+
+  it('bad flags are refused, nothing removed (exit 1: ocikit commands that run no container, podman 125)', async () => {
+    const seen = await both(async (s) => {
+      const df = await s.cli(['system', 'df', '--volumes']);
+      const prune = await s.cli(['system', 'prune', '-f', '--volumes', '--bogus']);
+      return { codes: [df.code, prune.code], stderr: df.stderr + prune.stderr };
+    });
+    expect(seen.podman.codes).toEqual([125, 125]);
+    expect(seen.ocikit).toEqual({
+      codes: [1, 1],
+      stderr:
+        'ocikit system df: --volumes is for prune\n' +
+        "ocikit system: Unknown option '--bogus' (run 'ocikit system --help' to see its flags)\n",
+    });
+    expect(await both(volumeNames)).toEqual({
+      ocikit: ['bindv', 'keep', 'tmpv', 'unused', 'used'],
+      podman: ['bindv', 'keep', 'tmpv', 'unused', 'used'],
+    });
+  });
+
+  it('prune asks about volumes only with --volumes, and without it leaves every volume', async () => {
+    const line = '\t- all volumes not used by at least one container\n';
+    const seen = await both(async (s) => {
+      const withVolumes = await s.cli(['system', 'prune', '--volumes'], 'n\n');
+      const without = await s.cli(['system', 'prune'], 'n\n');
+      const pruned = await ok(s, ['system', 'prune', '-f']);
+      return {
+        asked: [withVolumes, without].map((r) => `${r.code} ${(r.stdout + r.stderr).includes(line)}`),
+        pruned: pruned.replace(/\n[0-9a-f]{64}\n/, '\nID\n').replace(/space: .*/, 'space:'),
+        volumes: await volumeNames(s),
+      };
+    });
+    expect(seen.podman).toEqual({
+      asked: ['0 true', '0 false'],
+      pruned: 'Deleted Containers\nID\nTotal reclaimed space:\n',
+      volumes: ['bindv', 'keep', 'tmpv', 'unused', 'used'],
+    });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
+  it('prune --volumes removes every volume no container uses, named ones too; never one in use', async () => {
+    const seen = await both(async (s) => ({
+      pruned: (await ok(s, ['system', 'prune', '-f', '--volumes'])).replace(/space: .*/, 'space:'),
+      volumes: await volumeNames(s),
+    }));
+    expect(seen.podman).toEqual({
+      pruned: 'Deleted Volumes\nbindv\ntmpv\nunused\nused\nTotal reclaimed space:\n',
+      volumes: ['keep'],
+    });
+    expect(seen.ocikit).toEqual(seen.podman);
+    // a bind volume's device is the host's: it stays
+    expect(readFileSync(join(host, 'f'))).toHaveLength(5000);
+  });
+});
