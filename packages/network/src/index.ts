@@ -45,3 +45,5 @@ export type { HostEntry, HostsFileOptions, ResolvConfOptions } from './lib/files
 export { containerAddresses, hostnameFile, hostsFile, parseAddHost, resolvConf } from './lib/files.ts';
 export type { NetnsOptions } from './lib/netns.ts';
 export { createNetns, removeNetns } from './lib/netns.ts';
+export type { RulesNetwork } from './lib/rules.ts';
+export { ensureNetworkRules, networkChain, removeNetworkRules } from './lib/rules.ts';

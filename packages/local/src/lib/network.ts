@@ -36,6 +36,7 @@ import {
   containerAddresses,
   createNetns,
   delNetwork,
+  ensureNetworkRules,
   type HostEntry,
   hostnameFile,
   hostsFile,
@@ -466,19 +467,28 @@ export function refreshHosts(ctx: LocalContext, networks?: ReadonlySet<string>):
 }
 
 /**
- * The network as ADD gets it: without its plugins that would do nothing — portmap when nothing is
- * published (its ADD passes the result on, its DEL still scans iptables), tuning when it sets
- * nothing (no sysctl, MAC, MTU, …) — each a plugin run less on ADD and DEL, ~20–80 ms of every
- * `run --rm`. The result cache keeps the list ADD ran, so DEL runs the same plugins.
+ * The network as ADD gets it. Its own firewall rules are made first (once per boot, decision 193):
+ * they masquerade and accept its subnet as a whole, so ADD runs without the per-container chains of
+ * the bridge plugin's ipMasq and of the firewall plugin. And without its plugins that would do
+ * nothing — portmap when nothing is published (its ADD passes the result on, its DEL still scans
+ * iptables), tuning when it sets nothing (no sysctl, MAC, MTU, …). Each is a plugin run or a dozen
+ * iptables processes less on ADD and on DEL. The result cache keeps the list ADD ran, so DEL runs
+ * the same plugins.
  */
-function withoutIdlePlugins(network: Network, ports: number): Network {
+async function forAdd(
+  ctx: LocalContext,
+  network: Network,
+  ports: number,
+  signal: AbortSignal | undefined,
+): Promise<Network> {
+  const ruled = await ensureNetworkRules(ctx.root, network, signal ? { signal } : {});
   const idle = (p: { type: string; [k: string]: unknown }) =>
     (p.type === 'portmap' && ports === 0) ||
     (p.type === 'tuning' && Object.keys(p).every((k) => k === 'type' || k === 'capabilities'));
-  const plugins = network.config.plugins.filter((p) => !idle(p));
-  return plugins.length === network.config.plugins.length
-    ? network
-    : { ...network, config: { ...network.config, plugins } };
+  const plugins = ruled.config.plugins.filter((p) => !idle(p));
+  return plugins.length === ruled.config.plugins.length
+    ? ruled
+    : { ...ruled, config: { ...ruled.config, plugins } };
 }
 
 function fillAttachment(a: AttachmentState, result: Awaited<ReturnType<typeof addNetwork>>): void {
@@ -597,8 +607,8 @@ export function attachNetwork(
     saveNetworkState(ctx, state);
   })();
   const added = ready.then(async () => {
-    const result = await net(operation, () =>
-      addNetwork(ctx.root, withoutIdlePlugins(plan.network, ports.length), {
+    const result = await net(operation, async () =>
+      addNetwork(ctx.root, await forAdd(ctx, plan.network, ports.length, options.signal), {
         containerId: record.id,
         netns,
         portMappings: ports,
@@ -833,8 +843,8 @@ export async function connectNetwork(
     try {
       fillAttachment(
         a,
-        await net(operation, () =>
-          addNetwork(ctx.root, withoutIdlePlugins(network, 0), {
+        await net(operation, async () =>
+          addNetwork(ctx.root, await forAdd(ctx, network, 0, undefined), {
             containerId: state.id,
             netns: state.netns as string,
             ifName: a.ifName,

@@ -387,9 +387,12 @@ const cases: Record<string, () => Promise<unknown>> = {
       containers: (await engine.containers.list({ all: true })).length,
     };
     // a killed ocikit: the container and its monitor die without the exit command; ps (and a
-    // system prune) clean up
+    // system prune) clean up. It publishes a port: its own rules are portmap's (the network's
+    // masquerade and forward rules are the network's, decision 193)
     const killed = async () => {
-      const k = await engine.containers.create(spec({ network: 'a' }));
+      const k = await engine.containers.create(
+        spec({ network: 'a', publish: [{ containerPort: 80, hostPort: 18097 }] }),
+      );
       await engine.containers.start(k.id);
       const raw = (await engine.containers.inspect(k.id)).raw as { pid: number; monitorPid: number };
       process.kill(raw.monitorPid, 'SIGKILL');

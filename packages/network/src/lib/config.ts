@@ -21,6 +21,7 @@ import {
   subnetHasHost,
   subnetsOverlap,
 } from './ip.ts';
+import { removeNetworkRules } from './rules.ts';
 
 const run = promisify(execFile);
 
@@ -414,6 +415,7 @@ export async function removeNetwork(
       const ipam = (bridgePlugin(net.config)?.['ipam'] as { dataDir?: string } | undefined)?.dataDir;
       if (ipam) await rm(join(ipam, name), { recursive: true, force: true });
       await removeBridge(net.bridge, net.gateway, net.internal);
+      await removeNetworkRules(root, net);
     },
     options.signal,
   );

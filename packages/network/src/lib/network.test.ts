@@ -193,4 +193,53 @@ describe('CNI networks in test-made namespaces', () => {
     expect(r.during.rules).toBeGreaterThan(0);
     clean(r.left);
   });
+
+  it('network-wide rules: made once, masquerade and accept behind FORWARD DROP, removed with the network', () => {
+    const r = inside<{
+      plugins: string[];
+      rulesOnce: string[];
+      sameTwice: boolean;
+      reachWith: number;
+      masqueraded: string | undefined;
+      reachWithout: number;
+      reachAgain: number;
+      internalRules: string[];
+      rulesLeft: string[];
+      markers: string[];
+    }>('rules');
+    // ADD runs the bridge plugin without ipMasq and no firewall plugin: these rules stand for them
+    expect(r.plugins).toEqual(['bridge -ipMasq', 'portmap', 'tuning']);
+    expect(r.rulesOnce.sort()).toEqual(
+      [
+        ':OCIKIT-ocikit1 - [0:0]',
+        ':OCIKIT-ocikit1 - [0:0]',
+        '-A FORWARD -m comment --comment "ocikit network r1" -j OCIKIT-ocikit1',
+        '-A OCIKIT-ocikit1 -d 10.94.0.0/24 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+        '-A OCIKIT-ocikit1 -s 10.94.0.0/24 -j ACCEPT',
+        '-A POSTROUTING -s 10.94.0.0/24 -m comment --comment "ocikit network r1" -j OCIKIT-ocikit1',
+        '-A OCIKIT-ocikit1 -d 10.94.0.0/24 -j RETURN',
+        '-A OCIKIT-ocikit1 -d 224.0.0.0/4 -j RETURN',
+        '-A OCIKIT-ocikit1 -j MASQUERADE',
+      ].sort(),
+    );
+    expect(r.sameTwice).toBe(true);
+    // the outside namespace has no route to 10.94.0.0/24: an answer means masquerading, and
+    // FORWARD's policy is DROP: getting through means the network's accept rules
+    expect(r.reachWith).toBe(0);
+    expect(r.masqueraded).toMatch(/^\[[1-9]\d*:\d+\] /);
+    expect(r.reachWithout).not.toBe(0);
+    expect(r.reachAgain).toBe(0);
+    // an internal network (made after r1 was removed: its bridge name again): forwarding accepted
+    // within it, nothing masqueraded
+    expect(r.internalRules.sort()).toEqual(
+      [
+        ':OCIKIT-ocikit1 - [0:0]',
+        '-A FORWARD -m comment --comment "ocikit network r2" -j OCIKIT-ocikit1',
+        '-A OCIKIT-ocikit1 -d 10.95.0.0/24 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+        '-A OCIKIT-ocikit1 -s 10.95.0.0/24 -j ACCEPT',
+      ].sort(),
+    );
+    expect(r.rulesLeft).toEqual([]);
+    expect(r.markers).toEqual([]);
+  });
 });

@@ -8,6 +8,7 @@ import { addNetwork, cachedResult, checkNetwork, delNetwork } from './cni.ts';
 import { createNetwork, removeNetwork } from './config.ts';
 import { containerAddresses, hostsFile } from './files.ts';
 import { createNetns, removeNetns } from './netns.ts';
+import { ensureNetworkRules, networkChain, removeNetworkRules } from './rules.ts';
 
 const run = promisify(execFile);
 const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
@@ -323,6 +324,70 @@ const cases: Record<string, () => Promise<unknown>> = {
       delAgain,
       removeAgain,
       left: leftovers('g'),
+    };
+  },
+  async rules() {
+    // an "outside" namespace behind a veth, with no route to the containers' subnet: replies reach a
+    // container only when its traffic was masqueraded; and forwarding dropped unless accepted
+    const outside = await createNetns(nsDir, 'outside');
+    must('ip', ['link', 'add', 'ox0', 'type', 'veth', 'peer', 'name', 'ox1']);
+    must('ip', ['link', 'set', 'ox1', 'netns', outside]);
+    must('ip', ['addr', 'add', '198.51.100.1/24', 'dev', 'ox0']);
+    must('ip', ['link', 'set', 'ox0', 'up']);
+    for (const args of [
+      ['addr', 'add', '198.51.100.2/24', 'dev', 'ox1'],
+      ['link', 'set', 'ox1', 'up'],
+      ['link', 'set', 'lo', 'up'],
+    ])
+      must('nsenter', [`--net=${outside}`, 'ip', ...args]);
+    must('iptables', ['-P', 'FORWARD', 'DROP']);
+    const net = await createNetwork(root, 'r1', { subnet: '10.94.0.0/24' });
+    const lean = await ensureNetworkRules(root, net);
+    const rulesOnce = must('iptables-save', []);
+    await ensureNetworkRules(root, net);
+    const rulesTwice = must('iptables-save', []);
+    const c = await createNetns(nsDir, 'c-r');
+    await addNetwork(root, lean, { containerId: 'c-r', netns: c });
+    const reach = async () => {
+      const srv = track(
+        spawn('nsenter', [`--net=${outside}`, bb, 'nc', '-l', '-p', '7001'], { stdio: 'ignore' }),
+      );
+      await listening(outside, 7001);
+      const r = inNs(c, ['nc', '-w', '2', '198.51.100.2', '7001']);
+      srv.kill('SIGKILL');
+      return r.status;
+    };
+    const reachWith = await reach();
+    const masqueraded = must('iptables-save', ['-c', '-t', 'nat'])
+      .split('\n')
+      .find((l) => l.endsWith(`-A ${networkChain(net)} -j MASQUERADE`));
+    await removeNetworkRules(root, net);
+    const reachWithout = await reach();
+    // made again: its marker went with them
+    await ensureNetworkRules(root, net);
+    const reachAgain = await reach();
+    await delNetwork(root, 'r1', { containerId: 'c-r', netns: c });
+    await removeNetns(c);
+    await removeNetwork(root, 'r1');
+    const closed = await createNetwork(root, 'r2', { subnet: '10.95.0.0/24', internal: true });
+    await ensureNetworkRules(root, closed);
+    const internalRules = must('iptables-save', [])
+      .split('\n')
+      .filter((l) => l.includes('OCIKIT-'));
+    await removeNetwork(root, 'r2');
+    return {
+      plugins: lean.config.plugins.map((p) => `${p.type}${p['ipMasq'] === false ? ' -ipMasq' : ''}`),
+      rulesOnce: rulesOnce.split('\n').filter((l) => l.includes('OCIKIT-')),
+      sameTwice: rulesOnce === rulesTwice,
+      reachWith,
+      masqueraded,
+      reachWithout,
+      reachAgain,
+      internalRules,
+      rulesLeft: must('iptables-save', [])
+        .split('\n')
+        .filter((l) => l.includes('OCIKIT-')),
+      markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
     };
   },
   async 'del-rs'() {

@@ -1,0 +1,228 @@
+// Network-wide firewall rules (decision 193): one masquerade chain and one forward chain per network,
+// made once, as dockerd does for its bridges, instead of the per-container chains that the bridge
+// plugin's ipMasq and the firewall plugin make and remove on every ADD and DEL (~16 iptables
+// processes per container each way).
+import { spawn } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FailedPreconditionError, truncate } from '@ocikit/errors';
+import { withLock, writeAtomic } from './fsutil.ts';
+
+/**
+ * What a network's rules are made from: a `Network` has it all (structural, so that config.ts, which
+ * removes a network's rules with it, and this file do not import each other).
+ */
+export interface RulesNetwork {
+  /** The network's name. */
+  readonly name: string;
+  /** Its IPv4 subnet. */
+  readonly subnet: string;
+  /** Its bridge device. */
+  readonly bridge: string;
+  /** No way out: no masquerading. */
+  readonly internal: boolean;
+  /** Its CNI config list. */
+  readonly config: {
+    readonly plugins: readonly { readonly type: string; readonly [key: string]: unknown }[];
+    readonly [key: string]: unknown;
+  };
+}
+
+/** The chain (in `nat` and in `filter`) that holds a network's rules: `OCIKIT-<bridge>`. */
+export function networkChain(network: Pick<RulesNetwork, 'bridge'>): string {
+  return `OCIKIT-${network.bridge}`;
+}
+
+const rulesDir = (root: string) => join(root, 'networks', 'rules');
+
+/**
+ * Where the rules were made: this boot and this network namespace (iptables rules belong to a
+ * namespace and are gone after a reboot).
+ */
+function here(): string {
+  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  return `${boot} ${readlinkSync('/proc/self/ns/net')}`;
+}
+
+interface Made {
+  here: string;
+  subnet: string;
+  bridge: string;
+  internal: boolean;
+}
+
+const sameRules = (a: Made | undefined, network: RulesNetwork, at: string) =>
+  a !== undefined &&
+  a.here === at &&
+  a.subnet === network.subnet &&
+  a.bridge === network.bridge &&
+  a.internal === network.internal;
+
+async function readMade(file: string): Promise<Made | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Made;
+  } catch {
+    // none, or torn by a killed process: made again
+    return undefined;
+  }
+}
+
+const comment = (network: Pick<RulesNetwork, 'name'>) =>
+  `-m comment --comment "ocikit network ${network.name}"`;
+
+/** `iptables-save`'s lines that jump from a built-in chain to `chain`, by table. */
+function jumpsTo(saved: string, chain: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let table = '';
+  for (const line of saved.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith('-A ') && line.endsWith(` -j ${chain}`)) {
+      out.set(table, [...(out.get(table) ?? []), line]);
+    }
+  }
+  return out;
+}
+
+/** Runs an iptables tool with `input` on stdin; its failure a typed error with its message. */
+async function exec(command: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', (e) =>
+      reject(
+        new FailedPreconditionError(`cannot run ${command}: ${e.message}`, {
+          details: { command },
+          hint: 'install iptables (Debian: apt-get install iptables)',
+        }),
+      ),
+    );
+    child.on('close', (code) => {
+      if (code === 0) resolve(stdout);
+      else
+        reject(
+          new FailedPreconditionError(`${command} failed (exit ${code}): ${truncate(stderr.trim(), 300)}`, {
+            details: { command, exitCode: code },
+          }),
+        );
+    });
+    // a tool that exits early closes the pipe: its exit status says what went wrong
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input);
+  });
+}
+
+/** The restore input that replaces (or, with `remove`, deletes) a network's chains and jumps. */
+function restoreInput(network: RulesNetwork, saved: string, remove: boolean): string {
+  const chain = networkChain(network);
+  const old = jumpsTo(saved, chain);
+  const tables: Record<string, string[]> = { nat: [], filter: [] };
+  for (const [table, lines] of old) tables[table]?.push(...lines.map((l) => `-D${l.slice(2)}`));
+  if (remove) {
+    for (const table of ['nat', 'filter'])
+      if (new RegExp(`^:${chain} `, 'm').test(sectionOf(saved, table)))
+        tables[table]?.push(`-F ${chain}`, `-X ${chain}`);
+  } else {
+    const { subnet } = network;
+    // filter: what the firewall plugin accepts per address, for the whole subnet — forwarded
+    // traffic from the network, and replies to it — ahead of a FORWARD policy of DROP
+    tables['filter']?.push(
+      `:${chain} - [0:0]`,
+      `-A ${chain} -d ${subnet} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+      `-A ${chain} -s ${subnet} -j ACCEPT`,
+      `-I FORWARD 1 ${comment(network)} -j ${chain}`,
+    );
+    // nat: what the bridge plugin's ipMasq does per address: masquerade what leaves the subnet,
+    // multicast excepted; an internal network has no way out
+    if (!network.internal)
+      tables['nat']?.push(
+        `:${chain} - [0:0]`,
+        `-A ${chain} -d ${subnet} -j RETURN`,
+        `-A ${chain} -d 224.0.0.0/4 -j RETURN`,
+        `-A ${chain} -j MASQUERADE`,
+        `-A POSTROUTING -s ${subnet} ${comment(network)} -j ${chain}`,
+      );
+    else if (new RegExp(`^:${chain} `, 'm').test(sectionOf(saved, 'nat')))
+      tables['nat']?.push(`-F ${chain}`, `-X ${chain}`);
+  }
+  return Object.entries(tables)
+    .filter(([, lines]) => lines.length > 0)
+    .map(([table, lines]) => `*${table}\n${lines.join('\n')}\nCOMMIT\n`)
+    .join('');
+}
+
+/** One table's part of `iptables-save` output. */
+function sectionOf(saved: string, table: string): string {
+  const start = saved.indexOf(`*${table}\n`);
+  if (start < 0) return '';
+  const end = saved.indexOf('\nCOMMIT', start);
+  return saved.slice(start, end < 0 ? undefined : end);
+}
+
+/**
+ * Makes sure a network's own firewall rules are in place — its subnet masqueraded on the way out
+ * (not on an internal network) and its forwarded traffic accepted — and returns the network as ADD
+ * should run it then: the bridge plugin without `ipMasq` and without the firewall plugin, whose
+ * per-container chains these rules stand for. The rules are made once per boot and network
+ * namespace (a marker under `ROOT/networks/rules/` says where they were made): after that this
+ * runs no process. Removed by {@link removeNetworkRules}.
+ *
+ * @throws FailedPreconditionError when iptables is missing or refuses the rules.
+ */
+export async function ensureNetworkRules<N extends RulesNetwork>(
+  root: string,
+  network: N,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<N> {
+  const lean = withoutPerContainerRules(network);
+  const file = join(rulesDir(root), network.name);
+  const at = here();
+  if (sameRules(await readMade(file), network, at)) return lean;
+  await withLock(
+    `${file}.lock`,
+    async () => {
+      if (sameRules(await readMade(file), network, at)) return;
+      const saved = await exec('iptables-save', []);
+      await exec('iptables-restore', ['-w', '--noflush'], restoreInput(network, saved, false));
+      const made: Made = {
+        here: at,
+        subnet: network.subnet,
+        bridge: network.bridge,
+        internal: network.internal,
+      };
+      await writeAtomic(file, `${JSON.stringify(made)}\n`);
+    },
+    options.signal,
+  );
+  return lean;
+}
+
+/**
+ * Removes a network's own firewall rules (its chains and the jumps to them) and their marker.
+ * Nothing to remove is not an error.
+ */
+export async function removeNetworkRules(root: string, network: RulesNetwork): Promise<void> {
+  const file = join(rulesDir(root), network.name);
+  await withLock(`${file}.lock`, async () => {
+    // no iptables: no rules to remove
+    const saved = await exec('iptables-save', []).catch(() => '');
+    const input = restoreInput(network, saved, true);
+    if (input !== '') await exec('iptables-restore', ['-w', '--noflush'], input);
+    await rm(file, { force: true });
+  });
+}
+
+/** The config list without the per-container iptables work that the network's own rules do. */
+function withoutPerContainerRules<N extends RulesNetwork>(network: N): N {
+  const plugins = network.config.plugins
+    .filter((p) => p.type !== 'firewall')
+    .map((p) => (p.type === 'bridge' && p['ipMasq'] === true ? { ...p, ipMasq: false } : p));
+  return { ...network, config: { ...network.config, plugins } };
+}
