@@ -1,54 +1,17 @@
 // `system df` and `system prune --volumes` with `ocikit` and with the real podman 4.3, side by side
 // (issue 15, decision 196): the same volumes counted, the same ones removed, the same refusals.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildBusyboxImage, podmanGlobalFlags, podmanRunFlags } from '@ocikit/test-images';
+import { buildBusyboxImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, runCli, runProcess } from '../lib/test-cli.ts';
+import { type Side, type Sides, startSides } from '../lib/test-sides.ts';
 
-const roots: string[] = [];
-const tmp = (base = tmpdir()) => {
-  const dir = mkdtempSync(join(base, 'ocikit-sys-vol-'));
-  roots.push(dir);
-  return dir;
-};
-let ocikitRoot: string;
-let podmanRoot: string;
-let podmanImage: string;
+let sides: Sides;
 let host: string;
+const both = <T>(each: (s: Side) => Promise<T>) => sides.both(each);
 
-interface Side {
-  name: 'ocikit' | 'podman';
-  cli(args: readonly string[], stdin?: string): Promise<CliResult>;
-  image: () => string;
-  runFlags: readonly string[];
-}
-
-const sides: Side[] = [
-  {
-    name: 'ocikit',
-    cli: (args, stdin) => runCli(['--root', ocikitRoot, ...args], stdin === undefined ? {} : { stdin }),
-    image: () => 'busybox',
-    runFlags: [],
-  },
-  {
-    name: 'podman',
-    cli: (args, stdin) =>
-      runProcess('podman', [...podmanGlobalFlags(podmanRoot), ...args], stdin === undefined ? {} : { stdin }),
-    image: () => podmanImage,
-    runFlags: podmanRunFlags,
-  },
-];
-
-/** Runs `each` with both at once; their results by name. */
-async function both<T>(each: (s: Side) => Promise<T>): Promise<Record<Side['name'], T>> {
-  const [ocikit, podman] = await Promise.all(sides.map(each));
-  return { ocikit: ocikit as T, podman: podman as T };
-}
-
-/** Runs a command that must succeed. */
+/** Runs a command that must succeed; its output. */
 async function ok(s: Side, args: readonly string[]): Promise<string> {
   const r = await s.cli(args);
   expect(r.code, `${s.name} ${args.join(' ')}: ${r.stderr}`).toBe(0);
@@ -63,30 +26,8 @@ const volumesLine = async (s: Side) =>
     .find((l) => l.startsWith('Local Volumes'));
 
 beforeAll(async () => {
-  ocikitRoot = tmp();
-  // podman's overlay storage wants a real file system, not a tmpfs
-  podmanRoot = tmp('/var/tmp');
-  const version = spawnSync('podman', ['--version'], { encoding: 'utf8' });
-  if (version.status !== 0)
-    throw new Error(
-      `podman cannot run here (${version.error?.message ?? version.stderr.trim()}): install it with tools/run.sh`,
-    );
-  // lower case: podman names an image pulled from oci:DIR after the path
-  const layoutDir = join(tmpdir(), `ocikit-sys-vol-layout-${process.pid}`);
-  roots.push(layoutDir);
-  const layout = join(layoutDir, 'layout');
-  buildBusyboxImage(layout, 'busybox');
-  const copied = await runCli(['--root', ocikitRoot, 'copy', `oci:${layout}:busybox`, 'local:busybox']);
-  expect(copied.code, copied.stderr).toBe(0);
-  const pulled = await runProcess('podman', [
-    ...podmanGlobalFlags(podmanRoot),
-    'pull',
-    '-q',
-    `oci:${layout}:busybox`,
-  ]);
-  if (pulled.code !== 0) throw new Error(`podman cannot load the test image: ${pulled.stderr.trim()}`);
-  podmanImage = pulled.stdout.trim().split('\n').at(-1) ?? '';
-  host = tmp();
+  sides = await startSides('busybox', buildBusyboxImage);
+  host = mkdtempSync(join(tmpdir(), 'ocikit-sys-vol-'));
   writeFileSync(join(host, 'f'), Buffer.alloc(5000, 1));
   // the same volumes on both: one an exited container wrote 3000 bytes to, one no container uses
   // with 12345 bytes, a tmpfs and a bind volume (0 bytes: their data is elsewhere), one a running
@@ -140,15 +81,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await both(async (s) => {
-    await s.cli(['kill', 'runner']);
-    const ids = (await s.cli(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) await s.cli(['rm', '-f', ...ids]);
-  }).catch(() => undefined);
-  await runProcess('podman', [...podmanGlobalFlags(podmanRoot), 'volume', 'prune', '-f']).catch(
-    () => undefined,
-  );
-  for (const d of roots) rmSync(d, { recursive: true, force: true });
+  await sides?.close();
+  if (host) rmSync(host, { recursive: true, force: true });
 });
 
 describe('system df and system prune --volumes: ocikit and podman side by side', () => {
@@ -157,14 +91,14 @@ describe('system df and system prune --volumes: ocikit and podman side by side',
     expect(seen.podman).toBe('Local Volumes:5:2');
     expect(seen.ocikit).toBe(seen.podman);
     // podman's sizes for the same: 15.35kB, 12.35kB (80%) reclaimable
-    const podman = await ok(sides[1] as Side, [
+    const podman = await ok(sides.podman, [
       'system',
       'df',
       '--format',
       '{{.Type}} {{.Size}} {{.Reclaimable}}',
     ]);
     expect(podman).toContain('Local Volumes 15.35kB 12.35kB (80%)\n');
-    const rows = JSON.parse(await ok(sides[0] as Side, ['--json', 'system', 'df'])) as { type: string }[];
+    const rows = JSON.parse(await ok(sides.ocikit, ['--json', 'system', 'df'])) as { type: string }[];
     expect(rows.find((r) => r.type === 'Local Volumes')).toEqual({
       type: 'Local Volumes',
       total: 5,
@@ -172,7 +106,7 @@ describe('system df and system prune --volumes: ocikit and podman side by side',
       size: 15345,
       reclaimable: 12345,
     });
-    const table = await ok(sides[0] as Side, ['system', 'df']);
+    const table = await ok(sides.ocikit, ['system', 'df']);
     expect(table).toMatch(/\nLocal Volumes +5 +2 +15 kB +12 kB \(80%\)\n/);
   });
 
