@@ -228,7 +228,7 @@ export async function createContainer(
   options: CreateOptions,
 ): Promise<ContainerRecord> {
   const { record, network } = await prepareContainer(ctx, spec, options);
-  const exit = exitCommand(ctx.root, record.id, record.autoRemove);
+  const exit = exitCommand(ctx.root, record.id, record.autoRemove, ctx.env);
   try {
     const created = await containersOf(ctx)
       .createInRuntime(record.id, {

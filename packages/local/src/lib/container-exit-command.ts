@@ -29,12 +29,28 @@ function exitScript(): string | undefined {
  * The command conmon runs once container `id` of state root `root` has exited: this very Node
  * with the library's own script, which records the `die` event and, with `remove`, removes the
  * container; the `@ocikit/source` condition for a `.ts` script (a checkout run from source).
- * Undefined when the script cannot be found: `containers.list` then removes an exited autoRemove
- * container later, as any abandoned one.
+ * `env` is the engine's environment: its `CNI_PATH` goes along as `--cni-path`, because conmon
+ * hands the command its own environment, not the engine's, and the container's DEL must run the
+ * plugins its ADD ran. Undefined when the script cannot be found: `containers.list` then removes an
+ * exited autoRemove container later, as any abandoned one.
  */
-export function exitCommand(root: string, id: string, remove: boolean): string[] | undefined {
+export function exitCommand(
+  root: string,
+  id: string,
+  remove: boolean,
+  env: Readonly<Record<string, string | undefined>> = {},
+): string[] | undefined {
   const script = exitScript();
   if (!script) return undefined;
   const flags = script.endsWith('.ts') ? ['--conditions=@ocikit/source', '--no-warnings'] : ['--no-warnings'];
-  return [process.execPath, ...flags, script, root, id, ...(remove ? ['remove'] : [])];
+  const cniPath = env['CNI_PATH'];
+  return [
+    process.execPath,
+    ...flags,
+    script,
+    root,
+    id,
+    ...(remove ? ['remove'] : []),
+    ...(cniPath ? ['--cni-path', cniPath] : []),
+  ];
 }

@@ -1,5 +1,5 @@
 // The exit command conmon runs when a detached container exits (decision 131):
-// `node container-exit.js ROOT ID [remove]` records the container's `die` event with its exit
+// `node container-exit.js ROOT ID [remove] [--cni-path DIRS]` records the container's `die` event with its exit
 // code, takes it off its networks, and removes it and what it holds when it is an autoRemove one. Shipped with @ocikit/local
 // and run with the Node that made the container, so none of it needs the CLI.
 
@@ -9,9 +9,13 @@ import { containersOf } from './container-store.ts';
 import { localContext } from './context.ts';
 import { detachNetworks } from './network.ts';
 
-const [root, id, then] = process.argv.slice(2);
+const [root, id, ...rest] = process.argv.slice(2);
+const then = rest[0] === 'remove' ? 'remove' : undefined;
+const at = rest.indexOf('--cni-path');
+const cniPath = at >= 0 ? rest[at + 1] : undefined;
 if (root && id) {
-  const ctx = localContext({ root });
+  // the engine's CNI_PATH (see exitCommand), for this container's DEL
+  const ctx = localContext({ root, ...(cniPath ? { env: { ...process.env, CNI_PATH: cniPath } } : {}) });
   const record = await containersOf(ctx)
     .get(id)
     .catch(() => undefined);

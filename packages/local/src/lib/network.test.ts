@@ -208,6 +208,15 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
     expect(r['afterPs']).toMatchObject({ links: [], rules: [], leases: [], cache: [], netns: [] });
     expect(r['killedLeft2']).toBe(1);
     expect(r['afterPrune']).toEqual({ ...none, containers: 0 });
+    expect(r['killedLeft3']).toBe(1);
+    expect(r['networkPrune']).toEqual({ removed: ['tiny'] });
+    expect(r['afterNetworkPrune']).toMatchObject({ links: [], rules: [], leases: [], cache: [], netns: [] });
+    // the exit command ran DEL with the plugins of the engine's CNI_PATH, as ADD did (bridge runs
+    // its IPAM plugin from there too)
+    expect(r['exitDel']).toEqual({
+      gone: true,
+      calls: 'ADD bridge\nADD host-local\nDEL bridge\nDEL host-local\n',
+    });
     expect(r['left']).toEqual(none);
   });
 });

@@ -3,7 +3,7 @@
 // (tmpfs on /run, which holds the state root); traffic goes only to them and to the sandbox's
 // "outside" namespace (its address is the second argument). Prints one JSON line.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { copy, openLayout } from '@ocikit/content';
@@ -412,6 +412,34 @@ const cases: Record<string, () => Promise<unknown>> = {
     out['killedLeft2'] = leftovers().links.length;
     await pruneLocal({ root });
     out['afterPrune'] = { ...leftovers(), containers: (await engine.containers.list({ all: true })).length };
+    // network prune also takes a killed ocikit's attachments down (the network stays: its exited
+    // container still names it)
+    const k3 = await killed();
+    out['killedLeft3'] = leftovers().links.length;
+    out['networkPrune'] = await engine.networks.prune();
+    out['afterNetworkPrune'] = leftovers();
+    await engine.containers.remove(k3, { force: true });
+    // an engine with its own CNI_PATH: the exit command of its --rm container runs DEL from there
+    const logged = join(root, 'cni-logged');
+    mkdirSync(logged);
+    for (const plugin of readdirSync('/usr/lib/cni'))
+      writeFileSync(
+        join(logged, plugin),
+        `#!/bin/sh\necho "$CNI_COMMAND ${plugin}" >> ${logged}/calls\nexec /usr/lib/cni/${plugin} "$@"\n`,
+        { mode: 0o755 },
+      );
+    const own = await setup({ ...process.env, CNI_PATH: logged });
+    const gone = await own.containers.create(spec({ network: 'a', cmd: ['true'], autoRemove: true }));
+    await own.containers.start(gone.id);
+    // watched on disk: a list would sweep the exited container itself, with this engine's CNI_PATH
+    out['exitDel'] = await until(
+      () => ({
+        gone: !existsSync(join(root, 'containers', gone.id)),
+        calls: existsSync(join(logged, 'calls')) ? readFileSync(join(logged, 'calls'), 'utf8') : '',
+      }),
+      (v) => v.gone && v.calls.includes('DEL'),
+      10_000,
+    );
     out['left'] = leftovers();
     return out;
   },
