@@ -143,12 +143,13 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
 
     async 'containers.list'(options) {
       const records = await sweepAbandoned(ctx, await standard('containers.list', () => containers.list()));
-      // attachments of containers a killed ocikit or monitor left behind
-      await sweepNetworks(ctx, records, (id) => containers.get(id).catch(() => undefined));
+      // attachments of containers a killed ocikit or monitor left behind; the network records as the
+      // sweep leaves them, so each is read once
+      const states = await sweepNetworks(ctx, records, (id) => containers.get(id).catch(() => undefined));
       const now = Date.now();
       return records
         .filter((r) => options.all || r.status === 'running' || r.status === 'paused')
-        .map((r) => toSummary(r, now, readNetworkState(ctx, r.id)));
+        .map((r) => toSummary(r, now, states.get(r.id)));
     },
 
     async 'containers.stop'(id, options) {

@@ -921,7 +921,8 @@ function holdsNetworks(r: ContainerRecord | undefined): boolean {
  * removal for every attachment (network record or result cache entry, `listAttachments`) whose
  * container is gone or exited. `records` is the caller's fresh list (listed here when absent); a
  * container not in it is looked up again (`lookup`, by default in the root's container store)
- * before anything is undone, as it may have been made since.
+ * before anything is undone, as it may have been made since. Resolves to the network records as the
+ * sweep leaves them, by container id, so that a caller (`containers.list`) reads none again.
  */
 export async function sweepNetworks(
   ctx: LocalContext,
@@ -930,27 +931,31 @@ export async function sweepNetworks(
     containersOf(ctx)
       .get(id)
       .catch(() => undefined),
-): Promise<void> {
+): Promise<Map<string, NetworkState>> {
   const known = new Map((records ?? (await containersOf(ctx).list())).map((r) => [r.id, r]));
   const recordOf = async (id: string) => (known.has(id) ? known.get(id) : await lookup(id));
   const states = listNetworkStates(ctx);
-  const seen = new Set(states.map((s) => s.id));
+  const left = new Map(states.map((s) => [s.id, s]));
   for (const s of states) {
     if (!s.netns && !s.networks.some((a) => a.attached) && known.has(s.id)) continue;
     const r = await recordOf(s.id);
     if (holdsNetworks(r)) continue;
     await detachNetworks(ctx, s.id, { forget: r === undefined }).catch(() => {});
+    const after = readNetworkState(ctx, s.id);
+    if (after) left.set(s.id, after);
+    else left.delete(s.id);
   }
   let attachments: Awaited<ReturnType<typeof listAttachments>>;
   try {
     attachments = await listAttachments(ctx.root);
   } catch {
-    return;
+    return left;
   }
   for (const a of attachments) {
-    if (seen.has(a.containerId) && readNetworkState(ctx, a.containerId)) continue;
+    if (left.has(a.containerId)) continue;
     if (holdsNetworks(await recordOf(a.containerId))) continue;
     await del(ctx, a.containerId, a, a.netns);
     if (a.netns.startsWith(`${netnsDir(ctx)}/`)) await removeNetns(a.netns).catch(() => {});
   }
+  return left;
 }
