@@ -26,6 +26,7 @@ import {
   detachNetworks,
   hostModeFiles,
   networkReadyHook,
+  noneModeFiles,
   planNetwork,
   runtimeNetworkOf,
 } from './network.ts';
@@ -180,8 +181,8 @@ export async function prepareContainer(
       network: network
         ? runtimeNetworkOf(ctx, record)
         : spec.network === 'host'
-          ? hostModeFiles(record)
-          : undefined,
+          ? hostModeFiles(record, spec)
+          : noneModeFiles(record, spec),
     });
     // the runtime mounts the overlay first, so every other mount lands on top of it
     if (rootMount) runtimeSpec.mounts = [rootMount, ...(runtimeSpec.mounts ?? [])];

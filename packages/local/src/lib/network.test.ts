@@ -114,6 +114,15 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
     const hostMode = r['hostMode'] as { saw: string; want: string };
     expect(hostMode.saw).toBe(hostMode.want);
     expect(hostMode.want).toMatch(/localhost/);
+    expect(r['noneFiles']).toBe(
+      '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n' +
+        'ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n' +
+        '192.0.2.1\tgw.test\n127.0.1.1\tsolo lonely\nsolo\nsolo\n(127.0.1.1)\n',
+    );
+    expect(r['noneBadHost']).toMatchObject({
+      reason: 'bad-argument',
+      message: expect.stringMatching(/nocolon/),
+    });
     expect(r['rmWait']).toBe(-1);
     expect(r['rmFree']).toEqual({ name: 'none' });
     expect(r['prune']).toEqual({ removed: ['closed'] });

@@ -260,6 +260,11 @@ export async function planNetwork(ctx: LocalContext, spec: ContainerSpec): Promi
         operation,
         `network ${mode} has no ports to publish, addresses or aliases: use bridge or a network made with networks.create`,
       );
+    // its hosts file's names and --add-host entries, checked before anything is made
+    await net(operation, async () => {
+      const extraHosts = (spec.extraHosts ?? []).map(parseAddHost);
+      if (mode === 'none') hostsFile({ hostname: spec.hostname ?? 'h', extraHosts });
+    });
     return undefined;
   }
   const network = await net(operation, () => inspectNetwork(ctx.root, mode));
@@ -689,10 +694,13 @@ export function runtimeNetworkOf(
 
 /**
  * A `host` container's `/etc/hosts` and `/etc/resolv.conf`: copies of the host's (its servers,
- * loopback ones too, answer in the host's namespace), as Docker and podman give; in its record
- * directory, so that the container's edits stay its own.
+ * loopback ones too, answer in the host's namespace), as Docker and podman give, its `--add-host`
+ * entries first in the hosts file; in its record directory, so that the container's edits stay its own.
  */
-export function hostModeFiles(record: Pick<ContainerRecord, 'bundle'>): RuntimeNetwork {
+export function hostModeFiles(
+  record: Pick<ContainerRecord, 'bundle'>,
+  spec: Pick<ContainerSpec, 'extraHosts'>,
+): RuntimeNetwork {
   const dir = dirname(record.bundle);
   const files: RuntimeNetwork['files'] = [];
   for (const name of ['hosts', 'resolv.conf']) {
@@ -703,10 +711,41 @@ export function hostModeFiles(record: Pick<ContainerRecord, 'bundle'>): RuntimeN
       // the host has none: the image's stays
       continue;
     }
+    if (name === 'hosts')
+      text = (spec.extraHosts ?? []).map((h) => hostEntryLine(parseAddHost(h))).join('') + text;
     writeFileSync(join(dir, name), text);
     files.push({ destination: `/etc/${name}`, source: join(dir, name) });
   }
   return { files };
+}
+
+/** One `/etc/hosts` line. */
+function hostEntryLine(e: HostEntry): string {
+  return `${e.ip}\t${e.names.join(' ')}\n`;
+}
+
+/**
+ * A `none` container's `/etc/hosts` and `/etc/hostname`, as podman gives: localhost, its
+ * `--add-host` entries and its own host name and container name on a loopback address (no image
+ * need carry them for `localhost` or its own name to resolve); its resolv.conf stays the image's.
+ */
+export function noneModeFiles(
+  record: Pick<ContainerRecord, 'bundle' | 'id' | 'name'>,
+  spec: Pick<ContainerSpec, 'extraHosts' | 'hostname'>,
+): RuntimeNetwork {
+  const dir = dirname(record.bundle);
+  const hostname = spec.hostname ?? record.id.slice(0, 12);
+  writeFileSync(
+    join(dir, 'hosts'),
+    hostsFile({ hostname, aliases: [record.name], extraHosts: (spec.extraHosts ?? []).map(parseAddHost) }),
+  );
+  writeFileSync(join(dir, 'hostname'), hostnameFile(hostname));
+  return {
+    files: [
+      { destination: '/etc/hosts', source: join(dir, 'hosts') },
+      { destination: '/etc/hostname', source: join(dir, 'hostname') },
+    ],
+  };
 }
 
 /** Runs CNI DEL for one attachment; false when it failed (the cache keeps it for a later sweep). */

@@ -241,13 +241,38 @@ const cases: Record<string, () => Promise<unknown>> = {
     // host: the host's resolv.conf and hosts, copied
     let hostSaw = '';
     await engine.containers.run(
-      spec({ network: 'host', cmd: ['cat', '/etc/resolv.conf', '/etc/hosts'], autoRemove: true }),
+      spec({
+        network: 'host',
+        extraHosts: ['gw.test:192.0.2.1'],
+        cmd: ['cat', '/etc/resolv.conf', '/etc/hosts'],
+        autoRemove: true,
+      }),
       { onOutput: (c) => (hostSaw += Buffer.from(c.data).toString()) },
     );
     out['hostMode'] = {
       saw: hostSaw,
-      want: readFileSync('/etc/resolv.conf', 'utf8') + readFileSync('/etc/hosts', 'utf8'),
+      want: `${readFileSync('/etc/resolv.conf', 'utf8')}192.0.2.1\tgw.test\n${readFileSync('/etc/hosts', 'utf8')}`,
     };
+    // none: its own hosts file and hostname, as podman gives (the image has neither)
+    let noneSaw = '';
+    await engine.containers.run(
+      spec({
+        name: 'lonely',
+        hostname: 'solo',
+        // busybox ping needs it without ping_group_range, which only networked containers get
+        capAdd: ['NET_RAW'],
+        extraHosts: ['gw.test:192.0.2.1'],
+        cmd: [
+          'sh',
+          '-c',
+          'cat /etc/hosts /etc/hostname; hostname; busybox ping -c1 -W1 solo | grep -o "(127.0.1.1)"',
+        ],
+        autoRemove: true,
+      }),
+      { onOutput: (c) => (noneSaw += Buffer.from(c.data).toString()) },
+    );
+    out['noneFiles'] = noneSaw;
+    out['noneBadHost'] = await errOf(engine.containers.create(spec({ extraHosts: ['nocolon'] })));
 
     // a detached --rm container: its exit command tears it down
     const rmd = await engine.containers.create(spec({ network: 'n1', cmd: ['true'], autoRemove: true }));
