@@ -175,9 +175,11 @@ describe('ocikit volume', () => {
       'busybox',
       'sh',
       '-c',
-      'ls -A /etc | wc -l; ls -A /root | wc -l',
+      // the container's generated /etc/hosts and /etc/hostname are mounted on top of the volume (as
+      // podman's are): only their mount points are there
+      'ls -A /etc | grep -vxE "hosts|hostname" | wc -l; ls -A /etc | wc -l; ls -A /root | wc -l',
     ]);
-    expect(r.stdout.replace(/ /g, ''), r.stderr).toBe('0\n0\n');
+    expect(r.stdout.replace(/ /g, ''), r.stderr).toBe('0\n2\n0\n');
     expect((await cli(['volume', 'rm', 'nc1', 'nc2', 'nc3'])).code).toBe(0);
   });
 
