@@ -5,6 +5,7 @@ export {
   isLayerMediaType,
   isManifestMediaType,
   layerCompression,
+  layerMediaTypeFor,
   MediaType,
 } from './lib/media-types.ts';
 export {

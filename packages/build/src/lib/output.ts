@@ -11,7 +11,7 @@ import {
   type Target,
 } from '@ocikit/content';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
-import { type Descriptor, type ImageConfig, MediaType } from '@ocikit/image-spec';
+import { type Descriptor, type ImageConfig, layerMediaTypeFor, MediaType } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import type { ImageState } from './cache.ts';
 
@@ -30,19 +30,10 @@ export type BuildExport =
       ref?: string | undefined;
     };
 
-const toDocker: Readonly<Record<string, string>> = {
-  [MediaType.ImageLayerGzip]: MediaType.DockerLayerGzip,
-  [MediaType.ImageLayer]: MediaType.DockerLayer,
-};
-const toOci: Readonly<Record<string, string>> = {
-  [MediaType.DockerLayerGzip]: MediaType.ImageLayerGzip,
-  [MediaType.DockerLayer]: MediaType.ImageLayer,
-};
-
 /** A layer descriptor with the OCI media type (what build states hold). */
 export function ociLayer(desc: Descriptor): Descriptor {
   const { mediaType, digest, size } = desc;
-  return { mediaType: toOci[mediaType] ?? mediaType, digest, size };
+  return { mediaType: layerMediaTypeFor(mediaType, 'oci'), digest, size };
 }
 
 /** The config's JSON in the order buildah writes its fields. */
@@ -86,7 +77,7 @@ export async function writeImage(
     signal,
   );
   const layers = state.layers.map((l) => ({
-    mediaType: docker ? (toDocker[l.mediaType] ?? l.mediaType) : l.mediaType,
+    mediaType: docker ? layerMediaTypeFor(l.mediaType, 'docker') : l.mediaType,
     digest: l.digest,
     size: l.size,
   }));

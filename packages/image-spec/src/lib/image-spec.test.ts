@@ -7,6 +7,7 @@ import {
   isLayerMediaType,
   isManifestMediaType,
   layerCompression,
+  layerMediaTypeFor,
   MediaType,
 } from './media-types.ts';
 import { MAX_DOCUMENT_SIZE, parseIndex, parseManifest } from './parse.ts';
@@ -80,6 +81,21 @@ describe('media types', () => {
     expect(isLayerMediaType(MediaType.DockerLayerGzip)).toBe(true);
     expect(layerCompression(MediaType.ImageLayerZstd)).toBe('zstd');
     expect(layerCompression(MediaType.ImageConfig)).toBeUndefined();
+  });
+
+  it('converts layer media types between the OCI and Docker families, keeping compression', () => {
+    for (const [oci, docker] of [
+      [MediaType.ImageLayerGzip, MediaType.DockerLayerGzip],
+      [MediaType.ImageLayer, MediaType.DockerLayer],
+    ] as const) {
+      expect(layerMediaTypeFor(oci, 'docker')).toBe(docker);
+      expect(layerMediaTypeFor(docker, 'oci')).toBe(oci);
+      expect(layerMediaTypeFor(oci, 'oci')).toBe(oci);
+      expect(layerMediaTypeFor(docker, 'docker')).toBe(docker);
+    }
+    // no Docker counterpart: unchanged
+    expect(layerMediaTypeFor(MediaType.ImageLayerZstd, 'docker')).toBe(MediaType.ImageLayerZstd);
+    expect(layerMediaTypeFor(MediaType.ImageConfig, 'docker')).toBe(MediaType.ImageConfig);
   });
 });
 

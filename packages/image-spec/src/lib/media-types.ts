@@ -71,3 +71,27 @@ export function isLayerMediaType(mediaType: string): boolean {
 export function layerCompression(mediaType: string): 'none' | 'gzip' | 'zstd' | undefined {
   return compression[mediaType];
 }
+
+const dockerLayer: Readonly<Record<string, string>> = {
+  [MediaType.ImageLayerGzip]: MediaType.DockerLayerGzip,
+  [MediaType.ImageLayer]: MediaType.DockerLayer,
+};
+const ociLayer: Readonly<Record<string, string>> = {
+  [MediaType.DockerLayerGzip]: MediaType.ImageLayerGzip,
+  [MediaType.DockerLayer]: MediaType.ImageLayer,
+};
+
+/**
+ * A layer media type in the family of `format`, its compression kept: an OCI tar or tar+gzip layer
+ * as Docker's `rootfs.diff.tar(.gzip)` and back, as podman and buildah convert layers when they write
+ * a Docker (`--format docker`) or an OCI image. A type with no counterpart (zstd, non-distributable,
+ * not a layer) is returned as it is.
+ *
+ * @example
+ * ```ts
+ * layerMediaTypeFor(MediaType.ImageLayerGzip, 'docker'); // 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+ * ```
+ */
+export function layerMediaTypeFor(mediaType: string, format: 'oci' | 'docker'): string {
+  return (format === 'docker' ? dockerLayer : ociLayer)[mediaType] ?? mediaType;
+}

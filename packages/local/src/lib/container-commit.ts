@@ -14,6 +14,7 @@ import {
   type History,
   type ImageConfig,
   type ImageManifest,
+  layerMediaTypeFor,
   MediaType,
   parseImageConfig,
 } from '@ocikit/image-spec';
@@ -30,14 +31,6 @@ import { badReference, openImageStore } from './image-store.ts';
 import { imagesInUse } from './image-use.ts';
 
 const OPERATION = 'containers.commit';
-
-/** The layer media type of `format` for a layer of media type `type` (its compression kept). */
-function layerType(type: string, format: 'oci' | 'docker'): string {
-  const gzip = type === MediaType.ImageLayerGzip || type === MediaType.DockerLayerGzip;
-  const plain = type === MediaType.ImageLayer || type === MediaType.DockerLayer;
-  if (format === 'docker') return gzip ? MediaType.DockerLayerGzip : plain ? MediaType.DockerLayer : type;
-  return gzip ? MediaType.ImageLayerGzip : plain ? MediaType.ImageLayer : type;
-}
 
 /** The process of a container's config.json (what it was made with: args, env, cwd, user). */
 function processOf(record: ContainerRecord): Process | undefined {
@@ -178,7 +171,7 @@ export async function commitContainer(
   try {
     const layerDesc: Descriptor = {
       ...layer.descriptor,
-      mediaType: layerType(layer.descriptor.mediaType, format),
+      mediaType: layerMediaTypeFor(layer.descriptor.mediaType, format),
     };
     await store.push(layerDesc, createReadStream(join(dir, 'layer.tar.gz')), opts);
     const created = new Date().toISOString();
@@ -210,7 +203,7 @@ export async function commitContainer(
       mediaType: format === 'docker' ? MediaType.DockerManifest : MediaType.ImageManifest,
       config: configDesc,
       layers: [
-        ...base.manifest.layers.map((l) => ({ ...l, mediaType: layerType(l.mediaType, format) })),
+        ...base.manifest.layers.map((l) => ({ ...l, mediaType: layerMediaTypeFor(l.mediaType, format) })),
         layerDesc,
       ],
     };
