@@ -111,7 +111,9 @@ const cases: Record<string, () => Promise<unknown>> = {
         name: 'srv',
         network: 'n1',
         networkAliases: ['db'],
-        cmd: ['sh', '-c', 'busybox nc -l -p 7000; sleep 60'],
+        // nc's stdin never ends: at end of input busybox nc shuts its side down, and a client that
+        // sees that FIN before it sends exits 0 having sent nothing (the log was read empty, rarely)
+        cmd: ['sh', '-c', 'sleep 60 | busybox nc -l -p 7000'],
       }),
     );
     await engine.containers.start(srv.id);

@@ -95,8 +95,10 @@ const cases: Record<string, () => Promise<unknown>> = {
     await checkNetwork(root, 'n1', { containerId: 'c-a', netns: a });
     const ping = inNs(a, ['ping', '-c1', '-W2', ip4(rb.ips[0]?.address)]);
     const srv = track(
+      // its stdin a pipe we never end: at end of input busybox nc shuts its side down, and a client
+      // that sees that FIN before it sends exits 0 having sent nothing
       spawn('nsenter', [`--net=${b}`, bb, 'nc', '-l', '-p', '7000'], {
-        stdio: ['ignore', 'pipe', 'ignore'],
+        stdio: ['pipe', 'pipe', 'ignore'],
       }),
     );
     let got = '';
