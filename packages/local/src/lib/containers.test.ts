@@ -324,7 +324,8 @@ describe('local engine containers', () => {
   it('removes a container whose directory is still being written to by a late writer', async () => {
     // the exit command conmon runs as it ends writes the container's `die` marker and its refreshed
     // record into the directory while remove may be deleting it (ENOTEMPTY under load): a process
-    // writing there from conmon's end until 300 ms after stands in for it, deterministically
+    // writing there from conmon's end until 4 s after (longer than rm's retries; it stops when the
+    // directory is gone) stands in for it, deterministically
     const { id } = await engine.containers.create({
       image: 'busybox',
       cmd: ['sleep', '100'],
@@ -340,8 +341,8 @@ describe('local engine containers', () => {
         `const fs = require('node:fs'); const [dir, pid] = process.argv.slice(1); let n = 0, end = Infinity;
          const alive = () => { try { process.kill(Number(pid), 0); return true; } catch { return false; } };
          while (Date.now() < end) {
-           if (end === Infinity && !alive()) end = Date.now() + 300;
-           try { fs.closeSync(fs.openSync(dir + '/late' + n++, 'wx')); } catch {}
+           if (end === Infinity && !alive()) end = Date.now() + 4000;
+           try { fs.closeSync(fs.openSync(dir + '/late' + n++, 'wx')); } catch (e) { if (e.code === 'ENOENT') break; }
          }`,
         dir,
         String(conmon),

@@ -535,13 +535,8 @@ export class Containers {
     // conmon unlinks its socket link when it exits; one it could not (killed) goes here
     if (record.attachDir) rmSync(join(record.attachDir, record.id.slice(0, 12)), { force: true });
     // conmon's last writes and the exit command it starts as it ends (the `die` marker, a refreshed
-    // record) can still land in the directory while it is deleted: ENOTEMPTY, retried (~2.7 s in all)
-    rmSync(this.#records.recordDir(record.id), {
-      recursive: true,
-      force: true,
-      maxRetries: 10,
-      retryDelay: 50,
-    });
+    // record) can still be under way: the directory is moved aside before it is deleted
+    this.#records.removeDir(record.id);
     return record;
   }
 }

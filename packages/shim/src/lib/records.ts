@@ -6,6 +6,7 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -158,10 +159,32 @@ export class Records {
     }
   }
 
-  /** Every readable record. */
+  /**
+   * Deletes container `id`'s directory. It is moved aside first (`ID.removing-…`, one rename), so
+   * that writers still busy in it — conmon's last writes, the exit command it starts as it ends —
+   * find no directory to write into instead of refilling it while it is deleted (ENOTEMPTY under
+   * load). A moved-aside directory a killed process left is deleted by {@link readAll}.
+   */
+  removeDir(id: string): void {
+    const dir = this.recordDir(id);
+    const aside = `${dir}.removing-${process.pid}-${Date.now()}`;
+    try {
+      renameSync(dir, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    rmSync(aside, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  }
+
+  /** Every readable record (and, on the way, the moved-aside directories a killed removal left). */
   async readAll(): Promise<ContainerRecord[]> {
     const out: ContainerRecord[] = [];
     for (const id of await readdir(this.dir).catch(() => [] as string[])) {
+      if (/^[0-9a-f]{64}\.removing-\d+-\d+$/.test(id) && !isAlive(Number(id.split('-')[1]))) {
+        rmSync(join(this.dir, id), { recursive: true, force: true });
+        continue;
+      }
       if (!/^[0-9a-f]{64}$/.test(id)) continue;
       const record = await this.read(id);
       if (record) out.push(record);

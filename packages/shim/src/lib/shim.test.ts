@@ -1,6 +1,15 @@
 // The runtime wrapper and the container supervisor with the real runc and crun (and conmon).
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -284,5 +293,24 @@ describe('Containers with runc', () => {
 
   it('names a missing runtime clearly', () => {
     expect(() => new Runtime({ binary: 'no-such-runtime' })).toThrow(/not installed/);
+  });
+});
+
+describe('Containers: a removal a killed process left', () => {
+  it('deletes a moved-aside directory whose remover is gone, and keeps one whose remover is alive', async () => {
+    const root = tmp();
+    cleanup.push(root);
+    const containers = new Containers({ root });
+    const id = 'a'.repeat(64);
+    const dead = spawnSync('true').pid as number;
+    const gone = join(root, 'containers', `${id}.removing-${dead}-1`);
+    const busy = join(root, 'containers', `${id}.removing-${process.pid}-2`);
+    for (const d of [gone, busy]) {
+      mkdirSync(join(d, 'rootfs'), { recursive: true });
+      writeFileSync(join(d, 'container.json'), '{}');
+    }
+    expect(await containers.list()).toEqual([]);
+    expect(existsSync(gone)).toBe(false);
+    expect(existsSync(busy)).toBe(true);
   });
 });
