@@ -162,4 +162,24 @@ describe('system df and system prune --volumes: ocikit and podman side by side',
     // a bind volume's device is the host's: it stays
     expect(readFileSync(join(host, 'f'))).toHaveLength(5000);
   });
+
+  it('a created, never started container is inactive in df and removed by prune, as podman', async () => {
+    const seen = await both(async (s) => {
+      await ok(s, ['create', ...s.runFlags, '--name', 'made', s.image(), 'true']);
+      const df = (await ok(s, ['system', 'df', '--format', '{{.Type}}:{{.Total}}:{{.Active}}']))
+        .split('\n')
+        .find((l) => l.startsWith('Containers'));
+      const pruned = (await ok(s, ['system', 'prune', '-f']))
+        .replace(/\n[0-9a-f]{64}\n/, '\nID\n')
+        .replace(/space: .*/, 'space:');
+      const names = (await ok(s, ['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter(Boolean);
+      return { df, pruned, names };
+    });
+    expect(seen.podman).toEqual({
+      df: 'Containers:2:1',
+      pruned: 'Deleted Containers\nID\nTotal reclaimed space:\n',
+      names: ['runner'],
+    });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
 });

@@ -48,9 +48,9 @@ function ownVersion(): string {
 
 const snapshotterOf = (ctx: LocalContext) => defaultSnapshotter(join(ctx.root, 'snapshots'));
 
-/** A container that is running or about to (its process exists): not removed by a prune. */
+/** A running or paused container: not removed by a prune, and counted active by `system df` (as podman counts them: a created one is neither). */
 function isActive(c: ContainerRecord): boolean {
-  return c.status === 'running' || c.status === 'paused' || c.status === 'created';
+  return c.status === 'running' || c.status === 'paused';
 }
 
 /** `system.info`: container counts by state, distinct images, the root, the snapshotter, the runtime. */
@@ -341,8 +341,9 @@ function handlerOf<O extends keyof Handlers>(handlers: Partial<Handlers>, operat
 
 /**
  * Frees a local engine's state (`ocikit system prune`): the network attachments of containers that
- * are gone or exited (a killed ocikit's), stopped containers (not one another process
- * is making right now: configured less than 10 minutes ago), with `volumes` every volume no
+ * are gone or exited (a killed ocikit's), every container not running or paused — exited, and
+ * created but never started, as podman and Docker prune them (not one another process is making
+ * right now: configured less than 10 minutes ago) — with `volumes` every volume no
  * container uses (named ones too, as podman 4.3), with `all` every name of an image no container
  * uses, then {@link collectLocal}. A volume a container uses is never removed.
  *
@@ -365,7 +366,8 @@ export async function pruneLocal(options: PruneLocalOptions): Promise<PruneLocal
     if (isActive(c) || (c.status === 'configured' && Date.now() - Date.parse(c.createdAt) < 10 * 60_000))
       continue;
     reclaimed += (await snapshotter.usage(`container-${c.id}`).catch(() => ({ size: 0 }))).size;
-    await remove(c.id, { force: false, ...(signal ? { signal } : {}) });
+    // a created one waits in the runtime for its start: removed with it, as podman and Docker prune it
+    await remove(c.id, { force: c.status === 'created', ...(signal ? { signal } : {}) });
     containers.push(c.id);
   }
   const volumes: string[] = [];
