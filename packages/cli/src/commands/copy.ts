@@ -263,7 +263,10 @@ export const copyCommand = defineCommand({
         if (src.name !== undefined) await carryLookasideSignatures(ctx, src.name, dstName, desc.digest);
       }
       if (gpgKey !== undefined)
-        await signWithGpg(ctx, dst.target, desc, dstName, gpgKey, values['sign-passphrase-file']);
+        await signWithGpg(ctx, dst.target, desc, dstName, gpgKey, {
+          file: values['sign-passphrase-file'],
+          flag: '--sign-passphrase-file',
+        });
       if (key !== undefined) await signInTarget(ctx, dst.target, desc.digest, dstName, key);
       if (ctx.json)
         printJson(ctx, {

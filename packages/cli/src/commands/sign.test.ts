@@ -482,6 +482,16 @@ describe('GPG simple signing: copy --sign-by and skopeo', () => {
         { HOME: peerHome },
       );
       expect(carried.code, carried.stderr).toBe(0);
+
+      // ocikit sign --sign-by: an image already in the registry signed in place, into its lookaside
+      const later = await gpgCli(['sign', '--sign-by', fpr, `${host}/sig/unsigned:1`]);
+      expect(later.code, later.stderr).toBe(0);
+      expect(later.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+      const nowSigned = await skopeo('unsigned');
+      expect(nowSigned.code, nowSigned.stderr).toBe(0);
+      const both = await gpgCli(['sign', '--sign-by', fpr, '--key', pubring, `${host}/sig/unsigned:1`]);
+      expect(both).toMatchObject({ code: 1 });
+      expect(both.stderr).toBe('ocikit sign: give exactly one of --key FILE and --sign-by FINGERPRINT\n');
     } finally {
       await tool('gpgconf', ['--kill', 'gpg-agent'], gpgEnv);
     }

@@ -14,7 +14,7 @@ import {
   remoteImage,
   transportFor,
 } from '../lib/registry.ts';
-import { loadSigningKey, readFlagFile, readPassphrase, signInTarget } from '../lib/signing.ts';
+import { loadSigningKey, readFlagFile, readPassphrase, signInTarget, signWithGpg } from '../lib/signing.ts';
 
 /** Writes `data` to a new file; AlreadyExistsError rather than overwrite a key. */
 async function writeNew(path: string, data: string, mode: number): Promise<void> {
@@ -63,22 +63,30 @@ export const keyCommand = defineCommand({
   },
 });
 
-/** `ocikit sign --key FILE IMAGE`: a cosign signature of an image in a registry. */
+/**
+ * `ocikit sign --key FILE IMAGE`: a cosign signature of an image in a registry; `--sign-by FPR`: a
+ * GPG simple signing signature in the name's lookaside, as skopeo's `--sign-by`.
+ */
 export const signCommand = defineCommand({
   name: 'sign',
-  summary: 'Sign an image in a registry with a cosign key (a sigstore signature)',
-  usage: 'ocikit sign --key FILE [--passphrase-file F] IMAGE',
+  summary: 'Sign an image in a registry with a cosign key (sigstore) or a GPG key (simple signing)',
+  usage: 'ocikit sign (--key FILE | --sign-by FINGERPRINT) [--passphrase-file F] IMAGE',
   description:
-    "Signs the image's manifest digest for its name (the payload's docker-reference) and stores the signature " +
-    'as cosign does, under the sha256-<hex>.sig tag of its repository (added to any signatures there). ' +
-    'skopeo, podman and cosign read it. Prints the signature manifest digest.',
+    "Signs the image's manifest digest for its name (the payload's docker-reference). With --key, stores the " +
+    'signature as cosign does, under the sha256-<hex>.sig tag of its repository (added to any signatures there), ' +
+    'and prints the signature manifest digest. With --sign-by, signs with that key of your gpg keyring (gpg asks ' +
+    "for its passphrase, or reads it from --passphrase-file) and adds the signature to the name's lookaside " +
+    '(registries.d lookaside-staging, as skopeo --sign-by), and prints the manifest digest signed. skopeo, podman ' +
+    'and cosign read both.',
   options: {
     key: { type: 'string' },
+    'sign-by': { type: 'string' },
     'passphrase-file': { type: 'string' },
     ...registryFlags,
   },
   help: {
     key: "the cosign private key (ocikit key generate's or cosign's)",
+    'sign-by': 'the fingerprint (or user id) of a GPG secret key in your keyring (GNUPGHOME)',
     'passphrase-file': 'read the passphrase from the first line of this file (else it is asked for)',
     ...registryFlagsHelp,
   },
@@ -86,19 +94,26 @@ export const signCommand = defineCommand({
     expectPositionals(signCommand, positionals, 1);
     const arg = (positionals[0] ?? '').replace(/^docker:\/\//, '');
     expectRemote(arg, 'ocikit sign: the image');
-    if (values.key === undefined) throw new InvalidArgumentError('ocikit sign: --key FILE is required');
-    const key = await loadSigningKey(
-      ctx,
-      values.key,
-      '--key',
-      values['passphrase-file'],
-      '--passphrase-file',
-    );
+    if ((values.key === undefined) === (values['sign-by'] === undefined))
+      throw new InvalidArgumentError('ocikit sign: give exactly one of --key FILE and --sign-by FINGERPRINT');
+    const key =
+      values.key === undefined
+        ? undefined
+        : await loadSigningKey(ctx, values.key, '--key', values['passphrase-file'], '--passphrase-file');
     const transport = transportFor(ctx, values);
     try {
       const { repo, ref } = remoteImage(arg, transport);
       const desc = await repo.resolve(ref, { signal: ctx.signal });
       const identity = parseReference(arg).toString();
+      if (key === undefined) {
+        await signWithGpg(ctx, repo, desc, identity, values['sign-by'] ?? '', {
+          file: values['passphrase-file'],
+          flag: '--passphrase-file',
+        });
+        if (ctx.json) printJson(ctx, { image: identity, digest: desc.digest, signedBy: values['sign-by'] });
+        else println(ctx, desc.digest);
+        return 0;
+      }
       const sig = await signInTarget(ctx, repo, desc.digest, identity, key);
       if (ctx.json) printJson(ctx, { image: identity, digest: desc.digest, signature: sig.digest });
       else println(ctx, sig.digest);

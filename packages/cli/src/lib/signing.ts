@@ -169,6 +169,8 @@ export async function carryLookasideSignatures(
 /**
  * Signs the manifest `desc` in `target` with the GPG key `keySpec` for the name `identity`, as
  * skopeo's `--sign-by` does, and adds the signature to the name's lookaside (`lookaside-staging`).
+ * The key's passphrase is read from `passphrase.file` (named as `passphrase.flag` in errors) when
+ * given, else gpg asks for it.
  */
 export async function signWithGpg(
   ctx: Context,
@@ -176,18 +178,16 @@ export async function signWithGpg(
   desc: Descriptor,
   identity: string,
   keySpec: string,
-  passphraseFile: string | undefined,
+  passphrase: { file: string | undefined; flag: string },
 ): Promise<void> {
   const { signSimpleSigningWithGpg } = await import('@ocikit/signature');
   const manifest = await fetchAll(target, desc, { signal: ctx.signal });
-  const passphrase =
-    passphraseFile === undefined
-      ? undefined
-      : await readPassphrase(ctx, passphraseFile, '--sign-passphrase-file');
+  const secret =
+    passphrase.file === undefined ? undefined : await readPassphrase(ctx, passphrase.file, passphrase.flag);
   const gnupgHome = ctx.env.GNUPGHOME;
   const blob = await signSimpleSigningWithGpg(manifest, identity, keySpec, {
     ...(gnupgHome !== undefined ? { gnupgHome } : {}),
-    ...(passphrase !== undefined ? { passphrase } : {}),
+    ...(secret !== undefined ? { passphrase: secret } : {}),
     signal: ctx.signal,
   });
   await addLookasideSignatures(ctx, identity, desc.digest, [blob]);
