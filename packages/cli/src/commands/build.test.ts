@@ -14,6 +14,7 @@ import { runInPty } from '@ocikit/test-images';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, storeBusybox } from '../lib/test-cli.ts';
+import { buildExports } from './build.ts';
 
 const exec = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
@@ -221,4 +222,19 @@ describe('ocikit build', () => {
     const push = await cli(['build', '--push', join(dir, 'ctx')]);
     expect(push.stderr).toContain('--push needs a name');
   }, 60_000);
+});
+
+describe('build --output', () => {
+  it('splits oci:DIR[:REF] and docker-archive:FILE[:REF] at the first ":" after the prefix, as skopeo and copy do', () => {
+    expect(buildExports(['oci:/out:localhost:5000/app:1'])).toEqual([
+      { type: 'oci', path: '/out', ref: 'localhost:5000/app:1' },
+    ]);
+    expect(buildExports(['oci:/out', 'docker-archive:/a.tar:app:1', 'type=oci,dest=/x:y'])).toEqual([
+      { type: 'oci', path: '/out' },
+      { type: 'docker-archive', path: '/a.tar', ref: 'app:1' },
+      { type: 'oci', path: '/x:y' },
+    ]);
+    for (const bad of ['tar:x', 'oci:', 'oci:/out:', 'docker-archive:', 'type=tar,dest=/x', 'local:app'])
+      expect(() => buildExports([bad]), bad).toThrow(/--output|no directory|no file|empty reference/);
+  });
 });

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '@ocikit/errors';
 import { formatPlatform } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
+import { parseLocation, parseTransport } from '../lib/location.ts';
 import { printJson, println } from '../lib/output.ts';
 import { engineRegistry, registryFlags, registryFlagsHelp } from '../lib/registry.ts';
 
@@ -30,20 +31,27 @@ export function keyValues(
   return out;
 }
 
-/** `--output` values: `oci:DIR[:REF]`, `docker-archive:FILE[:REF]`, or `type=oci,dest=DIR` (BuildKit's form). */
+/**
+ * `--output` values: `oci:DIR[:REF]` and `docker-archive:FILE[:REF]`, split at the first `:` after
+ * the prefix as skopeo (and `ocikit copy`) split them, or `type=oci|docker-archive,dest=PATH`
+ * (BuildKit's form, no reference).
+ */
 export function buildExports(outputs: readonly string[] | undefined): BuildExport[] {
   return (outputs ?? []).map((o) => {
-    const kv = /^type=([a-z-]+),(?:dest|destination)=(.+)$/.exec(o);
-    const [type, rest] = kv ? [kv[1], kv[2]] : [o.slice(0, o.indexOf(':')), o.slice(o.indexOf(':') + 1)];
-    if ((type !== 'oci' && type !== 'docker-archive') || !rest)
-      throw new InvalidArgumentError(
+    const bad = () =>
+      new InvalidArgumentError(
         `ocikit build: --output ${JSON.stringify(o)}: give oci:DIR or docker-archive:FILE`,
       );
-    // a reference after the path: the last `:` when what follows is no path
-    const m = /^(.*?):([\w][\w.-]*(?::[\w][\w.-]*)?)$/.exec(rest);
-    const path = resolve(m && !m[2]?.includes('/') ? (m[1] ?? rest) : rest);
-    const ref = m && !m[2]?.includes('/') ? m[2] : undefined;
-    return { type, path, ...(ref !== undefined ? { ref } : {}) };
+    const kv = /^type=([a-z-]+),(?:dest|destination)=(.+)$/.exec(o);
+    if (kv) {
+      if (kv[1] !== 'oci' && kv[1] !== 'docker-archive') throw bad();
+      return { type: kv[1], path: resolve(kv[2] ?? '') };
+    }
+    const at = o.startsWith('oci:') ? parseLocation(o) : parseTransport(o);
+    if (at?.kind === 'oci') return { type: 'oci', path: resolve(at.dir), ...(at.ref ? { ref: at.ref } : {}) };
+    if (at?.kind === 'archive' && at.format === 'docker-archive')
+      return { type: 'docker-archive', path: resolve(at.file), ...(at.ref ? { ref: at.ref } : {}) };
+    throw bad();
   });
 }
 
