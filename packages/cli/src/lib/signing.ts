@@ -122,17 +122,16 @@ export async function signInTarget(
   );
 }
 
-/** The lookaside (registries.d) signatures of `digest` for `name`, or none when there are none. */
-async function lookasideSignatures(
-  ctx: Context,
-  name: string,
-  digest: string,
-  write: boolean,
-): Promise<Uint8Array[]> {
-  const { loadRegistriesD, lookasideFor, readLookasideSignatures } = await import('@ocikit/signature');
+/** Where the lookaside (registries.d) signatures of `name` are read, or with `write` written. */
+async function lookasideBase(ctx: Context, name: string, write: boolean): Promise<URL> {
+  const { loadRegistriesD, lookasideFor } = await import('@ocikit/signature');
   const config = await loadRegistriesD({ env: ctx.env, signal: ctx.signal });
-  const base = lookasideFor(config, name, { write, env: ctx.env });
-  if (write && base.protocol !== 'file:') return [];
+  return lookasideFor(config, name, { write, env: ctx.env });
+}
+
+/** The lookaside signatures of `digest` under `base`. */
+async function lookasideSignatures(ctx: Context, base: URL, digest: string): Promise<Uint8Array[]> {
+  const { readLookasideSignatures } = await import('@ocikit/signature');
   return readLookasideSignatures(base, digest, { signal: ctx.signal });
 }
 
@@ -143,12 +142,12 @@ async function addLookasideSignatures(
   digest: string,
   blobs: readonly Uint8Array[],
 ) {
-  const { loadRegistriesD, lookasideFor, writeLookasideSignatures } = await import('@ocikit/signature');
-  const existing = await lookasideSignatures(ctx, name, digest, true);
+  const { writeLookasideSignatures } = await import('@ocikit/signature');
+  const base = await lookasideBase(ctx, name, true);
+  // only a file: staging can be written; an http(s) one is a read-only mirror
+  const existing = base.protocol === 'file:' ? await lookasideSignatures(ctx, base, digest) : [];
   const fresh = blobs.filter((b) => !existing.some((e) => Buffer.from(e).equals(b)));
   if (fresh.length === 0) return;
-  const config = await loadRegistriesD({ env: ctx.env, signal: ctx.signal });
-  const base = lookasideFor(config, name, { write: true, env: ctx.env });
   await writeLookasideSignatures(base, digest, [...existing, ...fresh], { signal: ctx.signal });
 }
 
@@ -162,7 +161,7 @@ export async function carryLookasideSignatures(
   to: string,
   digest: string,
 ): Promise<void> {
-  const found = await lookasideSignatures(ctx, from, digest, false);
+  const found = await lookasideSignatures(ctx, await lookasideBase(ctx, from, false), digest);
   if (found.length > 0) await addLookasideSignatures(ctx, to, digest, found);
 }
 
