@@ -191,7 +191,7 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     load: load(() => import('../commands/sign.ts'), 'keyCommand'),
   },
   sign: {
-    summary: 'Sign an image in a registry with a cosign key (a sigstore signature)',
+    summary: 'Sign an image in a registry with a cosign key (sigstore) or a GPG key (simple signing)',
     load: load(() => import('../commands/sign.ts'), 'signCommand'),
   },
   verify: {
