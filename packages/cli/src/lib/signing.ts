@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { fetchAll, type Target } from '@ocikit/content';
 import { AbortedError, InvalidArgumentError, NotFoundError } from '@ocikit/errors';
 import type { Descriptor } from '@ocikit/image-spec';
+import type { RegistriesD } from '@ocikit/signature';
 import type { Context } from './command.ts';
 
 /** `--signature-policy FILE`: the containers-policy.json(5) pulls and copies are checked against. */
@@ -122,11 +123,18 @@ export async function signInTarget(
   );
 }
 
+/** registries.d as a command reads it: once, however many lookasides it reads or writes. */
+const registriesD = new WeakMap<Context, Promise<RegistriesD>>();
+
 /** Where the lookaside (registries.d) signatures of `name` are read, or with `write` written. */
 async function lookasideBase(ctx: Context, name: string, write: boolean): Promise<URL> {
   const { loadRegistriesD, lookasideFor } = await import('@ocikit/signature');
-  const config = await loadRegistriesD({ env: ctx.env, signal: ctx.signal });
-  return lookasideFor(config, name, { write, env: ctx.env });
+  let config = registriesD.get(ctx);
+  if (config === undefined) {
+    config = loadRegistriesD({ env: ctx.env, signal: ctx.signal });
+    registriesD.set(ctx, config);
+  }
+  return lookasideFor(await config, name, { write, env: ctx.env });
 }
 
 /** The lookaside signatures of `digest` under `base`. */

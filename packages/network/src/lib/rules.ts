@@ -71,15 +71,16 @@ async function readMade(file: string): Promise<Made | undefined> {
 const comment = (network: Pick<RulesNetwork, 'name'>) =>
   `-m comment --comment "ocikit network ${network.name}"`;
 
-/** `iptables-save`'s lines that jump from a built-in chain to `chain`, by table. */
-function jumpsTo(saved: string, chain: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let table = '';
+/** What `iptables-save` shows of `chain`, by table: whether it is declared, and the rules jumping to it. */
+function savedOf(saved: string, chain: string): Map<string, { declared: boolean; jumps: string[] }> {
+  const out = new Map<string, { declared: boolean; jumps: string[] }>();
+  let table = { declared: false, jumps: [] as string[] };
   for (const line of saved.split('\n')) {
-    if (line.startsWith('*')) table = line.slice(1);
-    else if (line.startsWith('-A ') && line.endsWith(` -j ${chain}`)) {
-      out.set(table, [...(out.get(table) ?? []), line]);
-    }
+    if (line.startsWith('*')) {
+      table = { declared: false, jumps: [] };
+      out.set(line.slice(1), table);
+    } else if (line.startsWith(`:${chain} `)) table.declared = true;
+    else if (line.startsWith('-A ') && line.endsWith(` -j ${chain}`)) table.jumps.push(line);
   }
   return out;
 }
@@ -122,13 +123,17 @@ async function exec(command: string, args: string[], input?: string): Promise<st
 /** The restore input that replaces (or, with `remove`, deletes) a network's chains and jumps. */
 function restoreInput(network: RulesNetwork, saved: string, remove: boolean): string {
   const chain = networkChain(network);
-  const old = jumpsTo(saved, chain);
+  const found = savedOf(saved, chain);
   const tables: Record<string, string[]> = { nat: [], filter: [] };
-  for (const [table, lines] of old) tables[table]?.push(...lines.map((l) => `-D${l.slice(2)}`));
+  // the old jumps go; a chain no longer wanted goes with its rules
+  const drop = (table: string) => {
+    const had = found.get(table);
+    if (had?.declared) tables[table]?.push(`-F ${chain}`, `-X ${chain}`);
+  };
+  for (const [table, { jumps }] of found) tables[table]?.push(...jumps.map((l) => `-D${l.slice(2)}`));
   if (remove) {
-    for (const table of ['nat', 'filter'])
-      if (new RegExp(`^:${chain} `, 'm').test(sectionOf(saved, table)))
-        tables[table]?.push(`-F ${chain}`, `-X ${chain}`);
+    drop('nat');
+    drop('filter');
   } else {
     const { subnet } = network;
     // filter: what the firewall plugin accepts per address, for the whole subnet — forwarded
@@ -149,21 +154,12 @@ function restoreInput(network: RulesNetwork, saved: string, remove: boolean): st
         `-A ${chain} -j MASQUERADE`,
         `-A POSTROUTING -s ${subnet} ${comment(network)} -j ${chain}`,
       );
-    else if (new RegExp(`^:${chain} `, 'm').test(sectionOf(saved, 'nat')))
-      tables['nat']?.push(`-F ${chain}`, `-X ${chain}`);
+    else drop('nat');
   }
   return Object.entries(tables)
     .filter(([, lines]) => lines.length > 0)
     .map(([table, lines]) => `*${table}\n${lines.join('\n')}\nCOMMIT\n`)
     .join('');
-}
-
-/** One table's part of `iptables-save` output. */
-function sectionOf(saved: string, table: string): string {
-  const start = saved.indexOf(`*${table}\n`);
-  if (start < 0) return '';
-  const end = saved.indexOf('\nCOMMIT', start);
-  return saved.slice(start, end < 0 ? undefined : end);
 }
 
 /**
