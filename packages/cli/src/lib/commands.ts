@@ -49,6 +49,11 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'Remove images from the engine (the local store by default)',
     load: load(() => import('../commands/images.ts'), 'rmiCommand'),
   },
+  image: {
+    summary:
+      'Remove dangling images, or with -a every image no container uses (image prune); image ls, rm, … are images, rmi, …',
+    load: load(() => import('../commands/groups.ts'), 'imageCommand'),
+  },
   build: {
     summary: 'Build an image from a Dockerfile, daemonless, into the local store',
     load: load(() => import('../commands/build.ts'), 'buildCommand'),
@@ -149,6 +154,10 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
     summary: 'Thaw paused containers',
     load: load(() => import('../commands/containers.ts'), 'unpauseCommand'),
   },
+  container: {
+    summary: 'Remove every stopped container (container prune); container ls, rm, … are ps, rm, …',
+    load: load(() => import('../commands/groups.ts'), 'containerCommand'),
+  },
   fsck: {
     summary: 'Check every blob and reference of the local store or an OCI layout',
     load: load(() => import('../commands/fsck.ts'), 'fsckCommand'),
@@ -201,5 +210,46 @@ export const commands: Readonly<Record<string, { summary: string; load: CommandL
   gc: {
     summary: 'Remove blobs, partial downloads and snapshots nothing uses (the local store, or an OCI layout)',
     load: load(() => import('../commands/gc.ts'), 'gcCommand'),
+  },
+};
+
+/**
+ * The verbs of the `container` and `image` groups besides `prune`, as podman's and docker's command
+ * groups have them: each is the top-level command it names (`container ls` is `ps`, `image rm` is
+ * `rmi`), with that command's flags; `main` rewrites the command line before parsing it.
+ */
+export const groupAliases: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  container: {
+    ls: 'ps',
+    list: 'ps',
+    ps: 'ps',
+    create: 'create',
+    run: 'run',
+    start: 'start',
+    stop: 'stop',
+    kill: 'kill',
+    wait: 'wait',
+    rm: 'rm',
+    remove: 'rm',
+    inspect: 'inspect',
+    logs: 'logs',
+    exec: 'exec',
+    attach: 'attach',
+    pause: 'pause',
+    unpause: 'unpause',
+    commit: 'commit',
+    port: 'port',
+  },
+  image: {
+    ls: 'images',
+    list: 'images',
+    rm: 'rmi',
+    remove: 'rmi',
+    tag: 'tag',
+    pull: 'pull',
+    push: 'push',
+    history: 'history',
+    inspect: 'inspect',
+    build: 'build',
   },
 };

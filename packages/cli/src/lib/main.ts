@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { InvalidArgumentError } from '@ocikit/errors';
 import type { Command, Context } from './command.ts';
-import { commands } from './commands.ts';
+import { commands, groupAliases } from './commands.ts';
 import { engineSession } from './engine.ts';
 import { reportError } from './hints.ts';
 
@@ -77,6 +77,13 @@ function splitGlobals(argv: readonly string[]): {
     if (arg === '--root' || arg === '--host' || arg === '-H') globals.push(argv[++i] ?? '');
   }
   return { globals, name: argv[i], rest: argv.slice(i + 1) };
+}
+
+/** `container ls …` as `ps …`, `image rm …` as `rmi …`: a group's verb that is a top-level command ({@link groupAliases}). */
+function aliased(line: ReturnType<typeof splitGlobals>): ReturnType<typeof splitGlobals> {
+  const [verb, ...rest] = line.rest;
+  const command = line.name === undefined || verb === undefined ? undefined : groupAliases[line.name]?.[verb];
+  return command === undefined ? line : { globals: line.globals, name: command, rest };
 }
 
 function flagLines(
@@ -213,7 +220,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   let debug = argv.includes('--debug');
   let failure = 1;
   try {
-    const { globals, name, rest } = splitGlobals(argv);
+    const { globals, name, rest } = aliased(splitGlobals(argv));
     const pre = parseFlags(undefined, globals).values;
     if (pre.version) {
       stdout.write(`ocikit ${await cliVersion()}\n`);

@@ -827,6 +827,49 @@ export interface VolumesPruned {
 }
 
 /**
+ * Which containers or images a prune considers (`--filter until=…`, `label=…`, `label!=…` of
+ * `docker|podman container|image prune`); each given condition must hold.
+ */
+export interface PruneFilters {
+  /** Only those made before this time, in milliseconds since the epoch. */
+  until?: number | undefined;
+  /** Only those with every one of these labels: `key` (any value) or `key=value`. */
+  labels?: string[] | undefined;
+  /** Only those with none of these labels: `key` (any value) or `key=value`. */
+  notLabels?: string[] | undefined;
+}
+
+/** Options of `containers.prune`. */
+export interface ContainerPruneOptions extends CallOptions {
+  /** Prune only the containers these select. */
+  filters?: PruneFilters | undefined;
+}
+
+/** What `containers.prune` removed. */
+export interface ContainersPruned {
+  /** The ids of the containers removed. */
+  removed: string[];
+  /** Bytes freed (their writable layers), as the engine counts them. */
+  spaceReclaimed: number;
+}
+
+/** Options of `images.prune`. */
+export interface ImagePruneOptions extends CallOptions {
+  /** Every image no container uses, not only dangling (untagged) ones (`prune -a`). */
+  all?: boolean | undefined;
+  /** Prune only the images these select. */
+  filters?: PruneFilters | undefined;
+}
+
+/** What `images.prune` removed. */
+export interface ImagesPruned {
+  /** Names untagged and image ids deleted, as `images.remove` gives them (some engines list deleted layers too). */
+  removed: ImageRemoved[];
+  /** Bytes freed, as the engine counts them. */
+  spaceReclaimed: number;
+}
+
+/**
  * The operations a driver may offer, each a function of its input and options. Keys are
  * `area.operation`; a driver that leaves one out makes the `Engine` throw
  * `UnimplementedError` for it.
@@ -849,6 +892,8 @@ export interface Handlers {
   'images.inspect'(ref: string, options: CallOptions): Promise<ImageDetails>;
   /** Untags or deletes an image. */
   'images.remove'(ref: string, options: ImageRemoveOptions): Promise<ImageRemoved[]>;
+  /** Removes dangling images no container uses; with `all`, every image no container uses. */
+  'images.prune'(options: ImagePruneOptions): Promise<ImagesPruned>;
   /** Gives an image another name. */
   'images.tag'(source: string, target: string, options: CallOptions): Promise<void>;
   /** Pushes an image to its registry. */
@@ -884,6 +929,8 @@ export interface Handlers {
   'containers.unpause'(id: string, options: CallOptions): Promise<void>;
   /** Removes it. */
   'containers.remove'(id: string, options: RemoveOptions): Promise<void>;
+  /** Removes every container that is not running or paused (exited, and created but never started). */
+  'containers.prune'(options: ContainerPruneOptions): Promise<ContainersPruned>;
   /** Makes a volume (a named one that exists is given back as it is, as Docker does). */
   'volumes.create'(spec: VolumeSpec, options: CallOptions): Promise<VolumeDetails>;
   /** Lists volumes. */

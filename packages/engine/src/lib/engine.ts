@@ -10,8 +10,10 @@ import type {
   ConsoleSize,
   ContainerDetails,
   ContainerListOptions,
+  ContainerPruneOptions,
   ContainerSpec,
   ContainerSummary,
+  ContainersPruned,
   CreatedContainer,
   CreateOptions,
   Driver,
@@ -26,9 +28,11 @@ import type {
   HistoryEntry,
   ImageDetails,
   ImageListOptions,
+  ImagePruneOptions,
   ImageRemoved,
   ImageRemoveOptions,
   ImageSummary,
+  ImagesPruned,
   LoadOptions,
   LogsOptions,
   NetworkConnectSpec,
@@ -207,6 +211,9 @@ export class Engine {
     /** Untags or deletes an image. */
     remove: (ref: string, options?: ImageRemoveOptions): Promise<ImageRemoved[]> =>
       this.#quick('images.remove', options, (h, o) => h(ref, o)),
+    /** Removes dangling images no container uses; with `all`, every image no container uses. */
+    prune: (options?: ImagePruneOptions): Promise<ImagesPruned> =>
+      this.#quick('images.prune', options, (h, o) => h(o)),
     /** Gives `source` the name `target`. */
     tag: (source: string, target: string, options?: CallOptions): Promise<void> =>
       this.#quick('images.tag', options, (h, o) => h(source, target, o)),
@@ -316,6 +323,9 @@ export class Engine {
     /** Removes it. */
     remove: (id: string, options?: RemoveOptions): Promise<void> =>
       this.#quick('containers.remove', options, (h, o) => h(id, o)),
+    /** Removes every container that is not running or paused: exited, and created but never started. */
+    prune: (options?: ContainerPruneOptions): Promise<ContainersPruned> =>
+      this.#quick('containers.prune', options, (h, o) => h(o)),
     /** Sets its terminal size. */
     resize: (id: string, size: ConsoleSize, options?: CallOptions): Promise<void> =>
       this.#quick('containers.resize', options, (h, o) => h(id, size, o)),

@@ -7,6 +7,7 @@ import { type LocalEngineOptions, localContext } from './context.ts';
 import { imageHistory } from './image-history.ts';
 import { imageHandlers } from './images.ts';
 import { networkHandlers } from './network-handlers.ts';
+import { pruneHandlers } from './prune.ts';
 import { volumeHandlers } from './volumes.ts';
 
 /** Every operation of the local engine over the state root `options.root`. */
@@ -17,6 +18,7 @@ export function localHandlers(options: LocalEngineOptions): Partial<Handlers> {
     ...containerHandlers(ctx),
     ...volumeHandlers(ctx),
     ...networkHandlers(ctx),
+    ...pruneHandlers(ctx),
     'images.history': (ref, options) => imageHistory(ctx, ref, options),
     'containers.commit': (id, spec, options) => commitContainer(ctx, id, spec, options),
   };

@@ -57,7 +57,11 @@ const refName = (d: Descriptor) => d.annotations?.[Annotation.RefName];
 const opts = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
 
 /** The image of a root: the manifest itself, or this machine's of an index (when the store holds it). */
-async function readRoot(store: OciLayout, root: Descriptor, signal?: AbortSignal): Promise<LocalImageRaw> {
+export async function readRoot(
+  store: OciLayout,
+  root: Descriptor,
+  signal?: AbortSignal,
+): Promise<LocalImageRaw> {
   if (isManifestMediaType(root.mediaType)) {
     const manifest = parseManifest(await fetchAll(store, root, opts(signal)));
     const config = parseImageConfig(await fetchAll(store, manifest.config, opts(signal)));
@@ -82,7 +86,7 @@ const configPlatform = (c: ImageConfig) =>
   });
 
 /** One stored image as the contract lists it, with all its names. */
-function summaryOf(raw: LocalImageRaw, names: readonly string[]): ImageSummary {
+export function summaryOf(raw: LocalImageRaw, names: readonly string[]): ImageSummary {
   const { descriptor, index, manifest, config } = raw;
   let size = descriptor.size;
   let platform: string | undefined;

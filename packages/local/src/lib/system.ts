@@ -3,25 +3,22 @@
 // the whole local state (decision 136: library functions, not engine operations; volumes: decision 196).
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { join } from 'node:path';
 import { fetchAll, type GcResult, isGraphNode, type OciLayout, walk } from '@ocikit/content';
 import { type EngineInfo, type EngineVersion, engineError, type Handlers } from '@ocikit/engine';
 import {
-  Annotation,
   chainId,
   type Descriptor,
   isManifestMediaType,
   parseImageConfig,
   parseManifest,
 } from '@ocikit/image-spec';
-import type { ContainerRecord } from '@ocikit/shim';
-import { defaultSnapshotter, type PruneSnapshotsResult, pruneSnapshots } from '@ocikit/snapshot';
-import { containerHandlers } from './containers.ts';
+import { type PruneSnapshotsResult, pruneSnapshots } from '@ocikit/snapshot';
+import { snapshotterOf } from './container-store.ts';
 import { type LocalContext, type LocalEngineOptions, localContext } from './context.ts';
-import { readEvents, recordEvent } from './events.ts';
-import { imageIdOf, openImageStore } from './image-store.ts';
+import { readEvents } from './events.ts';
+import { openImageStore } from './image-store.ts';
 import { containerRecords, imagesInUse } from './image-use.ts';
-import { sweepNetworks } from './network.ts';
+import { isActive, pruneContainers, reachable, untagUnused } from './prune.ts';
 import { diskUsage as bytesUnder, listVolumes, volumeData, volumeUsers } from './volume-store.ts';
 import { volumeHandlers } from './volumes.ts';
 
@@ -44,13 +41,6 @@ function ownVersion(): string {
     JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
   ).version;
   return packageVersion;
-}
-
-const snapshotterOf = (ctx: LocalContext) => defaultSnapshotter(join(ctx.root, 'snapshots'));
-
-/** A running or paused container: not removed by a prune, and counted active by `system df` (as podman counts them: a created one is neither). */
-function isActive(c: ContainerRecord): boolean {
-  return c.status === 'running' || c.status === 'paused';
 }
 
 /** `system.info`: container counts by state, distinct images, the root, the snapshotter, the runtime. */
@@ -116,28 +106,6 @@ export interface DiskUsageRow {
   size: number;
   /** Bytes of those not in use, which `pruneLocal` with `all` and `volumes` frees. */
   reclaimable: number;
-}
-
-/** Every blob digest reachable from `roots`, with its size (from descriptors; what the store lacks is skipped). */
-async function reachable(
-  store: OciLayout,
-  roots: readonly Descriptor[],
-  signal: AbortSignal | undefined,
-): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
-  for (const root of roots) {
-    await walk(
-      store,
-      root,
-      async (d) => {
-        sizes.set(d.digest, d.size);
-        // an index's other platforms are usually not in the store: not walked into
-        return !isGraphNode(d) || (await store.exists(d));
-      },
-      signal ? { signal } : {},
-    );
-  }
-  return sizes;
 }
 
 const sum = (m: Map<string, number>) => [...m.values()].reduce((n, s) => n + s, 0);
@@ -356,47 +324,17 @@ export async function pruneLocal(options: PruneLocalOptions): Promise<PruneLocal
   const ctx = localContext(options);
   const { signal } = options;
   const store = await openImageStore(ctx, signal);
-  // network attachments of containers a killed ocikit left behind (running ones' too, for ps)
-  await sweepNetworks(ctx);
-  const remove = handlerOf(containerHandlers(ctx), 'containers.remove');
-  const containers: string[] = [];
-  let reclaimed = 0;
-  const snapshotter = snapshotterOf(ctx);
-  for (const c of await containerRecords(ctx)) {
-    if (isActive(c) || (c.status === 'configured' && Date.now() - Date.parse(c.createdAt) < 10 * 60_000))
-      continue;
-    reclaimed += (await snapshotter.usage(`container-${c.id}`).catch(() => ({ size: 0 }))).size;
-    // a created one waits in the runtime for its start: removed with it, as podman and Docker prune it
-    await remove(c.id, { force: c.status === 'created', ...(signal ? { signal } : {}) });
-    containers.push(c.id);
-  }
+  const pruned = await pruneContainers(ctx, signal ? { signal } : {});
+  const containers = pruned.removed;
+  let reclaimed = pruned.spaceReclaimed;
   const volumes: string[] = [];
   if (options.volumes) {
     const pruned = await handlerOf(volumeHandlers(ctx), 'volumes.prune')(signal ? { signal } : {});
     volumes.push(...pruned.removed);
     reclaimed += pruned.spaceReclaimed;
   }
-  const images: string[] = [];
-  if (options.all) {
-    const used = new Set((await imagesInUse(ctx, store)).map((u) => u.image.digest));
-    const unused = new Map<string, { id: string; names: string[] }>();
-    for (const d of await store.list()) {
-      const name = d.annotations?.[Annotation.RefName];
-      if (name === undefined || used.has(d.digest)) continue;
-      const image = unused.get(d.digest) ?? { id: await imageIdOf(store, d, signal), names: [] };
-      image.names.push(name);
-      unused.set(d.digest, image);
-    }
-    // every name of an unused image goes, so each of them is deleted: the events say both
-    for (const { id, names } of unused.values()) {
-      for (const name of names) {
-        await store.untag(name, signal ? { signal } : {});
-        images.push(name);
-        await recordEvent(ctx, { type: 'image', action: 'untag', id, attributes: { name } });
-      }
-      await recordEvent(ctx, { type: 'image', action: 'delete', id, attributes: { name: names[0] ?? id } });
-    }
-  }
+  // dangling images are freed by the gc below
+  const images = options.all ? (await untagUnused(ctx, store, undefined, signal)).names : [];
   const { blobs, snapshots } = await collectLocal(options);
   reclaimed += blobs.bytes + blobs.ingestBytes + snapshots.bytes;
   return { containers, volumes, images, blobs, snapshots, reclaimed };

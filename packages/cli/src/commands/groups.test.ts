@@ -1,0 +1,60 @@
+// The `container` and `image` command groups: their verbs are the top-level commands they name
+// (decision 201), --help lists them, and a prune's --filter is parsed or refused.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { commands, groupAliases } from '../lib/commands.ts';
+import { runCli } from '../lib/test-cli.ts';
+import { parsePruneFilters } from './groups.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'ocikit-groups-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('container and image groups', () => {
+  it('alias only commands that exist, and --help lists every verb', async () => {
+    for (const [group, verbs] of Object.entries(groupAliases)) {
+      const help = await runCli([group, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: ocikit ${group} prune`);
+      for (const [verb, command] of Object.entries(verbs)) {
+        expect(Object.keys(commands)).toContain(command);
+        expect(help.stdout).toContain(verb === command ? verb : `${verb} (${command})`);
+      }
+    }
+  });
+
+  it('container ls is ps and image ls is images, flags and all; an unknown verb exits 125', async () => {
+    for (const [alias, command] of [
+      [
+        ['container', 'ls', '-a'],
+        ['ps', '-a'],
+      ],
+      [
+        ['image', 'ls', '--format', '{{.ID}}'],
+        ['images', '--format', '{{.ID}}'],
+      ],
+      [
+        ['container', 'ps', '--help'],
+        ['ps', '--help'],
+      ],
+    ] as const) {
+      const [a, b] = [await runCli(['--root', root, ...alias]), await runCli(['--root', root, ...command])];
+      expect(a).toEqual(b);
+      expect(a.code).toBe(0);
+    }
+    const bad = await runCli(['--root', root, 'container', 'frob']);
+    expect(bad).toMatchObject({ code: 125, stderr: expect.stringContaining('unknown command "frob"') });
+  });
+
+  it('parses until=, label= and label!= filters, and refuses others as podman does', () => {
+    expect(parsePruneFilters(['until=1700000000', 'label=a', 'label=b=c', 'label!=d=e'], 'x')).toEqual({
+      until: 1_700_000_000_000,
+      labels: ['a', 'b=c'],
+      notLabels: ['d=e'],
+    });
+    expect(parsePruneFilters(undefined, 'x')).toBeUndefined();
+    for (const bad of ['bogus=1', 'label', 'until=', 'until=yesterday'])
+      expect(() => parsePruneFilters([bad], 'ocikit image prune')).toThrow(/ocikit image prune/);
+  });
+});
