@@ -6,6 +6,7 @@ import { historyCommitHandlers } from './history-commit.ts';
 import type { EngineHttp } from './http.ts';
 import { imageHandlers } from './images.ts';
 import { networkHandlers } from './networks.ts';
+import { pruneHandlers } from './prune.ts';
 import { systemHandlers } from './system.ts';
 import { volumeHandlers } from './volumes.ts';
 
@@ -26,5 +27,6 @@ export function dockerHandlers(http: EngineHttp, options: DockerHandlersOptions)
     ...volumeHandlers(http, prefix),
     ...networkHandlers(http, prefix),
     ...historyCommitHandlers(http, prefix),
+    ...pruneHandlers(http, prefix),
   };
 }

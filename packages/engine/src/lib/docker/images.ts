@@ -5,6 +5,7 @@ import { parseReference, type Reference } from '@ocikit/reference';
 import type {
   Handlers,
   ImageDetails,
+  ImageRemoved,
   ImageSummary,
   ProgressEvent,
   PulledImage,
@@ -39,6 +40,20 @@ type ImageHandlers = Pick<
   | 'images.save'
   | 'images.load'
 >;
+
+/** One `{Untagged}` or `{Deleted}` line of a removal or prune answer, as the contract gives it. */
+export function imageRemovedOf(line: unknown): ImageRemoved {
+  const o = obj(line);
+  const untagged = str(o, 'Untagged');
+  // podman's compatible API gives the bare hex
+  const deleted = str(o, 'Deleted');
+  return {
+    ...(untagged === undefined ? {} : { untagged: fullName(untagged) }),
+    ...(deleted === undefined
+      ? {}
+      : { deleted: /^[0-9a-f]{64}$/.test(deleted) ? `sha256:${deleted}` : deleted }),
+  };
+}
 
 /** The `X-Registry-Auth` header for credentials (base64url JSON, as Docker wants it). */
 export function registryAuthHeader(auth: RegistryAuth | undefined): string {
@@ -268,18 +283,7 @@ export function imageHandlers(http: EngineHttp, prefix: string): ImageHandlers {
       const v = await http.json(req);
       if (!Array.isArray(v))
         throw http.fail('bad-response', req, { message: 'the removal answer is not an array' });
-      return v.map((line) => {
-        const o = obj(line);
-        const untagged = str(o, 'Untagged');
-        // podman's compatible API gives the bare hex
-        const deleted = str(o, 'Deleted');
-        return {
-          ...(untagged === undefined ? {} : { untagged: fullName(untagged) }),
-          ...(deleted === undefined
-            ? {}
-            : { deleted: /^[0-9a-f]{64}$/.test(deleted) ? `sha256:${deleted}` : deleted }),
-        };
-      });
+      return v.map(imageRemovedOf);
     },
 
     async 'images.tag'(source, target, { signal }) {
