@@ -648,6 +648,36 @@ export function describeEngineContract(
         await engine.containers.remove(busy, { force: true });
       });
 
+      it('prune removes the exited and created containers a label selects, not the running one; images.prune -a the image a label selects', async () => {
+        const value = uniqueName('prune');
+        const labels = { [LABEL]: '1', 'contract-prune': value };
+        const filters = { labels: [`contract-prune=${value}`] };
+        const exited = (await engine.containers.create(spec(['true'], { labels }))).id;
+        await engine.containers.start(exited);
+        expect(await engine.containers.wait(exited)).toBe(0);
+        const created = (await engine.containers.create(spec(['true'], { labels }))).id;
+        const busy = (await engine.containers.create(spec(['sleep', '300'], { labels }))).id;
+        await engine.containers.start(busy);
+        const image = `contract-pruned:${counter}`;
+        const committed = await engine.containers.commit(exited, {
+          reference: image,
+          changes: [`LABEL contract-prune=${value}`],
+        });
+        const pruned = await engine.containers.prune({ filters });
+        expect([...pruned.removed].sort()).toEqual([exited, created].sort());
+        expect((await engine.containers.inspect(busy)).state.running).toBe(true);
+        await engine.containers.remove(busy, { force: true });
+        const images = await engine.images.prune({ all: true, filters });
+        expect(images.removed).toContainEqual({ deleted: committed.id });
+        expectEngineError(
+          await failure(engine.images.inspect(image)),
+          ErrorCode.NotFound,
+          'image-not-found',
+          engine.engine,
+        );
+        await engine.images.inspect(ref);
+      });
+
       it("reports a container's lifecycle as events", async () => {
         const controller = new AbortController();
         const seen: EngineEvent[] = [];

@@ -19,8 +19,8 @@ import type {
 } from '../contract.ts';
 import type { EngineHttp, HttpRequest } from '../docker/http.ts';
 import { imageDetailsOf, imageSummaryOf, registryAuthHeader } from '../docker/images.ts';
-import { isObj, type Json, nonEmpty, num, obj, str, strings } from '../docker/json.ts';
-import { pruneFiltersQuery } from '../docker/prune.ts';
+import { isObj, type Json, nonEmpty, obj, str, strings } from '../docker/json.ts';
+import { libpodImagesPrune } from '../docker/prune.ts';
 
 /** `X-Registry-Auth` for credentials, when there are some. */
 function authHeaders(auth: RegistryAuth | undefined): Record<string, string> | undefined {
@@ -167,31 +167,8 @@ export function libpodImageHandlers(
   }
 
   return {
-    // libpod's: podman 4.3's compatible /images/prune refuses Docker's `dangling=false` (it adds
-    // its own `dangling=true`); its answer lists the images deleted, `[{Id, Size, Err}]`
-    async 'images.prune'({ all, filters, signal }) {
-      const req: HttpRequest = {
-        method: 'POST',
-        path: `${prefix}/images/prune`,
-        query: { all: all ? 'true' : undefined, filters: pruneFiltersQuery(filters) },
-        signal,
-        operation: 'images.prune',
-      };
-      const v = await http.json(req);
-      if (v !== null && !Array.isArray(v))
-        throw http.fail('bad-response', req, { message: 'the prune answer is not an array' });
-      const removed: ImageRemoved[] = [];
-      let spaceReclaimed = 0;
-      for (const line of v ?? []) {
-        const o = obj(line);
-        const id = str(o, 'Id');
-        // an image podman could not remove comes with its Err: not removed
-        if (id === undefined || (o['Err'] !== undefined && o['Err'] !== null)) continue;
-        removed.push({ deleted: sha256Id(id) });
-        spaceReclaimed += num(o, 'Size') ?? 0;
-      }
-      return { removed, spaceReclaimed };
-    },
+    // libpod's: podman 4.3's compatible /images/prune refuses Docker's `dangling=false`
+    'images.prune': (options) => libpodImagesPrune(http, prefix, options),
 
     async 'images.pull'(ref, options) {
       if (options.allPlatforms) {
