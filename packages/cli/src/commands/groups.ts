@@ -56,6 +56,8 @@ const pruneOptions = {
   filter: { type: 'string', multiple: true },
 } as const;
 
+const pruneHelp = { force: 'do not ask', filter: 'until=T, label=K[=V] or label!=K[=V] (repeatable)' };
+
 /** A verb the group does not have, or none. */
 function unknownVerb(group: string, verb: string | undefined, usage: string): InvalidArgumentError {
   return new InvalidArgumentError(
@@ -64,6 +66,19 @@ function unknownVerb(group: string, verb: string | undefined, usage: string): In
       : `ocikit ${group}: unknown command ${JSON.stringify(truncate(verb, 40))}`,
     { hint: `usage: ${usage}` },
   );
+}
+
+/** The verb must be `prune`, with no argument after it; gives its `--filter`s parsed. */
+function pruneFilters(
+  group: string,
+  usage: string,
+  positionals: readonly string[],
+  filter: readonly string[] | undefined,
+): PruneFilters | undefined {
+  const [verb, ...rest] = positionals;
+  if (verb !== 'prune') throw unknownVerb(group, verb, usage);
+  expectPositionals({ name: `${group} prune`, usage }, rest, 0);
+  return parsePruneFilters(filter, `ocikit ${group} prune`);
 }
 
 /** `ocikit container prune [-f] [--filter F]…`, and the `container` group's other verbs. */
@@ -78,19 +93,12 @@ export const containerCommand = defineCommand({
     'prunes only those made before T; label=K[=V] only those with the label, label!=K[=V] only those without. ' +
     verbsHelp('container'),
   options: pruneOptions,
-  help: {
-    all: 'not an option of container prune (image prune -a)',
-    force: 'do not ask',
-    filter: 'until=T, label=K[=V] or label!=K[=V] (repeatable)',
-  },
+  help: { ...pruneHelp, all: 'not an option of container prune (image prune -a)' },
   failureExitCode: 125,
   async run(ctx, { values, positionals }) {
-    const [verb, ...rest] = positionals;
-    if (verb !== 'prune') throw unknownVerb('container', verb, containerCommand.usage);
-    expectPositionals({ name: 'container prune', usage: containerCommand.usage }, rest, 0);
+    const filters = pruneFilters('container', containerCommand.usage, positionals, values.filter);
     if (values.all !== undefined)
       throw new InvalidArgumentError('ocikit container prune: -a/--all is an option of image prune');
-    const filters = parsePruneFilters(values.filter, 'ocikit container prune');
     if (!(await confirmed(ctx, values.force, 'This will remove all non running containers.'))) return 0;
     const engine = await ctx.engine();
     const pruned = await engine.containers.prune({ ...(filters ? { filters } : {}), signal: ctx.signal });
@@ -114,17 +122,10 @@ export const imageCommand = defineCommand({
     'only those without. ' +
     verbsHelp('image'),
   options: pruneOptions,
-  help: {
-    all: 'every image no container uses, not only dangling ones',
-    force: 'do not ask',
-    filter: 'until=T, label=K[=V] or label!=K[=V] (repeatable)',
-  },
+  help: { ...pruneHelp, all: 'every image no container uses, not only dangling ones' },
   failureExitCode: 125,
   async run(ctx, { values, positionals }) {
-    const [verb, ...rest] = positionals;
-    if (verb !== 'prune') throw unknownVerb('image', verb, imageCommand.usage);
-    expectPositionals({ name: 'image prune', usage: imageCommand.usage }, rest, 0);
-    const filters = parsePruneFilters(values.filter, 'ocikit image prune');
+    const filters = pruneFilters('image', imageCommand.usage, positionals, values.filter);
     const all = values.all === true;
     const question = all
       ? 'This command removes all images without at least one container associated with them.'

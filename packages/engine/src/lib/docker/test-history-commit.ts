@@ -16,6 +16,20 @@ import { Engine } from '../engine.ts';
 
 const run = promisify(execFile);
 
+/**
+ * Builds the busybox test image in `dir` and loads it into the engine as `image`, through a
+ * docker-archive skopeo writes from the layout (no registry needed).
+ */
+export async function loadBusybox(engine: Engine, dir: string, image: string): Promise<void> {
+  buildBusyboxImage(join(dir, 'layout'), 'busybox');
+  await run('skopeo', [
+    ...['copy', '--quiet'],
+    `oci:${join(dir, 'layout')}:busybox`,
+    `docker-archive:${join(dir, 'busybox.tar')}:${image}`,
+  ]);
+  await engine.images.load(createReadStream(join(dir, 'busybox.tar')), {});
+}
+
 async function reasonOf(p: Promise<unknown>): Promise<unknown> {
   try {
     await p;
@@ -46,13 +60,7 @@ export function describeHistoryCommit(
       running = await start();
       engine = await Engine.connect(driver, running.host, { env: running.env });
       dir = mkdtempSync(join(tmpdir(), 'ocikit-history-commit-'));
-      buildBusyboxImage(join(dir, 'layout'), 'busybox');
-      await run('skopeo', [
-        ...['copy', '--quiet'],
-        `oci:${join(dir, 'layout')}:busybox`,
-        `docker-archive:${join(dir, 'busybox.tar')}:${image}`,
-      ]);
-      await engine.images.load(createReadStream(join(dir, 'busybox.tar')), {});
+      await loadBusybox(engine, dir, image);
     }, 120_000);
 
     afterAll(async () => {

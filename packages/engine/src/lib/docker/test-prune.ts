@@ -1,18 +1,13 @@
 // The containers.prune and images.prune cases of the docker driver, run by prune-dockerd.test.ts
 // against a real dockerd and by prune-podman.test.ts against podman's service (one engine per file).
-// The busybox test image reaches the engine as a docker-archive (skopeo writes it from the layout).
-import { execFile } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { RunningEngine } from '@ocikit/test-engines';
-import { buildBusyboxImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '../contract.ts';
 import { Engine } from '../engine.ts';
-
-const run = promisify(execFile);
+import { loadBusybox } from './test-history-commit.ts';
 
 /** Registers the prune cases against the engine `start` gives, through `driver`. */
 export function describePrune(label: string, driver: Driver, start: () => Promise<RunningEngine>): void {
@@ -36,13 +31,7 @@ export function describePrune(label: string, driver: Driver, start: () => Promis
       running = await start();
       engine = await Engine.connect(driver, running.host, { env: running.env });
       dir = mkdtempSync(join(tmpdir(), 'ocikit-prune-'));
-      buildBusyboxImage(join(dir, 'layout'), 'busybox');
-      await run('skopeo', [
-        ...['copy', '--quiet'],
-        `oci:${join(dir, 'layout')}:busybox`,
-        `docker-archive:${join(dir, 'busybox.tar')}:${image}`,
-      ]);
-      await engine.images.load(createReadStream(join(dir, 'busybox.tar')), {});
+      await loadBusybox(engine, dir, image);
       // a running container keeps the busybox image in use through every case
       runner = await create(['sleep', '300']);
       await engine.containers.start(runner);
