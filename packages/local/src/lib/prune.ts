@@ -217,8 +217,8 @@ export async function pruneImages(ctx: LocalContext, options: ImagePruneOptions 
   const { signal, filters } = options;
   const store = await openImageStore(ctx, signal);
   const untagged = options.all ? await untagUnused(ctx, store, filters, signal) : { names: [], ids: [] };
-  const removed: ImageRemoved[] = untagged.names.map((name) => ({ untagged: name }));
   const ids = new Set(untagged.ids);
+  const selected: { root: Descriptor; id: string }[] = [];
   const spared: Descriptor[] = [];
   for (const root of await danglingImages(ctx, store, signal)) {
     const { id, created, labels } = summaryOf(
@@ -226,17 +226,24 @@ export async function pruneImages(ctx: LocalContext, options: ImagePruneOptions 
       [],
     );
     // an image just untagged above was selected already
-    if (!ids.has(id) && !matchesPruneFilters(filters, created, labels)) {
-      spared.push(root);
-      continue;
-    }
     if (ids.has(id)) continue;
+    if (matchesPruneFilters(filters, created, labels)) selected.push({ root, id });
+    else spared.push(root);
+  }
+  const inUse = (await imagesInUse(ctx, store)).map((u) => u.image);
+  const gc = await store.gc({ roots: [...inUse, ...spared], ...opts(signal) });
+  // a dangling image is deleted once the gc took its manifest (it keeps blobs written in the last
+  // second, which another process may be about to tag: the next prune takes those)
+  const gone = new Set<string>(gc.removed);
+  for (const { root, id } of selected) {
+    if (!gone.has(root.digest) || ids.has(id)) continue;
     ids.add(id);
     await recordEvent(ctx, { type: 'image', action: 'delete', id, attributes: { name: id } });
   }
-  for (const id of ids) removed.push({ deleted: id });
-  const inUse = (await imagesInUse(ctx, store)).map((u) => u.image);
-  const gc = await store.gc({ roots: [...inUse, ...spared], ...opts(signal) });
+  const removed: ImageRemoved[] = [
+    ...untagged.names.map((name) => ({ untagged: name })),
+    ...[...ids].map((id) => ({ deleted: id })),
+  ];
   return { removed, spaceReclaimed: gc.bytes };
 }
 
