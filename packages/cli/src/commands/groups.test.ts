@@ -47,6 +47,23 @@ describe('container and image groups', () => {
     expect(bad).toMatchObject({ code: 125, stderr: expect.stringContaining('unknown command "frob"') });
   });
 
+  it('without -f and with no answer (stdin at its end) a prune asks, removes nothing and exits 0, as system prune', async () => {
+    for (const [args, question] of [
+      [['container', 'prune'], 'WARNING! This will remove all non running containers.\n'],
+      [
+        ['image', 'prune', '-a'],
+        'WARNING! This command removes all images without at least one container associated with them.\n',
+      ],
+    ] as const) {
+      const r = await runCli(['--root', root, ...args], { stdin: '' });
+      expect(r).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: `${question}Are you sure you want to continue? [y/N] `,
+      });
+    }
+  });
+
   it('parses until=, label= and label!= filters, and refuses others as podman does', () => {
     expect(parsePruneFilters(['until=1700000000', 'label=a', 'label=b=c', 'label!=d=e'], 'x')).toEqual({
       until: 1_700_000_000_000,
