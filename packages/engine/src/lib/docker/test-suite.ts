@@ -11,7 +11,7 @@ import { ErrorCode } from '@ocikit/errors';
 import type { RunningEngine } from '@ocikit/test-engines';
 import { buildBusyboxImage, buildWhiteoutImage } from '@ocikit/test-images';
 import { type RunningRegistry, startRegistry } from '@ocikit/test-registry';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerSpec, OutputChunk, ProgressEvent } from '../contract.ts';
 import { Engine } from '../engine.ts';
 import { dockerDriver } from './driver.ts';
@@ -82,6 +82,14 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
     engine = await Engine.connect(dockerDriver, running.host, { timeout: 30_000 });
     await engine.images.pull(image);
   }, 180_000);
+
+  // a failed case shows the end of the engine's log: a case that timed out against a wedged engine
+  // (seen once in CI: dockerd stopped answering container calls) says nothing else about why
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      console.error(`${label}'s log ends:\n${running?.logTail(80) ?? '(not started)'}`);
+    });
+  });
 
   afterAll(async () => {
     await engine?.close();
