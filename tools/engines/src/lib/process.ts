@@ -25,6 +25,12 @@ export interface RunningEngine {
   /** The last `lines` lines of the engine's log. */
   logTail(lines?: number): string;
   /**
+   * What to print when a test against the engine failed: the end of its log and, for a Go daemon
+   * that dumps its goroutines on SIGUSR1 (dockerd), the goroutines blocked for a minute or more —
+   * what a wedged daemon is waiting for.
+   */
+  diagnostics(): Promise<string>;
+  /**
    * Removes the engine's containers, ends it (SIGTERM, SIGKILL after a grace period), kills what is
    * left running from its dir, unmounts everything under the dir and removes it. Safe to call twice.
    */
@@ -102,6 +108,11 @@ export async function startEngineProcess(spec: EngineProcessSpec): Promise<Runni
     dir: spec.dir,
     logFile,
     logTail: (lines) => tail(logFile, lines),
+    diagnostics: async () => {
+      const log = tail(logFile, 80);
+      if (spec.name !== 'dockerd' || exit !== undefined || child.pid === undefined) return log;
+      return `${log}\n${await stuckGoroutines(child.pid, logFile)}`;
+    },
     stop,
     [Symbol.asyncDispose]: stop,
   };
@@ -126,6 +137,30 @@ export async function startEngineProcess(spec: EngineProcessSpec): Promise<Runni
     details: { engine: spec.name, reason: spec.signal?.aborted ? 'aborted' : 'start-failed' },
     hint: `install it with tools/run.sh (${spec.name === 'dockerd' ? 'docker.io' : 'podman'})`,
   });
+}
+
+/**
+ * Asks dockerd for its goroutine stacks (SIGUSR1: it writes them to a file and logs the path) and
+ * keeps those blocked for a minute or more, at most 400 lines.
+ */
+async function stuckGoroutines(pid: number, logFile: string): Promise<string> {
+  const before = readFileSync(logFile, 'utf8').length;
+  try {
+    process.kill(pid, 'SIGUSR1');
+  } catch {
+    return '(dockerd is gone: no goroutine stacks)';
+  }
+  for (let i = 0; i < 30; i++) {
+    await sleep(100);
+    const path = /goroutine stacks written to (\S+?)"/.exec(readFileSync(logFile, 'utf8').slice(before))?.[1];
+    if (!path) continue;
+    const stuck = readFileSync(path, 'utf8')
+      .split('\n\n')
+      .filter((g) => /^goroutine \d+ \[[^\]]*\d+ minutes?\]/.test(g));
+    const lines = stuck.join('\n\n').split('\n');
+    return `dockerd: ${stuck.length} goroutines blocked for a minute or more (${path}):\n${lines.slice(0, 400).join('\n')}`;
+  }
+  return '(dockerd wrote no goroutine stacks in 3 s)';
 }
 
 /** Force-removes every container the engine knows, through its Docker-compatible API. */

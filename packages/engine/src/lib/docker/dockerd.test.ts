@@ -3,7 +3,7 @@
 // demands a client certificate signed by a test CA sits in front of the same dockerd (what
 // `dockerd --tlsverify` does; the fixture serves a unix socket only).
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
-import { connect as connectUnix } from 'node:net';
+import { connect as connectUnix, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
@@ -23,6 +23,7 @@ describe('docker driver: tcp:// with TLS client certificates (DOCKER_TLS_VERIFY,
   let certs: string;
   let caOnly: string;
   let otherCa: string;
+  const open = new Set<Socket>();
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ocikit-docker-tls-'));
@@ -48,6 +49,8 @@ describe('docker driver: tcp:// with TLS client certificates (DOCKER_TLS_VERIFY,
         rejectUnauthorized: true,
       },
       (tls) => {
+        open.add(tls);
+        tls.on('close', () => open.delete(tls));
         const upstream = connectUnix(suite.running().socket);
         tls.pipe(upstream).pipe(tls);
         tls.on('error', () => upstream.destroy());
@@ -59,6 +62,8 @@ describe('docker driver: tcp:// with TLS client certificates (DOCKER_TLS_VERIFY,
   }, 60_000);
 
   afterAll(async () => {
+    // close() waits for every connection: end those a failed case left open
+    for (const s of open) s.destroy();
     await new Promise((r) => server?.close(r));
   });
 

@@ -83,11 +83,11 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
     await engine.images.pull(image);
   }, 180_000);
 
-  // a failed case shows the end of the engine's log: a case that timed out against a wedged engine
+  // a failed case shows the end of the engine's log (and dockerd's long-blocked goroutines): a case that timed out against a wedged engine
   // (seen once in CI: dockerd stopped answering container calls) says nothing else about why
   beforeEach(({ onTestFailed }) => {
-    onTestFailed(() => {
-      console.error(`${label}'s log ends:\n${running?.logTail(80) ?? '(not started)'}`);
+    onTestFailed(async () => {
+      console.error(`${label}'s log ends:\n${(await running?.diagnostics()) ?? '(not started)'}`);
     });
   });
 
