@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { commands, groupAliases } from '../lib/commands.ts';
+import { commands } from '../lib/commands.ts';
+import { groupAliases } from '../lib/group-aliases.ts';
 import { runCli } from '../lib/test-cli.ts';
 import { parsePruneFilters } from './groups.ts';
 

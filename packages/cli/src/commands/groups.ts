@@ -4,8 +4,8 @@
 import type { PruneFilters } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
-import { groupAliases } from '../lib/commands.ts';
 import { confirm } from '../lib/confirm.ts';
+import { groupAliases } from '../lib/group-aliases.ts';
 import { printJson, println } from '../lib/output.ts';
 import { parseEventTime } from './system.ts';
 

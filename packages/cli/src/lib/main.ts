@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { InvalidArgumentError } from '@ocikit/errors';
 import type { Command, Context } from './command.ts';
-import { commands, groupAliases } from './commands.ts';
+import { commands } from './commands.ts';
 import { engineSession } from './engine.ts';
+import { groupAliases } from './group-aliases.ts';
 import { reportError } from './hints.ts';
 
 // an ESM import of node:util evaluates its lazy members (worker_threads, diff and colour tables):

@@ -20,9 +20,9 @@ import { removeContainer } from './container-remove.ts';
 import { snapshotterOf } from './container-store.ts';
 import type { LocalContext } from './context.ts';
 import { recordEvent } from './events.ts';
+import { readRoot, summaryOf } from './image-read.ts';
 import { openImageStore } from './image-store.ts';
 import { containerRecords, imagesInUse } from './image-use.ts';
-import { readRoot, summaryOf } from './images.ts';
 import { sweepNetworks } from './network.ts';
 
 const opts = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
