@@ -23,7 +23,7 @@ import {
   type PluginConfig,
 } from './config.ts';
 import { withLock, writeAtomic } from './fsutil.ts';
-import { ipv4ToNumber } from './ip.ts';
+import { ipv4ToNumber, ipv6ToBigInt } from './ip.ts';
 import { createNetns, removeNetns } from './netns.ts';
 
 const runFile = promisify(execFile);
@@ -138,6 +138,8 @@ export interface AddNetworkOptions extends CniCallOptions {
   portMappings?: readonly PortMapping[];
   /** A fixed IPv4 address for the container (host-local's `IP` CNI_ARG). */
   ip?: string;
+  /** A fixed IPv6 address on a dual-stack network (host-local's `IP` CNI_ARG, after the IPv4 one). */
+  ip6?: string;
   /** Extra CNI_ARGS pairs. */
   args?: Readonly<Record<string, string>>;
 }
@@ -518,8 +520,13 @@ export async function addNetwork(
     if (ipv4ToNumber(options.ip) === undefined) {
       throw new InvalidArgumentError(`ip ${JSON.stringify(truncate(options.ip))} is not an IPv4 address`);
     }
-    cniArgs.push(['IP', options.ip]);
   }
+  if (options.ip6 !== undefined && ipv6ToBigInt(options.ip6) === undefined) {
+    throw new InvalidArgumentError(`ip6 ${JSON.stringify(truncate(options.ip6))} is not an IPv6 address`);
+  }
+  // host-local takes a comma-separated list: each address goes to the range set that holds it
+  const fixed = [options.ip, options.ip6].filter((x): x is string => x !== undefined);
+  if (fixed.length > 0) cniArgs.push(['IP', fixed.join(',')]);
   for (const [k, v] of Object.entries(options.args ?? {})) {
     if (!/^[A-Za-z0-9_]+$/.test(k) || /[;=]/.test(v)) {
       throw new InvalidArgumentError(`CNI arg ${JSON.stringify(truncate(`${k}=${v}`))} is invalid`);

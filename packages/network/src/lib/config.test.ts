@@ -125,7 +125,7 @@ describe('network config lists', () => {
       ['x', { subnet: '10.90.0.1/24' }, /host bits set; did you mean 10\.90\.0\.0\/24/],
       ['x', { subnet: '300.1.0.0/16' }, /not an IPv4 CIDR/],
       ['x', { subnet: '10.90.0.0/31' }, /too small/],
-      ['x', { subnet: 'fd00::/64' }, /IPv6 subnets are not supported/],
+      ['x', { subnet: 'fd00::/64' }, /is IPv6: give it as the IPv6 subnet/],
       [
         'x',
         { subnet: '10.90.0.0/24', gateway: '10.91.0.1' },
@@ -164,5 +164,53 @@ describe('network config lists', () => {
     await cacheEntry('busy', 'c2', true);
     expect(await pruneNetworks(root)).toEqual(['idle']);
     expect((await listNetworks(root)).map((n) => n.name)).toEqual(['bridge', 'busy']);
+  });
+
+  it('dual-stack: two range sets and default routes as podman 4.3 writes them, a ULA /64 picked', async () => {
+    const net = await createNetwork(root, 'ds', { ipv6: true });
+    expect(net).toMatchObject({ subnet: '10.89.0.0/24', gateway: '10.89.0.1', ipv6: true });
+    expect(net.subnet6).toMatch(/^fd[0-9a-f]{2}:[0-9a-f:]+::\/64$/);
+    expect(net.gateway6).toBe(`${net.subnet6?.split('/')[0]}1`);
+    const ipam = net.config.plugins[0]?.['ipam'] as Record<string, unknown>;
+    expect(ipam['ranges']).toEqual([
+      [{ subnet: '10.89.0.0/24', gateway: '10.89.0.1' }],
+      [{ subnet: net.subnet6, gateway: net.gateway6 }],
+    ]);
+    expect(ipam['routes']).toEqual([{ dst: '0.0.0.0/0' }, { dst: '::/0' }]);
+    // read back from the file as written
+    expect(await inspectNetwork(root, 'ds')).toEqual(net);
+    // an IPv6 subnet implies ipv6; given gateway kept; internal: no routes
+    const given = await createNetwork(root, 'ds2', {
+      subnet6: 'fd00:aa::/64',
+      gateway6: 'fd00:aa::fe',
+      internal: true,
+    });
+    expect(given).toMatchObject({ ipv6: true, subnet6: 'fd00:aa::/64', gateway6: 'fd00:aa::fe' });
+    expect(given.config.plugins[0]?.['ipam']).not.toHaveProperty('routes');
+    // IPv4-only networks say so
+    expect(await createNetwork(root, 'v4')).toMatchObject({ ipv6: false });
+    expect((await inspectNetwork(root, 'v4')).subnet6).toBeUndefined();
+  });
+
+  it('dual-stack bad input: overlapping, malformed or too small IPv6 subnets, a gateway outside it', async () => {
+    await createNetwork(root, 'a6', { subnet6: 'fd00:1::/64' });
+    const overlap = await rejects(createNetwork(root, 'b6', { subnet6: 'fd00:1::/80' }));
+    expect(isAlreadyExists(overlap)).toBe(true);
+    expect(overlap.message).toBe('subnet fd00:1::/80 overlaps subnet fd00:1::/64 of network a6');
+    for (const [options, message] of [
+      [{ subnet6: 'fd00:2::/127' }, /too small/],
+      [{ subnet6: 'fd00:2::1/64' }, /host bits set/],
+      [{ subnet6: '10.1.0.0/24' }, /not an IPv6 CIDR/],
+      [{ subnet: 'fd00:2::/64' }, /is IPv6: give it as the IPv6 subnet/],
+      [{ subnet6: 'fd00:2::/64', gateway6: 'fd00:3::1' }, /not a host address in subnet fd00:2::\/64/],
+      [{ gateway6: 'fd00:3::1', ipv6: true }, /needs an IPv6 subnet/],
+      [{ subnet6: 'fd00:2::/64', ipv6: false }, /with ipv6 off/],
+    ] as const) {
+      const e = await rejects(createNetwork(root, 'bad6', options));
+      expect(isInvalidArgument(e), JSON.stringify(options)).toBe(true);
+      expect(e.message).toMatch(message);
+    }
+    // nothing half-made
+    expect((await listNetworks(root)).map((n) => n.name)).toEqual(['a6', 'bridge']);
   });
 });

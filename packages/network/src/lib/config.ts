@@ -13,12 +13,21 @@ import {
 } from '@ocikit/errors';
 import { withLock, writeAtomic } from './fsutil.ts';
 import {
+  bigIntToIpv6,
   formatSubnet,
+  formatSubnet6,
   type Ipv4Subnet,
+  type Ipv6Subnet,
   ipv4ToNumber,
+  ipv6ToBigInt,
+  isIpv6Text,
   numberToIpv4,
   parseSubnet,
+  parseSubnet6,
+  pickUlaSubnet,
+  subnet6HasHost,
   subnetHasHost,
+  subnets6Overlap,
   subnetsOverlap,
 } from './ip.ts';
 import { removeNetworkRules } from './rules.ts';
@@ -64,6 +73,12 @@ export interface Network {
   readonly subnet: string;
   /** The gateway address (the bridge's address; reserved but unassigned on an internal network). */
   readonly gateway: string;
+  /** True when containers also get an IPv6 address (a dual-stack network, podman's `ipv6_enabled`). */
+  readonly ipv6: boolean;
+  /** The IPv6 subnet of a dual-stack network, canonical `ADDR/N`. */
+  readonly subnet6?: string;
+  /** The IPv6 gateway of a dual-stack network. */
+  readonly gateway6?: string;
   /** True when containers get no route out and no masquerading. */
   readonly internal: boolean;
   /** The Linux bridge device the network uses. */
@@ -82,6 +97,15 @@ export interface CreateNetworkOptions {
   subnet?: string;
   /** Gateway address inside the subnet; default: the subnet's first host. */
   gateway?: string;
+  /**
+   * Dual-stack: containers get an IPv6 address as well, from `subnet6` or else from a free unique
+   * local /64 picked at random (podman's `--ipv6`). Implied by `subnet6`.
+   */
+  ipv6?: boolean;
+  /** IPv6 subnet `ADDR/N` (at most a /126) of a dual-stack network. */
+  subnet6?: string;
+  /** IPv6 gateway inside `subnet6`; default: the subnet's first address after the network's. */
+  gateway6?: string;
   /** No route out, no masquerading, no gateway address on the bridge (Docker's `--internal`). */
   internal?: boolean;
   /** User labels kept with the network. */
@@ -135,7 +159,9 @@ function bridgePlugin(c: NetworkConfigList): PluginConfig | undefined {
 function toNetwork(path: string, config: NetworkConfigList): Network {
   const bridge = bridgePlugin(config);
   const ipam = bridge?.['ipam'] as { ranges?: { subnet?: string; gateway?: string }[][] } | undefined;
-  const range = ipam?.ranges?.[0]?.[0];
+  const ranges = (ipam?.ranges ?? []).map((set) => set[0]);
+  const range = ranges.find((r) => r?.subnet !== undefined && !isIpv6Text(r.subnet));
+  const range6 = ranges.find((r) => r?.subnet !== undefined && isIpv6Text(r.subnet));
   if (!bridge || typeof bridge['bridge'] !== 'string' || !range?.subnet || !range.gateway) {
     throw new DataLossError(`network config ${path} has no bridge plugin with a host-local range`, {
       details: { path },
@@ -146,6 +172,9 @@ function toNetwork(path: string, config: NetworkConfigList): Network {
     name: config.name,
     subnet: range.subnet,
     gateway: range.gateway,
+    ipv6: range6?.subnet !== undefined,
+    ...(range6?.subnet !== undefined ? { subnet6: range6.subnet } : {}),
+    ...(range6?.gateway !== undefined ? { gateway6: range6.gateway } : {}),
     internal: bridge['isGateway'] !== true,
     bridge: bridge['bridge'],
     labels: { ...(args?.podman_labels ?? {}) },
@@ -193,16 +222,18 @@ function buildConfigList(
   bridge: string,
   subnet: string,
   gateway: string,
+  v6: { subnet: string; gateway: string } | undefined,
   internal: boolean,
   labels: Readonly<Record<string, string>>,
   ipamDataDir: string,
 ): NetworkConfigList {
+  // dual-stack as podman 4.3 writes it: one range set per family, a default route for each
   const ipam: Record<string, unknown> = {
     type: 'host-local',
-    ranges: [[{ subnet, gateway }]],
+    ranges: v6 ? [[{ subnet, gateway }], [v6]] : [[{ subnet, gateway }]],
     dataDir: ipamDataDir,
   };
-  if (!internal) ipam['routes'] = [{ dst: '0.0.0.0/0' }];
+  if (!internal) ipam['routes'] = v6 ? [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] : [{ dst: '0.0.0.0/0' }];
   const list: Record<string, unknown> = {
     cniVersion: CNI_VERSION,
     name,
@@ -233,7 +264,16 @@ async function create(
   const { signal } = options;
   throwIfAborted(signal);
   let subnet: Ipv4Subnet | undefined;
-  if (options.subnet !== undefined) subnet = parseSubnet(options.subnet);
+  if (options.subnet !== undefined) {
+    if (isIpv6Text(options.subnet)) {
+      throw new InvalidArgumentError(
+        `subnet ${JSON.stringify(truncate(options.subnet))} is IPv6: give it as the IPv6 subnet (subnet6)`,
+        { details: { subnet: truncate(options.subnet) } },
+      );
+    }
+    subnet = parseSubnet(options.subnet);
+  }
+  const v6 = parseV6Options(options);
   let gateway: number | undefined;
   if (options.gateway !== undefined) {
     if (!subnet) {
@@ -262,6 +302,26 @@ async function create(
         throw new AlreadyExistsError(`network ${name} already exists`, { details: { name } });
       }
       const subnets = existing.map((n) => ({ n, s: parseSubnet(n.subnet) }));
+      const subnets6 = existing.flatMap((n) => (n.subnet6 ? [{ n, s: parseSubnet6(n.subnet6) }] : []));
+      let subnet6 = v6.subnet;
+      if (subnet6) {
+        const wanted = subnet6;
+        const clash = subnets6.find((x) => subnets6Overlap(x.s, wanted));
+        if (clash) {
+          throw new AlreadyExistsError(
+            `subnet ${formatSubnet6(wanted)} overlaps subnet ${clash.n.subnet6} of network ${clash.n.name}`,
+            {
+              details: {
+                subnet: formatSubnet6(wanted),
+                network: clash.n.name,
+                networkSubnet: clash.n.subnet6,
+              },
+            },
+          );
+        }
+      } else if (v6.enabled) {
+        subnet6 = pickUlaSubnet(subnets6.map((x) => x.s));
+      }
       if (subnet) {
         const clash = subnets.find((x) => subnetsOverlap(x.s, subnet as Ipv4Subnet));
         if (clash) {
@@ -290,6 +350,9 @@ async function create(
         bridge,
         formatSubnet(subnet),
         gw,
+        subnet6
+          ? { subnet: formatSubnet6(subnet6), gateway: bigIntToIpv6(v6.gateway ?? subnet6.base + 1n) }
+          : undefined,
         options.internal === true,
         labels,
         options.ipamDataDir ?? join(dir, 'ipam'),
@@ -300,6 +363,42 @@ async function create(
     },
     signal,
   );
+}
+
+/** The IPv6 options checked: whether the network is dual-stack, and its subnet and gateway if given. */
+function parseV6Options(options: CreateNetworkOptions): {
+  enabled: boolean;
+  subnet: Ipv6Subnet | undefined;
+  gateway: bigint | undefined;
+} {
+  if (options.ipv6 === false && options.subnet6 !== undefined) {
+    throw new InvalidArgumentError('an IPv6 subnet was given with ipv6 off', {
+      details: { subnet6: truncate(options.subnet6) },
+    });
+  }
+  if (options.subnet6 !== undefined && !isIpv6Text(options.subnet6)) {
+    throw new InvalidArgumentError(
+      `IPv6 subnet ${JSON.stringify(truncate(options.subnet6))} is not an IPv6 CIDR (ADDR/N)`,
+      { details: { subnet6: truncate(options.subnet6) } },
+    );
+  }
+  const subnet = options.subnet6 === undefined ? undefined : parseSubnet6(options.subnet6, 'subnet6');
+  let gateway: bigint | undefined;
+  if (options.gateway6 !== undefined) {
+    if (!subnet) {
+      throw new InvalidArgumentError('an IPv6 gateway needs an IPv6 subnet: give the subnet as well', {
+        details: { gateway6: truncate(options.gateway6) },
+      });
+    }
+    gateway = ipv6ToBigInt(options.gateway6);
+    if (gateway === undefined || !subnet6HasHost(subnet, gateway)) {
+      throw new InvalidArgumentError(
+        `gateway ${JSON.stringify(truncate(options.gateway6))} is not a host address in subnet ${formatSubnet6(subnet)}`,
+        { details: { gateway6: truncate(options.gateway6), subnet6: formatSubnet6(subnet) } },
+      );
+    }
+  }
+  return { enabled: options.ipv6 === true || subnet !== undefined, subnet, gateway };
 }
 
 function userBridge(taken: Set<string>): string {
@@ -436,10 +535,11 @@ async function removeBridge(bridge: string, gateway: string, internal: boolean):
     throw e;
   }
   if (ports.trim() !== '') return;
-  // only the bridge this network's ADD made: it carries the network's gateway (none when internal)
+  // only the bridge this network's ADD made: it carries the network's gateway (none when internal),
+  // or none at all (made for a dual-stack network before its first ADD, see rules.ts)
   const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show', 'dev', bridge]);
   const addresses = [...stdout.matchAll(/ inet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]);
-  if (internal ? addresses.length > 0 : !addresses.includes(gateway)) return;
+  if (addresses.length > 0 && (internal || !addresses.includes(gateway))) return;
   try {
     await run('ip', ['link', 'del', bridge]);
   } catch (e) {

@@ -242,4 +242,55 @@ describe('CNI networks in test-made namespaces', () => {
     expect(r.rulesLeft).toEqual([]);
     expect(r.markers).toEqual([]);
   });
+
+  it('dual-stack: an address of each family, v6 by address and by name, v6 masquerade and internal via ip6tables; nothing left', () => {
+    const r = inside<{
+      forwarding: string;
+      disabled: string;
+      tentative: string;
+      ra: string[];
+      rb: string[];
+      rc: string[];
+      ping6: number;
+      ping4: number;
+      byName: string;
+      reachWith: number;
+      rules6: string[];
+      reachWithout: number;
+      reachInternal: number;
+      left6: string[];
+      leases: string[];
+      markers: string[];
+    }>('dual');
+    // IPv6 on in the test's namespace; forwarding turned on by the bridge plugin (a gateway)
+    expect({ disabled: r.disabled, forwarding: r.forwarding }).toEqual({ disabled: '0', forwarding: '1' });
+    expect(r.tentative).toBe('');
+    expect(r.ra).toEqual(['10.96.0.2/24', 'fd00:96::2/64']);
+    expect(r.rb).toEqual(['10.96.0.3/24', 'fd00:96::42/64']);
+    expect(r.rc).toHaveLength(2);
+    expect(r.rc[1]).toMatch(/^fd[0-9a-f]{2}:.*\/64$/);
+    expect({ ping6: r.ping6, ping4: r.ping4 }).toEqual({ ping6: 0, ping4: 0 });
+    expect(r.byName).toMatch(/PING peer-b \(fd00:96::42\)[\s\S]*1 packets received/);
+    expect(r.rules6).toEqual([
+      ':OCIKIT-ocikit1 - [0:0]',
+      '-A FORWARD -m comment --comment "ocikit network d1" -j OCIKIT-ocikit1',
+      '-A OCIKIT-ocikit1 -d fd00:96::/64 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-A OCIKIT-ocikit1 -s fd00:96::/64 -j ACCEPT',
+      ':OCIKIT-ocikit1 - [0:0]',
+      '-A POSTROUTING -s fd00:96::/64 -m comment --comment "ocikit network d1" -j OCIKIT-ocikit1',
+      '-A OCIKIT-ocikit1 -d fd00:96::/64 -j RETURN',
+      '-A OCIKIT-ocikit1 -d ff00::/8 -j RETURN',
+      '-A OCIKIT-ocikit1 -j MASQUERADE',
+    ]);
+    expect({ with: r.reachWith, without: r.reachWithout, internal: r.reachInternal }).toEqual({
+      with: 0,
+      without: 1,
+      internal: 1,
+    });
+    expect({ left6: r.left6, leases: r.leases, markers: r.markers }).toEqual({
+      left6: [],
+      leases: [],
+      markers: [],
+    });
+  });
 });

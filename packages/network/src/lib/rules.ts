@@ -4,7 +4,7 @@
 // processes per container each way).
 import { spawn } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError, truncate } from '@ocikit/errors';
 import { withLock, writeAtomic } from './fsutil.ts';
@@ -18,6 +18,8 @@ export interface RulesNetwork {
   readonly name: string;
   /** Its IPv4 subnet. */
   readonly subnet: string;
+  /** Its IPv6 subnet, on a dual-stack network: the same rules are made with ip6tables for it. */
+  readonly subnet6?: string | undefined;
   /** Its bridge device. */
   readonly bridge: string;
   /** No way out: no masquerading. */
@@ -48,6 +50,7 @@ function here(): string {
 interface Made {
   here: string;
   subnet: string;
+  subnet6?: string | undefined;
   bridge: string;
   internal: boolean;
 }
@@ -56,6 +59,7 @@ const sameRules = (a: Made | undefined, network: RulesNetwork, at: string) =>
   a !== undefined &&
   a.here === at &&
   a.subnet === network.subnet &&
+  a.subnet6 === network.subnet6 &&
   a.bridge === network.bridge &&
   a.internal === network.internal;
 
@@ -120,8 +124,27 @@ async function exec(command: string, args: string[], input?: string): Promise<st
   });
 }
 
-/** The restore input that replaces (or, with `remove`, deletes) a network's chains and jumps. */
-function restoreInput(network: RulesNetwork, saved: string, remove: boolean): string {
+/** The iptables tools of one address family, and what differs between the families' rules. */
+interface Family {
+  readonly save: string;
+  readonly restore: string;
+  /** The multicast range that is never masqueraded. */
+  readonly multicast: string;
+}
+const v4: Family = { save: 'iptables-save', restore: 'iptables-restore', multicast: '224.0.0.0/4' };
+const v6: Family = { save: 'ip6tables-save', restore: 'ip6tables-restore', multicast: 'ff00::/8' };
+
+/**
+ * The restore input that replaces (or, with `remove`, deletes) a network's chains and jumps in one
+ * family's tables; `subnet` undefined makes no new rules there (removes what a former one left).
+ */
+function restoreInput(
+  network: RulesNetwork,
+  subnet: string | undefined,
+  family: Family,
+  saved: string,
+  remove: boolean,
+): string {
   const chain = networkChain(network);
   const found = savedOf(saved, chain);
   const tables: Record<string, string[]> = { nat: [], filter: [] };
@@ -131,11 +154,10 @@ function restoreInput(network: RulesNetwork, saved: string, remove: boolean): st
     if (had?.declared) tables[table]?.push(`-F ${chain}`, `-X ${chain}`);
   };
   for (const [table, { jumps }] of found) tables[table]?.push(...jumps.map((l) => `-D${l.slice(2)}`));
-  if (remove) {
+  if (remove || subnet === undefined) {
     drop('nat');
     drop('filter');
   } else {
-    const { subnet } = network;
     // filter: what the firewall plugin accepts per address, for the whole subnet — forwarded
     // traffic from the network, and replies to it — ahead of a FORWARD policy of DROP
     tables['filter']?.push(
@@ -150,7 +172,7 @@ function restoreInput(network: RulesNetwork, saved: string, remove: boolean): st
       tables['nat']?.push(
         `:${chain} - [0:0]`,
         `-A ${chain} -d ${subnet} -j RETURN`,
-        `-A ${chain} -d 224.0.0.0/4 -j RETURN`,
+        `-A ${chain} -d ${family.multicast} -j RETURN`,
         `-A ${chain} -j MASQUERADE`,
         `-A POSTROUTING -s ${subnet} ${comment(network)} -j ${chain}`,
       );
@@ -164,7 +186,8 @@ function restoreInput(network: RulesNetwork, saved: string, remove: boolean): st
 
 /**
  * Makes sure a network's own firewall rules are in place — its subnet masqueraded on the way out
- * (not on an internal network) and its forwarded traffic accepted — and returns the network as ADD
+ * (not on an internal network) and its forwarded traffic accepted, with ip6tables as well for the
+ * IPv6 subnet of a dual-stack network — and returns the network as ADD
  * should run it then: the bridge plugin without `ipMasq` and without the firewall plugin, whose
  * per-container chains these rules stand for. The rules are made once per boot and network
  * namespace (a marker under `ROOT/networks/rules/` says where they were made): after that this
@@ -185,11 +208,17 @@ export async function ensureNetworkRules<N extends RulesNetwork>(
     `${file}.lock`,
     async () => {
       if (sameRules(await readMade(file), network, at)) return;
-      const saved = await exec('iptables-save', []);
-      await exec('iptables-restore', ['-w', '--noflush'], restoreInput(network, saved, false));
+      await apply(network, network.subnet, v4);
+      // an IPv4-only network needs no ip6tables (which may not be there); a former dual-stack
+      // network of that name left nothing, as its removal took its IPv6 rules with it
+      if (network.subnet6 !== undefined) {
+        await apply(network, network.subnet6, v6);
+        if (!network.internal) await bridgeWithoutDad(network.bridge);
+      }
       const made: Made = {
         here: at,
         subnet: network.subnet,
+        ...(network.subnet6 !== undefined ? { subnet6: network.subnet6 } : {}),
         bridge: network.bridge,
         internal: network.internal,
       };
@@ -207,12 +236,41 @@ export async function ensureNetworkRules<N extends RulesNetwork>(
 export async function removeNetworkRules(root: string, network: RulesNetwork): Promise<void> {
   const file = join(rulesDir(root), network.name);
   await withLock(`${file}.lock`, async () => {
-    // no iptables: no rules to remove
-    const saved = await exec('iptables-save', []).catch(() => '');
-    const input = restoreInput(network, saved, true);
-    if (input !== '') await exec('iptables-restore', ['-w', '--noflush'], input);
+    for (const family of [v4, v6]) {
+      // no iptables (or ip6tables): no rules to remove
+      const saved = await exec(family.save, []).catch(() => '');
+      const input = restoreInput(network, undefined, family, saved, true);
+      if (input !== '') await exec(family.restore, ['-w', '--noflush'], input);
+    }
     await rm(file, { force: true });
   });
+}
+
+/**
+ * Makes a dual-stack network's bridge before the bridge plugin does, with duplicate address
+ * detection off: the plugin's IPv6 gateway address is then usable at once, not "tentative" for the
+ * first second or two, during which containers' traffic out over IPv6 finds no router (netavark
+ * turns DAD off on its bridges too). The plugin takes an existing bridge as it is.
+ */
+async function bridgeWithoutDad(bridge: string): Promise<void> {
+  const sysctl = `/proc/sys/net/ipv6/conf/${bridge}/accept_dad`;
+  try {
+    await writeFile(sysctl, '0');
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await exec('ip', ['link', 'add', bridge, 'type', 'bridge']).catch((e: unknown) => {
+    // made meanwhile by an ADD: set the sysctl all the same
+    if (!/File exists/.test(String((e as Error).message))) throw e;
+  });
+  await writeFile(sysctl, '0');
+}
+
+/** Replaces a network's chains and jumps in one family's tables. */
+async function apply(network: RulesNetwork, subnet: string, family: Family): Promise<void> {
+  const saved = await exec(family.save, []);
+  await exec(family.restore, ['-w', '--noflush'], restoreInput(network, subnet, family, saved, false));
 }
 
 /** The config list without the per-container iptables work that the network's own rules do. */

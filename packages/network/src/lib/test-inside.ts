@@ -392,6 +392,101 @@ const cases: Record<string, () => Promise<unknown>> = {
       markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
     };
   },
+  async dual() {
+    // dual-stack: containers get an address of each family and reach each other over IPv6, by
+    // address and by name; an IPv6-only "outside" namespace with no route back is reachable only
+    // while the network's ip6tables rules masquerade; an internal network's containers cannot get
+    // out; nothing is left in ip6tables afterwards
+    const sysctl = (k: string) => must('sysctl', ['-n', k]).trim();
+    const outside = await createNetns(nsDir, 'outside6');
+    must('ip', ['link', 'add', 'oy0', 'type', 'veth', 'peer', 'name', 'oy1']);
+    must('ip', ['link', 'set', 'oy1', 'netns', outside]);
+    must('ip', ['addr', 'add', '2001:db8:99::1/64', 'dev', 'oy0', 'nodad']);
+    must('ip', ['link', 'set', 'oy0', 'up']);
+    for (const args of [
+      ['addr', 'add', '2001:db8:99::2/64', 'dev', 'oy1', 'nodad'],
+      ['link', 'set', 'oy1', 'up'],
+      ['link', 'set', 'lo', 'up'],
+    ])
+      must('nsenter', [`--net=${outside}`, 'ip', ...args]);
+    must('ip6tables', ['-P', 'FORWARD', 'DROP']);
+    const net = await createNetwork(root, 'd1', { subnet: '10.96.0.0/24', subnet6: 'fd00:96::/64' });
+    const lean = await ensureNetworkRules(root, net);
+    const a = await createNetns(nsDir, 'c-a6');
+    const b = await createNetns(nsDir, 'c-b6');
+    const ra = await addNetwork(root, lean, { containerId: 'c-a6', netns: a });
+    const rb = await addNetwork(root, lean, { containerId: 'c-b6', netns: b, ip6: 'fd00:96::42' });
+    await checkNetwork(root, 'd1', { containerId: 'c-a6', netns: a });
+    const v6Of = (r: typeof ra) => ip4(r.ips.find((i) => i.address.includes(':'))?.address);
+    const ping6 = inNs(a, ['ping', '-6', '-c1', '-W2', v6Of(rb)]);
+    const ping4 = inNs(a, ['ping', '-c1', '-W2', ip4(rb.ips[0]?.address)]);
+    const hosts = join(root, 'hosts-a6');
+    writeFileSync(
+      hosts,
+      hostsFile({
+        hostname: 'c-a6',
+        addresses: containerAddresses(ra),
+        peers: [
+          { names: ['peer-b'], ip: ip4(rb.ips[0]?.address) },
+          { names: ['peer-b'], ip: v6Of(rb) },
+        ],
+      }),
+    );
+    const byName = sh('unshare', [
+      '--mount',
+      'sh',
+      '-c',
+      `mount --bind ${hosts} /etc/hosts && exec nsenter --net=${a} ${bb} ping -6 -c1 -W2 peer-b`,
+    ]);
+    const reach = async (c: string) => {
+      const srv = track(
+        spawn('nsenter', [`--net=${outside}`, bb, 'nc', '-l', '-p', '7002'], { stdio: 'ignore' }),
+      );
+      await listening(outside, 7002);
+      const r = inNs(c, ['nc', '-w', '2', '2001:db8:99::2', '7002']);
+      srv.kill('SIGKILL');
+      return r.status;
+    };
+    // the gateway is usable at once (no duplicate address detection on the bridge)
+    const tentative = must('ip', ['-6', 'addr', 'show', 'dev', net.bridge, 'tentative']);
+    const reachWith = await reach(a);
+    const rules6 = must('ip6tables-save', [])
+      .split('\n')
+      .filter((l) => l.includes('OCIKIT-'));
+    await removeNetworkRules(root, net);
+    const reachWithout = await reach(a);
+    await delNetwork(root, 'd1', { containerId: 'c-a6', netns: a });
+    await delNetwork(root, 'd1', { containerId: 'c-b6', netns: b });
+    await removeNetns(b);
+    await removeNetwork(root, 'd1');
+    const closed = await createNetwork(root, 'd2', { subnet: '10.97.0.0/24', ipv6: true, internal: true });
+    const leanClosed = await ensureNetworkRules(root, closed);
+    const rc = await addNetwork(root, leanClosed, { containerId: 'c-a6', netns: a });
+    const reachInternal = await reach(a);
+    await delNetwork(root, 'd2', { containerId: 'c-a6', netns: a });
+    await removeNetns(a);
+    await removeNetwork(root, 'd2');
+    return {
+      tentative,
+      forwarding: sysctl('net.ipv6.conf.all.forwarding'),
+      disabled: sysctl('net.ipv6.conf.all.disable_ipv6'),
+      ra: ra.ips.map((i) => i.address),
+      rb: rb.ips.map((i) => i.address),
+      rc: rc.ips.map((i) => i.address),
+      ping6: ping6.status,
+      ping4: ping4.status,
+      byName: byName.stdout,
+      reachWith,
+      rules6,
+      reachWithout,
+      reachInternal,
+      left6: must('ip6tables-save', [])
+        .split('\n')
+        .filter((l) => l.includes('OCIKIT-') || /^-A CNI-/.test(l)),
+      leases: [...leftovers('d1').leases, ...leftovers('d2').leases],
+      markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
+    };
+  },
   async 'del-rs'() {
     await delNetwork(root, 'rs', { containerId: 'c-rs' });
     return {};
