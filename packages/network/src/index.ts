@@ -43,6 +43,7 @@ export {
 } from './lib/config.ts';
 export type { HostEntry, HostsFileOptions, ResolvConfOptions } from './lib/files.ts';
 export { containerAddresses, hostnameFile, hostsFile, parseAddHost, resolvConf } from './lib/files.ts';
+export { subnetHasAddress } from './lib/ip.ts';
 export type { NetnsOptions } from './lib/netns.ts';
 export { createNetns, removeNetns } from './lib/netns.ts';
 export type { RulesNetwork } from './lib/rules.ts';

@@ -288,6 +288,8 @@ export interface ContainerSpec {
   network?: string | undefined;
   /** A fixed IPv4 address on that network (`--ip`). */
   ipAddress?: string | undefined;
+  /** A fixed IPv6 address on that network (`--ip6`), which must be a dual-stack one. */
+  ip6Address?: string | undefined;
   /** Ports to publish on the host (`-p`). */
   publish?: PortBinding[] | undefined;
   /** Publish every port the image exposes (and `exposedPorts`) on a free host port (`-P`). */
@@ -425,6 +427,12 @@ export interface ContainerNetwork {
   ipPrefixLen?: number | undefined;
   /** The network's gateway. */
   gateway?: string | undefined;
+  /** Its IPv6 address on a dual-stack network (Docker's `GlobalIPv6Address`). */
+  globalIpv6Address?: string | undefined;
+  /** The prefix length of that address (Docker's `GlobalIPv6PrefixLen`). */
+  globalIpv6PrefixLen?: number | undefined;
+  /** The network's IPv6 gateway (Docker's `IPv6Gateway`). */
+  ipv6Gateway?: string | undefined;
   /** Its interface's MAC address. */
   macAddress?: string | undefined;
   /** Names others on the network reach it by (its name, short id, `networkAliases`). */
@@ -689,8 +697,10 @@ export interface NetworkDetails {
   id: string;
   /** Its driver (`bridge`, `host`, `null`). */
   driver: string;
-  /** Its IPv4 subnets and gateways. */
+  /** Its subnets and gateways: IPv4 first, then IPv6 on a dual-stack network. */
   subnets: { subnet: string; gateway?: string | undefined }[];
+  /** True when containers get IPv6 addresses too (Docker's `EnableIPv6`, podman's `ipv6_enabled`). */
+  ipv6?: boolean | undefined;
   /** True when containers on it cannot reach out (`--internal`). */
   internal: boolean;
   /** Its labels. */
@@ -700,7 +710,9 @@ export interface NetworkDetails {
   /** The bridge device on the host, when the engine says. */
   interface?: string | undefined;
   /** Containers attached now, by id, when the engine says (`network inspect`). */
-  containers?: { id: string; name: string; ipAddress: string }[] | undefined;
+  containers?:
+    | { id: string; name: string; ipAddress: string; ipv6Address?: string | undefined }[]
+    | undefined;
   /** The engine's own answer, untouched. */
   raw: unknown;
 }
@@ -713,6 +725,15 @@ export interface NetworkSpec {
   subnet?: string | undefined;
   /** The gateway in that subnet; its first host when absent. */
   gateway?: string | undefined;
+  /**
+   * Dual-stack (`--ipv6`): containers get an IPv6 address as well, from `subnet6` or from a subnet
+   * the engine picks (a unique local /64). Implied by `subnet6`.
+   */
+  ipv6?: boolean | undefined;
+  /** An IPv6 subnet `ADDR/N` for a dual-stack network. */
+  subnet6?: string | undefined;
+  /** The gateway in `subnet6`; its first address after the network's when absent. */
+  gateway6?: string | undefined;
   /** No route out (`--internal`). */
   internal?: boolean | undefined;
   /** Labels on it. */
@@ -723,6 +744,8 @@ export interface NetworkSpec {
 export interface NetworkConnectSpec {
   /** A fixed IPv4 address on the network. */
   ipAddress?: string | undefined;
+  /** A fixed IPv6 address on a dual-stack network. */
+  ip6Address?: string | undefined;
   /** More names the container is reached by on it. */
   aliases?: string[] | undefined;
 }

@@ -41,13 +41,22 @@ function toDetails(n: Network, states: readonly NetworkState[]): NetworkDetails 
   const containers = states.flatMap((s) =>
     s.networks
       .filter((a) => a.network === n.name && a.ipAddress)
-      .map((a) => ({ id: s.id, name: s.name, ipAddress: a.ipAddress ?? '' })),
+      .map((a) => ({
+        id: s.id,
+        name: s.name,
+        ipAddress: a.ipAddress ?? '',
+        ...(a.ipv6Address ? { ipv6Address: a.ipv6Address } : {}),
+      })),
   );
   return {
     name: n.name,
     id: networkId(n.name),
     driver: 'bridge',
-    subnets: [{ subnet: n.subnet, gateway: n.gateway }],
+    subnets: [
+      { subnet: n.subnet, gateway: n.gateway },
+      ...(n.subnet6 !== undefined ? [{ subnet: n.subnet6, gateway: n.gateway6 }] : []),
+    ],
+    ipv6: n.ipv6,
     internal: n.internal,
     labels: { ...n.labels },
     ...(created ? { created } : {}),
@@ -94,6 +103,9 @@ export function networkHandlers(ctx: LocalContext): Partial<Handlers> {
       const n = await createNetwork(ctx.root, spec.name, {
         ...(spec.subnet !== undefined ? { subnet: spec.subnet } : {}),
         ...(spec.gateway !== undefined ? { gateway: spec.gateway } : {}),
+        ...(spec.ipv6 !== undefined ? { ipv6: spec.ipv6 } : {}),
+        ...(spec.subnet6 !== undefined ? { subnet6: spec.subnet6 } : {}),
+        ...(spec.gateway6 !== undefined ? { gateway6: spec.gateway6 } : {}),
         ...(spec.internal !== undefined ? { internal: spec.internal } : {}),
         ...(spec.labels !== undefined ? { labels: spec.labels } : {}),
       }).catch((e: unknown) => {

@@ -228,4 +228,59 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
     });
     expect(r['left']).toEqual(none);
   });
+
+  it('dual-stack: an IPv6 address each, --ip6, peers by name over IPv6, inspect fields, bad input, nothing left', async () => {
+    const r = await inside<Record<string, unknown>>('dualstack');
+    expect(r['created']).toMatchObject({
+      name: 'ds',
+      ipv6: true,
+      subnets: [
+        { subnet: '10.97.0.0/24', gateway: '10.97.0.1' },
+        { subnet: 'fd00:97::/64', gateway: 'fd00:97::1' },
+      ],
+    });
+    expect(r['inspect']).toMatchObject([
+      {
+        name: 'ds',
+        ipAddress: '10.97.0.2',
+        ipPrefixLen: 24,
+        gateway: '10.97.0.1',
+        globalIpv6Address: 'fd00:97::42',
+        globalIpv6PrefixLen: 64,
+        ipv6Gateway: 'fd00:97::1',
+      },
+    ]);
+    // the client's hosts file: its own two addresses, and srv6's v4 and v6 lines
+    expect(r['cliHosts']).toMatch(
+      /\n10\.97\.0\.3\t[0-9a-f]{12} cli6\nfd00:97::[0-9a-f]+\t[0-9a-f]{12} cli6\n/,
+    );
+    expect(r['cliHosts']).toMatch(/\n10\.97\.0\.2\tsrv6 [0-9a-f]{12}\nfd00:97::42\tsrv6 [0-9a-f]{12}\n$/);
+    expect(r['ping6']).toMatch(/PING srv6 \(fd00:97::42\)[\s\S]*1 packets received/);
+    expect(r['nc6']).toBe(0);
+    expect(r['srvLogs']).toBe('hello-v6\n');
+    expect((r['details'] as { containers: unknown[] }).containers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'srv6', ipAddress: '10.97.0.2', ipv6Address: 'fd00:97::42' }),
+      ]),
+    );
+    const connected = r['connected'] as { sub6: string; fixed: string; networks: { name: string }[] };
+    expect(connected.sub6).toMatch(/^fd[0-9a-f]{2}:[0-9a-f:]+::\/64$/);
+    expect(connected.networks[1]).toMatchObject({ name: 'ds2', globalIpv6Address: connected.fixed });
+    for (const k of ['onV4', 'outside', 'onNone', 'connectV4', 'badCreate'])
+      expect((r[k] as Failure).name, k).toBe('InvalidArgumentError');
+    expect((r['onV4'] as Failure).message).toMatch(/network v4only has no IPv6 subnet/);
+    expect((r['outside'] as Failure).message).toMatch(/not a host address in subnet fd00:97::\/64/);
+    expect((r['badCreate'] as Failure).message).toMatch(/has host bits set/);
+    expect(r['overlap']).toMatchObject({
+      name: 'AlreadyExistsError',
+      message: expect.stringMatching(/overlaps subnet fd00:97::\/64 of network ds/),
+    });
+    // nothing half-made by the refused creates
+    expect(r['names']).toEqual(['cli6', 'srv6']);
+    expect({ leases6: r['leases6'], rules6: r['rules6'], left: r['left'] }).toEqual({
+      leases6: [],
+      rules6: [],
+      left: none,
+    });
+  });
 });

@@ -47,6 +47,7 @@ import {
   parseAddHost,
   removeNetns,
   resolvConf,
+  subnetHasAddress,
 } from '@ocikit/network';
 import type { ContainerRecord } from '@ocikit/shim';
 import { localError } from './container-errors.ts';
@@ -67,6 +68,8 @@ export interface AttachmentState {
   aliases: string[];
   /** A fixed address asked for (`--ip`). */
   ip?: string | undefined;
+  /** A fixed IPv6 address asked for (`--ip6`). */
+  ip6?: string | undefined;
   /** True from the start of ADD until DEL succeeded: DEL is owed. */
   attached: boolean;
   /** Its address on the network while attached. */
@@ -75,6 +78,12 @@ export interface AttachmentState {
   prefixLen?: number | undefined;
   /** The network's gateway, when it has one. */
   gateway?: string | undefined;
+  /** Its IPv6 address on a dual-stack network while attached. */
+  ipv6Address?: string | undefined;
+  /** The prefix length of that address. */
+  ipv6PrefixLen?: number | undefined;
+  /** The network's IPv6 gateway. */
+  ipv6Gateway?: string | undefined;
   /** The MAC address of its interface. */
   mac?: string | undefined;
 }
@@ -126,6 +135,7 @@ export interface NetworkPlan {
   network: Network;
   aliases: string[];
   ip: string | undefined;
+  ip6: string | undefined;
   publish: PortRequest[];
   publishAll: boolean;
   exposed: PortRequest[];
@@ -254,6 +264,7 @@ export async function planNetwork(ctx: LocalContext, spec: ContainerSpec): Promi
     if (
       (spec.publish ?? []).length > 0 ||
       spec.ipAddress !== undefined ||
+      spec.ip6Address !== undefined ||
       (spec.networkAliases ?? []).length > 0
     )
       throw bad(
@@ -268,6 +279,7 @@ export async function planNetwork(ctx: LocalContext, spec: ContainerSpec): Promi
     return undefined;
   }
   const network = await net(operation, () => inspectNetwork(ctx.root, mode));
+  checkIp6(network, spec.ip6Address, operation);
   const publish = (spec.publish ?? []).map(
     (p: PortBinding): PortRequest => ({
       containerPort: checkPort(p.containerPort, 'container port', operation),
@@ -289,6 +301,7 @@ export async function planNetwork(ctx: LocalContext, spec: ContainerSpec): Promi
     network,
     aliases: [...new Set(spec.networkAliases ?? [])],
     ip: spec.ipAddress,
+    ip6: spec.ip6Address,
     publish,
     publishAll: spec.publishAll === true,
     exposed,
@@ -397,13 +410,18 @@ function renderHosts(s: NetworkState, all: readonly NetworkState[]): string {
     if (t.id === s.id || !t.netns) continue;
     for (const a of t.networks) {
       if (!a.ipAddress || !mine.has(a.network)) continue;
-      peers.push({ names: [...new Set([t.name, ...a.aliases, t.id.slice(0, 12)])], ip: a.ipAddress });
+      const names = [...new Set([t.name, ...a.aliases, t.id.slice(0, 12)])];
+      peers.push({ names, ip: a.ipAddress });
+      // and by IPv6 on a dual-stack network, as nerdctl lists them
+      if (a.ipv6Address) peers.push({ names, ip: a.ipv6Address });
     }
   }
   return hostsFile({
     hostname: s.hostname,
     aliases: [s.name, ...s.networks.flatMap((a) => (a.ipAddress ? a.aliases : []))],
-    addresses: s.networks.flatMap((a) => (a.ipAddress ? [a.ipAddress] : [])),
+    addresses: s.networks.flatMap((a) =>
+      a.ipAddress ? [a.ipAddress, ...(a.ipv6Address ? [a.ipv6Address] : [])] : [],
+    ),
     extraHosts: s.extraHosts,
     peers,
   });
@@ -497,13 +515,21 @@ async function forAdd(
 }
 
 function fillAttachment(a: AttachmentState, result: Awaited<ReturnType<typeof addNetwork>>): void {
-  const ip = result.ips.find(
+  const inside = result.ips.filter(
     (i) => i.interface === undefined || result.interfaces[i.interface]?.sandbox !== undefined,
   );
+  const ip = inside.find((i) => !i.address.includes(':')) ?? inside[0];
   const [address, prefix] = (ip?.address ?? '').split('/');
-  a.ipAddress = containerAddresses(result)[0] ?? address;
+  a.ipAddress = address ?? containerAddresses(result)[0];
   if (prefix) a.prefixLen = Number(prefix);
   if (ip?.gateway) a.gateway = ip.gateway;
+  const ip6 = inside.find((i) => i !== ip && i.address.includes(':'));
+  if (ip6) {
+    const [address6, prefix6] = ip6.address.split('/');
+    a.ipv6Address = address6;
+    if (prefix6) a.ipv6PrefixLen = Number(prefix6);
+    if (ip6.gateway) a.ipv6Gateway = ip6.gateway;
+  }
   const mac = result.interfaces.find((i) => i.sandbox !== undefined && i.name === a.ifName)?.mac;
   if (mac) a.mac = mac;
 }
@@ -570,6 +596,7 @@ export function attachNetwork(
     ifName: 'eth0',
     aliases: plan.aliases,
     ...(plan.ip !== undefined ? { ip: plan.ip } : {}),
+    ...(plan.ip6 !== undefined ? { ip6: plan.ip6 } : {}),
     attached: false,
   };
   const state: NetworkState = {
@@ -618,6 +645,7 @@ export function attachNetwork(
         netns,
         portMappings: ports,
         ...(plan.ip !== undefined ? { ip: plan.ip } : {}),
+        ...(plan.ip6 !== undefined ? { ip6: plan.ip6 } : {}),
         ...cniPathOf(ctx),
         ...(options.signal ? { signal: options.signal } : {}),
       }),
@@ -841,6 +869,24 @@ const notOnNetworks = (name: string, operation: Operation) =>
   );
 
 /**
+ * Checks a fixed IPv6 address (`--ip6`) against the network, before anything is made: the network
+ * must be dual-stack and the address one of its IPv6 subnet's hosts.
+ */
+function checkIp6(network: Network, ip6: string | undefined, operation: Operation): void {
+  if (ip6 === undefined) return;
+  if (network.subnet6 === undefined)
+    throw bad(
+      operation,
+      `network ${network.name} has no IPv6 subnet: an IPv6 address needs a network made with ipv6`,
+    );
+  if (!subnetHasAddress(network.subnet6, ip6))
+    throw bad(
+      operation,
+      `IPv6 address ${JSON.stringify(truncate(ip6))} is not a host address in subnet ${network.subnet6} of network ${network.name}`,
+    );
+}
+
+/**
  * Attaches a container on bridge or a user network to one more network: for one with a namespace
  * (created or running), ADD as the next free `ethN` and every hosts file on its networks
  * rewritten; for one without (exited), the network is recorded only.
@@ -849,9 +895,10 @@ export async function connectNetwork(
   ctx: LocalContext,
   record: Pick<ContainerRecord, 'id' | 'name'>,
   network: Network,
-  spec: { ipAddress?: string | undefined; aliases?: string[] | undefined },
+  spec: { ipAddress?: string | undefined; ip6Address?: string | undefined; aliases?: string[] | undefined },
 ): Promise<void> {
   const operation: Operation = 'networks.connect';
+  checkIp6(network, spec.ip6Address, operation);
   const aliases = [...new Set(spec.aliases ?? [])];
   if (aliases.length > 0) await net(operation, async () => hostsFile({ hostname: 'h', aliases }));
   const changed = await withContainerLock(ctx, record.id, async () => {
@@ -874,6 +921,7 @@ export async function connectNetwork(
       ifName: `eth${n}`,
       aliases,
       ...(spec.ipAddress !== undefined ? { ip: spec.ipAddress } : {}),
+      ...(spec.ip6Address !== undefined ? { ip6: spec.ip6Address } : {}),
       attached: state.netns !== undefined,
     };
     state.networks.push(a);
@@ -888,6 +936,7 @@ export async function connectNetwork(
             netns: state.netns as string,
             ifName: a.ifName,
             ...(a.ip !== undefined ? { ip: a.ip } : {}),
+            ...(a.ip6 !== undefined ? { ip6: a.ip6 } : {}),
             ...cniPathOf(ctx),
           }),
         ),
@@ -943,6 +992,9 @@ export function inspectNetworks(state: NetworkState): ContainerNetwork[] {
     ipAddress: a.ipAddress ?? '',
     ...(a.prefixLen !== undefined ? { ipPrefixLen: a.prefixLen } : {}),
     ...(a.gateway !== undefined ? { gateway: a.gateway } : {}),
+    ...(a.ipv6Address !== undefined ? { globalIpv6Address: a.ipv6Address } : {}),
+    ...(a.ipv6PrefixLen !== undefined ? { globalIpv6PrefixLen: a.ipv6PrefixLen } : {}),
+    ...(a.ipv6Gateway !== undefined ? { ipv6Gateway: a.ipv6Gateway } : {}),
     ...(a.mac !== undefined ? { macAddress: a.mac } : {}),
     aliases: [...new Set([state.name, state.id.slice(0, 12), ...a.aliases])],
   }));

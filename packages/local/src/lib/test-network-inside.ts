@@ -342,6 +342,78 @@ const cases: Record<string, () => Promise<unknown>> = {
     return out;
   },
 
+  async dualstack() {
+    const engine = await setup();
+    const out: Record<string, unknown> = {};
+    out['created'] = await engine.networks.create({
+      name: 'ds',
+      subnet: '10.97.0.0/24',
+      subnet6: 'fd00:97::/64',
+    });
+    const srv = await engine.containers.create(
+      spec({
+        name: 'srv6',
+        network: 'ds',
+        ip6Address: 'fd00:97::42',
+        cmd: ['sh', '-c', 'sleep 60 | busybox nc -l -p 7000'],
+      }),
+    );
+    await engine.containers.start(srv.id);
+    const cli = await engine.containers.create(spec({ name: 'cli6', network: 'ds' }));
+    await engine.containers.start(cli.id);
+    out['inspect'] = (await engine.containers.inspect(srv.id)).network?.networks;
+    out['cliHosts'] = await hostsOf(engine, cli.id);
+    const pid = (await engine.containers.inspect(cli.id)).state.pid;
+    const inCli = (args: string[], input?: string) =>
+      sh(
+        'nsenter',
+        [`--net=/proc/${pid}/ns/net`, `--mount=/proc/${pid}/ns/mnt`, '/bin/busybox', ...args],
+        input,
+      );
+    // by name over IPv6: the peer's v6 line in the hosts file
+    out['ping6'] = inCli(['ping', '-6', '-c1', '-W2', 'srv6']).stdout;
+    out['nc6'] = inCli(['nc', '-w', '2', 'fd00:97::42', '7000'], 'hello-v6\n').status;
+    out['srvLogs'] = await until(
+      async () => {
+        let t = '';
+        for await (const c of engine.containers.logs(srv.id)) t += Buffer.from(c.data).toString();
+        return t;
+      },
+      (t) => t.includes('hello'),
+    );
+    out['details'] = await engine.networks.inspect('ds');
+    // a running container joins with a fixed v6 address
+    await engine.networks.create({ name: 'ds2', ipv6: true });
+    const ds2 = await engine.networks.inspect('ds2');
+    const sub6 = ds2.subnets[1]?.subnet ?? '';
+    const fixed = `${sub6.split('/')[0]}77`;
+    await engine.networks.connect('ds2', 'cli6', { ip6Address: fixed });
+    out['connected'] = { sub6, fixed, networks: (await engine.containers.inspect(cli.id)).network?.networks };
+    // bad input: --ip6 on an IPv4-only network, outside the subnet; nothing made
+    await engine.networks.create({ name: 'v4only', subnet: '10.96.0.0/24' });
+    out['onV4'] = await errOf(
+      engine.containers.create(spec({ name: 'bad1', network: 'v4only', ip6Address: 'fd00:97::5' })),
+    );
+    out['outside'] = await errOf(
+      engine.containers.create(spec({ name: 'bad2', network: 'ds', ip6Address: 'fd00:98::5' })),
+    );
+    out['onNone'] = await errOf(engine.containers.create(spec({ name: 'bad3', ip6Address: 'fd00:97::5' })));
+    out['connectV4'] = await errOf(engine.networks.connect('v4only', 'cli6', { ip6Address: 'fd00:97::5' }));
+    out['badCreate'] = await errOf(engine.networks.create({ name: 'bad6', subnet6: 'fd00:99::1/64' }));
+    out['overlap'] = await errOf(engine.networks.create({ name: 'bad6', subnet6: 'fd00:97:0:0:1::/80' }));
+    out['names'] = (await engine.containers.list({ all: true })).map((c) => c.name).sort();
+    for (const c of await engine.containers.list({ all: true }))
+      await engine.containers.remove(c.id, { force: true });
+    for (const n of ['ds', 'ds2', 'v4only']) await engine.networks.remove(n);
+    const ipam = join(root, 'networks', 'ipam');
+    out['leases6'] = ls(ipam).flatMap((n) => ls(join(ipam, n)).filter((f) => f.includes(':')));
+    out['rules6'] = must('ip6tables-save', [])
+      .split('\n')
+      .filter((l) => /^-A/.test(l) && /OCIKIT-|CNI-|fd00:97/.test(l));
+    out['left'] = leftovers();
+    return out;
+  },
+
   async many() {
     const engine = await setup();
     await engine.networks.create({ name: 'many', subnet: '10.93.0.0/24' });

@@ -210,3 +210,22 @@ export function pickUlaSubnet(
     details: {},
   });
 }
+
+/**
+ * True when `address` is a usable host address of `subnet` (CIDR text, IPv4 or IPv6; the network
+ * and IPv4 broadcast addresses are not): what an engine checks a fixed `--ip`/`--ip6` against.
+ * False for text that is not an address of the subnet's family; throws only for a bad subnet.
+ *
+ * @example
+ * ```ts
+ * subnetHasAddress('fd00:1::/64', 'fd00:1::5'); // true
+ * ```
+ */
+export function subnetHasAddress(subnet: string, address: string): boolean {
+  if (isIpv6Text(subnet)) {
+    const ip = ipv6ToBigInt(address);
+    return ip !== undefined && subnet6HasHost(parseSubnet6(subnet), ip);
+  }
+  const ip = ipv4ToNumber(address);
+  return ip !== undefined && subnetHasHost(parseSubnet(subnet), ip);
+}
