@@ -51,6 +51,9 @@ export async function exportGpgSecretKey(keySpec: string, options: GpgOptions = 
   const err: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => out.push(b));
   child.stderr.on('data', (b: Buffer) => err.push(b));
+  // gpg may end without reading stdin (a bad key spec, no agent): the write then fails with EPIPE,
+  // which must not become an uncaught error; the exit code and stderr below say what went wrong
+  child.stdin.on('error', () => {});
   child.stdin.end(options.passphrase !== undefined ? `${options.passphrase}\n` : '');
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
