@@ -205,6 +205,82 @@ describe('networks: ocikit and podman (CNI) in one sandbox', () => {
     expect(seen.ocikit).toEqual(seen.podman);
   }, 180_000);
 
+  it('a dual-stack network (--ipv6): an IPv6 address each (--ip6 picks one), peers reach each other by name over IPv6', async () => {
+    const seen = await both(async (s) => {
+      // subnets of their own: both engines' bridges live in the one sandbox
+      const n = s.name === 'podman' ? 1 : 2;
+      const net = `dual-${s.name}`;
+      const made = await s.cli([
+        'network',
+        'create',
+        '--ipv6',
+        '--subnet',
+        `10.12${n}.0.0/24`,
+        '--subnet',
+        `fd00:12${n}::/64`,
+        net,
+      ]);
+      expect(made.code, `${s.name} network create --ipv6: ${made.stderr}`).toBe(0);
+      await start(
+        s,
+        ['--name', 'srv6', '--network', net, '--ip6', `fd00:12${n}::42`],
+        ['sh', '-c', 'busybox sleep 300 | busybox nc -l -p 7000'],
+      );
+      const client = await run(
+        s,
+        ['--rm', ...pinger, '--network', net],
+        [
+          'sh',
+          '-c',
+          [
+            'for i in $(busybox seq 25); do busybox ping -6 -c1 -W1 srv6 >/tmp/p && break; busybox sleep 0.2; done',
+            'busybox head -1 /tmp/p',
+            `echo v6-ok | busybox nc -w2 fd00:12${n}::42 7000 && echo sent`,
+          ].join('; '),
+        ],
+      );
+      let logs = await s.cli(['logs', 'srv6']);
+      for (let i = 0; i < 50 && logs.stdout === ''; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        logs = await s.cli(['logs', 'srv6']);
+      }
+      const inspected = await s.cli(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'srv6']);
+      const attachment = (JSON.parse(inspected.stdout) as Record<string, Record<string, unknown>>)[net];
+      const bad = await run(s, ['--rm', '--network', net, '--ip6', `fd00:9${n}::5`], ['true']);
+      await s.cli(['rm', '-f', 'srv6']);
+      const rm = await s.cli(['network', 'rm', net]);
+      const rules6 = (await sandbox.run('ip6tables-save', [])).stdout
+        .split('\n')
+        .filter((l) => l.includes(`fd00:12${n}:`));
+      const same = (t: string) => t.replaceAll(`12${n}`, '12N');
+      return {
+        code: client.code,
+        out: same(client.stdout),
+        got: logs.stdout,
+        ip6: same(String(attachment?.['GlobalIPv6Address'])),
+        prefix6: attachment?.['GlobalIPv6PrefixLen'],
+        gateway6: same(String(attachment?.['IPv6Gateway'])),
+        ip4: same(String(attachment?.['IPAddress'])),
+        badRefused: bad.code !== 0,
+        rm: rm.code,
+        rules6,
+      };
+    });
+    expect(seen.podman).toEqual({
+      code: 0,
+      out: 'PING srv6 (fd00:12N::42): 56 data bytes\nsent\n',
+      got: 'v6-ok\n',
+      ip6: 'fd00:12N::42',
+      prefix6: 64,
+      gateway6: 'fd00:12N::1',
+      ip4: '10.12N.0.2',
+      badRefused: true,
+      rm: 0,
+      rules6: [],
+    });
+    expect(seen.ocikit).toEqual(seen.podman);
+  }, 180_000);
+
   it('a published port answers from the sandbox host (loopback and its outer address) and from outside', async () => {
     const seen = await both(async (s) => {
       await start(s, ['--name', 'pub', '--network', 'bridge', '-p', `${s.port}:80`], web('published-ok'));

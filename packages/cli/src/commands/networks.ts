@@ -7,7 +7,7 @@ import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { confirmPrune } from '../lib/confirm.ts';
 import { type FormatFields, printFormatted } from '../lib/format.ts';
 import { keyValues } from '../lib/input.ts';
-import { parseAddress, portLines, selectPorts } from '../lib/network-flags.ts';
+import { parseAddress, portLines, selectPorts, subnetFlags } from '../lib/network-flags.ts';
 import { printJson, println } from '../lib/output.ts';
 
 /** `network ls --format` fields, docker's names and headers. */
@@ -54,7 +54,7 @@ function networkInspectItem(n: NetworkDetails): Record<string, unknown> {
     Created: n.created ?? '',
     Scope: 'local',
     Driver: n.driver,
-    EnableIPv6: false,
+    EnableIPv6: n.ipv6 === true,
     IPAM: {
       Driver: 'default',
       Options: {},
@@ -62,22 +62,14 @@ function networkInspectItem(n: NetworkDetails): Record<string, unknown> {
     },
     Internal: n.internal,
     Containers: Object.fromEntries(
-      (n.containers ?? []).map((c) => [c.id, { Name: c.name, IPv4Address: c.ipAddress }]),
+      (n.containers ?? []).map((c) => [
+        c.id,
+        { Name: c.name, IPv4Address: c.ipAddress, IPv6Address: c.ipv6Address ?? '' },
+      ]),
     ),
     Options: n.interface ? { 'com.docker.network.bridge.name': n.interface } : {},
     Labels: n.labels,
   };
-}
-
-/** `--subnet A.B.C.D/N`, checked. */
-function subnetOf(value: string): string {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(value);
-  const octets = m?.[1]?.split('.').map(Number) ?? [];
-  if (!m || octets.some((o) => o > 255) || Number(m[2]) > 32)
-    throw new InvalidArgumentError(
-      `--subnet ${JSON.stringify(truncate(value, 40))}: not an IPv4 subnet A.B.C.D/N (e.g. 10.89.0.0/24)`,
-    );
-  return value;
 }
 
 const verbs = ['create', 'ls', 'inspect', 'rm', 'prune', 'connect', 'disconnect'];
@@ -87,30 +79,35 @@ export const networkCommand = defineCommand({
   name: 'network',
   summary: 'Create, list, inspect, connect and remove networks',
   usage:
-    'ocikit network create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V] NAME | ls [-q] [--format T] [--no-trunc] | inspect NAME... | rm NAME... | prune [-f] | connect [--ip IP] [--alias NAME] NETWORK CONTAINER | disconnect [-f] NETWORK CONTAINER',
+    'ocikit network create [--ipv6] [--subnet CIDR]... [--gateway IP]... [--internal] [--label K=V] NAME | ls [-q] [--format T] [--no-trunc] | inspect NAME... | rm NAME... | prune [-f] | connect [--ip IP] [--ip6 IP] [--alias NAME] NETWORK CONTAINER | disconnect [-f] NETWORK CONTAINER',
   description:
     'create: a bridge network (a free subnet when no --subnet; its first address the gateway when no --gateway; ' +
-    '--internal: no route out); prints its id. ls: NETWORK ID, NAME and DRIVER; -q ids only; --json the networks; ' +
+    '--internal: no route out; --ipv6, or an IPv6 --subnet: dual-stack, an IPv6 address for each container as well, ' +
+    'from a free unique local /64 when no IPv6 --subnet); prints its id. ls: NETWORK ID, NAME and DRIVER; -q ids only; --json the networks; ' +
     '--format takes a Go template ({{.ID}}, {{.Name}}, {{.Driver}}, {{.Subnet}}, {{.Labels}}, {{.Label "k"}}, {{json .}}). ' +
     'inspect: JSON as docker prints it. rm: a network a container uses is refused. prune: every network no container ' +
     'uses (not the default ones); it asks first unless -f. connect/disconnect: attach a container to, or detach it from, a network.',
   options: {
-    subnet: { type: 'string' },
-    gateway: { type: 'string' },
+    subnet: { type: 'string', multiple: true },
+    gateway: { type: 'string', multiple: true },
+    ipv6: { type: 'boolean' },
     internal: { type: 'boolean' },
     label: { type: 'string', multiple: true },
     ip: { type: 'string' },
+    ip6: { type: 'string' },
     alias: { type: 'string', multiple: true },
     force: { type: 'boolean', short: 'f' },
     format: { type: 'string' },
     trunc: { type: 'boolean' },
   },
   help: {
-    subnet: 'create: the IPv4 subnet (CIDR)',
-    gateway: 'create: the gateway address in the subnet',
+    subnet: 'create: a subnet (CIDR), IPv4 or IPv6; one of each at most',
+    gateway: 'create: the gateway address in the subnet of its family',
+    ipv6: 'create: dual-stack, containers get an IPv6 address as well',
     internal: 'create: no route out of the network',
     label: 'create: a label K=V',
     ip: 'connect: a fixed IPv4 address on the network',
+    ip6: 'connect: a fixed IPv6 address on a dual-stack network',
     alias: 'connect: another name the container is reached by on the network',
     force: 'prune: do not ask; disconnect: force it',
     format: 'ls: print each network with a Go template; inspect: each network',
@@ -123,9 +120,11 @@ export const networkCommand = defineCommand({
       for (const flag of [
         'subnet',
         'gateway',
+        'ipv6',
         'internal',
         'label',
         'ip',
+        'ip6',
         'alias',
         'force',
         'format',
@@ -136,21 +135,22 @@ export const networkCommand = defineCommand({
     };
     switch (verb) {
       case 'create': {
-        only(['subnet', 'gateway', 'internal', 'label']);
+        only(['subnet', 'gateway', 'ipv6', 'internal', 'label']);
         expectPositionals(
-          usage('create', 'create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V] NAME'),
+          usage(
+            'create',
+            'create [--ipv6] [--subnet CIDR]... [--gateway IP]... [--internal] [--label K=V] NAME',
+          ),
           rest,
           1,
         );
-        const subnet = values.subnet === undefined ? undefined : subnetOf(values.subnet);
-        const gateway = values.gateway === undefined ? undefined : parseAddress('gateway', values.gateway);
+        const subnets = subnetFlags(values.subnet ?? [], values.gateway ?? [], values.ipv6 === true);
         const labels = keyValues(values.label, '--label');
         const engine = await ctx.engine();
         const n = await engine.networks.create(
           {
             name: rest[0] ?? '',
-            ...(subnet !== undefined ? { subnet } : {}),
-            ...(gateway !== undefined ? { gateway } : {}),
+            ...subnets,
             ...(values.internal ? { internal: true } : {}),
             ...(Object.keys(labels).length > 0 ? { labels } : {}),
           },
@@ -215,15 +215,21 @@ export const networkCommand = defineCommand({
         return 0;
       }
       case 'connect': {
-        only(['ip', 'alias']);
-        expectPositionals(usage('connect', 'connect [--ip IP] [--alias NAME] NETWORK CONTAINER'), rest, 2);
+        only(['ip', 'ip6', 'alias']);
+        expectPositionals(
+          usage('connect', 'connect [--ip IP] [--ip6 IP] [--alias NAME] NETWORK CONTAINER'),
+          rest,
+          2,
+        );
         const ipAddress = values.ip === undefined ? undefined : parseAddress('ip', values.ip);
+        const ip6Address = values.ip6 === undefined ? undefined : parseAddress('ip6', values.ip6);
         const engine = await ctx.engine();
         await engine.networks.connect(
           rest[0] ?? '',
           rest[1] ?? '',
           {
             ...(ipAddress !== undefined ? { ipAddress } : {}),
+            ...(ip6Address !== undefined ? { ip6Address } : {}),
             ...(values.alias && values.alias.length > 0 ? { aliases: values.alias } : {}),
           },
           { signal: ctx.signal },

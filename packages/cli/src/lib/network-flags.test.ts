@@ -7,6 +7,7 @@ import {
   parseExpose,
   parsePublish,
   portLines,
+  subnetFlags,
 } from './network-flags.ts';
 import { runRequest } from './run-spec.ts';
 
@@ -89,6 +90,7 @@ describe('--expose, --add-host, --ip, --dns', () => {
     invalid(() => parseAddHost('bad name:10.0.0.1'), /"bad name" is not a host name/);
     invalid(() => networkSpec({ ip: '10.0.0.300' }), /^--ip "10\.0\.0\.300": not an IPv4 address/);
     invalid(() => networkSpec({ ip: '::1' }), /^--ip "::1": not an IPv4 address/);
+    invalid(() => networkSpec({ ip6: '10.0.0.1' }), /^--ip6 "10\.0\.0\.1": not an IPv6 address/);
     invalid(() => networkSpec({ dns: ['nameserver'] }), /^--dns "nameserver": not an IP address/);
     invalid(() => networkSpec({ network: 'a', net: 'b' }), /--network "a" and --net "b" disagree/);
     invalid(() => networkSpec({ network: 'none', publish: ['80'] }), /--network none has no ports/);
@@ -161,5 +163,42 @@ describe('ports as docker shows them', () => {
     expect(portLines(ports, 'c1', '81/udp')).toEqual(['0.0.0.0:8081']);
     invalid(() => portLines(ports, 'c1', '81'), /no public port '81\/tcp' published for "c1"/);
     invalid(() => portLines(ports, 'c1', 'http'), /"http" is not a port/);
+  });
+});
+
+describe('--ip6 and network create --subnet/--gateway/--ipv6', () => {
+  it('reads them: one subnet of each family, gateways by family, an IPv6 subnet implies --ipv6', () => {
+    expect(networkSpec({ network: 'n', ip6: 'fd00:1::5' })).toEqual({
+      network: 'n',
+      ip6Address: 'fd00:1::5',
+    });
+    expect(subnetFlags([], [], false)).toEqual({});
+    expect(subnetFlags([], [], true)).toEqual({ ipv6: true });
+    expect(subnetFlags(['10.1.0.0/24'], ['10.1.0.9'], false)).toEqual({
+      subnet: '10.1.0.0/24',
+      gateway: '10.1.0.9',
+    });
+    expect(subnetFlags(['fd00:1::/64', '10.1.0.0/24'], ['fd00:1::9'], false)).toEqual({
+      subnet: '10.1.0.0/24',
+      ipv6: true,
+      subnet6: 'fd00:1::/64',
+      gateway6: 'fd00:1::9',
+    });
+  });
+
+  it('refuses two subnets of a family, a gateway without a subnet of its family, bad CIDRs', () => {
+    invalid(
+      () => subnetFlags(['fd00:1::/64', 'fd00:2::/64'], [], true),
+      /^--subnet: give at most one IPv4 and one IPv6 subnet \(got 0 IPv4, 2 IPv6\)/,
+    );
+    invalid(() => subnetFlags(['10.1.0.0/24', '10.2.0.0/24'], [], false), /got 2 IPv4, 0 IPv6/);
+    invalid(
+      () => subnetFlags(['10.1.0.0/24'], ['fd00:1::1'], false),
+      /^--gateway fd00:1::1: no --subnet of its family \(IPv6\)/,
+    );
+    invalid(() => subnetFlags(['10.1.0.0/24'], ['10.1.0.1', '10.1.0.2'], false), /at most one per subnet/);
+    invalid(() => subnetFlags(['fd00:1::/129'], [], false), /^--subnet "fd00:1::\/129": not an IPv6 subnet/);
+    invalid(() => subnetFlags(['10.1.0.0/33'], [], false), /^--subnet "10\.1\.0\.0\/33": not an IPv4 subnet/);
+    invalid(() => subnetFlags(['fd00:1::'], [], false), /not an IPv6 subnet/);
   });
 });

@@ -3,7 +3,7 @@
 // published ports as `docker ps` and `docker port` print them. A bad value is an InvalidArgument
 // error naming the flag and the value, before anything is made.
 import { isIP } from 'node:net';
-import type { ContainerSpec, PortBinding, PublishedPort } from '@ocikit/engine';
+import type { ContainerSpec, NetworkSpec, PortBinding, PublishedPort } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
 
 type Protocol = NonNullable<PortBinding['protocol']>;
@@ -114,20 +114,74 @@ export function parseAddHost(value: string): string {
   return `${name}:${ip}`;
 }
 
-/** An address flag's value (`--ip`, `--gateway`: IPv4; `--dns`: v4 or v6), checked. */
-export function parseAddress(flag: 'ip' | 'gateway' | 'dns', value: string): string {
+/** An address flag's value (`--ip`: IPv4; `--ip6`: IPv6; `--gateway`, `--dns`: either), checked. */
+export function parseAddress(flag: 'ip' | 'ip6' | 'gateway' | 'dns', value: string): string {
   const family = isIP(value);
-  if (family === 0 || (flag !== 'dns' && family !== 4))
+  const wanted = flag === 'ip' ? 4 : flag === 'ip6' ? 6 : family;
+  if (family === 0 || family !== wanted)
     throw new InvalidArgumentError(
-      `--${flag} ${JSON.stringify(truncate(value, 60))}: not an ${flag === 'dns' ? 'IP' : 'IPv4'} address`,
+      `--${flag} ${JSON.stringify(truncate(value, 60))}: not an ${flag === 'ip' ? 'IPv4' : flag === 'ip6' ? 'IPv6' : 'IP'} address`,
     );
   return value;
+}
+
+/** `--subnet CIDR`, IPv4 (`A.B.C.D/N`) or IPv6 (`ADDR/N`), checked; its family. */
+function subnetOf(value: string): { subnet: string; family: 4 | 6 } {
+  const [address = '', prefix = '', extra] = value.split('/');
+  const family = isIP(address);
+  if (
+    family === 0 ||
+    extra !== undefined ||
+    !/^\d{1,3}$/.test(prefix) ||
+    Number(prefix) > (family === 4 ? 32 : 128)
+  )
+    throw new InvalidArgumentError(
+      value.includes(':')
+        ? `--subnet ${JSON.stringify(truncate(value, 60))}: not an IPv6 subnet ADDR/N (e.g. fd00:1::/64)`
+        : `--subnet ${JSON.stringify(truncate(value, 40))}: not an IPv4 subnet A.B.C.D/N (e.g. 10.89.0.0/24)`,
+    );
+  return { subnet: value, family: family as 4 | 6 };
+}
+
+/**
+ * The subnet fields of `network create`'s `--subnet`, `--gateway` and `--ipv6`: at most one subnet
+ * of each family (an IPv6 one makes the network dual-stack, decision 202), each gateway going to
+ * the subnet of its family. InvalidArgument for anything else.
+ */
+export function subnetFlags(
+  subnets: readonly string[],
+  gateways: readonly string[],
+  ipv6: boolean,
+): Pick<NetworkSpec, 'subnet' | 'gateway' | 'ipv6' | 'subnet6' | 'gateway6'> {
+  const parsed = subnets.map(subnetOf);
+  const v4 = parsed.filter((s) => s.family === 4);
+  const v6 = parsed.filter((s) => s.family === 6);
+  if (v4.length > 1 || v6.length > 1)
+    throw new InvalidArgumentError(
+      `--subnet: give at most one IPv4 and one IPv6 subnet (got ${v4.length} IPv4, ${v6.length} IPv6)`,
+    );
+  const gw = gateways.map((g) => ({ g: parseAddress('gateway', g), family: isIP(g) }));
+  for (const { g, family } of gw)
+    if (!parsed.some((s) => s.family === family))
+      throw new InvalidArgumentError(`--gateway ${g}: no --subnet of its family (IPv${family}) to put it in`);
+  if (gw.filter((x) => x.family === 4).length > 1 || gw.filter((x) => x.family === 6).length > 1)
+    throw new InvalidArgumentError('--gateway: give at most one per subnet');
+  const gateway = gw.find((x) => x.family === 4)?.g;
+  const gateway6 = gw.find((x) => x.family === 6)?.g;
+  return {
+    ...(v4[0] ? { subnet: v4[0].subnet } : {}),
+    ...(gateway !== undefined ? { gateway } : {}),
+    ...(ipv6 || v6[0] ? { ipv6: true } : {}),
+    ...(v6[0] ? { subnet6: v6[0].subnet } : {}),
+    ...(gateway6 !== undefined ? { gateway6 } : {}),
+  };
 }
 
 /** The flags `run` and `create` take for networks. */
 export const networkRunFlags = {
   net: { type: 'string' },
   ip: { type: 'string' },
+  ip6: { type: 'string' },
   publish: { type: 'string', short: 'p', multiple: true },
   'publish-all': { type: 'boolean', short: 'P' },
   expose: { type: 'string', multiple: true },
@@ -142,6 +196,7 @@ export const networkRunFlags = {
 export const networkRunFlagsHelp = {
   net: 'the same as --network',
   ip: 'a fixed IPv4 address on the container network',
+  ip6: 'a fixed IPv6 address on the container network (a dual-stack one)',
   publish: 'publish a port: [IP:][HOST-PORT:]CONTAINER-PORT[/tcp|udp|sctp], ranges as 8000-8001:80-81',
   'publish-all': "publish every exposed port (the image's and --expose) on a port the engine picks",
   expose: 'expose a port or range (PORT[-END][/PROTO]) without publishing it',
@@ -157,6 +212,7 @@ export interface NetworkRunValues {
   network?: string | undefined;
   net?: string | undefined;
   ip?: string | undefined;
+  ip6?: string | undefined;
   publish?: string[] | undefined;
   'publish-all'?: boolean | undefined;
   expose?: string[] | undefined;
@@ -180,6 +236,7 @@ export function networkSpec(values: NetworkRunValues): Partial<ContainerSpec> {
   const dns = (values.dns ?? []).map((d) => parseAddress('dns', d));
   const extraHosts = (values['add-host'] ?? []).map(parseAddHost);
   const ipAddress = values.ip === undefined ? undefined : parseAddress('ip', values.ip);
+  const ip6Address = values.ip6 === undefined ? undefined : parseAddress('ip6', values.ip6);
   if ((network === 'none' || network === 'host') && (publish.length > 0 || values['publish-all']))
     throw new InvalidArgumentError(
       `--publish: a container with --network ${network} has no ports to publish`,
@@ -191,6 +248,7 @@ export function networkSpec(values: NetworkRunValues): Partial<ContainerSpec> {
   return {
     ...(network !== undefined ? { network } : {}),
     ...(ipAddress !== undefined ? { ipAddress } : {}),
+    ...(ip6Address !== undefined ? { ip6Address } : {}),
     ...(publish.length > 0 ? { publish } : {}),
     ...(values['publish-all'] ? { publishAll: true } : {}),
     ...(exposedPorts.length > 0 ? { exposedPorts } : {}),
