@@ -75,6 +75,19 @@ describe.each(['dockerd', 'podman'] as const)('docker driver networks against %s
     expect(r['pruned']).toEqual({ removed: ['n2', 'unused'] });
     expect(r['afterPrune']).not.toContain('n1');
     expect(r['removeMissing']).toMatchObject(failure('network-not-found', /no network "nope"/));
+    // dual-stack: EnableIPv6, both subnets (IPv4 first), the container's IPv6 address and gateway
+    const ds6 = r['ds6'] as Record<string, unknown>;
+    expect(ds6['network']).toMatchObject({
+      name: 'ds',
+      ipv6: true,
+      subnets: [{ subnet: '10.204.0.0/24' }, { subnet: 'fd00:204::/64', gateway: 'fd00:204::1' }],
+    });
+    expect(ds6['attachment']).toMatchObject([
+      { name: 'ds', globalIpv6Address: 'fd00:204::42', globalIpv6PrefixLen: 64, ipv6Gateway: 'fd00:204::1' },
+    ]);
+    expect(ds6['containers']).toMatchObject([{ name: 'c6', ipv6Address: 'fd00:204::42' }]);
+    // the address on the container's interface (/proc/net/if_inet6: 32 hex digits, prefix length 40 hex)
+    expect(ds6['addr']).toMatch(/^fd000204000000000000000000000042 \w+ 40 /m);
     // every bridge the engine made went with its network
     expect(r['bridges']).toBe('');
   }, 240_000);

@@ -29,6 +29,12 @@ const ipv4 = (o: Json, key: string): string | undefined => {
   return v !== undefined && /^\d{1,3}(\.\d{1,3}){3}$/.test(v) ? v : undefined;
 };
 
+/** An IPv6 address field, or undefined (empty, or podman's `<nil>`). */
+const ipv6 = (o: Json, key: string): string | undefined => {
+  const v = str(o, key);
+  return v !== undefined && /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$/.test(v) ? v : undefined;
+};
+
 /** `10.88.0.5/16` → `10.88.0.5`. */
 const address = (cidr: string | undefined): string => (cidr ?? '').split('/')[0] ?? '';
 
@@ -36,10 +42,15 @@ const address = (cidr: string | undefined): string => (cidr ?? '').split('/')[0]
 export function networkOf(v: Json): NetworkDetails {
   const ipam = obj(v['IPAM']);
   const configs = Array.isArray(ipam['Config']) ? ipam['Config'] : [];
-  const subnets = configs
-    .map((c) => obj(c))
-    .filter((c) => str(c, 'Subnet') !== undefined && !(str(c, 'Subnet') ?? '').includes(':'))
-    .map((c) => ({ subnet: str(c, 'Subnet') ?? '', gateway: ipv4(c, 'Gateway') }));
+  const all = configs.map((c) => obj(c)).filter((c) => str(c, 'Subnet') !== undefined);
+  const v6 = (c: Json) => (str(c, 'Subnet') ?? '').includes(':');
+  // IPv4 first, then IPv6 (dockerd lists them as given, podman IPv6 first when it picked the IPv4 one)
+  const subnets = [
+    ...all
+      .filter((c) => !v6(c))
+      .map((c) => ({ subnet: str(c, 'Subnet') ?? '', gateway: ipv4(c, 'Gateway') })),
+    ...all.filter(v6).map((c) => ({ subnet: str(c, 'Subnet') ?? '', gateway: ipv6(c, 'Gateway') })),
+  ];
   const attached = v['Containers'];
   const options = labels(v, 'Options');
   return {
@@ -47,6 +58,7 @@ export function networkOf(v: Json): NetworkDetails {
     id: str(v, 'Id') ?? '',
     driver: str(v, 'Driver') ?? '',
     subnets,
+    ipv6: bool(v, 'EnableIPv6'),
     internal: bool(v, 'Internal'),
     labels: labels(v, 'Labels'),
     created: nonEmpty(v, 'Created'),
@@ -56,6 +68,7 @@ export function networkOf(v: Json): NetworkDetails {
           id,
           name: str(obj(c), 'Name') ?? '',
           ipAddress: address(str(obj(c), 'IPv4Address')),
+          ipv6Address: address(str(obj(c), 'IPv6Address')) || undefined,
         }))
       : undefined,
     raw: v,
@@ -137,6 +150,9 @@ export function containerNetworkOf(v: Json): NonNullable<ContainerDetails['netwo
         ipAddress: str(n, 'IPAddress') ?? '',
         ipPrefixLen: num(n, 'IPPrefixLen') || undefined,
         gateway: ipv4(n, 'Gateway'),
+        globalIpv6Address: ipv6(n, 'GlobalIPv6Address'),
+        globalIpv6PrefixLen: num(n, 'GlobalIPv6PrefixLen') || undefined,
+        ipv6Gateway: ipv6(n, 'IPv6Gateway'),
         macAddress: nonEmpty(n, 'MacAddress'),
         aliases: strings(n, 'Aliases'),
       };
@@ -157,10 +173,18 @@ export function containerNetworkOf(v: Json): NonNullable<ContainerDetails['netwo
 /** `80` + `tcp` → `80/tcp`. */
 const portKey = (port: number, protocol: string | undefined) => `${port}/${protocol ?? 'tcp'}`;
 
-/** An endpoint's `IPAMConfig` (a fixed address) and `Aliases`, as create and connect send them. */
-function endpointConfig(ipAddress: string | undefined, aliases: string[] | undefined): Json {
+/** An endpoint's `IPAMConfig` (fixed addresses) and `Aliases`, as create and connect send them. */
+function endpointConfig(
+  ipAddress: string | undefined,
+  ip6Address: string | undefined,
+  aliases: string[] | undefined,
+): Json {
   const endpoint: Json = {};
-  if (ipAddress !== undefined) endpoint['IPAMConfig'] = { IPv4Address: ipAddress };
+  if (ipAddress !== undefined || ip6Address !== undefined)
+    endpoint['IPAMConfig'] = {
+      ...(ipAddress !== undefined ? { IPv4Address: ipAddress } : {}),
+      ...(ip6Address !== undefined ? { IPv6Address: ip6Address } : {}),
+    };
   if (aliases && aliases.length > 0) endpoint['Aliases'] = aliases;
   return endpoint;
 }
@@ -183,7 +207,7 @@ export function networkCreateFields(spec: ContainerSpec): {
     const binding = { HostIp: b.hostIp ?? '', HostPort: b.hostPort ? String(b.hostPort) : '' };
     bindings[key] = [...(bindings[key] ?? []), binding];
   }
-  const endpoint = endpointConfig(spec.ipAddress, spec.networkAliases);
+  const endpoint = endpointConfig(spec.ipAddress, spec.ip6Address, spec.networkAliases);
   const network = spec.network ?? 'bridge';
   return {
     exposedPorts: Object.keys(exposed).length > 0 ? exposed : undefined,
@@ -223,10 +247,12 @@ export function networkHandlers(http: EngineHttp, prefix: string): NetworkHandle
   };
   return {
     async 'networks.create'(spec, { signal }) {
-      const config =
-        spec.subnet !== undefined || spec.gateway !== undefined
+      const config = [
+        ...(spec.subnet !== undefined || spec.gateway !== undefined
           ? [{ Subnet: spec.subnet, Gateway: spec.gateway }]
-          : [];
+          : []),
+        ...(spec.subnet6 !== undefined ? [{ Subnet: spec.subnet6, Gateway: spec.gateway6 }] : []),
+      ];
       const req: HttpRequest = {
         method: 'POST',
         path: `${prefix}/networks/create`,
@@ -235,6 +261,7 @@ export function networkHandlers(http: EngineHttp, prefix: string): NetworkHandle
           CheckDuplicate: true,
           Driver: 'bridge',
           Internal: spec.internal === true,
+          EnableIPv6: spec.ipv6 === true || spec.subnet6 !== undefined,
           IPAM: { Driver: 'default', Config: config },
           Labels: spec.labels,
         },
@@ -291,7 +318,10 @@ export function networkHandlers(http: EngineHttp, prefix: string): NetworkHandle
       await http.ok({
         method: 'POST',
         path: at(name, '/connect'),
-        json: { Container: container, EndpointConfig: endpointConfig(spec.ipAddress, spec.aliases) },
+        json: {
+          Container: container,
+          EndpointConfig: endpointConfig(spec.ipAddress, spec.ip6Address, spec.aliases),
+        },
         signal,
         operation: 'networks.connect',
         subject: 'network',

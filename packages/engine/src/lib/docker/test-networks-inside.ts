@@ -121,6 +121,29 @@ async function main(): Promise<unknown> {
       const pruned = await engine.networks.prune();
       const afterPrune = (await engine.networks.list()).map((n) => n.name);
       const removeMissing = await errOf(engine.networks.remove('nope'));
+      // dual-stack: a network with an IPv6 subnet, a container with a fixed IPv6 address on it
+      const ds = await engine.networks.create({
+        name: 'ds',
+        subnet: '10.204.0.0/24',
+        subnet6: 'fd00:204::/64',
+        gateway6: 'fd00:204::1',
+      });
+      const c6 = await engine.containers.create({
+        image,
+        name: 'c6',
+        cmd: ['sleep', '120'],
+        network: 'ds',
+        ip6Address: 'fd00:204::42',
+      });
+      await engine.containers.start(c6.id);
+      const ds6 = {
+        network: ds,
+        attachment: (await engine.containers.inspect(c6.id)).network?.networks,
+        containers: (await engine.networks.inspect('ds')).containers,
+        addr: (await exec(c6.id, ['cat', '/proc/net/if_inet6'])).out,
+      };
+      await engine.containers.remove(c6.id, { force: true });
+      await engine.networks.remove('ds');
       const bridges = spawnSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout;
       return {
         n1,
@@ -141,6 +164,7 @@ async function main(): Promise<unknown> {
         pruned,
         afterPrune,
         removeMissing,
+        ds6,
         bridges,
       };
     } finally {
