@@ -65,6 +65,19 @@ describe('CNI calls: bad input', () => {
         /ip "10\.90\.0\.300" is not an IPv4 address/,
       ],
       [
+        () => addNetwork(root, 'n', { containerId: 'c', netns: ns, ip6: 'fd00::g' }),
+        /ip6 "fd00::g" is not an IPv6 address/,
+      ],
+      [
+        () =>
+          addNetwork(root, 'n', {
+            containerId: 'c',
+            netns: ns,
+            portMappings: [{ hostPort: 80, containerPort: 80, hostIP: 'localhost' }],
+          }),
+        /port mapping hostIP "localhost" is not an IP address/,
+      ],
+      [
         () => addNetwork(root, 'n', { containerId: 'c', netns: ns, args: { 'A;B': 'x' } }),
         /CNI arg "A;B=x" is invalid/,
       ],

@@ -220,9 +220,15 @@ function validatePorts(ports: readonly PortMapping[]): void {
         `port mapping protocol ${JSON.stringify(truncate(String(proto)))} is not tcp, udp or sctp`,
       );
     }
-    if (p.hostIP !== undefined && p.hostIP !== '' && ipv4ToNumber(p.hostIP) === undefined) {
+    // an IPv6 host address publishes on IPv6 only (portmap's ip6tables rules), as podman's does
+    if (
+      p.hostIP !== undefined &&
+      p.hostIP !== '' &&
+      ipv4ToNumber(p.hostIP) === undefined &&
+      ipv6ToBigInt(p.hostIP) === undefined
+    ) {
       throw new InvalidArgumentError(
-        `port mapping hostIP ${JSON.stringify(truncate(p.hostIP))} is not an IPv4 address`,
+        `port mapping hostIP ${JSON.stringify(truncate(p.hostIP))} is not an IP address`,
       );
     }
     const key = `${p.hostIP ?? ''}:${p.hostPort}/${proto}`;
