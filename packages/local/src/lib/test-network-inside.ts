@@ -100,6 +100,17 @@ const hostsOf = async (engine: Engine, id: string) => {
   return readFileSync(`/proc/${pid}/root/etc/hosts`, 'utf8');
 };
 
+/** A container's log once it holds `want` (up to 5 s). */
+const logsWith = (engine: Engine, id: string, want: string) =>
+  until(
+    async () => {
+      let t = '';
+      for await (const c of engine.containers.logs(id)) t += Buffer.from(c.data).toString();
+      return t;
+    },
+    (t) => t.includes(want),
+  );
+
 const cases: Record<string, () => Promise<unknown>> = {
   async lifecycle() {
     const engine = await setup();
@@ -143,14 +154,7 @@ const cases: Record<string, () => Promise<unknown>> = {
       },
     );
     out['talk'] = { exitCode: talk.exitCode, said };
-    out['srvLogs'] = await until(
-      async () => {
-        let t = '';
-        for await (const c of engine.containers.logs(srv.id)) t += Buffer.from(c.data).toString();
-        return t;
-      },
-      (t) => t.includes('hello'),
-    );
+    out['srvLogs'] = await logsWith(engine, srv.id, 'hello');
     out['inspect'] = (await engine.containers.inspect(peer.id)).network;
     out['networkInspect'] = await engine.networks.inspect('n1');
     // peer leaves: srv's hosts file no longer names it
@@ -373,14 +377,7 @@ const cases: Record<string, () => Promise<unknown>> = {
     // by name over IPv6: the peer's v6 line in the hosts file
     out['ping6'] = inCli(['ping', '-6', '-c1', '-W2', 'srv6']).stdout;
     out['nc6'] = inCli(['nc', '-w', '2', 'fd00:97::42', '7000'], 'hello-v6\n').status;
-    out['srvLogs'] = await until(
-      async () => {
-        let t = '';
-        for await (const c of engine.containers.logs(srv.id)) t += Buffer.from(c.data).toString();
-        return t;
-      },
-      (t) => t.includes('hello'),
-    );
+    out['srvLogs'] = await logsWith(engine, srv.id, 'hello');
     out['details'] = await engine.networks.inspect('ds');
     // a running container joins with a fixed v6 address
     await engine.networks.create({ name: 'ds2', ipv6: true });
