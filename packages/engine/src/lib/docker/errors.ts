@@ -20,6 +20,9 @@ const byMessage: readonly [RegExp, EngineErrorReason][] = [
   // networks: docker's "network x not found" / "has active endpoints" / "network with name x already
   // exists", podman's "network not found" / "is being used" / "network already exists"; a published
   // port taken: docker's "port is already allocated", podman's "address already in use"
+  // dockerd answers 404 when its address pools have no subnet left (`--ipv6` without an IPv6 subnet
+  // and no IPv6 pool configured): the caller's to fix by giving a subnet, not a missing network
+  [/could not find an available, non-overlapping .*address pool/i, 'bad-argument'],
   [/no such network|network .*not found|network not found|unable to find network/i, 'network-not-found'],
   [
     /has active endpoints|network is being used|network .* is being used|network .* in use by/i,

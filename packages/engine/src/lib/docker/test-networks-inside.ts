@@ -144,6 +144,12 @@ async function main(): Promise<unknown> {
       };
       await engine.containers.remove(c6.id, { force: true });
       await engine.networks.remove('ds');
+      // ipv6 without an IPv6 subnet: the engine picks one, or says why not
+      const auto6 = await engine.networks.create({ name: 'auto6', ipv6: true }).then(
+        (n) => ({ ipv6: n.ipv6, subnets: n.subnets.map((x) => x.subnet) }),
+        (e: Error & { details?: { reason?: string } }) => ({ reason: e.details?.reason, message: e.message }),
+      );
+      await engine.networks.remove('auto6').catch(() => {});
       const bridges = spawnSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout;
       return {
         n1,
@@ -165,6 +171,7 @@ async function main(): Promise<unknown> {
         afterPrune,
         removeMissing,
         ds6,
+        auto6,
         bridges,
       };
     } finally {
