@@ -332,6 +332,60 @@ describe('networks: ocikit and podman (CNI) in one sandbox', () => {
     expect(seen.ocikit).toEqual(seen.podman);
   }, 180_000);
 
+  it('a dual-stack network reaches out over IPv6 through masquerade; an internal one cannot', async () => {
+    // the sandbox's outside namespace gets an IPv6 address, with no route back to the containers'
+    // subnets: their replies arrive only when what left was masqueraded
+    const six = (args: string[]) => ['addr', ...args];
+    expect((await sandbox.run('ip', six(['add', '2001:db8:5::1/64', 'dev', 'out0', 'nodad']))).code).toBe(0);
+    expect(
+      (await sandbox.runOutside('ip', six(['add', '2001:db8:5::2/64', 'dev', 'out1', 'nodad']))).code,
+    ).toBe(0);
+    // a few tries: podman's bridge address is "tentative" (duplicate address detection) for a second or two
+    const ping = [
+      'sh',
+      '-c',
+      'for i in 1 2 3 4 5; do busybox ping -6 -c1 -W1 2001:db8:5::2 >/dev/null && echo out-ok && exit 0; done; echo no-way-out',
+    ];
+    try {
+      const seen = await both(async (s) => {
+        const n = s.name === 'podman' ? 1 : 2;
+        const open = `out6-${s.name}`;
+        const closed = `in6-${s.name}`;
+        const made = [
+          await s.cli([
+            'network',
+            'create',
+            '--subnet',
+            `10.14${n}.0.0/24`,
+            '--subnet',
+            `fd00:14${n}::/64`,
+            open,
+          ]),
+          await s.cli([
+            'network',
+            'create',
+            '--internal',
+            '--subnet',
+            `10.15${n}.0.0/24`,
+            '--subnet',
+            `fd00:15${n}::/64`,
+            closed,
+          ]),
+        ];
+        for (const m of made) expect(m.code, `${s.name} network create: ${m.stderr}`).toBe(0);
+        const out = await run(s, ['--rm', ...pinger, '--network', open], ping);
+        const internal = await run(s, ['--rm', ...pinger, '--network', closed], ping);
+        for (const net of [open, closed]) await s.cli(['network', 'rm', net]);
+        return { out: out.stdout, internal: internal.stdout };
+      });
+      expect(seen.podman).toEqual({ out: 'out-ok\n', internal: 'no-way-out\n' });
+      expect(seen.ocikit).toEqual(seen.podman);
+    } finally {
+      await sandbox.run('ip', six(['del', '2001:db8:5::1/64', 'dev', 'out0']));
+      await sandbox.runOutside('ip', six(['del', '2001:db8:5::2/64', 'dev', 'out1']));
+    }
+  }, 180_000);
+
   it('a published port answers from the sandbox host (loopback and its outer address) and from outside', async () => {
     const seen = await both(async (s) => {
       await start(s, ['--name', 'pub', '--network', 'bridge', '-p', `${s.port}:80`], web('published-ok'));
