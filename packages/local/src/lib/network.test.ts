@@ -263,6 +263,7 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
         expect.objectContaining({ name: 'srv6', ipAddress: '10.97.0.2', ipv6Address: 'fd00:97::42' }),
       ]),
     );
+    expect(r['exited']).toEqual({ name: 'ds', ipAddress: '', aliases: expect.any(Array) });
     const connected = r['connected'] as { sub6: string; fixed: string; networks: { name: string }[] };
     expect(connected.sub6).toMatch(/^fd[0-9a-f]{2}:[0-9a-f:]+::\/64$/);
     expect(connected.networks[1]).toMatchObject({ name: 'ds2', globalIpv6Address: connected.fixed });
@@ -276,7 +277,7 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
       message: expect.stringMatching(/overlaps subnet fd00:97::\/64 of network ds/),
     });
     // nothing half-made by the refused creates
-    expect(r['names']).toEqual(['cli6', 'srv6']);
+    expect(r['names']).toEqual(['cli6', 'short6', 'srv6']);
     expect({ leases6: r['leases6'], rules6: r['rules6'], left: r['left'] }).toEqual({
       leases6: [],
       rules6: [],

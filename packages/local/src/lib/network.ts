@@ -33,7 +33,6 @@ import {
 } from '@ocikit/errors';
 import {
   addNetwork,
-  containerAddresses,
   createNetns,
   delNetwork,
   ensureNetworkRules,
@@ -520,7 +519,7 @@ function fillAttachment(a: AttachmentState, result: Awaited<ReturnType<typeof ad
   );
   const ip = inside.find((i) => !i.address.includes(':')) ?? inside[0];
   const [address, prefix] = (ip?.address ?? '').split('/');
-  a.ipAddress = address ?? containerAddresses(result)[0];
+  a.ipAddress = address ?? '';
   if (prefix) a.prefixLen = Number(prefix);
   if (ip?.gateway) a.gateway = ip.gateway;
   const ip6 = inside.find((i) => i !== ip && i.address.includes(':'));
@@ -801,6 +800,9 @@ function clearAttachment(a: AttachmentState): void {
   delete a.ipAddress;
   delete a.prefixLen;
   delete a.gateway;
+  delete a.ipv6Address;
+  delete a.ipv6PrefixLen;
+  delete a.ipv6Gateway;
   delete a.mac;
 }
 

@@ -379,6 +379,14 @@ const cases: Record<string, () => Promise<unknown>> = {
     out['nc6'] = inCli(['nc', '-w', '2', 'fd00:97::42', '7000'], 'hello-v6\n').status;
     out['srvLogs'] = await logsWith(engine, srv.id, 'hello');
     out['details'] = await engine.networks.inspect('ds');
+    // an exited container holds no address of either family
+    const short = await engine.containers.create(spec({ name: 'short6', network: 'ds', cmd: ['true'] }));
+    await engine.containers.start(short.id);
+    await engine.containers.wait(short.id, {});
+    out['exited'] = await until(
+      async () => (await engine.containers.inspect(short.id)).network?.networks[0],
+      (a) => a?.ipAddress === '',
+    );
     // a running container joins with a fixed v6 address
     await engine.networks.create({ name: 'ds2', ipv6: true });
     const ds2 = await engine.networks.inspect('ds2');
