@@ -126,6 +126,28 @@ async function traces(): Promise<{ veths: string[]; rules: string[] }> {
   };
 }
 
+/**
+ * Makes a dual-stack network `NAME-<engine>` with subnets of that engine's own (both engines'
+ * bridges live in the one sandbox): 10.X.N.0/24 and fd00:X:N::/64, N 1 for podman, 2 for ocikit.
+ * Fails the test with the engine's words if it cannot; the name, and `n` for addresses in it.
+ */
+async function dualNetwork(s: Side, name: string, x: number, flags: readonly string[] = []) {
+  const n = s.name === 'podman' ? 1 : 2;
+  const net = `${name}-${s.name}`;
+  const made = await s.cli([
+    'network',
+    'create',
+    ...flags,
+    '--subnet',
+    `10.${x}${n}.0.0/24`,
+    '--subnet',
+    `fd00:${x}${n}::/64`,
+    net,
+  ]);
+  expect(made.code, `${s.name} network create ${flags.join(' ')}: ${made.stderr}`).toBe(0);
+  return { net, n };
+}
+
 /** busybox ping opens a raw socket, and neither engine grants NET_RAW by default (Debian's podman). */
 const pinger = ['--cap-add', 'NET_RAW'];
 
@@ -207,20 +229,7 @@ describe('networks: ocikit and podman (CNI) in one sandbox', () => {
 
   it('a dual-stack network (--ipv6): an IPv6 address each (--ip6 picks one), peers reach each other by name over IPv6', async () => {
     const seen = await both(async (s) => {
-      // subnets of their own: both engines' bridges live in the one sandbox
-      const n = s.name === 'podman' ? 1 : 2;
-      const net = `dual-${s.name}`;
-      const made = await s.cli([
-        'network',
-        'create',
-        '--ipv6',
-        '--subnet',
-        `10.12${n}.0.0/24`,
-        '--subnet',
-        `fd00:12${n}::/64`,
-        net,
-      ]);
-      expect(made.code, `${s.name} network create --ipv6: ${made.stderr}`).toBe(0);
+      const { net, n } = await dualNetwork(s, 'dual', 12, ['--ipv6']);
       await start(
         s,
         ['--name', 'srv6', '--network', net, '--ip6', `fd00:12${n}::42`],
@@ -283,18 +292,7 @@ describe('networks: ocikit and podman (CNI) in one sandbox', () => {
 
   it('on a dual-stack network a published port answers on the host IPv6 addresses as on its IPv4 ones', async () => {
     const seen = await both(async (s) => {
-      const n = s.name === 'podman' ? 1 : 2;
-      const net = `dualpub-${s.name}`;
-      const made = await s.cli([
-        'network',
-        'create',
-        '--subnet',
-        `10.13${n}.0.0/24`,
-        '--subnet',
-        `fd00:13${n}::/64`,
-        net,
-      ]);
-      expect(made.code, `${s.name} network create: ${made.stderr}`).toBe(0);
+      const { net, n } = await dualNetwork(s, 'dualpub', 13);
       await start(
         s,
         ['--name', 'pub6', '--network', net, '-p', `${s.port}:80`, '-p', `[::1]:${s.port + 1}:80`],
@@ -348,31 +346,8 @@ describe('networks: ocikit and podman (CNI) in one sandbox', () => {
     ];
     try {
       const seen = await both(async (s) => {
-        const n = s.name === 'podman' ? 1 : 2;
-        const open = `out6-${s.name}`;
-        const closed = `in6-${s.name}`;
-        const made = [
-          await s.cli([
-            'network',
-            'create',
-            '--subnet',
-            `10.14${n}.0.0/24`,
-            '--subnet',
-            `fd00:14${n}::/64`,
-            open,
-          ]),
-          await s.cli([
-            'network',
-            'create',
-            '--internal',
-            '--subnet',
-            `10.15${n}.0.0/24`,
-            '--subnet',
-            `fd00:15${n}::/64`,
-            closed,
-          ]),
-        ];
-        for (const m of made) expect(m.code, `${s.name} network create: ${m.stderr}`).toBe(0);
+        const { net: open } = await dualNetwork(s, 'out6', 14);
+        const { net: closed } = await dualNetwork(s, 'in6', 15, ['--internal']);
         const out = await run(s, ['--rm', ...pinger, '--network', open], ping);
         const internal = await run(s, ['--rm', ...pinger, '--network', closed], ping);
         for (const net of [open, closed]) await s.cli(['network', 'rm', net]);
