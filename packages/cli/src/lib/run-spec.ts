@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { ContainerSpec, CreateOptions, MountSpec } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
-import { fileError } from './input.ts';
+import { fileError, keyValues } from './input.ts';
 import { localStoreRef } from './location.ts';
 import { type NetworkRunValues, networkRunFlags, networkRunFlagsHelp, networkSpec } from './network-flags.ts';
 
@@ -29,6 +29,8 @@ export const runFlags = {
   network: { type: 'string' },
   ...networkRunFlags,
   name: { type: 'string' },
+  label: { type: 'string', short: 'l', multiple: true },
+  'label-file': { type: 'string', multiple: true },
   rm: { type: 'boolean' },
   interactive: { type: 'boolean', short: 'i' },
   tty: { type: 'boolean', short: 't' },
@@ -65,6 +67,8 @@ export const runFlagsHelp = {
     "none (the local engine's default: loopback only), host, bridge (the engine's default network) or a network's name",
   ...networkRunFlagsHelp,
   name: 'a name for the container',
+  label: 'set a label on the container (K=V, or K for an empty value)',
+  'label-file': 'read K=V label lines from a file (# comments; --label wins over it)',
   rm: 'remove the container when it exits',
   interactive: 'keep stdin open',
   tty: 'allocate a terminal',
@@ -98,6 +102,8 @@ export interface RunValues extends NetworkRunValues {
   network?: string | undefined;
   tty?: boolean | undefined;
   name?: string | undefined;
+  label?: string[] | undefined;
+  'label-file'?: string[] | undefined;
   rm?: boolean | undefined;
   interactive?: boolean | undefined;
   runtime?: string | undefined;
@@ -152,6 +158,38 @@ export async function readEnvFile(
     out.push(envEntry(line, env, `--env-file ${path}`));
   }
   return out;
+}
+
+/**
+ * The labels of `--label-file` then `--label` (which wins), as podman and docker merge them: file
+ * lines `K=V` (leading blanks dropped; as in docker's and podman's parser, a line without `=` is
+ * skipped, while `--label K` is an empty value), blank lines and `#` comments skipped. An empty name, a file's name with white space (podman's and docker's file parser refuses
+ * it) or a file that cannot be read is refused.
+ */
+export async function runLabels(
+  values: Pick<RunValues, 'label' | 'label-file'>,
+): Promise<Record<string, string>> {
+  const labels: Record<string, string> = {};
+  for (const path of values['label-file'] ?? []) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      throw new InvalidArgumentError(`--label-file: ${fileError(path, e).message}`, { cause: e });
+    }
+    const lines = text
+      .split(/\r?\n/)
+      .map((line) => line.trimStart())
+      .filter((line) => line.includes('=') && !line.startsWith('#'));
+    const fromFile = keyValues(lines, `--label-file ${path}:`);
+    for (const key of Object.keys(fromFile))
+      if (/\s/.test(key))
+        throw new InvalidArgumentError(
+          `--label-file ${path}: ${JSON.stringify(truncate(key, 60))}: a label name has no white space`,
+        );
+    Object.assign(labels, fromFile);
+  }
+  return Object.assign(labels, keyValues(values.label, '--label'));
 }
 
 function envEntry(value: string, env: Readonly<Record<string, string | undefined>>, where: string): string {
@@ -354,6 +392,7 @@ export async function runRequest(
   const volumesFrom = (values['volumes-from'] ?? []).map(volumesFromFlag);
   const consoleSize = values.tty === true ? consoleSizeOfTerminal() : undefined;
   const network = networkSpec(values);
+  const labels = await runLabels(values);
   const spec: ContainerSpec = {
     image,
     ...(cmd.length > 0 ? { cmd } : {}),
@@ -365,6 +404,7 @@ export async function runRequest(
     ...(values.user !== undefined ? { user: values.user } : {}),
     ...(values.hostname !== undefined ? { hostname: values.hostname } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
     ...(values.tty ? { tty: true } : {}),
     ...(values.interactive ? { openStdin: true } : {}),
     ...(consoleSize ? { consoleSize } : {}),

@@ -1,0 +1,79 @@
+// `run`/`create` flags podman 4.3 scripts use, with `ocikit` and with the real podman side by side:
+// the same container config (inspect) and the same refusals of bad input (exit 125, nothing made).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxImage } from '@ocikit/test-images';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Side, type Sides, startSides } from '../lib/test-sides.ts';
+
+let sides: Sides;
+let host: string;
+const both = <T>(each: (s: Side) => Promise<T>) => sides.both(each);
+
+/** Runs a command that must succeed; its output, trimmed. */
+async function ok(s: Side, args: readonly string[]): Promise<string> {
+  const r = await s.cli(args);
+  expect(r.code, `${s.name} ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout.trim();
+}
+
+/** `create` with bad flags: its exit code, whether stderr names `flag`, and whether `name` exists after. */
+async function refused(s: Side, flags: readonly string[], name: string, flag: string) {
+  const r = await s.cli(['create', ...s.runFlags, '--name', name, ...flags, s.image(), 'true']);
+  const exists = (await s.cli(['container', 'exists', name])).code === 0;
+  return { code: r.code, named: r.stderr.includes(flag) || s.name === 'podman', exists };
+}
+
+beforeAll(async () => {
+  sides = await startSides('busybox', buildBusyboxImage);
+  host = mkdtempSync(join(tmpdir(), 'ocikit-run-flags-'));
+}, 120_000);
+
+afterAll(async () => {
+  await sides?.close();
+  if (host) rmSync(host, { recursive: true, force: true });
+});
+
+describe('run/create flags, ocikit and podman side by side', () => {
+  it('--label and --label-file: --label wins, K alone is empty (a file line without = is skipped), comments skipped; inspect shows them', async () => {
+    const file = join(host, 'labels');
+    writeFileSync(file, '# a comment\n\nc=3 4\na=from-file\n  d\n');
+    const seen = await both(async (s) => {
+      await ok(s, [
+        'create',
+        ...s.runFlags,
+        '--name',
+        'lab',
+        '-l',
+        'a=1',
+        '--label',
+        'b',
+        '--label-file',
+        file,
+        s.image(),
+        'true',
+      ]);
+      return JSON.parse(await ok(s, ['inspect', '--format', '{{json .Config.Labels}}', 'lab']));
+    });
+    expect(seen.podman).toEqual({ a: '1', b: '', c: '3 4' });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
+  it('refuse a missing --label-file, a label file name with spaces and an empty label name: exit 125, nothing created', async () => {
+    const spaced = join(host, 'spaced');
+    writeFileSync(spaced, 'd  =1\n');
+    const seen = await both(async (s) => [
+      await refused(s, ['--label-file', join(host, 'missing')], 'badlab1', '--label-file'),
+      await refused(s, ['--label-file', spaced], 'badlab4', '--label-file'),
+    ]);
+    expect(seen.podman).toEqual(Array(2).fill({ code: 125, named: true, exists: false }));
+    expect(seen.ocikit).toEqual(seen.podman);
+    // podman 4.3 takes an empty name; docker 20.10 refuses it ("empty name"), and so does ocikit
+    expect(await refused(sides.ocikit, ['--label', '=v'], 'badlab2', '--label')).toEqual({
+      code: 125,
+      named: true,
+      exists: false,
+    });
+  });
+});
