@@ -2,6 +2,7 @@
 // dockerd/podman with --host — does the work; these read flags, wire the terminal and print.
 import {
   type ContainerSpec,
+  type ContainerState,
   type CreateOptions,
   DEFAULT_DETACH_KEYS,
   type Engine,
@@ -12,9 +13,17 @@ import {
   type RelayInput,
   relayStdio,
 } from '@ocikit/engine';
-import { InvalidArgumentError, isOcikitError } from '@ocikit/errors';
+import {
+  InvalidArgumentError,
+  isFailedPrecondition,
+  isInvalidArgument,
+  isNotFound,
+  isOcikitError,
+} from '@ocikit/errors';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
+import { reportError } from '../lib/hints.ts';
+import { filterContainers, parseContainerFilters, selecting } from '../lib/list-filters.ts';
 import { printJson, println } from '../lib/output.ts';
 import {
   consoleSizeOfTerminal,
@@ -401,29 +410,65 @@ export const execCommand = defineCommand({
   },
 });
 
-/** `ocikit ps [-a] [--no-trunc] [--format TEMPLATE]`. */
+/** `-n/--last N`, `-l/--latest`: how many of the newest containers `ps` shows (0: every one). */
+function lastCount(values: { last?: string | undefined; latest?: boolean | undefined }): number {
+  if (values.latest) return 1;
+  if (values.last === undefined) return 0;
+  if (!/^-?\d+$/.test(values.last))
+    throw new InvalidArgumentError(`ocikit ps: -n/--last takes a number, not ${JSON.stringify(values.last)}`);
+  return Math.max(0, Number(values.last));
+}
+
+/** `ocikit ps [-a] [-q] [-n N|-l] [--filter F]… [--no-trunc] [--format TEMPLATE]`. */
 export const psCommand = defineCommand({
   name: 'ps',
   summary: 'List containers',
-  usage: 'ocikit ps [-a] [--no-trunc] [--format TEMPLATE]',
+  usage: 'ocikit ps [-a] [-q] [-n N|-l] [--filter KEY=VALUE]... [--no-trunc] [--format TEMPLATE]',
   description:
     "--format takes a Go template over docker's and podman's fields ({{.ID}}, {{.Names}}, {{.Image}}, " +
-    '{{.Status}}, {{json .}}, …); "table …" adds headers and aligns columns, "json" is {{json .}}.',
+    '{{.Status}}, {{json .}}, …); "table …" adds headers and aligns columns, "json" is {{json .}}. ' +
+    "--filter takes podman's keys id=, name= (regular expressions), label=K[=V], status=, ancestor=IMAGE, " +
+    'exited=CODE, network=, before=CONTAINER, since=CONTAINER: values of one key select any (label=: every), ' +
+    'different keys all. -n N shows the N newest containers, running or not; -l the newest.',
   options: {
     all: { type: 'boolean', short: 'a' },
+    filter: { type: 'string', short: 'f', multiple: true },
+    last: { type: 'string', short: 'n' },
+    latest: { type: 'boolean', short: 'l' },
     // `--no-trunc`: parseArgs' allowNegative reads it as trunc=false, whatever options exist
     trunc: { type: 'boolean' },
     format: { type: 'string' },
   },
   help: {
     all: 'include stopped containers',
+    filter: 'id=, name=, label=K[=V], status=, ancestor=, exited=, network=, before=, since= (repeatable)',
+    last: 'the N newest containers (running or not)',
+    latest: 'the newest container (running or not)',
     trunc: "shorten IDs and commands to docker's widths (--no-trunc: show them whole)",
     format: 'print each container with a Go template',
   },
   async run(ctx, { values, positionals }) {
     expectPositionals(psCommand, positionals, 0);
+    const request = await selecting(ctx, async () => ({
+      filters: parseContainerFilters(values.filter, 'ocikit ps'),
+      last: lastCount(values),
+    }));
+    if (request === 125) return 125;
+    const { filters, last } = request;
+    const all = values.all === true || last > 0;
     const engine = await ctx.engine();
-    const shown = await engine.containers.list({ all: values.all === true, signal: ctx.signal });
+    const listed = await engine.containers.list({ all, signal: ctx.signal });
+    // before=/since= may name a container the list leaves out
+    const needsEvery = !all && (filters.has('before') || filters.has('since'));
+    const every = needsEvery ? await engine.containers.list({ all: true, signal: ctx.signal }) : listed;
+    const shown = await selecting(ctx, async () => {
+      const selected = filters.size > 0 ? filterContainers(listed, filters, every, 'ocikit ps') : listed;
+      if (last === 0) return selected;
+      const byAge = [...selected].sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
+      const newest = new Set(byAge.slice(0, last));
+      return selected.filter((c) => newest.has(c));
+    });
+    if (shown === 125) return 125;
     const now = Date.now();
     const items = shown.map((c) => psItem(c, now, values.trunc !== false));
     const table = () => printFormatted(ctx, psTable, items, psFields, () => {});
@@ -452,17 +497,43 @@ export const waitCommand = defineCommand({
   },
 });
 
-/** `ocikit kill [-s SIGNAL] CONTAINER…`. */
+/**
+ * The containers a bulk command acts on: those named, or with `-a/--all` the full ids of those in
+ * `states` (every container when none is given), as podman 4.3 picks them; `-a` with names, or
+ * neither, is InvalidArgument.
+ */
+async function targets(
+  ctx: Context,
+  engine: Engine,
+  command: { name: string; usage: string },
+  all: boolean | undefined,
+  positionals: readonly string[],
+  states?: readonly ContainerState[],
+): Promise<string[]> {
+  if (!all) {
+    expectPositionals(command, positionals, 1, Number.POSITIVE_INFINITY);
+    return [...positionals];
+  }
+  if (positionals.length > 0)
+    throw new InvalidArgumentError(`ocikit ${command.name}: no arguments are needed with --all`, {
+      hint: `usage: ${command.usage}`,
+    });
+  const every = await engine.containers.list({ all: true, signal: ctx.signal });
+  return every.filter((c) => states === undefined || states.includes(c.state)).map((c) => c.id);
+}
+
+/** `ocikit kill [-s SIGNAL] (-a | CONTAINER…)`. */
 export const killCommand = defineCommand({
   name: 'kill',
   summary: 'Send a signal to containers (default SIGKILL)',
-  usage: 'ocikit kill [-s SIGNAL] CONTAINER...',
-  options: { signal: { type: 'string', short: 's' } },
-  help: { signal: 'signal name or number' },
+  usage: 'ocikit kill [-s SIGNAL] (-a | CONTAINER...)',
+  options: { signal: { type: 'string', short: 's' }, all: { type: 'boolean', short: 'a' } },
+  help: { signal: 'signal name or number', all: 'every running or paused container (their ids printed)' },
+  failureExitCode: 125,
   async run(ctx, { values, positionals }) {
-    expectPositionals(killCommand, positionals, 1, Number.POSITIVE_INFINITY);
     const engine = await ctx.engine();
-    for (const ref of positionals) {
+    const refs = await targets(ctx, engine, killCommand, values.all, positionals, ['running', 'paused']);
+    for (const ref of refs) {
       await engine.containers.kill(ref, values.signal ?? 'SIGKILL', { signal: ctx.signal });
       println(ctx, ref);
     }
@@ -470,20 +541,24 @@ export const killCommand = defineCommand({
   },
 });
 
-/** `ocikit stop [-t SECONDS] CONTAINER…`. */
+/** `ocikit stop [-t SECONDS] (-a | CONTAINER…)`. */
 export const stopCommand = defineCommand({
   name: 'stop',
   summary: 'Stop containers: their stop signal, then SIGKILL after a timeout',
-  usage: 'ocikit stop [-t SECONDS] CONTAINER...',
-  options: { time: { type: 'string', short: 't' } },
-  help: { time: 'seconds to wait before SIGKILL (default 10)' },
+  usage: 'ocikit stop [-t SECONDS] (-a | CONTAINER...)',
+  options: { time: { type: 'string', short: 't' }, all: { type: 'boolean', short: 'a' } },
+  help: {
+    time: 'seconds to wait before SIGKILL (default 10)',
+    all: 'every container, stopped ones too (their ids printed)',
+  },
+  failureExitCode: 125,
   async run(ctx, { values, positionals }) {
-    expectPositionals(stopCommand, positionals, 1, Number.POSITIVE_INFINITY);
     const timeout = values.time === undefined ? 10 : Number(values.time);
     if (!(Number.isFinite(timeout) && timeout >= 0))
       throw new InvalidArgumentError(`-t must be a number of seconds, not ${JSON.stringify(values.time)}`);
     const engine = await ctx.engine();
-    for (const ref of positionals) {
+    const refs = await targets(ctx, engine, stopCommand, values.all, positionals);
+    for (const ref of refs) {
       await engine.containers.stop(ref, { timeout, signal: ctx.signal });
       println(ctx, ref);
     }
@@ -491,56 +566,98 @@ export const stopCommand = defineCommand({
   },
 });
 
-/** `ocikit rm [-f] CONTAINER…`. */
+/** `ocikit rm [-f] [-v] (-a | CONTAINER…)`. */
 export const rmCommand = defineCommand({
   name: 'rm',
   summary: 'Remove containers',
-  usage: 'ocikit rm [-f] [-v] CONTAINER...',
-  options: { force: { type: 'boolean', short: 'f' }, volumes: { type: 'boolean', short: 'v' } },
+  usage: 'ocikit rm [-f] [-v] (-a | CONTAINER...)',
+  description:
+    'Every CONTAINER is looked up first: none is removed when one is missing (exit 1; with -f a missing one is ' +
+    'skipped). A running or paused one is refused without -f, the others still removed: exit 2, as podman.',
+  options: {
+    force: { type: 'boolean', short: 'f' },
+    volumes: { type: 'boolean', short: 'v' },
+    all: { type: 'boolean', short: 'a' },
+  },
   help: {
-    force: 'kill and remove running containers too',
+    force: 'kill and remove running containers too; skip missing ones',
     volumes: 'remove their anonymous volumes too (named volumes stay)',
+    all: 'every container (their ids printed)',
   },
   async run(ctx, { values, positionals }) {
-    expectPositionals(rmCommand, positionals, 1, Number.POSITIVE_INFINITY);
     const engine = await ctx.engine();
-    for (const ref of positionals) {
-      const container = await engine.containers.inspect(ref, { signal: ctx.signal });
-      await engine.containers.remove(container.id, {
-        force: values.force === true,
-        volumes: values.volumes === true,
-        signal: ctx.signal,
-      });
-      println(ctx, container.name === ref ? ref : container.id.slice(0, 12));
+    let refs: string[];
+    try {
+      refs = await targets(ctx, engine, rmCommand, values.all, positionals);
+    } catch (e) {
+      if (!isInvalidArgument(e)) throw e;
+      reportError(ctx.stderr, e, ctx.debug);
+      return 125;
+    }
+    // all or nothing for containers that do not exist (skipped under -f)
+    const found: { ref: string; id: string; name: string }[] = [];
+    for (const ref of refs) {
+      try {
+        const { id, name } = await engine.containers.inspect(ref, { signal: ctx.signal });
+        found.push({ ref, id, name });
+      } catch (e) {
+        if (!(values.force && isNotFound(e))) throw e;
+      }
+    }
+    let code = 0;
+    for (const { ref, id, name } of found) {
+      try {
+        await engine.containers.remove(id, {
+          force: values.force === true,
+          volumes: values.volumes === true,
+          signal: ctx.signal,
+        });
+      } catch (e) {
+        reportError(ctx.stderr, e, ctx.debug);
+        // podman's codes: 2 for a container whose state refuses it (running, paused), else 125
+        code = Math.max(code, isFailedPrecondition(e) ? 2 : 125);
+        continue;
+      }
+      println(ctx, values.all ? id : name === ref ? ref : id.slice(0, 12));
+    }
+    return code;
+  },
+});
+
+/** `ocikit pause (-a | CONTAINER…)`. */
+export const pauseCommand = defineCommand({
+  name: 'pause',
+  summary: 'Freeze every process of containers',
+  usage: 'ocikit pause (-a | CONTAINER...)',
+  options: { all: { type: 'boolean', short: 'a' } },
+  help: { all: 'every running container' },
+  failureExitCode: 125,
+  async run(ctx, { values, positionals }) {
+    const engine = await ctx.engine();
+    const refs = await targets(ctx, engine, pauseCommand, values.all, positionals, ['running']);
+    for (const ref of refs) {
+      await engine.containers.pause(ref, { signal: ctx.signal });
+      println(ctx, ref);
     }
     return 0;
   },
 });
 
-/** `ocikit pause CONTAINER…`. */
-export const pauseCommand = defineCommand({
-  name: 'pause',
-  summary: 'Freeze every process of containers',
-  usage: 'ocikit pause CONTAINER...',
-  options: {},
-  async run(ctx, { positionals }) {
-    expectPositionals(pauseCommand, positionals, 1, Number.POSITIVE_INFINITY);
-    const engine = await ctx.engine();
-    for (const ref of positionals) await engine.containers.pause(ref, { signal: ctx.signal });
-    return 0;
-  },
-});
-
-/** `ocikit unpause CONTAINER…`. */
+/** `ocikit unpause (-a | CONTAINER…)`. */
 export const unpauseCommand = defineCommand({
   name: 'unpause',
   summary: 'Thaw paused containers',
-  usage: 'ocikit unpause CONTAINER...',
-  options: {},
-  async run(ctx, { positionals }) {
-    expectPositionals(unpauseCommand, positionals, 1, Number.POSITIVE_INFINITY);
+  usage: 'ocikit unpause (-a | CONTAINER...)',
+  options: { all: { type: 'boolean', short: 'a' } },
+  help: { all: 'every paused container' },
+  failureExitCode: 125,
+  async run(ctx, { values, positionals }) {
     const engine = await ctx.engine();
-    for (const ref of positionals) await engine.containers.unpause(ref, { signal: ctx.signal });
+    const refs = await targets(ctx, engine, unpauseCommand, values.all, positionals, ['paused']);
+    for (const ref of refs) {
+      await engine.containers.unpause(ref, { signal: ctx.signal });
+      println(ctx, ref);
+    }
     return 0;
   },
 });

@@ -3,6 +3,7 @@ import { parseReference } from '@ocikit/reference';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { printFormatted } from '../lib/format.ts';
 import { reportError } from '../lib/hints.ts';
+import { filterImages, parseImageFilters, selecting } from '../lib/list-filters.ts';
 import { localStoreRef } from '../lib/location.ts';
 import { printJson, println } from '../lib/output.ts';
 import { imageRows, imagesFields, imagesItem, imagesTable } from '../lib/views.ts';
@@ -11,7 +12,8 @@ import { imageRows, imagesFields, imagesItem, imagesTable } from '../lib/views.t
 export const imagesCommand = defineCommand({
   name: 'images',
   summary: 'List the images in the engine (the local store by default)',
-  usage: 'ocikit images [-a] [--digests] [--no-trunc] [--format TEMPLATE] [REFERENCE]',
+  usage:
+    'ocikit images [-a] [-q] [--filter KEY=VALUE]... [--digests] [--no-trunc] [--format TEMPLATE] [REFERENCE]',
   description:
     "The columns are docker's and podman's, then PLATFORM; one row per name. IMAGE ID is the config digest (for an index, " +
     "this machine's image's, if stored; else the index digest); CREATED is relative to the config's " +
@@ -19,9 +21,13 @@ export const imagesCommand = defineCommand({
     "of an image, the index alone for an index. PLATFORM is the image config's os/arch[/variant]; for an index, each platform it lists. " +
     'REFERENCE lists only the images of that name (`busybox`, `busybox:1.36`); -a also images only containers keep. ' +
     "--format takes a Go template over docker's fields ({{.Repository}}, {{.Tag}}, {{.ID}}, {{.Digest}}, " +
-    '{{.Size}}, {{.CreatedSince}}, {{.CreatedAt}}) and ocikit\'s ({{.Reference}}, {{.Platform}}); "table …" adds headers.',
+    '{{.Size}}, {{.CreatedSince}}, {{.CreatedAt}}) and ocikit\'s ({{.Reference}}, {{.Platform}}); "table …" adds headers. ' +
+    "--filter takes podman's dangling=true|false, label=K[=V], reference=GLOB (on the name with or without its " +
+    'registry, tag, or path), before=IMAGE, since=IMAGE: an image is listed with all its names or not at all; ' +
+    'values of one key select any, different keys all. -q prints each image id once (12 hex digits; --no-trunc: sha256:…).',
   options: {
     all: { type: 'boolean', short: 'a' },
+    filter: { type: 'string', short: 'f', multiple: true },
     digests: { type: 'boolean' },
     // `--no-trunc`: parseArgs' allowNegative reads it as trunc=false, whatever options exist
     trunc: { type: 'boolean' },
@@ -29,24 +35,38 @@ export const imagesCommand = defineCommand({
   },
   help: {
     all: 'also images no name keeps (those containers use)',
+    filter: 'dangling=true|false, label=K[=V], reference=GLOB, before=IMAGE, since=IMAGE (repeatable)',
     digests: 'show the DIGEST column',
     trunc: 'shorten image IDs to 12 hex digits (--no-trunc: the whole sha256:…)',
     format: 'print each image with a Go template',
   },
   async run(ctx, { values, positionals }) {
     expectPositionals(imagesCommand, positionals, 0, 1);
+    const filters = await selecting(ctx, async () => parseImageFilters(values.filter, 'ocikit images'));
+    if (filters === 125) return 125;
     const engine = await ctx.engine();
-    const images = await engine.images.list({
+    const listed = await engine.images.list({
       ...(values.all ? { all: true } : {}),
       ...(positionals[0] !== undefined ? { reference: positionals[0] } : {}),
       signal: ctx.signal,
     });
+    const images =
+      filters.size === 0
+        ? listed
+        : await selecting(ctx, () =>
+            filterImages(listed, filters, async (ref) => {
+              const image = await engine.images.inspect(ref, { signal: ctx.signal });
+              return image.created;
+            }),
+          );
+    if (images === 125) return 125;
     const rows = imageRows(images);
     const now = Date.now();
     const items = rows.map((r) => imagesItem(r, undefined, now, values.trunc !== false));
     const table = () =>
       printFormatted(ctx, imagesTable(values.digests === true), items, imagesFields, () => {});
-    if (ctx.quiet) for (const r of rows) println(ctx, r.reference);
+    // as podman: each image's id once (an image of two names is one image)
+    if (ctx.quiet) for (const id of new Set(items.map((i) => String(i.ID)))) println(ctx, id);
     else if (values.format !== undefined) printFormatted(ctx, values.format, items, imagesFields, table);
     else if (ctx.json) printJson(ctx, rows);
     else table();

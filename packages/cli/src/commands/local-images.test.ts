@@ -114,13 +114,15 @@ describe('rmi of an image a container uses (issue 19 item 7)', () => {
     expect(refused.stderr).toBe(
       `ocikit: image used by ${id}: image is in use by a container (container user1 uses docker.io/library/used:1; remove the container first, or remove the image with force (the container keeps it); or use 'ocikit rmi -f docker.io/library/used:1')\n`,
     );
-    expect((await cli(['-q', 'images'])).stdout).toContain('docker.io/library/used:1');
+    expect((await cli(['images', '--format', '{{.Reference}}'])).stdout).toContain(
+      'docker.io/library/used:1',
+    );
   });
 
   it('-f removes the name; the container keeps its image and runs, gc keeps its blobs', async () => {
     const forced = await cli(['rmi', '-f', 'used:1']);
     expect(forced.code, forced.stderr).toBe(0);
-    expect((await cli(['-q', 'images'])).stdout).not.toContain('used:1');
+    expect((await cli(['images', '--format', '{{.Reference}}'])).stdout).not.toContain('used:1');
     expect((await cli(['gc'])).code).toBe(0);
     // the image's blobs are still there (read by digest), and the container runs
     const blob = await cli(['blob', `local:${image.manifest}`]);

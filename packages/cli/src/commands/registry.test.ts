@@ -108,7 +108,7 @@ describe('ocikit login, push, pull and friends against a real registry', () => {
     const again = await cli(['pull', `${host}/cli/busybox:1`]);
     expect(again.stderr).toMatch(/pulled 0 blob\(s\).*already present/);
     expect((await cli(['tag', `${host}/cli/busybox:1`, 'mine:latest'])).code).toBe(0);
-    expect((await cli(['-q', 'images'])).stdout).toBe(
+    expect((await cli(['images', '--format', '{{.Reference}}'])).stdout).toBe(
       `${host}/cli/busybox:1\ndocker.io/library/mine:latest\n`,
     );
     expect((await cli(['inspect', '-q', 'local:mine'])).stdout).toBe(`${image.manifest}\n`);

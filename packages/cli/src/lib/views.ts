@@ -85,7 +85,7 @@ const since = (iso: string | undefined, now: number) =>
 const unixSeconds = (iso: string | undefined) => (iso === undefined ? 0 : Math.floor(Date.parse(iso) / 1000));
 
 /** The exit code in a status line (`Exited (3) 2 minutes ago`), for engines that list no other. */
-function statusExitCode(status: string): number | undefined {
+export function statusExitCode(status: string): number | undefined {
   const m = /^(?:Exited|Restarting) \((-?\d+)\)/.exec(status);
   return m ? Number(m[1]) : undefined;
 }
