@@ -76,4 +76,40 @@ describe('run/create flags, ocikit and podman side by side', () => {
       exists: false,
     });
   });
+
+  it('--stop-signal: stop sends it (a container that exits 7 on SIGINT), inspect shows it', async () => {
+    const seen = await both(async (s) => {
+      const loop = 'trap "exit 7" INT; while true; do sleep 0.1; done';
+      await ok(s, [
+        'run',
+        '-d',
+        ...s.runFlags,
+        '--name',
+        'stopsig',
+        '--stop-signal',
+        'int',
+        s.image(),
+        'sh',
+        '-c',
+        loop,
+      ]);
+      const stopped = await s.cli(['stop', '-t', '20', 'stopsig']);
+      const state = await ok(s, ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'stopsig']);
+      return {
+        stop: stopped.code,
+        state,
+        signal: await ok(s, ['inspect', '--format', '{{.Config.StopSignal}}', 'stopsig']),
+      };
+    });
+    // podman 4.3 shows the number, docker 20.10 (and ocikit, whose inspect is docker's) the name
+    expect(seen.podman).toEqual({ stop: 0, state: 'exited 7', signal: '2' });
+    expect({ ...seen.ocikit, signal: '2' }).toEqual(seen.podman);
+    expect(seen.ocikit.signal).toBe('SIGINT');
+  });
+
+  it('refuse an unknown --stop-signal: exit 125, nothing created', async () => {
+    const seen = await both(async (s) => refused(s, ['--stop-signal', 'SIGNOPE'], 'badsig', '--stop-signal'));
+    expect(seen.podman).toEqual({ code: 125, named: true, exists: false });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
 });

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { ContainerSpec, CreateOptions, MountSpec } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
+import { signalNumber } from '@ocikit/shim';
 import { fileError, keyValues } from './input.ts';
 import { localStoreRef } from './location.ts';
 import { type NetworkRunValues, networkRunFlags, networkRunFlagsHelp, networkSpec } from './network-flags.ts';
@@ -31,6 +32,7 @@ export const runFlags = {
   name: { type: 'string' },
   label: { type: 'string', short: 'l', multiple: true },
   'label-file': { type: 'string', multiple: true },
+  'stop-signal': { type: 'string' },
   rm: { type: 'boolean' },
   interactive: { type: 'boolean', short: 'i' },
   tty: { type: 'boolean', short: 't' },
@@ -69,6 +71,7 @@ export const runFlagsHelp = {
   name: 'a name for the container',
   label: 'set a label on the container (K=V, or K for an empty value)',
   'label-file': 'read K=V label lines from a file (# comments; --label wins over it)',
+  'stop-signal': "the signal stop sends first (SIGINT, INT or 2; default: the image's, else SIGTERM)",
   rm: 'remove the container when it exits',
   interactive: 'keep stdin open',
   tty: 'allocate a terminal',
@@ -104,6 +107,7 @@ export interface RunValues extends NetworkRunValues {
   name?: string | undefined;
   label?: string[] | undefined;
   'label-file'?: string[] | undefined;
+  'stop-signal'?: string | undefined;
   rm?: boolean | undefined;
   interactive?: boolean | undefined;
   runtime?: string | undefined;
@@ -190,6 +194,22 @@ export async function runLabels(
     Object.assign(labels, fromFile);
   }
   return Object.assign(labels, keyValues(values.label, '--label'));
+}
+
+/** `--stop-signal` as podman reads it (`int`, `SIGINT`, `2`): `SIGINT`, or the number given. */
+export function stopSignalFlag(value: string): string {
+  try {
+    signalNumber(value);
+  } catch (e) {
+    throw new InvalidArgumentError(`--stop-signal: ${(e as Error).message}`, { cause: e });
+  }
+  if (/^\d+$/.test(value)) {
+    if (Number(value) < 1 || Number(value) > 64)
+      throw new InvalidArgumentError(`--stop-signal: ${value} is not a signal number (1-64)`);
+    return value;
+  }
+  const upper = value.toUpperCase();
+  return upper.startsWith('SIG') ? upper : `SIG${upper}`;
 }
 
 function envEntry(value: string, env: Readonly<Record<string, string | undefined>>, where: string): string {
@@ -418,6 +438,7 @@ export async function runRequest(
     ...(nanoCpus !== undefined ? { nanoCpus } : {}),
     ...(pidsLimit !== undefined ? { pidsLimit } : {}),
     ...(values.rm ? { autoRemove: true } : {}),
+    ...(values['stop-signal'] !== undefined ? { stopSignal: stopSignalFlag(values['stop-signal']) } : {}),
     ...(values.runtime !== undefined ? { runtime: values.runtime } : {}),
     ...(values.platform !== undefined ? { platform: values.platform } : {}),
   };

@@ -9,7 +9,7 @@ import { isNotFound, isOcikitError } from '@ocikit/errors';
 import type { Descriptor } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
 import type { Mount } from '@ocikit/runtime-spec';
-import { type ContainerRecord, START_FAILURE_CODES } from '@ocikit/shim';
+import { type ContainerRecord, START_FAILURE_CODES, signalNumber } from '@ocikit/shim';
 import { mountAll, type SnapshotMount, unpackToSnapshots } from '@ocikit/snapshot';
 import { localError, standard } from './container-errors.ts';
 import { containerEvent } from './container-events.ts';
@@ -106,6 +106,15 @@ export async function prepareContainer(
   if (typeof spec.image !== 'string' || spec.image === '')
     throw localError('bad-argument', 'containers.create', 'give an image');
   const platform = platformOption(spec.platform, 'containers.create');
+  if (spec.stopSignal !== undefined) {
+    try {
+      signalNumber(spec.stopSignal);
+    } catch (e) {
+      throw localError('bad-argument', 'containers.create', `stopSignal: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
   // a bad network request fails before anything is pulled or made
   const network = await planNetwork(ctx, spec);
   const image =
