@@ -60,6 +60,7 @@ export type {
   RunResult,
   StartOptions,
   StopOptions,
+  Ulimit,
   VolumeDetails,
   VolumeRemoveOptions,
   VolumeSpec,

@@ -112,4 +112,50 @@ describe('run/create flags, ocikit and podman side by side', () => {
     expect(seen.podman).toEqual({ code: 125, named: true, exists: false });
     expect(seen.ocikit).toEqual(seen.podman);
   });
+
+  it('--ulimit, --sysctl and --shm-size: the same limits, kernel parameters and /dev/shm size inside', async () => {
+    const script = [
+      'ulimit -Sn; ulimit -Hn; ulimit -c; ulimit -Hu',
+      'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax /proc/sys/fs/mqueue/queues_max',
+      "df -k /dev/shm | tail -1 | awk '{print $2}'",
+    ].join('; ');
+    const seen = await both(async (s) =>
+      (
+        await ok(s, [
+          'run',
+          '--rm',
+          ...s.runFlags,
+          ...['--ulimit', 'nofile=512:768', '--ulimit', 'core=0', '--ulimit', 'nproc=300'],
+          ...['--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.msgmax=4096'],
+          ...['--sysctl', 'fs.mqueue.queues_max=77', '--shm-size', '3m'],
+          s.image(),
+          'sh',
+          '-c',
+          script,
+        ])
+      ).split('\n'),
+    );
+    expect(seen.podman).toEqual(['512', '768', '0', '300', '1', '4096', '77', '3072']);
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
+  it('refuse bad --ulimit, --sysctl and --shm-size: exit 125, nothing created', async () => {
+    const cases: [string, string[]][] = [
+      ['--ulimit', ['--ulimit', 'nofile=abc']],
+      ['--ulimit', ['--ulimit', 'bogus=1']],
+      ['--ulimit', ['--ulimit', 'nofile=100:50']],
+      ['--sysctl', ['--sysctl', 'vm.swappiness=1']],
+      ['--sysctl', ['--sysctl', 'kernel.pid_max=1000']],
+      ['--sysctl', ['--sysctl', 'net.ipv4.ip_forward']],
+      ['--shm-size', ['--shm-size', '12x']],
+    ];
+    const seen = await both(async (s) => {
+      const out = [];
+      for (const [i, [flag, flags]] of cases.entries())
+        out.push(await refused(s, flags, `bad-res-${i}`, flag));
+      return out;
+    });
+    expect(seen.podman).toEqual(Array(cases.length).fill({ code: 125, named: true, exists: false }));
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
 });

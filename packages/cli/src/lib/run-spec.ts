@@ -2,8 +2,9 @@
 // is made by the engine (issue 14).
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import type { ContainerSpec, CreateOptions, MountSpec } from '@ocikit/engine';
+import type { ContainerSpec, CreateOptions, MountSpec, Ulimit } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
+import { rlimitType, sysctlRefusal } from '@ocikit/runtime-spec';
 import { signalNumber } from '@ocikit/shim';
 import { fileError, keyValues } from './input.ts';
 import { localStoreRef } from './location.ts';
@@ -27,6 +28,9 @@ export const runFlags = {
   'pids-limit': { type: 'string' },
   'cap-add': { type: 'string', multiple: true },
   'cap-drop': { type: 'string', multiple: true },
+  ulimit: { type: 'string', multiple: true },
+  sysctl: { type: 'string', multiple: true },
+  'shm-size': { type: 'string' },
   network: { type: 'string' },
   ...networkRunFlags,
   name: { type: 'string' },
@@ -65,6 +69,9 @@ export const runFlagsHelp = {
   'pids-limit': 'most processes at once',
   'cap-add': 'add a capability (or ALL)',
   'cap-drop': 'drop a capability (or ALL)',
+  ulimit: 'a resource limit NAME=SOFT[:HARD] (nofile, nproc, core, memlock, stack…)',
+  sysctl: 'a namespaced kernel parameter K=V (net.*, fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm*)',
+  'shm-size': 'the size of /dev/shm (e.g. 64m; default 64m)',
   network:
     "none (the local engine's default: loopback only), host, bridge (the engine's default network) or a network's name",
   ...networkRunFlagsHelp,
@@ -102,6 +109,9 @@ export interface RunValues extends NetworkRunValues {
   'pids-limit'?: string | undefined;
   'cap-add'?: string[] | undefined;
   'cap-drop'?: string[] | undefined;
+  ulimit?: string[] | undefined;
+  sysctl?: string[] | undefined;
+  'shm-size'?: string | undefined;
   network?: string | undefined;
   tty?: boolean | undefined;
   name?: string | undefined;
@@ -210,6 +220,37 @@ export function stopSignalFlag(value: string): string {
   }
   const upper = value.toUpperCase();
   return upper.startsWith('SIG') ? upper : `SIG${upper}`;
+}
+
+/** `--ulimit NAME=SOFT[:HARD]` as Docker reads it (HARD is SOFT when left out; -1 is unlimited). */
+export function ulimitFlag(value: string): Ulimit {
+  const bad = (why: string) =>
+    new InvalidArgumentError(`--ulimit ${JSON.stringify(truncate(value, 60))}: ${why}`, {
+      hint: 'write NAME=SOFT[:HARD], e.g. nofile=1024:2048',
+    });
+  const m = /^([A-Za-z_]+)=(-?\d+)(?::(-?\d+))?$/.exec(value);
+  if (!m) throw bad('not NAME=SOFT[:HARD] with whole numbers');
+  const [, name = '', softText = '', hardText] = m;
+  if (!rlimitType(name)) throw bad(`unknown limit ${JSON.stringify(name)}`);
+  const soft = Number(softText);
+  const hard = hardText === undefined ? soft : Number(hardText);
+  if (soft !== -1 && hard !== -1 && soft > hard) throw bad('the soft limit is above the hard one');
+  return { name: name.toLowerCase(), soft, hard };
+}
+
+/** `--sysctl K=V` flags, each a namespaced kernel parameter (podman's check; `net.*` not with `--network host`). */
+export function sysctlFlags(values: readonly string[], hostNetwork: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of values) {
+    const i = kv.indexOf('=');
+    if (i <= 0)
+      throw new InvalidArgumentError(`--sysctl ${JSON.stringify(truncate(kv, 60))}: write KEY=VALUE`);
+    const key = kv.slice(0, i);
+    const refusal = sysctlRefusal(key, { hostNetwork });
+    if (refusal) throw new InvalidArgumentError(`--sysctl: ${truncate(refusal, 160)}`);
+    out[key] = kv.slice(i + 1);
+  }
+  return out;
 }
 
 function envEntry(value: string, env: Readonly<Record<string, string | undefined>>, where: string): string {
@@ -413,6 +454,8 @@ export async function runRequest(
   const consoleSize = values.tty === true ? consoleSizeOfTerminal() : undefined;
   const network = networkSpec(values);
   const labels = await runLabels(values);
+  const ulimits = (values.ulimit ?? []).map(ulimitFlag);
+  const sysctls = sysctlFlags(values.sysctl ?? [], network.network === 'host');
   const spec: ContainerSpec = {
     image,
     ...(cmd.length > 0 ? { cmd } : {}),
@@ -437,6 +480,9 @@ export async function runRequest(
     ...(values.memory !== undefined ? { memory: parseBytes('memory', values.memory) } : {}),
     ...(nanoCpus !== undefined ? { nanoCpus } : {}),
     ...(pidsLimit !== undefined ? { pidsLimit } : {}),
+    ...(ulimits.length > 0 ? { ulimits } : {}),
+    ...(Object.keys(sysctls).length > 0 ? { sysctls } : {}),
+    ...(values['shm-size'] !== undefined ? { shmSize: parseBytes('shm-size', values['shm-size']) } : {}),
     ...(values.rm ? { autoRemove: true } : {}),
     ...(values['stop-signal'] !== undefined ? { stopSignal: stopSignalFlag(values['stop-signal']) } : {}),
     ...(values.runtime !== undefined ? { runtime: values.runtime } : {}),

@@ -316,6 +316,16 @@ export interface ContainerSpec {
   nanoCpus?: number | undefined;
   /** Most processes at once. */
   pidsLimit?: number | undefined;
+  /** Resource limits of its process (`--ulimit`), over the engine's defaults for the same names. */
+  ulimits?: Ulimit[] | undefined;
+  /**
+   * Kernel parameters set in its own namespaces (`--sysctl`): `net.*` (not with the host's network),
+   * `kernel.msgmax|msgmnb|msgmni|sem|shmall|shmmax|shmmni|shm_rmid_forced`, `fs.mqueue.*` — the
+   * namespaced ones podman and Docker accept.
+   */
+  sysctls?: Record<string, string> | undefined;
+  /** The size of its `/dev/shm` in bytes (`--shm-size`; the engine's default is 64 MiB). */
+  shmSize?: number | undefined;
   /** Remove the container when it exits. */
   autoRemove?: boolean | undefined;
   /** The signal `containers.stop` sends first (the image's `StopSignal` by default). */
@@ -324,6 +334,16 @@ export interface ContainerSpec {
   runtime?: string | undefined;
   /** The image platform, when it must be pulled. */
   platform?: string | undefined;
+}
+
+/** One resource limit (`--ulimit nofile=1024:2048`), as Docker's `HostConfig.Ulimits` entries. */
+export interface Ulimit {
+  /** Docker's name: `nofile`, `nproc`, `core`, `memlock`, `stack`… (RLIMIT_ without its prefix, lower case). */
+  name: string;
+  /** The soft limit (-1: unlimited). */
+  soft: number;
+  /** The hard limit (-1: unlimited), at least the soft one. */
+  hard: number;
 }
 
 /** A port published on the host (`-p [IP:][HOST:]CONTAINER[/PROTO]`). */

@@ -4,7 +4,14 @@ import { isAbsolute } from 'node:path';
 import type { ContainerSpec } from '@ocikit/engine';
 import { truncate } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
-import { type Mount, PODMAN_CAPABILITIES, type Spec, specFromImageConfig } from '@ocikit/runtime-spec';
+import {
+  type Mount,
+  PODMAN_CAPABILITIES,
+  rlimitType,
+  type Spec,
+  specFromImageConfig,
+  sysctlRefusal,
+} from '@ocikit/runtime-spec';
 import { localError } from './container-errors.ts';
 import type { RuntimeNetwork } from './network.ts';
 
@@ -203,6 +210,21 @@ export async function buildRuntimeSpec(options: {
   // podman's default_sysctls: ping without NET_RAW (ICMP datagram sockets), in the container's own
   // network namespace only — never written into the host's
   if (network !== 'host') linux.sysctl = { 'net.ipv4.ping_group_range': '0 0', ...linux.sysctl };
+  for (const [key, value] of Object.entries(want.sysctls ?? {})) {
+    const refusal = sysctlRefusal(key, { hostNetwork: network === 'host' });
+    if (refusal) throw bad(`sysctls: ${refusal}`);
+    linux.sysctl = { ...linux.sysctl, [key]: value };
+  }
+  if (want.shmSize !== undefined) {
+    if (!(Number.isInteger(want.shmSize) && want.shmSize > 0))
+      throw bad(`shmSize must be a positive number of bytes, not ${JSON.stringify(want.shmSize)}`);
+    const size = `size=${want.shmSize}`;
+    spec.mounts = spec.mounts.map((m) =>
+      m.destination === '/dev/shm' && m.type === 'tmpfs'
+        ? { ...m, options: [...(m.options ?? []).filter((o) => !o.startsWith('size=')), size] }
+        : m,
+    );
+  }
 
   const add = (want.capAdd ?? []).map((c) => capName('capAdd', c));
   const drop = (want.capDrop ?? []).map((c) => capName('capDrop', c));
@@ -232,5 +254,13 @@ export async function buildRuntimeSpec(options: {
     const max = hard.get(r.type);
     return max === undefined ? r : { type: r.type, hard: Math.min(r.hard, max), soft: Math.min(r.soft, max) };
   });
+  // the caller's, as given: above the host's hard limit the runtime refuses it, as podman's does
+  for (const u of want.ulimits ?? []) {
+    const type = rlimitType(u.name);
+    if (!type) throw bad(`ulimits: unknown limit ${JSON.stringify(truncate(u.name, 20))}`);
+    if (!(Number.isInteger(u.soft) && Number.isInteger(u.hard) && u.soft >= 0 && u.soft <= u.hard))
+      throw bad(`ulimits: ${u.name} needs whole numbers with soft ${u.soft} at most hard ${u.hard}`);
+    proc.rlimits = [...proc.rlimits.filter((r) => r.type !== type), { type, soft: u.soft, hard: u.hard }];
+  }
   return spec;
 }
