@@ -1,0 +1,63 @@
+// The `run` flags' ContainerSpec fields (labels, stopSignal, ulimits, sysctls, shmSize) through the
+// docker driver against a real dockerd (Debian's docker.io): inspect shows them and the container sees
+// them, as the local engine's run-flags-parity test checks beside podman.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningEngine, startDockerd } from '@ocikit/test-engines';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../engine.ts';
+import { dockerDriver } from './driver.ts';
+import { loadBusybox } from './test-history-commit.ts';
+
+describe('run flags through the docker driver on dockerd', () => {
+  let running: RunningEngine;
+  let engine: Engine;
+  let dir: string;
+  const image = 'docker.io/library/rf-busybox:1';
+
+  beforeAll(async () => {
+    running = await startDockerd();
+    engine = await Engine.connect(dockerDriver, running.host, { env: running.env });
+    dir = mkdtempSync(join(tmpdir(), 'ocikit-run-flags-'));
+    await loadBusybox(engine, dir, image);
+  }, 120_000);
+
+  afterAll(async () => {
+    await engine?.close();
+    await running?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('labels and stopSignal in inspect; ulimits, sysctls and shmSize inside the container', async () => {
+    const script = [
+      'ulimit -Sn; ulimit -Hn; ulimit -c',
+      'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax',
+      "df -k /dev/shm | tail -1 | awk '{print $2}'",
+    ].join('; ');
+    let out = '';
+    const ran = await engine.containers.run(
+      {
+        image,
+        name: 'rf-flags',
+        cmd: ['sh', '-c', script],
+        network: 'none',
+        labels: { a: '1', b: '' },
+        stopSignal: 'SIGINT',
+        ulimits: [
+          { name: 'nofile', soft: 512, hard: 768 },
+          { name: 'core', soft: 0, hard: 0 },
+        ],
+        sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '4096' },
+        shmSize: 3 * 1024 * 1024,
+      },
+      { onOutput: (c) => (out += new TextDecoder().decode(c.data)) },
+    );
+    expect(ran.exitCode).toBe(0);
+    expect(out.trim().split('\n')).toEqual(['512', '768', '0', '1', '4096', '3072']);
+    const details = await engine.containers.inspect(ran.id);
+    expect(details.config.labels).toEqual({ a: '1', b: '' });
+    expect(details.config.stopSignal).toBe('SIGINT');
+    await engine.containers.remove(ran.id);
+  }, 120_000);
+});
