@@ -549,7 +549,7 @@ export const stopCommand = defineCommand({
   options: { time: { type: 'string', short: 't' }, all: { type: 'boolean', short: 'a' } },
   help: {
     time: 'seconds to wait before SIGKILL (default 10)',
-    all: 'every container, stopped ones too (their ids printed)',
+    all: 'every running or paused container; every id printed (stopped ones too), as podman',
   },
   failureExitCode: 125,
   async run(ctx, { values, positionals }) {
@@ -558,8 +558,14 @@ export const stopCommand = defineCommand({
       throw new InvalidArgumentError(`-t must be a number of seconds, not ${JSON.stringify(values.time)}`);
     const engine = await ctx.engine();
     const refs = await targets(ctx, engine, stopCommand, values.all, positionals);
+    // -a names every container, as podman, but stops only those that run: stopping a created or
+    // exited one is podman's no-op (the local engine would mark a created one exited)
+    const live = values.all
+      ? new Set(await targets(ctx, engine, stopCommand, true, [], ['running', 'paused']))
+      : undefined;
     for (const ref of refs) {
-      await engine.containers.stop(ref, { timeout, signal: ctx.signal });
+      if (live === undefined || live.has(ref))
+        await engine.containers.stop(ref, { timeout, signal: ctx.signal });
       println(ctx, ref);
     }
     return 0;
