@@ -1,6 +1,6 @@
 // `ps --filter` and `images --filter` as podman 4.3 reads them (decision 205), applied by the CLI
 // over `containers.list` and `images.list`, so they select the same on every engine.
-import type { ContainerState, ContainerSummary, ImageSummary } from '@ocikit/engine';
+import type { ContainerSummary, ImageSummary } from '@ocikit/engine';
 import { InvalidArgumentError, isInvalidArgument, isNotFound, NotFoundError, truncate } from '@ocikit/errors';
 import { parseReference } from '@ocikit/reference';
 import type { Context } from './command.ts';
@@ -11,21 +11,8 @@ import { statusExitCode } from './views.ts';
 export type ListFilters = ReadonlyMap<string, readonly string[]>;
 
 /** The container states `status=` takes: ocikit's and docker's, and podman's that no engine here reports. */
-const STATES: readonly string[] = [
-  ...([
-    'created',
-    'running',
-    'paused',
-    'restarting',
-    'removing',
-    'exited',
-    'dead',
-  ] satisfies ContainerState[]),
-  'configured',
-  'stopped',
-  'stopping',
-  'unknown',
-];
+const STATES: readonly string[] =
+  'created running paused restarting removing exited dead configured stopped stopping unknown'.split(' ');
 
 /** `ps` filter keys podman has that container summaries cannot answer (refused by name, not ignored). */
 const UNANSWERED_PS_KEYS = ['volume', 'pod', 'health', 'until', 'restart-policy', 'is-task', 'label!'];
