@@ -158,4 +158,40 @@ describe('run/create flags, ocikit and podman side by side', () => {
     expect(seen.podman).toEqual(Array(cases.length).fill({ code: 125, named: true, exists: false }));
     expect(seen.ocikit).toEqual(seen.podman);
   });
+
+  it("--group-add GID and NAME (from the image's /etc/group): id shows the extra groups; with -u, the primary group too", async () => {
+    const id = (s: Side, flags: string[]) => ok(s, ['run', '--rm', ...s.runFlags, ...flags, s.image(), 'id']);
+    const seen = await both(async (s) => [
+      await id(s, ['--group-add', '1234', '--group-add', 'nogroup']),
+      await id(s, ['-u', 'nobody', '--group-add', '77']),
+      await id(s, ['-u', 'nobody']),
+      await id(s, ['-u', '0:0', '--group-add', '77']),
+    ]);
+    expect(seen.podman).toEqual([
+      'uid=0(root) gid=0(root) groups=1234,65534(nogroup)',
+      'uid=65534(nobody) gid=65534(nogroup) groups=77,65534(nogroup)',
+      'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)',
+      'uid=0(root) gid=0(root) groups=0(root),77',
+    ]);
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
+  it('refuse a --group-add group the image does not have: podman at start (126), ocikit at create (125, nothing made; decision 207)', async () => {
+    const seen = await both(async (s) => {
+      const r = await s.cli([
+        'run',
+        ...s.runFlags,
+        '--name',
+        'badgroup',
+        '--group-add',
+        'nosuch',
+        s.image(),
+        'id',
+      ]);
+      const exists = (await s.cli(['container', 'exists', 'badgroup'])).code === 0;
+      return { code: r.code, named: r.stderr.includes('nosuch'), exists };
+    });
+    expect(seen.podman).toEqual({ code: 126, named: true, exists: true });
+    expect(seen.ocikit).toEqual({ code: 125, named: true, exists: false });
+  });
 });

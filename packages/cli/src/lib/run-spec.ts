@@ -31,6 +31,7 @@ export const runFlags = {
   ulimit: { type: 'string', multiple: true },
   sysctl: { type: 'string', multiple: true },
   'shm-size': { type: 'string' },
+  'group-add': { type: 'string', multiple: true },
   network: { type: 'string' },
   ...networkRunFlags,
   name: { type: 'string' },
@@ -72,6 +73,7 @@ export const runFlagsHelp = {
   ulimit: 'a resource limit NAME=SOFT[:HARD] (nofile, nproc, core, memlock, stack…)',
   sysctl: 'a namespaced kernel parameter K=V (net.*, fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm*)',
   'shm-size': 'the size of /dev/shm (e.g. 64m; default 64m)',
+  'group-add': "an extra group for the process: a gid or a name in the image's /etc/group",
   network:
     "none (the local engine's default: loopback only), host, bridge (the engine's default network) or a network's name",
   ...networkRunFlagsHelp,
@@ -112,6 +114,7 @@ export interface RunValues extends NetworkRunValues {
   ulimit?: string[] | undefined;
   sysctl?: string[] | undefined;
   'shm-size'?: string | undefined;
+  'group-add'?: string[] | undefined;
   network?: string | undefined;
   tty?: boolean | undefined;
   name?: string | undefined;
@@ -251,6 +254,15 @@ export function sysctlFlags(values: readonly string[], hostNetwork: boolean): Re
     out[key] = kv.slice(i + 1);
   }
   return out;
+}
+
+/** `--group-add GID|NAME`, checked for its form (a name is the engine's to find in the image). */
+function groupAddFlag(value: string): string {
+  if (!/^(\d+|[A-Za-z_][A-Za-z0-9_.-]*\$?)$/.test(value))
+    throw new InvalidArgumentError(
+      `--group-add ${JSON.stringify(truncate(value, 40))}: give a gid or a group name`,
+    );
+  return value;
 }
 
 function envEntry(value: string, env: Readonly<Record<string, string | undefined>>, where: string): string {
@@ -482,6 +494,7 @@ export async function runRequest(
     ...(pidsLimit !== undefined ? { pidsLimit } : {}),
     ...(ulimits.length > 0 ? { ulimits } : {}),
     ...(Object.keys(sysctls).length > 0 ? { sysctls } : {}),
+    ...(values['group-add'] ? { groupAdd: values['group-add'].map(groupAddFlag) } : {}),
     ...(values['shm-size'] !== undefined ? { shmSize: parseBytes('shm-size', values['shm-size']) } : {}),
     ...(values.rm ? { autoRemove: true } : {}),
     ...(values['stop-signal'] !== undefined ? { stopSignal: stopSignalFlag(values['stop-signal']) } : {}),

@@ -324,6 +324,8 @@ export interface ContainerSpec {
    * namespaced ones podman and Docker accept.
    */
   sysctls?: Record<string, string> | undefined;
+  /** Supplementary groups of its process (`--group-add`): gids, or group names of the image's `/etc/group`. */
+  groupAdd?: string[] | undefined;
   /** The size of its `/dev/shm` in bytes (`--shm-size`; the engine's default is 64 MiB). */
   shmSize?: number | undefined;
   /** Remove the container when it exits. */

@@ -176,9 +176,11 @@ export async function prepareContainer(
     if (volumes) writeFileSync(containerMountsPath(record), `${JSON.stringify(volumes.recorded)}\n`);
     const mounts = await snapshotter.prepare(containerSnapshot(record.id), unpacked.chainId);
     // a copy-up reads the image's files on the host: the root file system is mounted here then
-    const rootMount = volumes?.copyUps.length
-      ? undefined
-      : runtimeMountsRoot(record.runtime, mounts, spec.user ?? unpacked.config.config?.User);
+    // so are group names of --group-add, read from its /etc/group
+    const rootMount =
+      volumes?.copyUps.length || spec.groupAdd?.some((g) => !/^\d+$/.test(g))
+        ? undefined
+        : runtimeMountsRoot(record.runtime, mounts, spec.user ?? unpacked.config.config?.User);
     if (!rootMount) mountAll(mounts, rootfs);
     if (volumes) copyUp(ctx, rootfs, volumes.copyUps);
     const runtimeSpec = await buildRuntimeSpec({

@@ -7,6 +7,7 @@ import type { ImageConfig } from '@ocikit/image-spec';
 import {
   type Mount,
   PODMAN_CAPABILITIES,
+  readInRoot,
   rlimitType,
   type Spec,
   specFromImageConfig,
@@ -130,6 +131,26 @@ function mountsOf(spec: ContainerSpec): Mount[] {
   return out;
 }
 
+/** `groupAdd` as gids: numbers as they are, names looked up in the root file system's /etc/group. */
+async function groupIds(groups: readonly string[], rootfs: string): Promise<number[]> {
+  const names = groups.some((g) => !/^\d+$/.test(g)) ? await readInRoot(rootfs, '/etc/group') : undefined;
+  const byName = new Map<string, number>();
+  for (const line of (names ?? '').split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name && gid !== undefined && /^\d+$/.test(gid)) byName.set(name, Number(gid));
+  }
+  return groups.map((g) => {
+    if (/^\d+$/.test(g)) {
+      if (Number(g) > 4294967295) throw bad(`groupAdd: gid ${g} does not fit in 32 bits`);
+      return Number(g);
+    }
+    const gid = byName.get(g);
+    if (gid === undefined)
+      throw bad(`groupAdd: group ${JSON.stringify(truncate(g, 40))} is not in the image's /etc/group`);
+    return gid;
+  });
+}
+
 /**
  * The runtime spec of a container: the image config converted (entrypoint, command, env, user
  * resolved in the image's files under `rootfs`, working directory), then the ContainerSpec applied
@@ -165,6 +186,18 @@ export async function buildRuntimeSpec(options: {
   const proc = spec.process;
   if (!proc || (proc.args ?? []).length === 0) {
     throw bad(`${options.image} has no command to run`);
+  }
+  // as podman: a user given (by -u or the image) has its primary group among the supplementary
+  // ones too, then the image's memberships and --group-add's
+  const userGiven = (want.user ?? options.config.config?.User ?? '') !== '';
+  if (userGiven || (want.groupAdd ?? []).length > 0) {
+    const user = proc.user ?? { uid: 0, gid: 0 };
+    const gids = [
+      ...(userGiven ? [user.gid] : []),
+      ...(user.additionalGids ?? []),
+      ...(await groupIds(want.groupAdd ?? [], options.rootfs)),
+    ];
+    proc.user = { ...user, additionalGids: [...new Set(gids)] };
   }
   if (want.tty === true && want.consoleSize)
     proc.consoleSize = { height: want.consoleSize.rows, width: want.consoleSize.columns };

@@ -206,6 +206,7 @@ export function createBody(spec: ContainerSpec): Json {
       Ulimits: spec.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
       Sysctls: spec.sysctls,
       ShmSize: spec.shmSize,
+      GroupAdd: spec.groupAdd,
       AutoRemove: spec.autoRemove,
       Runtime: spec.runtime,
       ConsoleSize: spec.consoleSize ? [spec.consoleSize.rows, spec.consoleSize.columns] : undefined,
