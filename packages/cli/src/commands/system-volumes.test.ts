@@ -107,7 +107,10 @@ describe('system df and system prune --volumes: ocikit and podman side by side',
       reclaimable: 12345,
     });
     const table = await ok(sides.ocikit, ['system', 'df']);
-    expect(table).toMatch(/\nLocal Volumes +5 +2 +15 kB +12 kB \(80%\)\n/);
+    expect(table).toMatch(/\nLocal Volumes +5 +2 +15\.35kB +12\.35kB \(80%\)\n/);
+    // and the same sizes, in the same words, through --format
+    const ours = await ok(sides.ocikit, ['system', 'df', '--format', '{{.Type}} {{.Size}} {{.Reclaimable}}']);
+    expect(ours).toContain('Local Volumes 15.35kB 12.35kB (80%)\n');
   });
 
   it('bad flags are refused, nothing removed (exit 1: ocikit commands that run no container, podman 125)', async () => {

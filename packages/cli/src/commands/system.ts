@@ -2,8 +2,8 @@ import type { EngineEvent } from '@ocikit/engine';
 import { InvalidArgumentError, UnimplementedError } from '@ocikit/errors';
 import { type Context, defineCommand, expectPositionals } from '../lib/command.ts';
 import { confirm } from '../lib/confirm.ts';
-import { type FormatFields, parseTemplate, printFormatted } from '../lib/format.ts';
-import { formatBytes, printJson, println, printTable } from '../lib/output.ts';
+import { type FormatFields, humanSize, parseTemplate, printFormatted } from '../lib/format.ts';
+import { printJson, println, printTable } from '../lib/output.ts';
 
 /** `system df`'s fields for `--format`, podman's names. */
 const dfFields: FormatFields = {
@@ -169,8 +169,8 @@ export const systemCommand = defineCommand({
         Type: r.type,
         Total: String(r.total),
         Active: String(r.active),
-        Size: formatBytes(r.size),
-        Reclaimable: `${formatBytes(r.reclaimable)} (${percent(r.reclaimable, r.size)})`,
+        Size: humanSize(r.size, 4),
+        Reclaimable: `${humanSize(r.reclaimable, 4)} (${percent(r.reclaimable, r.size)})`,
       }));
       const table = () =>
         printTable(
@@ -223,7 +223,7 @@ export const systemCommand = defineCommand({
     if (containers.length > 0) println(ctx, ['Deleted Containers', ...containers].join('\n'));
     if (volumes.length > 0) println(ctx, ['Deleted Volumes', ...volumes].join('\n'));
     if (images.length > 0) println(ctx, ['Deleted Images', ...images].join('\n'));
-    println(ctx, `Total reclaimed space: ${formatBytes(reclaimed)}`);
+    println(ctx, `Total reclaimed space: ${humanSize(reclaimed, 4)}`);
     return 0;
   },
 });

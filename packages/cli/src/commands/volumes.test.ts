@@ -108,7 +108,7 @@ describe('ocikit volume', () => {
     expect(second.stderr).toContain('Read-only file system');
     expect((await cli(['volume', 'ls', '-q'])).stdout).toBe('keep\n');
     const pruned = await cli(['volume', 'prune', '-f']);
-    expect(pruned.stdout).toMatch(/^Deleted Volumes:\nkeep\n\nTotal reclaimed space: 5 B\n$/);
+    expect(pruned.stdout).toMatch(/^Deleted Volumes:\nkeep\n\nTotal reclaimed space: 5B\n$/);
   });
 
   it('--rm removes anonymous volumes, never named ones; rm -v; --volumes-from; --mount bind and tmpfs', async () => {

@@ -4,9 +4,9 @@ import type { VolumeDetails } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { defineCommand, expectPositionals } from '../lib/command.ts';
 import { confirmPrune } from '../lib/confirm.ts';
-import { type FormatFields, printFormatted } from '../lib/format.ts';
+import { type FormatFields, humanSize, printFormatted } from '../lib/format.ts';
 import { keyValues } from '../lib/input.ts';
-import { formatBytes, printJson, println } from '../lib/output.ts';
+import { printJson, println } from '../lib/output.ts';
 
 /** `volume ls --format` fields, docker's names and headers. */
 const volumeFields: FormatFields = {
@@ -157,7 +157,7 @@ export const volumeCommand = defineCommand({
         if (ctx.json) printJson(ctx, { removed, spaceReclaimed });
         else if (!ctx.quiet) {
           if (removed.length > 0) println(ctx, ['Deleted Volumes:', ...removed, ''].join('\n'));
-          println(ctx, `Total reclaimed space: ${formatBytes(spaceReclaimed)}`);
+          println(ctx, `Total reclaimed space: ${humanSize(spaceReclaimed, 4)}`);
         }
         return 0;
       }

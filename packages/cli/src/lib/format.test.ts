@@ -10,6 +10,10 @@ describe('humanSize (docker/go-units HumanSizeWithPrecision, 3)', () => {
     expect(humanSize(999)).toBe('999B');
     expect(humanSize(1000)).toBe('1kB');
     expect(humanSize(1234)).toBe('1.23kB');
+    // go-units' HumanSize (precision 4), as podman's system df prints
+    expect(humanSize(15_345, 4)).toBe('15.35kB');
+    expect(humanSize(12_345, 4)).toBe('12.35kB');
+    expect(humanSize(0, 4)).toBe('0B');
     expect(humanSize(4_260_000)).toBe('4.26MB');
     expect(humanSize(49_900_000)).toBe('49.9MB');
     expect(humanSize(999_999)).toBe('1e+03kB');

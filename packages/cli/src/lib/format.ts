@@ -20,14 +20,17 @@ function goG(x: number, precision: number): string {
 }
 
 /**
- * A byte count as docker shows it, go-units' `HumanSizeWithPrecision(size, 3)`: `4.26MB`, `12B`.
+ * A byte count as docker and podman show it, go-units' `HumanSizeWithPrecision(size, precision)`:
+ * precision 3 for image tables (`4.26MB`, `12B`), 4 — go-units' `HumanSize` — for `system df` and
+ * reclaimed space (`15.35kB`).
  *
  * @example
  * ```ts
  * humanSize(4_260_000); // '4.26MB'
+ * humanSize(15_345, 4); // '15.35kB'
  * ```
  */
-export function humanSize(bytes: number): string {
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
   let size = bytes;
   let i = 0;
@@ -35,7 +38,7 @@ export function humanSize(bytes: number): string {
     size /= 1000;
     i++;
   }
-  return `${goG(size, 3)}${units[i]}`;
+  return `${goG(size, precision)}${units[i]}`;
 }
 
 /** A time as Go's `time.Time.String()` prints it, in UTC: `2026-12-05 15:12:55 +0000 UTC`. */
