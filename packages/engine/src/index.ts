@@ -18,6 +18,7 @@ export type {
   ContainersPruned,
   CreatedContainer,
   CreateOptions,
+  DeviceMapping,
   Driver,
   EngineEvent,
   EngineInfo,

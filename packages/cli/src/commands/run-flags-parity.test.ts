@@ -194,4 +194,53 @@ describe('run/create flags, ocikit and podman side by side', () => {
     expect(seen.podman).toEqual({ code: 126, named: true, exists: true });
     expect(seen.ocikit).toEqual({ code: 125, named: true, exists: false });
   });
+
+  it('--device HOST[:CONTAINER[:PERMS]]: the node is there with its numbers, and its cgroup rule holds', async () => {
+    const script = [
+      "ls -l /dev/z0 /dev/null2 | awk '{print $1, $5, $6, $10}'",
+      'head -c 3 /dev/z0 | od -An -tx1',
+      // runc allows /dev/zero and /dev/null whatever the rule; /dev/loop-control only as the rule says
+      "(echo x > /dev/lc-r) 2>&1 | sed 's/.*: //'",
+    ].join('; ');
+    const seen = await both(async (s) =>
+      (
+        await ok(s, [
+          'run',
+          '--rm',
+          ...s.runFlags,
+          ...['--device', '/dev/zero:/dev/z0:r', '--device', '/dev/null:/dev/null2'],
+          ...['--device', '/dev/loop-control:/dev/lc-r:r'],
+          s.image(),
+          'sh',
+          '-c',
+          script,
+        ])
+      )
+        .split('\n')
+        .map((l) => l.trim()),
+    );
+    expect(seen.podman).toEqual([
+      'crw-rw-rw- 1, 3 /dev/null2',
+      'crw-rw-rw- 1, 5 /dev/z0',
+      '00 00 00',
+      'Operation not permitted',
+    ]);
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
+  it('refuse a bad --device: missing, not a device, relative container path, bad permissions; exit 125, nothing created', async () => {
+    const cases = [
+      ['--device', join(host, 'no-such-device')],
+      ['--device', '/etc/passwd'],
+      ['--device', '/dev/null:dev/x'],
+      ['--device', '/dev/null:/dev/x:rwz'],
+    ];
+    const seen = await both(async (s) => {
+      const out = [];
+      for (const [i, flags] of cases.entries()) out.push(await refused(s, flags, `bad-dev-${i}`, '--device'));
+      return out;
+    });
+    expect(seen.podman).toEqual(Array(cases.length).fill({ code: 125, named: true, exists: false }));
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
 });

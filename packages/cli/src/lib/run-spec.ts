@@ -2,7 +2,7 @@
 // is made by the engine (issue 14).
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import type { ContainerSpec, CreateOptions, MountSpec, Ulimit } from '@ocikit/engine';
+import type { ContainerSpec, CreateOptions, DeviceMapping, MountSpec, Ulimit } from '@ocikit/engine';
 import { InvalidArgumentError, truncate } from '@ocikit/errors';
 import { rlimitType, sysctlRefusal } from '@ocikit/runtime-spec';
 import { signalNumber } from '@ocikit/shim';
@@ -32,6 +32,7 @@ export const runFlags = {
   sysctl: { type: 'string', multiple: true },
   'shm-size': { type: 'string' },
   'group-add': { type: 'string', multiple: true },
+  device: { type: 'string', multiple: true },
   network: { type: 'string' },
   ...networkRunFlags,
   name: { type: 'string' },
@@ -73,6 +74,7 @@ export const runFlagsHelp = {
   ulimit: 'a resource limit NAME=SOFT[:HARD] (nofile, nproc, core, memlock, stack…)',
   sysctl: 'a namespaced kernel parameter K=V (net.*, fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm*)',
   'shm-size': 'the size of /dev/shm (e.g. 64m; default 64m)',
+  device: 'a host device in the container: HOST[:CONTAINER][:PERMS] (PERMS of r, w, m; default rwm)',
   'group-add': "an extra group for the process: a gid or a name in the image's /etc/group",
   network:
     "none (the local engine's default: loopback only), host, bridge (the engine's default network) or a network's name",
@@ -115,6 +117,7 @@ export interface RunValues extends NetworkRunValues {
   sysctl?: string[] | undefined;
   'shm-size'?: string | undefined;
   'group-add'?: string[] | undefined;
+  device?: string[] | undefined;
   network?: string | undefined;
   tty?: boolean | undefined;
   name?: string | undefined;
@@ -254,6 +257,32 @@ export function sysctlFlags(values: readonly string[], hostNetwork: boolean): Re
     out[key] = kv.slice(i + 1);
   }
   return out;
+}
+
+/** `--device HOST[:CONTAINER][:PERMS]` as podman reads it (the node itself is the engine's to check). */
+export function deviceFlag(value: string): DeviceMapping {
+  const bad = (why: string) =>
+    new InvalidArgumentError(`--device ${JSON.stringify(truncate(value, 80))}: ${why}`, {
+      hint: 'write HOST[:CONTAINER][:PERMS], e.g. /dev/fuse or /dev/sda:/dev/xvda:rw',
+    });
+  const parts = value.split(':');
+  if (parts.length > 3 || parts.some((p) => p === '')) throw bad('too many or empty fields');
+  const [pathOnHost = '', second, third] = parts;
+  const perms = (p: string) => /^[rwm]{1,3}$/.test(p) && new Set(p).size === p.length;
+  let pathInContainer = pathOnHost;
+  let cgroupPermissions = 'rwm';
+  if (third !== undefined) {
+    pathInContainer = second ?? pathOnHost;
+    cgroupPermissions = third;
+  } else if (second !== undefined) {
+    if (second.startsWith('/')) pathInContainer = second;
+    else cgroupPermissions = second;
+  }
+  if (!isAbsolute(pathOnHost)) throw bad('the host path must be absolute');
+  if (!isAbsolute(pathInContainer)) throw bad('the path in the container must be absolute');
+  if (!perms(cgroupPermissions))
+    throw bad(`permissions are r, w and m, not ${JSON.stringify(cgroupPermissions)}`);
+  return { pathOnHost, pathInContainer, cgroupPermissions };
 }
 
 /** `--group-add GID|NAME`, checked for its form (a name is the engine's to find in the image). */
@@ -494,6 +523,7 @@ export async function runRequest(
     ...(pidsLimit !== undefined ? { pidsLimit } : {}),
     ...(ulimits.length > 0 ? { ulimits } : {}),
     ...(Object.keys(sysctls).length > 0 ? { sysctls } : {}),
+    ...(values.device ? { devices: values.device.map(deviceFlag) } : {}),
     ...(values['group-add'] ? { groupAdd: values['group-add'].map(groupAddFlag) } : {}),
     ...(values['shm-size'] !== undefined ? { shmSize: parseBytes('shm-size', values['shm-size']) } : {}),
     ...(values.rm ? { autoRemove: true } : {}),

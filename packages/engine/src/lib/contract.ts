@@ -324,6 +324,8 @@ export interface ContainerSpec {
    * namespaced ones podman and Docker accept.
    */
   sysctls?: Record<string, string> | undefined;
+  /** Host devices made in the container (`--device`), each with a device cgroup rule. */
+  devices?: DeviceMapping[] | undefined;
   /** Supplementary groups of its process (`--group-add`): gids, or group names of the image's `/etc/group`. */
   groupAdd?: string[] | undefined;
   /** The size of its `/dev/shm` in bytes (`--shm-size`; the engine's default is 64 MiB). */
@@ -336,6 +338,16 @@ export interface ContainerSpec {
   runtime?: string | undefined;
   /** The image platform, when it must be pulled. */
   platform?: string | undefined;
+}
+
+/** A host device in the container (`--device HOST[:CONTAINER[:PERMS]]`), as Docker's `HostConfig.Devices` entries. */
+export interface DeviceMapping {
+  /** The device node on the host (absolute). */
+  pathOnHost: string;
+  /** Where it is in the container (absolute; the host path by default). */
+  pathInContainer: string;
+  /** What the container may do with it: any of `r` (read), `w` (write), `m` (mknod); `rwm` by default. */
+  cgroupPermissions: string;
 }
 
 /** One resource limit (`--ulimit nofile=1024:2048`), as Docker's `HostConfig.Ulimits` entries. */

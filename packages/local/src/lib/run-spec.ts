@@ -1,10 +1,12 @@
 // A container's runtime spec (config.json) from its image config and a ContainerSpec (issue 14).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { ContainerSpec } from '@ocikit/engine';
 import { truncate } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
 import {
+  type Device,
+  type DeviceCgroup,
   type Mount,
   PODMAN_CAPABILITIES,
   readInRoot,
@@ -131,6 +133,47 @@ function mountsOf(spec: ContainerSpec): Mount[] {
   return out;
 }
 
+/** The runtime devices and their cgroup rules of `devices`, from the host's nodes. */
+function devicesOf(spec: ContainerSpec): { devices: Device[]; rules: DeviceCgroup[] } {
+  const devices: Device[] = [];
+  const rules: DeviceCgroup[] = [];
+  for (const d of spec.devices ?? []) {
+    const path = JSON.stringify(truncate(d.pathOnHost, 80));
+    if (!isAbsolute(d.pathOnHost) || !isAbsolute(d.pathInContainer))
+      throw bad(`devices: ${path} and its path in the container must be absolute`);
+    if (
+      !/^[rwm]{1,3}$/.test(d.cgroupPermissions) ||
+      new Set(d.cgroupPermissions).size !== d.cgroupPermissions.length
+    )
+      throw bad(
+        `devices: ${path}: permissions are r, w and m, not ${JSON.stringify(truncate(d.cgroupPermissions, 10))}`,
+      );
+    let st: Stats;
+    try {
+      st = statSync(d.pathOnHost);
+    } catch {
+      throw bad(`devices (--device): ${path} does not exist on this host`);
+    }
+    const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
+    if (!type) throw bad(`devices (--device): ${path} is not a device node`);
+    // glibc's major()/minor() of a dev_t
+    const dev = BigInt(st.rdev);
+    const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+    const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+    devices.push({
+      path: d.pathInContainer,
+      type,
+      major,
+      minor,
+      fileMode: st.mode & 0o777,
+      uid: st.uid,
+      gid: st.gid,
+    });
+    rules.push({ allow: true, type, major, minor, access: d.cgroupPermissions });
+  }
+  return { devices, rules };
+}
+
 /** `groupAdd` as gids: numbers as they are, names looked up in the root file system's /etc/group. */
 async function groupIds(groups: readonly string[], rootfs: string): Promise<number[]> {
   const names = groups.some((g) => !/^\d+$/.test(g)) ? await readInRoot(rootfs, '/etc/group') : undefined;
@@ -225,6 +268,14 @@ export async function buildRuntimeSpec(options: {
     if (!(want.nanoCpus > 0 && want.nanoCpus <= 1024e9))
       throw bad(`nanoCpus must be a positive number, not ${JSON.stringify(want.nanoCpus)}`);
     resources.cpu = { ...resources.cpu, period: 100_000, quota: Math.round((want.nanoCpus / 1e9) * 100_000) };
+  }
+  const { devices, rules } = devicesOf(want);
+  if (devices.length > 0) {
+    linux.devices = [
+      ...(linux.devices ?? []).filter((d) => !devices.some((n) => n.path === d.path)),
+      ...devices,
+    ];
+    resources.devices = [...(resources.devices ?? []), ...rules];
   }
   if (want.pidsLimit !== undefined) {
     if (!(Number.isInteger(want.pidsLimit) && want.pidsLimit >= 1))

@@ -207,6 +207,11 @@ export function createBody(spec: ContainerSpec): Json {
       Sysctls: spec.sysctls,
       ShmSize: spec.shmSize,
       GroupAdd: spec.groupAdd,
+      Devices: spec.devices?.map((d) => ({
+        PathOnHost: d.pathOnHost,
+        PathInContainer: d.pathInContainer,
+        CgroupPermissions: d.cgroupPermissions,
+      })),
       AutoRemove: spec.autoRemove,
       Runtime: spec.runtime,
       ConsoleSize: spec.consoleSize ? [spec.consoleSize.rows, spec.consoleSize.columns] : undefined,
