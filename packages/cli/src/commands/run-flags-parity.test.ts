@@ -243,4 +243,38 @@ describe('run/create flags, ocikit and podman side by side', () => {
     expect(seen.podman).toEqual(Array(cases.length).fill({ code: 125, named: true, exists: false }));
     expect(seen.ocikit).toEqual(seen.podman);
   });
+
+  it('--security-opt no-new-privileges and seccomp=unconfined: /proc/self/status shows the same', async () => {
+    const status = (s: Side, flags: string[]) =>
+      ok(s, [
+        'run',
+        '--rm',
+        ...s.runFlags,
+        ...flags,
+        s.image(),
+        'sh',
+        '-c',
+        'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status',
+      ]);
+    const seen = await both(async (s) => [
+      await status(s, ['--security-opt', 'seccomp=unconfined']),
+      await status(s, ['--security-opt', 'seccomp=unconfined', '--security-opt', 'no-new-privileges']),
+      await status(s, ['--security-opt', 'seccomp=unconfined', '--security-opt', 'no-new-privileges=false']),
+    ]);
+    expect(seen.podman).toEqual([
+      'NoNewPrivs:\t0\nSeccomp:\t0',
+      'NoNewPrivs:\t1\nSeccomp:\t0',
+      'NoNewPrivs:\t0\nSeccomp:\t0',
+    ]);
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
+  it('refuse an unknown --security-opt: exit 125, nothing created', async () => {
+    const seen = await both(async (s) => [
+      await refused(s, ['--security-opt', 'bogus=1'], 'bad-sec-0', '--security-opt'),
+      await refused(s, ['--security-opt', 'no-new-privileges=maybe'], 'bad-sec-1', '--security-opt'),
+    ]);
+    expect(seen.podman).toEqual(Array(2).fill({ code: 125, named: true, exists: false }));
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
 });

@@ -33,6 +33,7 @@ export const runFlags = {
   'shm-size': { type: 'string' },
   'group-add': { type: 'string', multiple: true },
   device: { type: 'string', multiple: true },
+  'security-opt': { type: 'string', multiple: true },
   network: { type: 'string' },
   ...networkRunFlags,
   name: { type: 'string' },
@@ -74,6 +75,7 @@ export const runFlagsHelp = {
   ulimit: 'a resource limit NAME=SOFT[:HARD] (nofile, nproc, core, memlock, stack…)',
   sysctl: 'a namespaced kernel parameter K=V (net.*, fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm*)',
   'shm-size': 'the size of /dev/shm (e.g. 64m; default 64m)',
+  'security-opt': 'no-new-privileges[=true|false], or seccomp=unconfined (ocikit applies no seccomp profile)',
   device: 'a host device in the container: HOST[:CONTAINER][:PERMS] (PERMS of r, w, m; default rwm)',
   'group-add': "an extra group for the process: a gid or a name in the image's /etc/group",
   network:
@@ -118,6 +120,7 @@ export interface RunValues extends NetworkRunValues {
   'shm-size'?: string | undefined;
   'group-add'?: string[] | undefined;
   device?: string[] | undefined;
+  'security-opt'?: string[] | undefined;
   network?: string | undefined;
   tty?: boolean | undefined;
   name?: string | undefined;
@@ -283,6 +286,16 @@ export function deviceFlag(value: string): DeviceMapping {
   if (!perms(cgroupPermissions))
     throw bad(`permissions are r, w and m, not ${JSON.stringify(cgroupPermissions)}`);
   return { pathOnHost, pathInContainer, cgroupPermissions };
+}
+
+/** `--security-opt` as docker's engine takes it: `no-new-privileges:true|false` or `seccomp=unconfined`. */
+export function securityOptFlag(value: string): string {
+  const nnp = /^no-new-privileges(?:[:=](true|false))?$/.exec(value);
+  if (nnp) return `no-new-privileges:${nnp[1] ?? 'true'}`;
+  if (/^seccomp[:=]unconfined$/.test(value)) return 'seccomp=unconfined';
+  throw new InvalidArgumentError(
+    `--security-opt ${JSON.stringify(truncate(value, 60))}: ocikit takes no-new-privileges[=true|false] and seccomp=unconfined`,
+  );
 }
 
 /** `--group-add GID|NAME`, checked for its form (a name is the engine's to find in the image). */
@@ -523,6 +536,7 @@ export async function runRequest(
     ...(pidsLimit !== undefined ? { pidsLimit } : {}),
     ...(ulimits.length > 0 ? { ulimits } : {}),
     ...(Object.keys(sysctls).length > 0 ? { sysctls } : {}),
+    ...(values['security-opt'] ? { securityOpt: values['security-opt'].map(securityOptFlag) } : {}),
     ...(values.device ? { devices: values.device.map(deviceFlag) } : {}),
     ...(values['group-add'] ? { groupAdd: values['group-add'].map(groupAddFlag) } : {}),
     ...(values['shm-size'] !== undefined ? { shmSize: parseBytes('shm-size', values['shm-size']) } : {}),

@@ -324,6 +324,11 @@ export interface ContainerSpec {
    * namespaced ones podman and Docker accept.
    */
   sysctls?: Record<string, string> | undefined;
+  /**
+   * Docker's `HostConfig.SecurityOpt`: `no-new-privileges[:true|false]`, `seccomp=unconfined`. The
+   * local engine takes only these (it applies no seccomp profile: `seccomp=unconfined` is what it does).
+   */
+  securityOpt?: string[] | undefined;
   /** Host devices made in the container (`--device`), each with a device cgroup rule. */
   devices?: DeviceMapping[] | undefined;
   /** Supplementary groups of its process (`--group-add`): gids, or group names of the image's `/etc/group`. */

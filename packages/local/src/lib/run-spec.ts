@@ -332,6 +332,17 @@ export async function buildRuntimeSpec(options: {
       ...(caps.ambient ? { ambient: caps.ambient } : {}),
     };
   }
+  // podman's default (runc spec's is true): setuid programs in the image work unless asked otherwise
+  proc.noNewPrivileges = false;
+  for (const opt of want.securityOpt ?? []) {
+    const nnp = /^no-new-privileges(?:[:=](true|false))?$/.exec(opt);
+    if (nnp) proc.noNewPrivileges = nnp[1] !== 'false';
+    // no seccomp profile is applied: unconfined is what the container has
+    else if (!/^seccomp[:=]unconfined$/.test(opt))
+      throw bad(
+        `securityOpt (--security-opt): ${JSON.stringify(truncate(opt, 40))} is not no-new-privileges[:true|false] or seccomp=unconfined`,
+      );
+  }
   // rlimits never above this host's hard limits (the runtime would refuse to start)
   const hard = hostHardLimits();
   proc.rlimits = (proc.rlimits ?? []).map((r) => {

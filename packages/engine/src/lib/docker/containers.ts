@@ -207,6 +207,7 @@ export function createBody(spec: ContainerSpec): Json {
       Sysctls: spec.sysctls,
       ShmSize: spec.shmSize,
       GroupAdd: spec.groupAdd,
+      SecurityOpt: spec.securityOpt,
       Devices: spec.devices?.map((d) => ({
         PathOnHost: d.pathOnHost,
         PathInContainer: d.pathInContainer,

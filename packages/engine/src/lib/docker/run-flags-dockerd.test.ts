@@ -1,4 +1,4 @@
-// The `run` flags' ContainerSpec fields (labels, stopSignal, ulimits, sysctls, shmSize, groupAdd, devices) through the
+// The `run` flags' ContainerSpec fields (labels, stopSignal, ulimits, sysctls, shmSize, groupAdd, devices, securityOpt) through the
 // docker driver against a real dockerd (Debian's docker.io): inspect shows them and the container sees
 // them, as the local engine's run-flags-parity test checks beside podman.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,13 +29,14 @@ describe('run flags through the docker driver on dockerd', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('labels and stopSignal in inspect; ulimits, sysctls, shmSize, groupAdd and devices inside the container', async () => {
+  it('labels and stopSignal in inspect; ulimits, sysctls, shmSize, groupAdd, devices and securityOpt inside the container', async () => {
     const script = [
       'ulimit -Sn; ulimit -Hn; ulimit -c',
       'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax',
       "df -k /dev/shm | tail -1 | awk '{print $2}'",
       "id -G | tr ' ' '\\n' | grep -x 1234",
       'head -c 2 /dev/z0 | od -An -tx1',
+      "grep NoNewPrivs /proc/self/status | awk '{print $2}'",
     ].join('; ');
     let out = '';
     const ran = await engine.containers.run(
@@ -53,6 +54,7 @@ describe('run flags through the docker driver on dockerd', () => {
         sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '4096' },
         shmSize: 3 * 1024 * 1024,
         groupAdd: ['1234'],
+        securityOpt: ['no-new-privileges:true'],
         devices: [{ pathOnHost: '/dev/zero', pathInContainer: '/dev/z0', cgroupPermissions: 'rwm' }],
       },
       { onOutput: (c) => (out += new TextDecoder().decode(c.data)) },
@@ -63,7 +65,7 @@ describe('run flags through the docker driver on dockerd', () => {
         .trim()
         .split('\n')
         .map((l) => l.trim()),
-    ).toEqual(['512', '768', '0', '1', '4096', '3072', '1234', '00 00']);
+    ).toEqual(['512', '768', '0', '1', '4096', '3072', '1234', '00 00', '1']);
     const details = await engine.containers.inspect(ran.id);
     expect(details.config.labels).toEqual({ a: '1', b: '' });
     expect(details.config.stopSignal).toBe('SIGINT');
