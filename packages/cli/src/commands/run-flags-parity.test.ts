@@ -25,6 +25,12 @@ async function refused(s: Side, flags: readonly string[], name: string, flag: st
   return { code: r.code, named: r.stderr.includes(flag) || s.name === 'podman', exists };
 }
 
+/** The output lines (trimmed) of `sh -c script` in a `run --rm` with `flags`, which must succeed. */
+async function linesInside(s: Side, flags: readonly string[], script: string): Promise<string[]> {
+  const out = await ok(s, ['run', '--rm', ...s.runFlags, ...flags, s.image(), 'sh', '-c', script]);
+  return out.split('\n').map((l) => l.trim());
+}
+
 beforeAll(async () => {
   sides = await startSides('busybox', buildBusyboxImage);
   host = mkdtempSync(join(tmpdir(), 'ocikit-run-flags-'));
@@ -120,20 +126,15 @@ describe('run/create flags, ocikit and podman side by side', () => {
       "df -k /dev/shm | tail -1 | awk '{print $2}'",
     ].join('; ');
     const seen = await both(async (s) =>
-      (
-        await ok(s, [
-          'run',
-          '--rm',
-          ...s.runFlags,
+      linesInside(
+        s,
+        [
           ...['--ulimit', 'nofile=512:768', '--ulimit', 'core=0', '--ulimit', 'nproc=300'],
           ...['--sysctl', 'net.ipv4.ip_forward=1', '--sysctl', 'kernel.msgmax=4096'],
           ...['--sysctl', 'fs.mqueue.queues_max=77', '--shm-size', '3m'],
-          s.image(),
-          'sh',
-          '-c',
-          script,
-        ])
-      ).split('\n'),
+        ],
+        script,
+      ),
     );
     expect(seen.podman).toEqual(['512', '768', '0', '300', '1', '4096', '77', '3072']);
     expect(seen.ocikit).toEqual(seen.podman);
@@ -203,21 +204,14 @@ describe('run/create flags, ocikit and podman side by side', () => {
       "(echo x > /dev/lc-r) 2>&1 | sed 's/.*: //'",
     ].join('; ');
     const seen = await both(async (s) =>
-      (
-        await ok(s, [
-          'run',
-          '--rm',
-          ...s.runFlags,
+      linesInside(
+        s,
+        [
           ...['--device', '/dev/zero:/dev/z0:r', '--device', '/dev/null:/dev/null2'],
           ...['--device', '/dev/loop-control:/dev/lc-r:r'],
-          s.image(),
-          'sh',
-          '-c',
-          script,
-        ])
-      )
-        .split('\n')
-        .map((l) => l.trim()),
+        ],
+        script,
+      ),
     );
     expect(seen.podman).toEqual([
       'crw-rw-rw- 1, 3 /dev/null2',
