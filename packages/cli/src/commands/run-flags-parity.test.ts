@@ -271,4 +271,25 @@ describe('run/create flags, ocikit and podman side by side', () => {
     expect(seen.podman).toEqual(Array(2).fill({ code: 125, named: true, exists: false }));
     expect(seen.ocikit).toEqual(seen.podman);
   });
+
+  it("--privileged: every capability this host's bounding set has, host devices, /sys writable", async () => {
+    const script = [
+      "grep -E '^Cap(Prm|Eff|Bnd):' /proc/self/status | tr '\\t' ' '",
+      'test -c /dev/loop-control && echo has-loop-control',
+      "grep ' /sys ' /proc/self/mounts | awk '{print $4}' | cut -d, -f1",
+      "grep -c ' /proc/kcore ' /proc/self/mounts || true",
+    ].join('; ');
+    const seen = await both(async (s) => linesInside(s, ['--privileged'], script));
+    expect(seen.podman).toEqual([
+      // CAP_SYS_RESOURCE (bit 24) is not in this host's bounding set (shared peers notes)
+      'CapPrm: 000001fffeffffff',
+      'CapEff: 000001fffeffffff',
+      'CapBnd: 000001fffeffffff',
+      'has-loop-control',
+      'rw',
+      // no masked path is mounted over
+      '0',
+    ]);
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
 });

@@ -34,6 +34,7 @@ export const runFlags = {
   'group-add': { type: 'string', multiple: true },
   device: { type: 'string', multiple: true },
   'security-opt': { type: 'string', multiple: true },
+  privileged: { type: 'boolean' },
   network: { type: 'string' },
   ...networkRunFlags,
   name: { type: 'string' },
@@ -75,6 +76,7 @@ export const runFlagsHelp = {
   ulimit: 'a resource limit NAME=SOFT[:HARD] (nofile, nproc, core, memlock, stack…)',
   sysctl: 'a namespaced kernel parameter K=V (net.*, fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm*)',
   'shm-size': 'the size of /dev/shm (e.g. 64m; default 64m)',
+  privileged: 'every capability, every host device, nothing masked, /sys writable (decision 207)',
   'security-opt': 'no-new-privileges[=true|false], or seccomp=unconfined (ocikit applies no seccomp profile)',
   device: 'a host device in the container: HOST[:CONTAINER][:PERMS] (PERMS of r, w, m; default rwm)',
   'group-add': "an extra group for the process: a gid or a name in the image's /etc/group",
@@ -121,6 +123,7 @@ export interface RunValues extends NetworkRunValues {
   'group-add'?: string[] | undefined;
   device?: string[] | undefined;
   'security-opt'?: string[] | undefined;
+  privileged?: boolean | undefined;
   network?: string | undefined;
   tty?: boolean | undefined;
   name?: string | undefined;
@@ -536,6 +539,7 @@ export async function runRequest(
     ...(pidsLimit !== undefined ? { pidsLimit } : {}),
     ...(ulimits.length > 0 ? { ulimits } : {}),
     ...(Object.keys(sysctls).length > 0 ? { sysctls } : {}),
+    ...(values.privileged ? { privileged: true } : {}),
     ...(values['security-opt'] ? { securityOpt: values['security-opt'].map(securityOptFlag) } : {}),
     ...(values.device ? { devices: values.device.map(deviceFlag) } : {}),
     ...(values['group-add'] ? { groupAdd: values['group-add'].map(groupAddFlag) } : {}),

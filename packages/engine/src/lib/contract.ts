@@ -325,6 +325,11 @@ export interface ContainerSpec {
    */
   sysctls?: Record<string, string> | undefined;
   /**
+   * Every capability (that the engine's own bounding set has), every host device, nothing masked in
+   * `/proc` and `/sys`, `/sys` writable (`--privileged`).
+   */
+  privileged?: boolean | undefined;
+  /**
    * Docker's `HostConfig.SecurityOpt`: `no-new-privileges[:true|false]`, `seccomp=unconfined`. The
    * local engine takes only these (it applies no seccomp profile: `seccomp=unconfined` is what it does).
    */

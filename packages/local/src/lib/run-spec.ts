@@ -1,5 +1,5 @@
 // A container's runtime spec (config.json) from its image config and a ContainerSpec (issue 14).
-import { existsSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { ContainerSpec } from '@ocikit/engine';
 import { truncate } from '@ocikit/errors';
@@ -77,6 +77,35 @@ function capName(field: string, value: string): string {
   const name = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
   if (!CAPS.includes(name)) throw bad(`${field}: unknown capability ${JSON.stringify(truncate(value, 40))}`);
   return name;
+}
+
+/** The capabilities in this process's bounding set (a privileged container gets no more). */
+function hostBoundingCaps(): string[] {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('CapBnd:'));
+    const mask = BigInt(`0x${(line ?? '').slice('CapBnd:'.length).trim() || '0'}`);
+    return CAPS.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
+  } catch {
+    return [...CAPS];
+  }
+}
+
+/** The device nodes under the host's /dev (not pts, shm, mqueue), as `--device` mappings of themselves. */
+function hostDevices(dir = '/dev'): NonNullable<ContainerSpec['devices']> {
+  const out: NonNullable<ContainerSpec['devices']> = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (!['/dev/pts', '/dev/shm', '/dev/mqueue'].includes(path)) out.push(...hostDevices(path));
+    } else if (entry.isCharacterDevice() || entry.isBlockDevice()) {
+      // the console and the terminal are the runtime's to make
+      if (!['/dev/console', '/dev/tty', '/dev/ptmx'].includes(path))
+        out.push({ pathOnHost: path, pathInContainer: path, cgroupPermissions: 'rwm' });
+    }
+  }
+  return out;
 }
 
 /** The hard limits of this process (`/proc/self/limits`), by RLIMIT_ name. */
@@ -269,7 +298,9 @@ export async function buildRuntimeSpec(options: {
       throw bad(`nanoCpus must be a positive number, not ${JSON.stringify(want.nanoCpus)}`);
     resources.cpu = { ...resources.cpu, period: 100_000, quota: Math.round((want.nanoCpus / 1e9) * 100_000) };
   }
-  const { devices, rules } = devicesOf(want);
+  const { devices, rules } = devicesOf(
+    want.privileged ? { ...want, devices: [...hostDevices(), ...(want.devices ?? [])] } : want,
+  );
   if (devices.length > 0) {
     linux.devices = [
       ...(linux.devices ?? []).filter((d) => !devices.some((n) => n.path === d.path)),
@@ -331,6 +362,17 @@ export async function buildRuntimeSpec(options: {
       ...(caps.inheritable ? { inheritable: caps.inheritable } : {}),
       ...(caps.ambient ? { ambient: caps.ambient } : {}),
     };
+  }
+  if (want.privileged) {
+    const all = hostBoundingCaps();
+    proc.capabilities = { bounding: all, effective: all, permitted: all };
+    // nothing masked or read-only in /proc, /sys writable, every device allowed (podman's --privileged)
+    delete linux.maskedPaths;
+    delete linux.readonlyPaths;
+    resources.devices = [{ allow: true, access: 'rwm' }];
+    spec.mounts = spec.mounts.map((m) =>
+      m.destination === '/sys' ? { ...m, options: (m.options ?? []).map((o) => (o === 'ro' ? 'rw' : o)) } : m,
+    );
   }
   // podman's default (runc spec's is true): setuid programs in the image work unless asked otherwise
   proc.noNewPrivileges = false;

@@ -208,6 +208,7 @@ export function createBody(spec: ContainerSpec): Json {
       ShmSize: spec.shmSize,
       GroupAdd: spec.groupAdd,
       SecurityOpt: spec.securityOpt,
+      Privileged: spec.privileged,
       Devices: spec.devices?.map((d) => ({
         PathOnHost: d.pathOnHost,
         PathInContainer: d.pathInContainer,
