@@ -292,4 +292,20 @@ describe('run/create flags, ocikit and podman side by side', () => {
     ]);
     expect(seen.ocikit).toEqual(seen.podman);
   });
+
+  it('--init: an init (catatonit) is PID 1 and the command its child; the exit code passes through', async () => {
+    const seen = await both(async (s) => {
+      const pid = await linesInside(
+        s,
+        ['--init'],
+        '[ $$ -ne 1 ] && echo child; cat /proc/1/cmdline | tr "\\0" " " | cut -d" " -f2',
+      );
+      const code = (await s.cli(['run', '--rm', ...s.runFlags, '--init', s.image(), 'sh', '-c', 'exit 3']))
+        .code;
+      return { pid, code };
+    });
+    // PID 1 is catatonit under podman's name (/run/podman-init) and ocikit's (/run/ocikit-init): its first argument is --
+    expect(seen.podman).toEqual({ pid: ['child', '--'], code: 3 });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
 });

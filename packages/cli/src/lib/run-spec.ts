@@ -35,6 +35,7 @@ export const runFlags = {
   device: { type: 'string', multiple: true },
   'security-opt': { type: 'string', multiple: true },
   privileged: { type: 'boolean' },
+  init: { type: 'boolean' },
   network: { type: 'string' },
   ...networkRunFlags,
   name: { type: 'string' },
@@ -76,6 +77,7 @@ export const runFlagsHelp = {
   ulimit: 'a resource limit NAME=SOFT[:HARD] (nofile, nproc, core, memlock, stack…)',
   sysctl: 'a namespaced kernel parameter K=V (net.*, fs.mqueue.*, kernel.msg*, kernel.sem, kernel.shm*)',
   'shm-size': 'the size of /dev/shm (e.g. 64m; default 64m)',
+  init: 'run catatonit as PID 1, forwarding signals and reaping zombies (needs the catatonit package)',
   privileged: 'every capability, every host device, nothing masked, /sys writable (decision 207)',
   'security-opt': 'no-new-privileges[=true|false], or seccomp=unconfined (ocikit applies no seccomp profile)',
   device: 'a host device in the container: HOST[:CONTAINER][:PERMS] (PERMS of r, w, m; default rwm)',
@@ -124,6 +126,7 @@ export interface RunValues extends NetworkRunValues {
   device?: string[] | undefined;
   'security-opt'?: string[] | undefined;
   privileged?: boolean | undefined;
+  init?: boolean | undefined;
   network?: string | undefined;
   tty?: boolean | undefined;
   name?: string | undefined;
@@ -540,6 +543,7 @@ export async function runRequest(
     ...(ulimits.length > 0 ? { ulimits } : {}),
     ...(Object.keys(sysctls).length > 0 ? { sysctls } : {}),
     ...(values.privileged ? { privileged: true } : {}),
+    ...(values.init ? { init: true } : {}),
     ...(values['security-opt'] ? { securityOpt: values['security-opt'].map(securityOptFlag) } : {}),
     ...(values.device ? { devices: values.device.map(deviceFlag) } : {}),
     ...(values['group-add'] ? { groupAdd: values['group-add'].map(groupAddFlag) } : {}),

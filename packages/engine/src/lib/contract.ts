@@ -324,6 +324,8 @@ export interface ContainerSpec {
    * namespaced ones podman and Docker accept.
    */
   sysctls?: Record<string, string> | undefined;
+  /** Run an init as PID 1 that forwards signals and reaps zombies, the command its child (`--init`). */
+  init?: boolean | undefined;
   /**
    * Every capability (that the engine's own bounding set has), every host device, nothing masked in
    * `/proc` and `/sys`, `/sys` writable (`--privileged`).

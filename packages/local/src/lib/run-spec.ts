@@ -79,6 +79,9 @@ function capName(field: string, value: string): string {
   return name;
 }
 
+/** Where Debian's catatonit package puts the init `init: true` runs (podman's copy first). */
+const INIT_BINARIES = ['/usr/libexec/podman/catatonit', '/usr/bin/catatonit'];
+
 /** The capabilities in this process's bounding set (a privileged container gets no more). */
 function hostBoundingCaps(): string[] {
   try {
@@ -283,6 +286,20 @@ export async function buildRuntimeSpec(options: {
     .map((m, i) => ({ m, i }))
     .sort((a, b) => a.m.destination.split('/').length - b.m.destination.split('/').length || a.i - b.i)
     .map(({ m }) => m);
+
+  if (want.init) {
+    const init = INIT_BINARIES.find((p) => existsSync(p));
+    if (!init)
+      throw bad(`init (--init): no catatonit at ${INIT_BINARIES.join(' or ')} (apt-get install catatonit)`);
+    // deeper than any /run mount, so it lands on top of it
+    spec.mounts.push({
+      destination: '/run/ocikit-init',
+      type: 'bind',
+      source: init,
+      options: ['bind', 'ro', 'nosuid', 'nodev'],
+    });
+    proc.args = ['/run/ocikit-init', '--', ...(proc.args ?? [])];
+  }
 
   spec.linux ??= {};
   const linux = spec.linux;

@@ -209,6 +209,7 @@ export function createBody(spec: ContainerSpec): Json {
       GroupAdd: spec.groupAdd,
       SecurityOpt: spec.securityOpt,
       Privileged: spec.privileged,
+      Init: spec.init,
       Devices: spec.devices?.map((d) => ({
         PathOnHost: d.pathOnHost,
         PathInContainer: d.pathInContainer,
