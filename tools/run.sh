@@ -50,7 +50,7 @@ command -v npm >/dev/null 2>&1 || { echo "need npm on PATH (the release test ins
 # System packages the tests and benchmarks drive: the real registry, skopeo, umoci, runtimes, and
 # the tools that build test images without Docker.
 apt_packages=(skopeo umoci docker-registry runc crun conmon busybox-static debootstrap apache2-utils
-  openssl zstd jq hyperfine pigz ca-certificates python3 tinyproxy podman docker.io containernetworking-plugins iptables buildah golang-github-containernetworking-plugin-dnsname gnupg python3-nacl)
+  openssl zstd jq hyperfine pigz ca-certificates python3 tinyproxy podman docker.io containernetworking-plugins iptables buildah golang-github-containernetworking-plugin-dnsname gnupg python3-nacl catatonit)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
