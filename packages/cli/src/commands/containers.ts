@@ -548,13 +548,14 @@ export const stopCommand = defineCommand({
   usage: 'ocikit stop [-t SECONDS] (-a | CONTAINER...)',
   options: { time: { type: 'string', short: 't' }, all: { type: 'boolean', short: 'a' } },
   help: {
-    time: 'seconds to wait before SIGKILL (default 10)',
+    time: "seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10)",
     all: 'every running or paused container; every id printed (stopped ones too), as podman',
   },
   failureExitCode: 125,
   async run(ctx, { values, positionals }) {
-    const timeout = values.time === undefined ? 10 : Number(values.time);
-    if (!(Number.isFinite(timeout) && timeout >= 0))
+    // no -t: the engine waits the container's own stop timeout (--stop-timeout, else 10)
+    const timeout = values.time === undefined ? undefined : Number(values.time);
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0))
       throw new InvalidArgumentError(`-t must be a number of seconds, not ${JSON.stringify(values.time)}`);
     const engine = await ctx.engine();
     const refs = await targets(ctx, engine, stopCommand, values.all, positionals);

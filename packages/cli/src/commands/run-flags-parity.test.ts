@@ -113,6 +113,41 @@ describe('run/create flags, ocikit and podman side by side', () => {
     expect(seen.ocikit.signal).toBe('SIGINT');
   });
 
+  it('--stop-timeout: stop without -t waits that long before SIGKILL, inspect shows it; a bad one is refused', async () => {
+    const seen = await both(async (s) => {
+      // PID 1 with no handler ignores SIGTERM: only the SIGKILL after the timeout stops it
+      await ok(s, [
+        'run',
+        '-d',
+        ...s.runFlags,
+        '--name',
+        'stoptime',
+        '--stop-timeout',
+        '1',
+        s.image(),
+        'sleep',
+        '300',
+      ]);
+      const started = Date.now();
+      const stopped = await s.cli(['stop', 'stoptime']);
+      const ms = Date.now() - started;
+      return {
+        stop: stopped.code,
+        // the default 10 s would take at least 10 000 ms
+        quick: ms < 6_000,
+        state: await ok(s, ['inspect', '--format', '{{.State.Status}} {{.Config.StopTimeout}}', 'stoptime']),
+        bad: await refused(s, ['--stop-timeout', '-1'], 'badtime', '--stop-timeout'),
+      };
+    });
+    expect(seen.podman).toEqual({
+      stop: 0,
+      quick: true,
+      state: 'exited 1',
+      bad: { code: 125, named: true, exists: false },
+    });
+    expect(seen.ocikit).toEqual(seen.podman);
+  });
+
   it('refuse an unknown --stop-signal: exit 125, nothing created', async () => {
     const seen = await both(async (s) => refused(s, ['--stop-signal', 'SIGNOPE'], 'badsig', '--stop-signal'));
     expect(seen.podman).toEqual({ code: 125, named: true, exists: false });

@@ -42,6 +42,7 @@ export const runFlags = {
   label: { type: 'string', short: 'l', multiple: true },
   'label-file': { type: 'string', multiple: true },
   'stop-signal': { type: 'string' },
+  'stop-timeout': { type: 'string' },
   rm: { type: 'boolean' },
   interactive: { type: 'boolean', short: 'i' },
   tty: { type: 'boolean', short: 't' },
@@ -89,6 +90,7 @@ export const runFlagsHelp = {
   label: 'set a label on the container (K=V, or K for an empty value)',
   'label-file': 'read K=V label lines from a file (# comments; --label wins over it)',
   'stop-signal': "the signal stop sends first (SIGINT, INT or 2; default: the image's, else SIGTERM)",
+  'stop-timeout': 'seconds stop waits before SIGKILL when stop is given no -t (default 10)',
   rm: 'remove the container when it exits',
   interactive: 'keep stdin open',
   tty: 'allocate a terminal',
@@ -133,6 +135,7 @@ export interface RunValues extends NetworkRunValues {
   label?: string[] | undefined;
   'label-file'?: string[] | undefined;
   'stop-signal'?: string | undefined;
+  'stop-timeout'?: string | undefined;
   rm?: boolean | undefined;
   interactive?: boolean | undefined;
   runtime?: string | undefined;
@@ -505,6 +508,15 @@ export async function runRequest(
         `--pids-limit must be a positive whole number, not ${JSON.stringify(values['pids-limit'])}`,
       );
   }
+  let stopTimeout: number | undefined;
+  if (values['stop-timeout'] !== undefined) {
+    stopTimeout = Number(values['stop-timeout']);
+    // podman takes a whole number of seconds (a uint)
+    if (!/^\d+$/.test(values['stop-timeout']) || !Number.isSafeInteger(stopTimeout))
+      throw new InvalidArgumentError(
+        `--stop-timeout must be a whole number of seconds, not ${JSON.stringify(values['stop-timeout'])}`,
+      );
+  }
   const mounts = [
     ...(values.volume ?? []).map(volumeMount),
     ...(values.mount ?? []).map(mountFlag),
@@ -550,6 +562,7 @@ export async function runRequest(
     ...(values['shm-size'] !== undefined ? { shmSize: parseBytes('shm-size', values['shm-size']) } : {}),
     ...(values.rm ? { autoRemove: true } : {}),
     ...(values['stop-signal'] !== undefined ? { stopSignal: stopSignalFlag(values['stop-signal']) } : {}),
+    ...(stopTimeout !== undefined ? { stopTimeout } : {}),
     ...(values.runtime !== undefined ? { runtime: values.runtime } : {}),
     ...(values.platform !== undefined ? { platform: values.platform } : {}),
   };

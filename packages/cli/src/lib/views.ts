@@ -305,6 +305,7 @@ export function containerInspectItem(d: ContainerDetails): Record<string, unknow
       Tty: d.config.tty,
       OpenStdin: d.config.openStdin,
       StopSignal: d.config.stopSignal ?? '',
+      ...(d.config.stopTimeout !== undefined ? { StopTimeout: d.config.stopTimeout } : {}),
       Labels: new Map(Object.entries(d.config.labels)),
     },
     HostConfig: {

@@ -346,6 +346,8 @@ export interface ContainerSpec {
   autoRemove?: boolean | undefined;
   /** The signal `containers.stop` sends first (the image's `StopSignal` by default). */
   stopSignal?: string | undefined;
+  /** Seconds `containers.stop` waits before SIGKILL when the call gives no timeout (default 10). */
+  stopTimeout?: number | undefined;
   /** The OCI runtime (`runc`, `crun`, a path), where the engine lets the caller choose. */
   runtime?: string | undefined;
   /** The image platform, when it must be pulled. */
@@ -556,6 +558,8 @@ export interface ContainerDetails {
     labels: Record<string, string>;
     /** The signal `stop` sends first. */
     stopSignal?: string | undefined;
+    /** Seconds `stop` waits before SIGKILL when the call gives none, when the engine says. */
+    stopTimeout?: number | undefined;
   };
   /** Whether it is removed when it exits. */
   autoRemove: boolean;
@@ -593,7 +597,7 @@ export interface WaitOptions extends CallOptions {
 
 /** Options of `containers.stop`. */
 export interface StopOptions extends CallOptions {
-  /** Seconds between the stop signal and SIGKILL (default 10). */
+  /** Seconds between the stop signal and SIGKILL (default: the container's `stopTimeout`, else 10). */
   timeout?: number | undefined;
 }
 

@@ -115,6 +115,13 @@ export async function prepareContainer(
       });
     }
   }
+  const { stopTimeout } = spec;
+  if (stopTimeout !== undefined && !(Number.isInteger(stopTimeout) && stopTimeout >= 0))
+    throw localError(
+      'bad-argument',
+      'containers.create',
+      `stopTimeout: ${JSON.stringify(stopTimeout)} is not a whole number of seconds`,
+    );
   // a bad network request fails before anything is pulled or made
   const network = await planNetwork(ctx, spec);
   const image =
@@ -210,6 +217,7 @@ export async function prepareContainer(
       ...record,
       command: runtimeSpec.process?.args ?? record.command,
       stopSignal: spec.stopSignal ?? unpacked.config.config?.StopSignal ?? 'SIGTERM',
+      ...(spec.stopTimeout !== undefined ? { stopTimeout: spec.stopTimeout } : {}),
     };
     await containers.save(next);
     return { record: next, network: attaching };

@@ -104,6 +104,7 @@ export function toDetails(record: ContainerRecord, network?: NetworkState | unde
       ...(hostname !== undefined ? { hostname } : {}),
       labels: record.labels ?? {},
       stopSignal: record.stopSignal,
+      stopTimeout: record.stopTimeout ?? 10,
     },
     autoRemove: record.autoRemove,
     network: network

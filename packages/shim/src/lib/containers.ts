@@ -73,6 +73,8 @@ export interface PrepareOptions {
   runtime?: Pick<RuntimeOptions, 'binary'>;
   autoRemove?: boolean;
   stopSignal?: string;
+  /** Seconds {@link Containers.stop} waits before SIGKILL when it is given no timeout (default 10). */
+  stopTimeout?: number;
   labels?: Record<string, string>;
 }
 
@@ -151,6 +153,7 @@ export class Containers {
       logPath: join(dir, 'ctr.log'),
       autoRemove: options.autoRemove ?? false,
       stopSignal: options.stopSignal ?? 'SIGTERM',
+      ...(options.stopTimeout !== undefined ? { stopTimeout: options.stopTimeout } : {}),
       labels: options.labels ?? {},
     };
     await this.save(record);
@@ -380,7 +383,10 @@ export class Containers {
     await this.runtimeFor(record).kill(record.id, signal, options);
   }
 
-  /** Sends the stop signal, waits up to `timeout` seconds, then SIGKILL; resolves to the exit code. */
+  /**
+   * Sends the stop signal, waits up to `timeout` seconds (the record's `stopTimeout` when not given,
+   * else 10), then SIGKILL; resolves to the exit code.
+   */
   async stop(
     ref: string,
     options: { timeout?: number; signal?: AbortSignal } = {},
@@ -392,7 +398,7 @@ export class Containers {
     await runtime.kill(record.id, record.stopSignal).catch((e: unknown) => {
       if (!isNotFound(e)) throw e;
     });
-    const deadline = Date.now() + (options.timeout ?? 10) * 1000;
+    const deadline = Date.now() + (options.timeout ?? record.stopTimeout ?? 10) * 1000;
     while (Date.now() < deadline) {
       const now = await this.get(record.id);
       if (now.status === 'exited') return now.exitCode;

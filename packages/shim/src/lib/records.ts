@@ -77,6 +77,8 @@ export interface ContainerRecord {
   autoRemove: boolean;
   /** The signal `stop` sends first (default SIGTERM). */
   stopSignal: string;
+  /** Seconds `stop` waits before SIGKILL when it is given no timeout (10 when absent). */
+  stopTimeout?: number;
   /** Free-form labels. */
   labels: Record<string, string>;
 }

@@ -116,12 +116,13 @@ describe.each(['runc', 'crun'])('Containers (conmon-supervised) with %s', (binar
   cleanup.push(root);
   const containers = new Containers({ root });
 
-  const make = async (args: string[], name?: string) => {
+  const make = async (args: string[], name?: string, stopTimeout?: number) => {
     const rec = await containers.prepare({
       image: 'busybox',
       command: args,
       runtime: { binary },
       ...(name ? { name } : {}),
+      ...(stopTimeout !== undefined ? { stopTimeout } : {}),
     });
     writeBusyboxBundle(rec.bundle, args);
     return rec;
@@ -183,6 +184,14 @@ describe.each(['runc', 'crun'])('Containers (conmon-supervised) with %s', (binar
     expect(await containers.stop(trapping.id, { timeout: 10 })).toBe(0);
     await expect(containers.remove(polite.id)).resolves.toBeDefined();
     await containers.remove(trapping.id);
+    // no timeout given: the record's stopTimeout (--stop-timeout), not 10 s
+    const quick = await make(['sleep', '60'], undefined, 1);
+    await containers.createInRuntime(quick.id);
+    await containers.start(quick.id);
+    const since = Date.now();
+    expect(await containers.stop(quick.id)).toBe(137);
+    expect(Date.now() - since).toBeLessThan(6_000);
+    await containers.remove(quick.id);
   });
 
   it('refuses to start a created container that was killed before its start, and says it exited', async () => {

@@ -129,6 +129,7 @@ export function containerDetailsOf(v: Json): ContainerDetails {
       hostname: nonEmpty(config, 'Hostname'),
       labels: labels(config, 'Labels'),
       stopSignal: signalName(nonEmpty(config, 'StopSignal')),
+      stopTimeout: num(config, 'StopTimeout'),
     },
     autoRemove: bool(host, 'AutoRemove'),
     runtime: nonEmpty(host, 'Runtime'),
@@ -191,6 +192,7 @@ export function createBody(spec: ContainerSpec): Json {
     AttachStderr: true,
     Labels: spec.labels,
     StopSignal: spec.stopSignal,
+    StopTimeout: spec.stopTimeout,
     ExposedPorts: net.exposedPorts,
     HostConfig: {
       ...net.hostConfig,

@@ -1,4 +1,4 @@
-// The `run` flags' ContainerSpec fields (labels, stopSignal, ulimits, sysctls, shmSize, groupAdd, devices, securityOpt) through the
+// The `run` flags' ContainerSpec fields (labels, stopSignal, stopTimeout, ulimits, sysctls, shmSize, groupAdd, devices, securityOpt) through the
 // docker driver against a real dockerd (Debian's docker.io): inspect shows them and the container sees
 // them, as the local engine's run-flags-parity test checks beside podman.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +47,7 @@ describe('run flags through the docker driver on dockerd', () => {
         network: 'none',
         labels: { a: '1', b: '' },
         stopSignal: 'SIGINT',
+        stopTimeout: 3,
         ulimits: [
           { name: 'nofile', soft: 512, hard: 768 },
           { name: 'core', soft: 0, hard: 0 },
@@ -69,6 +70,7 @@ describe('run flags through the docker driver on dockerd', () => {
     const details = await engine.containers.inspect(ran.id);
     expect(details.config.labels).toEqual({ a: '1', b: '' });
     expect(details.config.stopSignal).toBe('SIGINT');
+    expect(details.config.stopTimeout).toBe(3);
     await engine.containers.remove(ran.id);
   }, 120_000);
 
