@@ -1,5 +1,5 @@
 import { verifyStream } from '@ocikit/digest';
-import { isDataLoss, throwIfAborted } from '@ocikit/errors';
+import { isDataLoss, isUnavailable, throwIfAborted } from '@ocikit/errors';
 import { type Descriptor, isIndexMediaType, type Platform } from '@ocikit/image-spec';
 import { childrenOf, fetchAll, isGraphNode, withoutRefName } from './helpers.ts';
 import { selectManifest } from './select-manifest.ts';
@@ -130,15 +130,27 @@ export async function copy(
         throw e;
       }
     } else {
-      emit({ type: 'start', descriptor: desc, offset: 0 });
-      const stream = await src.fetch(desc, opts);
-      const counted = (async function* () {
-        for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-          emit({ type: 'progress', descriptor: desc, bytes: chunk.byteLength });
-          yield chunk;
+      // A streamed push cannot be sent again by the transport: a connection the registry or a
+      // proxy closed under it (tinyproxy closes after every response, racing the next request on
+      // the same connection) fails it. It is sent again from a fresh read of the source, as
+      // go-containerregistry's remote.Write retries a layer, twice at most.
+      for (let attempt = 0; ; attempt++) {
+        emit({ type: 'start', descriptor: desc, offset: 0 });
+        const stream = await src.fetch(desc, opts);
+        const counted = (async function* () {
+          for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+            emit({ type: 'progress', descriptor: desc, bytes: chunk.byteLength });
+            yield chunk;
+          }
+        })();
+        try {
+          await dst.push(desc, verifyStream(counted, { digest: desc.digest, size: desc.size }, opts), opts);
+          break;
+        } catch (e) {
+          stream.destroy();
+          if (attempt >= 2 || signal?.aborted || !isUnavailable(e)) throw e;
         }
-      })();
-      await dst.push(desc, verifyStream(counted, { digest: desc.digest, size: desc.size }, opts), opts);
+      }
     }
     emit({ type: 'done', descriptor: desc });
   };

@@ -156,6 +156,63 @@ describe('through the fault proxy', () => {
     expect(r.has).toBe(false);
   });
 
+  // regression: tinyproxy closes its client connection after each response, and a streamed blob PUT
+  // sent on that connection failed the push (ECONNRESET, seen in CI): the transport cannot resend a
+  // stream, so copy sends the blob again from a fresh read of the source
+  it('pushes a blob again from the source when its streamed upload fails (503, or a reset connection)', async () => {
+    const uploads = (p: Awaited<ReturnType<typeof startFaultProxy>>) =>
+      p.requests.filter((q) => q.method === 'PUT' && q.path.includes('/blobs/uploads/'));
+    for (const [i, fault] of [
+      { kind: 'status', status: 503, match: { method: 'PUT', path: '/blobs/uploads/' } },
+      { kind: 'reset', afterBytes: 0, match: { method: 'PUT', path: '/blobs/uploads/' } },
+    ].entries()) {
+      const proxy = await startFaultProxy({ target: registry.url, faults: [fault as Fault] });
+      const repo = openRepository(`${proxy.host}/faults/pushed${i}`, { retryDelay: 10 });
+      try {
+        await copy(image.store, 'v1', repo, 'v1');
+        expect(uploads(proxy).filter((q) => q.fault !== undefined).length).toBe(1);
+        const direct = openRepository(`${registry.host}/faults/pushed${i}`);
+        for (const layer of image.layers) expect(await direct.exists(layer)).toBe(true);
+        await direct.transport.close();
+      } finally {
+        await repo.transport.close();
+        await proxy.stop();
+      }
+    }
+  });
+
+  it('gives up on a blob upload that keeps failing, Unavailable after three sends', async () => {
+    const proxy = await startFaultProxy({
+      target: registry.url,
+      faults: [
+        {
+          kind: 'status',
+          status: 503,
+          times: Number.POSITIVE_INFINITY,
+          match: { method: 'PUT', path: '/blobs/uploads/' },
+        },
+      ],
+    });
+    const repo = openRepository(`${proxy.host}/faults/never`, { retryDelay: 10 });
+    try {
+      const error = await copy(image.store, 'v1', repo, 'v1').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isUnavailable(error)).toBe(true);
+      const layerPuts = proxy.requests.filter(
+        (q) =>
+          q.method === 'PUT' &&
+          q.path.includes('/blobs/uploads/') &&
+          q.path.includes(encodeURIComponent(image.layers[0]!.digest)),
+      );
+      expect(layerPuts.length).toBe(3);
+    } finally {
+      await repo.transport.close();
+      await proxy.stop();
+    }
+  });
+
   it('fails a corrupted blob with DataLoss naming its digest, leaving no trace in the store', async () => {
     const r = await pullThrough([
       { kind: 'corrupt', offset: 4242, match: { method: 'GET', path: layerPath() } },
