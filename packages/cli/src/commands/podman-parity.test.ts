@@ -83,6 +83,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await podman(['rm', '-af']).catch(() => undefined);
+  // ocikit's too: a created, never started container keeps its conmon and `runc init` running, and
+  // removing the root under them left both behind after every run
+  await runCli(['--root', ocikitRoot, 'rm', '-af']).catch(() => undefined);
   for (const d of roots) rmSync(d, { recursive: true, force: true });
 });
 
@@ -110,8 +113,11 @@ describe('ocikit and podman side by side', () => {
 
   it('go through the same states detached: running, then exited with its code after wait; logs after exit', async () => {
     const seen = await both(async (e) => {
-      const ran = await run(e, ['-d', '--name', 'bg4'], ['sh', '-c', 'echo hi; sleep 1; exit 4']);
+      // it runs until told to end (a `sleep 1` ended before a loaded machine asked its state)
+      const script = 'trap "exit 4" USR1; echo hi; while true; do sleep 0.1; done';
+      const ran = await run(e, ['-d', '--name', 'bg4'], ['sh', '-c', script]);
       const running = await stateOf(e, 'bg4');
+      await e.cli(['kill', '-s', 'USR1', 'bg4']);
       const waited = await e.cli(['wait', 'bg4']);
       const logs = await e.cli(['logs', 'bg4']);
       return {
