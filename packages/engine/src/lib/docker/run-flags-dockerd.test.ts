@@ -1,33 +1,19 @@
 // The `run` flags' ContainerSpec fields (labels, stopSignal, stopTimeout, ulimits, sysctls, shmSize, groupAdd, devices, securityOpt) through the
 // docker driver against a real dockerd (Debian's docker.io): inspect shows them and the container sees
 // them, as the local engine's run-flags-parity test checks beside podman.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type RunningEngine, startDockerd } from '@ocikit/test-engines';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../engine.ts';
+import { startDockerd } from '@ocikit/test-engines';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../engine.ts';
 import { dockerDriver } from './driver.ts';
-import { loadBusybox } from './test-history-commit.ts';
+import { useBusyboxEngine } from './test-busybox-engine.ts';
 
 describe('run flags through the docker driver on dockerd', () => {
-  let running: RunningEngine;
-  let engine: Engine;
-  let dir: string;
   const image = 'docker.io/library/rf-busybox:1';
-
-  beforeAll(async () => {
-    running = await startDockerd();
-    engine = await Engine.connect(dockerDriver, running.host, { env: running.env });
-    dir = mkdtempSync(join(tmpdir(), 'ocikit-run-flags-'));
-    await loadBusybox(engine, dir, image);
-  }, 120_000);
-
-  afterAll(async () => {
-    await engine?.close();
-    await running?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  const use = useBusyboxEngine(dockerDriver, () => startDockerd(), image);
+  let engine: Engine;
+  beforeAll(() => {
+    engine = use.engine();
+  });
 
   it('labels and stopSignal in inspect; ulimits, sysctls, shmSize, groupAdd, devices and securityOpt inside the container', async () => {
     const script = [

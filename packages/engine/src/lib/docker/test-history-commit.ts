@@ -1,34 +1,13 @@
 // The history and commit cases of the docker driver, run by history-commit-dockerd.test.ts against a
 // real dockerd and by history-commit-podman.test.ts against podman's Docker-compatible endpoint (one
-// engine per file). The busybox test image reaches the engine as a docker-archive (skopeo writes it
-// from the layout), so no registry is needed.
-import { execFile } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+// engine per file). The busybox test image reaches the engine as a docker-archive
+// (test-busybox-engine.ts), so no registry is needed.
 import { isOcikitError } from '@ocikit/errors';
 import type { RunningEngine } from '@ocikit/test-engines';
-import { buildBusyboxImage } from '@ocikit/test-images';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '../contract.ts';
-import { Engine } from '../engine.ts';
-
-const run = promisify(execFile);
-
-/**
- * Builds the busybox test image in `dir` and loads it into the engine as `image`, through a
- * docker-archive skopeo writes from the layout (no registry needed).
- */
-export async function loadBusybox(engine: Engine, dir: string, image: string): Promise<void> {
-  buildBusyboxImage(join(dir, 'layout'), 'busybox');
-  await run('skopeo', [
-    ...['copy', '--quiet'],
-    `oci:${join(dir, 'layout')}:busybox`,
-    `docker-archive:${join(dir, 'busybox.tar')}:${image}`,
-  ]);
-  await engine.images.load(createReadStream(join(dir, 'busybox.tar')), {});
-}
+import type { Engine } from '../engine.ts';
+import { useBusyboxEngine } from './test-busybox-engine.ts';
 
 async function reasonOf(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -51,23 +30,12 @@ export function describeHistoryCommit(
   { commentInHistory }: { commentInHistory: boolean },
 ): void {
   describe(`images.history and containers.commit on ${label}`, () => {
-    let running: RunningEngine;
-    let engine: Engine;
-    let dir: string;
     const image = 'docker.io/library/hc-busybox:1';
-
-    beforeAll(async () => {
-      running = await start();
-      engine = await Engine.connect(driver, running.host, { env: running.env });
-      dir = mkdtempSync(join(tmpdir(), 'ocikit-history-commit-'));
-      await loadBusybox(engine, dir, image);
-    }, 120_000);
-
-    afterAll(async () => {
-      await engine?.close();
-      await running?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    }, 60_000);
+    const use = useBusyboxEngine(driver, start, image);
+    let engine: Engine;
+    beforeAll(() => {
+      engine = use.engine();
+    });
 
     it('commits a written file and a removed one with changes; history shows the step newest first', async () => {
       const { id } = await engine.containers.create({

@@ -1,20 +1,15 @@
 // The containers.prune and images.prune cases of the docker driver, run by prune-dockerd.test.ts
 // against a real dockerd and by prune-podman.test.ts against podman's service (one engine per file).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RunningEngine } from '@ocikit/test-engines';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '../contract.ts';
-import { Engine } from '../engine.ts';
-import { loadBusybox } from './test-history-commit.ts';
+import type { Engine } from '../engine.ts';
+import { useBusyboxEngine } from './test-busybox-engine.ts';
 
 /** Registers the prune cases against the engine `start` gives, through `driver`. */
 export function describePrune(label: string, driver: Driver, start: () => Promise<RunningEngine>): void {
   describe(`containers.prune and images.prune on ${label}`, () => {
-    let running: RunningEngine;
     let engine: Engine;
-    let dir: string;
     let runner: string;
     const image = 'docker.io/library/pr-busybox:1';
     const create = async (cmd: string[], labels?: Record<string, string>) =>
@@ -27,21 +22,16 @@ export function describePrune(label: string, driver: Driver, start: () => Promis
     };
     const ids = async () => (await engine.containers.list({ all: true })).map((c) => c.id).sort();
 
+    const use = useBusyboxEngine(driver, start, image);
     beforeAll(async () => {
-      running = await start();
-      engine = await Engine.connect(driver, running.host, { env: running.env });
-      dir = mkdtempSync(join(tmpdir(), 'ocikit-prune-'));
-      await loadBusybox(engine, dir, image);
+      engine = use.engine();
       // a running container keeps the busybox image in use through every case
       runner = await create(['sleep', '300']);
       await engine.containers.start(runner);
-    }, 120_000);
+    }, 60_000);
 
     afterAll(async () => {
       await engine?.containers.kill(runner).catch(() => {});
-      await engine?.close();
-      await running?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
     }, 60_000);
 
     it('filters: until before they were made prunes none; a label prunes only those with it, label! those without', async () => {
