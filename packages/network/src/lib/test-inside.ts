@@ -345,9 +345,15 @@ const cases: Record<string, () => Promise<unknown>> = {
     must('iptables', ['-P', 'FORWARD', 'DROP']);
     const net = await createNetwork(root, 'r1', { subnet: '10.94.0.0/24' });
     const lean = await ensureNetworkRules(root, net);
-    const rulesOnce = must('iptables-save', []);
+    // without iptables-save's '# Generated … on <time>' lines: two calls a second apart differ there
+    const rules = () =>
+      must('iptables-save', [])
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .join('\n');
+    const rulesOnce = rules();
     await ensureNetworkRules(root, net);
-    const rulesTwice = must('iptables-save', []);
+    const rulesTwice = rules();
     const c = await createNetns(nsDir, 'c-r');
     await addNetwork(root, lean, { containerId: 'c-r', netns: c });
     const reach = async () => {
