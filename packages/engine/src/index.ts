@@ -77,6 +77,7 @@ export type { EngineErrorDetails, EngineErrorReason } from './lib/errors.ts';
 export { engineError } from './lib/errors.ts';
 export type { HostDriver, HostInput, HostSource, ResolvedHost } from './lib/hosts.ts';
 export { resolveHost } from './lib/hosts.ts';
+export { hasLabel } from './lib/labels.ts';
 export type { PodmanDriverOptions } from './lib/podman/driver.ts';
 export { createPodmanDriver, podmanDriver } from './lib/podman/driver.ts';
 export type { ContainerStatusFacts } from './lib/status.ts';

@@ -1,6 +1,6 @@
 // `ps --filter` and `images --filter` as podman 4.3 reads them (decision 205), applied by the CLI
 // over `containers.list` and `images.list`, so they select the same on every engine.
-import type { ContainerSummary, ImageSummary } from '@ocikit/engine';
+import { type ContainerSummary, hasLabel, type ImageSummary } from '@ocikit/engine';
 import { InvalidArgumentError, isInvalidArgument, isNotFound, NotFoundError, truncate } from '@ocikit/errors';
 import { parseReference } from '@ocikit/reference';
 import type { Context } from './command.ts';
@@ -79,13 +79,6 @@ export function parseContainerFilters(values: readonly string[] | undefined, whe
       throw invalidFilter(where, `exited=${JSON.stringify(truncate(code, 40))} is not an exit code`, PS_KEYS);
   for (const key of ['id', 'name']) for (const p of filters.get(key) ?? []) regexOf(p, where, key);
   return filters;
-}
-
-/** Whether `labels` hold `label`: `K` (any value) or `K=V`. */
-function hasLabel(labels: Readonly<Record<string, string>>, label: string): boolean {
-  const eq = label.indexOf('=');
-  if (eq < 0) return Object.hasOwn(labels, label);
-  return labels[label.slice(0, eq)] === label.slice(eq + 1);
 }
 
 /** The creation time (ms) of what `before=`/`since=` name (`ref`), from its RFC 3339 `created`. */

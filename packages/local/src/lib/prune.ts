@@ -5,14 +5,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isGraphNode, type OciLayout, walk } from '@ocikit/content';
 import { isDigest } from '@ocikit/digest';
-import type {
-  ContainerPruneOptions,
-  ContainersPruned,
-  Handlers,
-  ImagePruneOptions,
-  ImageRemoved,
-  ImagesPruned,
-  PruneFilters,
+import {
+  type ContainerPruneOptions,
+  type ContainersPruned,
+  type Handlers,
+  hasLabel,
+  type ImagePruneOptions,
+  type ImageRemoved,
+  type ImagesPruned,
+  type PruneFilters,
 } from '@ocikit/engine';
 import { Annotation, type Descriptor, isIndexMediaType, isManifestMediaType } from '@ocikit/image-spec';
 import type { ContainerRecord } from '@ocikit/shim';
@@ -30,13 +31,6 @@ const opts = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
 /** A running or paused container: not removed by a prune, and counted active by `system df` (as podman counts them: a created one is neither). */
 export function isActive(c: ContainerRecord): boolean {
   return c.status === 'running' || c.status === 'paused';
-}
-
-/** Whether labels `have` hold `label` (`key`, any value, or `key=value`). */
-function hasLabel(have: Readonly<Record<string, string>>, label: string): boolean {
-  const eq = label.indexOf('=');
-  if (eq < 0) return Object.hasOwn(have, label);
-  return have[label.slice(0, eq)] === label.slice(eq + 1);
 }
 
 /**
