@@ -310,11 +310,16 @@ describe('networks: ocikit and podman (CNI) in one sandbox', () => {
       const rules6 = (await sandbox.run('ip6tables-save', [])).stdout
         .split('\n')
         .filter((l) => l.includes(`fd00:13${n}:`) || l.includes(`dport ${s.port}`));
-      // `port` prints docker's `[::1]:PORT`, podman 4.3 `::1:PORT`: compared without the brackets
+      // `port` prints docker's `[::1]:PORT`, podman 4.3 `::1:PORT`: compared without the brackets.
+      // podman 4.3 lists a port's bindings in Go map order (either may come first): compared sorted
       const ports6 = ports
         .replaceAll(String(s.port + 1), 'Q')
         .replaceAll(String(s.port), 'P')
-        .replace(/\[(.*)\]:/g, '$1:');
+        .replace(/\[(.*)\]:/g, '$1:')
+        .split('\n')
+        .filter((l) => l !== '')
+        .sort()
+        .join('\n');
       return { v4, v6, loop6, ports: ports6, after, rm: rm.code, rules6 };
     });
     // [::1] is taken, but answers nothing: portmap cannot DNAT IPv6 loopback (no route_localnet in IPv6)
@@ -322,7 +327,7 @@ describe('networks: ocikit and podman (CNI) in one sandbox', () => {
       v4: 'published-v6',
       v6: 'published-v6',
       loop6: '',
-      ports: '80/tcp -> 0.0.0.0:P\n80/tcp -> ::1:Q\n',
+      ports: '80/tcp -> 0.0.0.0:P\n80/tcp -> ::1:Q',
       after: '',
       rm: 0,
       rules6: [],
