@@ -11,5 +11,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // `tools/run.sh test` retries a failed test once (OCIKIT_TEST_RETRIES=1), as podman's CI does
+    // its e2e tests (decision 209); the flaky reporter names every test that needed it
+    retry: Number(process.env['OCIKIT_TEST_RETRIES'] ?? 0),
+    reporters: ['default', './tools/checks/src/flaky-reporter.ts'],
   },
 });

@@ -73,7 +73,18 @@ pnpm install --frozen-lockfile --reporter=append-only 2>&1 | tail -n 3
 case $job in
   test)
     log "pnpm test"
-    pnpm test
+    # a failed test runs once more, and every test that needed it is listed below (decision 209)
+    export OCIKIT_TEST_RETRIES=${OCIKIT_TEST_RETRIES:-1}
+    OCIKIT_FLAKY_LOG=$(mktemp)
+    export OCIKIT_FLAKY_LOG
+    status=0
+    pnpm test || status=$?
+    if [ -s "$OCIKIT_FLAKY_LOG" ]; then
+      log "tests that failed once and passed on their retry (mend them):"
+      cat "$OCIKIT_FLAKY_LOG"
+    fi
+    rm -f "$OCIKIT_FLAKY_LOG"
+    [ "$status" -eq 0 ] || exit "$status"
     # Again without python3 (decision 073): extended attributes must go through the @napi-rs/xattr
     # addon, and the tests that compare them must not pass on two empty lists.
     log "xattr and diff tests with python3 hidden from PATH"
