@@ -4,12 +4,10 @@
 // the same socket (`POST /libpod/images/prune?all=true`).
 import { isOcikitError } from '@ocikit/errors';
 import type { Handlers, ImagePruneOptions, ImageRemoved, ImagesPruned, PruneFilters } from '../contract.ts';
+import { LIBPOD_PREFIX } from '../podman/prefix.ts';
 import type { EngineHttp, HttpRequest } from './http.ts';
 import { imageRemovedOf } from './images.ts';
 import { num, obj, str, strings } from './json.ts';
-
-/** The libpod API prefix podman's service answers beside the Docker-compatible one. */
-const LIBPOD = '/v4.0.0/libpod';
 
 /** A prune's `filters` query: `until` in Unix seconds, `label` and `label!` as given, and `extra`. */
 export function pruneFiltersQuery(
@@ -93,7 +91,7 @@ export function pruneHandlers(
       try {
         answer = await http.json(req);
       } catch (e) {
-        if (all && refusesAll(e)) return libpodImagesPrune(http, LIBPOD, options);
+        if (all && refusesAll(e)) return libpodImagesPrune(http, LIBPOD_PREFIX, options);
         throw e;
       }
       const v = obj(answer);

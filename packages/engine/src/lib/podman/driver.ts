@@ -11,10 +11,9 @@ import { EngineHttp } from '../docker/http.ts';
 import { engineError } from '../errors.ts';
 import { libpodImageHandlers } from './images.ts';
 import { listWithLibpodPorts } from './networks.ts';
+import { LIBPOD_PREFIX } from './prefix.ts';
 import { libpodSystemHandlers } from './system.ts';
 
-/** The libpod API prefix the driver speaks: podman 4.0 and later answer it. */
-export const LIBPOD_PREFIX = '/v4.0.0/libpod';
 /** The Docker API version spoken on podman's compatible endpoints. */
 const COMPAT_PREFIX = '/v1.41';
 
