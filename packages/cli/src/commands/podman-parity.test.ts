@@ -49,6 +49,14 @@ async function stateOf(e: Engine, name: string): Promise<string> {
   return r.stdout.trim().toLowerCase();
 }
 
+/** Polls `logs name` until its output includes `text` (up to 30 s: a loaded machine starts slowly). */
+async function logsInclude(e: Engine, name: string, text: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if ((await e.cli(['logs', name])).stdout.includes(text)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Runs `each` with both engines at once; their results by engine name. */
 async function both<T>(each: (e: Engine) => Promise<T>): Promise<Record<Engine['name'], T>> {
   const [ocikit, podmanResult] = await Promise.all(engines.map(each));
@@ -89,6 +97,8 @@ afterAll(async () => {
   for (const d of roots) rmSync(d, { recursive: true, force: true });
 });
 
+// each case removes its containers' names first: a retried case (decision 209) must not meet what
+// its first attempt left ("name is in use")
 describe('ocikit and podman side by side', () => {
   it('give the same exit codes: 127 not found, 126 not executable, 3 passed through', async () => {
     const codes = await both(async (e) => [
@@ -103,6 +113,7 @@ describe('ocikit and podman side by side', () => {
 
   it('keep a finished foreground container exited with its code, and its logs', async () => {
     const seen = await both(async (e) => {
+      await e.cli(['rm', '-f', 'fg3']);
       const ran = await run(e, ['--name', 'fg3'], ['sh', '-c', 'echo out; echo err >&2; exit 3']);
       const logs = await e.cli(['logs', 'fg3']);
       return { code: ran.code, state: await stateOf(e, 'fg3'), logs: logs.stdout + logs.stderr };
@@ -115,8 +126,11 @@ describe('ocikit and podman side by side', () => {
     const seen = await both(async (e) => {
       // it runs until told to end (a `sleep 1` ended before a loaded machine asked its state)
       const script = 'trap "exit 4" USR1; echo hi; while true; do sleep 0.1; done';
+      await e.cli(['rm', '-f', 'bg4']);
       const ran = await run(e, ['-d', '--name', 'bg4'], ['sh', '-c', script]);
       const running = await stateOf(e, 'bg4');
+      // USR1 only once its trap is set (it says hi after): before, PID 1 ignores it and wait never ends
+      await logsInclude(e, 'bg4', 'hi');
       await e.cli(['kill', '-s', 'USR1', 'bg4']);
       const waited = await e.cli(['wait', 'bg4']);
       const logs = await e.cli(['logs', 'bg4']);
@@ -140,6 +154,7 @@ describe('ocikit and podman side by side', () => {
 
   it('stop a detached container that ignores SIGTERM with SIGKILL after the timeout: exited 137', async () => {
     const seen = await both(async (e) => {
+      await e.cli(['rm', '-f', 'bg-stop']);
       await run(e, ['-d', '--name', 'bg-stop'], ['sleep', '60']);
       const running = await stateOf(e, 'bg-stop');
       const stopped = await e.cli(['stop', '-t', '1', 'bg-stop']);
@@ -153,6 +168,7 @@ describe('ocikit and podman side by side', () => {
     const seen = await both(async (e) => {
       // podman names a local image localhost/…; ocikit docker.io/library/…
       const name = e.name === 'podman' ? 'localhost/parity-img:1' : 'parity-img:1';
+      await e.cli(['rm', '-f', 'img-user']);
       const tagged = await e.cli(['tag', e.image(), name]);
       expect(tagged.code, `${e.name} tag: ${tagged.stderr}`).toBe(0);
       const created = await e.cli(['create', ...e.runFlags, '--name', 'img-user', name, 'true']);
@@ -175,6 +191,7 @@ describe('ocikit and podman side by side', () => {
 
   it('differ on purpose in the state a failed start leaves (decision 111): podman "created 0", ocikit "exited 127"', async () => {
     const seen = await both(async (e) => {
+      await e.cli(['rm', '-f', 'fg-missing', 'bg-missing']);
       const fg = await run(e, ['--name', 'fg-missing'], ['no-such-command']);
       const bg = await run(e, ['-d', '--name', 'bg-missing'], ['no-such-command']);
       return [fg.code, await stateOf(e, 'fg-missing'), bg.code, await stateOf(e, 'bg-missing')];
