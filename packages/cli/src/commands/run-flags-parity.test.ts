@@ -25,6 +25,14 @@ async function refused(s: Side, flags: readonly string[], name: string, flag: st
   return { code: r.code, named: r.stderr.includes(flag) || s.name === 'podman', exists };
 }
 
+/** Polls `logs name` until its output includes `text` (up to 30 s: a loaded machine starts slowly). */
+async function logsInclude(s: Side, name: string, text: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if ((await s.cli(['logs', name])).stdout.includes(text)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The output lines (trimmed) of `sh -c script` in a `run --rm` with `flags`, which must succeed. */
 async function linesInside(s: Side, flags: readonly string[], script: string): Promise<string[]> {
   const out = await ok(s, ['run', '--rm', ...s.runFlags, ...flags, s.image(), 'sh', '-c', script]);
@@ -41,11 +49,14 @@ afterAll(async () => {
   if (host) rmSync(host, { recursive: true, force: true });
 });
 
+// each case that names a container removes that name first: a retried case (decision 209) must not
+// meet what its first attempt left ("name is in use")
 describe('run/create flags, ocikit and podman side by side', () => {
   it('--label and --label-file: --label wins, K alone is empty (a file line without = is skipped), comments skipped; inspect shows them', async () => {
     const file = join(host, 'labels');
     writeFileSync(file, '# a comment\n\nc=3 4\na=from-file\n  d\n');
     const seen = await both(async (s) => {
+      await s.cli(['rm', '-f', 'lab']);
       await ok(s, [
         'create',
         ...s.runFlags,
@@ -85,7 +96,8 @@ describe('run/create flags, ocikit and podman side by side', () => {
 
   it('--stop-signal: stop sends it (a container that exits 7 on SIGINT), inspect shows it', async () => {
     const seen = await both(async (s) => {
-      const loop = 'trap "exit 7" INT; while true; do sleep 0.1; done';
+      const loop = 'trap "exit 7" INT; echo ready; while true; do sleep 0.1; done';
+      await s.cli(['rm', '-f', 'stopsig']);
       await ok(s, [
         'run',
         '-d',
@@ -99,6 +111,9 @@ describe('run/create flags, ocikit and podman side by side', () => {
         '-c',
         loop,
       ]);
+      // stopped once its trap is set (it says ready after): before, PID 1 ignores SIGINT and only
+      // the SIGKILL 20 s later ends it (137)
+      await logsInclude(s, 'stopsig', 'ready');
       const stopped = await s.cli(['stop', '-t', '20', 'stopsig']);
       const state = await ok(s, ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'stopsig']);
       return {
@@ -116,6 +131,7 @@ describe('run/create flags, ocikit and podman side by side', () => {
   it('--stop-timeout: stop without -t waits that long before SIGKILL, inspect shows it; a bad one is refused', async () => {
     const seen = await both(async (s) => {
       // PID 1 with no handler ignores SIGTERM: only the SIGKILL after the timeout stops it
+      await s.cli(['rm', '-f', 'stoptime']);
       await ok(s, [
         'run',
         '-d',
@@ -133,8 +149,8 @@ describe('run/create flags, ocikit and podman side by side', () => {
       const ms = Date.now() - started;
       return {
         stop: stopped.code,
-        // the default 10 s would take at least 10 000 ms
-        quick: ms < 6_000,
+        // the default 10 s would take at least 10 000 ms; 1 s and a loaded machine's podman, up to 9 000
+        quick: ms < 9_000,
         state: await ok(s, ['inspect', '--format', '{{.State.Status}} {{.Config.StopTimeout}}', 'stoptime']),
         bad: await refused(s, ['--stop-timeout', '-1'], 'badtime', '--stop-timeout'),
       };
@@ -214,6 +230,7 @@ describe('run/create flags, ocikit and podman side by side', () => {
 
   it('refuse a --group-add group the image does not have: podman at start (126), ocikit at create (125, nothing made; decision 207)', async () => {
     const seen = await both(async (s) => {
+      await s.cli(['rm', '-f', 'badgroup']);
       const r = await s.cli([
         'run',
         ...s.runFlags,
