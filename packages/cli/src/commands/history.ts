@@ -57,7 +57,7 @@ export const historyCommand = defineCommand({
   description:
     "The columns are docker's: IMAGE (the id of the image each step made, when the engine knows it; <missing> " +
     'otherwise), CREATED, CREATED BY (the instruction, cut to 45 columns unless --no-trunc), SIZE (of the layer the step ' +
-    'made; the local engine counts it compressed, as stored) and COMMENT. -q prints the ids only; --json the entries as ' +
+    'made, uncompressed, as docker and podman count it) and COMMENT. -q prints the ids only; --json the entries as ' +
     'the engine gives them; --format takes a Go template over {{.ID}}, {{.CreatedSince}}, {{.CreatedAt}}, {{.CreatedBy}}, ' +
     '{{.Size}}, {{.Comment}}, {{.Tags}}.',
   options: {

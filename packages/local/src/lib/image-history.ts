@@ -5,32 +5,36 @@ import type { CallOptions, HistoryEntry } from '@ocikit/engine';
 import { Annotation, type Descriptor, type ImageConfig, parseImageConfig } from '@ocikit/image-spec';
 import type { LocalContext } from './context.ts';
 import { openImageStore, requireImage } from './image-store.ts';
+import { uncompressedLayerSize } from './layer-size.ts';
 
-/** An image of the store as history needs it: its id, config and layer sizes. */
+/** An image of the store as history needs it: its id, config and layers. */
 interface ImageFacts {
   id: string;
   config: ImageConfig;
-  layerSizes: number[];
+  layers: Descriptor[];
 }
 
 async function factsOf(store: OciLayout, root: Descriptor, signal?: AbortSignal): Promise<ImageFacts> {
   const opts = signal ? { signal } : {};
   const { manifest } = await selectManifest(store, root, opts);
   const config = parseImageConfig(await fetchAll(store, manifest.config, opts));
-  return { id: manifest.config.digest, config, layerSizes: manifest.layers.map((l) => l.size) };
+  return { id: manifest.config.digest, config, layers: manifest.layers };
 }
 
-/** The steps of a config, oldest first: its `history`, or one unnamed step per layer when it has none. */
+/**
+ * The steps of a config, oldest first, with the sizes of its layers: its `history`, or one unnamed
+ * step per layer when it has none.
+ */
 function stepsOf(
   facts: ImageFacts,
-): { createdBy: string; emptyLayer: boolean; size: number; raw?: object }[] {
+  layerSizes: readonly number[],
+): { createdBy: string; emptyLayer: boolean; size: number }[] {
   const history = facts.config.history ?? [];
   let layer = 0;
-  if (history.length === 0)
-    return facts.layerSizes.map((size) => ({ createdBy: '', emptyLayer: false, size }));
+  if (history.length === 0) return layerSizes.map((size) => ({ createdBy: '', emptyLayer: false, size }));
   return history.map((h) => {
     const empty = h.empty_layer === true;
-    const size = empty ? 0 : (facts.layerSizes[layer] ?? 0);
+    const size = empty ? 0 : (layerSizes[layer] ?? 0);
     if (!empty) layer++;
     return { createdBy: h.created_by ?? '', emptyLayer: empty, size };
   });
@@ -51,8 +55,9 @@ function isBaseOf(base: ImageFacts, image: ImageFacts): boolean {
 
 /**
  * `images.history`: the image's steps newest first, from its config's `history` (a config without
- * one gives a step per layer). A step's size is its layer's size as stored (compressed; 0 for a
- * step that made no layer). The newest step has the image's id and names; an older step has the id
+ * one gives a step per layer). A step's size is its layer's uncompressed size, as podman and docker
+ * count it (measured once per layer, then cached: {@link uncompressedLayerSize}; 0 for a step that
+ * made no layer). The newest step has the image's id and names; an older step has the id
  * and names of a stored image it ends (a base image this one was built or committed on), else none
  * (`<missing>`, as Docker shows it).
  */
@@ -65,7 +70,14 @@ export async function imageHistory(
   const store = await openImageStore(ctx, signal);
   const found = await requireImage(ctx, store, ref, 'images.history', signal);
   const image = await factsOf(store, found.descriptor, signal);
-  const steps = stepsOf(image);
+  const sizes: number[] = [];
+  for (const [i, layer] of image.layers.entries()) {
+    const diffId = image.config.rootfs.diff_ids[i];
+    sizes.push(
+      diffId === undefined ? layer.size : await uncompressedLayerSize(ctx, store, layer, diffId, signal),
+    );
+  }
+  const steps = stepsOf(image, sizes);
   // the stored images, by id, with their names: those this image is built on name older steps
   const names = new Map<string, string[]>();
   const roots = new Map<string, Descriptor>();

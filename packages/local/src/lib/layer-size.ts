@@ -1,0 +1,70 @@
+// The uncompressed size of a stored layer — the size of its diff, as podman keeps it
+// (UncompressedSize) and docker counts it — measured once by streaming the decompressed blob and
+// cached under the state root by diffID (decision 213).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Fetcher } from '@ocikit/content';
+import { randomHex } from '@ocikit/digest';
+import type { Descriptor } from '@ocikit/image-spec';
+import type { LocalContext } from './context.ts';
+
+// loaded when a size is first measured, not whenever the engine starts
+const zlib = () => process.getBuiltinModule('node:zlib');
+
+const cacheDir = (ctx: LocalContext) => join(ctx.root, 'layer-sizes');
+
+function cached(ctx: LocalContext, diffId: string): number | undefined {
+  try {
+    const n = Number(readFileSync(join(cacheDir(ctx), diffId.replace(':', '-')), 'utf8'));
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  } catch {
+    return undefined; // not measured yet (or a torn file: measured again)
+  }
+}
+
+function remember(ctx: LocalContext, diffId: string, size: number): void {
+  // a small state file, written synchronously and renamed into place (decision 103)
+  mkdirSync(cacheDir(ctx), { recursive: true });
+  const file = join(cacheDir(ctx), diffId.replace(':', '-'));
+  const tmp = `${file}.${randomHex(4)}.tmp`;
+  writeFileSync(tmp, `${size}\n`);
+  renameSync(tmp, file);
+}
+
+/**
+ * The size in bytes of `layer`'s uncompressed tar (its diff `diffId`): the blob's own size when it
+ * is stored uncompressed, else the decompressed stream's length, measured once and then read from
+ * `<root>/layer-sizes/<diffID>`.
+ *
+ * @example
+ * ```ts
+ * const bytes = await uncompressedLayerSize(ctx, store, manifest.layers[0], config.rootfs.diff_ids[0]);
+ * ```
+ */
+export async function uncompressedLayerSize(
+  ctx: LocalContext,
+  store: Fetcher,
+  layer: Descriptor,
+  diffId: string,
+  signal?: AbortSignal,
+): Promise<number> {
+  if (layer.mediaType.endsWith('tar')) return layer.size; // OCI's `.tar`, docker's `diff.tar`
+  const known = cached(ctx, diffId);
+  if (known !== undefined) return known;
+  const opts = signal ? { signal } : {};
+  const decompressor = layer.mediaType.includes('zstd')
+    ? zlib().createZstdDecompress({ chunkSize: 1 << 20 })
+    : zlib().createGunzip({ chunkSize: 1 << 20 });
+  let size = 0;
+  const count = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      cb();
+    },
+  });
+  await pipeline(await store.fetch(layer, opts), decompressor, count, opts);
+  remember(ctx, diffId, size);
+  return size;
+}
