@@ -179,8 +179,12 @@ describe('ocikit run', () => {
   });
 
   it('attaches to a detached -i -t container through a real pseudo-terminal, its size following ours', async () => {
+    // after the resize, the new size once it has come through (up to 10 s): the keys typed half a
+    // second after it could outrun attach's resize call on a loaded machine
     const script =
-      'read line; echo "got $line"; echo "size $(stty size)"; read line; echo "size $(stty size)"; exit 9';
+      'read line; echo "got $line"; echo "size $(stty size)"; read line; ' +
+      'i=0; while [ "$(stty size)" = "20 70" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ' +
+      'echo "size $(stty size)"; exit 9';
     const started = await cli(['run', '-d', '-i', '-t', '--name', 'tty-att', 'busybox', 'sh', '-c', script]);
     expect(started.code, started.stderr).toBe(0);
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
@@ -225,7 +229,12 @@ describe('ocikit run', () => {
   it('execs with -i -t through a real pseudo-terminal: a terminal of our size, a resize, its exit code', async () => {
     expect((await cli(['run', '-d', '--name', 'tty-exec', 'busybox', 'sleep', '60'])).code).toBe(0);
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
-    const script = 'test -t 0 && echo "tty $(stty size)"; read line; echo "now $(stty size)"; exit 4';
+    // after the resize, the new size once it has come through (up to 10 s): the keys typed half a
+    // second after it could outrun exec's resize call on a loaded machine
+    const script =
+      'test -t 0 && echo "tty $(stty size)"; read line; ' +
+      'i=0; while [ "$(stty size)" = "21 77" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; ' +
+      'echo "now $(stty size)"; exit 4';
     const r = runInPty(
       [
         process.execPath,
@@ -262,14 +271,16 @@ describe('ocikit run', () => {
         '--name',
         'orphan',
         'busybox',
-        'sleep',
-        '4',
+        'sh',
+        '-c',
+        'until [ -e /go ]; do sleep 0.1; done',
       ],
       {
         stdio: 'ignore',
       },
     );
-    // long enough a sleep that a loaded machine still sees it running (a 1 s sleep raced in CI)
+    // it runs until told, after its ocikit is killed: a fixed sleep (1 s, then 4 s) could end before
+    // a loaded machine's ps saw it running
     let listed = '';
     for (let i = 0; i < 100 && !/Up \S.*orphan/.test(listed); i++) {
       listed = (await cli(['ps'])).stdout;
@@ -278,7 +289,8 @@ describe('ocikit run', () => {
     expect(listed).toMatch(/Up \S.*orphan/);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('close', r));
-    // the runtime finishes the container on its own; the next commands see it exited, not wedged
+    // the container finishes on its own, its ocikit gone; the next commands see it exited, not wedged
+    expect((await cli(['exec', 'orphan', 'sh', '-c', ': > /go'])).code).toBe(0);
     const waited = await cli(['wait', 'orphan']);
     expect(waited.code).toBe(0);
     expect((await cli(['ps', '-a'])).stdout).toMatch(/Exited \(\S+\).*orphan/);
@@ -323,7 +335,8 @@ describe('ocikit run', () => {
         out += d;
       });
       const waitFor = async (text: string) => {
-        for (let i = 0; i < 400 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 25));
+        // up to 60 s: ocikit from source and a container start on a loaded machine
+        for (let i = 0; i < 2400 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 25));
         expect(out).toContain(text);
       };
       const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
@@ -387,7 +400,7 @@ describe('ocikit run', () => {
     await ctrlCThenTerm(start(['start', '-a', 'sig-start']));
     expect((await cli(['rm', 'sig-start'])).code).toBe(0);
     expect((await cli(['rm', 'sig-att'])).code).toBe(0);
-  });
+  }, 180_000); // 11 CLI processes, 5 of them waited on: past 60 s on a loaded 2-core machine
 
   it('works through the built executable (the bundle of decision 022), zod loaded on demand', async () => {
     const bin = fileURLToPath(new URL('../../bin/ocikit.js', import.meta.url));
