@@ -213,8 +213,11 @@ export async function prepareContainer(
     writeFileSync(join(record.bundle, 'config.json'), `${JSON.stringify(runtimeSpec, null, 2)}\n`);
     // the namespace and the files the runtime mounts are there before it starts
     await attaching?.ready;
+    const imageLabels = unpacked.config.config?.Labels ?? {};
     const next: ContainerRecord = {
       ...record,
+      // the image's labels are the container's too, under its own (podman's and docker's merge)
+      ...(Object.keys(imageLabels).length > 0 ? { labels: { ...imageLabels, ...record.labels } } : {}),
       command: runtimeSpec.process?.args ?? record.command,
       stopSignal: spec.stopSignal ?? unpacked.config.config?.StopSignal ?? 'SIGTERM',
       ...(spec.stopTimeout !== undefined ? { stopTimeout: spec.stopTimeout } : {}),
