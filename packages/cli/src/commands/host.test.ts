@@ -71,6 +71,14 @@ function expectSame(
 }
 
 const name = (what: string) => `host-${what}-${process.pid}`;
+/** Shell: waits (up to 10 s) while the terminal's size is still `size`. */
+const until = (size: string) =>
+  `i=0; while [ "$(stty size)" = "${size}" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done`;
+/**
+ * Shell: a moment, then waits while the terminal has no size yet (a fixed second was not always
+ * enough for the CLI's resize call after the start on a loaded machine).
+ */
+const sized = `sleep 1; ${until('0 0')}`;
 /** Removals for after a case that failed half-way. */
 const onTheWayOut: (() => Promise<unknown>)[] = [];
 
@@ -158,10 +166,11 @@ describe('ocikit --host: the same commands on the local engine, dockerd and podm
     const ps = await onEach(['ps', '--format', '{{.Names}}|{{.Image}}|{{.State}}|{{.Status}}']);
     expectSame(ps, (r) => ({
       ...r,
-      stdout: r.stdout.replace(/Up (Less than a second|\d+ seconds?)/, 'Up …'),
+      stdout: r.stdout.replace(/Up (Less than a second|\d+ seconds?|About a minute)/, 'Up …'),
     }));
+    // (a minute on a loaded machine, from the first run -d to this ps)
     expect(ps.local.stdout).toMatch(
-      new RegExp(`^${svc}\\|${ref}\\|running\\|Up (Less than a second|\\d+ seconds?)\n$`),
+      new RegExp(`^${svc}\\|${ref}\\|running\\|Up (Less than a second|\\d+ seconds?|About a minute)\n$`),
     );
     // COMMAND as docker's engine joins it (an argument with a space in '…'); podman's compatible
     // API joins without the quotes, and ocikit shows each engine's own (as the docker CLI does)
@@ -184,7 +193,7 @@ describe('ocikit --host: the same commands on the local engine, dockerd and podm
     const execIn = await onEach(['exec', '-i', svc, 'cat'], 'to exec\n');
     expectSame(execIn);
     expect(execIn.local).toEqual({ code: 0, stdout: 'to exec\n', stderr: '' });
-    // exec -it on a real terminal: sized as ours (after a moment, as on run -t), our keys typed in
+    // exec -it on a real terminal: sized as ours (once sized, as on run -t), our keys typed in
     for (const t of targets) {
       const r = runInPty(
         [
@@ -194,7 +203,7 @@ describe('ocikit --host: the same commands on the local engine, dockerd and podm
           svc,
           'sh',
           '-c',
-          'sleep 1; stty size; echo ready; read x; echo "got $x"; exit 4',
+          `${sized}; stty size; echo ready; read x; echo "got $x"; exit 4`,
         ],
         [{ after: 'ready', send: 'hi\r' }],
         { size: [40, 120], timeoutMs: 40_000 },
@@ -228,9 +237,10 @@ describe('ocikit --host: the same commands on the local engine, dockerd and podm
   });
 
   it('run -it gives the container a terminal of our size, follows its resizes, takes our keys', async () => {
-    // a moment first: dockerd 20.10 (API 1.41) takes no size at create, so the CLI sizes the
-    // terminal right after the start, as the docker CLI does
-    const script = 'sleep 1; stty size; tty; echo ready; read x; stty size';
+    // once sized: dockerd 20.10 (API 1.41) takes no size at create, so the CLI sizes the terminal
+    // right after the start, as the docker CLI does. After the resize, the new size once it has
+    // come through: the key typed half a second after it could outrun the resize call when loaded
+    const script = `${sized}; stty size; tty; echo ready; read x; ${until('24 80')}; stty size`;
     const tty = name('tty');
     onTheWayOut.push(() => onEach(['rm', '-f', tty]));
     for (const t of targets) {
