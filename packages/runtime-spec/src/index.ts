@@ -1,7 +1,7 @@
 export type { ConvertOptions } from './lib/convert.ts';
 export { resolveUser, specFromImageConfig } from './lib/convert.ts';
 export { defaultRootlessSpec, defaultSpec, PODMAN_CAPABILITIES } from './lib/defaults.ts';
-export { rlimitType, sysctlRefusal } from './lib/limits.ts';
+export { RLIM_INFINITY, rlimitType, stringifySpec, sysctlRefusal } from './lib/limits.ts';
 export { parseFeatures, parseSpec, parseState } from './lib/parse.ts';
 export { readInRoot, resolveInRoot } from './lib/rootfs.ts';
 export type {

@@ -62,4 +62,62 @@ describe('image labels and unlimited ulimits, ocikit and podman side by side', (
       byImageLabel: seen.podman.byImageLabel.split('\n').sort(),
     });
   }, 60_000);
+
+  it('--ulimit core=-1 and stack=8388608:-1: unlimited inside, as podman; the same under crun and in an exec', async () => {
+    const script = "grep -E '^Max (core file|stack) size' /proc/self/limits";
+    const inside = async (s: Side, flags: readonly string[]) =>
+      (await ok(s, ['run', '--rm', ...s.runFlags, ...flags, s.image(), 'sh', '-c', script]))
+        .split('\n')
+        .map((l) => l.trim().split(/\s{2,}/));
+    const limits = ['--ulimit', 'core=-1', '--ulimit', 'stack=8388608:-1'];
+    const seen = await sides.both((s) => inside(s, limits));
+    expect(seen.podman).toEqual([
+      ['Max stack size', '8388608', 'unlimited', 'bytes'],
+      ['Max core file size', 'unlimited', 'unlimited', 'bytes'],
+    ]);
+    expect(seen.ocikit).toEqual(seen.podman);
+    expect(await inside(sides.ocikit, ['--runtime', 'crun', ...limits])).toEqual(seen.podman);
+    // -1:-1 is -1; an exec'd process has the container's limits
+    const { ocikit } = sides;
+    await ok(ocikit, [
+      'run',
+      '-d',
+      '--name',
+      'unlimited',
+      '--ulimit',
+      'core=-1:-1',
+      ocikit.image(),
+      'sleep',
+      '60',
+    ]);
+    const exec = await ok(ocikit, ['exec', 'unlimited', 'sh', '-c', script]);
+    expect(exec).toMatch(/^Max core file size\s+unlimited\s+unlimited\s+bytes$/m);
+    await ocikit.cli(['kill', 'unlimited']);
+  }, 120_000);
+
+  it('--ulimit core=-1:0 (soft unlimited above a hard limit) and core=unlimited are refused: exit 125, nothing made', async () => {
+    const seen = await sides.both(async (s) => {
+      const out = [];
+      for (const [name, limit] of [
+        ['ul-bad1', 'core=-1:0'],
+        ['ul-bad2', 'core=unlimited'],
+      ] as const) {
+        const r = await s.cli([
+          'create',
+          ...s.runFlags,
+          '--name',
+          name,
+          '--ulimit',
+          limit,
+          s.image(),
+          'true',
+        ]);
+        const exists = (await s.cli(['container', 'exists', name])).code === 0;
+        out.push({ code: r.code, exists, named: r.stderr.includes(limit) });
+      }
+      return out;
+    });
+    expect(seen.podman).toEqual(Array(2).fill({ code: 125, exists: false, named: true }));
+    expect(seen.ocikit).toEqual(seen.podman);
+  }, 60_000);
 });

@@ -240,7 +240,7 @@ export function stopSignalFlag(value: string): string {
   return upper.startsWith('SIG') ? upper : `SIG${upper}`;
 }
 
-/** `--ulimit NAME=SOFT[:HARD]` as Docker reads it (HARD is SOFT when left out; -1 is unlimited). */
+/** `--ulimit NAME=SOFT[:HARD]` as podman reads it (HARD is SOFT when left out; -1 is unlimited, RLIM_INFINITY). */
 export function ulimitFlag(value: string): Ulimit {
   const bad = (why: string) =>
     new InvalidArgumentError(`--ulimit ${JSON.stringify(truncate(value, 60))}: ${why}`, {
@@ -252,7 +252,9 @@ export function ulimitFlag(value: string): Ulimit {
   if (!rlimitType(name)) throw bad(`unknown limit ${JSON.stringify(name)}`);
   const soft = Number(softText);
   const hard = hardText === undefined ? soft : Number(hardText);
-  if (soft !== -1 && hard !== -1 && soft > hard) throw bad('the soft limit is above the hard one');
+  if (soft < -1 || hard < -1) throw bad('a limit is a whole number, or -1 for unlimited');
+  // -1 is unlimited: above every number (podman refuses core=-1:0 too)
+  if (hard !== -1 && (soft === -1 || soft > hard)) throw bad('the soft limit is above the hard one');
   return { name: name.toLowerCase(), soft, hard };
 }
 

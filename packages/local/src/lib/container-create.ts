@@ -8,7 +8,7 @@ import type { ContainerSpec, CreateOptions } from '@ocikit/engine';
 import { isNotFound, isOcikitError } from '@ocikit/errors';
 import type { Descriptor } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
-import type { Mount } from '@ocikit/runtime-spec';
+import { type Mount, stringifySpec } from '@ocikit/runtime-spec';
 import { type ContainerRecord, START_FAILURE_CODES, signalNumber } from '@ocikit/shim';
 import { mountAll, type SnapshotMount, unpackToSnapshots } from '@ocikit/snapshot';
 import { localError, standard } from './container-errors.ts';
@@ -210,7 +210,7 @@ export async function prepareContainer(
         ...runtimeSpec.hooks,
         createRuntime: [...(runtimeSpec.hooks?.createRuntime ?? []), networkReadyHook(record)],
       };
-    writeFileSync(join(record.bundle, 'config.json'), `${JSON.stringify(runtimeSpec, null, 2)}\n`);
+    writeFileSync(join(record.bundle, 'config.json'), `${stringifySpec(runtimeSpec, 2)}\n`);
     // the namespace and the files the runtime mounts are there before it starts
     await attaching?.ready;
     const imageLabels = unpacked.config.config?.Labels ?? {};

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecOptions, ExecProcess, ExecSpec, OutputChunk } from '@ocikit/engine';
-import { type Process, resolveUser } from '@ocikit/runtime-spec';
+import { type Process, resolveUser, stringifySpec } from '@ocikit/runtime-spec';
 import { type ContainerRecord, commandFailure, lastLogError, START_FAILURE_CODES } from '@ocikit/shim';
 import { ChunkQueue, stdinOf } from './attach-relay.ts';
 import { startFailureCode } from './container-create.ts';
@@ -126,7 +126,7 @@ function pipedExec(
   signal: AbortSignal | undefined,
 ): ExecProcess {
   const dir = mkdtempSync(join(tmpdir(), 'ocikit-exec-'));
-  writeFileSync(join(dir, 'process.json'), JSON.stringify(proc));
+  writeFileSync(join(dir, 'process.json'), stringifySpec(proc));
   const logFile = join(dir, 'log.json');
   const { file, args } = runtime.commandLine(
     ['exec', '--process', join(dir, 'process.json'), record.id],

@@ -9,6 +9,7 @@ import {
   type DeviceCgroup,
   type Mount,
   PODMAN_CAPABILITIES,
+  RLIM_INFINITY,
   readInRoot,
   rlimitType,
   type Spec,
@@ -412,9 +413,13 @@ export async function buildRuntimeSpec(options: {
   for (const u of want.ulimits ?? []) {
     const type = rlimitType(u.name);
     if (!type) throw bad(`ulimits: unknown limit ${JSON.stringify(truncate(u.name, 20))}`);
-    if (!(Number.isInteger(u.soft) && Number.isInteger(u.hard) && u.soft >= 0 && u.soft <= u.hard))
-      throw bad(`ulimits: ${u.name} needs whole numbers with soft ${u.soft} at most hard ${u.hard}`);
-    proc.rlimits = [...proc.rlimits.filter((r) => r.type !== type), { type, soft: u.soft, hard: u.hard }];
+    const soft = u.soft === -1 ? RLIM_INFINITY : u.soft;
+    const hard = u.hard === -1 ? RLIM_INFINITY : u.hard;
+    if (!(Number.isInteger(soft) && Number.isInteger(hard) && soft >= 0 && soft <= hard))
+      throw bad(
+        `ulimits: ${u.name} needs whole numbers (or -1, unlimited) with soft ${u.soft} at most hard ${u.hard}`,
+      );
+    proc.rlimits = [...proc.rlimits.filter((r) => r.type !== type), { type, soft, hard }];
   }
   return spec;
 }

@@ -29,6 +29,34 @@ export function rlimitType(name: string): string | undefined {
   return (RLIMITS as readonly string[]).includes(short) ? `RLIMIT_${short.toUpperCase()}` : undefined;
 }
 
+/**
+ * RLIM_INFINITY (2^64-1, `--ulimit NAME=-1`) as a spec's rlimit holds it in memory: 2^64, the
+ * double that `JSON.parse` gives for 18446744073709551615 (2^64-1 has no exact double), written
+ * back as that literal by {@link stringifySpec} (decision 214).
+ */
+export const RLIM_INFINITY: number = 2 ** 64;
+
+/** `JSON.rawJSON` (Node 21+; not yet in TypeScript's lib): a value `JSON.stringify` writes as `text`. */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * A runtime spec (or an exec's process) as JSON text for the runtime: as `JSON.stringify`, except
+ * that a number {@link RLIM_INFINITY} is written `18446744073709551615`, which runc and crun read
+ * as RLIM_INFINITY (`JSON.stringify` would write 18446744073709552000, which overflows a uint64).
+ *
+ * @example
+ * ```ts
+ * writeFileSync(join(bundle, 'config.json'), `${stringifySpec(spec, 2)}\n`);
+ * ```
+ */
+export function stringifySpec(value: unknown, space?: number): string {
+  return JSON.stringify(
+    value,
+    (_key, v: unknown) => (v === RLIM_INFINITY ? rawJSON('18446744073709551615') : v),
+    space,
+  );
+}
+
 /** IPC-namespaced kernel parameters (podman's and runc's list). */
 const IPC_SYSCTLS = [
   'kernel.msgmax',

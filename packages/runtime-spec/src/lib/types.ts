@@ -45,9 +45,9 @@ export interface User {
 export interface Rlimit {
   /** REQUIRED. `RLIMIT_NOFILE`, … */
   type: string;
-  /** REQUIRED. Soft limit. */
+  /** REQUIRED. Soft limit (`RLIM_INFINITY`: unlimited; write the spec with `stringifySpec`). */
   soft: number;
-  /** REQUIRED. Hard limit. */
+  /** REQUIRED. Hard limit (`RLIM_INFINITY`: unlimited). */
   hard: number;
 }
 

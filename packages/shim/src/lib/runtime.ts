@@ -18,6 +18,7 @@ import {
   parseFeatures,
   parseState,
   type State,
+  stringifySpec,
 } from '@ocikit/runtime-spec';
 
 /** Which runtime to drive and where it keeps its state. */
@@ -463,7 +464,7 @@ export class Runtime {
       (dir) => ['exec', '--process', join(dir, 'process.json'), ...flags, checkId(id)],
       {
         what: `exec in ${id}`,
-        files: { 'process.json': JSON.stringify(proc) },
+        files: { 'process.json': stringifySpec(proc) },
         stdio: options.stdio ?? 'inherit',
         allowFail: true,
         proxySignals: options.proxySignals === true && !options.detach,
