@@ -64,8 +64,10 @@ beforeAll(async () => {
     // with three names, one made last
     await ok(s, ['commit', 'ex0', 'localhost/extra:1']);
     await ok(s, ['create', ...s.runFlags, '--name', 'cr', '--label', 'a=1', 'localhost/extra:1', 'true']);
-    await ok(s, ['run', '-d', ...s.runFlags, '--name', 'ru', base, 'sleep', '120']);
-    await ok(s, ['run', '-d', ...s.runFlags, '--name', 'pa', base, 'sleep', '120']);
+    // running for the whole file (afterAll kills them): two minutes ran out before the last case
+    // on a loaded machine, which then found ru exited
+    await ok(s, ['run', '-d', ...s.runFlags, '--name', 'ru', base, 'sleep', '3600']);
+    await ok(s, ['run', '-d', ...s.runFlags, '--name', 'pa', base, 'sleep', '3600']);
     await ok(s, ['pause', 'pa']);
     await ok(s, ['commit', '--change', 'LABEL k=v', 'ex3', 'localhost/extra:1']);
     await ok(s, ['tag', 'localhost/extra:1', 'localhost/extra:2']);
@@ -280,7 +282,7 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
         return [r.code, ids.length, ids.every((id) => /^[0-9a-f]{64}$/.test(id)), await states(s)];
       };
       const running = (name: string) =>
-        ok(s, ['run', '-d', ...s.runFlags, '--name', name, 'localhost/base:1', 'sleep', '120']);
+        ok(s, ['run', '-d', ...s.runFlags, '--name', name, 'localhost/base:1', 'sleep', '3600']);
       // as the rm test leaves them, when run alone (-f: missing ones skipped)
       await ok(s, ['rm', '-f', 'ex0', 'ex3']);
       await running('ru2');

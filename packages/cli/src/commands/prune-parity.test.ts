@@ -34,7 +34,8 @@ beforeAll(async () => {
     // an exited container, a created one, a running one
     await ok(s, ['run', ...s.runFlags, '--name', 'ex', image, 'true']);
     await ok(s, ['create', ...s.runFlags, '--name', 'cr', image, 'true']);
-    await ok(s, ['run', '-d', ...s.runFlags, '--name', 'ru', image, 'sleep', '120']);
+    // running for the whole file (afterAll kills it): a fixed two minutes can run out on a loaded machine
+    await ok(s, ['run', '-d', ...s.runFlags, '--name', 'ru', image, 'sleep', '3600']);
     // three images of two exited containers: the first loses its name to the second (dangling),
     // which has a label and a second name; a third, unlabelled
     await ok(s, ['run', ...s.runFlags, '--name', 'w1', image, 'sh', '-c', 'echo 1 > /f']);

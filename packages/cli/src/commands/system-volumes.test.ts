@@ -74,8 +74,10 @@ beforeAll(async () => {
       '-v',
       'keep:/data',
       s.image(),
+      // running for the whole file (afterAll kills it): a minute ran out on a loaded machine, and
+      // prune then took it and its volume
       'sleep',
-      '60',
+      '3600',
     ]);
   });
 }, 120_000);
