@@ -17,8 +17,8 @@ export const imagesCommand = defineCommand({
   description:
     "The columns are docker's and podman's, then PLATFORM; one row per name. IMAGE ID is the config digest (for an index, " +
     "this machine's image's, if stored; else the index digest); CREATED is relative to the config's " +
-    '`created`. SIZE is as the engine counts it: for the local store, the manifest, config and layers (compressed) ' +
-    "of an image, the index alone for an index. PLATFORM is the image config's os/arch[/variant]; for an index, each platform it lists. " +
+    '`created`. SIZE is as the engine counts it: for the local store as podman, the layers uncompressed, the config ' +
+    "and the manifest (twice, as podman keeps it) of an image, and its index; an index without this machine's image alone. PLATFORM is the image config's os/arch[/variant]; for an index, each platform it lists. " +
     'REFERENCE lists only the images of that name (`busybox`, `busybox:1.36`); -a also images only containers keep. ' +
     "--format takes a Go template over docker's fields ({{.Repository}}, {{.Tag}}, {{.ID}}, {{.Digest}}, " +
     '{{.Size}}, {{.CreatedSince}}, {{.CreatedAt}}) and ocikit\'s ({{.Reference}}, {{.Platform}}); "table …" adds headers. ' +

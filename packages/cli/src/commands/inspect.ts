@@ -187,8 +187,13 @@ export const inspectCommand = defineCommand({
             stopSignal: c.StopSignal ?? null,
           },
           layers,
+          // the local engine's image: the size it lists (uncompressed, as podman's: decision 215)
           totalSize:
-            picked.manifest.config.size + layers.reduce((n, l) => n + l.size, 0) + picked.descriptor.size,
+            details &&
+            (details.raw as LocalImageRaw | undefined)?.manifest?.descriptor.digest ===
+              picked.descriptor.digest
+              ? details.size
+              : picked.manifest.config.size + layers.reduce((n, l) => n + l.size, 0) + picked.descriptor.size,
         },
       };
       const img = info.image;

@@ -126,7 +126,10 @@ export interface ImageSummary {
   repoDigests: string[];
   /** When the image was made (its config's `created`), RFC 3339. */
   created?: string | undefined;
-  /** Its size in bytes as the engine counts it (unpacked for Docker/Podman, stored for local). */
+  /**
+   * Its size in bytes as the engine counts it, uncompressed on every engine: Docker's the layers'
+   * unpacked size, podman's (and local's, as podman's) that plus its config and manifests.
+   */
   size: number;
   /** The platform (`linux/amd64`), when the engine says. */
   platform?: string | undefined;

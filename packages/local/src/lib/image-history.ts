@@ -5,7 +5,7 @@ import type { CallOptions, HistoryEntry } from '@ocikit/engine';
 import { Annotation, type Descriptor, type ImageConfig, parseImageConfig } from '@ocikit/image-spec';
 import type { LocalContext } from './context.ts';
 import { openImageStore, requireImage } from './image-store.ts';
-import { uncompressedLayerSize } from './layer-size.ts';
+import { uncompressedLayerSizes } from './layer-size.ts';
 
 /** An image of the store as history needs it: its id, config and layers. */
 interface ImageFacts {
@@ -56,7 +56,7 @@ function isBaseOf(base: ImageFacts, image: ImageFacts): boolean {
 /**
  * `images.history`: the image's steps newest first, from its config's `history` (a config without
  * one gives a step per layer). A step's size is its layer's uncompressed size, as podman and docker
- * count it (measured once per layer, then cached: {@link uncompressedLayerSize}; 0 for a step that
+ * count it (measured once per layer, then cached: {@link uncompressedLayerSizes}; 0 for a step that
  * made no layer). The newest step has the image's id and names; an older step has the id
  * and names of a stored image it ends (a base image this one was built or committed on), else none
  * (`<missing>`, as Docker shows it).
@@ -70,13 +70,7 @@ export async function imageHistory(
   const store = await openImageStore(ctx, signal);
   const found = await requireImage(ctx, store, ref, 'images.history', signal);
   const image = await factsOf(store, found.descriptor, signal);
-  const sizes: number[] = [];
-  for (const [i, layer] of image.layers.entries()) {
-    const diffId = image.config.rootfs.diff_ids[i];
-    sizes.push(
-      diffId === undefined ? layer.size : await uncompressedLayerSize(ctx, store, layer, diffId, signal),
-    );
-  }
+  const sizes = await uncompressedLayerSizes(ctx, store, image.layers, image.config.rootfs.diff_ids, signal);
   const steps = stepsOf(image, sizes);
   // the stored images, by id, with their names: those this image is built on name older steps
   const names = new Map<string, string[]>();

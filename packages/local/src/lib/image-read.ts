@@ -18,6 +18,8 @@ import {
   parseManifest,
 } from '@ocikit/image-spec';
 import { parseReference } from '@ocikit/reference';
+import type { LocalContext } from './context.ts';
+import { uncompressedLayerSizes } from './layer-size.ts';
 
 /**
  * What `images.inspect` of the local engine gives as `raw`: the image's OCI documents as stored,
@@ -65,18 +67,44 @@ const configPlatform = (c: ImageConfig) =>
     ...(c.variant !== undefined ? { variant: c.variant } : {}),
   });
 
-/** One stored image as the contract lists it, with all its names. */
-export function summaryOf(raw: LocalImageRaw, names: readonly string[]): ImageSummary {
+/**
+ * The uncompressed size of each layer of `raw`'s image (none for an index without this machine's
+ * image), for {@link summaryOf}: measured once per diff, then read from the state root.
+ */
+export function layerSizesOf(
+  ctx: LocalContext,
+  store: OciLayout,
+  raw: LocalImageRaw,
+  signal?: AbortSignal,
+): Promise<number[]> {
+  if (!raw.manifest || !raw.config) return Promise.resolve([]);
+  return uncompressedLayerSizes(ctx, store, raw.manifest.manifest.layers, raw.config.rootfs.diff_ids, signal);
+}
+
+/**
+ * One stored image as the contract lists it, with all its names. Its size is podman 4.3's
+ * (decision 215): the layers' uncompressed sizes (`layerSizes`, from {@link layerSizesOf}; their
+ * stored sizes when not given, for callers that use no size), its config, its manifest twice (podman's
+ * storage keeps it by digest and as the default one) and the index it was stored by; an index
+ * without this machine's image counts itself.
+ */
+export function summaryOf(
+  raw: LocalImageRaw,
+  names: readonly string[],
+  layerSizes?: readonly number[],
+): ImageSummary {
   const { descriptor, index, manifest, config } = raw;
   let size = descriptor.size;
   let platform: string | undefined;
   if (index) {
     const platforms = index.manifests.flatMap((m) => (m.platform ? [formatPlatform(m.platform)] : []));
     if (platforms.length > 0) platform = [...new Set(platforms)].join(', ');
-  } else if (manifest && config) {
-    // a manifest, its config and its layers, compressed: what the store holds of it
-    size += manifest.manifest.config.size + manifest.manifest.layers.reduce((n, l) => n + l.size, 0);
-    platform = configPlatform(config);
+  } else if (config) platform = configPlatform(config);
+  if (manifest) {
+    const { layers } = manifest.manifest;
+    const layersSize = (layerSizes ?? layers.map((l) => l.size)).reduce((n, s) => n + s, 0);
+    // the root counted above is the index, or the manifest itself (its first copy)
+    size += (index ? 2 : 1) * manifest.descriptor.size + manifest.manifest.config.size + layersSize;
   }
   const repoDigests = [
     ...new Set(

@@ -20,7 +20,7 @@ import type { LocalContext } from './context.ts';
 import { recordEvent } from './events.ts';
 import { loadImages, saveImages } from './image-archive.ts';
 import { progressOf, pullImage, registryError } from './image-pull.ts';
-import { type LocalImageRaw, readRoot, summaryOf } from './image-read.ts';
+import { type LocalImageRaw, layerSizesOf, readRoot, summaryOf } from './image-read.ts';
 import { badReference, openImageStore, registriesConf, requireImage, transportFor } from './image-store.ts';
 import { imagesInUse, pinImage } from './image-use.ts';
 import { systemHandlers } from './system.ts';
@@ -78,7 +78,8 @@ async function listImages(ctx: LocalContext, options: ImageListOptions): Promise
   for (const { root, names } of images.values()) {
     if (filter !== undefined && !names.some((n) => matchesReference(n, filter))) continue;
     if (!(await store.exists(root))) continue; // a pin of an image gc could not keep
-    out.push(summaryOf(await readRoot(store, root, signal), names));
+    const raw = await readRoot(store, root, signal);
+    out.push(summaryOf(raw, names, await layerSizesOf(ctx, store, raw, signal)));
   }
   return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
 }
@@ -90,7 +91,7 @@ async function inspectImage(ctx: LocalContext, ref: string, options: CallOptions
   const found = await requireImage(ctx, store, ref, 'images.inspect', signal);
   const names = (await storedImages(store, signal)).get(found.descriptor.digest)?.names ?? [];
   const raw = await readRoot(store, found.descriptor, signal);
-  const summary = summaryOf(raw, names);
+  const summary = summaryOf(raw, names, await layerSizesOf(ctx, store, raw, signal));
   const c = raw.config;
   const run = c?.config ?? {};
   return {

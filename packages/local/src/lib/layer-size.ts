@@ -1,6 +1,7 @@
 // The uncompressed size of a stored layer — the size of its diff, as podman keeps it
 // (UncompressedSize) and docker counts it — measured once by streaming the decompressed blob and
-// cached under the state root by diffID (decision 213).
+// cached under the state root by diffID (decision 213); `history`, `images` and `inspect` read it
+// (decision 215).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -67,4 +68,31 @@ export async function uncompressedLayerSize(
   await pipeline(await store.fetch(layer, opts), decompressor, count, opts);
   remember(ctx, diffId, size);
   return size;
+}
+
+/**
+ * The uncompressed size of each of `layers` (an image manifest's), in order: its diff `diffIds[i]`
+ * measured once and then cached ({@link uncompressedLayerSize}); a layer the config gives no diffID
+ * counts its blob.
+ *
+ * @example
+ * ```ts
+ * const sizes = await uncompressedLayerSizes(ctx, store, manifest.layers, config.rootfs.diff_ids);
+ * ```
+ */
+export async function uncompressedLayerSizes(
+  ctx: LocalContext,
+  store: Fetcher,
+  layers: readonly Descriptor[],
+  diffIds: readonly string[],
+  signal?: AbortSignal,
+): Promise<number[]> {
+  const sizes: number[] = [];
+  for (const [i, layer] of layers.entries()) {
+    const diffId = diffIds[i];
+    sizes.push(
+      diffId === undefined ? layer.size : await uncompressedLayerSize(ctx, store, layer, diffId, signal),
+    );
+  }
+  return sizes;
 }
