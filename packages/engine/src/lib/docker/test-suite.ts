@@ -111,18 +111,24 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
     it('follows events until the signal fires, then ends', async () => {
       const c = new AbortController();
       const seen: string[] = [];
+      // from a moment before the create: a stream not yet subscribed when the container was made
+      // (300 ms were not always enough on a loaded machine) still gets its create. A name of this
+      // attempt's own: a retry must not see the first attempt's events
+      const name = `events-${process.pid}-${Date.now()}`;
+      const since = Date.now() - 1000;
       const following = (async () => {
         for await (const e of engine.system.events({
-          signal: AbortSignal.any([c.signal, AbortSignal.timeout(10_000)]),
+          since,
+          signal: AbortSignal.any([c.signal, AbortSignal.timeout(30_000)]),
         })) {
-          if (e.type !== 'container' || e.attributes['name'] !== 'events-1') continue;
+          if (e.type !== 'container' || e.attributes['name'] !== name) continue;
           expect(e.time).toBeGreaterThan(Date.now() - 60_000);
           seen.push(e.action);
           if (e.action === 'destroy') c.abort();
         }
       })();
       await new Promise((r) => setTimeout(r, 300));
-      const { id } = await engine.containers.create(base({ name: 'events-1', cmd: ['true'] }));
+      const { id } = await engine.containers.create(base({ name, cmd: ['true'] }));
       await engine.containers.remove(id);
       await following;
       // podman says `remove`; the contract (and Docker) say `destroy`
@@ -588,7 +594,8 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
     it("waits for an AutoRemove container's removal from before its start, with its exit code", async () => {
       const { id } = await engine.containers.create(base({ cmd: ['sh', '-c', 'exit 3'], autoRemove: true }));
       const removed = engine.containers.wait(id, { condition: 'removed' });
-      await new Promise((r) => setTimeout(r, 100));
+      // a moment for the wait to reach the engine (100 ms could be outrun on a loaded machine)
+      await new Promise((r) => setTimeout(r, 1000));
       await engine.containers.start(id);
       expect(await removed).toBe(3);
       await expect(engine.containers.inspect(id)).rejects.toMatchObject({
