@@ -163,6 +163,11 @@ describe('ocikit copy with docker-archive: and oci-archive:', () => {
 
     // a second image: busybox with one more file
     dockerCli('load', '-i', `${dir}/a.tar`);
+    // a retried case (decision 209) must not meet its first attempt's container
+    execFileSync('docker', ['rm', '-f', 'touched'], {
+      stdio: 'ignore',
+      env: { ...process.env, ...docker?.env },
+    });
     dockerCli(
       'run',
       '--name',
