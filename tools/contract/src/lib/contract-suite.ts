@@ -481,7 +481,9 @@ export function describeEngineContract(
       });
 
       it('follows logs until the container exits, streams apart', async () => {
-        const id = await running(['sh', '-c', 'echo a; sleep 1; echo b >&2; sleep 1; echo c']);
+        // 2 s apart: the follow still waits over 1 s when a loaded machine starts it a second or
+        // more after the container (1 s apart could leave it less)
+        const id = await running(['sh', '-c', 'echo a; sleep 2; echo b >&2; sleep 2; echo c']);
         const started = Date.now();
         const out = await collect(engine.containers.logs(id, { follow: true }));
         expect(out).toEqual({ stdout: 'a\nc\n', stderr: 'b\n' });
@@ -526,7 +528,11 @@ export function describeEngineContract(
         const attachment = await engine.containers.attach(id);
         const output = collect(attachment.output);
         await engine.containers.start(id);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // killed once it has said up (a fixed 500 ms could come first on a loaded machine)
+        for (let i = 0; i < 300; i++) {
+          if ((await collect(engine.containers.logs(id))).stdout.includes('up')) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         await engine.containers.kill(id, 'SIGKILL');
         expect(await engine.containers.wait(id)).toBe(137);
         expect((await output).stdout).toBe('up\n');
