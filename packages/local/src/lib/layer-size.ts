@@ -1,8 +1,8 @@
 // The uncompressed size of a stored layer — the size of its diff, as podman keeps it
 // (UncompressedSize) and docker counts it — measured once by streaming the decompressed blob and
 // cached under the state root by diffID (decision 213); `history`, `images` and `inspect` read it
-// (decision 215).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// (decision 215); the gc drops the entries of diffs no image has any more (decision 216).
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -95,4 +95,32 @@ export async function uncompressedLayerSizes(
     );
   }
   return sizes;
+}
+
+/**
+ * Removes the cached sizes of every diff not in `keep` (the diffIDs of the images still stored or
+ * kept for a container), as the gc removes their snapshots; a size being written (`*.tmp`) stays.
+ * The diffIDs removed.
+ *
+ * @example
+ * ```ts
+ * dropLayerSizes(ctx, new Set(config.rootfs.diff_ids));
+ * ```
+ */
+export function dropLayerSizes(ctx: LocalContext, keep: ReadonlySet<string>): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(cacheDir(ctx));
+  } catch {
+    return []; // nothing measured yet
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    if (entry.endsWith('.tmp')) continue;
+    const diffId = entry.replace('-', ':');
+    if (keep.has(diffId)) continue;
+    rmSync(join(cacheDir(ctx), entry), { force: true });
+    removed.push(diffId);
+  }
+  return removed;
 }

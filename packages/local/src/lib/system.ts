@@ -18,6 +18,7 @@ import { type LocalContext, type LocalEngineOptions, localContext } from './cont
 import { readEvents } from './events.ts';
 import { openImageStore } from './image-store.ts';
 import { containerRecords, imagesInUse } from './image-use.ts';
+import { dropLayerSizes } from './layer-size.ts';
 import { isActive, pruneContainers, reachable, untagUnused } from './prune.ts';
 import { diskUsage as bytesUnder, listVolumes, volumeData, volumeUsers } from './volume-store.ts';
 import { volumeHandlers } from './volumes.ts';
@@ -215,15 +216,16 @@ export interface LocalGcResult {
 }
 
 /**
- * The top chainID of every image manifest reachable from `roots` whose config is in the store: the
- * snapshots an image unpacks to (their parents follow).
+ * The top chainID of every image manifest reachable from `roots` whose config is in the store (the
+ * snapshots an image unpacks to; their parents follow), and every diffID of those images.
  */
-async function chainIdsOf(
+async function layersOf(
   store: OciLayout,
   roots: readonly Descriptor[],
   signal: AbortSignal | undefined,
-): Promise<string[]> {
+): Promise<{ chainIds: string[]; diffIds: Set<string> }> {
   const out = new Set<string>();
+  const diffIds = new Set<string>();
   const opts = signal ? { signal } : {};
   for (const root of roots) {
     await walk(
@@ -236,18 +238,19 @@ async function chainIdsOf(
         const manifest = parseManifest(await fetchAll(store, d, opts));
         const config = parseImageConfig(await fetchAll(store, manifest.config, opts));
         if (config.rootfs.diff_ids.length > 0) out.add(chainId(config.rootfs.diff_ids));
+        for (const d of config.rootfs.diff_ids) diffIds.add(d);
         return false;
       },
       opts,
     );
   }
-  return [...out];
+  return { chainIds: [...out], diffIds };
 }
 
 /**
  * Collects a local engine's state (`ocikit gc` without a layout): blobs no image or container uses,
  * every ingest no live process holds (an explicit collection: decision 084), then the snapshots
- * nothing uses (decision 085).
+ * nothing uses (decision 085) and the cached layer sizes of diffs no image has (decision 216).
  */
 export async function collectLocal(options: LocalStateOptions): Promise<LocalGcResult> {
   const ctx = localContext(options);
@@ -261,10 +264,13 @@ export async function collectLocal(options: LocalStateOptions): Promise<LocalGcR
   });
   const containers = (await containerRecords(ctx)).map((c) => `container-${c.id}`);
   const images = [...(await store.list()), ...(await imagesInUse(ctx, store)).map((u) => u.image)];
+  const layers = await layersOf(store, images, signal);
   const snapshots = await pruneSnapshots(snapshotterOf(ctx), {
-    keep: [...containers, ...(await chainIdsOf(store, images, signal))],
+    keep: [...containers, ...layers.chainIds],
     ...(signal ? { signal } : {}),
   });
+  // the cached uncompressed sizes of diffs no image has (decision 216)
+  dropLayerSizes(ctx, layers.diffIds);
   return { blobs, snapshots };
 }
 
