@@ -20,11 +20,14 @@ beforeAll(async () => {
 
 afterAll(() => sides?.close());
 
+// each case first removes what a first attempt may have left (rm -f / volume rm -f: missing ones
+// are fine), so a retried case (decision 209) starts from the same state
 describe('volumes: ocikit and podman side by side', () => {
   it('copy up the image files with their owners and modes into a new named volume, once', async () => {
     const list =
       'find /data | sort | while read f; do echo "$f $(stat -c "%u:%g %a" "$f")"; done; cat /data/sub/file';
     const seen = await both(async (s) => {
+      await s.cli(['volume', 'rm', '-f', 'parity-data']);
       // as the owner: ocikit's containers have runc's default capabilities (no CAP_DAC_OVERRIDE), podman's more
       const first = await run(s, ['--rm', '-u', '1234:2345', '-v', 'parity-data:/data'], ['sh', '-c', list]);
       // the copy-up happens once: what a container removed stays removed
@@ -43,6 +46,7 @@ describe('volumes: ocikit and podman side by side', () => {
 
   it('leave a new volume empty with -v NAME:/path:nocopy', async () => {
     const seen = await both(async (s) => {
+      await s.cli(['volume', 'rm', '-f', 'parity-nc']);
       const v = await run(
         s,
         ['--rm', '-u', '1234:2345', '-v', 'parity-nc:/data:nocopy'],
@@ -57,6 +61,8 @@ describe('volumes: ocikit and podman side by side', () => {
 
   it('remove anonymous volumes (the image Volumes, -v /path) under --rm and keep named ones; refuse rm in use', async () => {
     const seen = await both(async (s) => {
+      await s.cli(['rm', '-f', '-v', 'parity-user']);
+      await s.cli(['volume', 'rm', '-f', 'parity-named']);
       const before = await volumeNames(s);
       const r = await run(
         s,
