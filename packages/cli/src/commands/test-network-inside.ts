@@ -80,7 +80,8 @@ async function main(): Promise<Record<string, CliResult | string>> {
       ...['-p', '18080:80', '-p', '127.0.0.1:18081-18082:81-82/udp', '--expose', '83'],
       ...['--dns', '10.210.0.1', '--dns-search', 'example.test', '--dns-option', 'ndots:2'],
       ...['--add-host', 'peer:10.210.0.99', '-h', 'h1', '--network-alias', 'www'],
-      ...[image, 'sleep', '120'],
+      // long past the script's end (the namespace ends it): a loaded machine's steps outlasted less
+      ...[image, 'sleep', '600'],
     ]);
     await step('files', ['exec', 'web', 'cat', '/etc/hosts', '/etc/resolv.conf', '/etc/hostname']);
     await step('port', ['port', 'web']);
@@ -107,7 +108,7 @@ async function main(): Promise<Record<string, CliResult | string>> {
       '18080:80',
       image,
       'sleep',
-      '120',
+      '600',
     ]);
     await cli(['rm', '-f', 'web2']);
     await step('rmInUse', ['network', 'rm', 'n1']);

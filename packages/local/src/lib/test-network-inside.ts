@@ -74,8 +74,15 @@ const errOf = async (p: Promise<unknown>) => {
   }
 };
 
-/** A busybox container spec; `sleep 60` unless `s` says otherwise. */
-const spec = (s: Partial<ContainerSpec>): ContainerSpec => ({ image: 'busybox', cmd: ['sleep', '60'], ...s });
+/**
+ * A busybox container spec; `sleep 600` unless `s` says otherwise (long past the scenario, whose
+ * namespace ends every process: a loaded machine's scenario could outlast a minute).
+ */
+const spec = (s: Partial<ContainerSpec>): ContainerSpec => ({
+  image: 'busybox',
+  cmd: ['sleep', '600'],
+  ...s,
+});
 
 const httpGet = (host: string, port: number) =>
   sh('busybox', ['nc', '-w', '2', host, String(port)], 'GET / HTTP/1.0\r\n\r\n').stdout;
@@ -124,11 +131,11 @@ const cases: Record<string, () => Promise<unknown>> = {
         networkAliases: ['db'],
         // nc's stdin never ends: at end of input busybox nc shuts its side down, and a client that
         // sees that FIN before it sends exits 0 having sent nothing (the log was read empty, rarely)
-        cmd: ['sh', '-c', 'sleep 60 | busybox nc -l -p 7000'],
+        cmd: ['sh', '-c', 'sleep 600 | busybox nc -l -p 7000'],
       }),
     );
     await engine.containers.start(srv.id);
-    const peer = await engine.containers.create(spec({ name: 'peer', network: 'n1', cmd: ['sleep', '60'] }));
+    const peer = await engine.containers.create(spec({ name: 'peer', network: 'n1', cmd: ['sleep', '600'] }));
     await engine.containers.start(peer.id);
     out['srvHostsWithPeer'] = await hostsOf(engine, srv.id);
     let said = '';
@@ -359,7 +366,7 @@ const cases: Record<string, () => Promise<unknown>> = {
         name: 'srv6',
         network: 'ds',
         ip6Address: 'fd00:97::42',
-        cmd: ['sh', '-c', 'sleep 60 | busybox nc -l -p 7000'],
+        cmd: ['sh', '-c', 'sleep 600 | busybox nc -l -p 7000'],
       }),
     );
     await engine.containers.start(srv.id);
@@ -430,7 +437,7 @@ const cases: Record<string, () => Promise<unknown>> = {
           name: `m${i}`,
           network: 'many',
           publish: [{ containerPort: 80, hostPort: 20000 + i }],
-          cmd: ['sleep', '60'],
+          cmd: ['sleep', '600'],
         });
         await engine.containers.start(id);
         return id;

@@ -27,6 +27,8 @@ const errOf = async (p: Promise<unknown>) => {
   }
 };
 
+// containers sleep 600 s, long past the script's end (its namespace ends them): a loaded machine's
+// script could outlast a shorter sleep
 async function main(): Promise<unknown> {
   let running: RunningEngine | undefined;
   try {
@@ -55,7 +57,7 @@ async function main(): Promise<unknown> {
       const c1 = await engine.containers.create({
         image,
         name: 'c1',
-        cmd: ['sleep', '120'],
+        cmd: ['sleep', '600'],
         network: 'n1',
         ipAddress: '10.201.0.50',
         networkAliases: ['web'],
@@ -82,13 +84,13 @@ async function main(): Promise<unknown> {
       const c2 = await engine.containers.create({
         image,
         name: 'c2',
-        cmd: ['sleep', '120'],
+        cmd: ['sleep', '600'],
         network: 'n1',
         publish: [{ containerPort: 80, hostPort: 18080 }],
       });
       const samePort = await errOf(engine.containers.start(c2.id));
       await engine.containers.remove(c2.id, { force: true });
-      const c3 = await engine.containers.create({ image, name: 'c3', cmd: ['sleep', '120'], network: 'n1' });
+      const c3 = await engine.containers.create({ image, name: 'c3', cmd: ['sleep', '600'], network: 'n1' });
       await engine.containers.start(c3.id);
       // docker refuses an unknown network at start, podman at create
       const unknownNet = await errOf(
@@ -101,7 +103,7 @@ async function main(): Promise<unknown> {
       const c5 = await engine.containers.create({
         image,
         name: 'c5',
-        cmd: ['sleep', '120'],
+        cmd: ['sleep', '600'],
         network: 'n1',
         exposedPorts: ['90/tcp'],
         publishAll: true,
@@ -131,7 +133,7 @@ async function main(): Promise<unknown> {
       const c6 = await engine.containers.create({
         image,
         name: 'c6',
-        cmd: ['sleep', '120'],
+        cmd: ['sleep', '600'],
         network: 'ds',
         ip6Address: 'fd00:204::42',
       });
