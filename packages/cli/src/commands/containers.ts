@@ -423,18 +423,22 @@ function lastCount(values: { last?: string | undefined; latest?: boolean | undef
 export const psCommand = defineCommand({
   name: 'ps',
   summary: 'List containers',
-  usage: 'ocikit ps [-a] [-q] [-n N|-l] [--filter KEY=VALUE]... [--no-trunc] [--format TEMPLATE]',
+  usage: 'ocikit ps [-a] [-q] [-s] [-n N|-l] [--filter KEY=VALUE]... [--no-trunc] [--format TEMPLATE]',
   description:
     "--format takes a Go template over docker's and podman's fields ({{.ID}}, {{.Names}}, {{.Image}}, " +
     '{{.Status}}, {{json .}}, …); "table …" adds headers and aligns columns, "json" is {{json .}}. ' +
     "--filter takes podman's keys id=, name= (regular expressions), label=K[=V], status=, ancestor=IMAGE, " +
     'exited=CODE, network=, before=CONTAINER, since=CONTAINER: values of one key select any (label=: every), ' +
-    'different keys all. -n N shows the N newest containers, running or not; -l the newest.',
+    'different keys all. -n N shows the N newest containers, running or not; -l the newest. ' +
+    "-s adds podman's SIZE column ({{.Size}}): the bytes of the files each container wrote (RW) and, as " +
+    '`(virtual …)`, its root file system as the engine counts it (podman and local: the image; docker: the ' +
+    'image and RW); --json gives them as sizeRw and sizeRootFs.',
   options: {
     all: { type: 'boolean', short: 'a' },
     filter: { type: 'string', short: 'f', multiple: true },
     last: { type: 'string', short: 'n' },
     latest: { type: 'boolean', short: 'l' },
+    size: { type: 'boolean', short: 's' },
     // `--no-trunc`: parseArgs' allowNegative reads it as trunc=false, whatever options exist
     trunc: { type: 'boolean' },
     format: { type: 'string' },
@@ -444,6 +448,7 @@ export const psCommand = defineCommand({
     filter: 'id=, name=, label=K[=V], status=, ancestor=, exited=, network=, before=, since= (repeatable)',
     last: 'the N newest containers (running or not)',
     latest: 'the newest container (running or not)',
+    size: 'add the SIZE column: what each container wrote (virtual: its root file system)',
     trunc: "shorten IDs and commands to docker's widths (--no-trunc: show them whole)",
     format: 'print each container with a Go template',
   },
@@ -457,7 +462,8 @@ export const psCommand = defineCommand({
     const { filters, last } = request;
     const all = values.all === true || last > 0;
     const engine = await ctx.engine();
-    const listed = await engine.containers.list({ all, signal: ctx.signal });
+    const size = values.size === true;
+    const listed = await engine.containers.list({ all, ...(size ? { size } : {}), signal: ctx.signal });
     // before=/since= may name a container the list leaves out
     const needsEvery = !all && (filters.has('before') || filters.has('since'));
     const every = needsEvery ? await engine.containers.list({ all: true, signal: ctx.signal }) : listed;
@@ -471,7 +477,8 @@ export const psCommand = defineCommand({
     if (shown === 125) return 125;
     const now = Date.now();
     const items = shown.map((c) => psItem(c, now, values.trunc !== false));
-    const table = () => printFormatted(ctx, psTable, items, psFields, () => {});
+    const table = () =>
+      printFormatted(ctx, size ? `${psTable}\t{{.Size}}` : psTable, items, psFields, () => {});
     if (ctx.quiet) for (const c of shown) println(ctx, values.trunc === false ? c.id : c.id.slice(0, 12));
     else if (values.format !== undefined) printFormatted(ctx, values.format, items, psFields, table);
     else if (ctx.json) printJson(ctx, shown);

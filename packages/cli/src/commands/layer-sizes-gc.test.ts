@@ -1,5 +1,5 @@
 // The cached uncompressed layer sizes (decisions 213, 215) go with the last image that has their
-// diff: `ocikit gc` and `system prune` drop them as they drop unused snapshots (decision 216).
+// diff: `ocikit gc` and `system prune` drop them as they drop unused snapshots (decision 215).
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -111,6 +111,7 @@ export const psFields: FormatFields = {
     StartedAt: 'STARTED AT',
     ExitedAt: 'EXITED AT',
     AutoRemove: 'AUTO REMOVE',
+    Size: 'SIZE',
   },
   methods: ['Label'],
 };
@@ -147,6 +148,8 @@ export function psItem(c: ContainerSummary, now: number, trunc = true): Record<s
     StartedAt: unixSeconds(c.startedAt),
     ExitedAt: unixSeconds(c.finishedAt),
     AutoRemove: c.autoRemove ?? false,
+    // podman's, with -s: `12B (virtual 1.98MB)`; empty without
+    Size: c.sizeRw === undefined ? '' : `${humanSize(c.sizeRw)} (virtual ${humanSize(c.sizeRootFs ?? 0)})`,
   };
 }
 

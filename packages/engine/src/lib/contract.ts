@@ -452,6 +452,17 @@ export interface ContainerSummary {
   ports?: PublishedPort[] | undefined;
   /** The networks it is attached to, by name, when the engine lists them. */
   networks?: string[] | undefined;
+  /**
+   * With `size` asked: the bytes of the files it wrote in its writable layer (Docker's `SizeRw`,
+   * podman's `rwSize`; apparent sizes of files and links, a hard-linked file once).
+   */
+  sizeRw?: number | undefined;
+  /**
+   * With `size` asked: its root file system's bytes as the engine counts them (Docker's `SizeRootFs`:
+   * the image's layers and the writable one; podman's `rootFsSize` and local's: the image's layers).
+   * `ps -s` prints `sizeRw (virtual sizeRootFs)`.
+   */
+  sizeRootFs?: number | undefined;
 }
 
 /** A published port as an engine reports it (`docker port`). */
@@ -494,6 +505,8 @@ export interface ContainerNetwork {
 export interface ContainerListOptions extends CallOptions {
   /** Include containers that are not running (created, exited). */
   all?: boolean | undefined;
+  /** Also measure each container's `sizeRw` and `sizeRootFs` (`ps -s`; slower: files are walked). */
+  size?: boolean | undefined;
 }
 
 /** A bind or volume mount of a container, as `containers.inspect` reports it (Docker's `Mounts`). */

@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import type { ContainerSpec, Handlers, OutputChunk, RunOptions, RunResult } from '@ocikit/engine';
+import type {
+  ContainerSpec,
+  ContainerSummary,
+  Handlers,
+  OutputChunk,
+  RunOptions,
+  RunResult,
+} from '@ocikit/engine';
 import { isNotFound, throwIfAborted } from '@ocikit/errors';
 import { signalNumber } from '@ocikit/shim';
 import { relayAttach } from './attach-relay.ts';
@@ -8,7 +15,8 @@ import { localError, standard } from './container-errors.ts';
 import { containerEvent, recordDie } from './container-events.ts';
 import { removeContainer, sweepAbandoned } from './container-remove.ts';
 import { runContainer } from './container-run.ts';
-import { containersOf, getContainer } from './container-store.ts';
+import { containerSizes } from './container-size.ts';
+import { containersOf, getContainer, snapshotterOf } from './container-store.ts';
 import { toDetails, toSummary } from './container-view.ts';
 import type { LocalContext } from './context.ts';
 import { execInContainer } from './exec.ts';
@@ -147,9 +155,14 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
       // sweep leaves them, so each is read once
       const states = await sweepNetworks(ctx, records, (id) => containers.get(id).catch(() => undefined));
       const now = Date.now();
-      return records
+      const listed = records
         .filter((r) => options.all || r.status === 'running' || r.status === 'paused')
         .map((r) => toSummary(r, now, states.get(r.id)));
+      if (!options.size) return listed;
+      const snapshotter = snapshotterOf(ctx);
+      const sized: ContainerSummary[] = [];
+      for (const c of listed) sized.push({ ...c, ...(await containerSizes(snapshotter, c.id)) });
+      return sized;
     },
 
     async 'containers.stop'(id, options) {

@@ -1,7 +1,7 @@
 // The uncompressed size of a stored layer — the size of its diff, as podman keeps it
 // (UncompressedSize) and docker counts it — measured once by streaming the decompressed blob and
-// cached under the state root by diffID (decision 213); `history`, `images` and `inspect` read it
-// (decision 215); the gc drops the entries of diffs no image has any more (decision 216).
+// cached under the state root by diffID (decision 213); `history`, `images` and `inspect` read it,
+// and the gc drops the entries of diffs no image has any more (decision 215).
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';

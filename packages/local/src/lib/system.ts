@@ -250,7 +250,7 @@ async function layersOf(
 /**
  * Collects a local engine's state (`ocikit gc` without a layout): blobs no image or container uses,
  * every ingest no live process holds (an explicit collection: decision 084), then the snapshots
- * nothing uses (decision 085) and the cached layer sizes of diffs no image has (decision 216).
+ * nothing uses (decision 085) and the cached layer sizes of diffs no image has (decision 215).
  */
 export async function collectLocal(options: LocalStateOptions): Promise<LocalGcResult> {
   const ctx = localContext(options);
@@ -269,7 +269,7 @@ export async function collectLocal(options: LocalStateOptions): Promise<LocalGcR
     keep: [...containers, ...layers.chainIds],
     ...(signal ? { signal } : {}),
   });
-  // the cached uncompressed sizes of diffs no image has (decision 216)
+  // the cached uncompressed sizes of diffs no image has (decision 215)
   dropLayerSizes(ctx, layers.diffIds);
   return { blobs, snapshots };
 }

@@ -578,14 +578,19 @@ export function containerHandlers(http: EngineHttp, prefix: string, pull: PullFn
       const req: HttpRequest = {
         method: 'GET',
         path: `${prefix}/containers/json`,
-        query: { all: options.all ? '1' : undefined },
+        query: { all: options.all ? '1' : undefined, size: options.size ? '1' : undefined },
         signal: options.signal,
         operation: 'containers.list',
       };
       const v = await http.json(req);
       if (!Array.isArray(v))
         throw http.fail('bad-response', req, { message: 'the container list is not an array' });
-      return v.map((c) => containerSummaryOf(obj(c)));
+      return v.map((c) => {
+        const summary = containerSummaryOf(obj(c));
+        if (!options.size) return summary;
+        // dockerd leaves a size of 0 out (omitempty)
+        return { ...summary, sizeRw: num(obj(c), 'SizeRw') ?? 0, sizeRootFs: num(obj(c), 'SizeRootFs') ?? 0 };
+      });
     },
 
     async 'containers.stop'(id, options) {
