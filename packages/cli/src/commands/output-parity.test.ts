@@ -80,9 +80,10 @@ beforeAll(async () => {
       stdio: 'ignore',
     },
   );
-  for (let i = 0; i < 100 && !existsSync(sock); i++) await sleep(100);
+  // up to 60 s, then 300 tries: podman's service starts slowly on a loaded machine (10 s were tight)
+  for (let i = 0; i < 600 && !existsSync(sock); i++) await sleep(100);
   let version: CliResult | undefined;
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 300; i++) {
     version = await docker(['version', '--format', '{{.Server.APIVersion}}']);
     if (version.code === 0) break;
     await sleep(100);
