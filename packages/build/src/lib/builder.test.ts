@@ -378,10 +378,11 @@ describe('build', () => {
         },
       });
       await expect(p).rejects.toSatisfy(isAborted);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      // well before the step's 30 s, with room for a loaded machine (10 s each left little)
+      expect(Date.now() - started).toBeLessThan(20_000);
     }
     expect(await activeSnapshots()).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('asks pull for a base image the store does not have', async () => {
     const asked: string[] = [];

@@ -57,7 +57,8 @@ describe('Containers.createInRuntime with an AbortSignal', () => {
     const started = Date.now();
     const err = await createError(rec.id, AbortSignal.timeout(500));
     expect(isAborted(err)).toBe(true);
-    expect(Date.now() - started).toBeLessThan(3000);
+    // before the hook's 5 s are over, with room for a loaded machine's cleanup (3 s left little)
+    expect(Date.now() - started).toBeLessThan(4500);
     expect((await containers.get(rec.id)).status).toBe('configured');
     await expect(containers.runtimeFor(rec).state(rec.id)).rejects.toSatisfy(isNotFound);
     expect(existsSync(join(rec.runtimeRoot, rec.id))).toBe(false);
