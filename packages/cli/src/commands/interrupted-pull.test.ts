@@ -65,7 +65,9 @@ describe('an interrupted pull', () => {
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     // interrupt three seconds into the layer's download (about 300 kB of it)
     const layer = image.layers[0] ?? '';
-    for (let i = 0; i < 200 && !proxy.requests.some((r) => r.path.includes(layer)); i++) await sleep(50);
+    // (up to 60 s for the layer's request: ocikit from source starts slowly on a loaded machine, and
+    // 10 s could pass before it asked, leaving the interrupt before any byte of the layer came)
+    for (let i = 0; i < 1200 && !proxy.requests.some((r) => r.path.includes(layer)); i++) await sleep(50);
     await sleep(3000);
     child.kill('SIGINT');
     expect(await closed).toBe(130);
@@ -80,5 +82,5 @@ describe('an interrupted pull', () => {
     expect(result.ingests).toBe(1);
     expect(result.ingestBytes).toBe(left);
     expect(ingestBytes()).toBe(0);
-  });
+  }, 150_000);
 });
