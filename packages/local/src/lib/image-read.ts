@@ -69,16 +69,24 @@ const configPlatform = (c: ImageConfig) =>
 
 /**
  * The uncompressed size of each layer of `raw`'s image (none for an index without this machine's
- * image), for {@link summaryOf}: measured once per diff, then read from the state root.
+ * image), for {@link summaryOf}: measured once per diff, then read from the state root. Undefined
+ * when a layer cannot be read (a missing or corrupt blob): the image is still listed, with its
+ * stored sizes, and `history` names the failure.
  */
-export function layerSizesOf(
+export async function layerSizesOf(
   ctx: LocalContext,
   store: OciLayout,
   raw: LocalImageRaw,
   signal?: AbortSignal,
-): Promise<number[]> {
-  if (!raw.manifest || !raw.config) return Promise.resolve([]);
-  return uncompressedLayerSizes(ctx, store, raw.manifest.manifest.layers, raw.config.rootfs.diff_ids, signal);
+): Promise<number[] | undefined> {
+  if (!raw.manifest || !raw.config) return [];
+  const { layers } = raw.manifest.manifest;
+  return uncompressedLayerSizes(ctx, store, layers, raw.config.rootfs.diff_ids, signal).catch(
+    (e: unknown) => {
+      if (signal?.aborted) throw e;
+      return undefined;
+    },
+  );
 }
 
 /**

@@ -36,8 +36,8 @@ function remember(ctx: LocalContext, diffId: string, size: number): void {
 
 /**
  * The size in bytes of `layer`'s uncompressed tar (its diff `diffId`): the blob's own size when it
- * is stored uncompressed, else the decompressed stream's length, measured once and then read from
- * `<root>/layer-sizes/<diffID>`.
+ * is stored uncompressed (or is no gzip or zstd layer), else the decompressed stream's length,
+ * measured once and then read from `<root>/layer-sizes/<diffID>`.
  *
  * @example
  * ```ts
@@ -51,11 +51,13 @@ export async function uncompressedLayerSize(
   diffId: string,
   signal?: AbortSignal,
 ): Promise<number> {
-  if (layer.mediaType.endsWith('tar')) return layer.size; // OCI's `.tar`, docker's `diff.tar`
+  const zstd = layer.mediaType.includes('zstd');
+  // OCI's `.tar`, docker's `diff.tar`, and what is no layer (an artifact's blob): its own size
+  if (!zstd && !layer.mediaType.includes('gzip')) return layer.size;
   const known = cached(ctx, diffId);
   if (known !== undefined) return known;
   const opts = signal ? { signal } : {};
-  const decompressor = layer.mediaType.includes('zstd')
+  const decompressor = zstd
     ? zlib().createZstdDecompress({ chunkSize: 1 << 20 })
     : zlib().createGunzip({ chunkSize: 1 << 20 });
   let size = 0;
