@@ -65,12 +65,18 @@ function differs(lower: string, path: string, st: Stats): boolean {
  * differ from its image's (size, time, mode, owner) and the image's tree. Zero for a container whose
  * snapshot is not made yet.
  *
+ * `layers` keeps each image layer's size for the next container on it (one per `ps -s`).
+ *
  * @example
  * ```ts
- * const { sizeRw, sizeRootFs } = await containerSizes(snapshotterOf(ctx), record.id);
+ * const { sizeRw, sizeRootFs } = await containerSizes(snapshotterOf(ctx), record.id, new Map());
  * ```
  */
-export async function containerSizes(snapshotter: Snapshotter, id: string): Promise<ContainerSizes> {
+export async function containerSizes(
+  snapshotter: Snapshotter,
+  id: string,
+  layers: Map<string, number>,
+): Promise<ContainerSizes> {
   const key = containerSnapshot(id);
   const mounts = await snapshotter.mounts(key).catch(() => []);
   const overlay = mounts.find((m) => m.type === 'overlay');
@@ -79,7 +85,13 @@ export async function containerSizes(snapshotter: Snapshotter, id: string): Prom
   const upper = option('upperdir');
   if (upper !== undefined) {
     const lowers = (option('lowerdir') ?? '').split(':').filter(Boolean);
-    return { sizeRw: layerSize(upper), sizeRootFs: lowers.reduce((n, l) => n + layerSize(l), 0) };
+    let sizeRootFs = 0;
+    for (const lower of lowers) {
+      const size = layers.get(lower) ?? layerSize(lower);
+      layers.set(lower, size);
+      sizeRootFs += size;
+    }
+    return { sizeRw: layerSize(upper), sizeRootFs };
   }
   const own = mounts[0]?.source;
   if (own === undefined) return { sizeRw: 0, sizeRootFs: 0 };

@@ -160,8 +160,9 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
         .map((r) => toSummary(r, now, states.get(r.id)));
       if (!options.size) return listed;
       const snapshotter = snapshotterOf(ctx);
+      const layers = new Map<string, number>(); // an image's layers, measured once for all its containers
       const sized: ContainerSummary[] = [];
-      for (const c of listed) sized.push({ ...c, ...(await containerSizes(snapshotter, c.id)) });
+      for (const c of listed) sized.push({ ...c, ...(await containerSizes(snapshotter, c.id, layers)) });
       return sized;
     },
 
