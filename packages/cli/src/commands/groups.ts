@@ -7,7 +7,7 @@ import { type Context, defineCommand, expectPositionals } from '../lib/command.t
 import { confirm } from '../lib/confirm.ts';
 import { groupAliases } from '../lib/group-aliases.ts';
 import { printJson, println } from '../lib/output.ts';
-import { parseEventTime } from './system.ts';
+import { parseTimestamp } from '../lib/timestamp.ts';
 
 /**
  * `--filter` values of a prune as the contract takes them: `until=T` (a duration before now, Unix
@@ -30,7 +30,7 @@ export function parsePruneFilters(
           hint: 'filters: until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE]',
         },
       );
-    if (key === 'until') filters.until = parseEventTime(arg, `${where} --filter until`);
+    if (key === 'until') filters.until = parseTimestamp(arg, `${where} --filter until`);
     else if (key === 'label') filters.labels = [...(filters.labels ?? []), arg];
     else filters.notLabels = [...(filters.notLabels ?? []), arg];
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type BuiltImage, buildBusyboxImage } from '@ocikit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../lib/test-cli.ts';
-import { parseEventTime } from './system.ts';
+import { parseTimestamp } from '../lib/timestamp.ts';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -78,9 +78,9 @@ describe('ocikit system events, info and version', () => {
 
   it('parses --since as docker does', () => {
     const now = 1_700_000_000_000;
-    expect(parseEventTime('10m', '--since', now)).toBe(now - 600_000);
-    expect(parseEventTime('1h30m', '--since', now)).toBe(now - 5_400_000);
-    expect(parseEventTime('1700000000.5', '--since', now)).toBe(1_700_000_000_500);
-    expect(parseEventTime('2023-11-14T22:13:20Z', '--since', now)).toBe(1_700_000_000_000);
+    expect(parseTimestamp('10m', '--since', now)).toBe(now - 600_000);
+    expect(parseTimestamp('1h30m', '--since', now)).toBe(now - 5_400_000);
+    expect(parseTimestamp('1700000000.5', '--since', now)).toBe(1_700_000_000_500);
+    expect(parseTimestamp('2023-11-14T22:13:20Z', '--since', now)).toBe(1_700_000_000_000);
   });
 });

@@ -4,6 +4,7 @@ import { type Context, defineCommand, expectPositionals } from '../lib/command.t
 import { confirm } from '../lib/confirm.ts';
 import { type FormatFields, humanSize, parseTemplate, printFormatted } from '../lib/format.ts';
 import { printJson, println, printTable } from '../lib/output.ts';
+import { parseTimestamp } from '../lib/timestamp.ts';
 
 /** `system df`'s fields for `--format`, podman's names. */
 const dfFields: FormatFields = {
@@ -26,25 +27,6 @@ async function localState(ctx: Context, what: string) {
   }
   const { localRoot } = await import('@ocikit/local');
   return { root: localRoot(engine.address, ctx.env), env: ctx.env, signal: ctx.signal };
-}
-
-/**
- * A `--since`/`--until` value as docker takes it: a duration before now (`10m`, `1h30m`, `45s`), Unix
- * seconds (`1700000000`, `1700000000.5`) or an RFC 3339 time; milliseconds since the epoch.
- */
-export function parseEventTime(value: string, flag: string, now = Date.now()): number {
-  const duration = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(value);
-  if (duration && value !== '') {
-    const [, h = '0', m = '0', sec = '0'] = duration;
-    return now - ((Number(h) * 60 + Number(m)) * 60 + Number(sec)) * 1000;
-  }
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const time = Date.parse(value);
-  if (Number.isNaN(time))
-    throw new InvalidArgumentError(
-      `${flag} must be a duration (10m), Unix seconds or an RFC 3339 time, not ${JSON.stringify(value)}`,
-    );
-  return time;
 }
 
 /** An event as `docker events` prints it: time, type, action, id, then its attributes. */
@@ -102,8 +84,8 @@ export const systemCommand = defineCommand({
         rest,
         0,
       );
-      const since = values.since === undefined ? undefined : parseEventTime(values.since, '--since');
-      const until = values.until === undefined ? undefined : parseEventTime(values.until, '--until');
+      const since = values.since === undefined ? undefined : parseTimestamp(values.since, '--since');
+      const until = values.until === undefined ? undefined : parseTimestamp(values.until, '--until');
       const engine = await ctx.engine();
       const template = values.format === undefined ? undefined : parseTemplate(values.format);
       for await (const e of engine.system.events({

@@ -84,6 +84,21 @@ describe('ps --filter', () => {
     expect(isNotFound(refused(() => names(['before=nope'])))).toBe(true);
   });
 
+  it('until keeps what was created before one time: a duration before now, Unix seconds or RFC 3339', () => {
+    expect(names(['until=2026-01-01T00:00:03Z'])).toEqual(['ex1', 'ex0']);
+    expect(names([`until=${Date.parse('2026-01-01T00:00:02Z') / 1000 + 0.5}`])).toEqual(['ex1', 'ex0']);
+    expect(names(['until=1s'])).toEqual(['ex1', 'ex0', 'cr', 'ru']);
+    expect(names(['until=2026-01-01T00:00:00Z'])).toEqual([]);
+    expect(names(['until=2026-01-01T00:00:03Z', 'status=created'])).toEqual([]);
+    for (const filters of [['until=bogus'], ['until=1h', 'until=2h'], ['until=']]) {
+      const e = refused(() => parseContainerFilters(filters, 'ocikit ps'));
+      expect(isInvalidArgument(e), filters.join()).toBe(true);
+    }
+    expect(
+      (refused(() => parseContainerFilters(['until=1h', 'until=2h'], 'ocikit ps')) as Error).message,
+    ).toBe('ocikit ps: specify exactly one timestamp for until');
+  });
+
   it('refuses unknown keys, malformed values and keys a summary cannot answer, naming them', () => {
     for (const [filter, named] of [
       ['bogus=1', '"bogus"'],
@@ -167,6 +182,15 @@ describe('images --filter', () => {
     expect(await selected(['label=k=w'])).toEqual([]);
     expect(await selected(['before=localhost/late:1'])).toEqual(['01', '02', '03']);
     expect(await selected(['since=localhost/base:1', 'dangling=false'])).toEqual(['03', '04', '05']);
+  });
+
+  it('until= (one) keeps the images created before it', async () => {
+    expect(await selected(['until=2026-01-01T00:00:02Z'])).toEqual(['01', '02']);
+    expect(await selected(['until=1s', 'dangling=true'])).toEqual(['02']);
+    expect(isInvalidArgument(refused(() => parseImageFilters(['until=x'], 'ocikit images')))).toBe(true);
+    expect(
+      isInvalidArgument(refused(() => parseImageFilters(['until=1m', 'until=2m'], 'ocikit images'))),
+    ).toBe(true);
   });
 
   it('refuses unknown keys and malformed values, naming them', () => {

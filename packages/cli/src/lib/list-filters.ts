@@ -5,6 +5,7 @@ import { InvalidArgumentError, isInvalidArgument, isNotFound, NotFoundError, tru
 import { parseReference } from '@ocikit/reference';
 import type { Context } from './command.ts';
 import { reportError } from './hints.ts';
+import { parseTimestamp } from './timestamp.ts';
 import { statusExitCode } from './views.ts';
 
 /** `--filter` values by key, in the order given: `label=a --filter label=b` → `label: [a, b]`. */
@@ -15,10 +16,21 @@ const STATES: readonly string[] =
   'created running paused restarting removing exited dead configured stopped stopping unknown'.split(' ');
 
 /** `ps` filter keys podman has that container summaries cannot answer (refused by name, not ignored). */
-const UNANSWERED_PS_KEYS = ['volume', 'pod', 'health', 'until', 'restart-policy', 'is-task', 'label!'];
+const UNANSWERED_PS_KEYS = ['volume', 'pod', 'health', 'restart-policy', 'is-task', 'label!'];
 
-const PS_KEYS = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'network', 'before', 'since'];
-const IMAGES_KEYS = ['dangling', 'label', 'reference', 'before', 'since'];
+const PS_KEYS = [
+  'id',
+  'name',
+  'label',
+  'status',
+  'ancestor',
+  'exited',
+  'network',
+  'before',
+  'since',
+  'until',
+];
+const IMAGES_KEYS = ['dangling', 'label', 'reference', 'before', 'since', 'until'];
 
 function invalidFilter(where: string, message: string, keys: readonly string[]): InvalidArgumentError {
   return new InvalidArgumentError(`${where}: ${message}`, {
@@ -51,6 +63,19 @@ function groupFilters(
   return grouped;
 }
 
+/**
+ * The `until=` of `filters`, in ms since the epoch: podman takes exactly one (a duration before
+ * now, Unix seconds or an RFC 3339 time) and keeps what was created before it.
+ */
+function untilOf(filters: ReadonlyMap<string, readonly string[]>, where: string, keys: readonly string[]) {
+  const values = filters.get('until');
+  if (values === undefined) return undefined;
+  const [value] = values;
+  if (values.length !== 1 || value === undefined)
+    throw invalidFilter(where, 'specify exactly one timestamp for until', keys);
+  return parseTimestamp(value, `${where} --filter until`);
+}
+
 /** A Go-style regular expression (`name=`, `id=`): unanchored, as podman matches them. */
 function regexOf(pattern: string, where: string, key: string): RegExp {
   try {
@@ -67,7 +92,7 @@ function regexOf(pattern: string, where: string, key: string): RegExp {
 /**
  * `ps --filter` values, checked: podman's keys that a container summary answers — `id`, `name`
  * (regular expressions), `label` (`K` or `K=V`), `status`, `ancestor`, `exited`, `network`,
- * `before`, `since`. Unknown keys, malformed values and keys it cannot answer are InvalidArgument.
+ * `before`, `since`, `until` (one time: created before it). Unknown keys, malformed values and keys it cannot answer are InvalidArgument.
  */
 export function parseContainerFilters(values: readonly string[] | undefined, where: string): ListFilters {
   const filters = groupFilters(values, where, PS_KEYS, UNANSWERED_PS_KEYS);
@@ -78,6 +103,7 @@ export function parseContainerFilters(values: readonly string[] | undefined, whe
     if (!/^-?\d+$/.test(code))
       throw invalidFilter(where, `exited=${JSON.stringify(truncate(code, 40))} is not an exit code`, PS_KEYS);
   for (const key of ['id', 'name']) for (const p of filters.get(key) ?? []) regexOf(p, where, key);
+  untilOf(filters, where, PS_KEYS);
   return filters;
 }
 
@@ -124,6 +150,7 @@ export function filterContainers(
     });
   const before = bound('before');
   const since = bound('since');
+  const until = untilOf(filters, where, PS_KEYS);
   return listed.filter((c) => {
     const created = Date.parse(c.created);
     const exited = c.state === 'exited' ? (c.exitCode ?? statusExitCode(c.status)) : undefined;
@@ -136,14 +163,16 @@ export function filterContainers(
       any('exited', (code) => exited !== undefined && exited === Number(code)) &&
       any('network', (n) => (c.networks ?? []).includes(n)) &&
       before.every((t) => created < t) &&
-      since.every((t) => created > t)
+      since.every((t) => created > t) &&
+      (until === undefined || created < until)
     );
   });
 }
 
 /**
  * `images --filter` values, checked: `dangling=true|false`, `label=K[=V]`, `reference=GLOB`,
- * `before=IMAGE`, `since=IMAGE`. Unknown keys and malformed values are InvalidArgument.
+ * `before=IMAGE`, `since=IMAGE`, `until=TIME` (one). Unknown keys and malformed values are
+ * InvalidArgument.
  */
 export function parseImageFilters(values: readonly string[] | undefined, where: string): ListFilters {
   const filters = groupFilters(values, where, IMAGES_KEYS);
@@ -157,6 +186,7 @@ export function parseImageFilters(values: readonly string[] | undefined, where: 
       );
   if (new Set(dangling.map((d) => d.toLowerCase())).size > 1)
     throw invalidFilter(where, 'dangling=true and dangling=false together', IMAGES_KEYS);
+  untilOf(filters, where, IMAGES_KEYS);
   return filters;
 }
 
@@ -219,6 +249,7 @@ export async function filterImages(
   };
   const before = await times('before');
   const since = await times('since');
+  const until = untilOf(filters, 'ocikit images', IMAGES_KEYS);
   const globs = (filters.get('reference') ?? []).map(globRegex);
   return listed.filter((image) => {
     const created = image.created === undefined ? Number.NaN : Date.parse(image.created);
@@ -228,7 +259,8 @@ export async function filterImages(
       (globs.length === 0 ||
         image.repoTags.some((name) => referenceCandidates(name).some((c) => globs.some((g) => g.test(c))))) &&
       before.every((t) => created < t) &&
-      since.every((t) => created > t)
+      since.every((t) => created > t) &&
+      (until === undefined || created < until)
     );
   });
 }
