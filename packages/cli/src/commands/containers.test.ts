@@ -14,6 +14,9 @@ let root: string;
 const cli = (args: string[], stdin?: string) =>
   runCli(['--root', root, ...args], stdin !== undefined ? { stdin } : {});
 
+/** Removes containers a first attempt of a case left: a retry (decision 209) must not meet "name in use". */
+const fresh = (...names: string[]) => cli(['rm', '-f', ...names]);
+
 beforeAll(async () => {
   root = tmp();
   await storeBusybox(root);
@@ -122,6 +125,7 @@ describe('ocikit run', () => {
   });
 
   it('runs detached: ps, logs, exec, stop, rm', async () => {
+    await fresh('svc');
     const started = await cli([
       'run',
       '-d',
@@ -160,6 +164,7 @@ describe('ocikit run', () => {
   }, 180_000); // 17 CLI processes: past 60 s on a loaded 2-core machine
 
   it('attaches to a detached -i container: stdin in, output out, its exit code back', async () => {
+    await fresh('att');
     const started = await cli([
       'run',
       '-d',
@@ -179,6 +184,7 @@ describe('ocikit run', () => {
   });
 
   it('attaches to a detached -i -t container through a real pseudo-terminal, its size following ours', async () => {
+    await fresh('tty-att');
     // after the resize, the new size once it has come through (up to 10 s): the keys typed half a
     // second after it could outrun attach's resize call on a loaded machine
     const script =
@@ -205,6 +211,7 @@ describe('ocikit run', () => {
   });
 
   it('detaches from a -t container with ctrl-p ctrl-q, passing a lone ctrl-p through, and leaves it running', async () => {
+    await fresh('tty-detach');
     const loop = 'while read line; do echo "got [$line]"; done';
     expect(
       (await cli(['run', '-d', '-i', '-t', '--name', 'tty-detach', 'busybox', 'sh', '-c', loop])).code,
@@ -227,6 +234,7 @@ describe('ocikit run', () => {
   });
 
   it('execs with -i -t through a real pseudo-terminal: a terminal of our size, a resize, its exit code', async () => {
+    await fresh('tty-exec');
     expect((await cli(['run', '-d', '--name', 'tty-exec', 'busybox', 'sleep', '60'])).code).toBe(0);
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     // after the resize, the new size once it has come through (up to 10 s): the keys typed half a
@@ -259,6 +267,7 @@ describe('ocikit run', () => {
   });
 
   it('reconciles the record of a run whose ocikit was SIGKILLed mid-run', async () => {
+    await fresh('orphan');
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     const child = spawn(
       process.execPath,
@@ -298,6 +307,7 @@ describe('ocikit run', () => {
   });
 
   it('removes a --rm container whose ocikit was SIGKILLed mid-run once it has exited', async () => {
+    await fresh('orphan-rm');
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     const args = ['--conditions=@ocikit/source', bin, '--root', root, 'run', '--rm', '--name', 'orphan-rm'];
     // it runs until the test ends it below: any fixed time was outlasted by the polls on a loaded machine
@@ -323,6 +333,7 @@ describe('ocikit run', () => {
   });
 
   it('proxies signals to the container, as podman run, exec, attach and start -a do: SIGTERM to ocikit ends it with its own code', async () => {
+    await fresh('sig-term', 'sig-int', 'sig-exec', 'sig-att', 'sig-start');
     const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
     const start = (args: string[]) => {
       // a process group of its own, as a shell gives a foreground job

@@ -47,6 +47,8 @@ describe('ocikit run in the foreground', () => {
   });
 
   it('keeps the log of a finished foreground container, as podman', async () => {
+    // (names a first attempt left go first: a retry, decision 209, must not meet "name in use")
+    await cli(['rm', '-f', 'fg-logs']);
     const r = await cli(['run', '--name', 'fg-logs', 'busybox', 'sh', '-c', 'echo hello; echo oops >&2']);
     expect(r).toMatchObject({ code: 0, stdout: 'hello\n', stderr: 'oops\n' });
     const logs = await cli(['logs', 'fg-logs']);
@@ -67,6 +69,7 @@ describe('ocikit run in a pipeline', () => {
         ],
         { encoding: 'utf8', timeout: 30_000 },
       );
+    spawnSync(process.execPath, ['--conditions=@ocikit/source', bin, '--root', root, 'rm', '-f', 'piped']);
     const direct = inPipeline('--rm');
     const piped = inPipeline('--name piped');
     expect(direct.stdout).toBe('y\n');
@@ -78,6 +81,7 @@ describe('ocikit run in a pipeline', () => {
 
 describe('a command that cannot start', () => {
   it('exits 127 (not found) or 126 (not executable), the message printed once, the container exited with the reason', async () => {
+    await cli(['rm', '-f', 'fg-missing', 'fg-noexec']);
     for (const [args, code, name] of [
       [['no-such-command'], 127, 'fg-missing'],
       [['/etc/passwd'], 126, 'fg-noexec'],
@@ -93,6 +97,7 @@ describe('a command that cannot start', () => {
   });
 
   it('detached: exits 127 and leaves an exited container, not one being configured', async () => {
+    await cli(['rm', '-f', 'bg-missing']);
     const r = await cli(['run', '-d', '--name', 'bg-missing', 'busybox', 'no-such-command']);
     expect(r.code, r.stderr).toBe(127);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

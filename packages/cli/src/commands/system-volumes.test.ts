@@ -170,6 +170,8 @@ describe('system df and system prune --volumes: ocikit and podman side by side',
 
   it('a created, never started container is inactive in df and removed by prune, as podman', async () => {
     const seen = await both(async (s) => {
+      // (a first attempt's container goes first: a retry, decision 209, must not meet "name in use")
+      await s.cli(['rm', '-f', 'made']);
       await ok(s, ['create', ...s.runFlags, '--name', 'made', s.image(), 'true']);
       const df = (await ok(s, ['system', 'df', '--format', '{{.Type}}:{{.Total}}:{{.Active}}']))
         .split('\n')
