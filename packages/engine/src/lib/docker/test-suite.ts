@@ -247,6 +247,8 @@ export function describeDockerDriver(label: string, start: StartEngine): SuiteEn
 
   describe(`docker driver against ${label}: containers`, () => {
     it('creates, starts, waits, gives logs with streams and times, inspects, lists and removes', async () => {
+      // a first attempt's container goes first: a retry (decision 209) must not meet "name in use"
+      await engine.containers.remove('life-1', { force: true }).catch(() => {});
       const { id, warnings } = await engine.containers.create(
         base({
           name: 'life-1',
