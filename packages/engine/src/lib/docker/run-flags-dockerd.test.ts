@@ -25,6 +25,8 @@ describe('run flags through the docker driver on dockerd', () => {
       "grep NoNewPrivs /proc/self/status | awk '{print $2}'",
     ].join('; ');
     let out = '';
+    // a first attempt's container goes first: a retry (decision 209) must not meet "name in use"
+    await engine.containers.remove('rf-flags', { force: true }).catch(() => {});
     const ran = await engine.containers.run(
       {
         image,
