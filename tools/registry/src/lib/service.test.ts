@@ -16,10 +16,11 @@ it('a service writing 1 MB runs on while the test blocks synchronously, and its 
     `head -c 1000000 /dev/zero | tr '\\0' x; echo; echo end; touch ${done}; sleep 30`,
   ]);
   try {
-    // blocks this process's event loop for up to 5 s, as execFileSync of a client does
+    // blocks this process's event loop for up to 20 s (5 s were tight on a loaded machine), as
+    // execFileSync of a client does; a service that waited on us would stay stuck for all of them
     const waited = execFileSync(
       'sh',
-      ['-c', `for i in $(seq 50); do [ -e ${done} ] && echo ok && exit 0; sleep 0.1; done; echo stuck`],
+      ['-c', `for i in $(seq 200); do [ -e ${done} ] && echo ok && exit 0; sleep 0.1; done; echo stuck`],
       {
         encoding: 'utf8',
       },
