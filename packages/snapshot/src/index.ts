@@ -22,5 +22,5 @@ export type {
 } from './lib/snapshotter.ts';
 export type { UnpackOptions, UnpackResult } from './lib/unpack.ts';
 export { unpackImage } from './lib/unpack.ts';
-export type { SnapshotUnpackResult } from './lib/unpack-snapshots.ts';
+export type { SnapshotUnpackResult, UnpackToSnapshotsOptions } from './lib/unpack-snapshots.ts';
 export { unpackToSnapshots } from './lib/unpack-snapshots.ts';

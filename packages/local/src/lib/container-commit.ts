@@ -29,6 +29,7 @@ import type { LocalContext } from './context.ts';
 import { recordEvent } from './events.ts';
 import { badReference, openImageStore } from './image-store.ts';
 import { imagesInUse } from './image-use.ts';
+import { rememberLayerSize } from './layer-size.ts';
 
 const OPERATION = 'containers.commit';
 
@@ -165,6 +166,7 @@ export async function commitContainer(
   let layer: DiffResult;
   try {
     layer = await diffContainer(snapshotterOf(ctx), record.id, dir);
+    rememberLayerSize(ctx, layer.diffId, layer.size);
   } finally {
     if (freeze) await standard(OPERATION, () => containers.unpause(record.id)).catch(() => {});
   }

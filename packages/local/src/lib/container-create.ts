@@ -20,6 +20,7 @@ import type { LocalContext } from './context.ts';
 import { ensureImage, platformOption } from './image-pull.ts';
 import { openImageStore } from './image-store.ts';
 import { pinImage } from './image-use.ts';
+import { rememberLayerSize } from './layer-size.ts';
 import {
   type Attaching,
   attachNetwork,
@@ -167,6 +168,8 @@ export async function prepareContainer(
     const snapshotter = snapshotterOf(ctx);
     const unpacked = await unpackToSnapshots(image.store, image.descriptor, snapshotter, {
       ...(platform ? { platform } : {}),
+      // the layer's uncompressed size, known once applied: `images` and `history` need not measure it
+      onApplied: (diffId, size) => rememberLayerSize(ctx, diffId, size),
       ...(signal ? { signal } : {}),
     });
     attaching ??= attach(Object.keys(unpacked.config.config?.ExposedPorts ?? {}));

@@ -25,7 +25,16 @@ function cached(ctx: LocalContext, diffId: string): number | undefined {
   }
 }
 
-function remember(ctx: LocalContext, diffId: string, size: number): void {
+/**
+ * Records `size` as the uncompressed size of diff `diffId`, learnt where it is known anyway (a layer
+ * applied into a snapshot, a layer a commit wrote), so no `images` or `history` measures it.
+ *
+ * @example
+ * ```ts
+ * unpackToSnapshots(store, image, snapshotter, { onApplied: (d, n) => rememberLayerSize(ctx, d, n) });
+ * ```
+ */
+export function rememberLayerSize(ctx: LocalContext, diffId: string, size: number): void {
   // a small state file, written synchronously and renamed into place (decision 103)
   mkdirSync(cacheDir(ctx), { recursive: true });
   const file = join(cacheDir(ctx), diffId.replace(':', '-'));
@@ -68,7 +77,7 @@ export async function uncompressedLayerSize(
     },
   });
   await pipeline(await store.fetch(layer, opts), decompressor, count, opts);
-  remember(ctx, diffId, size);
+  rememberLayerSize(ctx, diffId, size);
   return size;
 }
 

@@ -25,6 +25,8 @@ export interface DiffOptions {
 export interface DiffResult {
   descriptor: Descriptor;
   diffId: Digest;
+  /** The uncompressed tar's length in bytes (the diff's size, as podman's `UncompressedSize`). */
+  size: number;
   /** Entries written (whiteouts included). */
   entries: number;
 }
@@ -270,6 +272,7 @@ async function writeDiff(
   return {
     descriptor: { mediaType, digest: compressed.digest(), size: compressed.size },
     diffId: uncompressed.digest(),
+    size: uncompressed.size,
     entries,
   };
 }

@@ -20,6 +20,21 @@ export interface SnapshotUnpackResult {
   reused: number;
 }
 
+/** Options of {@link unpackToSnapshots}. */
+export interface UnpackToSnapshotsOptions {
+  /** The image of this platform, for an index (default: this machine's). */
+  platform?: Platform;
+  /** Make device nodes and keep owners as a privileged process may. */
+  privileged?: boolean;
+  /**
+   * Called for each layer applied now (not one reused) with its diffID and the uncompressed tar's
+   * length in bytes — the diff's size, known once applied (a cache of layer sizes keeps it).
+   */
+  onApplied?: (diffId: Digest, size: number) => void;
+  /** Cancels the unpack. */
+  signal?: AbortSignal;
+}
+
 // Layers being unpacked by this process, per snapshotter: a second unpack of the same chainID waits
 // for the first instead of applying the layer again (containerd's duplication suppressor).
 const inFlight = new WeakMap<Snapshotter, Map<string, Promise<boolean>>>();
@@ -45,7 +60,7 @@ export async function unpackToSnapshots(
   fetcher: Fetcher,
   desc: Descriptor,
   snapshotter: Snapshotter,
-  options: { platform?: Platform; privileged?: boolean; signal?: AbortSignal } = {},
+  options: UnpackToSnapshotsOptions = {},
 ): Promise<SnapshotUnpackResult> {
   const signalOpts = options.signal ? { signal: options.signal } : {};
   const {
@@ -99,7 +114,7 @@ async function unpackLayer(
   name: Digest,
   parent: Digest | undefined,
   snapshotter: Snapshotter,
-  options: { privileged?: boolean; signal?: AbortSignal },
+  options: UnpackToSnapshotsOptions,
 ): Promise<boolean> {
   const key = `extract-${randomHex(6)} ${name}`;
   const mounts = await snapshotter.prepare(key, parent);
@@ -107,7 +122,8 @@ async function unpackLayer(
   try {
     mountAll(mounts, target);
     try {
-      await fetchAndApply(fetcher, layer, diffId, target, options);
+      const applied = await fetchAndApply(fetcher, layer, diffId, target, options);
+      options.onApplied?.(diffId, applied.size);
     } finally {
       unmount(target);
     }
