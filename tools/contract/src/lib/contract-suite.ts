@@ -699,7 +699,8 @@ export function describeEngineContract(
             if (!controller.signal.aborted) throw e;
           }
         })();
-        const timer = setTimeout(() => controller.abort(), 10_000);
+        // a bound, not a wait: 30 s for create, start, wait and remove on a loaded machine (10 were tight)
+        const timer = setTimeout(() => controller.abort(), 30_000);
         ({ id } = await runToExit(['true']));
         await engine.containers.remove(id);
         await watching;
