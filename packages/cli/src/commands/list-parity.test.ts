@@ -81,6 +81,8 @@ afterAll(async () => {
   await sides?.close();
 });
 
+// each case makes dozens of CLI calls on each side: up to 180 s, for a loaded machine (one took
+// over 60 s at a load average of 27)
 describe('ps and images listing flags: ocikit and podman side by side', () => {
   it('ps -q prints ids (running ones by filter), -aq every one, 12 hex digits (--no-trunc 64)', async () => {
     const seen = await both(async (s) => {
@@ -101,7 +103,7 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
     });
     expect(seen.podman).toEqual({ running: ['ru'], all: 5, short: true, whole: 5, latest: ['pa'] });
     expect(seen.ocikit).toEqual(seen.podman);
-  });
+  }, 180_000);
 
   it('ps --filter: values of one key select any, different keys all, label values all', async () => {
     const filters: string[][] = [
@@ -125,6 +127,8 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
       ['before=cr'],
       ['since=cr'],
       ['since=ex3', 'status=exited'],
+      ['until=2100-01-01T00:00:00Z', 'status=exited'],
+      ['until=1970-01-01T00:00:00Z'],
     ];
     const seen = await both(async (s) => {
       const out: Record<string, string[]> = {};
@@ -151,10 +155,12 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
       'ancestor=localhost/base': [],
       'before=cr': ['ex0', 'ex3'],
       'since=cr': ['pa', 'ru'],
+      'until=2100-01-01T00:00:00Z status=exited': ['ex0', 'ex3'],
+      'until=1970-01-01T00:00:00Z': [],
       id: ['ru'],
     });
     expect(seen.ocikit).toEqual(seen.podman);
-  });
+  }, 180_000);
 
   it('ps -n N and --last N show the N newest containers, running or not; -l the newest', async () => {
     const seen = await both(async (s) => {
@@ -168,7 +174,7 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
     });
     expect(seen.podman).toEqual({ two: ['pa', 'ru'], last: ['pa'], latest: ['pa'], filtered: ['ex0'] });
     expect(seen.ocikit).toEqual(seen.podman);
-  });
+  }, 180_000);
 
   it('images -q prints each image id once; --filter dangling, label, reference, before, since', async () => {
     const filters: string[][] = [
@@ -186,6 +192,8 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
       ['reference=extra', 'reference=late'],
       ['before=localhost/late:1', 'dangling=false'],
       ['since=localhost/base:1', 'dangling=false'],
+      ['until=2100-01-01T00:00:00Z', 'dangling=false'],
+      ['until=1970-01-01T00:00:00Z'],
     ];
     const seen = await both(async (s) => {
       const out: Record<string, unknown> = {};
@@ -199,6 +207,8 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
       // base (two names), extra (three), late, the dangling one
       out.ids = [ids.length, new Set(ids).size, ids.every((id) => /^[0-9a-f]{12}$/.test(id))];
       out.whole = whole.every((id) => /^sha256:[0-9a-f]{64}$/.test(id));
+      const badUntil = await s.cli(['images', '--filter', 'until=bogus']);
+      out.badUntil = [badUntil.code, badUntil.stdout];
       out.quietFiltered = (await ok(s, ['images', '-q', '-f', 'reference=extra']))
         .split('\n')
         .filter(Boolean).length;
@@ -214,7 +224,7 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
       quietFiltered: 1,
     });
     expect(seen.ocikit).toEqual(seen.podman);
-  });
+  }, 180_000);
 
   it('bad filters and flags are refused with exit 125 and print nothing', async () => {
     const runs = [
@@ -223,6 +233,8 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
       ['ps', '--filter', 'exited=x'],
       ['ps', '--filter', 'label'],
       ['ps', '--filter', 'before=nope'],
+      ['ps', '--filter', 'until=bogus'],
+      ['ps', '--filter', 'until=1h', '--filter', 'until=2h'],
       ['ps', '-n', 'x'],
       ['images', '--filter', 'bogus=1'],
       ['images', '--filter', 'dangling=x'],
@@ -249,7 +261,7 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
     const volume = await sides.ocikit.cli(['ps', '-a', '--filter', 'volume=v']);
     expect(volume.code).toBe(125);
     expect(volume.stderr).toContain('"volume"');
-  });
+  }, 180_000);
 
   it('rm of several: missing one → nothing removed, exit 1; a running one → the others removed, exit 2', async () => {
     const seen = await both(async (s) => {
@@ -272,7 +284,7 @@ describe('ps and images listing flags: ocikit and podman side by side', () => {
       forcedMissing: 0,
     });
     expect(seen.ocikit).toEqual(seen.podman);
-  });
+  }, 180_000);
 
   it('pause -a, unpause -a, kill -a, stop -a, rm -a act on the containers podman picks and print their ids', async () => {
     const seen = await both(async (s) => {
