@@ -23,7 +23,8 @@ export const imagesCommand = defineCommand({
     "--format takes a Go template over docker's fields ({{.Repository}}, {{.Tag}}, {{.ID}}, {{.Digest}}, " +
     '{{.Size}}, {{.CreatedSince}}, {{.CreatedAt}}) and ocikit\'s ({{.Reference}}, {{.Platform}}); "table …" adds headers. ' +
     "--filter takes podman's dangling=true|false, label=K[=V], reference=GLOB (on the name with or without its " +
-    'registry, tag, or path), before=IMAGE, since=IMAGE: an image is listed with all its names or not at all; ' +
+    'registry, tag, or path), before=IMAGE, since=IMAGE, until=TIME (one: created before it): an image is ' +
+    'listed with all its names or not at all; ' +
     'values of one key select any, different keys all. -q prints each image id once (12 hex digits; --no-trunc: sha256:…).',
   options: {
     all: { type: 'boolean', short: 'a' },
@@ -35,7 +36,8 @@ export const imagesCommand = defineCommand({
   },
   help: {
     all: 'also images no name keeps (those containers use)',
-    filter: 'dangling=true|false, label=K[=V], reference=GLOB, before=IMAGE, since=IMAGE (repeatable)',
+    filter:
+      'dangling=true|false, label=K[=V], reference=GLOB, before=IMAGE, since=IMAGE, until=TIME (repeatable)',
     digests: 'show the DIGEST column',
     trunc: 'shorten image IDs to 12 hex digits (--no-trunc: the whole sha256:…)',
     format: 'print each image with a Go template',
