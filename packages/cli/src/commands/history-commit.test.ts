@@ -48,7 +48,7 @@ describe('ocikit commit and ocikit history', () => {
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(
       new RegExp(
-        `^${id.slice(7, 19)}\\s+(?:Less than a second|\\d+ seconds?) ago\\s+sh -c 'echo made > /made && rm /etc/group &&…\\s+\\d+(?:\\.\\d+)?[kM]?B\\s+by the test$`,
+        `^${id.slice(7, 19)}\\s+(?:Less than a second|\\d+ seconds?|About a minute) ago\\s+sh -c 'echo made > /made && rm /etc/group &&…\\s+\\d+(?:\\.\\d+)?[kM]?B\\s+by the test$`,
       ),
     );
     // the base image's step: its id, since the store holds it; its layer's size uncompressed
