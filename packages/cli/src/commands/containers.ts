@@ -428,7 +428,8 @@ export const psCommand = defineCommand({
     "--format takes a Go template over docker's and podman's fields ({{.ID}}, {{.Names}}, {{.Image}}, " +
     '{{.Status}}, {{json .}}, …); "table …" adds headers and aligns columns, "json" is {{json .}}. ' +
     "--filter takes podman's keys id=, name= (regular expressions), label=K[=V], status=, ancestor=IMAGE, " +
-    'exited=CODE, network=, before=CONTAINER, since=CONTAINER, until=TIME (one: a duration before now, Unix ' +
+    'exited=CODE, network=, volume=NAME_OR_HOST_PATH[:DEST], before=CONTAINER, since=CONTAINER, ' +
+    'until=TIME (one: a duration before now, Unix ' +
     'seconds or RFC 3339): values of one key select any (label=: every), ' +
     'different keys all. -n N shows the N newest containers, running or not; -l the newest. ' +
     "-s adds podman's SIZE column ({{.Size}}): the bytes of the files each container wrote (RW) and, as " +
@@ -447,7 +448,7 @@ export const psCommand = defineCommand({
   help: {
     all: 'include stopped containers',
     filter:
-      'id=, name=, label=K[=V], status=, ancestor=, exited=, network=, before=, since=, until= (repeatable)',
+      'id=, name=, label=K[=V], status=, ancestor=, exited=, network=, volume=, before=, since=, until= (repeatable)',
     last: 'the N newest containers (running or not)',
     latest: 'the newest container (running or not)',
     size: 'add the SIZE column: what each container wrote (virtual: its root file system)',

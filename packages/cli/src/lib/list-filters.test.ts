@@ -28,12 +28,24 @@ const container = (
 });
 
 const cs = [
-  container('ex1', 'aa11', '2026-01-01T00:00:01Z', { exitCode: 3, labels: { a: '1', b: '' } }),
-  container('ex0', 'bb22', '2026-01-01T00:00:02Z', { exitCode: 0, labels: { a: '2' } }),
+  container('ex1', 'aa11', '2026-01-01T00:00:01Z', {
+    exitCode: 3,
+    labels: { a: '1', b: '' },
+    mounts: [{ type: 'volume', name: 'nv', source: '/v/nv/_data', destination: '/data', readOnly: false }],
+  }),
+  container('ex0', 'bb22', '2026-01-01T00:00:02Z', {
+    exitCode: 0,
+    labels: { a: '2' },
+    mounts: [{ type: 'bind', source: '/srv/b', destination: '/b', readOnly: true }],
+  }),
   container('cr', 'cc33', '2026-01-01T00:00:03Z', {
     state: 'created',
     status: 'Created',
     labels: { a: '1' },
+    mounts: [
+      { type: 'volume', name: 'f00d', source: '/v/f00d/_data', destination: '/anon', readOnly: false },
+      { type: 'tmpfs', source: '', destination: '/tm', readOnly: false },
+    ],
   }),
   container('ru', 'dd44', '2026-01-01T00:00:04Z', { state: 'running', status: 'Up', networks: ['net1'] }),
 ];
@@ -68,6 +80,21 @@ describe('ps --filter', () => {
     expect(names(['exited=3', 'exited=0'])).toEqual(['ex1', 'ex0']);
     expect(names(['exited=0'])).toEqual(['ex0']); // not the created one
     expect(names(['network=net1'])).toEqual(['ru']);
+  });
+
+  it('volume is a volume name or bind source, :DEST its path inside; a path inside alone matches nothing', () => {
+    expect(names(['volume=nv'])).toEqual(['ex1']);
+    expect(names(['volume=f00d'])).toEqual(['cr']);
+    expect(names(['volume=/srv/b'])).toEqual(['ex0']);
+    expect(names(['volume=nv:/data'])).toEqual(['ex1']);
+    expect(names(['volume=nv:'])).toEqual(['ex1']);
+    expect(names(['volume=/srv/b:/b'])).toEqual(['ex0']);
+    expect(names(['volume=nv:/b'])).toEqual([]);
+    expect(names(['volume=/data'])).toEqual([]);
+    expect(names(['volume=/v/nv/_data'])).toEqual([]);
+    expect(names(['volume=/tm'])).toEqual([]);
+    expect(names(['volume=nv', 'volume=/srv/b'])).toEqual(['ex1', 'ex0']);
+    expect(names(['volume=nv', 'status=created'])).toEqual([]);
   });
 
   it('ancestor is the image name (its :latest-less form) or its full id', () => {
@@ -107,7 +134,7 @@ describe('ps --filter', () => {
       ['status=', '""'],
       ['exited=x', '"x"'],
       ['name=(', '"("'],
-      ['volume=v', '"volume"'],
+      ['pod=p', '"pod"'],
       ['label!=a', '"label!"'],
     ] as const) {
       const e = refused(() => parseContainerFilters([filter], 'ocikit ps'));

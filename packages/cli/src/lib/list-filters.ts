@@ -16,7 +16,7 @@ const STATES: readonly string[] =
   'created running paused restarting removing exited dead configured stopped stopping unknown'.split(' ');
 
 /** `ps` filter keys podman has that container summaries cannot answer (refused by name, not ignored). */
-const UNANSWERED_PS_KEYS = ['volume', 'pod', 'health', 'restart-policy', 'is-task', 'label!'];
+const UNANSWERED_PS_KEYS = ['pod', 'health', 'restart-policy', 'is-task', 'label!'];
 
 const PS_KEYS = [
   'id',
@@ -26,6 +26,7 @@ const PS_KEYS = [
   'ancestor',
   'exited',
   'network',
+  'volume',
   'before',
   'since',
   'until',
@@ -92,7 +93,9 @@ function regexOf(pattern: string, where: string, key: string): RegExp {
 /**
  * `ps --filter` values, checked: podman's keys that a container summary answers — `id`, `name`
  * (regular expressions), `label` (`K` or `K=V`), `status`, `ancestor`, `exited`, `network`,
- * `before`, `since`, `until` (one time: created before it). Unknown keys, malformed values and keys it cannot answer are InvalidArgument.
+ * `volume` (a volume's name or a bind mount's host path, `:DEST` its path inside), `before`,
+ * `since`, `until` (one time: created before it). Unknown keys, malformed values and keys it cannot
+ * answer are InvalidArgument.
  */
 export function parseContainerFilters(values: readonly string[] | undefined, where: string): ListFilters {
   const filters = groupFilters(values, where, PS_KEYS, UNANSWERED_PS_KEYS);
@@ -122,6 +125,22 @@ function fromImage(c: ContainerSummary, value: string): boolean {
     value === c.image ||
     `${value}:latest` === c.image ||
     (id !== undefined && value.replace(/^sha256:/, '') === id)
+  );
+}
+
+/**
+ * Whether container `c` mounts what `volume=` names, as podman 4.3 matches it (decision 219): `SRC`
+ * is a volume's name (named or anonymous) or a bind mount's host path; `SRC:DEST` is such a mount
+ * at path `DEST` in the container. A path in the container alone matches nothing.
+ */
+function mountsVolume(c: ContainerSummary, value: string): boolean {
+  const colon = value.indexOf(':');
+  const source = colon < 0 ? value : value.slice(0, colon);
+  const destination = colon < 0 ? '' : value.slice(colon + 1);
+  return (c.mounts ?? []).some(
+    (m) =>
+      (m.type === 'bind' ? m.source : m.name) === source &&
+      (destination === '' || m.destination === destination),
   );
 }
 
@@ -162,6 +181,7 @@ export function filterContainers(
       any('ancestor', (a) => fromImage(c, a)) &&
       any('exited', (code) => exited !== undefined && exited === Number(code)) &&
       any('network', (n) => (c.networks ?? []).includes(n)) &&
+      any('volume', (v) => mountsVolume(c, v)) &&
       before.every((t) => created < t) &&
       since.every((t) => created > t) &&
       (until === undefined || created < until)

@@ -453,6 +453,11 @@ export interface ContainerSummary {
   /** The networks it is attached to, by name, when the engine lists them. */
   networks?: string[] | undefined;
   /**
+   * Its bind and volume mounts (and tmpfs volumes), when the engine lists them (Docker's `Mounts`
+   * of `/containers/json`; `ps --filter volume=` reads them).
+   */
+  mounts?: ContainerMount[] | undefined;
+  /**
    * With `size` asked: the bytes of the files it wrote in its writable layer (Docker's `SizeRw`,
    * podman's `rwSize`; apparent sizes of files and links, a hard-linked file once).
    */

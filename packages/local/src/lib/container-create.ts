@@ -178,7 +178,8 @@ export async function prepareContainer(
     mkdirSync(rootfs, { recursive: true });
     const imageVolumes = Object.keys(unpacked.config.config?.Volumes ?? {});
     const volumes =
-      (spec.mounts ?? []).some((m) => m.type === 'volume') ||
+      // bind mounts too: recorded for `--volumes-from`, `inspect` and `ps --filter volume=`
+      (spec.mounts ?? []).some((m) => m.type === 'volume' || m.type === 'bind') ||
       imageVolumes.length > 0 ||
       spec.volumesFrom?.length
         ? await resolveMounts(ctx, spec, imageVolumes, 'containers.create')

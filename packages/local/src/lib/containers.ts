@@ -157,7 +157,7 @@ export function containerHandlers(ctx: LocalContext): Partial<Handlers> {
       const now = Date.now();
       const listed = records
         .filter((r) => options.all || r.status === 'running' || r.status === 'paused')
-        .map((r) => toSummary(r, now, states.get(r.id)));
+        .map((r) => ({ ...toSummary(r, now, states.get(r.id)), mounts: detailsMounts(ctx, r) }));
       if (!options.size) return listed;
       const snapshotter = snapshotterOf(ctx);
       const layers = new Map<string, number>(); // an image's layers, measured once for all its containers

@@ -92,6 +92,7 @@ export function containerSummaryOf(v: Json): ContainerSummary {
     labels: labels(v, 'Labels'),
     ports: portsOfList(v),
     networks: networkNamesOfList(v),
+    mounts: mountsOf(v),
   };
 }
 
@@ -140,7 +141,7 @@ export function containerDetailsOf(v: Json): ContainerDetails {
   };
 }
 
-/** Docker's `Mounts` of an inspect answer as the contract's. */
+/** Docker's `Mounts` of an inspect or list answer as the contract's. */
 function mountsOf(v: Json): ContainerMount[] {
   const list = v['Mounts'];
   if (!Array.isArray(list)) return [];

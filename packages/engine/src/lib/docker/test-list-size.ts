@@ -1,6 +1,9 @@
-// The `containers.list({ size: true })` case of the docker driver (`ps -s`), run by
+// The `containers.list({ size: true })` case of the docker driver (`ps -s`), and its listed mounts, run by
 // list-size-dockerd.test.ts against a real dockerd and by list-size-podman.test.ts against podman's
 // Docker-compatible endpoint (one engine per file).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RunningEngine } from '@ocikit/test-engines';
 import { describe, expect, it } from 'vitest';
 import type { Driver } from '../contract.ts';
@@ -42,6 +45,37 @@ export function describeListSize(
         expect(plain?.sizeRw).toBeUndefined();
       } finally {
         await engine.containers.remove(id, { force: true });
+      }
+    }, 120_000);
+
+    it('lists its bind and volume mounts (ps --filter volume= reads them)', async () => {
+      const engine = use.engine();
+      const bind = mkdtempSync(join(tmpdir(), 'ocikit-list-mounts-'));
+      // what a first attempt left (decision 209)
+      for (const c of await engine.containers.list({ all: true }))
+        if (c.name === 'list-mounts') await engine.containers.remove(c.id, { force: true });
+      await engine.volumes.remove('list-mounts-vol', { force: true }).catch(() => {});
+      const { id } = await engine.containers.create({
+        image,
+        name: 'list-mounts',
+        cmd: ['true'],
+        network: 'none',
+        mounts: [
+          { type: 'volume', source: 'list-mounts-vol', target: '/data' },
+          { type: 'bind', source: bind, target: '/b', readOnly: true },
+        ],
+      });
+      try {
+        const listed = (await engine.containers.list({ all: true })).find((c) => c.id === id);
+        const mounts = [...(listed?.mounts ?? [])].sort((a, b) => a.destination.localeCompare(b.destination));
+        expect(mounts).toMatchObject([
+          { type: 'bind', source: bind, destination: '/b' },
+          { type: 'volume', name: 'list-mounts-vol', destination: '/data' },
+        ]);
+      } finally {
+        await engine.containers.remove(id, { force: true });
+        await engine.volumes.remove('list-mounts-vol', { force: true }).catch(() => {});
+        rmSync(bind, { recursive: true, force: true });
       }
     }, 120_000);
   });
