@@ -81,7 +81,8 @@ export const runFlagsHelp = {
   init: 'run catatonit as PID 1, forwarding signals and reaping zombies (needs the catatonit package)',
   privileged: 'every capability, every host device, nothing masked, /sys writable (decision 207)',
   'security-opt': 'no-new-privileges[=true|false], or seccomp=unconfined (ocikit applies no seccomp profile)',
-  device: 'a host device in the container: HOST[:CONTAINER][:PERMS] (PERMS of r, w, m; default rwm)',
+  device:
+    'a host device in the container: HOST[:CONTAINER][:PERMS] (PERMS of r, w, m; default rwm); a HOST directory gives every device node under it, at the same paths under CONTAINER',
   'group-add': "an extra group for the process: a gid or a name in the image's /etc/group",
   network:
     "none (the local engine's default: loopback only), host, bridge (the engine's default network) or a network's name",
@@ -273,7 +274,10 @@ export function sysctlFlags(values: readonly string[], hostNetwork: boolean): Re
   return out;
 }
 
-/** `--device HOST[:CONTAINER][:PERMS]` as podman reads it (the node itself is the engine's to check). */
+/**
+ * `--device HOST[:CONTAINER][:PERMS]` as podman reads it (the node itself is the engine's to check;
+ * a HOST directory is the engine's to walk: each device node under it, as podman).
+ */
 export function deviceFlag(value: string): DeviceMapping {
   const bad = (why: string) =>
     new InvalidArgumentError(`--device ${JSON.stringify(truncate(value, 80))}: ${why}`, {

@@ -359,7 +359,10 @@ export interface ContainerSpec {
 
 /** A host device in the container (`--device HOST[:CONTAINER[:PERMS]]`), as Docker's `HostConfig.Devices` entries. */
 export interface DeviceMapping {
-  /** The device node on the host (absolute). */
+  /**
+   * The device node on the host (absolute), or a directory: every character and block node under it
+   * (subdirectories too, links not followed) at the same path under `pathInContainer`, as podman.
+   */
   pathOnHost: string;
   /** Where it is in the container (absolute; the host path by default). */
   pathInContainer: string;

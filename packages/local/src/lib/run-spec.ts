@@ -1,6 +1,6 @@
 // A container's runtime spec (config.json) from its image config and a ContainerSpec (issue 14).
-import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { isAbsolute, posix } from 'node:path';
 import type { ContainerSpec } from '@ocikit/engine';
 import { truncate } from '@ocikit/errors';
 import type { ImageConfig } from '@ocikit/image-spec';
@@ -166,10 +166,47 @@ function mountsOf(spec: ContainerSpec): Mount[] {
   return out;
 }
 
-/** The runtime devices and their cgroup rules of `devices`, from the host's nodes. */
+/**
+ * The device nodes under host directory `dir` (its subdirectories too, links not followed), as
+ * podman 4.3 walks a `--device DIR`: each at the same path under `target`, in name order.
+ */
+function devicesUnder(dir: string, target: string): { host: string; container: string }[] {
+  const out: { host: string; container: string }[] = [];
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const entry of entries) {
+    const host = `${dir}/${entry.name}`;
+    const container = posix.join(target, entry.name);
+    if (entry.isDirectory()) out.push(...devicesUnder(host, container));
+    else if (entry.isCharacterDevice() || entry.isBlockDevice()) out.push({ host, container });
+  }
+  return out;
+}
+
+/**
+ * The runtime devices and their cgroup rules of `devices`, from the host's nodes; a directory
+ * gives every device node under it (podman's `--device /dev/snd`), none there is refused.
+ */
 function devicesOf(spec: ContainerSpec): { devices: Device[]; rules: DeviceCgroup[] } {
   const devices: Device[] = [];
   const rules: DeviceCgroup[] = [];
+  const add = (host: string, container: string, access: string, st: Stats) => {
+    const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
+    if (!type) throw bad(`devices (--device): ${JSON.stringify(truncate(host, 80))} is not a device node`);
+    // glibc's major()/minor() of a dev_t
+    const dev = BigInt(st.rdev);
+    const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+    const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+    devices.push({
+      path: container,
+      type,
+      major,
+      minor,
+      fileMode: st.mode & 0o777,
+      uid: st.uid,
+      gid: st.gid,
+    });
+    rules.push({ allow: true, type, major, minor, access });
+  };
   for (const d of spec.devices ?? []) {
     const path = JSON.stringify(truncate(d.pathOnHost, 80));
     if (!isAbsolute(d.pathOnHost) || !isAbsolute(d.pathInContainer))
@@ -187,22 +224,16 @@ function devicesOf(spec: ContainerSpec): { devices: Device[]; rules: DeviceCgrou
     } catch {
       throw bad(`devices (--device): ${path} does not exist on this host`);
     }
-    const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
-    if (!type) throw bad(`devices (--device): ${path} is not a device node`);
-    // glibc's major()/minor() of a dev_t
-    const dev = BigInt(st.rdev);
-    const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
-    const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
-    devices.push({
-      path: d.pathInContainer,
-      type,
-      major,
-      minor,
-      fileMode: st.mode & 0o777,
-      uid: st.uid,
-      gid: st.gid,
-    });
-    rules.push({ allow: true, type, major, minor, access: d.cgroupPermissions });
+    if (!st.isDirectory()) {
+      add(d.pathOnHost, d.pathInContainer, d.cgroupPermissions, st);
+      continue;
+    }
+    const found = devicesUnder(d.pathOnHost.replace(/(.)\/+$/, '$1'), d.pathInContainer);
+    if (found.length === 0)
+      throw bad(
+        `devices (--device): no device nodes found in ${path}: name a node or a directory holding some`,
+      );
+    for (const { host, container } of found) add(host, container, d.cgroupPermissions, lstatSync(host));
   }
   return { devices, rules };
 }
