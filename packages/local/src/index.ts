@@ -10,4 +10,4 @@ export type {
   PruneLocalOptions,
   PruneLocalResult,
 } from './lib/system.ts';
-export { collectLocal, diskUsage, pruneLocal } from './lib/system.ts';
+export { collectLocal, diskUsage, pruneLocal, recordLayerSizes } from './lib/system.ts';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fetchAll, openLayout, selectManifest, type Target } from '@ocikit/content';
-import { randomHex } from '@ocikit/digest';
+import { type Digest, randomHex } from '@ocikit/digest';
 import { isNotFound, throwIfAborted, truncate } from '@ocikit/errors';
 import {
   Annotation,
@@ -78,6 +78,12 @@ export interface BuildOptions {
   exports?: readonly BuildExport[] | undefined;
   /** Progress per step and RUN output as it comes. */
   onEvent?: ((event: BuildEvent) => void) | undefined;
+  /**
+   * Called with the uncompressed size (the tar's bytes) of each layer whose size the build learns
+   * anyway: a base image's layer it applies into a snapshot, a layer a step writes (not one taken
+   * from the cache). An engine can keep them, so listing the image need not measure its layers.
+   */
+  onLayerSize?: ((diffId: Digest, size: number) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -254,8 +260,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const config = parseImageConfig(await fetchAll(store, selected.manifest.config, sig));
     const chain =
       selected.manifest.layers.length > 0
-        ? (await unpackToSnapshots(store, selected.descriptor, snapshotter, { platform: want, ...sig }))
-            .chainId
+        ? (
+            await unpackToSnapshots(store, selected.descriptor, snapshotter, {
+              platform: want,
+              ...(options.onLayerSize ? { onApplied: options.onLayerSize } : {}),
+              ...sig,
+            })
+          ).chainId
         : undefined;
     return {
       config,
@@ -351,6 +362,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         if (run) layer = hit.layers.at(-1);
       } else if (run) {
         const made = await run();
+        options.onLayerSize?.(made.diffId, made.size);
         const config = structuredClone(state.config);
         config.created = created;
         config.rootfs = { type: 'layers', diff_ids: [...state.config.rootfs.diff_ids, made.diffId] };

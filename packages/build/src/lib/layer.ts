@@ -117,6 +117,8 @@ export interface MadeLayer {
   /** Its descriptor (OCI gzip media type), in the store. */
   descriptor: Descriptor;
   diffId: Digest;
+  /** Its uncompressed tar's length in bytes (the diff's size). */
+  size: number;
   /** The committed snapshot holding the tree with it: the chainID of all layers so far. */
   chain: Digest;
 }
@@ -156,7 +158,7 @@ export async function commitLayer(
       // another build made the same tree: use its snapshot
       await snapshotter.remove(root.key).catch(() => {});
     }
-    return { descriptor: diff.descriptor, diffId: diff.diffId, chain };
+    return { descriptor: diff.descriptor, diffId: diff.diffId, size: diff.size, chain };
   } finally {
     await rm(out, { force: true });
   }

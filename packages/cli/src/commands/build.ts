@@ -169,6 +169,9 @@ export const buildCommand = defineCommand({
       );
       return local;
     };
+    // the uncompressed sizes of the layers the build applies and writes, for the local engine's
+    // cache (decision 215): the first `images` after a build then measures none of them
+    const layerSizes = new Map<string, number>();
     try {
       const { build } = await import('@ocikit/build');
       const show = ctx.quiet || ctx.json ? undefined : stepPrinter(ctx.stderr);
@@ -195,6 +198,7 @@ export const buildCommand = defineCommand({
           });
         },
         ...(show ? { onEvent: show } : {}),
+        onLayerSize: (diffId, size) => layerSizes.set(diffId, size),
         signal: ctx.signal,
       });
       const pushed: { reference: string; digest: string }[] = [];
@@ -225,6 +229,11 @@ export const buildCommand = defineCommand({
       return 0;
     } finally {
       if (local) await (await local.catch(() => undefined))?.close();
+      // also after a failed build (its layers are stored); a cache entry left unwritten is measured later
+      if (layerSizes.size > 0)
+        await import('@ocikit/local')
+          .then(({ recordLayerSizes }) => recordLayerSizes({ root: resolve(ctx.root) }, layerSizes))
+          .catch(() => {});
     }
   },
 });

@@ -1,5 +1,5 @@
 // The local engine's cache of uncompressed layer sizes (decisions 213, 215): recorded where a size
-// is known anyway (`run` applies a layer, `commit` writes one), not in the way of `images` when a
+// is known anyway (`run` applies a layer, `commit` and `build` write one), not in the way of `images` when a
 // layer cannot be measured, and dropped by `gc`/`system prune` with the last image of its diff.
 import {
   existsSync,
@@ -76,6 +76,31 @@ describe('the layer-sizes cache', () => {
       String(gunzipSync(readFileSync(blob(ownBlob ?? ''))).length),
     );
     await cli(['rm', '-f', 'writer']);
+  }, 120_000);
+
+  it('build records the base layer it applies and the layers its steps write, before any images', async () => {
+    const { cli, built, cached, entry, blob, diffIds } = await storeWithBusybox('build');
+    const context = join(dir, 'build-ctx');
+    // what a first attempt left (decision 209)
+    rmSync(context, { recursive: true, force: true });
+    mkdirSync(context);
+    writeFileSync(join(context, 'a'), 'a file\n');
+    writeFileSync(join(context, 'Containerfile'), 'FROM busybox\nRUN echo x > /f\nCOPY a /a\n');
+    const made = await cli(['build', '-q', '-t', 'built:1', context]);
+    expect(made.code, made.stderr).toBe(0);
+    // read before any other command: `inspect`, `images` and `history` measure what is missing
+    const recorded = existsSync(join(dir, 'build', 'layer-sizes'))
+      ? cached().map((name) => `${name} ${readFileSync(entry(name.replace('-', ':')), 'utf8').trim()}`)
+      : [];
+    const ids = await diffIds('built:1');
+    expect(ids).toHaveLength(3);
+    expect(ids[0]).toBe(built.diffIds[0]?.replace(':', '-'));
+    const manifest = await cli(['manifest', 'local:built:1']);
+    const layers = (JSON.parse(manifest.stdout) as { layers: { digest: string }[] }).layers;
+    const measured = ids.map(
+      (id, i) => `${id} ${gunzipSync(readFileSync(blob(layers[i]?.digest ?? ''))).length}`,
+    );
+    expect(recorded).toEqual(measured.sort());
   }, 120_000);
 
   it('images lists an image whose layer blob is gone with its stored size, exit 0', async () => {

@@ -18,7 +18,7 @@ import { type LocalContext, type LocalEngineOptions, localContext } from './cont
 import { readEvents } from './events.ts';
 import { openImageStore } from './image-store.ts';
 import { containerRecords, imagesInUse } from './image-use.ts';
-import { dropLayerSizes } from './layer-size.ts';
+import { dropLayerSizes, rememberLayerSize } from './layer-size.ts';
 import { isActive, pruneContainers, reachable, untagUnused } from './prune.ts';
 import { diskUsage as bytesUnder, listVolumes, volumeData, volumeUsers } from './volume-store.ts';
 import { volumeHandlers } from './volumes.ts';
@@ -311,6 +311,24 @@ function handlerOf<O extends keyof Handlers>(handlers: Partial<Handlers>, operat
       message: `the local engine cannot do ${operation}`,
     });
   return handler as Handlers[O];
+}
+
+/**
+ * Records uncompressed layer sizes (diffID → bytes of its tar) learnt outside the engine — what
+ * `@ocikit/build`'s `onLayerSize` reports for the layers `ocikit build` applies and writes — into
+ * the state root's cache (decision 215), so `images` and `history` need not measure those layers.
+ *
+ * @example
+ * ```ts
+ * recordLayerSizes({ root: '/var/lib/ocikit' }, [['sha256:…', 2_048_000]]);
+ * ```
+ */
+export function recordLayerSizes(
+  options: Pick<LocalStateOptions, 'root'>,
+  sizes: Iterable<readonly [string, number]>,
+): void {
+  const ctx = localContext(options);
+  for (const [diffId, size] of sizes) rememberLayerSize(ctx, diffId, size);
 }
 
 /**
