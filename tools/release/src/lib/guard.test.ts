@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -155,5 +157,30 @@ describe('planPublish against a real npm registry', () => {
       env: { ...env, npm_config_registry: 'http://127.0.0.1:9/' },
     });
     expect(plan.publish.map((p) => p.registry)).toEqual([registry.url]);
+  });
+});
+
+describe('publishedVersions', () => {
+  it('says why a registry could not be reached (refused connection, timeout)', async () => {
+    // a port nothing listens on: take one, then close it
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    await new Promise((r) => server.close(r));
+    await expect(publishedVersions(`http://127.0.0.1:${port}/`, '@ocikit/x')).rejects.toThrow(
+      `cannot reach the npm registry http://127.0.0.1:${port}/ to look up @ocikit/x: ECONNREFUSED`,
+    );
+    // a registry that never answers, with a short timeout
+    const silent = createHttpServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const open = (silent.address() as { port: number }).port;
+    try {
+      await expect(
+        publishedVersions(`http://127.0.0.1:${open}/`, '@ocikit/x', { signal: AbortSignal.timeout(200) }),
+      ).rejects.toThrow(/to look up @ocikit\/x: TimeoutError: /);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });

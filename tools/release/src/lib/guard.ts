@@ -88,6 +88,15 @@ export function registryFor(pkg: PublicPackage, cwd: string, env: NodeJS.Process
   return url.endsWith('/') ? url : `${url}/`;
 }
 
+/** Why a fetch failed, in a few words: undici's cause (`ECONNREFUSED`, a reset) or the timeout. */
+function why(err: unknown): string {
+  const cause = err instanceof Error ? err.cause : undefined;
+  const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+  if (code !== undefined) return code;
+  if (cause instanceof Error) return cause.message;
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
 /** The versions of `name` on the npm registry at `registry` (empty when it has never been published). */
 export async function publishedVersions(
   registry: string,
@@ -102,7 +111,7 @@ export async function publishedVersions(
       signal: options.signal ?? AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new UnavailableError(`cannot reach the npm registry ${registry} to look up ${name}`, {
+    throw new UnavailableError(`cannot reach the npm registry ${registry} to look up ${name}: ${why(err)}`, {
       cause: err,
     });
   }
