@@ -81,7 +81,9 @@ describe('ocikit build', () => {
     expect(history[1]).toMatch(new RegExp(`^${id}\\s.*CMD \\["cat", "/who", "/app.txt"\\]\\s+0B$`));
     // sizes uncompressed, as podman's (decision 213): the COPY layer's tar is a header, the file and
     // the end blocks (2.05kB); the base layer 2MB
-    expect(history.some((l) => /^<missing>\s.*COPY file:[0-9a-f]+ in \/app\.txt\s+2\.05kB$/.test(l))).toBe(true);
+    expect(history.some((l) => /^<missing>\s.*COPY file:[0-9a-f]+ in \/app\.txt\s+2\.05kB$/.test(l))).toBe(
+      true,
+    );
     expect(history.at(-1)).toMatch(/^sha256:[0-9a-f]{64}\s.*@ocikit\/test-images\s+2MB$/);
     // the exports: skopeo reads both
     await exec('skopeo', ['inspect', `oci:${join(dir, 'layout')}:app`]);

@@ -66,8 +66,8 @@ describe('--device DIR: ocikit and podman side by side', () => {
     ];
     for (const [i, root] of [devs, '/dev/foo'].entries())
       expect(seen.podman[i]?.split('\n').filter((l) => l.includes('special'))).toEqual(nodes(root));
-    expect(seen.podman[0]).toMatch(/^0\n[^]*\nwrote\n$/);
-    expect(seen.podman[1]).toMatch(/^0\n[^]*\nOperation not permitted\n$/);
+    expect(seen.podman[0]).toMatch(/^0\n[\s\S]*\nwrote\n$/);
+    expect(seen.podman[1]).toMatch(/^0\n[\s\S]*\nOperation not permitted\n$/);
     expect(seen.ocikit).toEqual(seen.podman);
   }, 180_000);
 
