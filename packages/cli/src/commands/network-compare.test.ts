@@ -387,6 +387,110 @@ describe('networks: ocikit and podman (CNI) in one sandbox', () => {
     }
   }, 180_000);
 
+  it('an IPv6-only network (--subnet V6 alone): an IPv6 address only, a peer by name over IPv6, published on IPv6 only, rules in ip6tables only; nothing left after rm', async () => {
+    const seen = await both(async (s) => {
+      const n = s.name === 'podman' ? 1 : 2;
+      const net = `six-${s.name}`;
+      await clear(s, { containers: ['web6o', 'pub4o'], networks: [net] });
+      const made = await s.cli(['network', 'create', '--subnet', `fd00:14${n}::/64`, net]);
+      expect(made.code, `${s.name} network create: ${made.stderr}`).toBe(0);
+      // podman's inspect has its own shape: each side's read into one
+      const shown = JSON.parse((await s.cli(['network', 'inspect', net])).stdout)[0] as Record<
+        string,
+        unknown
+      >;
+      const subnets =
+        s.name === 'podman'
+          ? (shown['subnets'] as { subnet: string; gateway: string }[]).map((x) => `${x.subnet} ${x.gateway}`)
+          : (shown['IPAM'] as { Config: { Subnet: string; Gateway: string }[] }).Config.map(
+              (x) => `${x.Subnet} ${x.Gateway}`,
+            );
+      const ipv6 = s.name === 'podman' ? shown['ipv6_enabled'] : shown['EnableIPv6'];
+      await start(s, ['--name', 'web6o', '--network', net, '-p', `${s.port}:80`], web('six-ok'));
+      const client = await run(
+        s,
+        ['--rm', '--network', net],
+        [
+          'sh',
+          '-c',
+          [
+            'busybox ip -o -4 addr show eth0 | busybox wc -l',
+            'busybox ip -o -6 addr show eth0 scope global | busybox wc -l',
+            // a new IPv6 address is tentative for a second or two (duplicate address detection);
+            // this busybox's wget crashes on an IPv6 address: HTTP by hand with nc
+            'for i in $(busybox seq 50); do printf "GET / HTTP/1.0\\r\\n\\r\\n" | busybox nc -w 2 web6o 80 >/tmp/w 2>/dev/null; busybox grep -q six-ok /tmp/w && break; busybox sleep 0.2; done',
+            'busybox grep six-ok /tmp/w',
+          ].join('; '),
+        ],
+      );
+      const inspected = await s.cli(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'web6o']);
+      const a = (JSON.parse(inspected.stdout) as Record<string, Record<string, unknown>>)[net] ?? {};
+      const body = (t: string) => (t.includes('six-ok') ? 'six-ok' : t.slice(0, 200));
+      // published on the host's IPv6 addresses (the bridge's gateway). Not on IPv4 ones, but that is
+      // not asked here: podman's conmon holds the host port open on 0.0.0.0 and answers nothing
+      const v6 = body(await until(() => httpGet(`fd00:14${n}::1`, s.port), 'six-ok'));
+      const badIp = await run(s, ['--rm', '--network', net, '--ip', `10.14${n}.0.5`], ['true']);
+      const pub4 = await run(
+        s,
+        ['-d', '--name', 'pub4o', '--network', net, '-p', `127.0.0.1:${s.port + 2}:80`],
+        web('x'),
+      );
+      await s.cli(['rm', '-f', 'web6o', 'pub4o']);
+      const rm = await s.cli(['network', 'rm', net]);
+      const ours = (l: string) => /^-A/.test(l) && (l.includes(`fd00:14${n}:`) || l.includes(net));
+      const same = (t: string) => t.replaceAll(`14${n}`, '14N');
+      return {
+        subnets: subnets.map(same),
+        ipv6,
+        client: { code: client.code, out: client.stdout },
+        attachment: {
+          IPAddress: a['IPAddress'],
+          IPPrefixLen: a['IPPrefixLen'],
+          Gateway: a['Gateway'],
+          GlobalIPv6Address: same(String(a['GlobalIPv6Address'])),
+          GlobalIPv6PrefixLen: a['GlobalIPv6PrefixLen'],
+          IPv6Gateway: same(String(a['IPv6Gateway'])),
+        },
+        v6,
+        badIpRefused: badIp.code !== 0,
+        pub4: { code: pub4.code, err: pub4.stderr.trim().split('\n').pop() ?? '' },
+        rm: rm.code,
+        rules: [
+          ...(await sandbox.run('iptables-save', [])).stdout.split('\n').filter(ours),
+          ...(await sandbox.run('ip6tables-save', [])).stdout.split('\n').filter(ours),
+        ],
+      };
+    });
+    const { pub4: podmanPub4, ...podman6 } = seen.podman;
+    const { pub4: ocikitPub4, ...ocikit6 } = seen.ocikit;
+    expect(podman6).toEqual({
+      subnets: ['fd00:14N::/64 fd00:14N::1'],
+      ipv6: true,
+      client: { code: 0, out: '0\n1\nsix-ok\n' },
+      attachment: {
+        IPAddress: '',
+        IPPrefixLen: 0,
+        Gateway: '',
+        GlobalIPv6Address: 'fd00:14N::2',
+        GlobalIPv6PrefixLen: 64,
+        IPv6Gateway: 'fd00:14N::1',
+      },
+      v6: 'six-ok',
+      badIpRefused: true,
+      rm: 0,
+      rules: [],
+    });
+    expect(ocikit6).toEqual(podman6);
+    // an IPv4 host address: podman's portmap publishes nothing for it, silently; ocikit refuses it
+    expect(podmanPub4.code).toBe(0);
+    expect(ocikitPub4).toEqual({
+      code: 125,
+      err: expect.stringMatching(
+        /network six-ocikit is IPv6-only: container port 80\/tcp cannot be published on IPv4 host address 127\.0\.0\.1/,
+      ),
+    });
+  }, 240_000);
+
   it('a published port answers from the sandbox host (loopback and its outer address) and from outside', async () => {
     const seen = await both(async (s) => {
       await clear(s, { containers: ['pub'] });

@@ -82,8 +82,8 @@ export const networkCommand = defineCommand({
     'ocikit network create [--ipv6] [--subnet CIDR]... [--gateway IP]... [--internal] [--label K=V] NAME | ls [-q] [--format T] [--no-trunc] | inspect NAME... | rm NAME... | prune [-f] | connect [--ip IP] [--ip6 IP] [--alias NAME] NETWORK CONTAINER | disconnect [-f] NETWORK CONTAINER',
   description:
     'create: a bridge network (a free subnet when no --subnet; its first address the gateway when no --gateway; ' +
-    '--internal: no route out; --ipv6, or an IPv6 --subnet: dual-stack, an IPv6 address for each container as well, ' +
-    'from a free unique local /64 when no IPv6 --subnet); prints its id. ls: NETWORK ID, NAME and DRIVER; -q ids only; --json the networks; ' +
+    '--internal: no route out; --ipv6: dual-stack, an IPv6 address for each container as well, ' +
+    'from a free unique local /64 when no IPv6 --subnet; an IPv6 --subnet alone: IPv6-only, no IPv4 address); prints its id. ls: NETWORK ID, NAME and DRIVER; -q ids only; --json the networks; ' +
     '--format takes a Go template ({{.ID}}, {{.Name}}, {{.Driver}}, {{.Subnet}}, {{.Labels}}, {{.Label "k"}}, {{json .}}). ' +
     'inspect: JSON as docker prints it. rm: a network a container uses is refused. prune: every network no container ' +
     'uses (not the default ones); it asks first unless -f. connect/disconnect: attach a container to, or detach it from, a network.',
@@ -103,7 +103,7 @@ export const networkCommand = defineCommand({
   help: {
     subnet: 'create: a subnet (CIDR), IPv4 or IPv6; one of each at most',
     gateway: 'create: the gateway address in the subnet of its family',
-    ipv6: 'create: dual-stack, containers get an IPv6 address as well',
+    ipv6: 'create: dual-stack, containers get an IPv6 address as well (without it, an IPv6 --subnet alone is IPv6-only)',
     internal: 'create: no route out of the network',
     label: 'create: a label K=V',
     ip: 'connect: a fixed IPv4 address on the network',

@@ -167,7 +167,7 @@ describe('ports as docker shows them', () => {
 });
 
 describe('--ip6 and network create --subnet/--gateway/--ipv6', () => {
-  it('reads them: one subnet of each family, gateways by family, an IPv6 subnet implies --ipv6', () => {
+  it('reads them: one subnet of each family, gateways by family, an IPv6 subnet alone is IPv6-only', () => {
     expect(networkSpec({ network: 'n', ip6: 'fd00:1::5' })).toEqual({
       network: 'n',
       ip6Address: 'fd00:1::5',
@@ -180,10 +180,12 @@ describe('--ip6 and network create --subnet/--gateway/--ipv6', () => {
     });
     expect(subnetFlags(['fd00:1::/64', '10.1.0.0/24'], ['fd00:1::9'], false)).toEqual({
       subnet: '10.1.0.0/24',
-      ipv6: true,
       subnet6: 'fd00:1::/64',
       gateway6: 'fd00:1::9',
     });
+    // an IPv6 subnet alone: IPv6-only; with --ipv6: dual-stack (podman 4.3, decision 217)
+    expect(subnetFlags(['fd00:1::/64'], [], false)).toEqual({ subnet6: 'fd00:1::/64' });
+    expect(subnetFlags(['fd00:1::/64'], [], true)).toEqual({ ipv6: true, subnet6: 'fd00:1::/64' });
   });
 
   it('refuses two subnets of a family, a gateway without a subnet of its family, bad CIDRs', () => {

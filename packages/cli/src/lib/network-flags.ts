@@ -145,7 +145,8 @@ function subnetOf(value: string): { subnet: string; family: 4 | 6 } {
 
 /**
  * The subnet fields of `network create`'s `--subnet`, `--gateway` and `--ipv6`: at most one subnet
- * of each family (an IPv6 one makes the network dual-stack, decision 202), each gateway going to
+ * of each family (an IPv6 one alone an IPv6-only network, with `--ipv6` or an IPv4 one a dual-stack
+ * network: decisions 202, 217), each gateway going to
  * the subnet of its family. InvalidArgument for anything else.
  */
 export function subnetFlags(
@@ -171,7 +172,9 @@ export function subnetFlags(
   return {
     ...(v4[0] ? { subnet: v4[0].subnet } : {}),
     ...(gateway !== undefined ? { gateway } : {}),
-    ...(ipv6 || v6[0] ? { ipv6: true } : {}),
+    // an IPv6 subnet alone makes an IPv6-only network, with --ipv6 or an IPv4 subnet a dual-stack
+    // one, as podman 4.3 does (decision 217)
+    ...(ipv6 ? { ipv6: true } : {}),
     ...(v6[0] ? { subnet6: v6[0].subnet } : {}),
     ...(gateway6 !== undefined ? { gateway6 } : {}),
   };

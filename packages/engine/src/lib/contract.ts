@@ -801,10 +801,11 @@ export interface NetworkSpec {
   gateway?: string | undefined;
   /**
    * Dual-stack (`--ipv6`): containers get an IPv6 address as well, from `subnet6` or from a subnet
-   * the engine picks (a unique local /64). Implied by `subnet6`.
+   * the engine picks (a unique local /64). Without it, `subnet6` alone makes an IPv6-only network on
+   * the local engine (no IPv4 address, as podman 4.3 does; decision 217).
    */
   ipv6?: boolean | undefined;
-  /** An IPv6 subnet `ADDR/N` for a dual-stack network. */
+  /** An IPv6 subnet `ADDR/N`: of a dual-stack network, or alone of an IPv6-only one (see `ipv6`). */
   subnet6?: string | undefined;
   /** The gateway in `subnet6`; its first address after the network's when absent. */
   gateway6?: string | undefined;

@@ -40,7 +40,7 @@ function toDetails(n: Network, states: readonly NetworkState[]): NetworkDetails 
   }
   const containers = states.flatMap((s) =>
     s.networks
-      .filter((a) => a.network === n.name && a.ipAddress)
+      .filter((a) => a.network === n.name && (a.ipAddress || a.ipv6Address))
       .map((a) => ({
         id: s.id,
         name: s.name,
@@ -53,7 +53,7 @@ function toDetails(n: Network, states: readonly NetworkState[]): NetworkDetails 
     id: networkId(n.name),
     driver: 'bridge',
     subnets: [
-      { subnet: n.subnet, gateway: n.gateway },
+      ...(n.subnet !== undefined ? [{ subnet: n.subnet, gateway: n.gateway }] : []),
       ...(n.subnet6 !== undefined ? [{ subnet: n.subnet6, gateway: n.gateway6 }] : []),
     ],
     ipv6: n.ipv6,

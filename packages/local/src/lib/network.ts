@@ -18,7 +18,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { withLock } from '@ocikit/content';
@@ -278,7 +278,7 @@ export async function planNetwork(ctx: LocalContext, spec: ContainerSpec): Promi
     return undefined;
   }
   const network = await net(operation, () => inspectNetwork(ctx.root, mode));
-  checkIp6(network, spec.ip6Address, operation);
+  checkAddresses(network, spec.ipAddress, spec.ip6Address, operation);
   const publish = (spec.publish ?? []).map(
     (p: PortBinding): PortRequest => ({
       containerPort: checkPort(p.containerPort, 'container port', operation),
@@ -287,6 +287,7 @@ export async function planNetwork(ctx: LocalContext, spec: ContainerSpec): Promi
       hostIp: p.hostIp ?? '',
     }),
   );
+  checkHostIps(network, publish, operation);
   const exposed = (spec.exposedPorts ?? []).map((p) => exposedPort(p, operation));
   const dns = { servers: spec.dns ?? [], search: spec.dnsSearch ?? [], options: spec.dnsOptions ?? [] };
   const extraHosts = await net(operation, async () => {
@@ -403,24 +404,24 @@ const hostsPath = (s: NetworkState) => join(s.dir, 'hosts');
 
 /** A container's /etc/hosts: its own names and addresses, then every attached peer on its networks. */
 function renderHosts(s: NetworkState, all: readonly NetworkState[]): string {
-  const mine = new Set(s.networks.filter((a) => a.ipAddress).map((a) => a.network));
+  // an attachment's addresses: IPv4, IPv6 or both (an IPv6-only network has no IPv4 one)
+  const addressesOf = (a: AttachmentState) =>
+    [a.ipAddress, a.ipv6Address].filter((x): x is string => x !== undefined && x !== '');
+  const mine = new Set(s.networks.filter((a) => addressesOf(a).length > 0).map((a) => a.network));
   const peers: HostEntry[] = [];
   for (const t of all) {
     if (t.id === s.id || !t.netns) continue;
     for (const a of t.networks) {
-      if (!a.ipAddress || !mine.has(a.network)) continue;
+      if (!mine.has(a.network)) continue;
       const names = [...new Set([t.name, ...a.aliases, t.id.slice(0, 12)])];
-      peers.push({ names, ip: a.ipAddress });
-      // and by IPv6 on a dual-stack network, as nerdctl lists them
-      if (a.ipv6Address) peers.push({ names, ip: a.ipv6Address });
+      // by IPv6 too on a dual-stack network, as nerdctl lists them
+      for (const ip of addressesOf(a)) peers.push({ names, ip });
     }
   }
   return hostsFile({
     hostname: s.hostname,
-    aliases: [s.name, ...s.networks.flatMap((a) => (a.ipAddress ? a.aliases : []))],
-    addresses: s.networks.flatMap((a) =>
-      a.ipAddress ? [a.ipAddress, ...(a.ipv6Address ? [a.ipv6Address] : [])] : [],
-    ),
+    aliases: [s.name, ...s.networks.flatMap((a) => (addressesOf(a).length > 0 ? a.aliases : []))],
+    addresses: s.networks.flatMap(addressesOf),
     extraHosts: s.extraHosts,
     peers,
   });
@@ -517,12 +518,13 @@ function fillAttachment(a: AttachmentState, result: Awaited<ReturnType<typeof ad
   const inside = result.ips.filter(
     (i) => i.interface === undefined || result.interfaces[i.interface]?.sandbox !== undefined,
   );
-  const ip = inside.find((i) => !i.address.includes(':')) ?? inside[0];
+  // an IPv6-only network's container has no IPv4 address: ipAddress '' (podman's IPAddress)
+  const ip = inside.find((i) => !i.address.includes(':'));
   const [address, prefix] = (ip?.address ?? '').split('/');
   a.ipAddress = address ?? '';
   if (prefix) a.prefixLen = Number(prefix);
   if (ip?.gateway) a.gateway = ip.gateway;
-  const ip6 = inside.find((i) => i !== ip && i.address.includes(':'));
+  const ip6 = inside.find((i) => i.address.includes(':'));
   if (ip6) {
     const [address6, prefix6] = ip6.address.split('/');
     a.ipv6Address = address6;
@@ -871,10 +873,21 @@ const notOnNetworks = (name: string, operation: Operation) =>
   );
 
 /**
- * Checks a fixed IPv6 address (`--ip6`) against the network, before anything is made: the network
- * must be dual-stack and the address one of its IPv6 subnet's hosts.
+ * Checks fixed addresses against the network, before anything is made: an IPv4 one (`--ip`) needs
+ * an IPv4 subnet (an IPv6-only network has none, decision 217; podman refuses it too); an IPv6 one
+ * (`--ip6`) a dual-stack or IPv6-only network and one of its IPv6 subnet's hosts.
  */
-function checkIp6(network: Network, ip6: string | undefined, operation: Operation): void {
+function checkAddresses(
+  network: Network,
+  ip: string | undefined,
+  ip6: string | undefined,
+  operation: Operation,
+): void {
+  if (ip !== undefined && network.subnet === undefined)
+    throw bad(
+      operation,
+      `network ${network.name} is IPv6-only: IPv4 address ${JSON.stringify(truncate(ip))} cannot be given on it (use an IPv6 address)`,
+    );
   if (ip6 === undefined) return;
   if (network.subnet6 === undefined)
     throw bad(
@@ -900,7 +913,7 @@ export async function connectNetwork(
   spec: { ipAddress?: string | undefined; ip6Address?: string | undefined; aliases?: string[] | undefined },
 ): Promise<void> {
   const operation: Operation = 'networks.connect';
-  checkIp6(network, spec.ip6Address, operation);
+  checkAddresses(network, spec.ipAddress, spec.ip6Address, operation);
   const aliases = [...new Set(spec.aliases ?? [])];
   if (aliases.length > 0) await net(operation, async () => hostsFile({ hostname: 'h', aliases }));
   const changed = await withContainerLock(ctx, record.id, async () => {
@@ -1000,6 +1013,20 @@ export function inspectNetworks(state: NetworkState): ContainerNetwork[] {
     ...(a.mac !== undefined ? { macAddress: a.mac } : {}),
     aliases: [...new Set([state.name, state.id.slice(0, 12), ...a.aliases])],
   }));
+}
+
+/**
+ * An IPv6-only network's containers have no IPv4 address for an IPv4 host address to lead to:
+ * refused (podman's portmap publishes nothing for it, silently), naming the port.
+ */
+function checkHostIps(network: Network, publish: readonly PortRequest[], operation: Operation): void {
+  if (network.subnet !== undefined) return;
+  const v4 = publish.find((p) => p.hostIp !== '' && isIP(p.hostIp) === 4);
+  if (v4)
+    throw bad(
+      operation,
+      `network ${network.name} is IPv6-only: container port ${v4.containerPort}/${v4.protocol} cannot be published on IPv4 host address ${v4.hostIp} (publish it on an IPv6 host address, or on all)`,
+    );
 }
 
 /** Whether a container holds its networks: running, paused, created, or being made right now. */

@@ -179,7 +179,7 @@ describe('network config lists', () => {
     expect(ipam['routes']).toEqual([{ dst: '0.0.0.0/0' }, { dst: '::/0' }]);
     // read back from the file as written
     expect(await inspectNetwork(root, 'ds')).toEqual(net);
-    // an IPv6 subnet implies ipv6; given gateway kept; internal: no routes
+    // an IPv6 subnet alone: IPv6-only (decision 217); given gateway kept; internal: no routes
     const given = await createNetwork(root, 'ds2', {
       subnet6: 'fd00:aa::/64',
       gateway6: 'fd00:aa::fe',
@@ -190,6 +190,33 @@ describe('network config lists', () => {
     // IPv4-only networks say so
     expect(await createNetwork(root, 'v4')).toMatchObject({ ipv6: false });
     expect((await inspectNetwork(root, 'v4')).subnet6).toBeUndefined();
+  });
+
+  it('IPv6-only: an IPv6 subnet alone makes one range set and route, as podman 4.3 writes it (decision 217)', async () => {
+    const net = await createNetwork(root, 'six', { subnet6: 'fd00:1::/64' });
+    expect(net).toMatchObject({ ipv6: true, subnet6: 'fd00:1::/64', gateway6: 'fd00:1::1' });
+    expect(net.subnet).toBeUndefined();
+    expect(net.gateway).toBeUndefined();
+    const ipam = net.config.plugins[0]?.['ipam'] as Record<string, unknown>;
+    expect(ipam['ranges']).toEqual([[{ subnet: 'fd00:1::/64', gateway: 'fd00:1::1' }]]);
+    expect(ipam['routes']).toEqual([{ dst: '::/0' }]);
+    expect(await inspectNetwork(root, 'six')).toEqual(net);
+    // no IPv4 subnet taken: the next network gets the first free one still
+    expect(await createNetwork(root, 'four')).toMatchObject({ subnet: '10.89.0.0/24' });
+    // with ipv6 too, or an IPv4 subnet beside it: dual-stack (podman's --ipv6 --subnet V6)
+    expect(await createNetwork(root, 'both', { subnet6: 'fd00:2::/64', ipv6: true })).toMatchObject({
+      subnet: '10.89.1.0/24',
+      subnet6: 'fd00:2::/64',
+    });
+    expect(
+      await createNetwork(root, 'both2', { subnet: '10.1.0.0/24', subnet6: 'fd00:3::/64' }),
+    ).toMatchObject({ subnet: '10.1.0.0/24', subnet6: 'fd00:3::/64' });
+    // an IPv4 gateway needs an IPv4 subnet
+    const e = await rejects(createNetwork(root, 'bad', { subnet6: 'fd00:4::/64', gateway: '10.1.0.1' }));
+    expect(isInvalidArgument(e)).toBe(true);
+    expect(e.message).toMatch(/a gateway needs a subnet/);
+    // listed with the others
+    expect((await listNetworks(root)).map((n) => n.name)).toEqual(['both', 'both2', 'bridge', 'four', 'six']);
   });
 
   it('dual-stack bad input: overlapping, malformed or too small IPv6 subnets, a gateway outside it', async () => {

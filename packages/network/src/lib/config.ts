@@ -69,15 +69,21 @@ export interface NetworkConfigList {
 export interface Network {
   /** The network's name. */
   readonly name: string;
-  /** The IPv4 subnet containers get addresses from, `A.B.C.D/N`. */
-  readonly subnet: string;
-  /** The gateway address (the bridge's address; reserved but unassigned on an internal network). */
-  readonly gateway: string;
-  /** True when containers also get an IPv6 address (a dual-stack network, podman's `ipv6_enabled`). */
+  /**
+   * The IPv4 subnet containers get addresses from, `A.B.C.D/N`; absent on an IPv6-only network
+   * (decision 217).
+   */
+  readonly subnet?: string;
+  /**
+   * The IPv4 gateway (the bridge's address; reserved but unassigned on an internal network); absent
+   * on an IPv6-only network.
+   */
+  readonly gateway?: string;
+  /** True when containers get an IPv6 address (dual-stack or IPv6-only, podman's `ipv6_enabled`). */
   readonly ipv6: boolean;
-  /** The IPv6 subnet of a dual-stack network, canonical `ADDR/N`. */
+  /** The IPv6 subnet of a dual-stack or IPv6-only network, canonical `ADDR/N`. */
   readonly subnet6?: string;
-  /** The IPv6 gateway of a dual-stack network. */
+  /** The IPv6 gateway of a dual-stack or IPv6-only network. */
   readonly gateway6?: string;
   /** True when containers get no route out and no masquerading. */
   readonly internal: boolean;
@@ -98,11 +104,16 @@ export interface CreateNetworkOptions {
   /** Gateway address inside the subnet; default: the subnet's first host. */
   gateway?: string;
   /**
-   * Dual-stack: containers get an IPv6 address as well, from `subnet6` or else from a free unique
-   * local /64 picked at random (podman's `--ipv6`). Implied by `subnet6`.
+   * Dual-stack: containers get an IPv4 and an IPv6 address, the IPv6 one from `subnet6` or else
+   * from a free unique local /64 picked at random (podman's `--ipv6`), the IPv4 one from `subnet`
+   * or a free one.
    */
   ipv6?: boolean;
-  /** IPv6 subnet `ADDR/N` (at most a /126) of a dual-stack network. */
+  /**
+   * IPv6 subnet `ADDR/N` (at most a /126). Alone (no `subnet`, `ipv6` not true) it makes an
+   * IPv6-only network, as podman 4.3 does for `--subnet V6` (decision 217); with `subnet` or
+   * `ipv6`, a dual-stack one.
+   */
   subnet6?: string;
   /** IPv6 gateway inside `subnet6`; default: the subnet's first address after the network's. */
   gateway6?: string;
@@ -162,7 +173,8 @@ function toNetwork(path: string, config: NetworkConfigList): Network {
   const ranges = (ipam?.ranges ?? []).map((set) => set[0]);
   const range = ranges.find((r) => r?.subnet !== undefined && !isIpv6Text(r.subnet));
   const range6 = ranges.find((r) => r?.subnet !== undefined && isIpv6Text(r.subnet));
-  if (!bridge || typeof bridge['bridge'] !== 'string' || !range?.subnet || !range.gateway) {
+  const hasV4 = range?.subnet !== undefined && range.gateway !== undefined;
+  if (!bridge || typeof bridge['bridge'] !== 'string' || !(hasV4 || range6?.subnet !== undefined)) {
     throw new DataLossError(`network config ${path} has no bridge plugin with a host-local range`, {
       details: { path },
     });
@@ -170,8 +182,7 @@ function toNetwork(path: string, config: NetworkConfigList): Network {
   const args = config['args'] as { podman_labels?: Record<string, string> } | undefined;
   return {
     name: config.name,
-    subnet: range.subnet,
-    gateway: range.gateway,
+    ...(hasV4 ? { subnet: range?.subnet as string, gateway: range?.gateway as string } : {}),
     ipv6: range6?.subnet !== undefined,
     ...(range6?.subnet !== undefined ? { subnet6: range6.subnet } : {}),
     ...(range6?.gateway !== undefined ? { gateway6: range6.gateway } : {}),
@@ -220,20 +231,24 @@ async function readAll(root: string): Promise<Network[]> {
 function buildConfigList(
   name: string,
   bridge: string,
-  subnet: string,
-  gateway: string,
+  v4: { subnet: string; gateway: string } | undefined,
   v6: { subnet: string; gateway: string } | undefined,
   internal: boolean,
   labels: Readonly<Record<string, string>>,
   ipamDataDir: string,
 ): NetworkConfigList {
-  // dual-stack as podman 4.3 writes it: one range set per family, a default route for each
+  // as podman 4.3 writes it: one range set per family, a default route for each (IPv6-only: the
+  // IPv6 set and route alone)
+  const families = [
+    ...(v4 ? [{ range: v4, dst: '0.0.0.0/0' }] : []),
+    ...(v6 ? [{ range: v6, dst: '::/0' }] : []),
+  ];
   const ipam: Record<string, unknown> = {
     type: 'host-local',
-    ranges: v6 ? [[{ subnet, gateway }], [v6]] : [[{ subnet, gateway }]],
+    ranges: families.map((f) => [f.range]),
     dataDir: ipamDataDir,
   };
-  if (!internal) ipam['routes'] = v6 ? [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] : [{ dst: '0.0.0.0/0' }];
+  if (!internal) ipam['routes'] = families.map((f) => ({ dst: f.dst }));
   const list: Record<string, unknown> = {
     cniVersion: CNI_VERSION,
     name,
@@ -301,7 +316,7 @@ async function create(
       if (existing.some((n) => n.name === name)) {
         throw new AlreadyExistsError(`network ${name} already exists`, { details: { name } });
       }
-      const subnets = existing.map((n) => ({ n, s: parseSubnet(n.subnet) }));
+      const subnets = existing.flatMap((n) => (n.subnet ? [{ n, s: parseSubnet(n.subnet) }] : []));
       const subnets6 = existing.flatMap((n) => (n.subnet6 ? [{ n, s: parseSubnet6(n.subnet6) }] : []));
       let subnet6 = v6.subnet;
       if (subnet6) {
@@ -322,7 +337,9 @@ async function create(
       } else if (v6.enabled) {
         subnet6 = pickUlaSubnet(subnets6.map((x) => x.s));
       }
-      if (subnet) {
+      if (v6.only) {
+        // IPv6-only (decision 217): no IPv4 subnet
+      } else if (subnet) {
         const clash = subnets.find((x) => subnetsOverlap(x.s, subnet as Ipv4Subnet));
         if (clash) {
           throw new AlreadyExistsError(
@@ -343,13 +360,13 @@ async function create(
           });
         }
       }
-      const gw = numberToIpv4(gateway ?? subnet.base + 1);
       const bridge = bridgeName(new Set(existing.map((n) => n.bridge)));
       const config = buildConfigList(
         name,
         bridge,
-        formatSubnet(subnet),
-        gw,
+        subnet
+          ? { subnet: formatSubnet(subnet), gateway: numberToIpv4(gateway ?? subnet.base + 1) }
+          : undefined,
         subnet6
           ? { subnet: formatSubnet6(subnet6), gateway: bigIntToIpv6(v6.gateway ?? subnet6.base + 1n) }
           : undefined,
@@ -365,9 +382,13 @@ async function create(
   );
 }
 
-/** The IPv6 options checked: whether the network is dual-stack, and its subnet and gateway if given. */
+/**
+ * The IPv6 options checked: whether the network has IPv6, whether it is IPv6-only (an IPv6 subnet
+ * alone, decision 217), and its subnet and gateway if given.
+ */
 function parseV6Options(options: CreateNetworkOptions): {
   enabled: boolean;
+  only: boolean;
   subnet: Ipv6Subnet | undefined;
   gateway: bigint | undefined;
 } {
@@ -398,7 +419,12 @@ function parseV6Options(options: CreateNetworkOptions): {
       );
     }
   }
-  return { enabled: options.ipv6 === true || subnet !== undefined, subnet, gateway };
+  return {
+    enabled: options.ipv6 === true || subnet !== undefined,
+    only: subnet !== undefined && options.ipv6 !== true && options.subnet === undefined,
+    subnet,
+    gateway,
+  };
 }
 
 function userBridge(taken: Set<string>): string {
@@ -513,7 +539,7 @@ export async function removeNetwork(
       await rm(net.path, { force: true });
       const ipam = (bridgePlugin(net.config)?.['ipam'] as { dataDir?: string } | undefined)?.dataDir;
       if (ipam) await rm(join(ipam, name), { recursive: true, force: true });
-      await removeBridge(net.bridge, net.gateway, net.internal);
+      await removeBridge(net.bridge, [net.gateway, net.gateway6], net.internal);
       await removeNetworkRules(root, net);
     },
     options.signal,
@@ -525,7 +551,11 @@ export async function removeNetwork(
  * makes it on the first ADD and never deletes it). A bridge with ports, or without this network's
  * gateway address — another state root's network of the same bridge name — is left alone.
  */
-async function removeBridge(bridge: string, gateway: string, internal: boolean): Promise<void> {
+async function removeBridge(
+  bridge: string,
+  gateways: readonly (string | undefined)[],
+  internal: boolean,
+): Promise<void> {
   // netlink, not /sys/class/net: sysfs shows the namespace it was mounted in, not this process's
   let ports: string;
   try {
@@ -535,11 +565,12 @@ async function removeBridge(bridge: string, gateway: string, internal: boolean):
     throw e;
   }
   if (ports.trim() !== '') return;
-  // only the bridge this network's ADD made: it carries the network's gateway (none when internal),
-  // or none at all (made for a dual-stack network before its first ADD, see rules.ts)
-  const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show', 'dev', bridge]);
-  const addresses = [...stdout.matchAll(/ inet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]);
-  if (addresses.length > 0 && (internal || !addresses.includes(gateway))) return;
+  // only the bridge this network's ADD made: it carries one of the network's gateways (none when
+  // internal), or none at all (made for a network with IPv6 before its first ADD, see rules.ts)
+  const { stdout } = await run('ip', ['-o', 'addr', 'show', 'dev', bridge, 'scope', 'global']);
+  const addresses = [...stdout.matchAll(/ inet6? ([0-9a-f.:]+)\//g)].map((m) => m[1]);
+  if (addresses.length > 0 && (internal || !gateways.some((g) => g !== undefined && addresses.includes(g))))
+    return;
   try {
     await run('ip', ['link', 'del', bridge]);
   } catch (e) {

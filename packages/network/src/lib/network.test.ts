@@ -293,4 +293,47 @@ describe('CNI networks in test-made namespaces', () => {
       markers: [],
     });
   });
+  it('IPv6-only (decision 217): an IPv6 address alone, peers reach each other over it, rules in ip6tables only; nothing left in either', () => {
+    const r = inside<{
+      subnet: string | null;
+      ra: string[];
+      rb: string[];
+      ping6: number;
+      inside4: string;
+      rules4: string[];
+      rules6: string[];
+      left4: string[];
+      left6: string[];
+      bridge: number;
+      leases: Left;
+      markers: string[];
+    }>('v6only');
+    expect(r.subnet).toBeNull();
+    expect({ ra: r.ra, rb: r.rb, inside4: r.inside4 }).toEqual({
+      ra: ['fd00:95::2/64'],
+      rb: ['fd00:95::42/64'],
+      inside4: '',
+    });
+    expect(r.ping6).toBe(0);
+    expect(r.rules4).toEqual([]);
+    expect(r.rules6).toEqual([
+      ':OCIKIT-ocikit1 - [0:0]',
+      '-A FORWARD -m comment --comment "ocikit network s1" -j OCIKIT-ocikit1',
+      '-A OCIKIT-ocikit1 -d fd00:95::/64 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-A OCIKIT-ocikit1 -s fd00:95::/64 -j ACCEPT',
+      ':OCIKIT-ocikit1 - [0:0]',
+      '-A POSTROUTING -s fd00:95::/64 -m comment --comment "ocikit network s1" -j OCIKIT-ocikit1',
+      '-A OCIKIT-ocikit1 -d fd00:95::/64 -j RETURN',
+      '-A OCIKIT-ocikit1 -d ff00::/8 -j RETURN',
+      '-A OCIKIT-ocikit1 -j MASQUERADE',
+    ]);
+    // network rm: no rule in either family, no bridge, no lease, no marker
+    expect({ left4: r.left4, left6: r.left6, bridge: r.bridge, markers: r.markers }).toEqual({
+      left4: [],
+      left6: [],
+      bridge: 1,
+      markers: [],
+    });
+    clean(r.leases);
+  });
 });

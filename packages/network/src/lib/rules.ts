@@ -16,9 +16,9 @@ import { withLock, writeAtomic } from './fsutil.ts';
 export interface RulesNetwork {
   /** The network's name. */
   readonly name: string;
-  /** Its IPv4 subnet. */
-  readonly subnet: string;
-  /** Its IPv6 subnet, on a dual-stack network: the same rules are made with ip6tables for it. */
+  /** Its IPv4 subnet; none on an IPv6-only network (no iptables rules then). */
+  readonly subnet?: string | undefined;
+  /** Its IPv6 subnet, on a dual-stack or IPv6-only network: the same rules with ip6tables for it. */
   readonly subnet6?: string | undefined;
   /** Its bridge device. */
   readonly bridge: string;
@@ -49,7 +49,7 @@ function here(): string {
 
 interface Made {
   here: string;
-  subnet: string;
+  subnet?: string | undefined;
   subnet6?: string | undefined;
   bridge: string;
   internal: boolean;
@@ -186,8 +186,8 @@ function restoreInput(
 
 /**
  * Makes sure a network's own firewall rules are in place — its subnet masqueraded on the way out
- * (not on an internal network) and its forwarded traffic accepted, with ip6tables as well for the
- * IPv6 subnet of a dual-stack network — and returns the network as ADD
+ * (not on an internal network) and its forwarded traffic accepted, with iptables for its IPv4
+ * subnet and ip6tables for its IPv6 one (dual-stack or IPv6-only) — and returns the network as ADD
  * should run it then: the bridge plugin without `ipMasq` and without the firewall plugin, whose
  * per-container chains these rules stand for. The rules are made once per boot and network
  * namespace (a marker under `ROOT/networks/rules/` says where they were made): after that this
@@ -208,16 +208,16 @@ export async function ensureNetworkRules<N extends RulesNetwork>(
     `${file}.lock`,
     async () => {
       if (sameRules(await readMade(file), network, at)) return;
-      await apply(network, network.subnet, v4);
-      // an IPv4-only network needs no ip6tables (which may not be there); a former dual-stack
-      // network of that name left nothing, as its removal took its IPv6 rules with it
+      // an IPv4-only network needs no ip6tables (which may not be there), an IPv6-only one no
+      // iptables; a former network of that name left nothing, as its removal took its rules with it
+      if (network.subnet !== undefined) await apply(network, network.subnet, v4);
       if (network.subnet6 !== undefined) {
         await apply(network, network.subnet6, v6);
         if (!network.internal) await bridgeWithoutDad(network.bridge);
       }
       const made: Made = {
         here: at,
-        subnet: network.subnet,
+        ...(network.subnet !== undefined ? { subnet: network.subnet } : {}),
         ...(network.subnet6 !== undefined ? { subnet6: network.subnet6 } : {}),
         bridge: network.bridge,
         internal: network.internal,

@@ -493,6 +493,45 @@ const cases: Record<string, () => Promise<unknown>> = {
       markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
     };
   },
+  async v6only() {
+    // IPv6-only (decision 217): an IPv6 address alone for each container, peers reach each other
+    // over it; the network's rules in ip6tables only; nothing left in either after DEL and removal
+    const net = await createNetwork(root, 's1', { subnet6: 'fd00:95::/64' });
+    const lean = await ensureNetworkRules(root, net);
+    const a = await createNetns(nsDir, 'c-a');
+    const b = await createNetns(nsDir, 'c-b');
+    const ra = await addNetwork(root, lean, { containerId: 'c-a', netns: a });
+    const rb = await addNetwork(root, lean, { containerId: 'c-b', netns: b, ip6: 'fd00:95::42' });
+    await checkNetwork(root, 's1', { containerId: 'c-a', netns: a });
+    const ping6 = inNs(a, ['ping', '-6', '-c1', '-W2', 'fd00:95::42']);
+    const inside4 = must('nsenter', [`--net=${a}`, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+    const ours = (l: string) => l.includes('OCIKIT-');
+    const rules4 = must('iptables-save', []).split('\n').filter(ours);
+    const rules6 = must('ip6tables-save', []).split('\n').filter(ours);
+    await delNetwork(root, 's1', { containerId: 'c-a', netns: a });
+    await delNetwork(root, 's1', { containerId: 'c-b', netns: b });
+    await removeNetns(a);
+    await removeNetns(b);
+    await removeNetwork(root, 's1');
+    return {
+      subnet: net.subnet ?? null,
+      ra: ra.ips.map((i) => i.address),
+      rb: rb.ips.map((i) => i.address),
+      ping6: ping6.status,
+      inside4,
+      rules4,
+      rules6,
+      left4: must('iptables-save', [])
+        .split('\n')
+        .filter((l) => ours(l) || /^-A CNI-/.test(l)),
+      left6: must('ip6tables-save', [])
+        .split('\n')
+        .filter((l) => ours(l) || /^-A CNI-/.test(l)),
+      bridge: sh('ip', ['link', 'show', net.bridge]).status,
+      leases: leftovers('s1'),
+      markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
+    };
+  },
   async 'del-rs'() {
     await delNetwork(root, 'rs', { containerId: 'c-rs' });
     return {};
