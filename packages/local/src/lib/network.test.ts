@@ -284,4 +284,36 @@ describe('local containers on CNI networks, in test-made namespaces', () => {
       left: none,
     });
   });
+  it('IPv6-only (decision 217): an IPv6 address alone, peers by it, inspect fields, IPv4 address and host address refused, nothing left', async () => {
+    const r = await inside<Record<string, unknown>>('v6only');
+    expect(r['created']).toMatchObject({
+      name: 'six',
+      ipv6: true,
+      subnets: [{ subnet: 'fd00:95::/64', gateway: 'fd00:95::1' }],
+    });
+    expect(r['inspect']).toEqual([
+      expect.objectContaining({
+        name: 'six',
+        ipAddress: '',
+        globalIpv6Address: 'fd00:95::2',
+        globalIpv6PrefixLen: 64,
+        ipv6Gateway: 'fd00:95::1',
+      }),
+    ]);
+    expect(r['inspect']).not.toContainEqual(expect.objectContaining({ gateway: expect.anything() }));
+    // the client's own address and srv-s's, IPv6 both
+    expect(r['cliHosts']).toMatch(/\nfd00:95::3\t[0-9a-f]{12} cli-s\nfd00:95::2\tsrv-s [0-9a-f]{12}\n$/);
+    expect(r['details']).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'srv-s', ipAddress: '', ipv6Address: 'fd00:95::2' }),
+      ]),
+    );
+    for (const k of ['ip4', 'port4', 'connect4'])
+      expect(r[k], k).toMatchObject({
+        name: 'InvalidArgumentError',
+        message: expect.stringMatching(/network six is IPv6-only/),
+      });
+    expect(r['names']).toEqual(['cli-s', 'srv-s']);
+    expect({ rules: r['rules'], left: r['left'] }).toEqual({ rules: [], left: none });
+  });
 });

@@ -426,6 +426,45 @@ const cases: Record<string, () => Promise<unknown>> = {
     return out;
   },
 
+  async v6only() {
+    // an IPv6-only network (decision 217): containers get an IPv6 address alone, peers list each
+    // other by it; an IPv4 address or a port on an IPv4 host address is refused; nothing left
+    const engine = await setup();
+    const out: Record<string, unknown> = {};
+    out['created'] = await engine.networks.create({ name: 'six', subnet6: 'fd00:95::/64' });
+    const srv = await engine.containers.create(spec({ name: 'srv-s', network: 'six' }));
+    await engine.containers.start(srv.id);
+    const cli = await engine.containers.create(spec({ name: 'cli-s', network: 'six' }));
+    await engine.containers.start(cli.id);
+    out['inspect'] = (await engine.containers.inspect(srv.id)).network?.networks;
+    out['cliHosts'] = await hostsOf(engine, cli.id);
+    out['details'] = (await engine.networks.inspect('six')).containers;
+    out['ip4'] = await errOf(
+      engine.containers.create(spec({ name: 'bad1', network: 'six', ipAddress: '10.95.0.5' })),
+    );
+    out['port4'] = await errOf(
+      engine.containers.create(
+        spec({
+          name: 'bad2',
+          network: 'six',
+          publish: [{ containerPort: 80, hostPort: 18555, hostIp: '127.0.0.1' }],
+        }),
+      ),
+    );
+    out['connect4'] = await errOf(engine.networks.connect('six', 'cli-s', { ipAddress: '10.95.0.6' }));
+    out['names'] = (await engine.containers.list({ all: true })).map((c) => c.name).sort();
+    for (const c of await engine.containers.list({ all: true }))
+      await engine.containers.remove(c.id, { force: true });
+    await engine.networks.remove('six');
+    const ours = (l: string) => /^-A/.test(l) && /OCIKIT-|CNI-|fd00:95/.test(l);
+    out['rules'] = [
+      ...must('iptables-save', []).split('\n').filter(ours),
+      ...must('ip6tables-save', []).split('\n').filter(ours),
+    ];
+    out['left'] = leftovers();
+    return out;
+  },
+
   async many() {
     const engine = await setup();
     await engine.networks.create({ name: 'many', subnet: '10.93.0.0/24' });
