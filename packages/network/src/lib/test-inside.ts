@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { addNetwork, cachedResult, checkNetwork, delNetwork } from './cni.ts';
-import { createNetwork, removeNetwork } from './config.ts';
+import { type CreateNetworkOptions, createNetwork, removeNetwork } from './config.ts';
 import { containerAddresses, hostsFile } from './files.ts';
 import { createNetns, removeNetns } from './netns.ts';
 import { ensureNetworkRules, networkChain, removeNetworkRules } from './rules.ts';
@@ -63,6 +63,21 @@ const httpGet = (host: string, port: number) =>
     encoding: 'utf8',
     timeout: 5000,
   });
+
+/**
+ * Network `name` made with `options` and its rules, and two containers on it in namespaces of their
+ * own, the second at IPv6 address `ip6`; the first CHECKed.
+ */
+async function twoOn(name: string, options: CreateNetworkOptions, ids: [string, string], ip6: string) {
+  const net = await createNetwork(root, name, options);
+  const lean = await ensureNetworkRules(root, net);
+  const a = await createNetns(nsDir, ids[0]);
+  const b = await createNetns(nsDir, ids[1]);
+  const ra = await addNetwork(root, lean, { containerId: ids[0], netns: a });
+  const rb = await addNetwork(root, lean, { containerId: ids[1], netns: b, ip6 });
+  await checkNetwork(root, name, { containerId: ids[0], netns: a });
+  return { net, a, b, ra, rb };
+}
 
 /** Servers a case started: killed when the case ends, however it ends. */
 const children: ChildProcess[] = [];
@@ -416,13 +431,12 @@ const cases: Record<string, () => Promise<unknown>> = {
     ])
       must('nsenter', [`--net=${outside}`, 'ip', ...args]);
     must('ip6tables', ['-P', 'FORWARD', 'DROP']);
-    const net = await createNetwork(root, 'd1', { subnet: '10.96.0.0/24', subnet6: 'fd00:96::/64' });
-    const lean = await ensureNetworkRules(root, net);
-    const a = await createNetns(nsDir, 'c-a6');
-    const b = await createNetns(nsDir, 'c-b6');
-    const ra = await addNetwork(root, lean, { containerId: 'c-a6', netns: a });
-    const rb = await addNetwork(root, lean, { containerId: 'c-b6', netns: b, ip6: 'fd00:96::42' });
-    await checkNetwork(root, 'd1', { containerId: 'c-a6', netns: a });
+    const { net, a, b, ra, rb } = await twoOn(
+      'd1',
+      { subnet: '10.96.0.0/24', subnet6: 'fd00:96::/64' },
+      ['c-a6', 'c-b6'],
+      'fd00:96::42',
+    );
     const v6Of = (r: typeof ra) => ip4(r.ips.find((i) => i.address.includes(':'))?.address);
     const ping6 = inNs(a, ['ping', '-6', '-c1', '-W2', v6Of(rb)]);
     const ping4 = inNs(a, ['ping', '-c1', '-W2', ip4(rb.ips[0]?.address)]);
@@ -496,13 +510,12 @@ const cases: Record<string, () => Promise<unknown>> = {
   async v6only() {
     // IPv6-only (decision 217): an IPv6 address alone for each container, peers reach each other
     // over it; the network's rules in ip6tables only; nothing left in either after DEL and removal
-    const net = await createNetwork(root, 's1', { subnet6: 'fd00:95::/64' });
-    const lean = await ensureNetworkRules(root, net);
-    const a = await createNetns(nsDir, 'c-a');
-    const b = await createNetns(nsDir, 'c-b');
-    const ra = await addNetwork(root, lean, { containerId: 'c-a', netns: a });
-    const rb = await addNetwork(root, lean, { containerId: 'c-b', netns: b, ip6: 'fd00:95::42' });
-    await checkNetwork(root, 's1', { containerId: 'c-a', netns: a });
+    const { net, a, b, ra, rb } = await twoOn(
+      's1',
+      { subnet6: 'fd00:95::/64' },
+      ['c-a', 'c-b'],
+      'fd00:95::42',
+    );
     const ping6 = inNs(a, ['ping', '-6', '-c1', '-W2', 'fd00:95::42']);
     const inside4 = must('nsenter', [`--net=${a}`, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
     const ours = (l: string) => l.includes('OCIKIT-');
