@@ -745,19 +745,20 @@ export async function checkNetwork(root: string, network: string, options: CniCa
     network,
     signal: options.signal,
   };
-  const hasV6 = parseCniResult(cached.result, network).ips.some((ip) => ip.address.includes(':'));
+  const hasV4 = parseCniResult(cached.result, network).ips.some((ip) => !ip.address.includes(':'));
   for (const plugin of list.plugins) {
     try {
       await execPlugin(e, pluginConf(list, plugin, cached.result, cached.capabilityArgs ?? {}));
     } catch (err) {
-      // portmap up to 1.1 checks its ip6tables chain even for an IPv4-only container, where ADD
-      // made none (fixed upstream later): that one failure says nothing about the attachment.
+      // portmap up to 1.1 checks each address's rules in both iptables and ip6tables: an IPv4
+      // address's in ip6tables (none there, on an IPv4-only or a dual-stack network) and, first, an
+      // IPv6 address's in iptables (none there, on an IPv6-only one). Fixed upstream later: that
+      // one failure says nothing about the attachment.
       const msg = (err as OcikitError).details?.['cniMessage'];
       if (
         plugin.type === 'portmap' &&
-        !hasV6 &&
         typeof msg === 'string' &&
-        msg.startsWith('could not check ipv6 dnat')
+        msg.startsWith(hasV4 ? 'could not check ipv6 dnat' : 'could not check ipv4 dnat')
       ) {
         continue;
       }
