@@ -101,7 +101,8 @@ export const networkCommand = defineCommand({
     trunc: { type: 'boolean' },
   },
   help: {
-    subnet: 'create: a subnet (CIDR), IPv4 or IPv6; one of each at most',
+    subnet:
+      'create: a subnet (CIDR), IPv4 or IPv6; one IPv4 at most, IPv6 ones as many as wanted (an address from each)',
     gateway: 'create: the gateway address in the subnet of its family',
     ipv6: 'create: dual-stack, containers get an IPv6 address as well (without it, an IPv6 --subnet alone is IPv6-only)',
     internal: 'create: no route out of the network',

@@ -186,14 +186,30 @@ describe('--ip6 and network create --subnet/--gateway/--ipv6', () => {
     // an IPv6 subnet alone: IPv6-only; with --ipv6: dual-stack (podman 4.3, decision 217)
     expect(subnetFlags(['fd00:1::/64'], [], false)).toEqual({ subnet6: 'fd00:1::/64' });
     expect(subnetFlags(['fd00:1::/64'], [], true)).toEqual({ ipv6: true, subnet6: 'fd00:1::/64' });
+    // several IPv6 subnets: the first, then the others, gateways in order (decision 218)
+    expect(
+      subnetFlags(['fd00:1::/64', '10.1.0.0/24', 'fd00:2::/64'], ['fd00:1::9', 'fd00:2::9'], false),
+    ).toEqual({
+      subnet: '10.1.0.0/24',
+      subnet6: 'fd00:1::/64',
+      gateway6: 'fd00:1::9',
+      moreSubnets6: [{ subnet: 'fd00:2::/64', gateway: 'fd00:2::9' }],
+    });
+    expect(subnetFlags(['fd00:1::/64', 'fd00:2::/64', 'fd00:3::/64'], [], false)).toEqual({
+      subnet6: 'fd00:1::/64',
+      moreSubnets6: [{ subnet: 'fd00:2::/64' }, { subnet: 'fd00:3::/64' }],
+    });
   });
 
-  it('refuses two subnets of a family, a gateway without a subnet of its family, bad CIDRs', () => {
+  it('refuses two IPv4 subnets, a gateway without a subnet of its family, bad CIDRs', () => {
     invalid(
-      () => subnetFlags(['fd00:1::/64', 'fd00:2::/64'], [], true),
-      /^--subnet: give at most one IPv4 and one IPv6 subnet \(got 0 IPv4, 2 IPv6\)/,
+      () => subnetFlags(['10.1.0.0/24', '10.2.0.0/24'], [], false),
+      /^--subnet: give at most one IPv4 subnet \(got 2\): the CNI bridge plugin keeps one IPv4 gateway on a bridge/,
     );
-    invalid(() => subnetFlags(['10.1.0.0/24', '10.2.0.0/24'], [], false), /got 2 IPv4, 0 IPv6/);
+    invalid(
+      () => subnetFlags(['fd00:1::/64', 'fd00:2::/64'], ['fd00:1::1', 'fd00:2::1', 'fd00:1::2'], false),
+      /at most one per subnet/,
+    );
     invalid(
       () => subnetFlags(['10.1.0.0/24'], ['fd00:1::1'], false),
       /^--gateway fd00:1::1: no --subnet of its family \(IPv6\)/,

@@ -144,39 +144,46 @@ function subnetOf(value: string): { subnet: string; family: 4 | 6 } {
 }
 
 /**
- * The subnet fields of `network create`'s `--subnet`, `--gateway` and `--ipv6`: at most one subnet
- * of each family (an IPv6 one alone an IPv6-only network, with `--ipv6` or an IPv4 one a dual-stack
- * network: decisions 202, 217), each gateway going to
- * the subnet of its family. InvalidArgument for anything else.
+ * The subnet fields of `network create`'s `--subnet`, `--gateway` and `--ipv6`: one IPv4 subnet at
+ * most, any number of IPv6 ones (a range set each, decision 218); IPv6 subnets alone make an
+ * IPv6-only network, with `--ipv6` or an IPv4 one a dual-stack network (decisions 202, 217). Each
+ * family's gateways go to its subnets in order. InvalidArgument for anything else.
  */
 export function subnetFlags(
   subnets: readonly string[],
   gateways: readonly string[],
   ipv6: boolean,
-): Pick<NetworkSpec, 'subnet' | 'gateway' | 'ipv6' | 'subnet6' | 'gateway6'> {
+): Pick<NetworkSpec, 'subnet' | 'gateway' | 'ipv6' | 'subnet6' | 'gateway6' | 'moreSubnets6'> {
   const parsed = subnets.map(subnetOf);
   const v4 = parsed.filter((s) => s.family === 4);
   const v6 = parsed.filter((s) => s.family === 6);
-  if (v4.length > 1 || v6.length > 1)
+  // podman 4.3 takes several, but the bridge plugin then refuses every container: a bridge holds
+  // one IPv4 gateway ("already has an IP address different from ...")
+  if (v4.length > 1)
     throw new InvalidArgumentError(
-      `--subnet: give at most one IPv4 and one IPv6 subnet (got ${v4.length} IPv4, ${v6.length} IPv6)`,
+      `--subnet: give at most one IPv4 subnet (got ${v4.length}): the CNI bridge plugin keeps one IPv4 gateway on a bridge`,
     );
   const gw = gateways.map((g) => ({ g: parseAddress('gateway', g), family: isIP(g) }));
   for (const { g, family } of gw)
     if (!parsed.some((s) => s.family === family))
       throw new InvalidArgumentError(`--gateway ${g}: no --subnet of its family (IPv${family}) to put it in`);
-  if (gw.filter((x) => x.family === 4).length > 1 || gw.filter((x) => x.family === 6).length > 1)
+  const gw4 = gw.filter((x) => x.family === 4).map((x) => x.g);
+  const gw6 = gw.filter((x) => x.family === 6).map((x) => x.g);
+  if (gw4.length > v4.length || gw6.length > v6.length)
     throw new InvalidArgumentError('--gateway: give at most one per subnet');
-  const gateway = gw.find((x) => x.family === 4)?.g;
-  const gateway6 = gw.find((x) => x.family === 6)?.g;
+  const more = v6.slice(1).map((s, i) => ({
+    subnet: s.subnet,
+    ...(gw6[i + 1] !== undefined ? { gateway: gw6[i + 1] } : {}),
+  }));
   return {
     ...(v4[0] ? { subnet: v4[0].subnet } : {}),
-    ...(gateway !== undefined ? { gateway } : {}),
+    ...(gw4[0] !== undefined ? { gateway: gw4[0] } : {}),
     // an IPv6 subnet alone makes an IPv6-only network, with --ipv6 or an IPv4 subnet a dual-stack
     // one, as podman 4.3 does (decision 217)
     ...(ipv6 ? { ipv6: true } : {}),
     ...(v6[0] ? { subnet6: v6[0].subnet } : {}),
-    ...(gateway6 !== undefined ? { gateway6 } : {}),
+    ...(gw6[0] !== undefined ? { gateway6: gw6[0] } : {}),
+    ...(more.length > 0 ? { moreSubnets6: more } : {}),
   };
 }
 

@@ -809,6 +809,11 @@ export interface NetworkSpec {
   subnet6?: string | undefined;
   /** The gateway in `subnet6`; its first address after the network's when absent. */
   gateway6?: string | undefined;
+  /**
+   * More IPv6 subnets after `subnet6` (needs it), each with its gateway or its first address after
+   * the network's: containers get an address from each (podman 4.3's several IPv6 `--subnet`).
+   */
+  moreSubnets6?: { subnet: string; gateway?: string | undefined }[] | undefined;
   /** No route out (`--internal`). */
   internal?: boolean | undefined;
   /** Labels on it. */

@@ -54,7 +54,7 @@ function toDetails(n: Network, states: readonly NetworkState[]): NetworkDetails 
     driver: 'bridge',
     subnets: [
       ...(n.subnet !== undefined ? [{ subnet: n.subnet, gateway: n.gateway }] : []),
-      ...(n.subnet6 !== undefined ? [{ subnet: n.subnet6, gateway: n.gateway6 }] : []),
+      ...n.subnets6.map((x) => ({ subnet: x.subnet, gateway: x.gateway })),
     ],
     ipv6: n.ipv6,
     internal: n.internal,
@@ -106,6 +106,7 @@ export function networkHandlers(ctx: LocalContext): Partial<Handlers> {
         ...(spec.ipv6 !== undefined ? { ipv6: spec.ipv6 } : {}),
         ...(spec.subnet6 !== undefined ? { subnet6: spec.subnet6 } : {}),
         ...(spec.gateway6 !== undefined ? { gateway6: spec.gateway6 } : {}),
+        ...(spec.moreSubnets6 !== undefined ? { moreSubnets6: spec.moreSubnets6 } : {}),
         ...(spec.internal !== undefined ? { internal: spec.internal } : {}),
         ...(spec.labels !== undefined ? { labels: spec.labels } : {}),
       }).catch((e: unknown) => {

@@ -875,7 +875,7 @@ const notOnNetworks = (name: string, operation: Operation) =>
 /**
  * Checks fixed addresses against the network, before anything is made: an IPv4 one (`--ip`) needs
  * an IPv4 subnet (an IPv6-only network has none, decision 217; podman refuses it too); an IPv6 one
- * (`--ip6`) a dual-stack or IPv6-only network and one of its IPv6 subnet's hosts.
+ * (`--ip6`) a dual-stack or IPv6-only network and a host of one of its IPv6 subnets.
  */
 function checkAddresses(
   network: Network,
@@ -894,10 +894,12 @@ function checkAddresses(
       operation,
       `network ${network.name} has no IPv6 subnet: an IPv6 address needs a network made with ipv6`,
     );
-  if (!subnetHasAddress(network.subnet6, ip6))
+  // any of its IPv6 subnets (decision 218): host-local takes it from the range set that holds it
+  const subnets6 = network.subnets6.map((x) => x.subnet);
+  if (!subnets6.some((subnet) => subnetHasAddress(subnet, ip6)))
     throw bad(
       operation,
-      `IPv6 address ${JSON.stringify(truncate(ip6))} is not a host address in subnet ${network.subnet6} of network ${network.name}`,
+      `IPv6 address ${JSON.stringify(truncate(ip6))} is not a host address in subnet ${subnets6.join(' or ')} of network ${network.name}`,
     );
 }
 

@@ -219,6 +219,55 @@ describe('network config lists', () => {
     expect((await listNetworks(root)).map((n) => n.name)).toEqual(['both', 'both2', 'bridge', 'four', 'six']);
   });
 
+  it('several IPv6 subnets: a range set each, in order, one route (decision 218)', async () => {
+    const net = await createNetwork(root, 'many6', {
+      subnet6: 'fd00:1::/64',
+      moreSubnets6: [{ subnet: 'fd00:2::/64', gateway: 'fd00:2::9' }, { subnet: 'fd00:3::/64' }],
+    });
+    expect(net).toMatchObject({ ipv6: true, subnet6: 'fd00:1::/64', gateway6: 'fd00:1::1' });
+    expect(net.subnet).toBeUndefined();
+    expect(net.subnets6).toEqual([
+      { subnet: 'fd00:1::/64', gateway: 'fd00:1::1' },
+      { subnet: 'fd00:2::/64', gateway: 'fd00:2::9' },
+      { subnet: 'fd00:3::/64', gateway: 'fd00:3::1' },
+    ]);
+    const ipam = net.config.plugins[0]?.['ipam'] as Record<string, unknown>;
+    expect(ipam['ranges']).toEqual(net.subnets6.map((r) => [r]));
+    expect(ipam['routes']).toEqual([{ dst: '::/0' }]);
+    expect(await inspectNetwork(root, 'many6')).toEqual(net);
+    // with an IPv4 subnet: its set first
+    const mixed = await createNetwork(root, 'mixed', {
+      subnet: '10.1.0.0/24',
+      subnet6: 'fd00:4::/64',
+      moreSubnets6: [{ subnet: 'fd00:5::/64' }],
+    });
+    expect(mixed.config.plugins[0]?.['ipam']).toHaveProperty('ranges', [
+      [{ subnet: '10.1.0.0/24', gateway: '10.1.0.1' }],
+      [{ subnet: 'fd00:4::/64', gateway: 'fd00:4::1' }],
+      [{ subnet: 'fd00:5::/64', gateway: 'fd00:5::1' }],
+    ]);
+    // another network's second subnet overlaps too
+    const clash = await rejects(createNetwork(root, 'clash', { subnet6: 'fd00:5::/80' }));
+    expect(isAlreadyExists(clash)).toBe(true);
+    expect(clash.message).toBe('subnet fd00:5::/80 overlaps subnet fd00:5::/64 of network mixed');
+    for (const [options, message] of [
+      [{ moreSubnets6: [{ subnet: 'fd00:6::/64' }] }, /need a first one: give subnet6/],
+      [
+        { subnet6: 'fd00:6::/64', moreSubnets6: [{ subnet: 'fd00:6::/96' }] },
+        /overlaps IPv6 subnet fd00:6::\/64 given with it/,
+      ],
+      [
+        { subnet6: 'fd00:6::/64', moreSubnets6: [{ subnet: 'fd00:7::/64', gateway: 'fd00:8::1' }] },
+        /not a host address in subnet fd00:7::\/64/,
+      ],
+      [{ subnet6: 'fd00:6::/64', moreSubnets6: [{ subnet: '10.9.0.0/24' }] }, /not an IPv6 CIDR/],
+    ] as const) {
+      const e = await rejects(createNetwork(root, 'bad6', options));
+      expect(isInvalidArgument(e), JSON.stringify(options)).toBe(true);
+      expect(e.message).toMatch(message);
+    }
+  });
+
   it('dual-stack bad input: overlapping, malformed or too small IPv6 subnets, a gateway outside it', async () => {
     await createNetwork(root, 'a6', { subnet6: 'fd00:1::/64' });
     const overlap = await rejects(createNetwork(root, 'b6', { subnet6: 'fd00:1::/80' }));

@@ -85,6 +85,11 @@ export interface Network {
   readonly subnet6?: string;
   /** The IPv6 gateway of a dual-stack or IPv6-only network. */
   readonly gateway6?: string;
+  /**
+   * Every IPv6 subnet with its gateway, `subnet6` first (one host-local range set each: a container
+   * gets an address from each); empty on an IPv4-only network.
+   */
+  readonly subnets6: readonly { readonly subnet: string; readonly gateway: string }[];
   /** True when containers get no route out and no masquerading. */
   readonly internal: boolean;
   /** The Linux bridge device the network uses. */
@@ -117,6 +122,12 @@ export interface CreateNetworkOptions {
   subnet6?: string;
   /** IPv6 gateway inside `subnet6`; default: the subnet's first address after the network's. */
   gateway6?: string;
+  /**
+   * More IPv6 subnets after `subnet6`, each with its gateway (default: its first address after the
+   * network's): one range set each, so containers get an address from each, as podman 4.3 does for
+   * several IPv6 `--subnet` (decision 218). Needs `subnet6`.
+   */
+  moreSubnets6?: readonly { readonly subnet: string; readonly gateway?: string | undefined }[];
   /** No route out, no masquerading, no gateway address on the bridge (Docker's `--internal`). */
   internal?: boolean;
   /** User labels kept with the network. */
@@ -172,7 +183,11 @@ function toNetwork(path: string, config: NetworkConfigList): Network {
   const ipam = bridge?.['ipam'] as { ranges?: { subnet?: string; gateway?: string }[][] } | undefined;
   const ranges = (ipam?.ranges ?? []).map((set) => set[0]);
   const range = ranges.find((r) => r?.subnet !== undefined && !isIpv6Text(r.subnet));
-  const range6 = ranges.find((r) => r?.subnet !== undefined && isIpv6Text(r.subnet));
+  const ranges6 = ranges.filter(
+    (r): r is { subnet: string; gateway: string } =>
+      r?.subnet !== undefined && r.gateway !== undefined && isIpv6Text(r.subnet),
+  );
+  const range6 = ranges6[0];
   const hasV4 = range?.subnet !== undefined && range.gateway !== undefined;
   if (!bridge || typeof bridge['bridge'] !== 'string' || !(hasV4 || range6?.subnet !== undefined)) {
     throw new DataLossError(`network config ${path} has no bridge plugin with a host-local range`, {
@@ -186,6 +201,7 @@ function toNetwork(path: string, config: NetworkConfigList): Network {
     ipv6: range6?.subnet !== undefined,
     ...(range6?.subnet !== undefined ? { subnet6: range6.subnet } : {}),
     ...(range6?.gateway !== undefined ? { gateway6: range6.gateway } : {}),
+    subnets6: ranges6.map((r) => ({ subnet: r.subnet, gateway: r.gateway })),
     internal: bridge['isGateway'] !== true,
     bridge: bridge['bridge'],
     labels: { ...(args?.podman_labels ?? {}) },
@@ -232,23 +248,21 @@ function buildConfigList(
   name: string,
   bridge: string,
   v4: { subnet: string; gateway: string } | undefined,
-  v6: { subnet: string; gateway: string } | undefined,
+  v6: readonly { subnet: string; gateway: string }[],
   internal: boolean,
   labels: Readonly<Record<string, string>>,
   ipamDataDir: string,
 ): NetworkConfigList {
   // as podman 4.3 writes it: one range set per family, a default route for each (IPv6-only: the
   // IPv6 set and route alone)
-  const families = [
-    ...(v4 ? [{ range: v4, dst: '0.0.0.0/0' }] : []),
-    ...(v6 ? [{ range: v6, dst: '::/0' }] : []),
-  ];
+  // several IPv6 subnets: a range set each, one route (decision 218)
   const ipam: Record<string, unknown> = {
     type: 'host-local',
-    ranges: families.map((f) => [f.range]),
+    ranges: [...(v4 ? [[v4]] : []), ...v6.map((r) => [r])],
     dataDir: ipamDataDir,
   };
-  if (!internal) ipam['routes'] = families.map((f) => ({ dst: f.dst }));
+  if (!internal)
+    ipam['routes'] = [...(v4 ? [{ dst: '0.0.0.0/0' }] : []), ...(v6.length > 0 ? [{ dst: '::/0' }] : [])];
   const list: Record<string, unknown> = {
     cniVersion: CNI_VERSION,
     name,
@@ -317,25 +331,20 @@ async function create(
         throw new AlreadyExistsError(`network ${name} already exists`, { details: { name } });
       }
       const subnets = existing.flatMap((n) => (n.subnet ? [{ n, s: parseSubnet(n.subnet) }] : []));
-      const subnets6 = existing.flatMap((n) => (n.subnet6 ? [{ n, s: parseSubnet6(n.subnet6) }] : []));
-      let subnet6 = v6.subnet;
-      if (subnet6) {
-        const wanted = subnet6;
+      const subnets6 = existing.flatMap((n) => n.subnets6.map((x) => ({ n, s: parseSubnet6(x.subnet) })));
+      const v6Ranges = [...v6.subnets];
+      for (const { subnet: wanted } of v6Ranges) {
         const clash = subnets6.find((x) => subnets6Overlap(x.s, wanted));
         if (clash) {
+          const networkSubnet = formatSubnet6(clash.s);
           throw new AlreadyExistsError(
-            `subnet ${formatSubnet6(wanted)} overlaps subnet ${clash.n.subnet6} of network ${clash.n.name}`,
-            {
-              details: {
-                subnet: formatSubnet6(wanted),
-                network: clash.n.name,
-                networkSubnet: clash.n.subnet6,
-              },
-            },
+            `subnet ${formatSubnet6(wanted)} overlaps subnet ${networkSubnet} of network ${clash.n.name}`,
+            { details: { subnet: formatSubnet6(wanted), network: clash.n.name, networkSubnet } },
           );
         }
-      } else if (v6.enabled) {
-        subnet6 = pickUlaSubnet(subnets6.map((x) => x.s));
+      }
+      if (v6Ranges.length === 0 && v6.enabled) {
+        v6Ranges.push({ subnet: pickUlaSubnet(subnets6.map((x) => x.s)), gateway: undefined });
       }
       if (v6.only) {
         // IPv6-only (decision 217): no IPv4 subnet
@@ -367,9 +376,10 @@ async function create(
         subnet
           ? { subnet: formatSubnet(subnet), gateway: numberToIpv4(gateway ?? subnet.base + 1) }
           : undefined,
-        subnet6
-          ? { subnet: formatSubnet6(subnet6), gateway: bigIntToIpv6(v6.gateway ?? subnet6.base + 1n) }
-          : undefined,
+        v6Ranges.map((r) => ({
+          subnet: formatSubnet6(r.subnet),
+          gateway: bigIntToIpv6(r.gateway ?? r.subnet.base + 1n),
+        })),
         options.internal === true,
         labels,
         options.ipamDataDir ?? join(dir, 'ipam'),
@@ -383,47 +393,66 @@ async function create(
 }
 
 /**
- * The IPv6 options checked: whether the network has IPv6, whether it is IPv6-only (an IPv6 subnet
- * alone, decision 217), and its subnet and gateway if given.
+ * The IPv6 options checked: whether the network has IPv6, whether it is IPv6-only (IPv6 subnets
+ * alone, decision 217), and its subnets with their gateways if given (`subnet6`, then
+ * `moreSubnets6`), none overlapping another.
  */
 function parseV6Options(options: CreateNetworkOptions): {
   enabled: boolean;
   only: boolean;
-  subnet: Ipv6Subnet | undefined;
-  gateway: bigint | undefined;
+  subnets: { subnet: Ipv6Subnet; gateway: bigint | undefined }[];
 } {
   if (options.ipv6 === false && options.subnet6 !== undefined) {
     throw new InvalidArgumentError('an IPv6 subnet was given with ipv6 off', {
       details: { subnet6: truncate(options.subnet6) },
     });
   }
-  if (options.subnet6 !== undefined && !isIpv6Text(options.subnet6)) {
-    throw new InvalidArgumentError(
-      `IPv6 subnet ${JSON.stringify(truncate(options.subnet6))} is not an IPv6 CIDR (ADDR/N)`,
-      { details: { subnet6: truncate(options.subnet6) } },
-    );
-  }
-  const subnet = options.subnet6 === undefined ? undefined : parseSubnet6(options.subnet6, 'subnet6');
-  let gateway: bigint | undefined;
-  if (options.gateway6 !== undefined) {
-    if (!subnet) {
+  if (options.subnet6 === undefined) {
+    if (options.gateway6 !== undefined)
       throw new InvalidArgumentError('an IPv6 gateway needs an IPv6 subnet: give the subnet as well', {
         details: { gateway6: truncate(options.gateway6) },
       });
-    }
-    gateway = ipv6ToBigInt(options.gateway6);
-    if (gateway === undefined || !subnet6HasHost(subnet, gateway)) {
+    if ((options.moreSubnets6 ?? []).length > 0)
+      throw new InvalidArgumentError('more IPv6 subnets need a first one: give subnet6 as well', {
+        details: { moreSubnets6: (options.moreSubnets6 ?? []).length },
+      });
+  }
+  const given = [
+    ...(options.subnet6 !== undefined ? [{ subnet: options.subnet6, gateway: options.gateway6 }] : []),
+    ...(options.moreSubnets6 ?? []),
+  ];
+  const subnets: { subnet: Ipv6Subnet; gateway: bigint | undefined }[] = [];
+  for (const g of given) {
+    if (!isIpv6Text(g.subnet)) {
       throw new InvalidArgumentError(
-        `gateway ${JSON.stringify(truncate(options.gateway6))} is not a host address in subnet ${formatSubnet6(subnet)}`,
-        { details: { gateway6: truncate(options.gateway6), subnet6: formatSubnet6(subnet) } },
+        `IPv6 subnet ${JSON.stringify(truncate(g.subnet))} is not an IPv6 CIDR (ADDR/N)`,
+        { details: { subnet6: truncate(g.subnet) } },
       );
     }
+    const subnet = parseSubnet6(g.subnet, 'subnet6');
+    const other = subnets.find((x) => subnets6Overlap(x.subnet, subnet));
+    if (other) {
+      throw new InvalidArgumentError(
+        `IPv6 subnet ${formatSubnet6(subnet)} overlaps IPv6 subnet ${formatSubnet6(other.subnet)} given with it`,
+        { details: { subnet6: formatSubnet6(subnet) } },
+      );
+    }
+    let gateway: bigint | undefined;
+    if (g.gateway !== undefined) {
+      gateway = ipv6ToBigInt(g.gateway);
+      if (gateway === undefined || !subnet6HasHost(subnet, gateway)) {
+        throw new InvalidArgumentError(
+          `gateway ${JSON.stringify(truncate(g.gateway))} is not a host address in subnet ${formatSubnet6(subnet)}`,
+          { details: { gateway6: truncate(g.gateway), subnet6: formatSubnet6(subnet) } },
+        );
+      }
+    }
+    subnets.push({ subnet, gateway });
   }
   return {
-    enabled: options.ipv6 === true || subnet !== undefined,
-    only: subnet !== undefined && options.ipv6 !== true && options.subnet === undefined,
-    subnet,
-    gateway,
+    enabled: options.ipv6 === true || subnets.length > 0,
+    only: subnets.length > 0 && options.ipv6 !== true && options.subnet === undefined,
+    subnets,
   };
 }
 

@@ -336,4 +336,44 @@ describe('CNI networks in test-made namespaces', () => {
     });
     clean(r.leases);
   });
+  it('several IPv6 subnets (decision 218): an address from each, a fixed one in the second, rules for each; nothing left', () => {
+    const r = inside<{
+      ra: string[];
+      rb: string[];
+      ping: number;
+      rules4: string[];
+      rules6: string[];
+      left4: string[];
+      left6: string[];
+      bridge: number;
+      markers: string[];
+    }>('two6');
+    expect({ ra: r.ra, rb: r.rb, ping: r.ping }).toEqual({
+      ra: ['fd00:93::2/64', 'fd00:94::2/64'],
+      rb: ['fd00:93::3/64', 'fd00:94::42/64'],
+      ping: 0,
+    });
+    expect(r.rules4).toEqual([]);
+    expect(r.rules6).toEqual([
+      ':OCIKIT-ocikit1 - [0:0]',
+      '-A FORWARD -m comment --comment "ocikit network s2" -j OCIKIT-ocikit1',
+      '-A OCIKIT-ocikit1 -d fd00:93::/64 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-A OCIKIT-ocikit1 -s fd00:93::/64 -j ACCEPT',
+      '-A OCIKIT-ocikit1 -d fd00:94::/64 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-A OCIKIT-ocikit1 -s fd00:94::/64 -j ACCEPT',
+      ':OCIKIT-ocikit1 - [0:0]',
+      '-A POSTROUTING -s fd00:93::/64 -m comment --comment "ocikit network s2" -j OCIKIT-ocikit1',
+      '-A POSTROUTING -s fd00:94::/64 -m comment --comment "ocikit network s2" -j OCIKIT-ocikit1',
+      '-A OCIKIT-ocikit1 -d fd00:93::/64 -j RETURN',
+      '-A OCIKIT-ocikit1 -d fd00:94::/64 -j RETURN',
+      '-A OCIKIT-ocikit1 -d ff00::/8 -j RETURN',
+      '-A OCIKIT-ocikit1 -j MASQUERADE',
+    ]);
+    expect({ left4: r.left4, left6: r.left6, bridge: r.bridge, markers: r.markers }).toEqual({
+      left4: [],
+      left6: [],
+      bridge: 1,
+      markers: [],
+    });
+  });
 });

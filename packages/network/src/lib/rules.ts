@@ -20,6 +20,8 @@ export interface RulesNetwork {
   readonly subnet?: string | undefined;
   /** Its IPv6 subnet, on a dual-stack or IPv6-only network: the same rules with ip6tables for it. */
   readonly subnet6?: string | undefined;
+  /** All its IPv6 subnets, `subnet6` first, when it has more than one (decision 218). */
+  readonly subnets6?: readonly { readonly subnet: string }[] | undefined;
   /** Its bridge device. */
   readonly bridge: string;
   /** No way out: no masquerading. */
@@ -51,15 +53,24 @@ interface Made {
   here: string;
   subnet?: string | undefined;
   subnet6?: string | undefined;
+  subnets6?: string[] | undefined;
   bridge: string;
   internal: boolean;
 }
+
+/** A network's IPv6 subnets: `subnets6`, or `subnet6` alone. */
+const v6Subnets = (network: RulesNetwork): string[] =>
+  network.subnets6 && network.subnets6.length > 0
+    ? network.subnets6.map((x) => x.subnet)
+    : network.subnet6 !== undefined
+      ? [network.subnet6]
+      : [];
 
 const sameRules = (a: Made | undefined, network: RulesNetwork, at: string) =>
   a !== undefined &&
   a.here === at &&
   a.subnet === network.subnet &&
-  a.subnet6 === network.subnet6 &&
+  (a.subnets6 ?? (a.subnet6 !== undefined ? [a.subnet6] : [])).join(' ') === v6Subnets(network).join(' ') &&
   a.bridge === network.bridge &&
   a.internal === network.internal;
 
@@ -140,7 +151,7 @@ const v6: Family = { save: 'ip6tables-save', restore: 'ip6tables-restore', multi
  */
 function restoreInput(
   network: RulesNetwork,
-  subnet: string | undefined,
+  subnets: readonly string[] | undefined,
   family: Family,
   saved: string,
   remove: boolean,
@@ -154,16 +165,19 @@ function restoreInput(
     if (had?.declared) tables[table]?.push(`-F ${chain}`, `-X ${chain}`);
   };
   for (const [table, { jumps }] of found) tables[table]?.push(...jumps.map((l) => `-D${l.slice(2)}`));
-  if (remove || subnet === undefined) {
+  if (remove || subnets === undefined || subnets.length === 0) {
     drop('nat');
     drop('filter');
   } else {
     // filter: what the firewall plugin accepts per address, for the whole subnet — forwarded
     // traffic from the network, and replies to it — ahead of a FORWARD policy of DROP
+    // (each subnet's, on a network of several)
     tables['filter']?.push(
       `:${chain} - [0:0]`,
-      `-A ${chain} -d ${subnet} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-      `-A ${chain} -s ${subnet} -j ACCEPT`,
+      ...subnets.flatMap((subnet) => [
+        `-A ${chain} -d ${subnet} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+        `-A ${chain} -s ${subnet} -j ACCEPT`,
+      ]),
       `-I FORWARD 1 ${comment(network)} -j ${chain}`,
     );
     // nat: what the bridge plugin's ipMasq does per address: masquerade what leaves the subnet,
@@ -171,10 +185,10 @@ function restoreInput(
     if (!network.internal)
       tables['nat']?.push(
         `:${chain} - [0:0]`,
-        `-A ${chain} -d ${subnet} -j RETURN`,
+        ...subnets.map((subnet) => `-A ${chain} -d ${subnet} -j RETURN`),
         `-A ${chain} -d ${family.multicast} -j RETURN`,
         `-A ${chain} -j MASQUERADE`,
-        `-A POSTROUTING -s ${subnet} ${comment(network)} -j ${chain}`,
+        ...subnets.map((subnet) => `-A POSTROUTING -s ${subnet} ${comment(network)} -j ${chain}`),
       );
     else drop('nat');
   }
@@ -210,15 +224,16 @@ export async function ensureNetworkRules<N extends RulesNetwork>(
       if (sameRules(await readMade(file), network, at)) return;
       // an IPv4-only network needs no ip6tables (which may not be there), an IPv6-only one no
       // iptables; a former network of that name left nothing, as its removal took its rules with it
-      if (network.subnet !== undefined) await apply(network, network.subnet, v4);
-      if (network.subnet6 !== undefined) {
-        await apply(network, network.subnet6, v6);
+      if (network.subnet !== undefined) await apply(network, [network.subnet], v4);
+      const subnets6 = v6Subnets(network);
+      if (subnets6.length > 0) {
+        await apply(network, subnets6, v6);
         if (!network.internal) await bridgeWithoutDad(network.bridge);
       }
       const made: Made = {
         here: at,
         ...(network.subnet !== undefined ? { subnet: network.subnet } : {}),
-        ...(network.subnet6 !== undefined ? { subnet6: network.subnet6 } : {}),
+        ...(subnets6.length > 0 ? { subnets6 } : {}),
         bridge: network.bridge,
         internal: network.internal,
       };
@@ -268,9 +283,9 @@ async function bridgeWithoutDad(bridge: string): Promise<void> {
 }
 
 /** Replaces a network's chains and jumps in one family's tables. */
-async function apply(network: RulesNetwork, subnet: string, family: Family): Promise<void> {
+async function apply(network: RulesNetwork, subnets: readonly string[], family: Family): Promise<void> {
   const saved = await exec(family.save, []);
-  await exec(family.restore, ['-w', '--noflush'], restoreInput(network, subnet, family, saved, false));
+  await exec(family.restore, ['-w', '--noflush'], restoreInput(network, subnets, family, saved, false));
 }
 
 /** The config list without the per-container iptables work that the network's own rules do. */

@@ -551,6 +551,35 @@ const cases: Record<string, () => Promise<unknown>> = {
       markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
     };
   },
+  async two6() {
+    // several IPv6 subnets (decision 218): an address from each range set, a fixed one in the second;
+    // the rules cover each subnet; nothing left after DEL and removal
+    const { net, a, b, ra, rb } = await twoOn(
+      's2',
+      { subnet6: 'fd00:93::/64', moreSubnets6: [{ subnet: 'fd00:94::/64' }] },
+      ['c-a', 'c-b'],
+      'fd00:94::42',
+    );
+    const ping = inNs(a, ['ping', '-6', '-c1', '-W2', 'fd00:94::42']);
+    const ours = (l: string) => l.includes('OCIKIT-');
+    const rules6 = must('ip6tables-save', []).split('\n').filter(ours);
+    await delNetwork(root, 's2', { containerId: 'c-a', netns: a });
+    await delNetwork(root, 's2', { containerId: 'c-b', netns: b });
+    await removeNetns(a);
+    await removeNetns(b);
+    await removeNetwork(root, 's2');
+    return {
+      ra: ra.ips.map((i) => i.address),
+      rb: rb.ips.map((i) => i.address),
+      ping: ping.status,
+      rules4: must('iptables-save', []).split('\n').filter(ours),
+      rules6,
+      left4: must('iptables-save', []).split('\n').filter(leftRule),
+      left6: must('ip6tables-save', []).split('\n').filter(leftRule),
+      bridge: sh('ip', ['link', 'show', net.bridge]).status,
+      markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
+    };
+  },
   async 'del-rs'() {
     await delNetwork(root, 'rs', { containerId: 'c-rs' });
     return {};

@@ -252,6 +252,7 @@ export function networkHandlers(http: EngineHttp, prefix: string): NetworkHandle
           ? [{ Subnet: spec.subnet, Gateway: spec.gateway }]
           : []),
         ...(spec.subnet6 !== undefined ? [{ Subnet: spec.subnet6, Gateway: spec.gateway6 }] : []),
+        ...(spec.moreSubnets6 ?? []).map((x) => ({ Subnet: x.subnet, Gateway: x.gateway })),
       ];
       const req: HttpRequest = {
         method: 'POST',
