@@ -45,6 +45,15 @@ function inside<T>(name: string): T {
   return out;
 }
 
+/** No rule of either family, no bridge, no marker left by a network's removal. */
+const nothingLeft = (r: { left4: string[]; left6: string[]; bridge: number; markers: string[] }) =>
+  expect({ left4: r.left4, left6: r.left6, bridge: r.bridge, markers: r.markers }).toEqual({
+    left4: [],
+    left6: [],
+    bridge: 1,
+    markers: [],
+  });
+
 const clean = (left: Left) => expect(left).toEqual({ links: [], rules: [], leases: [], cache: [] });
 
 describe('CNI networks in test-made namespaces', () => {
@@ -328,12 +337,7 @@ describe('CNI networks in test-made namespaces', () => {
       '-A OCIKIT-ocikit1 -j MASQUERADE',
     ]);
     // network rm: no rule in either family, no bridge, no lease, no marker
-    expect({ left4: r.left4, left6: r.left6, bridge: r.bridge, markers: r.markers }).toEqual({
-      left4: [],
-      left6: [],
-      bridge: 1,
-      markers: [],
-    });
+    nothingLeft(r);
     clean(r.leases);
   });
   it('several IPv6 subnets (decision 218): an address from each, a fixed one in the second, rules for each; nothing left', () => {
@@ -369,11 +373,6 @@ describe('CNI networks in test-made namespaces', () => {
       '-A OCIKIT-ocikit1 -d ff00::/8 -j RETURN',
       '-A OCIKIT-ocikit1 -j MASQUERADE',
     ]);
-    expect({ left4: r.left4, left6: r.left6, bridge: r.bridge, markers: r.markers }).toEqual({
-      left4: [],
-      left6: [],
-      bridge: 1,
-      markers: [],
-    });
+    nothingLeft(r);
   });
 });

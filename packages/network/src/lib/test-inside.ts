@@ -91,6 +91,24 @@ async function twoOn(name: string, options: CreateNetworkOptions, ids: [string, 
 const leftRule = (l: string) =>
   l.includes('OCIKIT-') || (/^-A CNI-/.test(l) && !/^-A CNI-HOSTPORT-(MASQ|SETMARK) /.test(l));
 
+/**
+ * DEL of the containers `c-a` and `c-b` (namespaces `netns`) from `network`, their namespaces and the
+ * network removed; what is left: rules of either family, the bridge (`ip link show` status: 1 gone),
+ * rule markers.
+ */
+async function tearDown(network: string, bridge: string, netns: [string, string]) {
+  for (const [i, ns] of netns.entries())
+    await delNetwork(root, network, { containerId: i === 0 ? 'c-a' : 'c-b', netns: ns });
+  for (const ns of netns) await removeNetns(ns);
+  await removeNetwork(root, network);
+  return {
+    left4: must('iptables-save', []).split('\n').filter(leftRule),
+    left6: must('ip6tables-save', []).split('\n').filter(leftRule),
+    bridge: sh('ip', ['link', 'show', bridge]).status,
+    markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
+  };
+}
+
 /** Servers a case started: killed when the case ends, however it ends. */
 const children: ChildProcess[] = [];
 function track<T extends ChildProcess>(c: T): T {
@@ -531,11 +549,7 @@ const cases: Record<string, () => Promise<unknown>> = {
     const ours = (l: string) => l.includes('OCIKIT-');
     const rules4 = must('iptables-save', []).split('\n').filter(ours);
     const rules6 = must('ip6tables-save', []).split('\n').filter(ours);
-    await delNetwork(root, 's1', { containerId: 'c-a', netns: a });
-    await delNetwork(root, 's1', { containerId: 'c-b', netns: b });
-    await removeNetns(a);
-    await removeNetns(b);
-    await removeNetwork(root, 's1');
+    const left = await tearDown('s1', net.bridge, [a, b]);
     return {
       subnet: net.subnet ?? null,
       ra: ra.ips.map((i) => i.address),
@@ -544,11 +558,8 @@ const cases: Record<string, () => Promise<unknown>> = {
       inside4,
       rules4,
       rules6,
-      left4: must('iptables-save', []).split('\n').filter(leftRule),
-      left6: must('ip6tables-save', []).split('\n').filter(leftRule),
-      bridge: sh('ip', ['link', 'show', net.bridge]).status,
+      ...left,
       leases: leftovers('s1'),
-      markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
     };
   },
   async two6() {
@@ -563,21 +574,14 @@ const cases: Record<string, () => Promise<unknown>> = {
     const ping = inNs(a, ['ping', '-6', '-c1', '-W2', 'fd00:94::42']);
     const ours = (l: string) => l.includes('OCIKIT-');
     const rules6 = must('ip6tables-save', []).split('\n').filter(ours);
-    await delNetwork(root, 's2', { containerId: 'c-a', netns: a });
-    await delNetwork(root, 's2', { containerId: 'c-b', netns: b });
-    await removeNetns(a);
-    await removeNetns(b);
-    await removeNetwork(root, 's2');
+    const left = await tearDown('s2', net.bridge, [a, b]);
     return {
       ra: ra.ips.map((i) => i.address),
       rb: rb.ips.map((i) => i.address),
       ping: ping.status,
       rules4: must('iptables-save', []).split('\n').filter(ours),
       rules6,
-      left4: must('iptables-save', []).split('\n').filter(leftRule),
-      left6: must('ip6tables-save', []).split('\n').filter(leftRule),
-      bridge: sh('ip', ['link', 'show', net.bridge]).status,
-      markers: readdirSync(join(root, 'networks', 'rules')).filter((f) => !f.endsWith('.lock')),
+      ...left,
     };
   },
   async 'del-rs'() {
