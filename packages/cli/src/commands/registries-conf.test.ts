@@ -97,6 +97,9 @@ describe('registries.conf mirrors, blocked registries and short names', () => {
   });
 
   it('pushes to the primary only, never to a mirror', async () => {
+    // only what came after the seeding: skopeo's blob-info cache (the machine's, kept across runs)
+    // makes it try mounts from repositories an earlier registry on the same port had (/v2/pushed/)
+    const mirrorBefore = mirror.logs().length;
     const r = await cli(withMirror(mirror.host), [
       'push',
       `oci:${image.layout}:busybox`,
@@ -104,11 +107,12 @@ describe('registries.conf mirrors, blocked registries and short names', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(primary.logs()).toMatch(/"PUT \/v2\/pushed\/app\/manifests\/v1/);
-    expect(mirror.logs()).not.toMatch(/\/v2\/pushed\//);
+    expect(mirror.logs().slice(mirrorBefore)).not.toMatch(/\/v2\/pushed\//);
   });
 
   it('refuses a blocked registry for pull, push and copy, naming the file', async () => {
     const conf = `[[registry]]\nlocation = "${primary.host}"\nblocked = true\n`;
+    const primaryBefore = primary.logs().length;
     for (const args of [
       ['pull', `${primary.host}/both/app:v1`],
       ['push', `oci:${image.layout}:busybox`, `${primary.host}/blocked/app:v1`],
@@ -118,7 +122,7 @@ describe('registries.conf mirrors, blocked registries and short names', () => {
       expect(r.code, args.join(' ')).not.toBe(0);
       expect(r.stderr).toMatch(/blocked in .*registries\.conf/);
     }
-    expect(primary.logs()).not.toMatch(/\/v2\/blocked\//);
+    expect(primary.logs().slice(primaryBefore)).not.toMatch(/\/v2\/blocked\//);
   });
 
   it('speaks plain HTTP to a registry marked insecure, and only then', async () => {
