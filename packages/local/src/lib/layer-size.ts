@@ -15,10 +15,12 @@ import type { LocalContext } from './context.ts';
 const zlib = () => process.getBuiltinModule('node:zlib');
 
 const cacheDir = (ctx: LocalContext) => join(ctx.root, 'layer-sizes');
+/** The cache file of diff `diffId` (`sha256:…` → `sha256-…`). */
+const entryOf = (ctx: LocalContext, diffId: string) => join(cacheDir(ctx), diffId.replace(':', '-'));
 
 function cached(ctx: LocalContext, diffId: string): number | undefined {
   try {
-    const n = Number(readFileSync(join(cacheDir(ctx), diffId.replace(':', '-')), 'utf8'));
+    const n = Number(readFileSync(entryOf(ctx, diffId), 'utf8'));
     return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
   } catch {
     return undefined; // not measured yet (or a torn file: measured again)
@@ -37,7 +39,7 @@ function cached(ctx: LocalContext, diffId: string): number | undefined {
 export function rememberLayerSize(ctx: LocalContext, diffId: string, size: number): void {
   // a small state file, written synchronously and renamed into place (decision 103)
   mkdirSync(cacheDir(ctx), { recursive: true });
-  const file = join(cacheDir(ctx), diffId.replace(':', '-'));
+  const file = entryOf(ctx, diffId);
   const tmp = `${file}.${randomHex(4)}.tmp`;
   writeFileSync(tmp, `${size}\n`);
   renameSync(tmp, file);
